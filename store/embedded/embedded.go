@@ -1,0 +1,174 @@
+// Package embedded is the store on DuckDB: one file under the data
+// directory, so Vigil runs on one machine with no database server — as
+// Jaeger's all-in-one runs on Badger and Grafana on SQLite.
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+	"github.com/shopspring/decimal"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// FileName is the database file Open creates in the data directory.
+const FileName = "vigil.duckdb"
+
+// Store implements store.Store on DuckDB.
+type Store struct {
+	db   *sql.DB
+	path string
+
+	// writeMu serialises writers: DuckDB's optimistic concurrency would
+	// otherwise turn two batches touching the same keys into a conflict
+	// error, and batches are large enough that one at a time is no loss.
+	writeMu sync.Mutex
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database in dir and brings its schema
+// up to date.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create data directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	connector, err := duckdb.NewConnector(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open %s: %w", path, err)
+	}
+	s := &Store{db: sql.OpenDB(connector), path: path}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS vigil_schema (version INTEGER NOT NULL, applied TIMESTAMP NOT NULL)`); err != nil {
+		return fmt.Errorf("cannot create schema table in %s: %w", s.path, err)
+	}
+	var version int
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM vigil_schema`).Scan(&version); err != nil {
+		return fmt.Errorf("cannot read schema version of %s: %w", s.path, err)
+	}
+	if version > len(migrations) {
+		return &store.SchemaTooNewError{Database: s.path, Version: version, Known: len(migrations)}
+	}
+	for v := version + 1; v <= len(migrations); v++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("cannot apply schema migration %d to %s: %w", v, s.path, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO vigil_schema (version, applied) VALUES (?, ?)`, v, time.Now().UTC()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("cannot apply schema migration %d to %s: %w", v, s.path, err)
+		}
+	}
+	return nil
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close checkpoints and closes the database file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// appendRows writes rows with DuckDB's appender on one connection. With a
+// query, the rows land in a temporary table named appended_data and the
+// query moves them (INSERT OR REPLACE for rows with identities).
+func (s *Store) appendRows(ctx context.Context, table, query string, n int, row func(i int) []driver.Value) error {
+	if n == 0 {
+		return nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		var a *duckdb.Appender
+		var err error
+		if query == "" {
+			a, err = duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
+		} else {
+			a, err = duckdb.NewTableAppender(dc.(driver.Conn), query, "", "", table, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("cannot append to %s: %w", table, err)
+		}
+		for i := 0; i < n; i++ {
+			if err := a.AppendRow(row(i)...); err != nil {
+				a.Clear()
+				a.Close()
+				return fmt.Errorf("cannot append row %d to %s: %w", i, table, err)
+			}
+		}
+		if err := a.Close(); err != nil {
+			return fmt.Errorf("cannot write %d rows to %s: %w", n, table, err)
+		}
+		return nil
+	})
+}
+
+// moneyValue converts an amount to DECIMAL(38,12)'s unscaled integer.
+func moneyValue(d decimal.Decimal) (*big.Int, error) {
+	m, err := store.Money(d)
+	if err != nil {
+		return nil, err
+	}
+	return m.Shift(store.MoneyScale).BigInt(), nil
+}
+
+// money scans a DECIMAL column.
+type money struct{ d decimal.Decimal }
+
+func (m *money) Scan(v any) error {
+	switch x := v.(type) {
+	case duckdb.Decimal:
+		m.d = decimal.NewFromBigInt(x.Value, -int32(x.Scale))
+	case nil:
+		m.d = decimal.Zero
+	default:
+		return fmt.Errorf("cannot scan %T as money", v)
+	}
+	return nil
+}
+
+// strings scans a VARCHAR[] column.
+type stringList []string
+
+func (s *stringList) Scan(v any) error {
+	list, ok := v.([]any)
+	if !ok && v != nil {
+		return fmt.Errorf("cannot scan %T as a list of strings", v)
+	}
+	out := make([]string, len(list))
+	for i, e := range list {
+		out[i], _ = e.(string)
+	}
+	*s = out
+	return nil
+}
+
+func dayOf(t time.Time) time.Time { return store.RetentionDay(t) }

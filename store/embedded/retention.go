@@ -1,0 +1,34 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// DropBefore deletes the signal's rows of whole days before cutoff's day.
+func (s *Store) DropBefore(ctx context.Context, sig store.Signal, cutoff time.Time) error {
+	day := store.RetentionDay(cutoff)
+	var query string
+	var arg any
+	switch sig {
+	case store.SignalSpans:
+		query, arg = `DELETE FROM spans WHERE day < ?`, day
+	case store.SignalSamples:
+		query, arg = `DELETE FROM metric_samples WHERE day < ?`, day
+	case store.SignalRollups:
+		query, arg = `DELETE FROM sli_rollups WHERE minute < ?`, day
+	case store.SignalEvents:
+		query, arg = `DELETE FROM events WHERE time_ns < ?`, day.UnixNano()
+	default:
+		return fmt.Errorf("no retention for signal %q", sig)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if _, err := s.db.ExecContext(ctx, query, arg); err != nil {
+		return fmt.Errorf("cannot drop %s before %s: %w", sig, day.Format(time.DateOnly), err)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package embedded
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// WriteRollups writes rollups, replacing stored minutes.
+func (s *Store) WriteRollups(ctx context.Context, rollups []store.Rollup) error {
+	// Keep the last of repeated minutes: one statement may not write a key twice.
+	type key struct {
+		tenant, slo string
+		minute      int64
+	}
+	last := make(map[key]int, len(rollups))
+	var keep []int
+	for i, r := range rollups {
+		k := key{r.Tenant, r.SLO, r.Minute.Unix()}
+		if j, ok := last[k]; ok {
+			keep[j] = i
+			continue
+		}
+		last[k] = len(keep)
+		keep = append(keep, i)
+	}
+	return s.appendRows(ctx, "sli_rollups", "INSERT OR REPLACE INTO sli_rollups SELECT * FROM appended_data", len(keep), func(i int) []driver.Value {
+		r := &rollups[keep[i]]
+		return []driver.Value{r.Tenant, r.SLO, r.Minute.UTC().Truncate(time.Minute), r.Good, r.Total}
+	})
+}
+
+// Rollups returns stored minutes, ascending.
+func (s *Store) Rollups(ctx context.Context, q store.RollupQuery) ([]store.Rollup, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT minute, good, total FROM sli_rollups
+		WHERE tenant = ? AND slo = ? AND minute >= ? AND minute < ? ORDER BY minute`, q.Tenant, q.SLO, q.Start.UTC(), q.End.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("cannot read rollups of %s: %w", q.SLO, err)
+	}
+	defer rows.Close()
+	var out []store.Rollup
+	for rows.Next() {
+		r := store.Rollup{Tenant: q.Tenant, SLO: q.SLO}
+		if err := rows.Scan(&r.Minute, &r.Good, &r.Total); err != nil {
+			return nil, fmt.Errorf("cannot read rollups of %s: %w", q.SLO, err)
+		}
+		r.Minute = r.Minute.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SumRollups adds up good and total.
+func (s *Store) SumRollups(ctx context.Context, q store.RollupQuery) (good, total uint64, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT coalesce(sum(good), 0)::UBIGINT, coalesce(sum(total), 0)::UBIGINT FROM sli_rollups
+		WHERE tenant = ? AND slo = ? AND minute >= ? AND minute < ?`, q.Tenant, q.SLO, q.Start.UTC(), q.End.UTC()).Scan(&good, &total)
+	if err != nil {
+		return 0, 0, fmt.Errorf("cannot sum rollups of %s: %w", q.SLO, err)
+	}
+	return good, total, nil
+}

@@ -1,0 +1,129 @@
+package embedded
+
+// migrations are applied in order, each once; the version of a database is
+// the number applied. Append to the list, never edit an entry that shipped.
+var migrations = []string{
+	// 1: the first schema.
+	`
+CREATE TABLE spans (
+	tenant VARCHAR NOT NULL,
+	day DATE NOT NULL,
+	start_ns BIGINT NOT NULL,
+	duration_ns BIGINT NOT NULL,
+	trace_id BLOB NOT NULL,
+	span_id BLOB NOT NULL,
+	parent_span_id BLOB NOT NULL,
+	trace_state VARCHAR NOT NULL,
+	service VARCHAR NOT NULL,
+	operation VARCHAR NOT NULL,
+	kind TINYINT NOT NULL,
+	status_code TINYINT NOT NULL,
+	status_message VARCHAR NOT NULL,
+	scope_name VARCHAR NOT NULL,
+	scope_version VARCHAR NOT NULL,
+	resource_keys VARCHAR[] NOT NULL,
+	resource_values VARCHAR[] NOT NULL,
+	attr_keys VARCHAR[] NOT NULL,
+	attr_values VARCHAR[] NOT NULL,
+	events VARCHAR NOT NULL,
+	links VARCHAR NOT NULL,
+	model VARCHAR NOT NULL,
+	model_version VARCHAR NOT NULL,
+	deployment VARCHAR NOT NULL,
+	provider VARCHAR NOT NULL,
+	operation_type VARCHAR NOT NULL,
+	input_tokens BIGINT NOT NULL,
+	output_tokens BIGINT NOT NULL,
+	cached_tokens BIGINT NOT NULL,
+	cost DECIMAL(38,12) NOT NULL
+);
+CREATE INDEX spans_trace ON spans (tenant, trace_id);
+
+CREATE TABLE metric_series (
+	tenant VARCHAR NOT NULL,
+	fingerprint UBIGINT NOT NULL,
+	name VARCHAR NOT NULL,
+	type TINYINT NOT NULL,
+	label_keys VARCHAR[] NOT NULL,
+	label_values VARCHAR[] NOT NULL,
+	PRIMARY KEY (tenant, fingerprint)
+);
+
+CREATE TABLE metric_samples (
+	tenant VARCHAR NOT NULL,
+	day DATE NOT NULL,
+	fingerprint UBIGINT NOT NULL,
+	ts_ms BIGINT NOT NULL,
+	value DOUBLE NOT NULL
+);
+
+CREATE TABLE cost_lines (
+	tenant VARCHAR NOT NULL,
+	billing_period_start TIMESTAMP NOT NULL,
+	line_id VARCHAR NOT NULL,
+	source VARCHAR NOT NULL,
+	billing_account_id VARCHAR NOT NULL,
+	billing_account_name VARCHAR NOT NULL,
+	billing_currency VARCHAR NOT NULL,
+	billing_period_end TIMESTAMP NOT NULL,
+	charge_period_start TIMESTAMP NOT NULL,
+	charge_period_end TIMESTAMP NOT NULL,
+	charge_category VARCHAR NOT NULL,
+	charge_class VARCHAR NOT NULL,
+	charge_description VARCHAR NOT NULL,
+	charge_frequency VARCHAR NOT NULL,
+	pricing_category VARCHAR NOT NULL,
+	billed_cost DECIMAL(38,12) NOT NULL,
+	effective_cost DECIMAL(38,12) NOT NULL,
+	list_cost DECIMAL(38,12) NOT NULL,
+	contracted_cost DECIMAL(38,12) NOT NULL,
+	pricing_quantity DECIMAL(38,12) NOT NULL,
+	pricing_unit VARCHAR NOT NULL,
+	consumed_quantity DECIMAL(38,12) NOT NULL,
+	consumed_unit VARCHAR NOT NULL,
+	provider_name VARCHAR NOT NULL,
+	publisher_name VARCHAR NOT NULL,
+	invoice_issuer_name VARCHAR NOT NULL,
+	service_category VARCHAR NOT NULL,
+	service_name VARCHAR NOT NULL,
+	region_id VARCHAR NOT NULL,
+	region_name VARCHAR NOT NULL,
+	availability_zone VARCHAR NOT NULL,
+	resource_id VARCHAR NOT NULL,
+	resource_name VARCHAR NOT NULL,
+	resource_type VARCHAR NOT NULL,
+	sku_id VARCHAR NOT NULL,
+	sku_price_id VARCHAR NOT NULL,
+	sub_account_id VARCHAR NOT NULL,
+	sub_account_name VARCHAR NOT NULL,
+	commitment_discount_id VARCHAR NOT NULL,
+	tag_keys VARCHAR[] NOT NULL,
+	tag_values VARCHAR[] NOT NULL,
+	PRIMARY KEY (tenant, billing_period_start, line_id)
+);
+
+CREATE TABLE sli_rollups (
+	tenant VARCHAR NOT NULL,
+	slo VARCHAR NOT NULL,
+	minute TIMESTAMP NOT NULL,
+	good UBIGINT NOT NULL,
+	total UBIGINT NOT NULL,
+	PRIMARY KEY (tenant, slo, minute)
+);
+
+CREATE TABLE events (
+	tenant VARCHAR NOT NULL,
+	id VARCHAR NOT NULL,
+	kind VARCHAR NOT NULL,
+	type VARCHAR NOT NULL,
+	subject VARCHAR NOT NULL,
+	severity VARCHAR NOT NULL,
+	time_ns BIGINT NOT NULL,
+	summary VARCHAR NOT NULL,
+	attr_keys VARCHAR[] NOT NULL,
+	attr_values VARCHAR[] NOT NULL,
+	payload VARCHAR NOT NULL,
+	PRIMARY KEY (tenant, id)
+);
+`,
+}

@@ -1,0 +1,96 @@
+// Package store owns Vigil's domain rows (spans, metric series and samples,
+// FOCUS-shaped cost lines, per-minute SLI rollups and events) and the small
+// interfaces through which every other package reads and writes them.
+//
+// Two backends implement every interface: store/clickhouse (the store of
+// record) and store/embedded (DuckDB, the default for one machine). The
+// conformance suite in store/storetest holds both to the same answers.
+//
+// Write contract, for every Write* method: the call is one batch. When it
+// returns nil the rows are durable in the backend and visible to readers;
+// when it returns an error none of the batch may be assumed written, and the
+// caller may retry the whole batch (rows with identities — cost lines,
+// rollups, events — are idempotent; spans and samples are not, so the
+// collector spools instead of retrying blindly). Writers never retain the
+// slices they are given. All methods are safe for concurrent use.
+//
+// Tenancy: every row and every query carries a tenant; a query never returns
+// another tenant's rows.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DefaultTenant is the tenant of data that arrives without X-Scope-OrgID.
+const DefaultTenant = "default"
+
+// ErrNotFound is returned (wrapped) when a lookup by identity finds nothing.
+var ErrNotFound = errors.New("not found")
+
+// Store is everything a backend provides. Consumers should depend on the
+// smaller interfaces below, or declare their own.
+type Store interface {
+	SpanWriter
+	SpanReader
+	MetricWriter
+	MetricReader
+	CostWriter
+	CostReader
+	RollupWriter
+	RollupReader
+	EventWriter
+	EventReader
+	Retainer
+	// Ping reports whether the backend answers.
+	Ping(ctx context.Context) error
+	// Close releases connections; the store must not be used afterwards.
+	Close() error
+}
+
+// Signal names a time-partitioned kind of data for retention.
+type Signal string
+
+const (
+	SignalSpans   Signal = "spans"
+	SignalSamples Signal = "samples"
+	SignalRollups Signal = "rollups"
+	SignalEvents  Signal = "events"
+)
+
+// Signals lists every signal that retention applies to.
+var Signals = []Signal{SignalSpans, SignalSamples, SignalRollups, SignalEvents}
+
+// Retainer drops old data. Cost lines are billing records and are never
+// dropped by retention.
+type Retainer interface {
+	// DropBefore removes every whole UTC day of the signal's data that ends
+	// at or before cutoff; the day containing cutoff is kept. On ClickHouse
+	// this drops daily partitions, never row by row.
+	DropBefore(ctx context.Context, s Signal, cutoff time.Time) error
+}
+
+// dayStart returns the UTC midnight at or before t.
+func dayStart(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// RetentionDay is the first UTC day DropBefore keeps for cutoff; backends
+// share it so both drop the same days.
+func RetentionDay(cutoff time.Time) time.Time { return dayStart(cutoff) }
+
+// SchemaTooNewError says a database was migrated by a newer Vigil than this
+// one, which must not write to it.
+type SchemaTooNewError struct {
+	Database string
+	Version  int // the database's schema version
+	Known    int // the newest version this Vigil knows
+}
+
+func (e *SchemaTooNewError) Error() string {
+	return fmt.Sprintf("database %s has schema version %d, newer than this Vigil knows (%d): upgrade Vigil, or point it at another database", e.Database, e.Version, e.Known)
+}
