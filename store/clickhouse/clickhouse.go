@@ -1,0 +1,200 @@
+// Package clickhouse is the store of record on ClickHouse, through
+// clickhouse-go v2 over the native protocol. Its schema and queries run on
+// every ClickHouse from 18.16 (Debian's package) to current releases; with a
+// cluster name it creates Replicated tables under Distributed tables.
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// Config says where the store lives.
+type Config struct {
+	Options  *ch.Options // connection options, Auth.Database included
+	Database string
+	Cluster  string // "" for one server
+}
+
+// DefaultDatabase is used when the URL names none.
+const DefaultDatabase = "vigil"
+
+// ParseURL reads clickhouse://user:pass@host:9000/db?cluster=name&setting=v.
+// Query parameters other than cluster are clickhouse-go's DSN options and
+// ClickHouse settings.
+func ParseURL(raw string) (Config, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Config{}, fmt.Errorf("cannot parse store URL: %w", err)
+	}
+	if u.Scheme != "clickhouse" {
+		return Config{}, fmt.Errorf("store URL %q: scheme must be clickhouse", redact(u))
+	}
+	if u.Host == "" {
+		return Config{}, fmt.Errorf("store URL %q names no host", redact(u))
+	}
+	q := u.Query()
+	cfg := Config{Cluster: q.Get("cluster"), Database: strings.Trim(u.Path, "/")}
+	q.Del("cluster")
+	if cfg.Database == "" {
+		cfg.Database = DefaultDatabase
+	}
+	if strings.Contains(cfg.Database, "/") {
+		return Config{}, fmt.Errorf("store URL %q: database name %q contains '/'", redact(u), cfg.Database)
+	}
+	u.RawQuery = q.Encode()
+	opts, err := ch.ParseDSN(u.String())
+	if err != nil {
+		return Config{}, fmt.Errorf("store URL %q: %w", redact(u), err)
+	}
+	cfg.Options = opts
+	return cfg, nil
+}
+
+func redact(u *url.URL) string { return u.Redacted() }
+
+// Store implements store.Store on ClickHouse.
+type Store struct {
+	conn driver.Conn
+	ddl  ddl
+	addr string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects, creates the database if needed and brings its schema up
+// to date.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	opts := *cfg.Options
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = 5 * time.Second
+	}
+	addr := strings.Join(opts.Addr, ",")
+	// Connect without a database first: it may not exist yet.
+	opts.Auth.Database = ""
+	boot, err := ch.Open(&opts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to ClickHouse at %s: %w", addr, err)
+	}
+	d := ddl{database: cfg.Database, cluster: cfg.Cluster}
+	if err := boot.Ping(ctx); err != nil {
+		boot.Close()
+		return nil, fmt.Errorf("cannot reach ClickHouse at %s: %w", addr, firstLine(err))
+	}
+	err = boot.Exec(ctx, d.createDatabase())
+	boot.Close()
+	if err != nil {
+		return nil, fmt.Errorf("cannot create database %s on ClickHouse at %s: %w", cfg.Database, addr, err)
+	}
+	opts.Auth.Database = cfg.Database
+	conn, err := ch.Open(&opts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to ClickHouse at %s: %w", addr, err)
+	}
+	s := &Store{conn: conn, ddl: d, addr: addr}
+	if err := s.migrate(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	for _, stmt := range s.ddl.createTable(schemaTable) {
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("cannot create schema table in %s: %w", s.ddl.database, err)
+		}
+	}
+	var version uint32
+	if err := s.conn.QueryRow(ctx, "SELECT max(version) FROM vigil_schema").Scan(&version); err != nil {
+		return fmt.Errorf("cannot read schema version of %s: %w", s.ddl.database, err)
+	}
+	if int(version) > len(migrations) {
+		return &store.SchemaTooNewError{Database: s.ddl.database + " on " + s.addr, Version: int(version), Known: len(migrations)}
+	}
+	for v := int(version) + 1; v <= len(migrations); v++ {
+		// Every statement is idempotent (IF NOT EXISTS), so a migration cut
+		// short, or run by two Vigils at once, is finished by the next start.
+		for _, stmt := range s.ddl.migration(migrations[v-1]) {
+			if err := s.conn.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("cannot apply schema migration %d to %s: %w", v, s.ddl.database, err)
+			}
+		}
+		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO vigil_schema (version, applied)")
+		if err != nil {
+			return err
+		}
+		if err := b.Append(uint32(v), time.Now().UTC()); err != nil {
+			return err
+		}
+		if err := b.Send(); err != nil {
+			return fmt.Errorf("cannot record schema migration %d in %s: %w", v, s.ddl.database, err)
+		}
+	}
+	return nil
+}
+
+// Ping checks the server answers.
+func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
+
+// Close closes the connections.
+func (s *Store) Close() error { return s.conn.Close() }
+
+// DropDatabase removes the store's database and everything in it: for tests.
+func (s *Store) DropDatabase(ctx context.Context) error {
+	return s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+quoteIdent(s.ddl.database)+s.ddl.onCluster())
+}
+
+// insert sends rows as one batch with an explicit column list (ClickHouse
+// 18.16 refuses a bare INSERT from this driver).
+func (s *Store) insert(ctx context.Context, table, columns string, n int, row func(i int) ([]any, error)) error {
+	if n == 0 {
+		return nil
+	}
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns+")")
+	if err != nil {
+		return fmt.Errorf("cannot insert into %s: %w", table, err)
+	}
+	defer b.Abort()
+	for i := 0; i < n; i++ {
+		vals, err := row(i)
+		if err == nil {
+			err = b.Append(vals...)
+		}
+		if err != nil {
+			return fmt.Errorf("cannot insert into %s: row %d: %w", table, i, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("cannot insert %d rows into %s: %w", n, table, err)
+	}
+	return nil
+}
+
+// firstLine keeps an error to one line: network errors can carry several.
+func firstLine(err error) error {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		return errors.New(msg[:i])
+	}
+	return err
+}
+
+// dateTime is a DateTime column's value for t: whole seconds, UTC.
+func dateTime(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+// secondsRange returns DateTime bounds that cover [start, end) so the
+// primary key and partitions prune, while the exact bound is applied on a
+// nanosecond column.
+func secondsRange(start, end time.Time) (time.Time, time.Time) {
+	return dateTime(start), dateTime(end.Add(time.Second - 1))
+}

@@ -1,0 +1,100 @@
+package clickhouse_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/clickhouse"
+	"github.com/vigil-dev/vigil/store/storetest"
+)
+
+// server returns the address in VIGIL_TEST_CLICKHOUSE, or skips: the
+// ClickHouse conformance run needs a server, which .ci/run and
+// scripts/test start.
+func server(t *testing.T) string {
+	addr := os.Getenv("VIGIL_TEST_CLICKHOUSE")
+	if addr == "" {
+		t.Skip("VIGIL_TEST_CLICKHOUSE is not set: no ClickHouse server to test against (scripts/test starts one)")
+	}
+	return addr
+}
+
+// openFresh opens a store in a database of its own, dropped after the test.
+func openFresh(t *testing.T, addr string) (*clickhouse.Store, clickhouse.Config) {
+	t.Helper()
+	db := fmt.Sprintf("vigil_test_%d", time.Now().UnixNano())
+	cfg, err := clickhouse.ParseURL("clickhouse://" + addr + "/" + db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := clickhouse.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// The suite closed s; drop the database through a new connection.
+		s2, err := clickhouse.Open(ctx, cfg)
+		if err == nil {
+			s2.DropDatabase(ctx)
+			s2.Close()
+		}
+	})
+	return s, cfg
+}
+
+func TestConformance(t *testing.T) {
+	addr := server(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, _ := openFresh(t, addr)
+		return s
+	})
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	// Nothing listens on port 1: one clear line naming the address.
+	cfg, err := clickhouse.ParseURL("clickhouse://127.0.0.1:1/vigil?dial_timeout=1s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = clickhouse.Open(ctx, cfg)
+	if err == nil || !strings.Contains(err.Error(), "cannot reach ClickHouse at 127.0.0.1:1") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("unreachable server: %v", err)
+	}
+
+	addr := server(t)
+	s, cfg := openFresh(t, addr)
+	s.Close()
+	// A newer Vigil migrated this database: refuse to touch it.
+	opts := *cfg.Options
+	opts.Auth.Database = cfg.Database
+	conn, err := ch.Open(&opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO vigil_schema (version, applied)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append(uint32(999), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = clickhouse.Open(ctx, cfg)
+	var tooNew *store.SchemaTooNewError
+	if !errors.As(err, &tooNew) || tooNew.Version != 999 {
+		t.Errorf("schema from the future: %v", err)
+	}
+}

@@ -1,0 +1,293 @@
+package clickhouse
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The schema keeps to what every ClickHouse from 18.16 (Debian's) to current
+// releases runs: attributes as parallel Array(String) columns, time as
+// DateTime plus an integer nanosecond column, plain String, no TTL, codecs
+// or skip indexes. Every time-series table is partitioned by UTC day so
+// retention drops whole partitions. Tenant leads every sort key.
+
+// table is one table of the schema. In cluster mode it becomes a
+// Replicated* table named name_local on every node plus a Distributed table
+// under the plain name, which is what queries and inserts use.
+type table struct {
+	name      string
+	columns   string
+	engine    string // MergeTree family engine without "Replicated", e.g. "ReplacingMergeTree(version)"
+	partition string // PARTITION BY expression, or ""
+	order     string // ORDER BY expression
+	shard     string // Distributed sharding key: rows that replace each other must share a shard
+}
+
+// view is a materialized view from one table into another.
+type view struct {
+	name, from, to, query string // query selects FROM the from table
+}
+
+// migration is one schema version: tables, then views.
+type migration struct {
+	tables []table
+	views  []view
+}
+
+// migrations are applied in order, each once; the version of a database is
+// the number applied. Append to the list, never edit an entry that shipped.
+var migrations = []migration{
+	{ // 1: the first schema.
+		tables: []table{
+			{
+				name: "spans",
+				columns: `tenant String,
+	timestamp DateTime,
+	start_ns Int64,
+	duration_ns Int64,
+	trace_id FixedString(16),
+	span_id FixedString(8),
+	parent_span_id FixedString(8),
+	trace_state String,
+	service String,
+	operation String,
+	kind Int8,
+	status_code Int8,
+	status_message String,
+	scope_name String,
+	scope_version String,
+	resource_keys Array(String),
+	resource_values Array(String),
+	attr_keys Array(String),
+	attr_values Array(String),
+	events String,
+	links String,
+	model String,
+	model_version String,
+	deployment String,
+	provider String,
+	operation_type String,
+	input_tokens Int64,
+	output_tokens Int64,
+	cached_tokens Int64,
+	cost Decimal(38, 12)`,
+				engine:    "MergeTree()",
+				partition: "toYYYYMMDD(timestamp)",
+				order:     "(tenant, service, operation, timestamp)",
+				shard:     "cityHash64(trace_id)",
+			},
+			{
+				// Finds the days a trace has spans on, so reading a trace by id
+				// touches only those partitions.
+				name: "trace_index",
+				columns: `tenant String,
+	trace_id FixedString(16),
+	day Date`,
+				engine:    "ReplacingMergeTree()",
+				partition: "toYYYYMMDD(day)",
+				order:     "(tenant, trace_id, day)",
+				shard:     "cityHash64(trace_id)",
+			},
+			{
+				name: "metric_series",
+				columns: `tenant String,
+	name String,
+	fingerprint UInt64,
+	type Int8,
+	label_keys Array(String),
+	label_values Array(String)`,
+				engine: "ReplacingMergeTree()",
+				order:  "(tenant, name, fingerprint)",
+				shard:  "fingerprint",
+			},
+			{
+				name: "metric_samples",
+				columns: `tenant String,
+	timestamp DateTime,
+	fingerprint UInt64,
+	ts_ms Int64,
+	value Float64`,
+				engine:    "MergeTree()",
+				partition: "toYYYYMMDD(timestamp)",
+				order:     "(tenant, fingerprint, ts_ms)",
+				shard:     "fingerprint",
+			},
+			{
+				// A line replaces the one with the same identity; readers use
+				// FINAL. version is the write time, so the last write wins.
+				name: "cost_lines",
+				columns: `tenant String,
+	billing_period_start DateTime,
+	line_id String,
+	version Int64,
+	source String,
+	billing_account_id String,
+	billing_account_name String,
+	billing_currency String,
+	billing_period_end DateTime,
+	charge_period_start DateTime,
+	charge_period_end DateTime,
+	charge_category String,
+	charge_class String,
+	charge_description String,
+	charge_frequency String,
+	pricing_category String,
+	billed_cost Decimal(38, 12),
+	effective_cost Decimal(38, 12),
+	list_cost Decimal(38, 12),
+	contracted_cost Decimal(38, 12),
+	pricing_quantity Decimal(38, 12),
+	pricing_unit String,
+	consumed_quantity Decimal(38, 12),
+	consumed_unit String,
+	provider_name String,
+	publisher_name String,
+	invoice_issuer_name String,
+	service_category String,
+	service_name String,
+	region_id String,
+	region_name String,
+	availability_zone String,
+	resource_id String,
+	resource_name String,
+	resource_type String,
+	sku_id String,
+	sku_price_id String,
+	sub_account_id String,
+	sub_account_name String,
+	commitment_discount_id String,
+	tag_keys Array(String),
+	tag_values Array(String)`,
+				engine:    "ReplacingMergeTree(version)",
+				partition: "toYYYYMM(billing_period_start)",
+				order:     "(tenant, billing_period_start, line_id)",
+				shard:     "cityHash64(tenant, line_id)",
+			},
+			{
+				// Replacing, not Summing: a recomputed minute replaces the old
+				// value, so late data and two analyzers never double-count.
+				name: "sli_rollups",
+				columns: `tenant String,
+	slo String,
+	minute DateTime,
+	good UInt64,
+	total UInt64,
+	version Int64`,
+				engine:    "ReplacingMergeTree(version)",
+				partition: "toYYYYMMDD(minute)",
+				order:     "(tenant, slo, minute)",
+				shard:     "cityHash64(tenant, slo)",
+			},
+			{
+				name: "events",
+				columns: `tenant String,
+	id String,
+	time DateTime,
+	time_ns Int64,
+	kind String,
+	type String,
+	subject String,
+	severity String,
+	summary String,
+	attr_keys Array(String),
+	attr_values Array(String),
+	payload String`,
+				engine:    "ReplacingMergeTree()",
+				partition: "toYYYYMMDD(time)",
+				order:     "(tenant, id)",
+				shard:     "cityHash64(tenant, id)",
+			},
+		},
+		views: []view{{
+			name: "trace_index_mv", from: "spans", to: "trace_index",
+			// Grouping collapses a batch's spans to one row per trace and day.
+			query: "SELECT tenant, trace_id, toDate(timestamp) AS day FROM %s GROUP BY tenant, trace_id, day",
+		}},
+	},
+}
+
+// schemaTable records applied migrations.
+var schemaTable = table{
+	name:    "vigil_schema",
+	columns: "version UInt32,\n\tapplied DateTime",
+	engine:  "MergeTree()",
+	order:   "version",
+	shard:   "version",
+}
+
+// ddl writes the statements that create objects in a database, for one node
+// or, with a cluster name, for a cluster.
+type ddl struct {
+	database string
+	cluster  string
+}
+
+func (d ddl) onCluster() string {
+	if d.cluster == "" {
+		return ""
+	}
+	return " ON CLUSTER " + quoteIdent(d.cluster)
+}
+
+// local is the name of the table that holds the rows on a node.
+func (d ddl) local(name string) string {
+	if d.cluster == "" {
+		return name
+	}
+	return name + "_local"
+}
+
+func (d ddl) createDatabase() string {
+	return "CREATE DATABASE IF NOT EXISTS " + quoteIdent(d.database) + d.onCluster()
+}
+
+func (d ddl) createTable(t table) []string {
+	engine := t.engine
+	if d.cluster != "" {
+		// ReplacingMergeTree(version) -> ReplicatedReplacingMergeTree('path', '{replica}', version)
+		open := strings.IndexByte(engine, '(')
+		args := strings.TrimSuffix(engine[open+1:], ")")
+		path := fmt.Sprintf("'/clickhouse/tables/{shard}/%s/%s'", d.database, d.local(t.name))
+		if args != "" {
+			args = ", " + args
+		}
+		engine = fmt.Sprintf("Replicated%s(%s, '{replica}'%s)", engine[:open], path, args)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s%s (\n\t%s\n) ENGINE = %s", quoteIdent(d.database), quoteIdent(d.local(t.name)), d.onCluster(), t.columns, engine)
+	if t.partition != "" {
+		fmt.Fprintf(&b, "\nPARTITION BY %s", t.partition)
+	}
+	fmt.Fprintf(&b, "\nORDER BY %s", t.order)
+	stmts := []string{b.String()}
+	if d.cluster != "" {
+		stmts = append(stmts, fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s%s AS %s.%s ENGINE = Distributed(%s, %s, %s, %s)",
+			quoteIdent(d.database), quoteIdent(t.name), d.onCluster(), quoteIdent(d.database), quoteIdent(d.local(t.name)),
+			quoteIdent(d.cluster), quoteIdent(d.database), quoteIdent(d.local(t.name)), t.shard))
+	}
+	return stmts
+}
+
+// createView attaches a view to the node-local tables: in a cluster each
+// node indexes the rows it holds.
+func (d ddl) createView(v view) string {
+	from := quoteIdent(d.database) + "." + quoteIdent(d.local(v.from))
+	return fmt.Sprintf("CREATE MATERIALIZED VIEW IF NOT EXISTS %s.%s%s TO %s.%s AS %s",
+		quoteIdent(d.database), quoteIdent(v.name), d.onCluster(), quoteIdent(d.database), quoteIdent(d.local(v.to)), fmt.Sprintf(v.query, from))
+}
+
+// migration returns the statements of one migration, in order.
+func (d ddl) migration(m migration) []string {
+	var stmts []string
+	for _, t := range m.tables {
+		stmts = append(stmts, d.createTable(t)...)
+	}
+	for _, v := range m.views {
+		stmts = append(stmts, d.createView(v))
+	}
+	return stmts
+}
+
+func quoteIdent(s string) string {
+	return "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(s) + "`"
+}
