@@ -1,0 +1,203 @@
+// Package config owns the configuration directory: finding its YAML files,
+// parsing them with positions, and reporting problems as file:line
+// messages. Domain packages (SLOs, drift monitors, policies) validate the
+// documents they own on top of it.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Severity says whether a problem fails lint.
+type Severity string
+
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+)
+
+// Problem is one finding about a file.
+type Problem struct {
+	File     string
+	Line     int // 0 when the problem is about the whole file
+	Field    string
+	Severity Severity
+	Message  string
+}
+
+// String formats the problem the way compilers do, so editors and CI
+// annotate the line: "slos/chat.yaml:14: objectives[0].target: message".
+func (p Problem) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(p.Line))
+	}
+	b.WriteString(": ")
+	if p.Severity == Warning {
+		b.WriteString("warning: ")
+	}
+	if p.Field != "" {
+		b.WriteString(p.Field + ": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// Document is one YAML document of a file, with positions.
+type Document struct {
+	File string
+	Node *yaml.Node // the document's root content node
+}
+
+// IsYAML reports whether a path names a YAML file.
+func IsYAML(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// Files expands paths into the YAML files they name: a file as itself, a
+// directory as every YAML file under it (hidden entries skipped), sorted.
+func Files(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if path != p && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !d.IsDir() && IsYAML(path) {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Parse reads every YAML document of a file. A syntax error is returned as
+// a Problem with the line yaml reports.
+func Parse(name string, data []byte) ([]Document, []Problem) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var docs []Document
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return docs, []Problem{syntaxProblem(name, err)}
+		}
+		if len(n.Content) == 0 || isEmpty(n.Content[0]) {
+			continue // an empty document
+		}
+		if p, ok := duplicateKey(name, n.Content[0]); ok {
+			return docs, []Problem{p}
+		}
+		docs = append(docs, Document{File: name, Node: n.Content[0]})
+	}
+}
+
+func isEmpty(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
+}
+
+// duplicateKey finds a mapping key defined twice: decoding into a node
+// tree, unlike decoding into a struct, does not reject it, and a repeated
+// key silently overriding the first is a classic config bug.
+func duplicateKey(file string, n *yaml.Node) (Problem, bool) {
+	if n.Kind == yaml.MappingNode {
+		seen := make(map[string]int, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if first, ok := seen[k.Value]; ok && k.Kind == yaml.ScalarNode {
+				return Problem{File: file, Line: k.Line, Severity: Error,
+					Message: fmt.Sprintf("mapping key %q already defined at line %d", k.Value, first)}, true
+			}
+			seen[k.Value] = k.Line
+		}
+	}
+	for _, c := range n.Content {
+		if p, ok := duplicateKey(file, c); ok {
+			return p, true
+		}
+	}
+	return Problem{}, false
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// syntaxProblem turns a yaml error ("yaml: line 3: mapping values are not
+// allowed in this context") into a Problem on that line.
+func syntaxProblem(file string, err error) Problem {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	p := Problem{File: file, Severity: Error, Message: strings.TrimPrefix(msg, "yaml: ")}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		p.Line, _ = strconv.Atoi(m[1])
+		p.Message = m[2]
+	}
+	return p
+}
+
+// Lint parses every YAML file under the paths and returns what is wrong,
+// in file order. It fails only when a path cannot be read.
+func Lint(paths []string) ([]Problem, error) {
+	files, err := Files(paths)
+	if err != nil {
+		return nil, err
+	}
+	var problems []Problem
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", f, err)
+		}
+		_, ps := Parse(f, data)
+		problems = append(problems, ps...)
+	}
+	return problems, nil
+}
+
+// HasErrors reports whether any problem is an error, not a warning.
+func HasErrors(ps []Problem) bool {
+	for _, p := range ps {
+		if p.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
