@@ -21,6 +21,9 @@ import (
 // scripts/test start.
 func server(t *testing.T) string {
 	addr := os.Getenv("VIGIL_TEST_CLICKHOUSE")
+	if addr == "" && os.Getenv("VIGIL_REQUIRE_CLICKHOUSE") != "" {
+		t.Fatal("VIGIL_REQUIRE_CLICKHOUSE is set but VIGIL_TEST_CLICKHOUSE names no server")
+	}
 	if addr == "" {
 		t.Skip("VIGIL_TEST_CLICKHOUSE is not set: no ClickHouse server to test against (scripts/test starts one)")
 	}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil/config"
+)
+
+func newLintCmd(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lint [paths...]",
+		Short: "Check configuration files; exit 1 when any has an error, 2 when they cannot be read",
+		Long: `Checks the YAML files under the given paths (default: --config-dir) and
+prints each problem as file:line: message. Exit status: 0 when there is no
+error (warnings allowed), 1 when there is, 2 when a path cannot be read.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths := args
+			if len(paths) == 0 {
+				paths = []string{g.configDir}
+			}
+			problems, err := config.Lint(paths)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			for _, p := range problems {
+				fmt.Fprintln(cmd.OutOrStdout(), p.String())
+			}
+			if config.HasErrors(problems) {
+				return &exitError{code: 1, err: fmt.Errorf("lint found %d problem(s)", len(problems))}
+			}
+			return nil
+		},
+	}
+}

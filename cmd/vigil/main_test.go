@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/embedded"
+)
+
+// These tests drive the real binary, as a user would.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "vigil-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "vigil")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building vigil: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type proc struct {
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+// start runs vigil with args and a clean VIGIL_* environment plus env.
+func start(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "VIGIL_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	p := &proc{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return p
+}
+
+// wait returns the exit code, failing the test after a minute.
+func (p *proc) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(time.Minute):
+		t.Fatalf("vigil did not exit; stderr:\n%s", p.stderr)
+		return -1
+	}
+}
+
+// get polls url until it answers or the process exits.
+func get(t *testing.T, p *proc, url string) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-p.done:
+			t.Fatalf("vigil exited (%v) before answering %s; stderr:\n%s", err, url, p.stderr)
+		default:
+		}
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, string(body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer; stderr:\n%s", url, p.stderr)
+	return 0, ""
+}
+
+func TestServeEmbeddedKeepsDataAcrossRestarts(t *testing.T) {
+	dataDir := t.TempDir()
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	ev := store.Event{Tenant: "acme", ID: store.EventID(store.KindFinding, "restart"), Kind: store.KindFinding, Time: at, Summary: "kept"}
+	for run := 0; run < 2; run++ {
+		addr := freeAddr(t)
+		// The environment twin sets the address; SIGTERM stops it cleanly.
+		p := start(t, []string{"VIGIL_WEB_LISTEN_ADDRESS=" + addr}, "serve", "--data-dir", dataDir)
+		if code, body := get(t, p, "http://"+addr+"/healthz"); code != 200 || body != "ok\n" {
+			t.Fatalf("/healthz = %d %q", code, body)
+		}
+		if code, body := get(t, p, "http://"+addr+"/readyz"); code != 200 {
+			t.Fatalf("/readyz = %d %q", code, body)
+		}
+		if code, body := get(t, p, "http://"+addr+"/metrics"); code != 200 || !strings.Contains(body, "vigil_build_info") {
+			t.Fatalf("/metrics = %d, no vigil_build_info", code)
+		}
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		if code := p.wait(t); code != 0 {
+			t.Fatalf("exit code after SIGTERM = %d; stderr:\n%s", code, p.stderr)
+		}
+		if !strings.Contains(p.stderr.String(), "shutting down") {
+			t.Errorf("no shutdown message; stderr:\n%s", p.stderr)
+		}
+
+		// Between runs, look into the data directory the way the next run will.
+		s, err := embedded.Open(context.Background(), dataDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run == 0 {
+			err = s.WriteEvents(context.Background(), []store.Event{ev})
+		} else {
+			var got []store.Event
+			got, err = s.Events(context.Background(), store.EventQuery{Tenant: "acme", Start: at, End: at.Add(time.Hour)})
+			if err == nil && (len(got) != 1 || got[0].Summary != "kept") {
+				t.Errorf("after a restart the store holds %v", got)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+}
+
+func TestFlagWinsOverEnvironment(t *testing.T) {
+	envAddr, flagAddr := freeAddr(t), freeAddr(t)
+	p := start(t, []string{"VIGIL_WEB_LISTEN_ADDRESS=" + envAddr}, "web", "--data-dir", t.TempDir(), "--web.listen-address", flagAddr)
+	if code, _ := get(t, p, "http://"+flagAddr+"/healthz"); code != 200 {
+		t.Fatalf("flag address not served")
+	}
+	if _, err := http.Get("http://" + envAddr + "/healthz"); err == nil {
+		t.Errorf("the environment address is served although the flag was given")
+	}
+	p.cmd.Process.Signal(os.Interrupt)
+	if code := p.wait(t); code != 0 {
+		t.Errorf("exit code after SIGINT = %d", code)
+	}
+}
+
+// oneLineError runs vigil expecting exit code 1 and a single stderr line.
+func oneLineError(t *testing.T, env []string, want string, args ...string) {
+	t.Helper()
+	p := start(t, env, args...)
+	code := p.wait(t)
+	lines := strings.Split(strings.TrimSpace(p.stderr.String()), "\n")
+	if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "vigil: ") || !strings.Contains(lines[0], want) {
+		t.Errorf("vigil %v: exit %d, stderr:\n%s\nwant one line containing %q", args, code, p.stderr, want)
+	}
+}
+
+func TestStartupErrorsAreOneLine(t *testing.T) {
+	dir := t.TempDir()
+	addr := "--web.listen-address=" + freeAddr(t)
+	oneLineError(t, nil, `cannot use store URL "mysql://u:xxxxx@db/x"`, "serve", addr, "--store", "mysql://u:secret@db/x")
+	oneLineError(t, nil, "store URL", "serve", addr, "--store", "clickhouse://ch:notaport/x")
+	oneLineError(t, nil, "cannot reach ClickHouse at 127.0.0.1:1", "serve", addr, "--store", "clickhouse://127.0.0.1:1/vigil?dial_timeout=1s")
+	oneLineError(t, []string{"VIGIL_ANALYZER_INTERVAL=soon"}, "VIGIL_ANALYZER_INTERVAL", "serve", addr, "--data-dir", dir)
+
+	// A data directory written by a newer Vigil.
+	s, err := embedded.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	c, err := duckdb.NewConnector(filepath.Join(dir, embedded.FileName), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	if _, err := db.Exec(`INSERT INTO vigil_schema VALUES (999, now())`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	oneLineError(t, nil, "schema version 999, newer than this Vigil knows", "serve", addr, "--data-dir", dir)
+}
+
+func TestServeClickHouse(t *testing.T) {
+	ch := os.Getenv("VIGIL_TEST_CLICKHOUSE")
+	if ch == "" {
+		t.Skip("VIGIL_TEST_CLICKHOUSE is not set")
+	}
+	addr := freeAddr(t)
+	db := fmt.Sprintf("vigil_cmd_%d", time.Now().UnixNano())
+	p := start(t, nil, "serve", "--web.listen-address", addr, "--data-dir", t.TempDir(), "--store", "clickhouse://"+ch+"/"+db)
+	if code, body := get(t, p, "http://"+addr+"/readyz"); code != 200 || body != "ready\n" {
+		t.Fatalf("/readyz = %d %q", code, body)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Errorf("exit %d; stderr:\n%s", code, p.stderr)
+	}
+	out, err := exec.Command("clickhouse-client", "--host", strings.Split(ch, ":")[0], "--port", strings.Split(ch, ":")[1],
+		"--query", "SELECT max(version) FROM "+db+".vigil_schema").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "1" {
+		t.Errorf("schema version on ClickHouse: %q, %v", out, err)
+	}
+	exec.Command("clickhouse-client", "--host", strings.Split(ch, ":")[0], "--port", strings.Split(ch, ":")[1], "--query", "DROP DATABASE "+db).Run()
+}
+
+func TestLintExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "good.yaml"), []byte("service: chat\n"), 0o644)
+	run := func(args ...string) (int, string) {
+		cmd := exec.Command(binary, append([]string{"lint"}, args...)...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		cmd.Run()
+		return cmd.ProcessState.ExitCode(), out.String()
+	}
+	if code, out := run(dir); code != 0 {
+		t.Errorf("clean directory: exit %d\n%s", code, out)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("service: chat\nservice: search\n"), 0o644)
+	if code, out := run(dir); code != 1 || !strings.Contains(out, bad+`:2: mapping key "service" already defined at line 1`) {
+		t.Errorf("bad file: exit %d\n%s", code, out)
+	}
+	if code, out := run(filepath.Join(dir, "missing")); code != 2 {
+		t.Errorf("missing path: exit %d\n%s", code, out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := exec.Command(binary, "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "vigil ") {
+		t.Errorf("version: %q, %v", out, err)
+	}
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil/analyzer"
+	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/backend"
+	"github.com/vigil-dev/vigil/web"
+)
+
+type role int
+
+const (
+	roleCollector role = 1 << iota
+	roleAnalyzer
+	roleWeb
+)
+
+// roleOptions are the flags of the role commands.
+type roleOptions struct {
+	webListen        string
+	analyzerInterval time.Duration
+	retention        map[store.Signal]*time.Duration
+	shutdownTimeout  time.Duration
+}
+
+func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
+	o := &roleOptions{retention: map[store.Signal]*time.Duration{}}
+	cmd := &cobra.Command{
+		Use:   name,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRoles(cmd.Context(), g, o, roles)
+		},
+	}
+	f := cmd.Flags()
+	// Every role serves health and metrics on the web port; only the web
+	// role adds the API and UI there.
+	f.StringVar(&o.webListen, "web.listen-address", ":8080", "address of the web port: API, UI, /metrics, /healthz, /readyz")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a clean shutdown may take to drain and flush")
+	if roles&roleAnalyzer != 0 {
+		f.DurationVar(&o.analyzerInterval, "analyzer.interval", time.Minute, "evaluation interval; ticks are aligned to multiples of it")
+		defaults := map[store.Signal]time.Duration{
+			store.SignalSpans:   7 * 24 * time.Hour,
+			store.SignalSamples: 30 * 24 * time.Hour,
+			store.SignalRollups: 90 * 24 * time.Hour,
+			store.SignalEvents:  0,
+		}
+		for _, sig := range store.Signals {
+			d := new(time.Duration)
+			o.retention[sig] = d
+			f.DurationVar(d, "retention."+string(sig), defaults[sig], fmt.Sprintf("keep %s this long (whole days are dropped); 0 keeps them forever", sig))
+		}
+	}
+	withEnvHelp(cmd)
+	return cmd
+}
+
+// runRoles starts the roles together and stops them together: the first to
+// return, or SIGINT/SIGTERM, interrupts the others; the store is closed
+// last, after every writer has stopped.
+func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role) error {
+	logger, err := g.logger()
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "vigil_build_info", Help: "Vigil's version; always 1.", ConstLabels: prometheus.Labels{"version": versionString()},
+		}, func() float64 { return 1 }),
+	)
+
+	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			logger.Error("closing the store", "err", err)
+		}
+	}()
+	logger.Info("store open", "component", "store", "store", backend.Describe(g.storeURL, g.dataDir))
+
+	var group run.Group
+
+	// Signals: SIGINT or SIGTERM starts a clean shutdown.
+	group.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
+
+	// Web port: health, readiness and metrics for every role.
+	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web")})
+	if err != nil {
+		return err
+	}
+	group.Add(srv.Serve, func(error) {
+		ctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+
+	// Analyzer: evaluators and retention on aligned ticks.
+	if roles&roleAnalyzer != 0 {
+		period := map[store.Signal]time.Duration{}
+		for sig, d := range o.retention {
+			period[sig] = *d
+		}
+		sched := analyzer.NewScheduler(analyzer.Options{
+			Interval:   o.analyzerInterval,
+			Logger:     logger.With("component", "analyzer"),
+			Registerer: reg,
+		}, &analyzer.Retention{Store: st, Period: period})
+		actx, cancel := context.WithCancel(context.Background())
+		group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
+	}
+
+	err = group.Run()
+	var sig *run.SignalError
+	if errors.As(err, &sig) {
+		logger.Info("shutting down", "signal", sig.Signal.String())
+		return nil
+	}
+	return err
+}
