@@ -407,3 +407,6 @@ func (l *lane) replayOne(failures map[uint64]int) bool {
 	l.updateSpoolGauge()
 	return true
 }
+
+// timeNow is time.Now, replaceable in tests.
+var timeNow = time.Now

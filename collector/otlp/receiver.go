@@ -1,0 +1,214 @@
+package otlp
+
+import (
+	"context"
+	"mime"
+	"net/http"
+
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc"
+
+	"github.com/vigil-dev/vigil/collector"
+	"github.com/vigil-dev/vigil/store"
+)
+
+// Receiver accepts OTLP over HTTP and gRPC and writes through the writers
+// (the collector's pipeline), answering only once the data is durable.
+type Receiver struct {
+	Spans   store.SpanWriter
+	Metrics store.MetricWriter
+	Mapping Mapping
+	Limits  collector.BodyLimits
+	Rate    *collector.TenantLimiter // nil: no limit
+	Stats   *collector.Metrics
+}
+
+// traces maps and writes one export; rejected spans are reported back as
+// a partial success, not as an error.
+func (r *Receiver) traces(ctx context.Context, tenant string, td ptrace.Traces) (rejected int, msg string, err error) {
+	spans, rejected, msg := Spans(tenant, td, r.Mapping)
+	r.Stats.Received.WithLabelValues(collector.SignalSpans, tenant).Add(float64(len(spans) + rejected))
+	if rejected > 0 {
+		r.Stats.Refused.WithLabelValues(collector.SignalSpans, tenant, "invalid").Add(float64(rejected))
+	}
+	if len(spans) == 0 {
+		return rejected, msg, nil
+	}
+	if !r.Rate.Allow(tenant, len(spans)) {
+		r.Stats.Refused.WithLabelValues(collector.SignalSpans, tenant, "rate_limited").Add(float64(len(spans)))
+		return 0, "", collector.ErrRateLimited
+	}
+	return rejected, msg, r.Spans.WriteSpans(ctx, spans)
+}
+
+func (r *Receiver) metrics(ctx context.Context, tenant string, md pmetric.Metrics) (rejected int, msg string, err error) {
+	series, samples, rejected, msg := Metrics(tenant, md)
+	r.Stats.Received.WithLabelValues(collector.SignalSamples, tenant).Add(float64(len(samples) + rejected))
+	if rejected > 0 {
+		r.Stats.Refused.WithLabelValues(collector.SignalSamples, tenant, "invalid").Add(float64(rejected))
+	}
+	if len(samples) == 0 {
+		return rejected, msg, nil
+	}
+	if !r.Rate.Allow(tenant, len(samples)) {
+		r.Stats.Refused.WithLabelValues(collector.SignalSamples, tenant, "rate_limited").Add(float64(len(samples)))
+		return 0, "", collector.ErrRateLimited
+	}
+	return rejected, msg, r.Metrics.WriteMetrics(ctx, series, samples)
+}
+
+const (
+	typeProto = "application/x-protobuf"
+	typeJSON  = "application/json"
+)
+
+// contentType returns the OTLP encoding of a request: protobuf or JSON.
+func contentType(req *http.Request) (string, error) {
+	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	if err == nil && (mt == typeProto || mt == typeJSON) {
+		return mt, nil
+	}
+	return "", collector.BadRequest("unsupported Content-Type %q: OTLP/HTTP takes %s or %s", req.Header.Get("Content-Type"), typeProto, typeJSON)
+}
+
+// HandleTraces serves POST /v1/traces.
+func (r *Receiver) HandleTraces(w http.ResponseWriter, req *http.Request) {
+	tenant, body, ct, ok := r.read(w, req)
+	if !ok {
+		return
+	}
+	ex := ptraceotlp.NewExportRequest()
+	var err error
+	if ct == typeJSON {
+		err = ex.UnmarshalJSON(body)
+	} else {
+		err = ex.UnmarshalProto(body)
+	}
+	if err != nil {
+		collector.WriteHTTPError(w, collector.BadRequest("cannot decode OTLP traces (%s): %v", ct, err))
+		return
+	}
+	rejected, msg, err := r.traces(req.Context(), tenant, ex.Traces())
+	if err != nil {
+		collector.WriteHTTPError(w, err)
+		return
+	}
+	resp := ptraceotlp.NewExportResponse()
+	if rejected > 0 {
+		resp.PartialSuccess().SetRejectedSpans(int64(rejected))
+		resp.PartialSuccess().SetErrorMessage(msg)
+	}
+	writeResponse(w, ct, resp.MarshalProto, resp.MarshalJSON)
+}
+
+// HandleMetrics serves POST /v1/metrics.
+func (r *Receiver) HandleMetrics(w http.ResponseWriter, req *http.Request) {
+	tenant, body, ct, ok := r.read(w, req)
+	if !ok {
+		return
+	}
+	ex := pmetricotlp.NewExportRequest()
+	var err error
+	if ct == typeJSON {
+		err = ex.UnmarshalJSON(body)
+	} else {
+		err = ex.UnmarshalProto(body)
+	}
+	if err != nil {
+		collector.WriteHTTPError(w, collector.BadRequest("cannot decode OTLP metrics (%s): %v", ct, err))
+		return
+	}
+	rejected, msg, err := r.metrics(req.Context(), tenant, ex.Metrics())
+	if err != nil {
+		collector.WriteHTTPError(w, err)
+		return
+	}
+	resp := pmetricotlp.NewExportResponse()
+	if rejected > 0 {
+		resp.PartialSuccess().SetRejectedDataPoints(int64(rejected))
+		resp.PartialSuccess().SetErrorMessage(msg)
+	}
+	writeResponse(w, ct, resp.MarshalProto, resp.MarshalJSON)
+}
+
+func (r *Receiver) read(w http.ResponseWriter, req *http.Request) (tenant string, body []byte, ct string, ok bool) {
+	tenant, err := collector.HTTPTenant(req)
+	if err == nil {
+		ct, err = contentType(req)
+	}
+	if err == nil {
+		body, err = collector.ReadBody(req, r.Limits)
+	}
+	if err != nil {
+		collector.WriteHTTPError(w, err)
+		return "", nil, "", false
+	}
+	return tenant, body, ct, true
+}
+
+func writeResponse(w http.ResponseWriter, ct string, proto, json func() ([]byte, error)) {
+	marshal := proto
+	if ct == typeJSON {
+		marshal = json
+	}
+	b, err := marshal()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Write(b)
+}
+
+// RegisterGRPC adds the OTLP trace and metric services to a gRPC server.
+func (r *Receiver) RegisterGRPC(s *grpc.Server) {
+	ptraceotlp.RegisterGRPCServer(s, &traceService{r: r})
+	pmetricotlp.RegisterGRPCServer(s, &metricService{r: r})
+}
+
+type traceService struct {
+	ptraceotlp.UnimplementedGRPCServer
+	r *Receiver
+}
+
+func (t *traceService) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
+	resp := ptraceotlp.NewExportResponse()
+	tenant, err := collector.GRPCTenant(ctx)
+	if err != nil {
+		return resp, collector.GRPCError(err)
+	}
+	rejected, msg, err := t.r.traces(ctx, tenant, req.Traces())
+	if err != nil {
+		return resp, collector.GRPCError(err)
+	}
+	if rejected > 0 {
+		resp.PartialSuccess().SetRejectedSpans(int64(rejected))
+		resp.PartialSuccess().SetErrorMessage(msg)
+	}
+	return resp, nil
+}
+
+type metricService struct {
+	pmetricotlp.UnimplementedGRPCServer
+	r *Receiver
+}
+
+func (m *metricService) Export(ctx context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
+	resp := pmetricotlp.NewExportResponse()
+	tenant, err := collector.GRPCTenant(ctx)
+	if err != nil {
+		return resp, collector.GRPCError(err)
+	}
+	rejected, msg, err := m.r.metrics(ctx, tenant, req.Metrics())
+	if err != nil {
+		return resp, collector.GRPCError(err)
+	}
+	if rejected > 0 {
+		resp.PartialSuccess().SetRejectedDataPoints(int64(rejected))
+		resp.PartialSuccess().SetErrorMessage(msg)
+	}
+	return resp, nil
+}
