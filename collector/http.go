@@ -14,15 +14,11 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/tenant"
 )
-
-// TenantHeader selects the tenant, as Mimir, Loki and Tempo use it.
-const TenantHeader = "X-Scope-OrgID"
 
 // ErrTooLarge is returned for a body over the size limits, compressed or
 // decompressed (HTTP 413).
@@ -41,54 +37,6 @@ func (e *BadRequestError) Unwrap() error { return e.Err }
 // BadRequest wraps a formatted message as a BadRequestError.
 func BadRequest(format string, args ...any) error {
 	return &BadRequestError{Err: fmt.Errorf(format, args...)}
-}
-
-// maxTenantLen follows Mimir's limit on tenant ids.
-const maxTenantLen = 150
-
-// ValidTenant checks a tenant id the way Mimir does: at most 150 of
-// [a-zA-Z0-9!-_.*'()], and not "." or "..".
-func ValidTenant(t string) error {
-	if t == "" {
-		return nil
-	}
-	if len(t) > maxTenantLen {
-		return BadRequest("tenant id is longer than %d characters", maxTenantLen)
-	}
-	if t == "." || t == ".." {
-		return BadRequest("tenant id %q is not allowed", t)
-	}
-	for _, r := range t {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '!' || r == '-' || r == '_' || r == '.' || r == '*' || r == '\'' || r == '(' || r == ')'
-		if !ok {
-			return BadRequest("tenant id %q has the character %q, allowed are letters, digits and !-_.*'()", t, r)
-		}
-	}
-	return nil
-}
-
-func orDefault(t string) string {
-	if t == "" {
-		return store.DefaultTenant
-	}
-	return t
-}
-
-// HTTPTenant returns the request's tenant.
-func HTTPTenant(r *http.Request) (string, error) {
-	t := r.Header.Get(TenantHeader)
-	return orDefault(t), ValidTenant(t)
-}
-
-// GRPCTenant returns the tenant from the x-scope-orgid metadata.
-func GRPCTenant(ctx context.Context) (string, error) {
-	var t string
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get("x-scope-orgid"); len(v) > 0 {
-			t = v[0]
-		}
-	}
-	return orDefault(t), ValidTenant(t)
 }
 
 // BodyLimits bound what one request may carry.
@@ -157,8 +105,9 @@ const retryAfterSeconds = 5
 // HTTPStatus maps an ingest error to its HTTP status.
 func HTTPStatus(err error) int {
 	var bad *BadRequestError
+	var badTenant *tenant.InvalidError
 	switch {
-	case errors.As(err, &bad):
+	case errors.As(err, &bad), errors.As(err, &badTenant):
 		return http.StatusBadRequest
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
@@ -183,8 +132,9 @@ func WriteHTTPError(w http.ResponseWriter, err error) {
 // GRPCError maps an ingest error to a gRPC status.
 func GRPCError(err error) error {
 	var bad *BadRequestError
+	var badTenant *tenant.InvalidError
 	switch {
-	case errors.As(err, &bad):
+	case errors.As(err, &bad), errors.As(err, &badTenant):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, ErrTooLarge):
 		return status.Error(codes.InvalidArgument, err.Error())

@@ -29,16 +29,3 @@ func TestTenantLimiter(t *testing.T) {
 		t.Error("no limit refused")
 	}
 }
-
-func TestValidTenant(t *testing.T) {
-	for _, ok := range []string{"", "acme", "team-a_b.c*(1)'!"} {
-		if err := ValidTenant(ok); err != nil {
-			t.Errorf("ValidTenant(%q) = %v", ok, err)
-		}
-	}
-	for _, bad := range []string{"a/b", "..", "with space", string(make([]byte, 151))} {
-		if err := ValidTenant(bad); err == nil {
-			t.Errorf("ValidTenant(%q) accepted", bad)
-		}
-	}
-}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-dev/vigil/collector"
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/tenant"
 )
 
 // Receiver accepts OTLP over HTTP and gRPC and writes through the writers
@@ -134,8 +135,8 @@ func (r *Receiver) HandleMetrics(w http.ResponseWriter, req *http.Request) {
 	writeResponse(w, ct, resp.MarshalProto, resp.MarshalJSON)
 }
 
-func (r *Receiver) read(w http.ResponseWriter, req *http.Request) (tenant string, body []byte, ct string, ok bool) {
-	tenant, err := collector.HTTPTenant(req)
+func (r *Receiver) read(w http.ResponseWriter, req *http.Request) (org string, body []byte, ct string, ok bool) {
+	org, err := tenant.FromHTTP(req)
 	if err == nil {
 		ct, err = contentType(req)
 	}
@@ -146,7 +147,7 @@ func (r *Receiver) read(w http.ResponseWriter, req *http.Request) (tenant string
 		collector.WriteHTTPError(w, err)
 		return "", nil, "", false
 	}
-	return tenant, body, ct, true
+	return org, body, ct, true
 }
 
 func writeResponse(w http.ResponseWriter, ct string, proto, json func() ([]byte, error)) {
@@ -176,11 +177,11 @@ type traceService struct {
 
 func (t *traceService) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
 	resp := ptraceotlp.NewExportResponse()
-	tenant, err := collector.GRPCTenant(ctx)
+	org, err := tenant.FromGRPC(ctx)
 	if err != nil {
 		return resp, collector.GRPCError(err)
 	}
-	rejected, msg, err := t.r.traces(ctx, tenant, req.Traces())
+	rejected, msg, err := t.r.traces(ctx, org, req.Traces())
 	if err != nil {
 		return resp, collector.GRPCError(err)
 	}
@@ -198,11 +199,11 @@ type metricService struct {
 
 func (m *metricService) Export(ctx context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
 	resp := pmetricotlp.NewExportResponse()
-	tenant, err := collector.GRPCTenant(ctx)
+	org, err := tenant.FromGRPC(ctx)
 	if err != nil {
 		return resp, collector.GRPCError(err)
 	}
-	rejected, msg, err := m.r.metrics(ctx, tenant, req.Metrics())
+	rejected, msg, err := m.r.metrics(ctx, org, req.Metrics())
 	if err != nil {
 		return resp, collector.GRPCError(err)
 	}
