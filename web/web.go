@@ -1,5 +1,5 @@
 // Package web serves Vigil's HTTP port: health and readiness, Vigil's own
-// metrics, and (as they arrive) the API and UI.
+// metrics, the Jaeger query API and the Prometheus query API subset.
 package web
 
 import (
@@ -13,17 +13,24 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/web/jaeger"
+	"github.com/vigil-dev/vigil/web/prom"
 )
 
-// Pinger is what readiness checks: the store answers.
-type Pinger interface {
+// Store is what the web port reads.
+type Store interface {
+	// Ping is what readiness checks.
 	Ping(ctx context.Context) error
+	store.SpanReader
+	store.MetricReader
 }
 
 // Options configure the server.
 type Options struct {
 	ListenAddr string
-	Store      Pinger
+	Store      Store
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger
 }
@@ -58,6 +65,8 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}))
+	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
+	(&prom.API{Metrics: s.opts.Store}).Register(mux)
 	return mux
 }
 

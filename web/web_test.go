@@ -11,9 +11,16 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-dev/vigil/store"
 )
 
-type pinger struct{ err error }
+// pinger is a store whose readiness is set by the test; it reads nothing.
+type pinger struct {
+	store.SpanReader
+	store.MetricReader
+	err error
+}
 
 func (p pinger) Ping(context.Context) error { return p.err }
 
@@ -35,7 +42,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		readyCode   int
 		readySubstr string
 	}{{nil, 200, "ready"}, {errors.New("connection refused"), 503, "connection refused"}} {
-		s := &Server{opts: Options{Store: pinger{tc.store}, Gatherer: reg, Logger: slog.Default()}}
+		s := &Server{opts: Options{Store: pinger{err: tc.store}, Gatherer: reg, Logger: slog.Default()}}
 		h := s.Handler()
 		if code, body := get(t, h, "/healthz"); code != 200 || body != "ok\n" {
 			t.Errorf("/healthz = %d %q", code, body)

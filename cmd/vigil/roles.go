@@ -33,6 +33,7 @@ type roleOptions struct {
 	analyzerInterval time.Duration
 	retention        map[store.Signal]*time.Duration
 	shutdownTimeout  time.Duration
+	collector        collectorOptions
 }
 
 func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
@@ -50,6 +51,9 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 	// role adds the API and UI there.
 	f.StringVar(&o.webListen, "web.listen-address", ":8080", "address of the web port: API, UI, /metrics, /healthz, /readyz")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a clean shutdown may take to drain and flush")
+	if roles&roleCollector != 0 {
+		o.collector.register(f)
+	}
 	if roles&roleAnalyzer != 0 {
 		f.DurationVar(&o.analyzerInterval, "analyzer.interval", time.Minute, "evaluation interval; ticks are aligned to multiples of it")
 		defaults := map[store.Signal]time.Duration{
@@ -103,7 +107,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	// Signals: SIGINT or SIGTERM starts a clean shutdown.
 	group.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
 
-	// Web port: health, readiness and metrics for every role.
+	// Web port: health, readiness, metrics and the query APIs, for every role.
 	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web")})
 	if err != nil {
 		return err
@@ -113,6 +117,13 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		defer cancel()
 		srv.Shutdown(ctx)
 	})
+
+	// Collector: receivers writing through the batching, spooling pipeline.
+	if roles&roleCollector != 0 {
+		if err := addCollector(&group, &o.collector, g.dataDir, st, reg, logger.With("component", "collector")); err != nil {
+			return err
+		}
+	}
 
 	// Analyzer: evaluators and retention on aligned ticks.
 	if roles&roleAnalyzer != 0 {

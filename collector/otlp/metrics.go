@@ -231,17 +231,21 @@ func dataPointCount(m pmetric.Metric) int {
 
 func resourceLabels(res pcommon.Map) store.Attributes {
 	var out store.Attributes
-	name, _ := res.Get("service.name")
-	ns, _ := res.Get("service.namespace")
-	job := name.AsString()
-	if ns.AsString() != "" && job != "" {
-		job = ns.AsString() + "/" + job
+	get := func(k string) string {
+		if v, ok := res.Get(k); ok {
+			return v.AsString()
+		}
+		return ""
+	}
+	job, ns := get("service.name"), get("service.namespace")
+	if ns != "" && job != "" {
+		job = ns + "/" + job
 	}
 	if job != "" {
 		out = append(out, store.KeyValue{Key: "job", Value: job})
 	}
-	if inst, ok := res.Get("service.instance.id"); ok && inst.AsString() != "" {
-		out = append(out, store.KeyValue{Key: "instance", Value: inst.AsString()})
+	if inst := get("service.instance.id"); inst != "" {
+		out = append(out, store.KeyValue{Key: "instance", Value: inst})
 	}
 	return out
 }

@@ -125,6 +125,17 @@ func TestExponentialHistogram(t *testing.T) {
 	}
 }
 
+func TestMetricsWithoutServiceAttributes(t *testing.T) {
+	md := pmetric.NewMetrics()
+	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("up")
+	m.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
+	series, _, rejected, _ := Metrics("acme", md)
+	if rejected != 0 || len(series) != 1 || len(series[0].Labels) != 0 {
+		t.Errorf("series %v, rejected %d", series, rejected)
+	}
+}
+
 func TestMetricsRejectDelta(t *testing.T) {
 	md, ms := newMetrics()
 	m := ms.AppendEmpty()

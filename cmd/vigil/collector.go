@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/vigil-dev/vigil/collector"
+	"github.com/vigil-dev/vigil/collector/otlp"
+)
+
+// collectorOptions are the collector role's flags.
+type collectorOptions struct {
+	otlpGRPC        string
+	otlpHTTP        string
+	maxBatchItems   int
+	maxBatchAge     time.Duration
+	maxPending      int
+	maxRequestBytes int64
+	maxDecodedBytes int64
+	tenantRate      float64
+	tenantBurst     int
+	spoolMaxBytes   int64
+	deploymentAttr  string
+}
+
+func (o *collectorOptions) register(f *pflag.FlagSet) {
+	f.StringVar(&o.otlpGRPC, "collector.otlp-grpc-address", ":4317", "OTLP/gRPC listen address; empty disables")
+	f.StringVar(&o.otlpHTTP, "collector.http-address", ":4318", "ingest HTTP listen address (OTLP /v1/traces and /v1/metrics); empty disables")
+	f.IntVar(&o.maxBatchItems, "collector.max-batch-items", 10000, "write a batch to the store when it holds this many spans or samples")
+	f.DurationVar(&o.maxBatchAge, "collector.max-batch-age", time.Second, "write a batch when its oldest item waited this long")
+	f.IntVar(&o.maxPending, "collector.max-pending-items", 200000, "items per signal accepted but not yet written; beyond it requests get 429 / RESOURCE_EXHAUSTED")
+	f.Int64Var(&o.maxRequestBytes, "collector.max-request-bytes", 16<<20, "largest request body as sent; larger gets 413")
+	f.Int64Var(&o.maxDecodedBytes, "collector.max-decoded-bytes", 64<<20, "largest request body after decompression; larger gets 413")
+	f.Float64Var(&o.tenantRate, "collector.tenant-rate", 0, "items per second each tenant may send; 0 means no limit")
+	f.IntVar(&o.tenantBurst, "collector.tenant-burst", 0, "items a tenant may send at once above its rate; 0 means one second's worth")
+	f.Int64Var(&o.spoolMaxBytes, "collector.spool-max-bytes", 1<<30, "disk spool size per signal while the store is down; beyond it requests get 503")
+	f.StringVar(&o.deploymentAttr, "collector.deployment-attribute", otlp.DefaultDeploymentAttribute, "span or resource attribute holding the deployment or canary label")
+}
+
+// addCollector adds the pipeline and the receivers to the group.
+func addCollector(group *run.Group, o *collectorOptions, dataDir string, st collector.Store, reg prometheus.Registerer, logger *slog.Logger) error {
+	stats := collector.NewMetrics(reg)
+	pipe, err := collector.NewPipeline(st, collector.PipelineOptions{
+		MaxBatchItems:   o.maxBatchItems,
+		MaxBatchAge:     o.maxBatchAge,
+		MaxPendingItems: o.maxPending,
+		SpoolDir:        filepath.Join(dataDir, "spool"),
+		MaxSpoolBytes:   o.spoolMaxBytes,
+		Logger:          logger,
+		Metrics:         stats,
+	})
+	if err != nil {
+		return err
+	}
+	rcv := &otlp.Receiver{
+		Spans:   pipe,
+		Metrics: pipe,
+		Mapping: otlp.Mapping{DeploymentAttribute: o.deploymentAttr},
+		Limits:  collector.BodyLimits{MaxBytes: o.maxRequestBytes, MaxDecodedBytes: o.maxDecodedBytes},
+		Rate:    collector.NewTenantLimiter(o.tenantRate, o.tenantBurst),
+		Stats:   stats,
+	}
+
+	// Pipeline: batches and spool. Its interrupt flushes what was accepted.
+	pctx, cancel := context.WithCancel(context.Background())
+	group.Add(func() error { return pipe.Run(pctx) }, func(error) { cancel() })
+
+	// OTLP/HTTP (and, as they arrive, the other HTTP receivers).
+	if o.otlpHTTP != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("POST /v1/traces", rcv.HandleTraces)
+		mux.HandleFunc("POST /v1/metrics", rcv.HandleMetrics)
+		ln, err := net.Listen("tcp", o.otlpHTTP)
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s: %w", o.otlpHTTP, err)
+		}
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		group.Add(func() error {
+			logger.Info("ingest HTTP listening", "addr", ln.Addr().String())
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		}, func(error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			srv.Shutdown(ctx)
+		})
+	}
+
+	// OTLP/gRPC.
+	if o.otlpGRPC != "" {
+		ln, err := net.Listen("tcp", o.otlpGRPC)
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s: %w", o.otlpGRPC, err)
+		}
+		gs := grpc.NewServer(grpc.MaxRecvMsgSize(int(o.maxDecodedBytes)), grpc.ChainUnaryInterceptor(recoverPanics(logger)))
+		rcv.RegisterGRPC(gs)
+		group.Add(func() error {
+			logger.Info("OTLP gRPC listening", "addr", ln.Addr().String())
+			return gs.Serve(ln)
+		}, func(error) { gs.GracefulStop() })
+	}
+	return nil
+}
+
+// recoverPanics turns a panic in a gRPC handler into an Internal error, as
+// net/http does for HTTP handlers, so one bad request cannot stop the
+// collector.
+func recoverPanics(logger *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				logger.Error("panic in gRPC handler", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
+				err = status.Errorf(codes.Internal, "internal error handling %s", info.FullMethod)
+			}
+		}()
+		return handler(ctx, req)
+	}
+}
