@@ -149,5 +149,5 @@ func TestFindTraces(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string { return jsonNum(n) }
+func itoa(n int64) string    { return jsonNum(n) }
 func jsonNum(n int64) string { b, _ := json.Marshal(n); return string(b) }

@@ -21,13 +21,13 @@ func render(t *testing.T, s string) string {
 
 func TestParseSelector(t *testing.T) {
 	cases := map[string]string{
-		`up`:                      `__name__="up"`,
+		`up`:                       `__name__="up"`,
 		`vllm:prompt_tokens_total`: `__name__="vllm:prompt_tokens_total"`,
 		` http_requests_total { code = "200" , method!='GET', path=~"/api/.*", le!~` + "`0.5`" + ` } `: `__name__="http_requests_total" code="200" method!="GET" path=~"/api/.*" le!~"0.5"`,
-		`{job="vllm"}`:            `job="vllm"`,
-		`{__name__=~"gpu_.*"}`:    `__name__=~"gpu_.*"`,
+		`{job="vllm"}`:               `job="vllm"`,
+		`{__name__=~"gpu_.*"}`:       `__name__=~"gpu_.*"`,
 		`x{a="quote\"d", b='it\'s'}`: `__name__="x" a="quote\"d" b="it's"`,
-		`x{"dotted.name"="v",}`:   `__name__="x" dotted.name="v"`,
+		`x{"dotted.name"="v",}`:      `__name__="x" dotted.name="v"`,
 	}
 	for in, want := range cases {
 		if got := render(t, in); got != want {
