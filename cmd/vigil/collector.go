@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigil-dev/vigil/collector"
 	"github.com/vigil-dev/vigil/collector/otlp"
+	"github.com/vigil-dev/vigil/collector/promrw"
 )
 
 // collectorOptions are the collector role's flags.
@@ -39,7 +40,7 @@ type collectorOptions struct {
 
 func (o *collectorOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.otlpGRPC, "collector.otlp-grpc-address", ":4317", "OTLP/gRPC listen address; empty disables")
-	f.StringVar(&o.otlpHTTP, "collector.http-address", ":4318", "ingest HTTP listen address (OTLP /v1/traces and /v1/metrics); empty disables")
+	f.StringVar(&o.otlpHTTP, "collector.http-address", ":4318", "ingest HTTP listen address (OTLP /v1/traces and /v1/metrics, Prometheus remote write /api/v1/write); empty disables")
 	f.IntVar(&o.maxBatchItems, "collector.max-batch-items", 10000, "write a batch to the store when it holds this many spans or samples")
 	f.DurationVar(&o.maxBatchAge, "collector.max-batch-age", time.Second, "write a batch when its oldest item waited this long")
 	f.IntVar(&o.maxPending, "collector.max-pending-items", 200000, "items per signal accepted but not yet written; beyond it requests get 429 / RESOURCE_EXHAUSTED")
@@ -84,6 +85,7 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 		mux := http.NewServeMux()
 		mux.HandleFunc("POST /v1/traces", rcv.HandleTraces)
 		mux.HandleFunc("POST /v1/metrics", rcv.HandleMetrics)
+		mux.Handle("POST /api/v1/write", &promrw.Receiver{Metrics: pipe, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats})
 		ln, err := net.Listen("tcp", o.otlpHTTP)
 		if err != nil {
 			return fmt.Errorf("cannot listen on %s: %w", o.otlpHTTP, err)
