@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"sort"
 	"strings"
 	"syscall"
@@ -56,7 +55,17 @@ func (v *vigilServer) stop(t *testing.T) {
 // getJSON fetches a Vigil API path into out.
 func (v *vigilServer) getJSON(t *testing.T, path string, out any) {
 	t.Helper()
-	resp, err := http.Get("http://" + v.web + path)
+	v.getJSONTenant(t, "", path, out)
+}
+
+// getJSONTenant fetches a path as a tenant ("" for the default).
+func (v *vigilServer) getJSONTenant(t *testing.T, org, path string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+v.web+path, nil)
+	if org != "" {
+		req.Header.Set("X-Scope-OrgID", org)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,10 +264,7 @@ func testIngest(t *testing.T, storeURL string) {
 func TestIngestEmbedded(t *testing.T) { testIngest(t, "") }
 
 func TestIngestClickHouse(t *testing.T) {
-	ch := os.Getenv("VIGIL_TEST_CLICKHOUSE")
-	if ch == "" {
-		t.Skip("VIGIL_TEST_CLICKHOUSE is not set")
-	}
+	ch := needClickHouse(t)
 	db := fmt.Sprintf("vigil_ingest_%d", time.Now().UnixNano())
 	testIngest(t, "clickhouse://"+ch+"/"+db)
 	dropDatabase(ch, db)

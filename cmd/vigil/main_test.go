@@ -60,7 +60,14 @@ type proc struct {
 // start runs vigil with args and a clean VIGIL_* environment plus env.
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return startProgram(t, binary, env, args...)
+}
+
+// startProgram runs a program the way start runs vigil; it is killed when
+// the test ends.
+func startProgram(t *testing.T, path string, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(path, args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "VIGIL_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -210,10 +217,7 @@ func TestStartupErrorsAreOneLine(t *testing.T) {
 }
 
 func TestServeClickHouse(t *testing.T) {
-	ch := os.Getenv("VIGIL_TEST_CLICKHOUSE")
-	if ch == "" {
-		t.Skip("VIGIL_TEST_CLICKHOUSE is not set")
-	}
+	ch := needClickHouse(t)
 	addr := freeAddr(t)
 	db := fmt.Sprintf("vigil_cmd_%d", time.Now().UnixNano())
 	p := start(t, nil, "serve", "--web.listen-address", addr, "--data-dir", t.TempDir(), "--store", "clickhouse://"+ch+"/"+db)
