@@ -49,7 +49,7 @@ func (o *collectorOptions) register(f *pflag.FlagSet) {
 	f.Float64Var(&o.tenantRate, "collector.tenant-rate", 0, "items per second each tenant may send; 0 means no limit")
 	f.IntVar(&o.tenantBurst, "collector.tenant-burst", 0, "items a tenant may send at once above its rate; 0 means one second's worth")
 	f.Int64Var(&o.spoolMaxBytes, "collector.spool-max-bytes", 1<<30, "disk spool size per signal while the store is down; beyond it requests get 503")
-	f.StringVar(&o.deploymentAttr, "collector.deployment-attribute", otlp.DefaultDeploymentAttribute, "span or resource attribute holding the deployment or canary label")
+	f.StringVar(&o.deploymentAttr, "collector.deployment-attribute", collector.DefaultDeploymentAttribute, "span or resource attribute holding the deployment or canary label")
 }
 
 // addCollector adds the pipeline and the receivers to the group.
@@ -70,7 +70,7 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 	rcv := &otlp.Receiver{
 		Spans:   pipe,
 		Metrics: pipe,
-		Mapping: otlp.Mapping{DeploymentAttribute: o.deploymentAttr},
+		Mapping: collector.Mapping{DeploymentAttribute: o.deploymentAttr},
 		Limits:  collector.BodyLimits{MaxBytes: o.maxRequestBytes, MaxDecodedBytes: o.maxDecodedBytes},
 		Rate:    collector.NewTenantLimiter(o.tenantRate, o.tenantBurst),
 		Stats:   stats,

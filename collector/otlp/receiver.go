@@ -21,7 +21,7 @@ import (
 type Receiver struct {
 	Spans   store.SpanWriter
 	Metrics store.MetricWriter
-	Mapping Mapping
+	Mapping collector.Mapping
 	Limits  collector.BodyLimits
 	Rate    *collector.TenantLimiter // nil: no limit
 	Stats   *collector.Metrics

@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/vigil-dev/vigil/collector"
 	"github.com/vigil-dev/vigil/store"
 )
 
@@ -51,7 +52,7 @@ func genAITraces() ptrace.Traces {
 }
 
 func TestSpansMapping(t *testing.T) {
-	spans, rejected, msg := Spans("acme", genAITraces(), Mapping{})
+	spans, rejected, msg := Spans("acme", genAITraces(), collector.Mapping{})
 	if rejected != 0 || len(spans) != 1 {
 		t.Fatalf("rejected %d (%s), got %d spans", rejected, msg, len(spans))
 	}
@@ -106,7 +107,7 @@ func TestSpansRejectInvalid(t *testing.T) {
 	rs := td.ResourceSpans().AppendEmpty()
 	genAITraces().ResourceSpans().At(0).ScopeSpans().CopyTo(rs.ScopeSpans())
 
-	got, rejected, msg := Spans("acme", td, Mapping{DeploymentAttribute: "absent"})
+	got, rejected, msg := Spans("acme", td, collector.Mapping{DeploymentAttribute: "absent"})
 	if len(got) != 2 || rejected != 2 || msg != `span "no trace id": trace id is empty` {
 		t.Fatalf("got %d spans, rejected %d: %q", len(got), rejected, msg)
 	}
