@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/vigil-dev/vigil/collector"
+	"github.com/vigil-dev/vigil/collector/jaeger"
 	"github.com/vigil-dev/vigil/collector/otlp"
 	"github.com/vigil-dev/vigil/collector/promrw"
 )
@@ -36,11 +37,13 @@ type collectorOptions struct {
 	tenantBurst     int
 	spoolMaxBytes   int64
 	deploymentAttr  string
+	jaegerAgent     string
+	jaegerHTTP      string
 }
 
 func (o *collectorOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.otlpGRPC, "collector.otlp-grpc-address", ":4317", "OTLP/gRPC listen address; empty disables")
-	f.StringVar(&o.otlpHTTP, "collector.http-address", ":4318", "ingest HTTP listen address (OTLP /v1/traces and /v1/metrics, Prometheus remote write /api/v1/write); empty disables")
+	f.StringVar(&o.otlpHTTP, "collector.http-address", ":4318", "ingest HTTP listen address (OTLP /v1/traces and /v1/metrics, Prometheus remote write /api/v1/write, Jaeger Thrift /api/traces); empty disables")
 	f.IntVar(&o.maxBatchItems, "collector.max-batch-items", 10000, "write a batch to the store when it holds this many spans or samples")
 	f.DurationVar(&o.maxBatchAge, "collector.max-batch-age", time.Second, "write a batch when its oldest item waited this long")
 	f.IntVar(&o.maxPending, "collector.max-pending-items", 200000, "items per signal accepted but not yet written; beyond it requests get 429 / RESOURCE_EXHAUSTED")
@@ -49,6 +52,8 @@ func (o *collectorOptions) register(f *pflag.FlagSet) {
 	f.Float64Var(&o.tenantRate, "collector.tenant-rate", 0, "items per second each tenant may send; 0 means no limit")
 	f.IntVar(&o.tenantBurst, "collector.tenant-burst", 0, "items a tenant may send at once above its rate; 0 means one second's worth")
 	f.Int64Var(&o.spoolMaxBytes, "collector.spool-max-bytes", 1<<30, "disk spool size per signal while the store is down; beyond it requests get 503")
+	f.StringVar(&o.jaegerAgent, "collector.jaeger-agent-address", ":6831", "Jaeger agent UDP address (compact Thrift, what jaeger-client-go sends); empty disables")
+	f.StringVar(&o.jaegerHTTP, "collector.jaeger-http-address", "", "an extra address for Jaeger Thrift over HTTP, e.g. :14268 (/api/traces is always served on the ingest HTTP address)")
 	f.StringVar(&o.deploymentAttr, "collector.deployment-attribute", collector.DefaultDeploymentAttribute, "span or resource attribute holding the deployment or canary label")
 }
 
@@ -76,32 +81,43 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 		Stats:   stats,
 	}
 
+	jrcv := &jaeger.Receiver{Spans: pipe, Mapping: rcv.Mapping, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats, Logger: logger}
+
 	// Pipeline: batches and spool. Its interrupt flushes what was accepted.
 	pctx, cancel := context.WithCancel(context.Background())
 	group.Add(func() error { return pipe.Run(pctx) }, func(error) { cancel() })
 
-	// OTLP/HTTP (and, as they arrive, the other HTTP receivers).
+	// Ingest HTTP: OTLP, Prometheus remote write and Jaeger Thrift.
 	if o.otlpHTTP != "" {
 		mux := http.NewServeMux()
 		mux.HandleFunc("POST /v1/traces", rcv.HandleTraces)
 		mux.HandleFunc("POST /v1/metrics", rcv.HandleMetrics)
 		mux.Handle("POST /api/v1/write", &promrw.Receiver{Metrics: pipe, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats})
-		ln, err := net.Listen("tcp", o.otlpHTTP)
-		if err != nil {
-			return fmt.Errorf("cannot listen on %s: %w", o.otlpHTTP, err)
+		mux.Handle("POST /api/traces", jrcv)
+		if err := addHTTPServer(group, o.otlpHTTP, mux, "ingest HTTP", logger); err != nil {
+			return err
 		}
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	}
+
+	// Jaeger collector's own port, for clients configured with :14268.
+	if o.jaegerHTTP != "" {
+		mux := http.NewServeMux()
+		mux.Handle("POST /api/traces", jrcv)
+		if err := addHTTPServer(group, o.jaegerHTTP, mux, "Jaeger HTTP", logger); err != nil {
+			return err
+		}
+	}
+
+	// Jaeger agent UDP.
+	if o.jaegerAgent != "" {
+		udp, err := jaeger.ListenUDP(o.jaegerAgent, jrcv, 1024)
+		if err != nil {
+			return err
+		}
 		group.Add(func() error {
-			logger.Info("ingest HTTP listening", "addr", ln.Addr().String())
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
-		}, func(error) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			srv.Shutdown(ctx)
-		})
+			logger.Info("Jaeger agent UDP listening", "addr", udp.Addr().String())
+			return udp.Serve()
+		}, func(error) { udp.Close() })
 	}
 
 	// OTLP/gRPC.
@@ -117,6 +133,28 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 			return gs.Serve(ln)
 		}, func(error) { gs.GracefulStop() })
 	}
+	return nil
+}
+
+// addHTTPServer serves mux on addr until the group stops, then drains the
+// requests in flight.
+func addHTTPServer(group *run.Group, addr string, mux http.Handler, name string, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	group.Add(func() error {
+		logger.Info(name+" listening", "addr", ln.Addr().String())
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}, func(error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
 	return nil
 }
 

@@ -26,19 +26,20 @@ import (
 // vigilServer is a running `vigil serve` with its ports.
 type vigilServer struct {
 	*proc
-	web, grpc, http string
+	web, grpc, http, udp string
 }
 
-func startServe(t *testing.T, storeURL string) *vigilServer {
+// startServe runs `vigil serve` on free ports of its own.
+func startServe(t *testing.T, storeURL string, extra ...string) *vigilServer {
 	t.Helper()
-	v := &vigilServer{web: freeAddr(t), grpc: freeAddr(t), http: freeAddr(t)}
+	v := &vigilServer{web: freeAddr(t), grpc: freeAddr(t), http: freeAddr(t), udp: freeUDPAddr(t)}
 	args := []string{"serve", "--data-dir", t.TempDir(), "--web.listen-address", v.web,
 		"--collector.otlp-grpc-address", v.grpc, "--collector.http-address", v.http,
-		"--collector.max-batch-age", "100ms"}
+		"--collector.jaeger-agent-address", v.udp, "--collector.max-batch-age", "100ms"}
 	if storeURL != "" {
 		args = append(args, "--store", storeURL)
 	}
-	v.proc = start(t, nil, args...)
+	v.proc = start(t, nil, append(args, extra...)...)
 	if code, _ := get(t, v.proc, "http://"+v.web+"/readyz"); code != 200 {
 		t.Fatalf("not ready")
 	}

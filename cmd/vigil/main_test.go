@@ -51,6 +51,21 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+func freeUDPAddr(t *testing.T) string {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().String()
+}
+
+// collectorPorts are flags that put the collector's listeners on free ports.
+func collectorPorts(t *testing.T) []string {
+	return []string{"--collector.otlp-grpc-address", freeAddr(t), "--collector.http-address", freeAddr(t), "--collector.jaeger-agent-address", freeUDPAddr(t)}
+}
+
 type proc struct {
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
@@ -125,7 +140,7 @@ func TestServeEmbeddedKeepsDataAcrossRestarts(t *testing.T) {
 	for run := 0; run < 2; run++ {
 		addr := freeAddr(t)
 		// The environment twin sets the address; SIGTERM stops it cleanly.
-		p := start(t, []string{"VIGIL_WEB_LISTEN_ADDRESS=" + addr}, "serve", "--data-dir", dataDir)
+		p := start(t, []string{"VIGIL_WEB_LISTEN_ADDRESS=" + addr}, append([]string{"serve", "--data-dir", dataDir}, collectorPorts(t)...)...)
 		if code, body := get(t, p, "http://"+addr+"/healthz"); code != 200 || body != "ok\n" {
 			t.Fatalf("/healthz = %d %q", code, body)
 		}
@@ -196,7 +211,7 @@ func TestStartupErrorsAreOneLine(t *testing.T) {
 	oneLineError(t, nil, `cannot use store URL "mysql://u:xxxxx@db/x"`, "serve", addr, "--store", "mysql://u:secret@db/x")
 	oneLineError(t, nil, "store URL", "serve", addr, "--store", "clickhouse://ch:notaport/x")
 	oneLineError(t, nil, "cannot reach ClickHouse at 127.0.0.1:1", "serve", addr, "--store", "clickhouse://127.0.0.1:1/vigil?dial_timeout=1s")
-	oneLineError(t, []string{"VIGIL_ANALYZER_INTERVAL=soon"}, "VIGIL_ANALYZER_INTERVAL", "serve", addr, "--data-dir", dir)
+	oneLineError(t, []string{"VIGIL_ANALYZER_INTERVAL=soon"}, "VIGIL_ANALYZER_INTERVAL", append([]string{"serve", addr, "--data-dir", dir}, collectorPorts(t)...)...)
 
 	// A data directory written by a newer Vigil.
 	s, err := embedded.Open(context.Background(), dir)
@@ -213,21 +228,14 @@ func TestStartupErrorsAreOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	oneLineError(t, nil, "schema version 999, newer than this Vigil knows", "serve", addr, "--data-dir", dir)
+	oneLineError(t, nil, "schema version 999, newer than this Vigil knows", append([]string{"serve", addr, "--data-dir", dir}, collectorPorts(t)...)...)
 }
 
 func TestServeClickHouse(t *testing.T) {
 	ch := needClickHouse(t)
-	addr := freeAddr(t)
 	db := fmt.Sprintf("vigil_cmd_%d", time.Now().UnixNano())
-	p := start(t, nil, "serve", "--web.listen-address", addr, "--data-dir", t.TempDir(), "--store", "clickhouse://"+ch+"/"+db)
-	if code, body := get(t, p, "http://"+addr+"/readyz"); code != 200 || body != "ready\n" {
-		t.Fatalf("/readyz = %d %q", code, body)
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.wait(t); code != 0 {
-		t.Errorf("exit %d; stderr:\n%s", code, p.stderr)
-	}
+	v := startServe(t, "clickhouse://"+ch+"/"+db)
+	v.stop(t)
 	out, err := exec.Command("clickhouse-client", "--host", strings.Split(ch, ":")[0], "--port", strings.Split(ch, ":")[1],
 		"--query", "SELECT max(version) FROM "+db+".vigil_schema").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "1" {

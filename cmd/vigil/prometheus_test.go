@@ -77,7 +77,10 @@ remote_write:
 			}
 		}
 		v.getJSON(t, "/api/v1/query?query="+url.QueryEscape(`vigil_build_info{job="vigil-self"}`), &q)
-		if len(q.Data.Result) == 1 && q.Data.Result[0].Value[1] == "1" && q.Data.Result[0].Metric["instance"] == v.web {
+		build := len(q.Data.Result) == 1 && q.Data.Result[0].Value[1] == "1" && q.Data.Result[0].Metric["instance"] == v.web
+		// up is appended after the scrape and may come in a later batch.
+		v.getJSON(t, "/api/v1/query?query="+url.QueryEscape(`up{job="vigil-self"}`), &q)
+		if build && len(q.Data.Result) == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -85,7 +88,8 @@ remote_write:
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	// Samples of a counter arrive as a growing series.
+	// Every scrape arrives: a range query sees up at more than one step.
+	time.Sleep(2 * time.Second)
 	var r struct {
 		Data struct {
 			Result []struct {
@@ -95,7 +99,7 @@ remote_write:
 	}
 	now := time.Now()
 	v.getJSON(t, fmt.Sprintf("/api/v1/query_range?query=%s&start=%d&end=%d&step=1", url.QueryEscape(`up{job="vigil-self"}`), now.Add(-time.Minute).Unix(), now.Unix()), &r)
-	if len(r.Data.Result) != 1 || len(r.Data.Result[0].Values) == 0 {
+	if len(r.Data.Result) != 1 || len(r.Data.Result[0].Values) < 2 {
 		t.Errorf("up over the last minute: %+v", r.Data.Result)
 	}
 	p.cmd.Process.Kill()
