@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-dev/vigil/collector/jaeger"
 	"github.com/vigil-dev/vigil/collector/otlp"
 	"github.com/vigil-dev/vigil/collector/promrw"
+	"github.com/vigil-dev/vigil/collector/scrape"
 )
 
 // collectorOptions are the collector role's flags.
@@ -39,6 +40,7 @@ type collectorOptions struct {
 	deploymentAttr  string
 	jaegerAgent     string
 	jaegerHTTP      string
+	scrapeConfig    string
 }
 
 func (o *collectorOptions) register(f *pflag.FlagSet) {
@@ -54,6 +56,7 @@ func (o *collectorOptions) register(f *pflag.FlagSet) {
 	f.Int64Var(&o.spoolMaxBytes, "collector.spool-max-bytes", 1<<30, "disk spool size per signal while the store is down; beyond it requests get 503")
 	f.StringVar(&o.jaegerAgent, "collector.jaeger-agent-address", ":6831", "Jaeger agent UDP address (compact Thrift, what jaeger-client-go sends); empty disables")
 	f.StringVar(&o.jaegerHTTP, "collector.jaeger-http-address", "", "an extra address for Jaeger Thrift over HTTP, e.g. :14268 (/api/traces is always served on the ingest HTTP address)")
+	f.StringVar(&o.scrapeConfig, "collector.scrape-config", "", "file of Prometheus-style scrape_configs (static targets) to scrape; empty scrapes nothing")
 	f.StringVar(&o.deploymentAttr, "collector.deployment-attribute", collector.DefaultDeploymentAttribute, "span or resource attribute holding the deployment or canary label")
 }
 
@@ -86,6 +89,17 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 	// Pipeline: batches and spool. Its interrupt flushes what was accepted.
 	pctx, cancel := context.WithCancel(context.Background())
 	group.Add(func() error { return pipe.Run(pctx) }, func(error) { cancel() })
+
+	// Scraping of targets that only expose /metrics.
+	if o.scrapeConfig != "" {
+		cfg, err := scrape.LoadFile(o.scrapeConfig)
+		if err != nil {
+			return err
+		}
+		m := &scrape.Manager{Config: cfg, Metrics: pipe, Stats: stats, Logger: logger, MaxBytes: o.maxDecodedBytes}
+		sctx, cancel := context.WithCancel(context.Background())
+		group.Add(func() error { return m.Run(sctx) }, func(error) { cancel() })
+	}
 
 	// Ingest HTTP: OTLP, Prometheus remote write and Jaeger Thrift.
 	if o.otlpHTTP != "" {

@@ -105,3 +105,28 @@ remote_write:
 	p.cmd.Process.Kill()
 	v.stop(t)
 }
+
+// TestScrape has `vigil serve` scrape a second Vigil's client_golang
+// /metrics and reads the samples back.
+func TestScrape(t *testing.T) {
+	target := startServe(t, "")
+	cfg := filepath.Join(t.TempDir(), "scrape.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("scrape_configs:\n  - job_name: other-vigil\n    scrape_interval: 1s\n    tenant: ops\n    static_configs:\n      - targets: [%q]\n", target.web)), 0o644)
+	v := startServe(t, "", "--collector.scrape-config", cfg)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		var q struct {
+			Data struct {
+				Result []struct{ Metric map[string]string }
+			}
+		}
+		v.getJSONTenant(t, "ops", "/api/v1/query?query="+url.QueryEscape(`vigil_build_info{job="other-vigil"}`), &q)
+		if len(q.Data.Result) == 1 && q.Data.Result[0].Metric["instance"] == target.web {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scraped samples did not arrive; stderr:\n%s", v.stderr)
+		}
+	}
+	v.stop(t)
+	target.stop(t)
+}
