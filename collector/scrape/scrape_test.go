@@ -107,11 +107,11 @@ func TestParseConfig(t *testing.T) {
 		t.Errorf("defaults: %+v", j)
 	}
 	for src, want := range map[string]string{
-		"scrape_configs:\n  - job_name: a\n    scrape_intervall: 5s\n":                     "line 3: field scrape_intervall not found",
-		"scrape_configs:\n  - job_name: a\n    scrape_interval: soon\n":                    "line 3: cannot parse duration",
-		"scrape_configs:\n  - job_name: a\n  - job_name: a\n":                              `scrape_configs[1].job_name: "a" is used twice`,
+		"scrape_configs:\n  - job_name: a\n    scrape_intervall: 5s\n":                        "line 3: field scrape_intervall not found",
+		"scrape_configs:\n  - job_name: a\n    scrape_interval: soon\n":                       "line 3: cannot parse duration",
+		"scrape_configs:\n  - job_name: a\n  - job_name: a\n":                                 `scrape_configs[1].job_name: "a" is used twice`,
 		"scrape_configs:\n  - job_name: a\n    scrape_interval: 1s\n    scrape_timeout: 2s\n": "scrape_timeout: 2s is longer than scrape_interval 1s",
-		"scrape_configs:\n  - job_name: a\n    tenant: a/b\n":                              "scrape_configs[0].tenant",
+		"scrape_configs:\n  - job_name: a\n    tenant: a/b\n":                                 "scrape_configs[0].tenant",
 	} {
 		if _, err := ParseConfig([]byte(src)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", src, err, want)
