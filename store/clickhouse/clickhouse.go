@@ -180,6 +180,25 @@ func (s *Store) insert(ctx context.Context, table, columns string, n int, row fu
 	return nil
 }
 
+// insertColumns sends one batch given as whole columns, in the order of
+// the column list.
+func (s *Store) insertColumns(ctx context.Context, table, columns string, cols []any) error {
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns+")")
+	if err != nil {
+		return fmt.Errorf("cannot insert into %s: %w", table, err)
+	}
+	defer b.Abort()
+	for i, c := range cols {
+		if err := b.Column(i).Append(c); err != nil {
+			return fmt.Errorf("cannot insert into %s: column %d: %w", table, i, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("cannot insert %d rows into %s: %w", b.Rows(), table, err)
+	}
+	return nil
+}
+
 // firstLine keeps an error to one line: network errors can carry several.
 func firstLine(err error) error {
 	msg := err.Error()

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil/bench"
+)
+
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "bench", Short: "Measure a running Vigil under load"}
+	o := bench.IngestOptions{}
+	var storeURL string
+	ingest := &cobra.Command{
+		Use:   "ingest",
+		Short: "Send OTLP/gRPC spans to a collector and report spans/s, its CPU per million spans, its peak RSS and bytes per span on disk",
+		Long: `Sends GenAI-shaped spans (fresh ids, varied models, tokens and tiers) over
+OTLP/gRPC to --target for --duration, counting only acknowledged spans. The
+collector's CPU and peak memory come from its own /metrics (--metrics-url:
+process_cpu_seconds_total and process_resident_memory_bytes). With
+--clickhouse naming the store URL the collector writes to, it then merges the
+spans tables and reports bytes per span on disk from system.parts; use a
+fresh database, since every span in it is counted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			o.Progress = func(sent uint64, elapsed time.Duration) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "\r%8.0f spans/s  %d spans", float64(sent)/elapsed.Seconds(), sent)
+			}
+			res, err := bench.Ingest(cmd.Context(), o)
+			fmt.Fprintln(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "spans acknowledged      %d in %s (%d refused)\n", res.Spans, res.Elapsed.Round(time.Millisecond), res.Refused)
+			fmt.Fprintf(out, "throughput              %.0f spans/s\n", res.SpansPerSecond())
+			if o.MetricsURL != "" {
+				fmt.Fprintf(out, "collector CPU           %.2f s (%.2f cores), %.2f CPU-s per million spans, %.0f spans/s per core\n",
+					res.CPUSeconds, res.CollectorCores, res.CPUSecondsPerMillion(), float64(res.Spans)/res.CPUSeconds)
+				fmt.Fprintf(out, "collector peak RSS      %.1f MiB\n", res.PeakRSSBytes/(1<<20))
+			}
+			if storeURL != "" {
+				// Let the last batches reach the store before measuring it.
+				time.Sleep(3 * time.Second)
+				u, err := bench.SpanDiskUsage(cmd.Context(), storeURL)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "on disk (ClickHouse)    %d spans, %.1f B/span in spans, %.1f B/span with trace_index\n",
+					u.Spans, float64(u.SpanBytes)/float64(u.Spans), float64(u.SpanBytes+u.TraceIndexBytes)/float64(u.Spans))
+			}
+			return nil
+		},
+	}
+	f := ingest.Flags()
+	f.StringVar(&o.Target, "target", "127.0.0.1:4317", "OTLP/gRPC address of the collector")
+	f.StringVar(&o.MetricsURL, "metrics-url", "http://127.0.0.1:8080/metrics", "the collector's /metrics; empty skips CPU and memory")
+	f.StringVar(&o.Tenant, "tenant", "", "X-Scope-OrgID to send; empty for the default tenant")
+	f.DurationVar(&o.Duration, "duration", 30*time.Second, "how long to send")
+	f.IntVar(&o.Concurrency, "concurrency", 8, "requests in flight")
+	f.IntVar(&o.SpansPerRequest, "spans-per-request", 500, "spans in each export request")
+	f.StringVar(&storeURL, "clickhouse", "", "store URL the collector writes to, to report bytes per span on disk")
+	withEnvHelp(ingest)
+	cmd.AddCommand(ingest)
+	return cmd
+}
