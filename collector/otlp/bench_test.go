@@ -79,4 +79,3 @@ func BenchmarkDecodeMetrics(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/sample")
 }
-
