@@ -45,8 +45,18 @@ func sendJaeger(t *testing.T, service string, reporter *jaegercfg.ReporterConfig
 // style) and HTTP (collector, :14268 style), and reads the traces back
 // through the Jaeger query API.
 func TestJaegerClient(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { testJaegerClient(t, "") })
+	t.Run("clickhouse", func(t *testing.T) {
+		ch := needClickHouse(t)
+		db := fmt.Sprintf("vigil_jaeger_%d", time.Now().UnixNano())
+		defer dropDatabase(ch, db)
+		testJaegerClient(t, "clickhouse://"+ch+"/"+db)
+	})
+}
+
+func testJaegerClient(t *testing.T, storeURL string) {
 	jaegerHTTP := freeAddr(t)
-	v := startServe(t, "", "--collector.jaeger-http-address", jaegerHTTP)
+	v := startServe(t, storeURL, "--collector.jaeger-http-address", jaegerHTTP)
 	udpTrace := sendJaeger(t, "ranker-udp", &jaegercfg.ReporterConfig{LocalAgentHostPort: v.udp})
 	httpTrace := sendJaeger(t, "ranker-http", &jaegercfg.ReporterConfig{CollectorEndpoint: "http://" + jaegerHTTP + "/api/traces"})
 	ingestTrace := sendJaeger(t, "ranker-ingest", &jaegercfg.ReporterConfig{CollectorEndpoint: "http://" + v.http + "/api/traces"})

@@ -45,8 +45,18 @@ func needClickHouse(t *testing.T) string {
 // was seen not to send remote_write "headers", so this writes to the default
 // tenant; tenancy of remote write is tested in collector/promrw.)
 func TestPrometheusRemoteWrite(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { testPrometheusRemoteWrite(t, "") })
+	t.Run("clickhouse", func(t *testing.T) {
+		ch := needClickHouse(t)
+		db := fmt.Sprintf("vigil_promrw_%d", time.Now().UnixNano())
+		defer dropDatabase(ch, db)
+		testPrometheusRemoteWrite(t, "clickhouse://"+ch+"/"+db)
+	})
+}
+
+func testPrometheusRemoteWrite(t *testing.T, storeURL string) {
 	prom := needTool(t, "prometheus")
-	v := startServe(t, "")
+	v := startServe(t, storeURL)
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`global:
   scrape_interval: 1s
