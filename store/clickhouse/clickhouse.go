@@ -189,7 +189,20 @@ func (s *Store) insertColumns(ctx context.Context, table, columns string, cols [
 	}
 	defer b.Abort()
 	for i, c := range cols {
-		if err := b.Column(i).Append(c); err != nil {
+		col := b.Column(i)
+		var err error
+		if arrays, ok := c.([][]string); ok {
+			// The driver appends a whole array column through reflection,
+			// element by element; row by row it has a typed path.
+			for _, a := range arrays {
+				if err = col.AppendRow(a); err != nil {
+					break
+				}
+			}
+		} else {
+			err = col.Append(c)
+		}
+		if err != nil {
 			return fmt.Errorf("cannot insert into %s: column %d: %w", table, i, err)
 		}
 	}
