@@ -1,6 +1,10 @@
 package collector
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-dev/vigil/cost"
+)
 
 // Signal names for metric labels.
 const (
@@ -55,4 +59,30 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg.MustRegister(m.Received, m.Accepted, m.Refused, m.Spooled, m.Replayed, m.Queue, m.SpoolBytes, m.WriteTime)
 	}
 	return m
+}
+
+// UnknownModels lists the models calls were seen for without a price.
+type UnknownModels interface {
+	Unknown() []cost.UnknownModel
+}
+
+// unpricedCollector reports the price table's unknown models as a counter,
+// so an unpriced model shows on a dashboard instead of as a cost of zero.
+type unpricedCollector struct {
+	models UnknownModels
+	desc   *prometheus.Desc
+}
+
+// RegisterUnpriced registers vigil_collector_unpriced_calls_total{model}.
+func RegisterUnpriced(reg prometheus.Registerer, models UnknownModels) {
+	reg.MustRegister(&unpricedCollector{models: models, desc: prometheus.NewDesc(
+		"vigil_collector_unpriced_calls_total", "GenAI calls ingested for a model the price table has no price for.", []string{"model"}, nil)})
+}
+
+func (c *unpricedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *unpricedCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, u := range c.models.Unknown() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(u.Calls), u.Model)
+	}
 }

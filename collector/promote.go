@@ -2,15 +2,28 @@ package collector
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
 )
 
-// Mapping says how attributes fill the promoted span columns; every trace
-// receiver applies it, so OTLP and Jaeger spans agree.
+// Pricer prices a model call from its token counts, with the price valid
+// at the call's time; ok is false for a model it has no price for.
+type Pricer interface {
+	Price(tenant, model string, at time.Time, u cost.Usage) (c decimal.Decimal, ok bool)
+}
+
+// Mapping says how attributes fill the promoted span columns and how spans
+// are priced; every trace receiver applies it, so OTLP and Jaeger spans
+// agree.
 type Mapping struct {
+	// Pricer, when set, prices GenAI spans at ingest from their token counts;
+	// a cost the caller supplied (gen_ai.usage.cost) wins.
+	Pricer Pricer
+
 	// DeploymentAttribute names the span or resource attribute that carries
 	// the deployment or canary label ("stable", "canary"); when absent,
 	// deployment.environment.name (or the older deployment.environment) is
@@ -78,6 +91,15 @@ func (m Mapping) Promote(sp *store.Span) {
 		if d, err := decimal.NewFromString(c); err == nil {
 			if d, err := store.Money(d); err == nil {
 				sp.Cost = d
+				return
+			}
+		}
+	}
+	if m.Pricer != nil && sp.Model != "" && (sp.InputTokens > 0 || sp.OutputTokens > 0) {
+		u := cost.Usage{Input: sp.InputTokens, Output: sp.OutputTokens, CachedInput: sp.CachedTokens}
+		if c, ok := m.Pricer.Price(sp.Tenant, sp.Model, sp.Start(), u); ok {
+			if c, err := store.Money(c); err == nil {
+				sp.Cost = c
 			}
 		}
 	}

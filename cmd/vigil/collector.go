@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/vigil-dev/vigil/collector/otlp"
 	"github.com/vigil-dev/vigil/collector/promrw"
 	"github.com/vigil-dev/vigil/collector/scrape"
+	"github.com/vigil-dev/vigil/cost"
 )
 
 // collectorOptions are the collector role's flags.
@@ -41,6 +43,7 @@ type collectorOptions struct {
 	jaegerAgent     string
 	jaegerHTTP      string
 	scrapeConfig    string
+	priceFiles      []string
 }
 
 func (o *collectorOptions) register(f *pflag.FlagSet) {
@@ -57,12 +60,18 @@ func (o *collectorOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.jaegerAgent, "collector.jaeger-agent-address", ":6831", "Jaeger agent UDP address (compact Thrift, what jaeger-client-go sends); empty disables")
 	f.StringVar(&o.jaegerHTTP, "collector.jaeger-http-address", "", "an extra address for Jaeger Thrift over HTTP, e.g. :14268 (/api/traces is always served on the ingest HTTP address)")
 	f.StringVar(&o.scrapeConfig, "collector.scrape-config", "", "file of Prometheus-style scrape_configs (static targets) to scrape; empty scrapes nothing")
+	f.StringSliceVar(&o.priceFiles, "cost.price-file", nil, "LLM price files (Vigil YAML, or LiteLLM, Langfuse or OpenLIT JSON) loaded over the built-in table, later files winning; repeat or separate with commas")
 	f.StringVar(&o.deploymentAttr, "collector.deployment-attribute", collector.DefaultDeploymentAttribute, "span or resource attribute holding the deployment or canary label")
 }
 
 // addCollector adds the pipeline and the receivers to the group.
 func addCollector(group *run.Group, o *collectorOptions, dataDir string, st collector.Store, reg prometheus.Registerer, logger *slog.Logger) error {
 	stats := collector.NewMetrics(reg)
+	prices, err := loadPrices(o.priceFiles)
+	if err != nil {
+		return err
+	}
+	collector.RegisterUnpriced(reg, prices)
 	pipe, err := collector.NewPipeline(st, collector.PipelineOptions{
 		MaxBatchItems:   o.maxBatchItems,
 		MaxBatchAge:     o.maxBatchAge,
@@ -78,7 +87,7 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 	rcv := &otlp.Receiver{
 		Spans:   pipe,
 		Metrics: pipe,
-		Mapping: collector.Mapping{DeploymentAttribute: o.deploymentAttr},
+		Mapping: collector.Mapping{DeploymentAttribute: o.deploymentAttr, Pricer: prices},
 		Limits:  collector.BodyLimits{MaxBytes: o.maxRequestBytes, MaxDecodedBytes: o.maxDecodedBytes},
 		Rate:    collector.NewTenantLimiter(o.tenantRate, o.tenantBurst),
 		Stats:   stats,
@@ -148,6 +157,28 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 		}, func(error) { gs.GracefulStop() })
 	}
 	return nil
+}
+
+// loadPrices builds the price table: the built-in rows, then each file's.
+func loadPrices(files []string) (*cost.PriceTable, error) {
+	table := cost.NewPriceTable()
+	if err := table.Add(cost.DefaultPrices()...); err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := cost.ParsePrices(f, data, "auto")
+		if err != nil {
+			return nil, err
+		}
+		if err := table.Add(rows...); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	return table, nil
 }
 
 // addHTTPServer serves mux on addr until the group stops, then drains the

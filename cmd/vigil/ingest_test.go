@@ -155,7 +155,8 @@ func checkTrace(t *testing.T, v *vigilServer, id trace.TraceID, service string) 
 		for _, kv := range s.Tags {
 			tags[kv.Key] = kv.Value
 		}
-		if tags["gen_ai.request.model"] != "gpt-4o" || tags["gen_ai.usage.input_tokens"] != "1000" || tags["span.kind"] != "client" {
+		// Priced at ingest from the built-in table: 1,000 in and 500 out of gpt-4o.
+		if tags["gen_ai.request.model"] != "gpt-4o" || tags["gen_ai.usage.input_tokens"] != "1000" || tags["span.kind"] != "client" || tags["gen_ai.usage.cost"] != "0.0075" {
 			t.Errorf("llm span tags: %v", tags)
 		}
 		if len(s.Logs) != 1 || len(s.References) != 1 || s.Duration < 2000 {

@@ -140,6 +140,11 @@ func toSpan(s *store.Span, pid string) span {
 	if s.ScopeVersion != "" {
 		out.Tags = append(out.Tags, str("otel.scope.version", s.ScopeVersion))
 	}
+	// The cost Vigil computed at ingest, under the attribute a caller would
+	// have supplied it with.
+	if _, supplied := s.Attributes.Get("gen_ai.usage.cost"); !supplied && !s.Cost.IsZero() {
+		out.Tags = append(out.Tags, str("gen_ai.usage.cost", s.Cost.String()))
+	}
 	if s.TraceState != "" {
 		out.Tags = append(out.Tags, str("w3c.tracestate", s.TraceState))
 	}
