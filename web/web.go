@@ -1,5 +1,6 @@
 // Package web serves Vigil's HTTP port: health and readiness, Vigil's own
-// metrics, the Jaeger query API and the Prometheus query API subset.
+// metrics, Vigil's own /api/v1, the Jaeger query API and the Prometheus
+// query API subset.
 package web
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/web/api"
 	"github.com/vigil-dev/vigil/web/jaeger"
 	"github.com/vigil-dev/vigil/web/prom"
 )
@@ -26,6 +28,8 @@ type Store interface {
 	Ping(ctx context.Context) error
 	store.SpanReader
 	store.MetricReader
+	store.CostWriter
+	store.CostReader
 }
 
 // Options configure the server.
@@ -73,6 +77,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Metrics: s.opts.Store}).Register(mux)
+	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30}).Register(mux)
 	return mux
 }
 

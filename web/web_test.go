@@ -19,6 +19,8 @@ import (
 type pinger struct {
 	store.SpanReader
 	store.MetricReader
+	store.CostWriter
+	store.CostReader
 	err error
 }
 

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil/collector/billing"
+	"github.com/vigil-dev/vigil/store/backend"
+)
+
+func newImportCmd(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{Use: "import", Short: "Import data into the store"}
+	var format, tenantID, output string
+	bill := &cobra.Command{
+		Use:   "billing FILE...",
+		Short: "Import billing exports (FinOps FOCUS CSV) as cost lines",
+		Long: `Streams each file into the store named by --store (or the embedded store in
+--data-dir) and prints what was accepted and rejected, with the line,
+column and reason of each bad row. Importing a file again replaces its
+lines instead of adding them. The embedded store can be open in one process
+only: while vigil serve runs on it, send files to its
+POST /api/v1/billing/import instead.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+			st, err := backend.Open(ctx, g.storeURL, g.dataDir)
+			cancel()
+			if err != nil {
+				if g.storeURL == "" && strings.Contains(err.Error(), "lock") {
+					return fmt.Errorf("%w (is vigil serve running on %s? use its POST /api/v1/billing/import)", err, g.dataDir)
+				}
+				return err
+			}
+			defer st.Close()
+			var sums []billing.Summary
+			failed := false
+			for _, name := range args {
+				f, err := os.Open(name)
+				if err != nil {
+					return err
+				}
+				sum, err := billing.Import(cmd.Context(), st, name, f, billing.Options{Tenant: tenantID, Format: format})
+				f.Close()
+				if err != nil {
+					return err
+				}
+				sums = append(sums, sum)
+				failed = failed || sum.Rejected > 0
+			}
+			out := cmd.OutOrStdout()
+			if output == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(sums); err != nil {
+					return err
+				}
+			} else {
+				for _, s := range sums {
+					fmt.Fprintf(out, "%s: %s, %d rows, %d accepted, %d rejected\n", s.File, s.Format, s.Rows, s.Accepted, s.Rejected)
+					for _, e := range s.Errors {
+						fmt.Fprintf(out, "  %s:%s\n", s.File, strings.TrimPrefix(e.String(), "line "))
+					}
+					if s.Rejected > len(s.Errors) {
+						fmt.Fprintf(out, "  ... and %d more\n", s.Rejected-len(s.Errors))
+					}
+				}
+			}
+			if failed {
+				return &exitError{code: 1, err: fmt.Errorf("some rows were rejected")}
+			}
+			return nil
+		},
+	}
+	bill.Flags().StringVar(&format, "format", billing.FormatAuto, "file format: auto (by header) or focus")
+	bill.Flags().StringVar(&tenantID, "tenant", "", "tenant to import into; empty for the default tenant")
+	bill.Flags().StringVar(&output, "output", "text", "text or json")
+	withEnvHelp(bill)
+	cmd.AddCommand(bill)
+	return cmd
+}

@@ -1,0 +1,211 @@
+// Package api serves Vigil's own JSON API under /api/v1: billing import and
+// cost totals (more domains join as they arrive). One function writes every
+// response and maps errors to status codes.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil/collector/billing"
+	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/tenant"
+)
+
+// Store is what the API reads and writes.
+type Store interface {
+	store.CostWriter
+	store.CostReader
+}
+
+// API serves /api/v1.
+type API struct {
+	Store Store
+	// MaxUploadBytes bounds one billing upload.
+	MaxUploadBytes int64
+}
+
+// Register adds the routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/billing/import", a.handle(a.importBilling))
+	mux.HandleFunc("GET /api/v1/cost", a.handle(a.cost))
+}
+
+// statusError carries an HTTP status.
+type statusError struct {
+	code int
+	err  error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+func badRequest(format string, args ...any) error {
+	return &statusError{http.StatusBadRequest, fmt.Errorf(format, args...)}
+}
+
+func (a *API) handle(fn func(r *http.Request, org string) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		org, err := tenant.FromHTTP(r)
+		var data any
+		if err == nil {
+			data, err = fn(r, org)
+		}
+		if err != nil {
+			code := http.StatusInternalServerError
+			var se *statusError
+			var bt *tenant.InvalidError
+			var fe *billing.FileError
+			var mb *http.MaxBytesError
+			switch {
+			case errors.As(err, &se):
+				code = se.code
+			case errors.As(err, &bt), errors.As(err, &fe):
+				code = http.StatusBadRequest
+			case errors.As(err, &mb):
+				code = http.StatusRequestEntityTooLarge
+			}
+			w.WriteHeader(code)
+			json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+			return
+		}
+		json.NewEncoder(w).Encode(data)
+	}
+}
+
+// importBilling takes a CSV bill as the raw body (?name= names it) or as
+// the files of a multipart form, and answers one summary per file.
+func (a *API) importBilling(r *http.Request, org string) (any, error) {
+	r.Body = http.MaxBytesReader(nil, r.Body, a.MaxUploadBytes)
+	opts := billing.Options{Tenant: org, Format: r.URL.Query().Get("format")}
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		name := r.URL.Query().Get("name")
+		if name == "" {
+			name = "upload.csv"
+		}
+		sum, err := billing.Import(r.Context(), a.Store, name, r.Body, opts)
+		if err != nil {
+			return nil, err
+		}
+		return []billing.Summary{sum}, nil
+	}
+	mr := multipart.NewReader(r.Body, params["boundary"])
+	var out []billing.Summary
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, badRequest("cannot read the multipart body: %v", err)
+		}
+		if part.FileName() == "" {
+			continue
+		}
+		sum, err := billing.Import(r.Context(), a.Store, part.FileName(), part, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sum)
+	}
+	if len(out) == 0 {
+		return nil, badRequest("the form has no file")
+	}
+	return out, nil
+}
+
+// costGroup is one row of /api/v1/cost.
+type costGroup struct {
+	Group         map[string]string `json:"group"`
+	Currency      string            `json:"currency"`
+	BilledCost    string            `json:"billed_cost"`
+	EffectiveCost string            `json:"effective_cost"`
+	ListCost      string            `json:"list_cost"`
+	Lines         uint64            `json:"lines"`
+}
+
+// cost answers totals of imported billing over [from, to), grouped by the
+// dimensions in group_by (provider, service, region, ..., tag:KEY) and
+// filtered by filter=dim=value pairs. Money is a decimal string, never a
+// float.
+func (a *API) cost(r *http.Request, org string) (any, error) {
+	q := r.URL.Query()
+	if q.Get("step") != "" {
+		return nil, badRequest("step (cost time series) is not supported yet; ask for totals without it")
+	}
+	from, err := apiTime(q.Get("from"), "from")
+	if err != nil {
+		return nil, err
+	}
+	to, err := apiTime(q.Get("to"), "to")
+	if err != nil {
+		return nil, err
+	}
+	cq := store.CostQuery{Tenant: org, Start: from, End: to, Filter: map[store.CostDimension]string{}}
+	var groupBy []store.CostDimension
+	for _, g := range splitList(q.Get("group_by")) {
+		d := store.CostDimension(g)
+		if _, _, err := d.Column(); err != nil {
+			return nil, badRequest("group_by: %v", err)
+		}
+		groupBy = append(groupBy, d)
+	}
+	for _, f := range q["filter"] {
+		for _, kv := range splitList(f) {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return nil, badRequest("filter %q: want dimension=value", kv)
+			}
+			d := store.CostDimension(k)
+			if _, _, err := d.Column(); err != nil {
+				return nil, badRequest("filter: %v", err)
+			}
+			cq.Filter[d] = v
+		}
+	}
+	groups, err := a.Store.CostTotals(r.Context(), cq, groupBy)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]costGroup, 0, len(groups))
+	for _, g := range groups {
+		cg := costGroup{Group: map[string]string{}, Currency: g.Currency, BilledCost: g.BilledCost.String(), EffectiveCost: g.EffectiveCost.String(), ListCost: g.ListCost.String(), Lines: g.Lines}
+		for i, d := range groupBy {
+			cg.Group[string(d)] = g.Keys[i]
+		}
+		out = append(out, cg)
+	}
+	return map[string]any{"from": from, "to": to, "group_by": groupBy, "groups": out}, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func apiTime(s, name string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, badRequest("parameter %q is required (RFC 3339 or YYYY-MM-DD)", name)
+	}
+	for _, layout := range []string{time.RFC3339Nano, time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, badRequest("parameter %q: %q is not RFC 3339 or YYYY-MM-DD", name, s)
+}
+

@@ -1,0 +1,117 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil/store/embedded"
+)
+
+func setup(t *testing.T) http.Handler {
+	s, err := embedded.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	mux := http.NewServeMux()
+	(&API{Store: s, MaxUploadBytes: 8 << 20}).Register(mux)
+	return mux
+}
+
+func do(t *testing.T, h http.Handler, method, path, ct string, body []byte) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, strings.TrimSpace(rec.Body.String())
+}
+
+func sample(t *testing.T) []byte {
+	b, err := os.ReadFile("../../collector/billing/testdata/focus_1.0_sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestImportAndCost(t *testing.T) {
+	h := setup(t)
+	code, body := do(t, h, "POST", "/api/v1/billing/import?name=sample.csv", "text/csv", sample(t))
+	if code != 200 || !strings.Contains(body, `"accepted":1000`) || !strings.Contains(body, `"format":"focus"`) {
+		t.Fatalf("raw import: %d %s", code, body)
+	}
+	// The same file again as a multipart upload: totals must not move.
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("file", "sample-again.csv")
+	fw.Write(sample(t))
+	mw.Close()
+	if code, body := do(t, h, "POST", "/api/v1/billing/import", mw.FormDataContentType(), form.Bytes()); code != 200 || !strings.Contains(body, `"file":"sample-again.csv"`) {
+		t.Fatalf("multipart import: %d %s", code, body)
+	}
+	code, body = do(t, h, "GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&group_by=provider", "", nil)
+	var resp struct {
+		Groups []struct {
+			Group      map[string]string
+			BilledCost string `json:"billed_cost"`
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &resp); err != nil || code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	got := map[string]string{}
+	for _, g := range resp.Groups {
+		got[g.Group["provider"]] = g.BilledCost
+	}
+	if got["AWS"] != "18.0066386184" || got["Microsoft"] != "1.97651418586" || got["Oracle"] != "0.53707392473" {
+		t.Errorf("by provider: %v", got)
+	}
+	if code, body := do(t, h, "GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&filter=provider=Oracle", "", nil); code != 200 || !strings.Contains(body, `"billed_cost":"0.53707392473"`) {
+		t.Errorf("filtered: %d %s", code, body)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	h := setup(t)
+	for _, c := range []struct {
+		method, path, ct, body string
+		code                   int
+		substr                 string
+	}{
+		{"POST", "/api/v1/billing/import", "text/csv", "a,b\n1,2\n", 400, "unknown billing format"},
+		{"POST", "/api/v1/billing/import?format=aws-cur", "text/csv", "a,b\n", 400, `unknown billing format \"aws-cur\"`},
+		{"GET", "/api/v1/cost?to=2025-01-01", "", "", 400, `parameter \"from\" is required`},
+		{"GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&group_by=colour", "", "", 400, `unknown cost dimension \"colour\"`},
+		{"GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&filter=provider", "", "", 400, "want dimension=value"},
+		{"GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&step=1d", "", "", 400, "not supported yet"},
+	} {
+		if code, body := do(t, h, c.method, c.path, c.ct, []byte(c.body)); code != c.code || !strings.Contains(body, c.substr) {
+			t.Errorf("%s %s: %d %s", c.method, c.path, code, body)
+		}
+	}
+	big := setupSmall(t)
+	if code, body := do(t, big, "POST", "/api/v1/billing/import", "text/csv", sample(t)); code != 413 {
+		t.Errorf("oversized upload: %d %s", code, body)
+	}
+}
+
+func setupSmall(t *testing.T) http.Handler {
+	s, err := embedded.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	mux := http.NewServeMux()
+	(&API{Store: s, MaxUploadBytes: 1000}).Register(mux)
+	return mux
+}
