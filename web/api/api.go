@@ -208,4 +208,3 @@ func apiTime(s, name string) (time.Time, error) {
 	}
 	return time.Time{}, badRequest("parameter %q: %q is not RFC 3339 or YYYY-MM-DD", name, s)
 }
-
