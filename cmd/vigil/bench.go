@@ -1,15 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil/bench"
+	"github.com/vigil-dev/vigil/store/backend"
 )
 
-func newBenchCmd() *cobra.Command {
+func newBenchCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure a running Vigil under load"}
 	o := bench.IngestOptions{}
 	var storeURL string
@@ -63,6 +65,41 @@ fresh database, since every span in it is counted.`,
 	f.IntVar(&o.SpansPerRequest, "spans-per-request", 500, "spans in each export request")
 	f.StringVar(&storeURL, "clickhouse", "", "store URL the collector writes to, to report bytes per span on disk")
 	withEnvHelp(ingest)
-	cmd.AddCommand(ingest)
+	cmd.AddCommand(ingest, newBenchBillingCmd(g))
 	return cmd
+}
+
+func newBenchBillingCmd(g *globalOptions) *cobra.Command {
+	var rows int
+	c := &cobra.Command{
+		Use:   "billing",
+		Short: "Import a generated FOCUS file into the store and report rows/s and peak memory",
+		Long: `Generates --rows distinct FOCUS 1.0 lines (hourly GPU usage shaped like the
+public sample) and streams them through the same importer as
+vigil import billing into the store named by --store (or the embedded store in
+--data-dir), then reports rows per second and this process's peak resident
+memory (VmHWM), which stays flat however many rows: the file is streamed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+			st, err := backend.Open(ctx, g.storeURL, g.dataDir)
+			cancel()
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			res, err := bench.ImportBilling(cmd.Context(), st, rows)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "rows imported   %d of %d in %s (%d rejected)\n", res.Summary.Accepted, res.Summary.Rows, res.Elapsed.Round(time.Millisecond), res.Summary.Rejected)
+			fmt.Fprintf(out, "throughput      %.0f rows/s\n", float64(res.Summary.Accepted)/res.Elapsed.Seconds())
+			fmt.Fprintf(out, "peak RSS        %.1f MiB\n", float64(res.PeakRSSKB)/1024)
+			return nil
+		},
+	}
+	c.Flags().IntVar(&rows, "rows", 1000000, "lines to generate and import")
+	withEnvHelp(c)
+	return c
 }

@@ -60,7 +60,7 @@ func newRootCmd() *cobra.Command {
 		newRoleCmd(g, "web", "Run the web role: API, UI, health and metrics", roleWeb),
 		newLintCmd(g),
 		newImportCmd(g),
-		newBenchCmd(),
+		newBenchCmd(g),
 		newVersionCmd(),
 	)
 	return root
