@@ -19,7 +19,7 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 	var format, tenantID, output string
 	bill := &cobra.Command{
 		Use:   "billing FILE...",
-		Short: "Import billing exports (FinOps FOCUS CSV) as cost lines",
+		Short: "Import billing exports (FOCUS, AWS CUR, GCP, Azure CSV) as cost lines",
 		Long: `Streams each file into the store named by --store (or the embedded store in
 --data-dir) and prints what was accepted and rejected, with the line,
 column and reason of each bad row. Importing a file again replaces its
@@ -77,7 +77,7 @@ POST /api/v1/billing/import instead.`,
 			return nil
 		},
 	}
-	bill.Flags().StringVar(&format, "format", billing.FormatAuto, "file format: auto (by header) or focus")
+	bill.Flags().StringVar(&format, "format", billing.FormatAuto, "file format: auto (by header), focus, aws-cur, aws-cur-legacy, gcp, azure or azure-amortized (amortised exports cannot be told from actual ones by header)")
 	bill.Flags().StringVar(&tenantID, "tenant", "", "tenant to import into; empty for the default tenant")
 	bill.Flags().StringVar(&output, "output", "text", "text or json")
 	withEnvHelp(bill)

@@ -1,5 +1,6 @@
 // Package billing imports cloud bills into FOCUS-shaped cost lines: FinOps
-// FOCUS 1.0 to 1.2 CSV (other exports map onto the same columns). Files are
+// FOCUS 1.0 to 1.2 CSV, and AWS CUR (2.0 and legacy), GCP and Azure exports
+// mapped onto the same columns. Files are
 // streamed, never loaded whole; a bad row is reported with its line, column
 // and reason while the rest of the file imports; a file whose format or
 // header is wrong is refused before anything is written. Imports are
@@ -23,8 +24,13 @@ import (
 
 // Formats.
 const (
-	FormatAuto  = "auto"
-	FormatFOCUS = "focus"
+	FormatAuto           = "auto"
+	FormatFOCUS          = "focus"          // FinOps FOCUS 1.0, 1.1, 1.2
+	FormatAWSCUR         = "aws-cur"        // AWS CUR 2.0 (snake_case columns)
+	FormatAWSCURLegacy   = "aws-cur-legacy" // legacy CUR (lineItem/UnblendedCost)
+	FormatGCP            = "gcp"            // GCP billing export
+	FormatAzure          = "azure"          // Azure cost export, actual cost
+	FormatAzureAmortized = "azure-amortized"
 )
 
 // RowError is one rejected row.
@@ -93,7 +99,7 @@ func Import(ctx context.Context, w store.CostWriter, name string, r io.Reader, o
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff") // a UTF-8 byte order mark
 	}
-	m, format, err := newMapper(header, o.Format)
+	m, cols, format, err := newMapper(header, o.Format)
 	if err != nil {
 		return sum, &FileError{name, err}
 	}
@@ -136,10 +142,11 @@ func Import(ctx context.Context, w store.CostWriter, name string, r io.Reader, o
 			sum.reject(RowError{Line: line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))})
 			continue
 		}
-		cl, rowErr := m.line(rec)
-		if rowErr != nil {
-			rowErr.Line = line
-			sum.reject(*rowErr)
+		r := row{cols: cols, rec: rec}
+		cl := m.line(&r)
+		if r.err != nil {
+			r.err.Line = line
+			sum.reject(*r.err)
 			continue
 		}
 		cl.Tenant, cl.Source = o.Tenant, format+":"+name

@@ -120,18 +120,18 @@ func (m *memWriter) WriteCostLines(_ context.Context, l []store.CostLine) error 
 
 const header = "BilledCost,BillingAccountId,BillingAccountName,BillingCurrency,BillingPeriodEnd,BillingPeriodStart,ChargeCategory,ChargeClass,ChargeDescription,ChargePeriodEnd,ChargePeriodStart,ContractedCost,EffectiveCost,InvoiceIssuerName,ListCost,PricingQuantity,PricingUnit,ProviderName,PublisherName,ServiceCategory,ServiceName,Tags\n"
 
-func row(billed, periodStart, tags string) string {
+func focusRow(billed, periodStart, tags string) string {
 	return fmt.Sprintf("%s,acct,Main,USD,2024-10-01T00:00:00Z,2024-09-01T00:00:00Z,Usage,,GPU,2024-09-02T00:00:00Z,%s,0,%s,AWS,0,1,Hours,AWS,AWS,AI and Machine Learning,EC2,%s\n", billed, periodStart, billed, tags)
 }
 
 func TestRowErrors(t *testing.T) {
 	csvText := header +
-		row("1.5", "2024-09-01T00:00:00Z", `"{""team"": ""search"", ""cost_center"": 42}"`) + // line 2: good
-		row("lots", "2024-09-01T00:00:00Z", "") + // line 3: non-numeric cost
-		row("2", "yesterday", "") + // line 4: bad date
-		row("3", "2024-09-01 10:00:00", "{broken") + // line 5: bad tags
+		focusRow("1.5", "2024-09-01T00:00:00Z", `"{""team"": ""search"", ""cost_center"": 42}"`) + // line 2: good
+		focusRow("lots", "2024-09-01T00:00:00Z", "") + // line 3: non-numeric cost
+		focusRow("2", "yesterday", "") + // line 4: bad date
+		focusRow("3", "2024-09-01 10:00:00", "{broken") + // line 5: bad tags
 		"1,2,3\n" + // line 6: wrong field count
-		row("4", "2024-09-01", "") // line 7: good, a bare date
+		focusRow("4", "2024-09-01", "") // line 7: good, a bare date
 	w := &memWriter{}
 	sum, err := Import(context.Background(), w, "bill.csv", strings.NewReader(csvText), Options{})
 	if err != nil {
@@ -162,8 +162,8 @@ func TestFileErrorsWriteNothing(t *testing.T) {
 	for _, c := range []struct {
 		name, text, format, want string
 	}{
-		{"missing column", strings.Replace(header, "BilledCost,", "", 1) + "x\n", "auto", "lacks BilledCost"},
-		{"missing column, format given", strings.Replace(header, "EffectiveCost,", "", 1) + "x\n", "focus", "not a FOCUS file: missing mandatory column(s) EffectiveCost"},
+		{"missing column", strings.Replace(header, "BilledCost,", "", 1) + "x\n", "auto", "unknown billing format: the header is none of FOCUS"},
+		{"missing column, format given", strings.Replace(header, "EffectiveCost,", "", 1) + "x\n", "focus", "not a focus file: missing required column(s) EffectiveCost"},
 		{"unknown format", "a,b,c\n1,2,3\n", "auto", "unknown billing format"},
 		{"unknown format name", header, "sap", `unknown billing format "sap"`},
 		{"empty", "", "auto", "the file is empty"},
@@ -181,7 +181,7 @@ func TestFileErrorsWriteNothing(t *testing.T) {
 }
 
 func TestIdenticalRowsStayDistinct(t *testing.T) {
-	text := header + row("1", "2024-09-01T00:00:00Z", "") + row("1", "2024-09-01T00:00:00Z", "")
+	text := header + focusRow("1", "2024-09-01T00:00:00Z", "") + focusRow("1", "2024-09-01T00:00:00Z", "")
 	w := &memWriter{}
 	if _, err := Import(context.Background(), w, "b.csv", strings.NewReader(text), Options{}); err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestIdenticalRowsStayDistinct(t *testing.T) {
 }
 
 func FuzzImport(f *testing.F) {
-	f.Add(header + row("1.5", "2024-09-01T00:00:00Z", `"{""a"": ""b""}"`))
+	f.Add(header + focusRow("1.5", "2024-09-01T00:00:00Z", `"{""a"": ""b""}"`))
 	f.Add(header + "\"unterminated")
 	f.Fuzz(func(t *testing.T, text string) {
 		w := &memWriter{}

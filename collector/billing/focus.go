@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
-
-	"github.com/shopspring/decimal"
 
 	"github.com/vigil-dev/vigil/store"
 )
@@ -21,170 +18,137 @@ var focusMandatory = []string{
 }
 
 // mapper turns one CSV record into a cost line.
-type mapper struct {
-	col map[string]int // column name -> index
+type mapper interface {
+	line(r *row) store.CostLine
+}
+
+// format is one billing export format.
+type format struct {
+	name string
+	// detect reports whether a header is this format's.
+	detect func(c columns) bool
+	// required lists the columns a file of this format must have.
+	required []string
+	mapper   func(c columns) mapper
+}
+
+// formats are tried in order when detecting.
+var formats = []format{
+	{name: FormatFOCUS, detect: func(c columns) bool { return c.has("BilledCost", "ChargePeriodStart") }, required: focusMandatory, mapper: func(columns) mapper { return focusMapper{} }},
+	{name: FormatAWSCUR, detect: func(c columns) bool { return c.has("line_item_unblended_cost") }, required: curRequired, mapper: func(columns) mapper { return curMapper{names: cur2} }},
+	{name: FormatAWSCURLegacy, detect: func(c columns) bool { return c.has("lineItem/UnblendedCost") }, required: curLegacyRequired, mapper: newLegacyCURMapper},
+	{name: FormatGCP, detect: func(c columns) bool { return c.has("cost", "usage_start_time") }, required: gcpRequired, mapper: func(columns) mapper { return gcpMapper{} }},
+	{name: FormatAzure, detect: func(c columns) bool { return c.has("CostInBillingCurrency") }, required: azureRequired, mapper: func(columns) mapper { return azureMapper{} }},
+	{name: FormatAzureAmortized, detect: func(columns) bool { return false }, required: azureRequired, mapper: func(columns) mapper { return azureMapper{amortized: true} }},
+}
+
+func formatNames() string {
+	names := []string{FormatAuto}
+	for _, f := range formats {
+		names = append(names, f.name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // newMapper checks a header and picks the format.
-func newMapper(header []string, format string) (*mapper, string, error) {
-	m := &mapper{col: make(map[string]int, len(header))}
-	for i, h := range header {
-		m.col[strings.TrimSpace(h)] = i
-	}
-	detected := detect(m.col)
-	switch format {
+func newMapper(header []string, name string) (mapper, columns, string, error) {
+	c := newColumns(header)
+	var f *format
+	switch name {
 	case "", FormatAuto:
-		if detected == "" {
-			return nil, "", fmt.Errorf("unknown billing format: the header is not FOCUS (it lacks %s); supported: focus", strings.Join(m.missing(focusMandatory), ", "))
+		for i := range formats {
+			if formats[i].detect(c) {
+				f = &formats[i]
+				break
+			}
 		}
-		format = detected
-	case FormatFOCUS:
+		if f == nil {
+			return nil, nil, "", fmt.Errorf("unknown billing format: the header is none of FOCUS (BilledCost, ChargePeriodStart), AWS CUR 2.0 (line_item_unblended_cost), legacy CUR (lineItem/UnblendedCost), GCP (cost, usage_start_time) or Azure (CostInBillingCurrency)")
+		}
 	default:
-		return nil, "", fmt.Errorf("unknown billing format %q: supported are auto and focus", format)
-	}
-	if missing := m.missing(focusMandatory); len(missing) > 0 {
-		return nil, "", fmt.Errorf("not a FOCUS file: missing mandatory column(s) %s", strings.Join(missing, ", "))
-	}
-	return m, format, nil
-}
-
-// detect names the format a header belongs to, or "".
-func detect(col map[string]int) string {
-	_, billed := col["BilledCost"]
-	_, period := col["ChargePeriodStart"]
-	if billed && period {
-		return FormatFOCUS
-	}
-	return ""
-}
-
-func (m *mapper) missing(cols []string) []string {
-	var out []string
-	for _, c := range cols {
-		if _, ok := m.col[c]; !ok {
-			out = append(out, c)
+		for i := range formats {
+			if formats[i].name == name {
+				f = &formats[i]
+			}
+		}
+		if f == nil {
+			return nil, nil, "", fmt.Errorf("unknown billing format %q: supported are %s", name, formatNames())
 		}
 	}
-	return out
+	if missing := c.missing(f.required); len(missing) > 0 {
+		return nil, nil, "", fmt.Errorf("not a %s file: missing required column(s) %s", f.name, strings.Join(missing, ", "))
+	}
+	return f.mapper(c), c, f.name, nil
 }
 
-// isNull reports whether a field is a FOCUS null: empty or the word NULL.
-func isNull(s string) bool { return s == "" || s == "NULL" || s == "null" }
+// focusMapper reads FOCUS columns as they are.
+type focusMapper struct{}
 
-func (m *mapper) line(rec []string) (store.CostLine, *RowError) {
+func (focusMapper) line(r *row) store.CostLine {
 	var l store.CostLine
-	var rowErr *RowError
-	str := func(name string) string {
-		if i, ok := m.col[name]; ok && !isNull(rec[i]) {
-			return rec[i]
-		}
-		return ""
-	}
-	money := func(name string, required bool) decimal.Decimal {
-		v := strings.TrimSpace(str(name))
-		if v == "" {
-			if required && rowErr == nil {
-				rowErr = &RowError{Column: name, Reason: "is empty, and FOCUS requires a value"}
-			}
-			return decimal.Zero
-		}
-		d, err := decimal.NewFromString(v)
-		if err != nil {
-			if rowErr == nil {
-				rowErr = &RowError{Column: name, Reason: fmt.Sprintf("%q is not a number", v)}
-			}
-			return decimal.Zero
-		}
-		if d, err = store.Money(d); err != nil && rowErr == nil {
-			rowErr = &RowError{Column: name, Reason: err.Error()}
-		}
-		return d
-	}
-	when := func(name string, required bool) time.Time {
-		v := strings.TrimSpace(str(name))
-		if v == "" {
-			if required && rowErr == nil {
-				rowErr = &RowError{Column: name, Reason: "is empty, and FOCUS requires a date"}
-			}
-			return time.Time{}
-		}
-		t, err := parseTime(v)
-		if err != nil && rowErr == nil {
-			rowErr = &RowError{Column: name, Reason: err.Error()}
-		}
-		return t
-	}
-	l.BillingAccountID = str("BillingAccountId")
-	l.BillingAccountName = str("BillingAccountName")
-	l.BillingCurrency = str("BillingCurrency")
-	l.BillingPeriodStart = when("BillingPeriodStart", true)
-	l.BillingPeriodEnd = when("BillingPeriodEnd", true)
-	l.ChargePeriodStart = when("ChargePeriodStart", true)
-	l.ChargePeriodEnd = when("ChargePeriodEnd", true)
-	l.ChargeCategory = str("ChargeCategory")
-	l.ChargeClass = str("ChargeClass")
-	l.ChargeDescription = str("ChargeDescription")
-	l.ChargeFrequency = str("ChargeFrequency")
-	l.PricingCategory = str("PricingCategory")
-	l.BilledCost = money("BilledCost", true)
-	l.EffectiveCost = money("EffectiveCost", true)
-	l.ListCost = money("ListCost", false)
-	l.ContractedCost = money("ContractedCost", false)
-	l.PricingQuantity = money("PricingQuantity", false)
-	l.PricingUnit = str("PricingUnit")
-	l.ConsumedQuantity = money("ConsumedQuantity", false)
-	l.ConsumedUnit = str("ConsumedUnit")
-	l.ProviderName = str("ProviderName")
-	l.PublisherName = str("PublisherName")
-	l.InvoiceIssuerName = str("InvoiceIssuerName")
-	l.ServiceCategory = str("ServiceCategory")
-	l.ServiceName = str("ServiceName")
-	l.RegionID = str("RegionId")
-	l.RegionName = str("RegionName")
-	l.AvailabilityZone = str("AvailabilityZone")
-	l.ResourceID = str("ResourceId")
-	l.ResourceName = str("ResourceName")
-	l.ResourceType = str("ResourceType")
-	l.SkuID = str("SkuId")
-	l.SkuPriceID = str("SkuPriceId")
-	l.SubAccountID = str("SubAccountId")
-	l.SubAccountName = str("SubAccountName")
-	l.CommitmentDiscountID = str("CommitmentDiscountId")
-	if rowErr != nil {
-		return l, rowErr
+	l.BillingAccountID = r.str("BillingAccountId")
+	l.BillingAccountName = r.str("BillingAccountName")
+	l.BillingCurrency = r.str("BillingCurrency")
+	l.BillingPeriodStart = r.time("BillingPeriodStart", true)
+	l.BillingPeriodEnd = r.time("BillingPeriodEnd", true)
+	l.ChargePeriodStart = r.time("ChargePeriodStart", true)
+	l.ChargePeriodEnd = r.time("ChargePeriodEnd", true)
+	l.ChargeCategory = r.str("ChargeCategory")
+	l.ChargeClass = r.str("ChargeClass")
+	l.ChargeDescription = r.str("ChargeDescription")
+	l.ChargeFrequency = r.str("ChargeFrequency")
+	l.PricingCategory = r.str("PricingCategory")
+	l.BilledCost = r.money("BilledCost", true)
+	l.EffectiveCost = r.money("EffectiveCost", true)
+	l.ListCost = r.money("ListCost", false)
+	l.ContractedCost = r.money("ContractedCost", false)
+	l.PricingQuantity = r.money("PricingQuantity", false)
+	l.PricingUnit = r.str("PricingUnit")
+	l.ConsumedQuantity = r.money("ConsumedQuantity", false)
+	l.ConsumedUnit = r.str("ConsumedUnit")
+	l.ProviderName = r.str("ProviderName")
+	l.PublisherName = r.str("PublisherName")
+	l.InvoiceIssuerName = r.str("InvoiceIssuerName")
+	l.ServiceCategory = r.str("ServiceCategory")
+	l.ServiceName = r.str("ServiceName")
+	l.RegionID = r.str("RegionId")
+	l.RegionName = r.str("RegionName")
+	l.AvailabilityZone = r.str("AvailabilityZone")
+	l.ResourceID = r.str("ResourceId")
+	l.ResourceName = r.str("ResourceName")
+	l.ResourceType = r.str("ResourceType")
+	l.SkuID = r.str("SkuId")
+	l.SkuPriceID = r.str("SkuPriceId")
+	l.SubAccountID = r.str("SubAccountId")
+	l.SubAccountName = r.str("SubAccountName")
+	l.CommitmentDiscountID = r.str("CommitmentDiscountId")
+	if r.err != nil {
+		return l
 	}
 	if l.BillingCurrency == "" {
-		return l, &RowError{Column: "BillingCurrency", Reason: "is empty, and FOCUS requires a currency"}
+		r.fail("BillingCurrency", "is empty, and FOCUS requires a currency")
 	}
 	if l.ChargeCategory == "" {
-		return l, &RowError{Column: "ChargeCategory", Reason: "is empty, and FOCUS requires one of Usage, Purchase, Tax, Credit, Adjustment"}
+		r.fail("ChargeCategory", "is empty, and FOCUS requires one of Usage, Purchase, Tax, Credit, Adjustment")
 	}
-	if tags := str("Tags"); tags != "" {
+	if tags := r.str("Tags"); tags != "" {
 		t, err := parseTags(tags)
 		if err != nil {
-			return l, &RowError{Column: "Tags", Reason: err.Error()}
+			r.fail("Tags", "%v", err)
 		}
 		l.Tags = t
 	}
-	return l, nil
+	return l
 }
 
-// timeLayouts are the timestamp forms FOCUS exports use: ISO 8601 in UTC
-// per the spec, and the space-separated form of real exports.
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04Z", "2006-01-02T15:04", "2006-01-02"}
-
-func parseTime(s string) (time.Time, error) {
-	for _, layout := range timeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a date-time (want ISO 8601, e.g. 2024-09-01T00:00:00Z or 2024-09-01 00:00:00)", s)
-}
-
-// parseTags reads the FOCUS Tags column, a JSON object; non-string values
-// keep their JSON text. Keys are sorted so a line's tags compare equal.
+// parseTags reads a tags column holding a JSON object (or, as Azure writes
+// it, the object's members without braces); non-string values keep their
+// JSON text. Keys are sorted so a line's tags compare equal.
 func parseTags(s string) (store.Attributes, error) {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "{") {
+		s = "{" + s + "}"
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
 		return nil, fmt.Errorf("is not a JSON object: %v", err)

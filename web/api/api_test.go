@@ -89,7 +89,8 @@ func TestErrors(t *testing.T) {
 		substr                 string
 	}{
 		{"POST", "/api/v1/billing/import", "text/csv", "a,b\n1,2\n", 400, "unknown billing format"},
-		{"POST", "/api/v1/billing/import?format=aws-cur", "text/csv", "a,b\n", 400, `unknown billing format \"aws-cur\"`},
+		{"POST", "/api/v1/billing/import?format=aws-cur", "text/csv", "a,b\n", 400, "not a aws-cur file: missing required column(s) line_item_usage_start_date"},
+		{"POST", "/api/v1/billing/import?format=sap", "text/csv", "a,b\n", 400, `unknown billing format \"sap\"`},
 		{"GET", "/api/v1/cost?to=2025-01-01", "", "", 400, `parameter \"from\" is required`},
 		{"GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&group_by=colour", "", "", 400, `unknown cost dimension \"colour\"`},
 		{"GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&filter=provider", "", "", 400, "want dimension=value"},
