@@ -69,6 +69,9 @@ type CostQuery struct {
 	Start, End time.Time
 	// Filter keeps lines whose dimension has the given value.
 	Filter map[CostDimension]string
+	// Step, when set, splits totals into buckets of ChargePeriodStart that
+	// start at multiples of Step since the Unix epoch (a day is UTC days).
+	Step time.Duration
 }
 
 // CostDimension is something cost can be grouped or filtered by: one of the
@@ -119,7 +122,8 @@ var costColumns = map[CostDimension]string{
 // CostGroup is the sum of the lines sharing one value per group-by
 // dimension, in one currency.
 type CostGroup struct {
-	Keys          []string // one per group-by dimension, in order
+	Keys          []string  // one per group-by dimension, in order
+	Bucket        time.Time // the bucket's start when the query has a Step
 	Currency      string
 	BilledCost    decimal.Decimal
 	EffectiveCost decimal.Decimal
@@ -138,16 +142,19 @@ type CostReader interface {
 	// LineID.
 	CostLines(ctx context.Context, q CostQuery) ([]CostLine, error)
 	// CostTotals sums matching lines grouped by the dimensions and the
-	// currency, ordered by keys then currency. No dimensions gives one group
-	// per currency.
+	// currency (and the time bucket, with a Step), ordered by bucket, keys,
+	// then currency. No dimensions gives one group per currency.
 	CostTotals(ctx context.Context, q CostQuery, groupBy []CostDimension) ([]CostGroup, error)
 }
 
-// SortCostGroups orders groups by keys, then currency, as CostTotals
-// returns them.
+// SortCostGroups orders groups by bucket, keys, then currency, as
+// CostTotals returns them.
 func SortCostGroups(gs []CostGroup) {
 	sort.Slice(gs, func(i, j int) bool {
 		a, b := gs[i], gs[j]
+		if !a.Bucket.Equal(b.Bucket) {
+			return a.Bucket.Before(b.Bucket)
+		}
 		for k := range a.Keys {
 			if a.Keys[k] != b.Keys[k] {
 				return a.Keys[k] < b.Keys[k]

@@ -135,6 +135,11 @@ func (s *Store) CostTotals(ctx context.Context, q store.CostQuery, groupBy []sto
 		return nil, err
 	}
 	args = append(args, whereArgs...)
+	step := int64(q.Step / time.Second)
+	if step > 0 {
+		selects = append(selects, fmt.Sprintf("intDiv(toInt64(toUInt32(charge_period_start)), %d) * %d AS bucket", step, step))
+		groups = append(groups, "bucket")
+	}
 	groups = append(groups, "billing_currency")
 	selects = append(selects, "billing_currency", "sum(billed_cost)", "sum(effective_cost)", "sum(list_cost)", "count()")
 	rows, err := s.conn.Query(ctx, `SELECT `+strings.Join(selects, ", ")+` FROM cost_lines FINAL WHERE `+where+` GROUP BY `+strings.Join(groups, ", "), args...)
@@ -149,9 +154,16 @@ func (s *Store) CostTotals(ctx context.Context, q store.CostQuery, groupBy []sto
 		for i := range g.Keys {
 			dest = append(dest, &g.Keys[i])
 		}
+		var bucket int64
+		if step > 0 {
+			dest = append(dest, &bucket)
+		}
 		dest = append(dest, &g.Currency, &g.BilledCost, &g.EffectiveCost, &g.ListCost, &g.Lines)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("cannot sum cost: %w", err)
+		}
+		if step > 0 {
+			g.Bucket = time.Unix(bucket, 0).UTC()
 		}
 		out = append(out, g)
 	}

@@ -160,6 +160,11 @@ func (s *Store) CostTotals(ctx context.Context, q store.CostQuery, groupBy []sto
 		return nil, err
 	}
 	args = append(args, whereArgs...)
+	step := int64(q.Step / time.Second)
+	if step > 0 {
+		selects = append(selects, fmt.Sprintf("(epoch(charge_period_start)::BIGINT // %d) * %d AS bucket", step, step))
+		groups = append(groups, "bucket")
+	}
 	groups = append(groups, "billing_currency")
 	selects = append(selects, "billing_currency", "sum(billed_cost)", "sum(effective_cost)", "sum(list_cost)", "count(*)")
 	rows, err := s.db.QueryContext(ctx, `SELECT `+strings.Join(selects, ", ")+` FROM cost_lines WHERE `+where+` GROUP BY `+strings.Join(groups, ", "), args...)
@@ -175,9 +180,16 @@ func (s *Store) CostTotals(ctx context.Context, q store.CostQuery, groupBy []sto
 		for i := range g.Keys {
 			dest = append(dest, &g.Keys[i])
 		}
+		var bucket int64
+		if step > 0 {
+			dest = append(dest, &bucket)
+		}
 		dest = append(dest, &g.Currency, &billed, &effective, &list, &g.Lines)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("cannot sum cost: %w", err)
+		}
+		if step > 0 {
+			g.Bucket = time.Unix(bucket, 0).UTC()
 		}
 		g.BilledCost, g.EffectiveCost, g.ListCost = billed.d, effective.d, list.d
 		out = append(out, g)

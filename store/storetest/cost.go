@@ -110,6 +110,20 @@ func testCostLines(t *testing.T, s store.Store) {
 	rq := q
 	rq.End = month.AddDate(0, 0, 3)
 	check("time range", totals(rq), "[] USD billed=0.3 effective=0.15 list=0.9 n=2; ")
+	// Daily buckets: lines a, b on days 1 and 2, c and d on day 3, e on day 20.
+	sq := q
+	sq.Step = 24 * time.Hour
+	gs, err := s.CostTotals(c, sq, []store.CostDimension{store.DimProvider})
+	if err != nil {
+		t.Fatalf("CostTotals with a step: %v", err)
+	}
+	var series []string
+	for _, g := range gs {
+		series = append(series, fmt.Sprintf("%s %s %s", g.Bucket.Format("01-02"), g.Keys[0], g.BilledCost))
+	}
+	if got, want := fmt.Sprint(series), "[10-02 AWS 0.1 10-03 AWS 0.2 10-04 AWS 18.0066386184 10-04 Microsoft 1.97651418586 10-21 Oracle 0.000000000002]"; got != want {
+		t.Errorf("daily series:\n got %s\nwant %s", got, want)
+	}
 	if _, err := s.CostTotals(c, q, []store.CostDimension{"colour"}); err == nil {
 		t.Errorf("CostTotals by an unknown dimension did not fail")
 	}

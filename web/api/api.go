@@ -125,6 +125,7 @@ func (a *API) importBilling(r *http.Request, org string) (any, error) {
 
 // costGroup is one row of /api/v1/cost.
 type costGroup struct {
+	Time          *time.Time        `json:"time,omitempty"` // the bucket's start, with a step
 	Group         map[string]string `json:"group"`
 	Currency      string            `json:"currency"`
 	BilledCost    string            `json:"billed_cost"`
@@ -133,14 +134,16 @@ type costGroup struct {
 	Lines         uint64            `json:"lines"`
 }
 
-// cost answers totals of imported billing over [from, to), grouped by the
+// cost answers totals of imported billing over [from, to) (split into
+// buckets of step, e.g. 1d or 1h, when given), grouped by the
 // dimensions in group_by (provider, service, region, ..., tag:KEY) and
 // filtered by filter=dim=value pairs. Money is a decimal string, never a
 // float.
 func (a *API) cost(r *http.Request, org string) (any, error) {
 	q := r.URL.Query()
-	if q.Get("step") != "" {
-		return nil, badRequest("step (cost time series) is not supported yet; ask for totals without it")
+	step, err := apiStep(q.Get("step"))
+	if err != nil {
+		return nil, err
 	}
 	from, err := apiTime(q.Get("from"), "from")
 	if err != nil {
@@ -150,7 +153,7 @@ func (a *API) cost(r *http.Request, org string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cq := store.CostQuery{Tenant: org, Start: from, End: to, Filter: map[store.CostDimension]string{}}
+	cq := store.CostQuery{Tenant: org, Start: from, End: to, Step: step, Filter: map[store.CostDimension]string{}}
 	var groupBy []store.CostDimension
 	for _, g := range splitList(q.Get("group_by")) {
 		d := store.CostDimension(g)
@@ -182,9 +185,13 @@ func (a *API) cost(r *http.Request, org string) (any, error) {
 		for i, d := range groupBy {
 			cg.Group[string(d)] = g.Keys[i]
 		}
+		if step > 0 {
+			b := g.Bucket
+			cg.Time = &b
+		}
 		out = append(out, cg)
 	}
-	return map[string]any{"from": from, "to": to, "group_by": groupBy, "groups": out}, nil
+	return map[string]any{"from": from, "to": to, "step": q.Get("step"), "group_by": groupBy, "groups": out}, nil
 }
 
 func splitList(s string) []string {
@@ -207,4 +214,22 @@ func apiTime(s, name string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, badRequest("parameter %q: %q is not RFC 3339 or YYYY-MM-DD", name, s)
+}
+
+// apiStep reads a bucket width: a Go duration or whole days ("1d", "7d").
+func apiStep(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		if _, err := fmt.Sscanf(days, "%d", &n); err == nil && n > 0 && fmt.Sprint(n) == days {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Minute {
+		return 0, badRequest("step %q: want a duration of a minute or more, e.g. 1h or 1d", s)
+	}
+	return d, nil
 }

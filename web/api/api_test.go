@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/vigil-dev/vigil/store/embedded"
 )
 
@@ -79,6 +81,25 @@ func TestImportAndCost(t *testing.T) {
 	if code, body := do(t, h, "GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&filter=provider=Oracle", "", nil); code != 200 || !strings.Contains(body, `"billed_cost":"0.53707392473"`) {
 		t.Errorf("filtered: %d %s", code, body)
 	}
+	// Monthly buckets of the September 2024 sample: one bucket per currency.
+	code, body = do(t, h, "GET", "/api/v1/cost?from=2024-09-01&to=2024-10-01&step=30d", "", nil)
+	if code != 200 || strings.Count(body, `"time":`) < 1 {
+		t.Errorf("series: %d %s", code, body)
+	}
+	code, body = do(t, h, "GET", "/api/v1/cost?from=2024-09-01&to=2024-10-01&step=1d", "", nil)
+	var series struct {
+		Groups []struct {
+			BilledCost string `json:"billed_cost"`
+		}
+	}
+	json.Unmarshal([]byte(body), &series)
+	sum := decimal.Zero
+	for _, g := range series.Groups {
+		sum = sum.Add(decimal.RequireFromString(g.BilledCost))
+	}
+	if code != 200 || len(series.Groups) < 2 || sum.String() != "20.52022672899" {
+		t.Errorf("daily series: %d groups summing to %s", len(series.Groups), sum)
+	}
 }
 
 func TestErrors(t *testing.T) {
@@ -94,7 +115,7 @@ func TestErrors(t *testing.T) {
 		{"GET", "/api/v1/cost?to=2025-01-01", "", "", 400, `parameter \"from\" is required`},
 		{"GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&group_by=colour", "", "", 400, `unknown cost dimension \"colour\"`},
 		{"GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&filter=provider", "", "", 400, "want dimension=value"},
-		{"GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&step=1d", "", "", 400, "not supported yet"},
+		{"GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01&step=soon", "", "", 400, "want a duration"},
 	} {
 		if code, body := do(t, h, c.method, c.path, c.ct, []byte(c.body)); code != c.code || !strings.Contains(body, c.substr) {
 			t.Errorf("%s %s: %d %s", c.method, c.path, code, body)
