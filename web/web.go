@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/web/api"
 	"github.com/vigil-dev/vigil/web/jaeger"
@@ -38,6 +39,7 @@ type Options struct {
 	Store      Store
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger
+	Budgets    []*cost.Budget
 }
 
 // Server is the web role.
@@ -77,7 +79,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Metrics: s.opts.Store}).Register(mux)
-	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30}).Register(mux)
+	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets}).Register(mux)
 	return mux
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil/config"
+	"github.com/vigil-dev/vigil/cost"
 )
 
 func newLintCmd(g *globalOptions) *cobra.Command {
@@ -23,6 +24,17 @@ error (warnings allowed), 1 when there is, 2 when a path cannot be read.`,
 			problems, err := config.Lint(paths)
 			if err != nil {
 				return &exitError{code: 2, err: err}
+			}
+			// Each domain checks the documents it owns; syntax problems are
+			// already reported above, so only its own are added.
+			_, costProblems, err := cost.LoadCostConfig(paths, validCostDimension)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			for _, p := range costProblems {
+				if p.Field != "" {
+					problems = append(problems, p)
+				}
 			}
 			for _, p := range problems {
 				fmt.Fprintln(cmd.OutOrStdout(), p.String())

@@ -262,6 +262,15 @@ func TestLintExitCodes(t *testing.T) {
 	if code, out := run(dir); code != 1 || !strings.Contains(out, bad+`:2: mapping key "service" already defined at line 1`) {
 		t.Errorf("bad file: exit %d\n%s", code, out)
 	}
+	// A domain's own check: a budget with an amount that is not a number.
+	os.Remove(bad)
+	budgets := filepath.Join(dir, "budgets.yaml")
+	os.WriteFile(budgets, []byte("budgets:\n  - name: gpu\n    amount: lots\n"), 0o644)
+	if code, out := run(dir); code != 1 || !strings.Contains(out, budgets+`:3: budgets[0].amount: "lots" is not a number`) {
+		t.Errorf("bad budget: exit %d\n%s", code, out)
+	}
+	// serve refuses to start on it, naming the problem.
+	oneLineError(t, nil, `budgets[0].amount: "lots" is not a number`, append([]string{"serve", "--data-dir", t.TempDir(), "--config-dir", dir, "--web.listen-address", freeAddr(t)}, collectorPorts(t)...)...)
 	if code, out := run(filepath.Join(dir, "missing")); code != 2 {
 		t.Errorf("missing path: exit %d\n%s", code, out)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil/analyzer"
+	"github.com/vigil-dev/vigil/config"
+	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
 	"github.com/vigil-dev/vigil/web"
@@ -89,6 +92,13 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		}, func() float64 { return 1 }),
 	)
 
+	// The config directory: budgets and cost anomaly detectors, for the
+	// analyzer's cost watch and the web API.
+	costCfg, err := loadCostConfig(g.configDir)
+	if err != nil {
+		return err
+	}
+
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
 	cancel()
@@ -107,8 +117,8 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	// Signals: SIGINT or SIGTERM starts a clean shutdown.
 	group.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
 
-	// Web port: health, readiness, metrics and the query APIs, for every role.
-	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web")})
+	// Web port: health, readiness, metrics and the APIs, for every role.
+	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Budgets: costCfg.Budgets})
 	if err != nil {
 		return err
 	}
@@ -135,7 +145,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 			Interval:   o.analyzerInterval,
 			Logger:     logger.With("component", "analyzer"),
 			Registerer: reg,
-		}, &analyzer.Retention{Store: st, Period: period})
+		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg})
 		actx, cancel := context.WithCancel(context.Background())
 		group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	}
@@ -146,5 +156,31 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		logger.Info("shutting down", "signal", sig.Signal.String())
 		return nil
 	}
+	return err
+}
+
+// loadCostConfig reads budgets and cost anomaly detectors from the config
+// directory; a missing directory configures none, a bad file stops start-up
+// with its problems.
+func loadCostConfig(dir string) (*cost.CostConfig, error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return &cost.CostConfig{}, nil
+	}
+	cfg, problems, err := cost.LoadCostConfig([]string{dir}, validCostDimension)
+	if err != nil {
+		return nil, err
+	}
+	if config.HasErrors(problems) {
+		msgs := make([]string, len(problems))
+		for i, p := range problems {
+			msgs[i] = p.String()
+		}
+		return nil, fmt.Errorf("config directory %s has problems (vigil lint lists them): %s", dir, strings.Join(msgs, "; "))
+	}
+	return cfg, nil
+}
+
+func validCostDimension(name string) error {
+	_, _, err := store.CostDimension(name).Column()
 	return err
 }

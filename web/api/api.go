@@ -14,7 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/collector/billing"
+	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/tenant"
 )
@@ -30,12 +32,15 @@ type API struct {
 	Store Store
 	// MaxUploadBytes bounds one billing upload.
 	MaxUploadBytes int64
+	Budgets        []*cost.Budget
+	Now            func() time.Time // nil means time.Now
 }
 
 // Register adds the routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/billing/import", a.handle(a.importBilling))
 	mux.HandleFunc("GET /api/v1/cost", a.handle(a.cost))
+	mux.HandleFunc("GET /api/v1/budgets", a.handle(a.budgets))
 }
 
 // statusError carries an HTTP status.
@@ -232,4 +237,47 @@ func apiStep(s string) (time.Duration, error) {
 		return 0, badRequest("step %q: want a duration of a minute or more, e.g. 1h or 1d", s)
 	}
 	return d, nil
+}
+
+type budgetStatus struct {
+	Name            string            `json:"name"`
+	Period          string            `json:"period"`
+	PeriodStart     string            `json:"period_start"`
+	PeriodEnd       string            `json:"period_end"`
+	Amount          string            `json:"amount"`
+	Currency        string            `json:"currency"`
+	Cost            string            `json:"cost"`
+	Spent           string            `json:"spent"`
+	Percent         string            `json:"percent"`
+	Forecast        string            `json:"forecast"`
+	Crossed         []int             `json:"thresholds_crossed"`
+	ForecastOverrun bool              `json:"forecast_overrun"`
+	Filter          map[string]string `json:"filter,omitempty"`
+	Defined         string            `json:"defined_in"`
+}
+
+// budgets answers each of the tenant's budgets with its spend so far in the
+// current period, its forecast and the thresholds crossed.
+func (a *API) budgets(r *http.Request, org string) (any, error) {
+	now := time.Now()
+	if a.Now != nil {
+		now = a.Now()
+	}
+	out := []budgetStatus{}
+	for _, b := range a.Budgets {
+		if bt := b.Tenant; bt != org && !(bt == "" && org == store.DefaultTenant) {
+			continue
+		}
+		spent, err := analyzer.BudgetSpend(r.Context(), a.Store, b, now)
+		if err != nil {
+			return nil, err
+		}
+		st := b.Status(spent, now)
+		out = append(out, budgetStatus{
+			Name: b.Name, Period: b.Period, PeriodStart: st.PeriodStart.Format(time.DateOnly), PeriodEnd: st.PeriodEnd.Format(time.DateOnly),
+			Amount: b.Amount.String(), Currency: b.Currency, Cost: b.Cost, Spent: st.Spent.String(), Percent: st.Percent.String(),
+			Forecast: st.Forecast.String(), Crossed: append([]int{}, st.Crossed...), ForecastOverrun: st.ForecastOverrun, Filter: b.Filter, Defined: b.File,
+		})
+	}
+	return out, nil
 }

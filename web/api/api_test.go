@@ -10,9 +10,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store/embedded"
 )
 
@@ -136,4 +138,30 @@ func setupSmall(t *testing.T) http.Handler {
 	mux := http.NewServeMux()
 	(&API{Store: s, MaxUploadBytes: 1000}).Register(mux)
 	return mux
+}
+
+func TestBudgets(t *testing.T) {
+	s, err := embedded.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mux := http.NewServeMux()
+	b := &cost.Budget{Name: "aws-sept", Period: "month", Amount: decimal.RequireFromString("30"), Currency: "USD", Cost: "billed",
+		Filter: map[string]string{"provider": "AWS"}, Thresholds: []int{50, 100}, Forecast: true, File: "budgets.yaml:2"}
+	at := time.Date(2024, 9, 16, 0, 0, 0, 0, time.UTC) // half of September gone
+	(&API{Store: s, MaxUploadBytes: 8 << 20, Budgets: []*cost.Budget{b}, Now: func() time.Time { return at }}).Register(mux)
+	if code, body := do(t, mux, "POST", "/api/v1/billing/import", "text/csv", sample(t)); code != 200 {
+		t.Fatal(body)
+	}
+	code, body := do(t, mux, "GET", "/api/v1/budgets", "", nil)
+	// AWS billed 18.0066386184 in September: 60.02% of 30, forecast 36.01.
+	for _, want := range []string{`"spent":"18.0066386184"`, `"percent":"60.02"`, `"thresholds_crossed":[50]`, `"forecast_overrun":true`, `"forecast":"36.0132772368"`} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("budgets: %d %s\nlacks %s", code, body, want)
+		}
+	}
+	if _, body := do(t, mux, "GET", "/api/v1/budgets", "", nil); strings.Contains(body, "acme") {
+		t.Error(body)
+	}
 }

@@ -1,0 +1,196 @@
+package analyzer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/vigil-dev/vigil/cost"
+	"github.com/vigil-dev/vigil/store"
+)
+
+// CostStore is what the cost watch reads and writes.
+type CostStore interface {
+	store.CostReader
+	store.EventWriter
+}
+
+// CostWatch judges budgets and daily spend each tick and records what it
+// finds as events: a budget threshold crossed, a forecast overrun, a day of
+// anomalous spend. Event ids derive from the budget or detector, its period
+// or day and what was found, so every tick and every replica writes the
+// same event once.
+type CostWatch struct {
+	Store  CostStore
+	Config *cost.CostConfig
+}
+
+// Name implements Job.
+func (w *CostWatch) Name() string { return "cost" }
+
+// Run implements Job.
+func (w *CostWatch) Run(ctx context.Context, tick time.Time) error {
+	var events []store.Event
+	var errs []error
+	for _, b := range w.Config.Budgets {
+		evs, err := w.budget(ctx, b, tick)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("budget %s: %w", b.Name, err))
+		}
+		events = append(events, evs...)
+	}
+	for _, a := range w.Config.Anomalies {
+		evs, err := w.anomaly(ctx, a, tick)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cost anomaly %s: %w", a.Name, err))
+		}
+		events = append(events, evs...)
+	}
+	if len(events) > 0 {
+		if err := w.Store.WriteEvents(ctx, events); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func tenantOr(t string) string {
+	if t == "" {
+		return store.DefaultTenant
+	}
+	return t
+}
+
+func filter(f map[string]string) map[store.CostDimension]string {
+	out := make(map[store.CostDimension]string, len(f))
+	for k, v := range f {
+		out[store.CostDimension(k)] = v
+	}
+	return out
+}
+
+func pick(g store.CostGroup, kind string) decimal.Decimal {
+	if kind == "billed" {
+		return g.BilledCost
+	}
+	return g.EffectiveCost
+}
+
+// BudgetSpend sums a budget's spend in the period containing at.
+func BudgetSpend(ctx context.Context, r store.CostReader, b *cost.Budget, at time.Time) (decimal.Decimal, error) {
+	start, end := b.PeriodAt(at)
+	groups, err := r.CostTotals(ctx, store.CostQuery{Tenant: tenantOr(b.Tenant), Start: start, End: end, Filter: filter(b.Filter)}, nil)
+	if err != nil {
+		return decimal.Zero, err
+	}
+	spent := decimal.Zero
+	for _, g := range groups {
+		if g.Currency == b.Currency {
+			spent = spent.Add(pick(g, b.Cost))
+		}
+	}
+	return spent, nil
+}
+
+func (w *CostWatch) budget(ctx context.Context, b *cost.Budget, tick time.Time) ([]store.Event, error) {
+	spent, err := BudgetSpend(ctx, w.Store, b, tick)
+	if err != nil {
+		return nil, err
+	}
+	st := b.Status(spent, tick)
+	org := tenantOr(b.Tenant)
+	period := st.PeriodStart.Format(time.DateOnly)
+	attrs := store.Attributes{
+		{Key: "budget", Value: b.Name}, {Key: "period_start", Value: period},
+		{Key: "amount", Value: b.Amount.String()}, {Key: "currency", Value: b.Currency},
+	}
+	var events []store.Event
+	for _, t := range st.Crossed {
+		sev := "warning"
+		if t >= 100 {
+			sev = "critical"
+		}
+		// The spend stays out of the event: it grows every tick, and a
+		// repeated event must be identical to the first.
+		events = append(events, store.Event{
+			Tenant: org, ID: store.EventID(store.KindFinding, org, "budget", b.Name, period, strconv.Itoa(t)),
+			Kind: store.KindFinding, Type: "cost.budget_threshold", Subject: b.Name, Severity: sev, Time: st.PeriodStart,
+			Summary:    fmt.Sprintf("budget %s reached %d%% of %s %s for the %s starting %s", b.Name, t, b.Amount, b.Currency, b.Period, period),
+			Attributes: append(attrs, store.KeyValue{Key: "threshold_percent", Value: strconv.Itoa(t)}),
+		})
+	}
+	if st.ForecastOverrun {
+		events = append(events, store.Event{
+			Tenant: org, ID: store.EventID(store.KindFinding, org, "budget-forecast", b.Name, period),
+			Kind: store.KindFinding, Type: "cost.budget_forecast", Subject: b.Name, Severity: "warning", Time: st.PeriodStart,
+			Summary:    fmt.Sprintf("budget %s is forecast to overrun %s %s in the %s starting %s", b.Name, b.Amount, b.Currency, b.Period, period),
+			Attributes: attrs,
+		})
+	}
+	return events, nil
+}
+
+// anomaly scores the last complete UTC day against the window before it,
+// per group.
+func (w *CostWatch) anomaly(ctx context.Context, a *cost.Anomaly, tick time.Time) ([]store.Event, error) {
+	y, m, d := tick.UTC().Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+	from := day.AddDate(0, 0, -a.Window())
+	dims := make([]store.CostDimension, len(a.GroupBy))
+	for i, g := range a.GroupBy {
+		dims[i] = store.CostDimension(g)
+	}
+	org := tenantOr(a.Tenant)
+	groups, err := w.Store.CostTotals(ctx, store.CostQuery{Tenant: org, Start: from, End: day.AddDate(0, 0, 1), Filter: filter(a.Filter), Step: 24 * time.Hour}, dims)
+	if err != nil {
+		return nil, err
+	}
+	type series struct {
+		keys []string
+		days map[time.Time]float64
+	}
+	byKey := map[string]*series{}
+	for _, g := range groups {
+		k := strings.Join(g.Keys, "\x00") + "\x00" + g.Currency
+		s := byKey[k]
+		if s == nil {
+			s = &series{keys: append(append([]string(nil), g.Keys...), g.Currency), days: map[time.Time]float64{}}
+			byKey[k] = s
+		}
+		s.days[g.Bucket] += pick(g, a.Cost).InexactFloat64()
+	}
+	var events []store.Event
+	for _, s := range byKey {
+		value, ok := s.days[day]
+		if !ok {
+			continue
+		}
+		history := make([]float64, 0, a.Window())
+		for t := from; t.Before(day); t = t.AddDate(0, 0, 1) {
+			history = append(history, s.days[t])
+		}
+		score := a.Score(history, value)
+		if !score.Anomalous {
+			continue
+		}
+		group := strings.Join(s.keys[:len(s.keys)-1], ", ")
+		attrs := store.Attributes{{Key: "detector", Value: a.Name}, {Key: "day", Value: day.Format(time.DateOnly)},
+			{Key: "spend", Value: strconv.FormatFloat(value, 'f', 2, 64)}, {Key: "median", Value: strconv.FormatFloat(score.Median, 'f', 2, 64)},
+			{Key: "mad", Value: strconv.FormatFloat(score.MAD, 'f', 2, 64)}, {Key: "currency", Value: s.keys[len(s.keys)-1]}}
+		for i, dim := range a.GroupBy {
+			attrs = append(attrs, store.KeyValue{Key: dim, Value: s.keys[i]})
+		}
+		events = append(events, store.Event{
+			Tenant: org, ID: store.EventID(store.KindFinding, append([]string{org, "cost-anomaly", a.Name, day.Format(time.DateOnly)}, s.keys...)...),
+			Kind: store.KindFinding, Type: "cost.anomaly", Subject: a.Name, Severity: "warning", Time: day,
+			Summary:    fmt.Sprintf("spend of %.2f %s on %s for %q is unusual: the median of the %d days before is %.2f", value, s.keys[len(s.keys)-1], day.Format(time.DateOnly), group, a.Window(), score.Median),
+			Attributes: attrs,
+		})
+	}
+	return events, nil
+}

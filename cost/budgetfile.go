@@ -1,0 +1,252 @@
+package cost
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/shopspring/decimal"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-dev/vigil/config"
+)
+
+// Budgets and cost anomaly detectors live in the config directory, in any
+// YAML file with a top-level budgets: or cost_anomalies: list:
+//
+//	budgets:
+//	  - name: gpu-monthly
+//	    period: month          # month, week or day
+//	    amount: "5000"
+//	    currency: USD
+//	    filter: {provider: AWS, "tag:team": search}
+//	    thresholds: [50, 80, 100]
+//	    forecast: true
+//	cost_anomalies:
+//	  - name: daily-by-service
+//	    group_by: [service]
+//	    min_daily_spend: "10"
+
+type budgetYAML struct {
+	Name       string            `yaml:"name"`
+	Tenant     string            `yaml:"tenant"`
+	Period     string            `yaml:"period"`
+	Amount     string            `yaml:"amount"`
+	Currency   string            `yaml:"currency"`
+	Cost       string            `yaml:"cost"`
+	Filter     map[string]string `yaml:"filter"`
+	Thresholds []int             `yaml:"thresholds"`
+	Forecast   bool              `yaml:"forecast"`
+}
+
+type anomalyYAML struct {
+	Name          string            `yaml:"name"`
+	Tenant        string            `yaml:"tenant"`
+	GroupBy       []string          `yaml:"group_by"`
+	Filter        map[string]string `yaml:"filter"`
+	WindowDays    int               `yaml:"window_days"`
+	Threshold     float64           `yaml:"threshold"`
+	MinDailySpend string            `yaml:"min_daily_spend"`
+	Cost          string            `yaml:"cost"`
+}
+
+// CostConfig is what the config directory says about cost.
+type CostConfig struct {
+	Budgets   []*Budget
+	Anomalies []*Anomaly
+}
+
+// ValidDimension checks a cost dimension name; the store owns the list, and
+// the caller passes its check in so cost stays free of storage.
+type ValidDimension func(name string) error
+
+// LoadCostConfig reads budgets and anomaly detectors from YAML files,
+// returning every problem with its file and line.
+func LoadCostConfig(paths []string, valid ValidDimension) (*CostConfig, []config.Problem, error) {
+	files, err := config.Files(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := &CostConfig{}
+	var problems []config.Problem
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		docs, ps := config.Parse(f, data)
+		problems = append(problems, ps...)
+		for _, doc := range docs {
+			problems = append(problems, cfg.add(doc, valid)...)
+		}
+	}
+	names := map[string]string{}
+	for _, b := range cfg.Budgets {
+		if prev, ok := names["budget/"+b.Name]; ok {
+			file, line := splitFileLine(b.File)
+			problems = append(problems, config.Problem{File: file, Line: line, Field: "name", Severity: config.Error, Message: fmt.Sprintf("budget %q is also defined at %s", b.Name, prev)})
+		}
+		names["budget/"+b.Name] = b.File
+	}
+	return cfg, problems, nil
+}
+
+func splitFileLine(s string) (string, int) {
+	i := strings.LastIndexByte(s, ':')
+	var line int
+	fmt.Sscan(s[i+1:], &line)
+	return s[:i], line
+}
+
+// add reads one document's budgets and cost_anomalies lists.
+func (c *CostConfig) add(doc config.Document, valid ValidDimension) []config.Problem {
+	var problems []config.Problem
+	bad := func(n *yaml.Node, field, format string, args ...any) {
+		problems = append(problems, config.Problem{File: doc.File, Line: n.Line, Field: field, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
+	}
+	if doc.Node.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(doc.Node.Content); i += 2 {
+		key, list := doc.Node.Content[i], doc.Node.Content[i+1]
+		if key.Value != "budgets" && key.Value != "cost_anomalies" {
+			continue
+		}
+		if list.Kind != yaml.SequenceNode {
+			bad(list, key.Value, "want a list")
+			continue
+		}
+		for j, item := range list.Content {
+			field := fmt.Sprintf("%s[%d]", key.Value, j)
+			if key.Value == "budgets" {
+				b, p := readBudget(doc.File, item, field, valid)
+				problems = append(problems, p...)
+				if b != nil {
+					c.Budgets = append(c.Budgets, b)
+				}
+			} else {
+				a, p := readAnomaly(doc.File, item, field, valid)
+				problems = append(problems, p...)
+				if a != nil {
+					c.Anomalies = append(c.Anomalies, a)
+				}
+			}
+		}
+	}
+	return problems
+}
+
+// decodeStrict decodes a node into v, refusing unknown fields.
+func decodeStrict(file string, n *yaml.Node, field string, v any) *config.Problem {
+	var buf strings.Builder
+	enc := yaml.NewEncoder(&buf)
+	enc.Encode(n)
+	dec := yaml.NewDecoder(strings.NewReader(buf.String()))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		msg := err.Error()
+		// Lines in the re-encoded node are relative to the item.
+		msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
+		if i := strings.Index(msg, ": "); strings.HasPrefix(msg, "line ") && i > 0 {
+			msg = msg[i+2:]
+		}
+		if i := strings.Index(msg, " in type "); i > 0 {
+			msg = msg[:i] // the Go type means nothing to the file's author
+		}
+		return &config.Problem{File: file, Line: n.Line, Field: field, Severity: config.Error, Message: msg}
+	}
+	return nil
+}
+
+func readBudget(file string, n *yaml.Node, field string, valid ValidDimension) (*Budget, []config.Problem) {
+	var y budgetYAML
+	if p := decodeStrict(file, n, field, &y); p != nil {
+		return nil, []config.Problem{*p}
+	}
+	problem := func(sub, format string, args ...any) []config.Problem {
+		return []config.Problem{{File: file, Line: fieldLine(n, sub), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)}}
+	}
+	if y.Name == "" {
+		return nil, problem("name", "is required")
+	}
+	b := &Budget{Name: y.Name, Tenant: y.Tenant, Period: y.Period, Currency: y.Currency, Cost: y.Cost, Filter: y.Filter,
+		Thresholds: y.Thresholds, Forecast: y.Forecast, File: fmt.Sprintf("%s:%d", file, n.Line)}
+	if b.Period == "" {
+		b.Period = "month"
+	}
+	if b.Cost == "" {
+		b.Cost = "effective"
+	}
+	if b.Currency == "" {
+		b.Currency = "USD"
+	}
+	if len(b.Thresholds) == 0 {
+		b.Thresholds = []int{50, 80, 100}
+	}
+	amount, err := decimal.NewFromString(strings.TrimSpace(y.Amount))
+	if err != nil {
+		return nil, problem("amount", "%q is not a number", y.Amount)
+	}
+	b.Amount = amount
+	if err := b.validate(); err != nil {
+		sub, msg, _ := strings.Cut(err.Error(), ": ")
+		return nil, problem(sub, "%s", msg)
+	}
+	for dim := range b.Filter {
+		if err := valid(dim); err != nil {
+			return nil, problem("filter", "%v", err)
+		}
+	}
+	return b, nil
+}
+
+func readAnomaly(file string, n *yaml.Node, field string, valid ValidDimension) (*Anomaly, []config.Problem) {
+	var y anomalyYAML
+	if p := decodeStrict(file, n, field, &y); p != nil {
+		return nil, []config.Problem{*p}
+	}
+	problem := func(sub, format string, args ...any) []config.Problem {
+		return []config.Problem{{File: file, Line: fieldLine(n, sub), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)}}
+	}
+	if y.Name == "" {
+		return nil, problem("name", "is required")
+	}
+	a := &Anomaly{Name: y.Name, Tenant: y.Tenant, GroupBy: y.GroupBy, Filter: y.Filter, WindowDays: y.WindowDays, Threshold: y.Threshold, Cost: y.Cost, File: fmt.Sprintf("%s:%d", file, n.Line)}
+	if a.Cost == "" {
+		a.Cost = "effective"
+	}
+	if a.Cost != "effective" && a.Cost != "billed" {
+		return nil, problem("cost", "%q is not effective or billed", a.Cost)
+	}
+	if y.MinDailySpend != "" {
+		d, err := decimal.NewFromString(y.MinDailySpend)
+		if err != nil {
+			return nil, problem("min_daily_spend", "%q is not a number", y.MinDailySpend)
+		}
+		a.MinDailySpend = d
+	}
+	if a.WindowDays < 0 || a.WindowDays == 1 || a.WindowDays > 366 {
+		return nil, problem("window_days", "%d is not between 2 and 366", a.WindowDays)
+	}
+	for _, dim := range a.GroupBy {
+		if err := valid(dim); err != nil {
+			return nil, problem("group_by", "%v", err)
+		}
+	}
+	for dim := range a.Filter {
+		if err := valid(dim); err != nil {
+			return nil, problem("filter", "%v", err)
+		}
+	}
+	return a, nil
+}
+
+// fieldLine is the line of a mapping's field, or the mapping's own line.
+func fieldLine(n *yaml.Node, key string) int {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1].Line
+		}
+	}
+	return n.Line
+}
