@@ -158,3 +158,15 @@ func TestParsePriceFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestCallUnitCost(t *testing.T) {
+	// 4 calls, 1 failed, 4,000 in and 2,000 out tokens, $0.0225 in all.
+	u := Calls{Calls: 4, Errors: 1, InputTokens: 4000, OutputTokens: 2000, Cost: d("0.0225")}.PerUnit()
+	if !u.PerThousandCalls.Equal(d("5.625")) || !u.PerSuccessfulCall.Equal(d("0.0075")) || !u.PerMillionTokens.Equal(d("3.75")) {
+		t.Errorf("%+v", u)
+	}
+	u = Calls{Calls: 2, Errors: 2, Cost: d("1")}.PerUnit()
+	if u.PerSuccessfulCall != nil || u.PerMillionTokens != nil || !u.PerThousandCalls.Equal(d("500")) {
+		t.Errorf("all failed: %+v", u)
+	}
+}

@@ -60,3 +60,37 @@ func (s SelfHosted) PerMillion(outputMultiplier decimal.Decimal) (UnitCost, erro
 	u.Output = perInput.Mul(outputMultiplier).Mul(million)
 	return u, nil
 }
+
+// Calls is what a group of model calls consumed and cost.
+type Calls struct {
+	Calls, Errors             uint64
+	InputTokens, OutputTokens int64
+	Cost                      decimal.Decimal
+}
+
+// CallUnitCost is the unit economics of a group of model calls. Failed
+// calls cost too: their cost is in every figure, spread over the successful
+// calls in PerSuccessfulCall.
+type CallUnitCost struct {
+	PerThousandCalls  decimal.Decimal
+	PerSuccessfulCall *decimal.Decimal // nil when no call succeeded
+	PerMillionTokens  *decimal.Decimal // input and output together; nil without tokens
+}
+
+// PerUnit divides a group's cost by its calls and tokens.
+func (c Calls) PerUnit() CallUnitCost {
+	var u CallUnitCost
+	if c.Calls == 0 {
+		return u
+	}
+	u.PerThousandCalls = c.Cost.Mul(decimal.NewFromInt(1000)).Div(decimal.NewFromInt(int64(c.Calls))).Round(MoneyPlaces)
+	if ok := c.Calls - c.Errors; ok > 0 {
+		d := c.Cost.Div(decimal.NewFromInt(int64(ok))).Round(MoneyPlaces)
+		u.PerSuccessfulCall = &d
+	}
+	if tokens := c.InputTokens + c.OutputTokens; tokens > 0 {
+		d := c.Cost.Mul(million).Div(decimal.NewFromInt(tokens)).Round(MoneyPlaces)
+		u.PerMillionTokens = &d
+	}
+	return u
+}

@@ -31,6 +31,7 @@ type Store interface {
 	store.MetricReader
 	store.CostWriter
 	store.CostReader
+	store.UsageReader
 }
 
 // Options configure the server.

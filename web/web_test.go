@@ -21,6 +21,7 @@ type pinger struct {
 	store.MetricReader
 	store.CostWriter
 	store.CostReader
+	store.UsageReader
 	err error
 }
 

@@ -202,6 +202,22 @@ func testIngest(t *testing.T, storeURL string) {
 		t.Errorf("search found %d traces", len(found.Data))
 	}
 
+	// Unit economics of the priced model call (the default tenant's one).
+	var unit struct {
+		Groups []struct {
+			Group            map[string]string
+			Calls            uint64
+			PerThousandCalls string `json:"cost_per_1k_calls"`
+			PerMillionTokens string `json:"cost_per_1m_tokens"`
+		}
+	}
+	now := time.Now().UTC()
+	v.getJSON(t, fmt.Sprintf("/api/v1/cost/unit?from=%s&to=%s&group_by=model,deployment", now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Minute).Format(time.RFC3339)), &unit)
+	if len(unit.Groups) != 1 || unit.Groups[0].Group["model"] != "gpt-4o" || unit.Groups[0].Group["deployment"] != "canary" ||
+		unit.Groups[0].PerThousandCalls != "7.5" || unit.Groups[0].PerMillionTokens != "5" {
+		t.Errorf("unit cost: %+v", unit.Groups)
+	}
+
 	// Metrics through the gRPC metric exporter.
 	mexp, err := otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithEndpoint(v.grpc), otlpmetricgrpc.WithInsecure())
 	if err != nil {

@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 		{"CostIdempotent", testCostIdempotent},
 		{"Rollups", testRollups},
 		{"Events", testEvents},
+		{"Usage", testUsage},
 		{"LargeBatches", testLargeBatches},
 		{"Retention", testRetention},
 	}

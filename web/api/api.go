@@ -25,6 +25,7 @@ import (
 type Store interface {
 	store.CostWriter
 	store.CostReader
+	store.UsageReader
 }
 
 // API serves /api/v1.
@@ -41,6 +42,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/billing/import", a.handle(a.importBilling))
 	mux.HandleFunc("GET /api/v1/cost", a.handle(a.cost))
 	mux.HandleFunc("GET /api/v1/budgets", a.handle(a.budgets))
+	mux.HandleFunc("GET /api/v1/cost/unit", a.handle(a.unitCost))
 }
 
 // statusError carries an HTTP status.
@@ -280,4 +282,77 @@ func (a *API) budgets(r *http.Request, org string) (any, error) {
 		})
 	}
 	return out, nil
+}
+
+type unitGroup struct {
+	Group             map[string]string `json:"group"`
+	Calls             uint64            `json:"calls"`
+	Errors            uint64            `json:"errors"`
+	InputTokens       int64             `json:"input_tokens"`
+	OutputTokens      int64             `json:"output_tokens"`
+	CachedTokens      int64             `json:"cached_tokens"`
+	Cost              string            `json:"cost"`
+	PerThousandCalls  string            `json:"cost_per_1k_calls"`
+	PerSuccessfulCall *string           `json:"cost_per_successful_call"`
+	PerMillionTokens  *string           `json:"cost_per_1m_tokens"`
+}
+
+// unitCost answers the unit economics of model calls (spans with a model,
+// priced at ingest) over [from, to), grouped by service, model,
+// model_version, provider, deployment, operation or operation_type and
+// filtered by dimension=value; amounts are USD decimal strings.
+func (a *API) unitCost(r *http.Request, org string) (any, error) {
+	q := r.URL.Query()
+	from, err := apiTime(q.Get("from"), "from")
+	if err != nil {
+		return nil, err
+	}
+	to, err := apiTime(q.Get("to"), "to")
+	if err != nil {
+		return nil, err
+	}
+	uq := store.UsageQuery{Tenant: org, Start: from, End: to, Filter: map[store.UsageDimension]string{}}
+	for _, g := range splitList(q.Get("group_by")) {
+		d := store.UsageDimension(g)
+		if _, err := d.Column(); err != nil {
+			return nil, badRequest("group_by: %v", err)
+		}
+		uq.GroupBy = append(uq.GroupBy, d)
+	}
+	for _, f := range q["filter"] {
+		for _, kv := range splitList(f) {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return nil, badRequest("filter %q: want dimension=value", kv)
+			}
+			d := store.UsageDimension(k)
+			if _, err := d.Column(); err != nil {
+				return nil, badRequest("filter: %v", err)
+			}
+			uq.Filter[d] = v
+		}
+	}
+	groups, err := a.Store.Usage(r.Context(), uq)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]unitGroup, 0, len(groups))
+	for _, g := range groups {
+		u := cost.Calls{Calls: g.Calls, Errors: g.Errors, InputTokens: g.InputTokens, OutputTokens: g.OutputTokens, Cost: g.Cost}.PerUnit()
+		ug := unitGroup{Group: map[string]string{}, Calls: g.Calls, Errors: g.Errors, InputTokens: g.InputTokens, OutputTokens: g.OutputTokens,
+			CachedTokens: g.CachedTokens, Cost: g.Cost.String(), PerThousandCalls: u.PerThousandCalls.String()}
+		for i, d := range uq.GroupBy {
+			ug.Group[string(d)] = g.Keys[i]
+		}
+		if u.PerSuccessfulCall != nil {
+			s := u.PerSuccessfulCall.String()
+			ug.PerSuccessfulCall = &s
+		}
+		if u.PerMillionTokens != nil {
+			s := u.PerMillionTokens.String()
+			ug.PerMillionTokens = &s
+		}
+		out = append(out, ug)
+	}
+	return map[string]any{"from": from, "to": to, "group_by": uq.GroupBy, "groups": out}, nil
 }
