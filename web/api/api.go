@@ -43,6 +43,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/cost", a.handle(a.cost))
 	mux.HandleFunc("GET /api/v1/budgets", a.handle(a.budgets))
 	mux.HandleFunc("GET /api/v1/cost/unit", a.handle(a.unitCost))
+	mux.HandleFunc("GET /api/v1/cost/export", a.exportFOCUS)
 }
 
 // statusError carries an HTTP status.

@@ -15,6 +15,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/vigil-dev/vigil/cost"
+	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
 )
 
@@ -163,5 +164,56 @@ func TestBudgets(t *testing.T) {
 	}
 	if _, body := do(t, mux, "GET", "/api/v1/budgets", "", nil); strings.Contains(body, "acme") {
 		t.Error(body)
+	}
+}
+
+// TestExportFOCUS exports imported billing and priced model calls, then
+// imports the export again: a FOCUS round trip keeps the exact total.
+func TestExportFOCUS(t *testing.T) {
+	ctx := context.Background()
+	s, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mux := http.NewServeMux()
+	(&API{Store: s, MaxUploadBytes: 8 << 20}).Register(mux)
+	if code, body := do(t, mux, "POST", "/api/v1/billing/import", "text/csv", sample(t)); code != 200 {
+		t.Fatal(body)
+	}
+	day := time.Date(2024, 9, 10, 12, 0, 0, 0, time.UTC)
+	var spans []store.Span
+	for i := 0; i < 3; i++ {
+		spans = append(spans, store.Span{Tenant: store.DefaultTenant, TraceID: store.TraceID{byte(i + 1)}, SpanID: store.SpanID{byte(i + 1)},
+			Service: "chat", Operation: "chat gpt-4o", StartUnixNano: day.Add(time.Duration(i) * time.Minute).UnixNano(), DurationNano: 1,
+			Model: "gpt-4o", Provider: "openai", InputTokens: 1000, OutputTokens: 500, Cost: decimal.RequireFromString("0.0075")})
+	}
+	if err := s.WriteSpans(ctx, spans); err != nil {
+		t.Fatal(err)
+	}
+	code, body := do(t, mux, "GET", "/api/v1/cost/export?format=focus&from=2024-09-01&to=2024-10-01", "", nil)
+	if code != 200 || !strings.HasPrefix(body, "AvailabilityZone,BilledCost,") {
+		t.Fatalf("%d %.300s", code, body)
+	}
+	if !strings.Contains(body, `3 calls to gpt-4o from chat, priced by Vigil at ingest`) || !strings.Contains(body, `0.0225,`) {
+		t.Errorf("no model-call line in the export")
+	}
+	// Import the export into a fresh store: 1000 billing lines plus 1.
+	s2, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	mux2 := http.NewServeMux()
+	(&API{Store: s2, MaxUploadBytes: 8 << 20}).Register(mux2)
+	code, imported := do(t, mux2, "POST", "/api/v1/billing/import", "text/csv", []byte(body))
+	if code != 200 || !strings.Contains(imported, `"accepted":1001`) {
+		t.Fatalf("re-import: %d %s", code, imported)
+	}
+	if _, total := do(t, mux2, "GET", "/api/v1/cost?from=2024-01-01&to=2025-01-01", "", nil); !strings.Contains(total, `"billed_cost":"20.54272672899"`) {
+		t.Errorf("round-trip total: %s", total)
+	}
+	if code, _ := do(t, mux, "GET", "/api/v1/cost/export?format=csv&from=2024-09-01&to=2024-10-01", "", nil); code != 400 {
+		t.Errorf("unknown export format: %d", code)
 	}
 }
