@@ -80,7 +80,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Metrics: s.opts.Store}).Register(mux)
-	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets}).Register(mux)
+	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets}).Register(mux)
 	return mux
 }
 

@@ -35,6 +35,10 @@ type API struct {
 	MaxUploadBytes int64
 	Budgets        []*cost.Budget
 	Now            func() time.Time // nil means time.Now
+	// Metrics are read for Kubernetes allocation; Instances prices nodes
+	// by instance type (nil: the built-in table).
+	Metrics   store.MetricReader
+	Instances cost.InstanceTable
 }
 
 // Register adds the routes to mux.
@@ -44,6 +48,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/budgets", a.handle(a.budgets))
 	mux.HandleFunc("GET /api/v1/cost/unit", a.handle(a.unitCost))
 	mux.HandleFunc("GET /api/v1/cost/export", a.exportFOCUS)
+	mux.HandleFunc("GET /api/v1/cost/allocation", a.handle(a.allocation))
 }
 
 // statusError carries an HTTP status.
