@@ -40,7 +40,7 @@ func TestAllocationFromMetrics(t *testing.T) {
 	constant := func(v float64) func(int) float64 { return func(int) float64 { return v } }
 	cores := func(v float64) func(int) float64 { return func(i int) float64 { return v * float64(i*60) } }
 	for _, c := range []struct {
-		ns, pod, container            string
+		ns, pod, container             string
 		cpuReq, cpuUse, memReq, memUse float64
 		gpus                           float64
 	}{
