@@ -170,3 +170,23 @@ func TestCallUnitCost(t *testing.T) {
 		t.Errorf("all failed: %+v", u)
 	}
 }
+
+// The worked inference example, as vLLM's counters over an hour on two
+// replicas would report it.
+func TestSelfHostedFromVLLM(t *testing.T) {
+	series := func(name string, total float64) []MetricSeries {
+		var out []MetricSeries
+		for r := 0; r < 2; r++ { // each replica served half
+			out = append(out, MetricSeries{Name: name, Points: []Point{{0, 100}, {1_800_000, 100 + total/4}, {3_600_000, 100 + total/2}}})
+		}
+		return out
+	}
+	var all []MetricSeries
+	for name, total := range map[string]float64{VLLMPromptTokens: 12e6, VLLMGenerationTokens: 3e6, VLLMPrefillSeconds: 600, VLLMDecodeSeconds: 600, VLLMPrefixCacheHits: 8e5} {
+		all = append(all, series(name, total)...)
+	}
+	u, err := SelfHostedFromVLLM(all, d("3.20")).PerMillion(DefaultOutputMultiplier)
+	if err != nil || !u.Blended.Round(4).Equal(d("0.2133")) || !u.Input.Round(4).Equal(d("0.1429")) || !u.Output.Round(4).Equal(d("0.5333")) {
+		t.Errorf("%+v %v", u, err)
+	}
+}

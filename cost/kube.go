@@ -185,25 +185,30 @@ func resource(r string) string {
 	return r
 }
 
-// counterRate is a counter's average per-second increase over the points,
-// counting resets as Prometheus does.
-func counterRate(ps []Point) float64 {
-	if len(ps) < 2 {
-		return 0
-	}
+// counterIncrease is how much a counter grew over the points, counting
+// resets as Prometheus does (a drop means it restarted from zero).
+func counterIncrease(ps []Point) float64 {
 	var inc float64
 	for i := 1; i < len(ps); i++ {
 		d := ps[i].Value - ps[i-1].Value
-		if d < 0 { // a reset: the counter restarted from zero
+		if d < 0 {
 			d = ps[i].Value
 		}
 		inc += d
+	}
+	return inc
+}
+
+// counterRate is a counter's average per-second increase over the points.
+func counterRate(ps []Point) float64 {
+	if len(ps) < 2 {
+		return 0
 	}
 	secs := float64(ps[len(ps)-1].TimestampMsec-ps[0].TimestampMsec) / 1000
 	if secs <= 0 {
 		return 0
 	}
-	return inc / secs
+	return counterIncrease(ps) / secs
 }
 
 func average(ps []Point) float64 {

@@ -2,11 +2,13 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/web/prom"
 )
 
 type allocationRow struct {
@@ -59,10 +61,35 @@ func (a *API) allocation(r *http.Request, org string) (any, error) {
 	default:
 		return nil, badRequest("split %q: want even or cost", q.Get("split"))
 	}
+	series, err := a.readSeries(r, org, cost.KubeMetricNames, from, to)
+	if err != nil {
+		return nil, err
+	}
+	instances := a.Instances
+	if instances == nil {
+		instances = cost.DefaultInstances()
+	}
+	containers, nodes := cost.KubeInputs(series, from, to, instances)
+	allocs := cost.Allocate(containers, nodes, decimal.NewFromFloat(to.Sub(from).Hours()), opts)
+	rows := make([]allocationRow, 0, len(allocs))
+	money := func(d decimal.Decimal) string { return d.Round(cost.MoneyPlaces).String() }
+	for _, al := range allocs {
+		rows = append(rows, allocationRow{
+			Name: al.Name, CPUCoreHours: al.CPUCoreHours.Round(6).String(), RAMGiBHours: al.RAMGiBHours.Round(6).String(), GPUHours: al.GPUHours.Round(6).String(),
+			CPUCost: money(al.CPUCost), RAMCost: money(al.RAMCost), GPUCost: money(al.GPUCost), SharedCost: money(al.SharedCost), TotalCost: money(al.Total()),
+			CPUEfficiency: al.CPUEfficiency().String(), RAMEfficiency: al.RAMEfficiency().String(),
+		})
+	}
+	return map[string]any{"from": from, "to": to, "window_hours": to.Sub(from).Hours(), "aggregate": opts.AggregateBy, "allocations": rows}, nil
+}
+
+// readSeries reads every series of the named metrics with its samples in
+// [from, to).
+func (a *API) readSeries(r *http.Request, org string, names []string, from, to time.Time, extra ...*store.Matcher) ([]cost.MetricSeries, error) {
 	var series []cost.MetricSeries
-	for _, name := range cost.KubeMetricNames {
+	for _, name := range names {
 		m, _ := store.NewMatcher(store.MatchEqual, store.MetricNameLabel, name)
-		ss, err := a.Metrics.Series(r.Context(), org, []*store.Matcher{m})
+		ss, err := a.Metrics.Series(r.Context(), org, append([]*store.Matcher{m}, extra...))
 		if err != nil {
 			return nil, err
 		}
@@ -89,20 +116,62 @@ func (a *API) allocation(r *http.Request, org string) (any, error) {
 			series[i].Points = append(series[i].Points, cost.Point{TimestampMsec: sm.TimestampMsec, Value: sm.Value})
 		}
 	}
-	instances := a.Instances
-	if instances == nil {
-		instances = cost.DefaultInstances()
+	return series, nil
+}
+
+// selfHosted answers the unit cost of a self-hosted vLLM deployment over
+// [from, to): its spend is hourly x the window's hours, split between input
+// and output tokens by prefill and decode time (or, without timings, with
+// one output token costing 2.5 input tokens), over the tokens vLLM's
+// counters say it served. selector narrows the series, e.g.
+// {job="vllm",model_name="llama-3-70b"}.
+func (a *API) selfHosted(r *http.Request, org string) (any, error) {
+	q := r.URL.Query()
+	from, err := apiTime(q.Get("from"), "from")
+	if err != nil {
+		return nil, err
 	}
-	containers, nodes := cost.KubeInputs(series, from, to, instances)
-	allocs := cost.Allocate(containers, nodes, decimal.NewFromFloat(to.Sub(from).Hours()), opts)
-	rows := make([]allocationRow, 0, len(allocs))
-	money := func(d decimal.Decimal) string { return d.Round(cost.MoneyPlaces).String() }
-	for _, al := range allocs {
-		rows = append(rows, allocationRow{
-			Name: al.Name, CPUCoreHours: al.CPUCoreHours.Round(6).String(), RAMGiBHours: al.RAMGiBHours.Round(6).String(), GPUHours: al.GPUHours.Round(6).String(),
-			CPUCost: money(al.CPUCost), RAMCost: money(al.RAMCost), GPUCost: money(al.GPUCost), SharedCost: money(al.SharedCost), TotalCost: money(al.Total()),
-			CPUEfficiency: al.CPUEfficiency().String(), RAMEfficiency: al.RAMEfficiency().String(),
-		})
+	to, err := apiTime(q.Get("to"), "to")
+	if err != nil {
+		return nil, err
 	}
-	return map[string]any{"from": from, "to": to, "window_hours": to.Sub(from).Hours(), "aggregate": opts.AggregateBy, "allocations": rows}, nil
+	if !to.After(from) {
+		return nil, badRequest("to must be after from")
+	}
+	hourly, err := decimal.NewFromString(q.Get("hourly"))
+	if err != nil || !hourly.IsPositive() {
+		return nil, badRequest("hourly %q: want the deployment's cost per hour, e.g. 3.20", q.Get("hourly"))
+	}
+	var extra []*store.Matcher
+	if sel := q.Get("selector"); sel != "" {
+		ms, err := prom.ParseSelector(sel)
+		if err != nil {
+			return nil, badRequest("selector: %v", err)
+		}
+		for _, m := range ms {
+			if m.Name != store.MetricNameLabel {
+				extra = append(extra, m)
+			}
+		}
+	}
+	series, err := a.readSeries(r, org, cost.VLLMMetricNames, from, to, extra...)
+	if err != nil {
+		return nil, err
+	}
+	spend := hourly.Mul(decimal.NewFromFloat(to.Sub(from).Hours()))
+	sh := cost.SelfHostedFromVLLM(series, spend)
+	method := "prefill/decode time"
+	if sh.PrefillSeconds.Add(sh.DecodeSeconds).IsZero() {
+		method = "2.5x output:input fallback"
+	}
+	u, err := sh.PerMillion(cost.DefaultOutputMultiplier)
+	if err != nil {
+		return nil, badRequest("no vLLM token counters in the window: %v", err)
+	}
+	round := func(d decimal.Decimal) string { return d.Round(6).String() }
+	return map[string]any{
+		"from": from, "to": to, "spend": spend.String(), "split": method,
+		"prompt_tokens": sh.PromptTokens, "generated_tokens": sh.GeneratedTokens, "prefix_cache_hit_tokens": sh.CacheHitTokens,
+		"cost_per_1m_tokens": round(u.Blended), "cost_per_1m_input_tokens": round(u.Input), "cost_per_1m_output_tokens": round(u.Output),
+	}, nil
 }

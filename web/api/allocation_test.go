@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +99,50 @@ func TestAllocationFromMetrics(t *testing.T) {
 	}
 	if code, _ := do(t, mux, "GET", "/api/v1/cost/allocation?from=2026-11-20T10:00:00Z&to=2026-11-20T12:00:00Z&idle=hide", "", nil); code != 400 {
 		t.Errorf("bad idle: %d", code)
+	}
+}
+
+// TestSelfHosted reads the worked inference example back from vLLM counters
+// stored as metrics: $3.20 an hour, over one hour.
+func TestSelfHosted(t *testing.T) {
+	ctx := context.Background()
+	s, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	var series []store.Series
+	var samples []store.Sample
+	for name, total := range map[string]float64{
+		"vllm:prompt_tokens_total": 12e6, "vllm:generation_tokens_total": 3e6, "vllm:request_prefill_time_seconds_sum": 600,
+		"vllm:request_decode_time_seconds_sum": 600, "vllm:prefix_cache_hits_total": 8e5,
+	} {
+		for _, model := range []string{"llama", "other"} {
+			sr := store.NewSeries(store.DefaultTenant, name, store.MetricCounter, store.Attributes{{Key: "model_name", Value: model}})
+			series = append(series, sr)
+			for i := 0; i <= 60; i++ {
+				v := total * float64(i) / 60
+				if model == "other" {
+					v *= 3 // another deployment, filtered out by the selector
+				}
+				samples = append(samples, store.Sample{Tenant: store.DefaultTenant, Fingerprint: sr.Fingerprint, TimestampMsec: t0.Add(time.Duration(i) * time.Minute).UnixMilli(), Value: v})
+			}
+		}
+	}
+	if err := s.WriteMetrics(ctx, series, samples); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	(&API{Store: s, Metrics: s}).Register(mux)
+	// The window ends a millisecond after the last sample so it is counted.
+	code, body := do(t, mux, "GET", `/api/v1/cost/self-hosted?from=2026-11-20T10:00:00Z&to=2026-11-20T11:00:00.001Z&hourly=3.20&selector=%7Bmodel_name%3D%22llama%22%7D`, "", nil)
+	for _, want := range []string{`"cost_per_1m_tokens":"0.213333"`, `"cost_per_1m_input_tokens":"0.142857"`, `"cost_per_1m_output_tokens":"0.533333"`, `"split":"prefill/decode time"`} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("%d %s\nlacks %s", code, body, want)
+		}
+	}
+	if code, _ := do(t, mux, "GET", "/api/v1/cost/self-hosted?from=2026-11-20T10:00:00Z&to=2026-11-20T11:00:00Z", "", nil); code != 400 {
+		t.Errorf("no hourly: %d", code)
 	}
 }

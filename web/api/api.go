@@ -49,6 +49,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/cost/unit", a.handle(a.unitCost))
 	mux.HandleFunc("GET /api/v1/cost/export", a.exportFOCUS)
 	mux.HandleFunc("GET /api/v1/cost/allocation", a.handle(a.allocation))
+	mux.HandleFunc("GET /api/v1/cost/self-hosted", a.handle(a.selfHosted))
 }
 
 // statusError carries an HTTP status.
