@@ -32,16 +32,9 @@ type allocationRow struct {
 // shared_namespaces=a,b and split=even|cost. Amounts are USD.
 func (a *API) allocation(r *http.Request, org string) (any, error) {
 	q := r.URL.Query()
-	from, err := apiTime(q.Get("from"), "from")
+	from, to, err := timeRange(q)
 	if err != nil {
 		return nil, err
-	}
-	to, err := apiTime(q.Get("to"), "to")
-	if err != nil {
-		return nil, err
-	}
-	if !to.After(from) {
-		return nil, badRequest("to must be after from")
 	}
 	opts := cost.AllocationOptions{AggregateBy: q.Get("aggregate"), SharedNamespaces: splitList(q.Get("shared_namespaces"))}
 	if opts.AggregateBy == "" {
@@ -127,16 +120,9 @@ func (a *API) readSeries(r *http.Request, org string, names []string, from, to t
 // {job="vllm",model_name="llama-3-70b"}.
 func (a *API) selfHosted(r *http.Request, org string) (any, error) {
 	q := r.URL.Query()
-	from, err := apiTime(q.Get("from"), "from")
+	from, to, err := timeRange(q)
 	if err != nil {
 		return nil, err
-	}
-	to, err := apiTime(q.Get("to"), "to")
-	if err != nil {
-		return nil, err
-	}
-	if !to.After(from) {
-		return nil, badRequest("to must be after from")
 	}
 	hourly, err := decimal.NewFromString(q.Get("hourly"))
 	if err != nil || !hourly.IsPositive() {

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -159,35 +160,21 @@ func (a *API) cost(r *http.Request, org string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, err := apiTime(q.Get("from"), "from")
+	from, to, err := timeRange(q)
 	if err != nil {
 		return nil, err
 	}
-	to, err := apiTime(q.Get("to"), "to")
+	group, filter, err := dimensions(q, func(n string) error { _, _, err := store.CostDimension(n).Column(); return err })
 	if err != nil {
 		return nil, err
 	}
 	cq := store.CostQuery{Tenant: org, Start: from, End: to, Step: step, Filter: map[store.CostDimension]string{}}
-	var groupBy []store.CostDimension
-	for _, g := range splitList(q.Get("group_by")) {
-		d := store.CostDimension(g)
-		if _, _, err := d.Column(); err != nil {
-			return nil, badRequest("group_by: %v", err)
-		}
-		groupBy = append(groupBy, d)
+	groupBy := make([]store.CostDimension, len(group))
+	for i, g := range group {
+		groupBy[i] = store.CostDimension(g)
 	}
-	for _, f := range q["filter"] {
-		for _, kv := range splitList(f) {
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok {
-				return nil, badRequest("filter %q: want dimension=value", kv)
-			}
-			d := store.CostDimension(k)
-			if _, _, err := d.Column(); err != nil {
-				return nil, badRequest("filter: %v", err)
-			}
-			cq.Filter[d] = v
-		}
+	for k, v := range filter {
+		cq.Filter[store.CostDimension(k)] = v
 	}
 	groups, err := a.Store.CostTotals(r.Context(), cq, groupBy)
 	if err != nil {
@@ -216,6 +203,45 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// timeRange reads from and to; to must come after from.
+func timeRange(q url.Values) (from, to time.Time, err error) {
+	if from, err = apiTime(q.Get("from"), "from"); err != nil {
+		return
+	}
+	if to, err = apiTime(q.Get("to"), "to"); err != nil {
+		return
+	}
+	if !to.After(from) {
+		err = badRequest("to must be after from")
+	}
+	return
+}
+
+// dimensions reads group_by=a,b and filter=dim=value (repeated or
+// comma-separated), checking every name with valid.
+func dimensions(q url.Values, valid func(string) error) (groupBy []string, filter map[string]string, err error) {
+	for _, g := range splitList(q.Get("group_by")) {
+		if err := valid(g); err != nil {
+			return nil, nil, badRequest("group_by: %v", err)
+		}
+		groupBy = append(groupBy, g)
+	}
+	filter = map[string]string{}
+	for _, f := range q["filter"] {
+		for _, kv := range splitList(f) {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return nil, nil, badRequest("filter %q: want dimension=value", kv)
+			}
+			if err := valid(k); err != nil {
+				return nil, nil, badRequest("filter: %v", err)
+			}
+			filter[k] = v
+		}
+	}
+	return groupBy, filter, nil
 }
 
 func apiTime(s, name string) (time.Time, error) {
@@ -310,34 +336,20 @@ type unitGroup struct {
 // filtered by dimension=value; amounts are USD decimal strings.
 func (a *API) unitCost(r *http.Request, org string) (any, error) {
 	q := r.URL.Query()
-	from, err := apiTime(q.Get("from"), "from")
+	from, to, err := timeRange(q)
 	if err != nil {
 		return nil, err
 	}
-	to, err := apiTime(q.Get("to"), "to")
+	group, filter, err := dimensions(q, func(n string) error { _, err := store.UsageDimension(n).Column(); return err })
 	if err != nil {
 		return nil, err
 	}
 	uq := store.UsageQuery{Tenant: org, Start: from, End: to, Filter: map[store.UsageDimension]string{}}
-	for _, g := range splitList(q.Get("group_by")) {
-		d := store.UsageDimension(g)
-		if _, err := d.Column(); err != nil {
-			return nil, badRequest("group_by: %v", err)
-		}
-		uq.GroupBy = append(uq.GroupBy, d)
+	for _, g := range group {
+		uq.GroupBy = append(uq.GroupBy, store.UsageDimension(g))
 	}
-	for _, f := range q["filter"] {
-		for _, kv := range splitList(f) {
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok {
-				return nil, badRequest("filter %q: want dimension=value", kv)
-			}
-			d := store.UsageDimension(k)
-			if _, err := d.Column(); err != nil {
-				return nil, badRequest("filter: %v", err)
-			}
-			uq.Filter[d] = v
-		}
+	for k, v := range filter {
+		uq.Filter[store.UsageDimension(k)] = v
 	}
 	groups, err := a.Store.Usage(r.Context(), uq)
 	if err != nil {

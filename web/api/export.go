@@ -46,10 +46,9 @@ func (a *API) exportFOCUS(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, fmt.Errorf("format %q: only focus is supported", f))
 		return
 	}
-	from, err1 := apiTime(q.Get("from"), "from")
-	to, err2 := apiTime(q.Get("to"), "to")
-	if err1 != nil || err2 != nil {
-		fail(http.StatusBadRequest, fmt.Errorf("%v", firstErr(err1, err2)))
+	from, to, err := timeRange(q)
+	if err != nil {
+		fail(http.StatusBadRequest, err)
 		return
 	}
 	if to.Sub(from) > 366*24*time.Hour {
@@ -83,15 +82,6 @@ func (a *API) exportFOCUS(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	cw.Flush()
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
 
 func maxTime(a, b time.Time) time.Time {
