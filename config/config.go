@@ -201,3 +201,26 @@ func HasErrors(ps []Problem) bool {
 	}
 	return false
 }
+
+// DecodeStrict decodes one node (an item of a list, say) into v, refusing
+// unknown fields, and reports a failure as a Problem on the node's line.
+func DecodeStrict(file string, n *yaml.Node, field string, v any) *Problem {
+	var buf strings.Builder
+	enc := yaml.NewEncoder(&buf)
+	enc.Encode(n)
+	dec := yaml.NewDecoder(strings.NewReader(buf.String()))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		msg := err.Error()
+		// Lines in the re-encoded node are relative to the item.
+		msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
+		if i := strings.Index(msg, ": "); strings.HasPrefix(msg, "line ") && i > 0 {
+			msg = msg[i+2:]
+		}
+		if i := strings.Index(msg, " in type "); i > 0 {
+			msg = msg[:i] // the Go type means nothing to the file's author
+		}
+		return &Problem{File: file, Line: n.Line, Field: field, Severity: Error, Message: msg}
+	}
+	return nil
+}

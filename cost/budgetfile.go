@@ -136,31 +136,9 @@ func (c *CostConfig) add(doc config.Document, valid ValidDimension) []config.Pro
 	return problems
 }
 
-// decodeStrict decodes a node into v, refusing unknown fields.
-func decodeStrict(file string, n *yaml.Node, field string, v any) *config.Problem {
-	var buf strings.Builder
-	enc := yaml.NewEncoder(&buf)
-	enc.Encode(n)
-	dec := yaml.NewDecoder(strings.NewReader(buf.String()))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		msg := err.Error()
-		// Lines in the re-encoded node are relative to the item.
-		msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
-		if i := strings.Index(msg, ": "); strings.HasPrefix(msg, "line ") && i > 0 {
-			msg = msg[i+2:]
-		}
-		if i := strings.Index(msg, " in type "); i > 0 {
-			msg = msg[:i] // the Go type means nothing to the file's author
-		}
-		return &config.Problem{File: file, Line: n.Line, Field: field, Severity: config.Error, Message: msg}
-	}
-	return nil
-}
-
 func readBudget(file string, n *yaml.Node, field string, valid ValidDimension) (*Budget, []config.Problem) {
 	var y budgetYAML
-	if p := decodeStrict(file, n, field, &y); p != nil {
+	if p := config.DecodeStrict(file, n, field, &y); p != nil {
 		return nil, []config.Problem{*p}
 	}
 	problem := func(sub, format string, args ...any) []config.Problem {
@@ -202,7 +180,7 @@ func readBudget(file string, n *yaml.Node, field string, valid ValidDimension) (
 
 func readAnomaly(file string, n *yaml.Node, field string, valid ValidDimension) (*Anomaly, []config.Problem) {
 	var y anomalyYAML
-	if p := decodeStrict(file, n, field, &y); p != nil {
+	if p := config.DecodeStrict(file, n, field, &y); p != nil {
 		return nil, []config.Problem{*p}
 	}
 	problem := func(sub, format string, args ...any) []config.Problem {

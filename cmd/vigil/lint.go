@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"sort"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
+	"github.com/vigil-dev/vigil/slo"
 )
 
 func newLintCmd(g *globalOptions) *cobra.Command {
@@ -31,11 +34,21 @@ error (warnings allowed), 1 when there is, 2 when a path cannot be read.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			for _, p := range costProblems {
+			_, sloProblems, err := slo.Load(paths, time.Minute)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			for _, p := range append(costProblems, sloProblems...) {
 				if p.Field != "" {
 					problems = append(problems, p)
 				}
 			}
+			sort.SliceStable(problems, func(i, j int) bool {
+				if problems[i].File != problems[j].File {
+					return problems[i].File < problems[j].File
+				}
+				return problems[i].Line < problems[j].Line
+			})
 			for _, p := range problems {
 				fmt.Fprintln(cmd.OutOrStdout(), p.String())
 			}
@@ -45,4 +58,34 @@ error (warnings allowed), 1 when there is, 2 when a path cannot be read.`,
 			return nil
 		},
 	}
+}
+
+func newSLOCmd(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{Use: "slo", Short: "Work with SLO files"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "plan [paths...]",
+		Short: "Print what each SLO compiles to: its SLI, error budget and alert rules",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths := args
+			if len(paths) == 0 {
+				paths = []string{g.configDir}
+			}
+			slos, problems, err := slo.Load(paths, time.Minute)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			out := cmd.OutOrStdout()
+			for _, p := range problems {
+				fmt.Fprintln(cmd.ErrOrStderr(), p.String())
+			}
+			for _, s := range slos {
+				fmt.Fprintln(out, s.Plan())
+			}
+			if config.HasErrors(problems) {
+				return &exitError{code: 1, err: fmt.Errorf("some SLO files have errors")}
+			}
+			return nil
+		},
+	})
+	return cmd
 }

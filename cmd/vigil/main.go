@@ -59,6 +59,7 @@ func newRootCmd() *cobra.Command {
 		newRoleCmd(g, "analyzer", "Run the analyzer role: evaluators and retention on aligned ticks", roleAnalyzer),
 		newRoleCmd(g, "web", "Run the web role: API, UI, health and metrics", roleWeb),
 		newLintCmd(g),
+		newSLOCmd(g),
 		newImportCmd(g),
 		newBenchCmd(g),
 		newVersionCmd(),

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -273,6 +274,44 @@ func TestLintExitCodes(t *testing.T) {
 	oneLineError(t, nil, `budgets[0].amount: "lots" is not a number`, append([]string{"serve", "--data-dir", t.TempDir(), "--config-dir", dir, "--web.listen-address", freeAddr(t)}, collectorPorts(t)...)...)
 	if code, out := run(filepath.Join(dir, "missing")); code != 2 {
 		t.Errorf("missing path: exit %d\n%s", code, out)
+	}
+}
+
+// TestLintTenBrokenFiles: every problem of ten broken files, with file and
+// line, and a non-zero exit.
+func TestLintTenBrokenFiles(t *testing.T) {
+	dir := t.TempDir()
+	broken := map[string]string{
+		"01-syntax.yaml":     "slos:\n  - name: a\n   service: b\n",
+		"02-duplicate.yaml":  "slos: []\nslos: []\n",
+		"03-objective.yaml":  "slos:\n  - name: a\n    service: s\n    availability: true\n    objective: 1.2\n",
+		"04-name.yaml":       "slos:\n  - name: A_B\n    service: s\n    availability: true\n    objective: 99%\n",
+		"05-window.yaml":     "slos:\n  - name: a\n    service: s\n    availability: true\n    objective: 99%\n    window: 1month\n",
+		"06-unknown.yaml":    "slos:\n  - name: a\n    servce: s\n",
+		"07-latency.yaml":    "slos:\n  - name: a\n    service: s\n    latency: quick\n    objective: 99%\n",
+		"08-budget.yaml":     "budgets:\n  - name: b\n    amount: lots\n",
+		"09-anomaly.yaml":    "cost_anomalies:\n  - name: x\n    window_days: 1\n",
+		"10-not-a-list.yaml": "slos: {name: a}\n",
+	}
+	for name, body := range broken {
+		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
+	}
+	out, err := exec.Command(binary, "lint", dir).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v\n%s", err, out)
+	}
+	for name := range broken {
+		if !strings.Contains(string(out), filepath.Join(dir, name)+":") {
+			t.Errorf("no problem reported for %s:\n%s", name, out)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if strings.HasPrefix(line, "vigil:") {
+			continue
+		}
+		if !regexp.MustCompile(`^/.+\.yaml:[0-9]+: `).MatchString(line) {
+			t.Errorf("a problem without file and line: %q", line)
+		}
 	}
 }
 

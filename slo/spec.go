@@ -1,0 +1,318 @@
+package slo
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-dev/vigil/config"
+)
+
+// SLO is an objective compiled from either dialect.
+type SLO struct {
+	Name        string
+	Tenant      string // "" is the default tenant
+	Service     string
+	Description string
+	Objective   float64 // in [0, 1)
+	Window      TimeWindow
+	Method      string // Occurrences, Timeslices or RatioTimeslices
+	SliceTarget float64
+	SliceWindow time.Duration
+	SLI         SLI
+	Alerts      []AlertWindow
+	MinEvents   uint64 // a window with fewer events never fires
+	File        string // file:line of the definition
+}
+
+// SLI says which events count and which of them are good.
+type SLI struct {
+	// Spans: model calls or requests of Service, narrowed by Operation,
+	// Model and span attributes.
+	Operation  string
+	Model      string
+	Attributes map[string]string
+	// Good is one of: latency (a span faster than Latency), availability (a
+	// span without an error status).
+	Good    string
+	Latency time.Duration
+}
+
+// Describe says what the SLI counts, for `vigil slo plan`.
+func (s SLI) Describe(service string) string {
+	scope := "spans of " + service
+	if s.Operation != "" {
+		scope += fmt.Sprintf(", operation %q", s.Operation)
+	}
+	if s.Model != "" {
+		scope += fmt.Sprintf(", model %q", s.Model)
+	}
+	for k, v := range s.Attributes {
+		scope += fmt.Sprintf(", %s=%q", k, v)
+	}
+	switch s.Good {
+	case "latency":
+		return fmt.Sprintf("good: %s faster than %s; total: all of them", scope, s.Latency)
+	default:
+		return fmt.Sprintf("good: %s without an error status; total: all of them", scope)
+	}
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+type alertYAML struct {
+	Severity string  `yaml:"severity"`
+	Long     string  `yaml:"long"`
+	Short    string  `yaml:"short"`
+	Factor   float64 `yaml:"factor"`
+}
+
+type nativeYAML struct {
+	Name         string            `yaml:"name"`
+	Tenant       string            `yaml:"tenant"`
+	Description  string            `yaml:"description"`
+	Service      string            `yaml:"service"`
+	Operation    string            `yaml:"operation"`
+	Model        string            `yaml:"model"`
+	Attributes   map[string]string `yaml:"attributes"`
+	Latency      string            `yaml:"latency"`
+	Availability bool              `yaml:"availability"`
+	Objective    string            `yaml:"objective"`
+	Window       string            `yaml:"window"`
+	Alerts       *struct {
+		Page      *bool       `yaml:"page"`
+		Ticket    *bool       `yaml:"ticket"`
+		MinEvents uint64      `yaml:"min_events"`
+		Windows   []alertYAML `yaml:"windows"`
+	} `yaml:"alerts"`
+}
+
+// Load reads every SLO in the YAML files under paths (a top-level slos:
+// list in Vigil's dialect), returning all problems with file and line:
+// errors for what is wrong, warnings for traps such as an alert rule that
+// can never fire. evalStep is the analyzer's interval.
+func Load(paths []string, evalStep time.Duration) ([]*SLO, []config.Problem, error) {
+	files, err := config.Files(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	var slos []*SLO
+	var problems []config.Problem
+	seen := map[string]string{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		docs, ps := config.Parse(f, data)
+		problems = append(problems, ps...)
+		for _, doc := range docs {
+			list := mappingValue(doc.Node, "slos")
+			if list == nil {
+				continue
+			}
+			if list.Kind != yaml.SequenceNode {
+				problems = append(problems, config.Problem{File: f, Line: list.Line, Field: "slos", Severity: config.Error, Message: "want a list"})
+				continue
+			}
+			for i, item := range list.Content {
+				s, ps := readNative(f, item, fmt.Sprintf("slos[%d]", i), evalStep)
+				problems = append(problems, ps...)
+				if s == nil {
+					continue
+				}
+				if prev, ok := seen[s.Name]; ok {
+					problems = append(problems, config.Problem{File: f, Line: item.Line, Field: fmt.Sprintf("slos[%d].name", i), Severity: config.Error, Message: fmt.Sprintf("%q is also defined at %s", s.Name, prev)})
+					continue
+				}
+				seen[s.Name] = s.File
+				slos = append(slos, s)
+			}
+		}
+	}
+	return slos, problems, nil
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// fieldLine is the line of a mapping's field, or of the mapping.
+func fieldLine(n *yaml.Node, path ...string) int {
+	for _, k := range path {
+		v := mappingValue(n, k)
+		if v == nil {
+			return n.Line
+		}
+		n = v
+	}
+	return n.Line
+}
+
+// ParseObjective reads a ratio in [0, 1) such as 0.995, or a percentage in
+// [0%, 100%) such as 99.5%.
+func ParseObjective(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number or a percentage", s)
+	}
+	if pct {
+		if v < 0 || v >= 100 {
+			return 0, fmt.Errorf("%s is out of range [0%%,100%%)", s)
+		}
+		return v / 100, nil
+	}
+	if v < 0 || v >= 1 {
+		return 0, fmt.Errorf("%s is out of range [0,1) (write %s%% for a percentage)", s, s)
+	}
+	return v, nil
+}
+
+func readNative(file string, n *yaml.Node, field string, evalStep time.Duration) (*SLO, []config.Problem) {
+	var y nativeYAML
+	if p := config.DecodeStrict(file, n, field, &y); p != nil {
+		return nil, []config.Problem{*p}
+	}
+	var problems []config.Problem
+	errorAt := func(sub string, format string, args ...any) {
+		problems = append(problems, config.Problem{File: file, Line: fieldLine(n, strings.Split(sub, ".")...), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
+	}
+	s := &SLO{Name: y.Name, Tenant: y.Tenant, Service: y.Service, Description: y.Description, Method: "Occurrences", MinEvents: 0,
+		File: fmt.Sprintf("%s:%d", file, n.Line), SLI: SLI{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}}
+	if !nameRE.MatchString(y.Name) || len(y.Name) > 63 {
+		errorAt("name", "%q must be a lower-case RFC 1123 label (a-z, 0-9, '-', at most 63)", y.Name)
+	}
+	if y.Service == "" {
+		errorAt("service", "is required")
+	}
+	var err error
+	if s.Objective, err = ParseObjective(y.Objective); err != nil {
+		errorAt("objective", "%v", err)
+	}
+	if y.Window == "" {
+		y.Window = "30d"
+	}
+	if d, err := ParseDuration(y.Window); err != nil {
+		errorAt("window", "%v", err)
+	} else {
+		s.Window = TimeWindow{Duration: d, Rolling: true}
+	}
+	switch {
+	case y.Latency != "" && y.Availability:
+		errorAt("latency", "an SLO is about latency or availability, not both")
+	case y.Latency != "":
+		d, err := time.ParseDuration(y.Latency)
+		if err != nil || d <= 0 {
+			errorAt("latency", "%q is not a positive duration such as 800ms", y.Latency)
+		}
+		s.SLI.Good, s.SLI.Latency = "latency", d
+	case y.Availability:
+		s.SLI.Good = "availability"
+	default:
+		errorAt("latency", "say what a good event is: latency: <threshold> or availability: true")
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	page, ticket := true, true
+	if a := y.Alerts; a != nil {
+		if a.Page != nil {
+			page = *a.Page
+		}
+		if a.Ticket != nil {
+			ticket = *a.Ticket
+		}
+		s.MinEvents = a.MinEvents
+	}
+	if y.Alerts != nil && len(y.Alerts.Windows) > 0 {
+		for i, w := range y.Alerts.Windows {
+			sub := fmt.Sprintf("alerts.windows[%d]", i)
+			long, err1 := ParseDuration(w.Long)
+			short, err2 := ParseDuration(w.Short)
+			switch {
+			case err1 != nil:
+				errorAt("alerts", "%s.long: %v", sub, err1)
+			case err2 != nil:
+				errorAt("alerts", "%s.short: %v", sub, err2)
+			case short >= long:
+				errorAt("alerts", "%s: the short window %s must be shorter than the long window %s", sub, w.Short, w.Long)
+			case w.Factor <= 0:
+				errorAt("alerts", "%s.factor: must be positive", sub)
+			case w.Severity != "page" && w.Severity != "ticket":
+				errorAt("alerts", "%s.severity: %q is not page or ticket", sub, w.Severity)
+			default:
+				s.Alerts = append(s.Alerts, AlertWindow{Severity: w.Severity, Long: long, Short: short, Factor: w.Factor,
+					BudgetPercent: int(w.Factor * float64(long) / float64(s.Window.Duration) * 100)})
+			}
+		}
+	} else {
+		for _, w := range DefaultAlertWindows(s.Window.Duration) {
+			if w.Severity == "page" && page || w.Severity == "ticket" && ticket {
+				s.Alerts = append(s.Alerts, w)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	// Traps: rules that can never fire, windows the evaluator cannot see.
+	for _, w := range s.Alerts {
+		if !w.CanFire(s.Objective) {
+			problems = append(problems, config.Problem{File: file, Line: fieldLine(n, "objective"), Field: field + ".objective", Severity: config.Warning,
+				Message: fmt.Sprintf("the %s rule (burn rate %s over %s) can never fire: at %s a total outage burns at %s; lower the factor or raise the objective",
+					w.Severity, formatFactor(w.Factor), formatDuration(w.Long), formatPercent(s.Objective), formatFactor(MaxBurnRate(s.Objective)))})
+		}
+		if w.Short < evalStep {
+			problems = append(problems, config.Problem{File: file, Line: fieldLine(n, "alerts"), Field: field + ".alerts", Severity: config.Warning,
+				Message: fmt.Sprintf("the %s rule's short window %s is shorter than the evaluation step %s", w.Severity, formatDuration(w.Short), evalStep)})
+		}
+	}
+	if s.Window.Duration < evalStep {
+		problems = append(problems, config.Problem{File: file, Line: fieldLine(n, "window"), Field: field + ".window", Severity: config.Warning,
+			Message: fmt.Sprintf("the window %s is shorter than the evaluation step %s", formatDuration(s.Window.Duration), evalStep)})
+	}
+	return s, problems
+}
+
+// formatPercent writes a ratio as a percentage, rounded past float noise
+// (1 - 0.9 is 0.09999999999999998).
+func formatPercent(o float64) string {
+	return strconv.FormatFloat(math.Round(o*100*1e9)/1e9, 'f', -1, 64) + "%"
+}
+
+// Plan describes what an SLO compiles to.
+func (s *SLO) Plan() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s)\n", s.Name, s.File)
+	fmt.Fprintf(&b, "  objective: %s of events good over a rolling %s (%s)\n", formatPercent(s.Objective), formatDuration(s.Window.Duration), s.Method)
+	fmt.Fprintf(&b, "  SLI: %s\n", s.SLI.Describe(s.Service))
+	fmt.Fprintf(&b, "  rollup: good and total per minute; windows are summed from the rollups\n")
+	fmt.Fprintf(&b, "  error budget: %s of events may be bad\n", formatPercent(1-s.Objective))
+	for _, w := range s.Alerts {
+		state := ""
+		if !w.CanFire(s.Objective) {
+			state = " — can never fire"
+		}
+		fmt.Fprintf(&b, "  alert %s%s\n", w, state)
+	}
+	if s.MinEvents > 0 {
+		fmt.Fprintf(&b, "  alerts need at least %d events in the long window\n", s.MinEvents)
+	}
+	return b.String()
+}
