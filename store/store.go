@@ -37,6 +37,7 @@ type Store interface {
 	SpanWriter
 	SpanReader
 	UsageReader
+	SLIReader
 	MetricWriter
 	MetricReader
 	CostWriter

@@ -1,0 +1,49 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// SLICounts counts an indicator's good and total spans per minute.
+func (s *Store) SLICounts(ctx context.Context, q store.SLIQuery) ([]store.MinuteCounts, error) {
+	from, to := secondsRange(q.Start, q.End)
+	where := []string{"tenant = ?", "service = ?", "timestamp >= ?", "timestamp <= ?", "start_ns >= ?", "start_ns < ?"}
+	args := []any{q.Tenant, q.Service, from, to, q.Start.UnixNano(), q.End.UnixNano()}
+	if q.Operation != "" {
+		where, args = append(where, "operation = ?"), append(args, q.Operation)
+	}
+	if q.Model != "" {
+		where, args = append(where, "model = ?"), append(args, q.Model)
+	}
+	for _, k := range q.SortedAttributeKeys() {
+		where = append(where, "(has(attr_keys, ?) AND attr_values[indexOf(attr_keys, ?)] = ? OR has(resource_keys, ?) AND resource_values[indexOf(resource_keys, ?)] = ?)")
+		v := q.Attributes[k]
+		args = append(args, k, k, v, k, k, v)
+	}
+	good := "status_code != 2"
+	if q.Good == "latency" {
+		good = fmt.Sprintf("duration_ns <= %d", int64(q.Latency))
+	}
+	rows, err := s.conn.Query(ctx, `SELECT intDiv(start_ns, 60000000000) AS minute, countIf(`+good+`), count()
+		FROM spans WHERE `+strings.Join(where, " AND ")+` GROUP BY minute ORDER BY minute`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot count SLI events: %w", err)
+	}
+	defer rows.Close()
+	var out []store.MinuteCounts
+	for rows.Next() {
+		var m int64
+		var c store.MinuteCounts
+		if err := rows.Scan(&m, &c.Good, &c.Total); err != nil {
+			return nil, err
+		}
+		c.Minute = time.Unix(m*60, 0).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,67 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+func testSLICounts(t *testing.T, s store.Store) {
+	c := ctx(t)
+	var spans []store.Span
+	// Minute 0: 4 spans, 100..400 ms, the 400 ms one failed. Minute 2: 2
+	// spans of another operation, one on gpt-4o-mini.
+	for i := 1; i <= 4; i++ {
+		sp := chatSpan("acme", 700+i, 700+i, -1, base.Add(time.Duration(i)*time.Second), time.Duration(i)*100*time.Millisecond)
+		if i == 4 {
+			sp.StatusCode = store.StatusError
+		}
+		spans = append(spans, sp)
+	}
+	for i := 5; i <= 6; i++ {
+		sp := chatSpan("acme", 700+i, 700+i, -1, base.Add(2*time.Minute+time.Duration(i)*time.Second), 50*time.Millisecond)
+		sp.Operation = "embeddings"
+		if i == 6 {
+			sp.Model = "gpt-4o-mini"
+		}
+		spans = append(spans, sp)
+	}
+	spans = append(spans, chatSpan("globex", 799, 799, -1, base, time.Second))
+	if err := s.WriteSpans(c, spans); err != nil {
+		t.Fatal(err)
+	}
+	q := store.SLIQuery{Tenant: "acme", Service: "chat-gateway", Good: "latency", Latency: 250 * time.Millisecond, Start: base, End: base.Add(time.Hour)}
+	render := func(q store.SLIQuery) string {
+		got, err := s.SLICounts(c, q)
+		if err != nil {
+			t.Fatalf("SLICounts: %v", err)
+		}
+		out := ""
+		for _, m := range got {
+			out += fmt.Sprintf("%s %d/%d; ", m.Minute.Format("15:04"), m.Good, m.Total)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		q    func(store.SLIQuery) store.SLIQuery
+		want string
+	}{
+		{"latency", func(q store.SLIQuery) store.SLIQuery { return q }, "10:00 2/4; 10:02 2/2; "},
+		{"availability", func(q store.SLIQuery) store.SLIQuery { q.Good = "availability"; return q }, "10:00 3/4; 10:02 2/2; "},
+		{"operation", func(q store.SLIQuery) store.SLIQuery { q.Operation = "embeddings"; return q }, "10:02 2/2; "},
+		{"model", func(q store.SLIQuery) store.SLIQuery { q.Model = "gpt-4o-mini"; return q }, "10:02 1/1; "},
+		{"attribute", func(q store.SLIQuery) store.SLIQuery {
+			q.Attributes = map[string]string{"k8s.namespace.name": "inference"}
+			return q
+		}, "10:00 2/4; 10:02 2/2; "},
+		{"attribute absent", func(q store.SLIQuery) store.SLIQuery { q.Attributes = map[string]string{"user.tier": "free"}; return q }, ""},
+		{"range", func(q store.SLIQuery) store.SLIQuery { q.Start = base.Add(time.Minute); return q }, "10:02 2/2; "},
+	} {
+		if got := render(tc.q(q)); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
