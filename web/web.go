@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-dev/vigil/cost"
+	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/web/api"
 	"github.com/vigil-dev/vigil/web/jaeger"
@@ -32,6 +33,7 @@ type Store interface {
 	store.CostWriter
 	store.CostReader
 	store.UsageReader
+	store.RollupReader
 }
 
 // Options configure the server.
@@ -41,6 +43,7 @@ type Options struct {
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger
 	Budgets    []*cost.Budget
+	SLOs       []*slo.SLO
 }
 
 // Server is the web role.
@@ -80,7 +83,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Metrics: s.opts.Store}).Register(mux)
-	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets}).Register(mux)
+	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, Rollups: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets, SLOs: s.opts.SLOs}).Register(mux)
 	return mux
 }
 

@@ -22,6 +22,7 @@ type pinger struct {
 	store.CostWriter
 	store.CostReader
 	store.UsageReader
+	store.RollupReader
 	err error
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
+	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
 	"github.com/vigil-dev/vigil/web"
@@ -98,6 +99,10 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	if err != nil {
 		return err
 	}
+	slos, err := loadSLOs(g.configDir, o.analyzerInterval)
+	if err != nil {
+		return err
+	}
 
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
@@ -118,7 +123,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	group.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
 
 	// Web port: health, readiness, metrics and the APIs, for every role.
-	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Budgets: costCfg.Budgets})
+	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Budgets: costCfg.Budgets, SLOs: slos})
 	if err != nil {
 		return err
 	}
@@ -145,7 +150,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 			Interval:   o.analyzerInterval,
 			Logger:     logger.With("component", "analyzer"),
 			Registerer: reg,
-		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg})
+		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg}, &slo.Evaluator{Store: st, SLOs: slos})
 		actx, cancel := context.WithCancel(context.Background())
 		group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	}
@@ -178,6 +183,31 @@ func loadCostConfig(dir string) (*cost.CostConfig, error) {
 		return nil, fmt.Errorf("config directory %s has problems (vigil lint lists them): %s", dir, strings.Join(msgs, "; "))
 	}
 	return cfg, nil
+}
+
+// loadSLOs reads the SLOs of the config directory; errors (not warnings)
+// stop start-up.
+func loadSLOs(dir string, step time.Duration) ([]*slo.SLO, error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if step == 0 {
+		step = time.Minute
+	}
+	slos, problems, err := slo.Load([]string{dir}, step)
+	if err != nil {
+		return nil, err
+	}
+	if config.HasErrors(problems) {
+		var msgs []string
+		for _, p := range problems {
+			if p.Severity == config.Error {
+				msgs = append(msgs, p.String())
+			}
+		}
+		return nil, fmt.Errorf("config directory %s has problems (vigil lint lists them): %s", dir, strings.Join(msgs, "; "))
+	}
+	return slos, nil
 }
 
 func validCostDimension(name string) error {

@@ -1,5 +1,5 @@
-// Package api serves Vigil's own JSON API under /api/v1: billing import and
-// cost totals (more domains join as they arrive). One function writes every
+// Package api serves Vigil's own JSON API under /api/v1: billing, cost,
+// budgets and SLOs. One function writes every
 // response and maps errors to status codes.
 package api
 
@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/collector/billing"
 	"github.com/vigil-dev/vigil/cost"
+	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/tenant"
 )
@@ -40,6 +41,9 @@ type API struct {
 	// by instance type (nil: the built-in table).
 	Metrics   store.MetricReader
 	Instances cost.InstanceTable
+	// SLOs are judged from their rollups.
+	SLOs    []*slo.SLO
+	Rollups store.RollupReader
 }
 
 // Register adds the routes to mux.
@@ -51,6 +55,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/cost/export", a.exportFOCUS)
 	mux.HandleFunc("GET /api/v1/cost/allocation", a.handle(a.allocation))
 	mux.HandleFunc("GET /api/v1/cost/self-hosted", a.handle(a.selfHosted))
+	mux.HandleFunc("GET /api/v1/slos", a.handle(a.slos))
+	mux.HandleFunc("GET /api/v1/slos/{name}", a.handle(a.sloOne))
+	mux.HandleFunc("GET /api/v1/slos/{name}/history", a.handle(a.sloHistory))
 }
 
 // statusError carries an HTTP status.
@@ -61,6 +68,8 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.err.Error() }
 func (e *statusError) Unwrap() error { return e.err }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 func badRequest(format string, args ...any) error {
 	return &statusError{http.StatusBadRequest, fmt.Errorf(format, args...)}

@@ -1,0 +1,170 @@
+package slo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// RollupStore is what evaluation reads and writes.
+type RollupStore interface {
+	store.SLIReader
+	store.RollupWriter
+	store.RollupReader
+}
+
+// WindowBurn is one alert rule's state at an evaluation.
+type WindowBurn struct {
+	Rule        AlertWindow
+	Long, Short Counts
+	LongRate    float64 // burn rate over the long window; 0 without data
+	ShortRate   float64
+	Firing      bool
+	NoData      bool
+}
+
+// Status is an SLO's standing at a time, computed from rollups.
+type Status struct {
+	SLO    *SLO
+	At     time.Time
+	Counts Counts // over the SLO's window
+	Budget Budget
+	Burns  []WindowBurn
+	// State is "ok", "no data", or the most severe firing rule's severity.
+	State string
+}
+
+func (s *SLO) tenant() string {
+	if s.Tenant == "" {
+		return store.DefaultTenant
+	}
+	return s.Tenant
+}
+
+func sum(ctx context.Context, r store.RollupReader, s *SLO, from, to time.Time) (Counts, error) {
+	g, t, err := r.SumRollups(ctx, store.RollupQuery{Tenant: s.tenant(), SLO: s.Name, Start: from, End: to})
+	return Counts{Good: g, Total: t}, err
+}
+
+// Compute judges an SLO at now from its rollups: the SLI and error budget
+// over its window and the burn rate of every alert rule over both windows,
+// all ending with the minute that contains now (so it counts the events of
+// the minute so far). A rule fires when both burn rates exceed its factor
+// and the long window has at least MinEvents events.
+func Compute(ctx context.Context, r store.RollupReader, s *SLO, now time.Time) (Status, error) {
+	now = now.Truncate(time.Minute).Add(time.Minute)
+	st := Status{SLO: s, At: now, State: "ok"}
+	from, to := s.Window.Bounds(now)
+	c, err := sum(ctx, r, s, from, to)
+	if err != nil {
+		return st, err
+	}
+	st.Counts = c
+	st.Budget = OccurrencesBudget(c, s.Objective)
+	if st.Budget.NoData {
+		st.State = "no data"
+	}
+	for _, w := range s.Alerts {
+		b := WindowBurn{Rule: w}
+		if b.Long, err = sum(ctx, r, s, now.Add(-w.Long), now); err != nil {
+			return st, err
+		}
+		if b.Short, err = sum(ctx, r, s, now.Add(-w.Short), now); err != nil {
+			return st, err
+		}
+		le, lok := b.Long.ErrorRatio()
+		se, sok := b.Short.ErrorRatio()
+		b.NoData = !lok || !sok
+		if lok {
+			b.LongRate = BurnRate(le, s.Objective)
+		}
+		if sok {
+			b.ShortRate = BurnRate(se, s.Objective)
+		}
+		b.Firing = !b.NoData && b.LongRate > w.Factor && b.ShortRate > w.Factor && b.Long.Total >= s.MinEvents
+		if b.Firing && (st.State == "ok" || st.State == "no data" || w.Severity == "page") {
+			st.State = w.Severity
+		}
+		st.Burns = append(st.Burns, b)
+	}
+	return st, nil
+}
+
+// Evaluator keeps every SLO's per-minute rollups up to date from spans: on
+// its first run it fills the SLO's whole window, then each tick recomputes
+// the last Recompute minutes and the minute in progress, so spans that
+// arrive late still count. A rollup replaces the stored minute, so ticks
+// and replicas agree.
+type Evaluator struct {
+	Store     RollupStore
+	SLOs      []*SLO
+	Recompute time.Duration // default 10m
+
+	mu   sync.Mutex
+	done map[string]time.Time // guarded by mu: rollups are complete before this minute
+}
+
+// Name implements the analyzer's Job.
+func (e *Evaluator) Name() string { return "slo" }
+
+// Run implements the analyzer's Job.
+func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
+	recompute := e.Recompute
+	if recompute == 0 {
+		recompute = 10 * time.Minute
+	}
+	now := tick.Truncate(time.Minute).Add(time.Minute) // through the minute in progress
+	var errs []error
+	for _, s := range e.SLOs {
+		e.mu.Lock()
+		if e.done == nil {
+			e.done = map[string]time.Time{}
+		}
+		from, ok := e.done[s.Name]
+		e.mu.Unlock()
+		if !ok {
+			from, _ = s.Window.Bounds(now)
+		}
+		if late := now.Add(-recompute); late.Before(from) {
+			from = late
+		}
+		if err := e.rollup(ctx, s, from, now); err != nil {
+			errs = append(errs, fmt.Errorf("slo %s: %w", s.Name, err))
+			continue
+		}
+		e.mu.Lock()
+		e.done[s.Name] = now
+		e.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+// rollup writes the SLO's minutes in [from, to), a day at a time.
+func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) error {
+	for start := from; start.Before(to); start = start.Add(24 * time.Hour) {
+		end := start.Add(24 * time.Hour)
+		if end.After(to) {
+			end = to
+		}
+		counts, err := e.Store.SLICounts(ctx, store.SLIQuery{Tenant: s.tenant(), Service: s.Service, Operation: s.SLI.Operation, Model: s.SLI.Model,
+			Attributes: s.SLI.Attributes, Good: s.SLI.Good, Latency: s.SLI.Latency, Start: start, End: end})
+		if err != nil {
+			return err
+		}
+		if len(counts) == 0 {
+			continue
+		}
+		rollups := make([]store.Rollup, len(counts))
+		for i, c := range counts {
+			rollups[i] = store.Rollup{Tenant: s.tenant(), SLO: s.Name, Minute: c.Minute, Good: c.Good, Total: c.Total}
+		}
+		if err := e.Store.WriteRollups(ctx, rollups); err != nil {
+			return err
+		}
+	}
+	return nil
+}

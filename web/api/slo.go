@@ -1,0 +1,160 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/vigil-dev/vigil/slo"
+	"github.com/vigil-dev/vigil/store"
+)
+
+type burnJSON struct {
+	Severity      string   `json:"severity"`
+	LongWindow    string   `json:"long_window"`
+	ShortWindow   string   `json:"short_window"`
+	Factor        float64  `json:"factor"`
+	LongBurnRate  *float64 `json:"long_burn_rate"` // null without data
+	ShortBurnRate *float64 `json:"short_burn_rate"`
+	LongEvents    uint64   `json:"long_events"`
+	Firing        bool     `json:"firing"`
+	CanFire       bool     `json:"can_fire"`
+}
+
+type sloJSON struct {
+	Name            string     `json:"name"`
+	Service         string     `json:"service"`
+	Objective       float64    `json:"objective"`
+	Window          string     `json:"window"`
+	State           string     `json:"state"`
+	SLI             *float64   `json:"sli"` // null without data
+	Good            uint64     `json:"good_events"`
+	Total           uint64     `json:"total_events"`
+	BudgetRemaining *float64   `json:"error_budget_remaining"`
+	BudgetConsumed  *float64   `json:"error_budget_consumed"`
+	BurnRates       []burnJSON `json:"burn_rates"`
+	At              time.Time  `json:"evaluated_at"`
+	Defined         string     `json:"defined_in"`
+}
+
+func opt(v float64, ok bool) *float64 {
+	if !ok {
+		return nil
+	}
+	return &v
+}
+
+func toJSON(st slo.Status) sloJSON {
+	s := st.SLO
+	j := sloJSON{Name: s.Name, Service: s.Service, Objective: s.Objective, Window: s.Window.Duration.String(), State: st.State,
+		Good: st.Counts.Good, Total: st.Counts.Total, At: st.At, Defined: s.File, BurnRates: []burnJSON{}}
+	data := !st.Budget.NoData
+	j.SLI, j.BudgetRemaining, j.BudgetConsumed = opt(st.Budget.SLI, data), opt(st.Budget.Remaining, data), opt(st.Budget.Consumed, data)
+	for _, b := range st.Burns {
+		_, lok := b.Long.Ratio()
+		_, sok := b.Short.Ratio()
+		j.BurnRates = append(j.BurnRates, burnJSON{Severity: b.Rule.Severity, LongWindow: b.Rule.Long.String(), ShortWindow: b.Rule.Short.String(),
+			Factor: b.Rule.Factor, LongBurnRate: opt(b.LongRate, lok), ShortBurnRate: opt(b.ShortRate, sok), LongEvents: b.Long.Total,
+			Firing: b.Firing, CanFire: b.Rule.CanFire(s.Objective)})
+	}
+	return j
+}
+
+func (a *API) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *API) slosOf(org string) []*slo.SLO {
+	var out []*slo.SLO
+	for _, s := range a.SLOs {
+		if s.Tenant == org || s.Tenant == "" && org == store.DefaultTenant {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// slos answers every SLO of the tenant with its current standing.
+func (a *API) slos(r *http.Request, org string) (any, error) {
+	out := []sloJSON{}
+	for _, s := range a.slosOf(org) {
+		st, err := slo.Compute(r.Context(), a.Rollups, s, a.now())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, toJSON(st))
+	}
+	return out, nil
+}
+
+func (a *API) findSLO(r *http.Request, org string) (*slo.SLO, error) {
+	name := r.PathValue("name")
+	for _, s := range a.slosOf(org) {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return nil, &statusError{http.StatusNotFound, errorf("no SLO named %q", name)}
+}
+
+// sloOne answers one SLO's standing.
+func (a *API) sloOne(r *http.Request, org string) (any, error) {
+	s, err := a.findSLO(r, org)
+	if err != nil {
+		return nil, err
+	}
+	st, err := slo.Compute(r.Context(), a.Rollups, s, a.now())
+	if err != nil {
+		return nil, err
+	}
+	return toJSON(st), nil
+}
+
+type historyPoint struct {
+	Time  time.Time `json:"time"`
+	Good  uint64    `json:"good_events"`
+	Total uint64    `json:"total_events"`
+	SLI   *float64  `json:"sli"`
+}
+
+// sloHistory answers the SLI per step over [from, to), from the rollups.
+func (a *API) sloHistory(r *http.Request, org string) (any, error) {
+	s, err := a.findSLO(r, org)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	from, to, err := timeRange(q)
+	if err != nil {
+		return nil, err
+	}
+	step, err := apiStep(q.Get("step"))
+	if err != nil {
+		return nil, err
+	}
+	if step == 0 {
+		step = time.Hour
+	}
+	if to.Sub(from)/step > 11000 {
+		return nil, badRequest("too many points: widen the step")
+	}
+	rollups, err := a.Rollups.Rollups(r.Context(), store.RollupQuery{Tenant: org, SLO: s.Name, Start: from, End: to})
+	if err != nil {
+		return nil, err
+	}
+	var points []historyPoint
+	i := 0
+	for t := from; t.Before(to); t = t.Add(step) {
+		p := historyPoint{Time: t}
+		for ; i < len(rollups) && rollups[i].Minute.Before(t.Add(step)); i++ {
+			p.Good += rollups[i].Good
+			p.Total += rollups[i].Total
+		}
+		c := slo.Counts{Good: p.Good, Total: p.Total}
+		p.SLI = opt(c.Ratio())
+		points = append(points, p)
+	}
+	return map[string]any{"name": s.Name, "objective": s.Objective, "step": step.String(), "points": points}, nil
+}
