@@ -103,6 +103,8 @@ type Evaluator struct {
 	Store     RollupStore
 	SLOs      []*SLO
 	Recompute time.Duration // default 10m
+	// Alerter, when set, turns each tick's firing rules into alerts.
+	Alerter *Alerter
 
 	mu   sync.Mutex
 	done map[string]time.Time // guarded by mu: rollups are complete before this minute
@@ -139,6 +141,21 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 		e.mu.Lock()
 		e.done[s.Name] = now
 		e.mu.Unlock()
+	}
+	if e.Alerter != nil && len(errs) == 0 {
+		// Alerts change only on a complete evaluation: a store error must
+		// not read as every rule having stopped firing.
+		statuses := make([]Status, 0, len(e.SLOs))
+		for _, s := range e.SLOs {
+			st, err := Compute(ctx, e.Store, s, tick)
+			if err != nil {
+				return fmt.Errorf("slo %s: %w", s.Name, err)
+			}
+			statuses = append(statuses, st)
+		}
+		if err := e.Alerter.Update(ctx, statuses, tick); err != nil {
+			errs = append(errs, fmt.Errorf("slo alerts: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

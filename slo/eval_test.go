@@ -112,3 +112,51 @@ func TestEvaluateBurnRates(t *testing.T) {
 		t.Errorf("no data: %+v", status)
 	}
 }
+
+// TestAlertLifecycle: a rule that starts firing raises an alert once
+// (recorded as a firing event), keeps it while it fires, and resolves it
+// once when it stops.
+func TestAlertLifecycle(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true},
+		SLI: SLI{Good: "availability"}, Alerts: DefaultAlertWindows(30 * day)[:1]} // the 14.4x page rule only
+	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	spansPerMinute(t, st, tick, 0, func(int) int { return 2 }) // 20%: burn 20
+	al := &Alerter{Events: st, Interval: time.Minute}
+	e := &Evaluator{Store: st, SLOs: []*SLO{s}, Alerter: al}
+	for i := 0; i < 3; i++ { // three ticks while it fires
+		if err := e.Run(ctx, tick.Add(-time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	active := al.Active()
+	if len(active) != 1 || active[0].Labels["severity"] != "page" || active[0].Labels["long_window"] != "1h" || !active[0].StartsAt.Equal(tick.Add(-time.Second)) {
+		t.Fatalf("active: %+v", active)
+	}
+	// An hour of good spans later the 1h burn rate is 0: resolved.
+	later := tick.Add(time.Hour)
+	spansPerMinute(t, st, later, 100000, func(int) int { return 0 })
+	if err := e.Run(ctx, later.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if len(al.Active()) != 0 {
+		t.Errorf("still active: %+v", al.Active())
+	}
+	evs, err := st.Events(ctx, store.EventQuery{Tenant: store.DefaultTenant, Kinds: []store.EventKind{store.KindAlert}, Start: tick.Add(-time.Hour), End: later.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, ev := range evs {
+		v, _ := ev.Attributes.Get("state")
+		states = append(states, v)
+	}
+	if fmt.Sprint(states) != "[resolved firing]" {
+		t.Errorf("events: %v", states)
+	}
+}

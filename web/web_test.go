@@ -23,6 +23,7 @@ type pinger struct {
 	store.CostReader
 	store.UsageReader
 	store.RollupReader
+	store.EventReader
 	err error
 }
 

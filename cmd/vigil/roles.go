@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil/alert"
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
@@ -38,6 +39,7 @@ type roleOptions struct {
 	retention        map[store.Signal]*time.Duration
 	shutdownTimeout  time.Duration
 	collector        collectorOptions
+	alertmanagerURL  string
 }
 
 func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
@@ -60,6 +62,7 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 	}
 	if roles&roleAnalyzer != 0 {
 		f.DurationVar(&o.analyzerInterval, "analyzer.interval", time.Minute, "evaluation interval; ticks are aligned to multiples of it")
+		f.StringVar(&o.alertmanagerURL, "alertmanager.url", "", "Alertmanager to push SLO burn-rate alerts to (its API v2), e.g. http://127.0.0.1:9093; empty sends none")
 		defaults := map[store.Signal]time.Duration{
 			store.SignalSpans:   7 * 24 * time.Hour,
 			store.SignalSamples: 30 * 24 * time.Hour,
@@ -142,6 +145,10 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 
 	// Analyzer: evaluators and retention on aligned ticks.
 	if roles&roleAnalyzer != 0 {
+		alerter := &slo.Alerter{Events: st, Interval: o.analyzerInterval}
+		if o.alertmanagerURL != "" {
+			alerter.Notifier = &alert.Alertmanager{URL: o.alertmanagerURL, Logger: logger}
+		}
 		period := map[store.Signal]time.Duration{}
 		for sig, d := range o.retention {
 			period[sig] = *d
@@ -150,7 +157,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 			Interval:   o.analyzerInterval,
 			Logger:     logger.With("component", "analyzer"),
 			Registerer: reg,
-		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg}, &slo.Evaluator{Store: st, SLOs: slos})
+		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg}, &slo.Evaluator{Store: st, SLOs: slos, Alerter: alerter})
 		actx, cancel := context.WithCancel(context.Background())
 		group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	}

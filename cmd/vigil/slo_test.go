@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	be "encoding/binary"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -85,7 +86,8 @@ func TestSLOEndToEnd(t *testing.T) {
     availability: true
     objective: 99%
 `), 0o644)
-	v := startServe(t, "", "--config-dir", dir, "--analyzer.interval", "1s")
+	am := startAlertmanager(t)
+	v := startServe(t, "", "--config-dir", dir, "--analyzer.interval", "1s", "--alertmanager.url", "http://"+am)
 
 	// 10% errors: burn rate 10 on every window. Above the 6x page rule, below
 	// the 14.4x one.
@@ -104,6 +106,15 @@ func TestSLOEndToEnd(t *testing.T) {
 	if firing["page 1h0m0s"] || !firing["page 6h0m0s"] || !firing["ticket 24h0m0s"] {
 		t.Errorf("firing: %v", firing)
 	}
+	// The real Alertmanager shows the page alert of the 6h/30m rule.
+	waitAlerts(t, am, func(as []amAlert) bool {
+		for _, a := range as {
+			if a.Labels["severity"] == "page" && a.Labels["long_window"] == "6h" && a.Labels["slo"] == "chat-availability" {
+				return true
+			}
+		}
+		return false
+	})
 
 	// 100 good spans more: 5% errors, burn 5, under the 6x page rule and
 	// over the 3x ticket rule.
@@ -112,5 +123,73 @@ func TestSLOEndToEnd(t *testing.T) {
 	if *r.SLI != 0.95 || r.State != "ticket" {
 		t.Errorf("after 5%% errors: %+v", r)
 	}
+	// Vigil's own alert list has the page alert firing.
+	var alerts []struct {
+		State  string
+		Labels map[string]string
+	}
+	v.getJSON(t, "/api/v1/alerts", &alerts)
+	if len(alerts) == 0 || alerts[0].State != "firing" {
+		t.Errorf("alerts: %+v", alerts)
+	}
+	// The page alert resolves in Alertmanager; the ticket alerts stay.
+	waitAlerts(t, am, func(as []amAlert) bool {
+		tickets := 0
+		for _, a := range as {
+			if a.Labels["severity"] == "page" {
+				return false
+			}
+			tickets++
+		}
+		return tickets == 2
+	})
+	v.getJSON(t, "/api/v1/alerts", &alerts)
+	states := map[string]string{}
+	for _, a := range alerts {
+		states[a.Labels["severity"]+" "+a.Labels["long_window"]] = a.State
+	}
+	if states["page 6h"] != "resolved" || states["ticket 1d"] != "firing" {
+		t.Errorf("alert states: %v", states)
+	}
 	v.stop(t)
+}
+
+// startAlertmanager runs Debian's prometheus-alertmanager on a free port
+// with a route to nowhere, and returns its address.
+func startAlertmanager(t *testing.T) string {
+	t.Helper()
+	bin := needTool(t, "prometheus-alertmanager")
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertmanager.yml")
+	os.WriteFile(cfg, []byte("route:\n  receiver: blackhole\n  group_wait: 1s\nreceivers:\n  - name: blackhole\n"), 0o644)
+	addr := freeAddr(t)
+	p := startProgram(t, bin, nil, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--cluster.listen-address=")
+	if code, _ := get(t, p, "http://"+addr+"/-/ready"); code != 200 {
+		t.Fatalf("alertmanager not ready; stderr:\n%s", p.stderr)
+	}
+	return addr
+}
+
+type amAlert struct {
+	Labels map[string]string
+	Status struct{ State string }
+}
+
+// waitAlerts polls Alertmanager's active alerts until ok accepts them.
+func waitAlerts(t *testing.T, am string, ok func([]amAlert) bool) {
+	t.Helper()
+	var as []amAlert
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		resp, err := http.Get("http://" + am + "/api/v2/alerts?active=true&silenced=false&inhibited=false")
+		if err != nil {
+			t.Fatal(err)
+		}
+		as = nil
+		json.NewDecoder(resp.Body).Decode(&as)
+		resp.Body.Close()
+		if ok(as) {
+			return
+		}
+	}
+	t.Fatalf("alertmanager's alerts never matched: %+v", as)
 }

@@ -44,6 +44,7 @@ type API struct {
 	// SLOs are judged from their rollups.
 	SLOs    []*slo.SLO
 	Rollups store.RollupReader
+	Events  store.EventReader
 }
 
 // Register adds the routes to mux.
@@ -58,6 +59,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/slos", a.handle(a.slos))
 	mux.HandleFunc("GET /api/v1/slos/{name}", a.handle(a.sloOne))
 	mux.HandleFunc("GET /api/v1/slos/{name}/history", a.handle(a.sloHistory))
+	mux.HandleFunc("GET /api/v1/alerts", a.handle(a.alerts))
 }
 
 // statusError carries an HTTP status.

@@ -158,3 +158,55 @@ func (a *API) sloHistory(r *http.Request, org string) (any, error) {
 	}
 	return map[string]any{"name": s.Name, "objective": s.Objective, "step": step.String(), "points": points}, nil
 }
+
+type alertJSON struct {
+	Fingerprint string            `json:"fingerprint"`
+	State       string            `json:"state"` // firing or resolved
+	Labels      map[string]string `json:"labels"`
+	Summary     string            `json:"summary"`
+	Since       time.Time         `json:"since"` // when it entered its state
+}
+
+// alerts answers the tenant's SLO alerts over [from, to) (default: the last
+// seven days) from the alert events the analyzer records: each alert's
+// latest state, firing ones first.
+func (a *API) alerts(r *http.Request, org string) (any, error) {
+	q := r.URL.Query()
+	to, from := a.now(), a.now().Add(-7*24*time.Hour)
+	if q.Get("from") != "" || q.Get("to") != "" {
+		var err error
+		if from, to, err = timeRange(q); err != nil {
+			return nil, err
+		}
+	}
+	evs, err := a.Events.Events(r.Context(), store.EventQuery{Tenant: org, Kinds: []store.EventKind{store.KindAlert}, Start: from, End: to})
+	if err != nil {
+		return nil, err
+	}
+	latest := map[string]alertJSON{}
+	var order []string
+	for _, ev := range evs { // newest first
+		fp, _ := ev.Attributes.Get("fingerprint")
+		if _, seen := latest[fp]; seen || fp == "" {
+			continue
+		}
+		state, _ := ev.Attributes.Get("state")
+		labels := map[string]string{}
+		for _, kv := range ev.Attributes {
+			if kv.Key != "fingerprint" && kv.Key != "state" {
+				labels[kv.Key] = kv.Value
+			}
+		}
+		latest[fp] = alertJSON{Fingerprint: fp, State: state, Labels: labels, Summary: ev.Summary, Since: ev.Time}
+		order = append(order, fp)
+	}
+	out := []alertJSON{}
+	for _, want := range []string{"firing", "resolved"} {
+		for _, fp := range order {
+			if latest[fp].State == want {
+				out = append(out, latest[fp])
+			}
+		}
+	}
+	return out, nil
+}
