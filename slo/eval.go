@@ -45,11 +45,6 @@ func (s *SLO) tenant() string {
 	return s.Tenant
 }
 
-func sum(ctx context.Context, r store.RollupReader, s *SLO, from, to time.Time) (Counts, error) {
-	g, t, err := r.SumRollups(ctx, store.RollupQuery{Tenant: s.tenant(), SLO: s.Name, Start: from, End: to})
-	return Counts{Good: g, Total: t}, err
-}
-
 // Compute judges an SLO at now from its rollups: the SLI and error budget
 // over its window and the burn rate of every alert rule over both windows,
 // all ending with the minute that contains now (so it counts the events of
@@ -58,24 +53,24 @@ func sum(ctx context.Context, r store.RollupReader, s *SLO, from, to time.Time) 
 func Compute(ctx context.Context, r store.RollupReader, s *SLO, now time.Time) (Status, error) {
 	now = now.Truncate(time.Minute).Add(time.Minute)
 	st := Status{SLO: s, At: now, State: "ok"}
-	from, to := s.Window.Bounds(now)
-	c, err := sum(ctx, r, s, from, to)
+	from, _ := s.Window.Bounds(now)
+	// One read for the window and both windows of every rule.
+	starts := []time.Time{from}
+	for _, w := range s.Alerts {
+		starts = append(starts, now.Add(-w.Long), now.Add(-w.Short))
+	}
+	good, total, err := r.SumRollupWindows(ctx, s.tenant(), s.Name, starts, now)
 	if err != nil {
 		return st, err
 	}
-	st.Counts = c
-	st.Budget = OccurrencesBudget(c, s.Objective)
+	counts := func(i int) Counts { return Counts{Good: good[i], Total: total[i]} }
+	st.Counts = counts(0)
+	st.Budget = OccurrencesBudget(st.Counts, s.Objective)
 	if st.Budget.NoData {
 		st.State = "no data"
 	}
-	for _, w := range s.Alerts {
-		b := WindowBurn{Rule: w}
-		if b.Long, err = sum(ctx, r, s, now.Add(-w.Long), now); err != nil {
-			return st, err
-		}
-		if b.Short, err = sum(ctx, r, s, now.Add(-w.Short), now); err != nil {
-			return st, err
-		}
+	for i, w := range s.Alerts {
+		b := WindowBurn{Rule: w, Long: counts(1 + 2*i), Short: counts(2 + 2*i)}
 		le, lok := b.Long.ErrorRatio()
 		se, sok := b.Short.ErrorRatio()
 		b.NoData = !lok || !sok

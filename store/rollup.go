@@ -35,4 +35,7 @@ type RollupReader interface {
 	Rollups(ctx context.Context, q RollupQuery) ([]Rollup, error)
 	// SumRollups adds up good and total over the range.
 	SumRollups(ctx context.Context, q RollupQuery) (good, total uint64, err error)
+	// SumRollupWindows adds up good and total over several windows that all
+	// end at end, one per start, in one read: what an SLO evaluation needs.
+	SumRollupWindows(ctx context.Context, tenant, slo string, starts []time.Time, end time.Time) (good, total []uint64, err error)
 }

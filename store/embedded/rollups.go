@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vigil-dev/vigil/store"
@@ -59,6 +60,39 @@ func (s *Store) SumRollups(ctx context.Context, q store.RollupQuery) (good, tota
 		WHERE tenant = ? AND slo = ? AND minute >= ? AND minute < ?`, q.Tenant, q.SLO, q.Start.UTC(), q.End.UTC()).Scan(&good, &total)
 	if err != nil {
 		return 0, 0, fmt.Errorf("cannot sum rollups of %s: %w", q.SLO, err)
+	}
+	return good, total, nil
+}
+
+// SumRollupWindows sums several windows ending at end in one scan.
+func (s *Store) SumRollupWindows(ctx context.Context, tenant, slo string, starts []time.Time, end time.Time) (good, total []uint64, err error) {
+	if len(starts) == 0 {
+		return nil, nil, nil
+	}
+	earliest := starts[0]
+	sel := make([]string, 0, 2*len(starts))
+	var args []any
+	for _, st := range starts {
+		if st.Before(earliest) {
+			earliest = st
+		}
+		sel = append(sel, "coalesce(sum(good) FILTER (WHERE minute >= ?), 0)::UBIGINT", "coalesce(sum(total) FILTER (WHERE minute >= ?), 0)::UBIGINT")
+		args = append(args, st.UTC(), st.UTC())
+	}
+	args = append(args, tenant, slo, earliest.UTC(), end.UTC())
+	vals := make([]uint64, 2*len(starts))
+	dest := make([]any, len(vals))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT `+strings.Join(sel, ", ")+` FROM sli_rollups
+		WHERE tenant = ? AND slo = ? AND minute >= ? AND minute < ?`, args...).Scan(dest...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot sum rollups of %s: %w", slo, err)
+	}
+	good, total = make([]uint64, len(starts)), make([]uint64, len(starts))
+	for i := range starts {
+		good[i], total[i] = vals[2*i], vals[2*i+1]
 	}
 	return good, total, nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -51,6 +52,20 @@ func testRollups(t *testing.T, s store.Store) {
 	// 90..99 summed is 945; minute 3 went from 93/100 to 150/160.
 	if err != nil || good != 945-93+150 || total != 1000-100+160 {
 		t.Errorf("SumRollups whole = %d/%d, %v; want 1002/1060", good, total, err)
+	}
+	// Several windows ending together, in one read: the last 2, 5 and 60
+	// minutes before minute 5.
+	end := base.Add(5 * time.Minute)
+	goods, totals, err := s.SumRollupWindows(c, "acme", "chat-latency", []time.Time{end.Add(-2 * time.Minute), end.Add(-5 * time.Minute), end.Add(-time.Hour)}, end)
+	if err != nil {
+		t.Fatalf("SumRollupWindows: %v", err)
+	}
+	// Minutes 3 and 4: 150+94 of 160+100; minutes 0-4: 90+91+92+150+94.
+	if fmt.Sprint(goods, totals) != "[244 517 517] [260 560 560]" {
+		t.Errorf("SumRollupWindows = %v %v", goods, totals)
+	}
+	if g, tt, err := s.SumRollupWindows(c, "acme", "missing", []time.Time{base}, end); err != nil || g[0] != 0 || tt[0] != 0 {
+		t.Errorf("no data: %v %v %v", g, tt, err)
 	}
 	q.SLO = "missing"
 	good, total, err = s.SumRollups(c, q)
