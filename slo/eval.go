@@ -45,48 +45,107 @@ func (s *SLO) tenant() string {
 	return s.Tenant
 }
 
-// Compute judges an SLO at now from its rollups: the SLI and error budget
-// over its window and the burn rate of every alert rule over both windows,
-// all ending with the minute that contains now (so it counts the events of
-// the minute so far). A rule fires when both burn rates exceed its factor
-// and the long window has at least MinEvents events.
+// Compute judges an SLO at now from its rollups (see ComputeAll).
 func Compute(ctx context.Context, r store.RollupReader, s *SLO, now time.Time) (Status, error) {
-	now = now.Truncate(time.Minute).Add(time.Minute)
-	st := Status{SLO: s, At: now, State: "ok"}
-	from, _ := s.Window.Bounds(now)
-	// One read for the window and both windows of every rule.
-	starts := []time.Time{from}
-	for _, w := range s.Alerts {
-		starts = append(starts, now.Add(-w.Long), now.Add(-w.Short))
-	}
-	good, total, err := r.SumRollupWindows(ctx, s.tenant(), s.Name, starts, now)
+	sts, err := ComputeAll(ctx, r, []*SLO{s}, now)
 	if err != nil {
-		return st, err
+		return Status{}, err
 	}
-	counts := func(i int) Counts { return Counts{Good: good[i], Total: total[i]} }
-	st.Counts = counts(0)
-	st.Budget = OccurrencesBudget(st.Counts, s.Objective)
-	if st.Budget.NoData {
-		st.State = "no data"
+	return sts[0], nil
+}
+
+// sumChunk is how many SLOs one rollup read covers.
+const sumChunk = 1
+
+// ComputeAll judges SLOs at now from their rollups: the SLI and error
+// budget over each window and the burn rate of every rule over both its
+// windows, all ending with the minute that contains now (so it counts the
+// minute so far). A rule fires when both burn rates exceed its factor and
+// the long window has at least MinEvents events.
+func ComputeAll(ctx context.Context, r store.RollupReader, slos []*SLO, now time.Time) ([]Status, error) {
+	now = now.Truncate(time.Minute).Add(time.Minute)
+	// Every start any SLO needs, per tenant, shared by all of its SLOs.
+	type tenantQuery struct {
+		names  []string
+		starts []time.Time
+		index  map[time.Time]int
 	}
-	for i, w := range s.Alerts {
-		b := WindowBurn{Rule: w, Long: counts(1 + 2*i), Short: counts(2 + 2*i)}
-		le, lok := b.Long.ErrorRatio()
-		se, sok := b.Short.ErrorRatio()
-		b.NoData = !lok || !sok
-		if lok {
-			b.LongRate = BurnRate(le, s.Objective)
+	byTenant := map[string]*tenantQuery{}
+	startsOf := func(s *SLO) []time.Time {
+		from, _ := s.Window.Bounds(now)
+		out := []time.Time{from}
+		for _, w := range s.Alerts {
+			out = append(out, now.Add(-w.Long), now.Add(-w.Short))
 		}
-		if sok {
-			b.ShortRate = BurnRate(se, s.Objective)
-		}
-		b.Firing = !b.NoData && b.LongRate > w.Factor && b.ShortRate > w.Factor && b.Long.Total >= s.MinEvents
-		if b.Firing && (st.State == "ok" || st.State == "no data" || w.Severity == "page") {
-			st.State = w.Severity
-		}
-		st.Burns = append(st.Burns, b)
+		return out
 	}
-	return st, nil
+	for _, s := range slos {
+		q := byTenant[s.tenant()]
+		if q == nil {
+			q = &tenantQuery{index: map[time.Time]int{}}
+			byTenant[s.tenant()] = q
+		}
+		q.names = append(q.names, s.Name)
+		for _, st := range startsOf(s) {
+			if _, ok := q.index[st]; !ok {
+				q.index[st] = len(q.starts)
+				q.starts = append(q.starts, st)
+			}
+		}
+	}
+	sums := map[string]map[string][]store.GoodTotal{}
+	for tenant, q := range byTenant {
+		sums[tenant] = map[string][]store.GoodTotal{}
+		// A read groups every minute of its SLOs by SLO and minute. One SLO
+		// a read measured fastest on ClickHouse 18.16 (36 ms for a month of
+		// minutes among 1,000 SLOs); a hundred a read was slower overall, and
+		// all thousand at once ran out of memory.
+		for i := 0; i < len(q.names); i += sumChunk {
+			got, err := r.SumRollupWindows(ctx, tenant, q.names[i:min(i+sumChunk, len(q.names))], q.starts, now)
+			if err != nil {
+				return nil, err
+			}
+			for name, g := range got {
+				sums[tenant][name] = g
+			}
+		}
+	}
+	out := make([]Status, 0, len(slos))
+	for _, s := range slos {
+		q, got := byTenant[s.tenant()], sums[s.tenant()][s.Name]
+		counts := func(start time.Time) Counts {
+			if got == nil {
+				return Counts{}
+			}
+			gt := got[q.index[start]]
+			return Counts{Good: gt.Good, Total: gt.Total}
+		}
+		starts := startsOf(s)
+		st := Status{SLO: s, At: now, State: "ok", Counts: counts(starts[0])}
+		st.Budget = OccurrencesBudget(st.Counts, s.Objective)
+		if st.Budget.NoData {
+			st.State = "no data"
+		}
+		for i, w := range s.Alerts {
+			b := WindowBurn{Rule: w, Long: counts(starts[1+2*i]), Short: counts(starts[2+2*i])}
+			le, lok := b.Long.ErrorRatio()
+			se, sok := b.Short.ErrorRatio()
+			b.NoData = !lok || !sok
+			if lok {
+				b.LongRate = BurnRate(le, s.Objective)
+			}
+			if sok {
+				b.ShortRate = BurnRate(se, s.Objective)
+			}
+			b.Firing = !b.NoData && b.LongRate > w.Factor && b.ShortRate > w.Factor && b.Long.Total >= s.MinEvents
+			if b.Firing && (st.State == "ok" || st.State == "no data" || w.Severity == "page") {
+				st.State = w.Severity
+			}
+			st.Burns = append(st.Burns, b)
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }
 
 // Evaluator keeps every SLO's per-minute rollups up to date from spans: on
@@ -140,13 +199,9 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	if e.Alerter != nil && len(errs) == 0 {
 		// Alerts change only on a complete evaluation: a store error must
 		// not read as every rule having stopped firing.
-		statuses := make([]Status, 0, len(e.SLOs))
-		for _, s := range e.SLOs {
-			st, err := Compute(ctx, e.Store, s, tick)
-			if err != nil {
-				return fmt.Errorf("slo %s: %w", s.Name, err)
-			}
-			statuses = append(statuses, st)
+		statuses, err := ComputeAll(ctx, e.Store, e.SLOs, tick)
+		if err != nil {
+			return fmt.Errorf("slo statuses: %w", err)
 		}
 		if err := e.Alerter.Update(ctx, statuses, tick); err != nil {
 			errs = append(errs, fmt.Errorf("slo alerts: %w", err))

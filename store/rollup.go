@@ -21,6 +21,9 @@ type RollupQuery struct {
 	Start, End time.Time
 }
 
+// GoodTotal is a window's sums.
+type GoodTotal struct{ Good, Total uint64 }
+
 // RollupWriter writes rollups. A rollup replaces the one stored for the same
 // tenant, SLO and minute: the evaluator recomputes recent minutes when late
 // data arrives, and two analyzers writing the same minute agree instead of
@@ -35,7 +38,8 @@ type RollupReader interface {
 	Rollups(ctx context.Context, q RollupQuery) ([]Rollup, error)
 	// SumRollups adds up good and total over the range.
 	SumRollups(ctx context.Context, q RollupQuery) (good, total uint64, err error)
-	// SumRollupWindows adds up good and total over several windows that all
-	// end at end, one per start, in one read: what an SLO evaluation needs.
-	SumRollupWindows(ctx context.Context, tenant, slo string, starts []time.Time, end time.Time) (good, total []uint64, err error)
+	// SumRollupWindows adds up good and total of each of the tenant's SLOs
+	// over several windows that all end at end, one per start, in one read:
+	// what an evaluation round needs. SLOs without rollups are absent.
+	SumRollupWindows(ctx context.Context, tenant string, slos []string, starts []time.Time, end time.Time) (map[string][]GoodTotal, error)
 }

@@ -55,10 +55,12 @@ func (s *Store) SumRollups(ctx context.Context, q store.RollupQuery) (good, tota
 	return good, total, nil
 }
 
-// SumRollupWindows sums several windows ending at end in one scan.
-func (s *Store) SumRollupWindows(ctx context.Context, tenant, slo string, starts []time.Time, end time.Time) (good, total []uint64, err error) {
-	if len(starts) == 0 {
-		return nil, nil, nil
+// SumRollupWindows sums several windows ending at end, for many SLOs, in
+// one scan.
+func (s *Store) SumRollupWindows(ctx context.Context, tenant string, slos []string, starts []time.Time, end time.Time) (map[string][]store.GoodTotal, error) {
+	out := map[string][]store.GoodTotal{}
+	if len(starts) == 0 || len(slos) == 0 {
+		return out, nil
 	}
 	earliest := starts[0]
 	sel := make([]string, 0, 2*len(starts))
@@ -69,18 +71,29 @@ func (s *Store) SumRollupWindows(ctx context.Context, tenant, slo string, starts
 		sec := dateTime(st).Unix()
 		sel = append(sel, fmt.Sprintf("sumIf(good, minute >= toDateTime(%d))", sec), fmt.Sprintf("sumIf(total, minute >= toDateTime(%d))", sec))
 	}
-	row := s.conn.QueryRow(ctx, `SELECT `+strings.Join(sel, ", ")+` FROM `+latestRollups, tenant, slo, dateTime(earliest), dateTime(end))
-	vals := make([]uint64, 2*len(starts))
-	dest := make([]any, len(vals))
-	for i := range vals {
-		dest[i] = &vals[i]
+	rows, err := s.conn.Query(ctx, `SELECT slo, `+strings.Join(sel, ", ")+` FROM
+		(SELECT slo, minute, argMax(good, version) AS good, argMax(total, version) AS total FROM sli_rollups
+		 WHERE tenant = ? AND has(?, slo) AND minute >= ? AND minute < ? GROUP BY slo, minute)
+		GROUP BY slo`, tenant, slos, dateTime(earliest), dateTime(end))
+	if err != nil {
+		return nil, fmt.Errorf("cannot sum rollups: %w", err)
 	}
-	if err := row.Scan(dest...); err != nil {
-		return nil, nil, fmt.Errorf("cannot sum rollups of %s: %w", slo, err)
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		vals := make([]uint64, 2*len(starts))
+		dest := []any{&name}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("cannot sum rollups: %w", err)
+		}
+		sums := make([]store.GoodTotal, len(starts))
+		for i := range starts {
+			sums[i] = store.GoodTotal{Good: vals[2*i], Total: vals[2*i+1]}
+		}
+		out[name] = sums
 	}
-	good, total = make([]uint64, len(starts)), make([]uint64, len(starts))
-	for i := range starts {
-		good[i], total[i] = vals[2*i], vals[2*i+1]
-	}
-	return good, total, nil
+	return out, rows.Err()
 }

@@ -64,10 +64,12 @@ func (s *Store) SumRollups(ctx context.Context, q store.RollupQuery) (good, tota
 	return good, total, nil
 }
 
-// SumRollupWindows sums several windows ending at end in one scan.
-func (s *Store) SumRollupWindows(ctx context.Context, tenant, slo string, starts []time.Time, end time.Time) (good, total []uint64, err error) {
-	if len(starts) == 0 {
-		return nil, nil, nil
+// SumRollupWindows sums several windows ending at end, for many SLOs, in
+// one scan.
+func (s *Store) SumRollupWindows(ctx context.Context, tenant string, slos []string, starts []time.Time, end time.Time) (map[string][]store.GoodTotal, error) {
+	out := map[string][]store.GoodTotal{}
+	if len(starts) == 0 || len(slos) == 0 {
+		return out, nil
 	}
 	earliest := starts[0]
 	sel := make([]string, 0, 2*len(starts))
@@ -79,20 +81,34 @@ func (s *Store) SumRollupWindows(ctx context.Context, tenant, slo string, starts
 		sel = append(sel, "coalesce(sum(good) FILTER (WHERE minute >= ?), 0)::UBIGINT", "coalesce(sum(total) FILTER (WHERE minute >= ?), 0)::UBIGINT")
 		args = append(args, st.UTC(), st.UTC())
 	}
-	args = append(args, tenant, slo, earliest.UTC(), end.UTC())
-	vals := make([]uint64, 2*len(starts))
-	dest := make([]any, len(vals))
-	for i := range vals {
-		dest[i] = &vals[i]
+	marks := make([]string, len(slos))
+	args = append(args, tenant)
+	for i, name := range slos {
+		marks[i] = "?"
+		args = append(args, name)
 	}
-	err = s.db.QueryRowContext(ctx, `SELECT `+strings.Join(sel, ", ")+` FROM sli_rollups
-		WHERE tenant = ? AND slo = ? AND minute >= ? AND minute < ?`, args...).Scan(dest...)
+	args = append(args, earliest.UTC(), end.UTC())
+	rows, err := s.db.QueryContext(ctx, `SELECT slo, `+strings.Join(sel, ", ")+` FROM sli_rollups
+		WHERE tenant = ? AND slo IN (`+strings.Join(marks, ",")+`) AND minute >= ? AND minute < ? GROUP BY slo`, args...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot sum rollups of %s: %w", slo, err)
+		return nil, fmt.Errorf("cannot sum rollups: %w", err)
 	}
-	good, total = make([]uint64, len(starts)), make([]uint64, len(starts))
-	for i := range starts {
-		good[i], total[i] = vals[2*i], vals[2*i+1]
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		vals := make([]uint64, 2*len(starts))
+		dest := []any{&name}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("cannot sum rollups: %w", err)
+		}
+		sums := make([]store.GoodTotal, len(starts))
+		for i := range starts {
+			sums[i] = store.GoodTotal{Good: vals[2*i], Total: vals[2*i+1]}
+		}
+		out[name] = sums
 	}
-	return good, total, nil
+	return out, rows.Err()
 }

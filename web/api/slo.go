@@ -78,12 +78,12 @@ func (a *API) slosOf(org string) []*slo.SLO {
 
 // slos answers every SLO of the tenant with its current standing.
 func (a *API) slos(r *http.Request, org string) (any, error) {
-	out := []sloJSON{}
-	for _, s := range a.slosOf(org) {
-		st, err := slo.Compute(r.Context(), a.Rollups, s, a.now())
-		if err != nil {
-			return nil, err
-		}
+	statuses, err := slo.ComputeAll(r.Context(), a.Rollups, a.slosOf(org), a.now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sloJSON, 0, len(statuses))
+	for _, st := range statuses {
 		out = append(out, toJSON(st))
 	}
 	return out, nil
