@@ -71,10 +71,19 @@ func (s *Store) SumRollupWindows(ctx context.Context, tenant string, slos []stri
 		sec := dateTime(st).Unix()
 		sel = append(sel, fmt.Sprintf("sumIf(good, minute >= toDateTime(%d))", sec), fmt.Sprintf("sumIf(total, minute >= toDateTime(%d))", sec))
 	}
+	// slo IN (?, ...) with one argument each: has(array, slo) would not
+	// use the primary key on 18.16 and scan every SLO's rollups.
+	marks := make([]string, len(slos))
+	args := []any{tenant}
+	for i, name := range slos {
+		marks[i] = "?"
+		args = append(args, name)
+	}
+	args = append(args, dateTime(earliest), dateTime(end))
 	rows, err := s.conn.Query(ctx, `SELECT slo, `+strings.Join(sel, ", ")+` FROM
 		(SELECT slo, minute, argMax(good, version) AS good, argMax(total, version) AS total FROM sli_rollups
-		 WHERE tenant = ? AND has(?, slo) AND minute >= ? AND minute < ? GROUP BY slo, minute)
-		GROUP BY slo`, tenant, slos, dateTime(earliest), dateTime(end))
+		 WHERE tenant = ? AND slo IN (`+strings.Join(marks, ", ")+`) AND minute >= ? AND minute < ? GROUP BY slo, minute)
+		GROUP BY slo`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot sum rollups: %w", err)
 	}
