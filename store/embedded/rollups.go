@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/internal/codec"
 )
 
 // WriteRollups writes rollups, replacing stored minutes.
@@ -67,9 +68,8 @@ func (s *Store) SumRollups(ctx context.Context, q store.RollupQuery) (good, tota
 // SumRollupWindows sums several windows ending at end, for many SLOs, in
 // one scan.
 func (s *Store) SumRollupWindows(ctx context.Context, tenant string, slos []string, starts []time.Time, end time.Time) (map[string][]store.GoodTotal, error) {
-	out := map[string][]store.GoodTotal{}
 	if len(starts) == 0 || len(slos) == 0 {
-		return out, nil
+		return map[string][]store.GoodTotal{}, nil
 	}
 	earliest := starts[0]
 	sel := make([]string, 0, 2*len(starts))
@@ -94,21 +94,9 @@ func (s *Store) SumRollupWindows(ctx context.Context, tenant string, slos []stri
 		return nil, fmt.Errorf("cannot sum rollups: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var name string
-		vals := make([]uint64, 2*len(starts))
-		dest := []any{&name}
-		for i := range vals {
-			dest = append(dest, &vals[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("cannot sum rollups: %w", err)
-		}
-		sums := make([]store.GoodTotal, len(starts))
-		for i := range starts {
-			sums[i] = store.GoodTotal{Good: vals[2*i], Total: vals[2*i+1]}
-		}
-		out[name] = sums
+	sums, err := codec.WindowSums(rows, len(starts))
+	if err != nil {
+		return nil, fmt.Errorf("cannot sum rollups: %w", err)
 	}
-	return out, rows.Err()
+	return sums, nil
 }

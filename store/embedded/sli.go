@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/internal/codec"
 )
 
 // SLICounts counts an indicator's good and total spans per minute.
@@ -34,15 +34,9 @@ func (s *Store) SLICounts(ctx context.Context, q store.SLIQuery) ([]store.Minute
 		return nil, fmt.Errorf("cannot count SLI events: %w", err)
 	}
 	defer rows.Close()
-	var out []store.MinuteCounts
-	for rows.Next() {
-		var m int64
-		var c store.MinuteCounts
-		if err := rows.Scan(&m, &c.Good, &c.Total); err != nil {
-			return nil, err
-		}
-		c.Minute = time.Unix(m*60, 0).UTC()
-		out = append(out, c)
+	counts, err := codec.MinuteCounts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("cannot count SLI events: %w", err)
 	}
-	return out, rows.Err()
+	return counts, nil
 }
