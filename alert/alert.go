@@ -1,17 +1,14 @@
-// Package alert delivers alerts: to Alertmanager's API v2, the way
-// Prometheus pushes them, with retries. Alerts are plain label sets; what
+// Package alert delivers alerts: to Alertmanager's API v2 as Prometheus
+// pushes them, as Alertmanager-format (version 4) webhooks, signed with
+// HMAC-SHA256 when a secret is set, and to Slack, all with retries. Alerts are plain label sets; what
 // raises them (SLO burn rates, budgets) lives elsewhere.
 package alert
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"sort"
 	"strings"
@@ -56,7 +53,6 @@ type Alertmanager struct {
 	Client  *http.Client
 	Retries int           // attempts after the first; default 3
 	Backoff time.Duration // first retry delay, doubled each time, with jitter; default 500ms
-	Logger  *slog.Logger
 }
 
 // Notify sends the alerts, retrying server errors and network failures with
@@ -69,47 +65,8 @@ func (a *Alertmanager) Notify(ctx context.Context, alerts []Alert) error {
 	if err != nil {
 		return err
 	}
-	client := a.Client
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+	if err := post(ctx, a.Client, strings.TrimSuffix(a.URL, "/")+"/api/v2/alerts", body, nil, a.Retries, a.Backoff); err != nil {
+		return fmt.Errorf("alertmanager at %s: %d alerts: %w", a.URL, len(alerts), err)
 	}
-	retries, backoff := a.Retries, a.Backoff
-	if retries == 0 {
-		retries = 3
-	}
-	if backoff == 0 {
-		backoff = 500 * time.Millisecond
-	}
-	url := strings.TrimSuffix(a.URL, "/") + "/api/v2/alerts"
-	var last error
-	for attempt := 0; attempt <= retries; attempt++ {
-		if attempt > 0 {
-			delay := backoff<<(attempt-1) + time.Duration(rand.Int64N(int64(backoff)))
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(delay):
-			}
-		}
-		req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			last = err
-			continue
-		}
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		resp.Body.Close()
-		switch {
-		case resp.StatusCode < 300:
-			return nil
-		case resp.StatusCode < 500:
-			return fmt.Errorf("alertmanager at %s refused %d alerts: %s: %s", a.URL, len(alerts), resp.Status, strings.TrimSpace(string(msg)))
-		}
-		last = fmt.Errorf("alertmanager at %s: %s", a.URL, resp.Status)
-	}
-	return fmt.Errorf("cannot deliver %d alerts after %d attempts: %w", len(alerts), retries+1, last)
+	return nil
 }

@@ -40,6 +40,9 @@ type roleOptions struct {
 	shutdownTimeout  time.Duration
 	collector        collectorOptions
 	alertmanagerURL  string
+	webhookURL       string
+	webhookSecret    string
+	slackURL         string
 }
 
 func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
@@ -63,6 +66,9 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 	if roles&roleAnalyzer != 0 {
 		f.DurationVar(&o.analyzerInterval, "analyzer.interval", time.Minute, "evaluation interval; ticks are aligned to multiples of it")
 		f.StringVar(&o.alertmanagerURL, "alertmanager.url", "", "Alertmanager to push SLO burn-rate alerts to (its API v2), e.g. http://127.0.0.1:9093; empty sends none")
+		f.StringVar(&o.webhookURL, "alert.webhook-url", "", "URL to post alerts to as Alertmanager-format (version 4) webhooks")
+		f.StringVar(&o.webhookSecret, "alert.webhook-secret", "", "secret to sign webhooks with (HMAC-SHA256 of timestamp.body in X-Vigil-Signature, timestamp in X-Vigil-Timestamp)")
+		f.StringVar(&o.slackURL, "alert.slack-url", "", "Slack incoming-webhook URL to post alerts to")
 		defaults := map[store.Signal]time.Duration{
 			store.SignalSpans:   7 * 24 * time.Hour,
 			store.SignalSamples: 30 * 24 * time.Hour,
@@ -146,8 +152,18 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	// Analyzer: evaluators and retention on aligned ticks.
 	if roles&roleAnalyzer != 0 {
 		alerter := &slo.Alerter{Events: st, Interval: o.analyzerInterval}
+		var notifiers alert.Multi
 		if o.alertmanagerURL != "" {
-			alerter.Notifier = &alert.Alertmanager{URL: o.alertmanagerURL, Logger: logger}
+			notifiers = append(notifiers, &alert.Alertmanager{URL: o.alertmanagerURL})
+		}
+		if o.webhookURL != "" {
+			notifiers = append(notifiers, &alert.Webhook{URL: o.webhookURL, Receiver: "vigil", Secret: o.webhookSecret})
+		}
+		if o.slackURL != "" {
+			notifiers = append(notifiers, &alert.Slack{URL: o.slackURL})
+		}
+		if len(notifiers) > 0 {
+			alerter.Notifier = notifiers
 		}
 		period := map[store.Signal]time.Duration{}
 		for sig, d := range o.retention {

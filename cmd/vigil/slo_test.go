@@ -4,12 +4,15 @@ import (
 	"bytes"
 	be "encoding/binary"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/alert"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
@@ -87,7 +90,22 @@ func TestSLOEndToEnd(t *testing.T) {
     objective: 99%
 `), 0o644)
 	am := startAlertmanager(t)
-	v := startServe(t, "", "--config-dir", dir, "--analyzer.interval", "1s", "--alertmanager.url", "http://"+am)
+	// A signed webhook receiver, as a user's endpoint would check it.
+	hooks := make(chan alert.WebhookMessage, 100)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := alert.Verify("s3cret", r.Header, body, time.Now(), time.Minute); err != nil {
+			t.Errorf("webhook signature: %v", err)
+			http.Error(w, err.Error(), 401)
+			return
+		}
+		var m alert.WebhookMessage
+		json.Unmarshal(body, &m)
+		hooks <- m
+	}))
+	defer hook.Close()
+	v := startServe(t, "", "--config-dir", dir, "--analyzer.interval", "1s", "--alertmanager.url", "http://"+am,
+		"--alert.webhook-url", hook.URL, "--alert.webhook-secret", "s3cret")
 
 	// 10% errors: burn rate 10 on every window. Above the 6x page rule, below
 	// the 14.4x one.
@@ -122,6 +140,15 @@ func TestSLOEndToEnd(t *testing.T) {
 	r = waitSLO(t, v, 200)
 	if *r.SLI != 0.95 || r.State != "ticket" {
 		t.Errorf("after 5%% errors: %+v", r)
+	}
+	// The signed webhook got an Alertmanager-format payload with it.
+	select {
+	case m := <-hooks:
+		if m.Version != "4" || m.Status != "firing" || m.CommonLabels["slo"] != "chat-availability" {
+			t.Errorf("webhook payload: %+v", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("no webhook arrived")
 	}
 	// Vigil's own alert list has the page alert firing.
 	var alerts []struct {

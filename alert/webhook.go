@@ -1,0 +1,262 @@
+package alert
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// post sends a JSON body with retries: network failures and 5xx answers are
+// retried with exponential backoff and jitter, a 4xx answer is final.
+func post(ctx context.Context, client *http.Client, url string, body []byte, header http.Header, retries int, backoff time.Duration) error {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if retries == 0 {
+		retries = 3
+	}
+	if backoff == 0 {
+		backoff = 500 * time.Millisecond
+	}
+	var last error
+	for attempt := 0; attempt <= retries; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(backoff<<(attempt-1) + time.Duration(rand.Int64N(int64(backoff)))):
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		for k, vs := range header {
+			req.Header[k] = vs
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			last = err
+			continue
+		}
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode < 300:
+			return nil
+		case resp.StatusCode < 500:
+			return fmt.Errorf("%s refused the notification: %s: %s", url, resp.Status, strings.TrimSpace(string(msg)))
+		}
+		last = fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return fmt.Errorf("cannot deliver after %d attempts: %w", retries+1, last)
+}
+
+// WebhookMessage is Alertmanager's webhook payload, version 4, which
+// receivers written for Alertmanager already parse.
+type WebhookMessage struct {
+	Version           string            `json:"version"`
+	GroupKey          string            `json:"groupKey"`
+	TruncatedAlerts   int               `json:"truncatedAlerts"`
+	Status            string            `json:"status"` // firing when any alert fires
+	Receiver          string            `json:"receiver"`
+	GroupLabels       map[string]string `json:"groupLabels"`
+	CommonLabels      map[string]string `json:"commonLabels"`
+	CommonAnnotations map[string]string `json:"commonAnnotations"`
+	ExternalURL       string            `json:"externalURL"`
+	Alerts            []WebhookAlert    `json:"alerts"`
+}
+
+// WebhookAlert is one alert of the payload.
+type WebhookAlert struct {
+	Status       string            `json:"status"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt"` // 0001-01-01T00:00:00Z while firing
+	GeneratorURL string            `json:"generatorURL"`
+	Fingerprint  string            `json:"fingerprint"`
+}
+
+// NewWebhookMessage groups alerts into one payload for receiver, grouped by
+// alertname. An alert whose EndsAt has passed is resolved.
+func NewWebhookMessage(receiver, externalURL string, alerts []Alert, now time.Time) WebhookMessage {
+	m := WebhookMessage{Version: "4", Status: "resolved", Receiver: receiver, ExternalURL: externalURL,
+		GroupLabels: map[string]string{}, CommonAnnotations: map[string]string{}}
+	for i, a := range alerts {
+		wa := WebhookAlert{Status: "firing", Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.StartsAt, GeneratorURL: a.GeneratorURL, Fingerprint: Fingerprint(a.Labels)}
+		if !a.EndsAt.IsZero() && !a.EndsAt.After(now) {
+			wa.Status, wa.EndsAt = "resolved", a.EndsAt
+		} else {
+			m.Status = "firing"
+		}
+		if wa.Annotations == nil {
+			wa.Annotations = map[string]string{}
+		}
+		m.Alerts = append(m.Alerts, wa)
+		if i == 0 {
+			m.CommonLabels = copyMap(a.Labels)
+			m.CommonAnnotations = copyMap(wa.Annotations)
+		} else {
+			intersect(m.CommonLabels, a.Labels)
+			intersect(m.CommonAnnotations, wa.Annotations)
+		}
+	}
+	if m.CommonLabels == nil {
+		m.CommonLabels = map[string]string{}
+	}
+	if name, ok := m.CommonLabels["alertname"]; ok {
+		m.GroupLabels["alertname"] = name
+	}
+	m.GroupKey = fmt.Sprintf("{}:{alertname=%q}", m.GroupLabels["alertname"])
+	return m
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func intersect(common, m map[string]string) {
+	for k, v := range common {
+		if m[k] != v {
+			delete(common, k)
+		}
+	}
+}
+
+// Webhook posts Alertmanager-format (version 4) payloads to a URL, and,
+// with a Secret, signs them (see Sign).
+type Webhook struct {
+	URL         string
+	Receiver    string // the payload's receiver name
+	ExternalURL string
+	Secret      string // "" sends unsigned
+	Client      *http.Client
+	Retries     int
+	Backoff     time.Duration
+	Now         func() time.Time
+}
+
+// Notify implements Notifier.
+func (w *Webhook) Notify(ctx context.Context, alerts []Alert) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	body, err := json.Marshal(NewWebhookMessage(w.Receiver, w.ExternalURL, alerts, now()))
+	if err != nil {
+		return err
+	}
+	header := http.Header{}
+	if w.Secret != "" {
+		ts := strconv.FormatInt(now().Unix(), 10)
+		header.Set(TimestampHeader, ts)
+		header.Set(SignatureHeader, Sign(w.Secret, ts, body))
+	}
+	return post(ctx, w.Client, w.URL, body, header, w.Retries, w.Backoff)
+}
+
+// The headers of a signed webhook.
+const (
+	TimestampHeader = "X-Vigil-Timestamp"
+	SignatureHeader = "X-Vigil-Signature"
+)
+
+// Sign is the signature of a body sent at a Unix timestamp: "sha256=" and
+// the hex HMAC-SHA256 of "<timestamp>.<body>" with the secret. The
+// timestamp is signed with the body, so a replayed request is recognised
+// by its age.
+func Sign(secret, timestamp string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(timestamp))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Verify checks a signed webhook as a receiver should: the signature
+// matches, and the timestamp is within maxAge of now.
+func Verify(secret string, header http.Header, body []byte, now time.Time, maxAge time.Duration) error {
+	ts := header.Get(TimestampHeader)
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return errors.New("missing or malformed " + TimestampHeader)
+	}
+	if age := now.Sub(time.Unix(sec, 0)); age > maxAge || age < -maxAge {
+		return fmt.Errorf("signed %s ago, outside the %s window: a replay or a clock far off", age.Round(time.Second), maxAge)
+	}
+	if !hmac.Equal([]byte(Sign(secret, ts, body)), []byte(header.Get(SignatureHeader))) {
+		return errors.New("signature does not match")
+	}
+	return nil
+}
+
+// Slack posts a message to a Slack incoming webhook: one line per alert.
+type Slack struct {
+	URL     string
+	Client  *http.Client
+	Retries int
+	Backoff time.Duration
+	Now     func() time.Time
+}
+
+// Notify implements Notifier.
+func (s *Slack) Notify(ctx context.Context, alerts []Alert) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	msg := NewWebhookMessage("slack", "", alerts, now())
+	lines := make([]string, 0, len(msg.Alerts))
+	for _, a := range msg.Alerts {
+		icon := ":red_circle:"
+		if a.Status == "resolved" {
+			icon = ":large_green_circle:"
+		}
+		summary := a.Annotations["summary"]
+		if summary == "" {
+			summary = a.Labels["alertname"]
+		}
+		lines = append(lines, fmt.Sprintf("%s *%s* [%s] %s", icon, strings.ToUpper(a.Status), a.Labels["severity"], summary))
+	}
+	sort.Strings(lines)
+	body, _ := json.Marshal(map[string]string{"text": strings.Join(lines, "\n")})
+	return post(ctx, s.Client, s.URL, body, nil, s.Retries, s.Backoff)
+}
+
+// Multi sends to every notifier, reporting every failure.
+type Multi []Notifier
+
+// Notify implements Notifier.
+func (m Multi) Notify(ctx context.Context, alerts []Alert) error {
+	var errs []error
+	for _, n := range m {
+		if err := n.Notify(ctx, alerts); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
