@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-dev/vigil/alert"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/vigil-dev/vigil/alert"
 )
 
 // sendChat posts n spans of chat-gateway over OTLP/HTTP, the first errors
