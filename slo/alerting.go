@@ -24,6 +24,9 @@ type Alerter struct {
 	Notifier alert.Notifier    // nil sends nothing
 	Events   store.EventWriter // nil records nothing
 	Interval time.Duration     // the evaluation interval
+	// Silences, when set, is read every update: alerts a silence in force
+	// matches are not sent (they still fire, and are still recorded).
+	Silences store.EventReader
 
 	mu     sync.Mutex
 	active map[string]alert.Alert // guarded by mu: by fingerprint
@@ -96,7 +99,8 @@ func (a *Alerter) Update(ctx context.Context, statuses []Status, now time.Time) 
 	}
 	a.mu.Unlock()
 
-	var err error
+	send, serr := a.unsilenced(ctx, send, now)
+	var err error = serr
 	if a.Events != nil && len(events) > 0 {
 		err = a.Events.WriteEvents(ctx, events)
 	}
@@ -106,6 +110,34 @@ func (a *Alerter) Update(ctx context.Context, statuses []Status, now time.Time) 
 		}
 	}
 	return err
+}
+
+// unsilenced drops the alerts a silence in force matches.
+func (a *Alerter) unsilenced(ctx context.Context, alerts []alert.Alert, now time.Time) ([]alert.Alert, error) {
+	if a.Silences == nil || len(alerts) == 0 {
+		return alerts, nil
+	}
+	byTenant := map[string][]Silence{}
+	out := alerts[:0:0]
+	for _, al := range alerts {
+		tenant := al.Labels["tenant"]
+		sil, ok := byTenant[tenant]
+		if !ok {
+			var err error
+			if sil, err = Silences(ctx, a.Silences, tenant, now); err != nil {
+				return alerts, fmt.Errorf("cannot read silences: %w", err)
+			}
+			byTenant[tenant] = sil
+		}
+		muted := false
+		for _, s := range sil {
+			muted = muted || s.Matches(al.Labels)
+		}
+		if !muted {
+			out = append(out, al)
+		}
+	}
+	return out, nil
 }
 
 func alertEvent(st Status, al alert.Alert, fp, state string, now time.Time) store.Event {

@@ -35,6 +35,7 @@ type Store interface {
 	store.UsageReader
 	store.RollupReader
 	store.EventReader
+	store.EventWriter
 }
 
 // Options configure the server.
@@ -84,7 +85,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Metrics: s.opts.Store}).Register(mux)
-	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, Rollups: s.opts.Store, Events: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets, SLOs: s.opts.SLOs}).Register(mux)
+	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, Rollups: s.opts.Store, Events: s.opts.Store, EventWriter: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets, SLOs: s.opts.SLOs}).Register(mux)
 	return mux
 }
 

@@ -24,6 +24,7 @@ type pinger struct {
 	store.UsageReader
 	store.RollupReader
 	store.EventReader
+	store.EventWriter
 	err error
 }
 

@@ -151,7 +151,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 
 	// Analyzer: evaluators and retention on aligned ticks.
 	if roles&roleAnalyzer != 0 {
-		alerter := &slo.Alerter{Events: st, Interval: o.analyzerInterval}
+		alerter := &slo.Alerter{Events: st, Silences: st, Interval: o.analyzerInterval}
 		var notifiers alert.Multi
 		if o.alertmanagerURL != "" {
 			notifiers = append(notifiers, &alert.Alertmanager{URL: o.alertmanagerURL})

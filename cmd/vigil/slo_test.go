@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,6 +160,18 @@ func TestSLOEndToEnd(t *testing.T) {
 	v.getJSON(t, "/api/v1/alerts", &alerts)
 	if len(alerts) == 0 || alerts[0].State != "firing" {
 		t.Errorf("alerts: %+v", alerts)
+	}
+	// A silence on the SLO's ticket alerts is listed.
+	resp, err := http.Post("http://"+v.web+"/api/v1/silences", "application/json",
+		strings.NewReader(`{"matchers": {"slo": "chat-availability", "severity": "ticket"}, "duration": "1h", "created_by": "test", "comment": "known"}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("silence: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	var silences []map[string]any
+	v.getJSON(t, "/api/v1/silences", &silences)
+	if len(silences) != 1 || silences[0]["comment"] != "known" {
+		t.Errorf("silences: %v", silences)
 	}
 	// The page alert resolves in Alertmanager; the ticket alerts stay.
 	waitAlerts(t, am, func(as []amAlert) bool {

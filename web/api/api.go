@@ -42,9 +42,10 @@ type API struct {
 	Metrics   store.MetricReader
 	Instances cost.InstanceTable
 	// SLOs are judged from their rollups.
-	SLOs    []*slo.SLO
-	Rollups store.RollupReader
-	Events  store.EventReader
+	SLOs        []*slo.SLO
+	Rollups     store.RollupReader
+	Events      store.EventReader
+	EventWriter store.EventWriter
 }
 
 // Register adds the routes to mux.
@@ -60,6 +61,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/slos/{name}", a.handle(a.sloOne))
 	mux.HandleFunc("GET /api/v1/slos/{name}/history", a.handle(a.sloHistory))
 	mux.HandleFunc("GET /api/v1/alerts", a.handle(a.alerts))
+	mux.HandleFunc("GET /api/v1/silences", a.handle(a.silences))
+	mux.HandleFunc("POST /api/v1/silences", a.handle(a.createSilence))
 }
 
 // statusError carries an HTTP status.

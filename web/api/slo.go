@@ -1,7 +1,9 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vigil-dev/vigil/slo"
@@ -207,6 +209,59 @@ func (a *API) alerts(r *http.Request, org string) (any, error) {
 				out = append(out, latest[fp])
 			}
 		}
+	}
+	return out, nil
+}
+
+type silenceJSON struct {
+	ID        string            `json:"id,omitempty"`
+	Matchers  map[string]string `json:"matchers"`
+	StartsAt  time.Time         `json:"starts_at"`
+	EndsAt    time.Time         `json:"ends_at"`
+	Duration  string            `json:"duration,omitempty"` // instead of ends_at, e.g. 2h
+	CreatedBy string            `json:"created_by"`
+	Comment   string            `json:"comment"`
+}
+
+// createSilence takes {matchers: {label: value}, ends_at or duration,
+// created_by, comment} and mutes matching SLO alerts until it ends.
+func (a *API) createSilence(r *http.Request, org string) (any, error) {
+	var in silenceJSON
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, badRequest("cannot read the silence: %v", err)
+	}
+	now := a.now()
+	if in.StartsAt.IsZero() {
+		in.StartsAt = now
+	}
+	if in.Duration != "" {
+		d, err := time.ParseDuration(in.Duration)
+		if err != nil {
+			return nil, badRequest("duration %q: %v", in.Duration, err)
+		}
+		in.EndsAt = in.StartsAt.Add(d)
+	}
+	s, err := slo.SaveSilence(r.Context(), a.EventWriter, slo.Silence{Tenant: org, Matchers: in.Matchers, StartsAt: in.StartsAt, EndsAt: in.EndsAt, CreatedBy: in.CreatedBy, Comment: in.Comment})
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "a silence") {
+			return nil, badRequest("%v", err)
+		}
+		return nil, err
+	}
+	return silenceJSON{ID: s.ID, Matchers: s.Matchers, StartsAt: s.StartsAt, EndsAt: s.EndsAt, CreatedBy: s.CreatedBy, Comment: s.Comment}, nil
+}
+
+// silences lists the silences in force.
+func (a *API) silences(r *http.Request, org string) (any, error) {
+	ss, err := slo.Silences(r.Context(), a.Events, org, a.now())
+	if err != nil {
+		return nil, err
+	}
+	out := []silenceJSON{}
+	for _, s := range ss {
+		out = append(out, silenceJSON{ID: s.ID, Matchers: s.Matchers, StartsAt: s.StartsAt, EndsAt: s.EndsAt, CreatedBy: s.CreatedBy, Comment: s.Comment})
 	}
 	return out, nil
 }
