@@ -140,7 +140,6 @@ func Ingest(ctx context.Context, o IngestOptions) (IngestResult, error) {
 type generator struct {
 	req ptraceotlp.ExportRequest
 	rnd *rand.Rand
-	seq uint64
 	id  uint64
 }
 

@@ -102,7 +102,7 @@ func testJaegerClient(t *testing.T, storeURL string) {
 	}
 	// The promoted columns are searchable: the error tag finds the child's trace.
 	var found jaegerTraces
-	v.getJSON(t, fmt.Sprintf("/api/traces?service=ranker-udp&tag=error:true&lookback=1h"), &found)
+	v.getJSON(t, "/api/traces?service=ranker-udp&tag=error:true&lookback=1h", &found)
 	if len(found.Data) != 1 {
 		t.Errorf("error search found %d traces", len(found.Data))
 	}

@@ -89,7 +89,7 @@ func decodeTimeSeries(b []byte) (timeSeries, error) {
 				switch num {
 				case 1:
 					if typ != protowire.Fixed64Type {
-						return errors.New("Sample.value is not a double")
+						return errors.New("sample value is not a double")
 					}
 					s.value = math.Float64frombits(n)
 				case 2:
