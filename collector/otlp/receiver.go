@@ -75,64 +75,80 @@ func contentType(req *http.Request) (string, error) {
 	return "", collector.BadRequest("unsupported Content-Type %q: OTLP/HTTP takes %s or %s", req.Header.Get("Content-Type"), typeProto, typeJSON)
 }
 
-// HandleTraces serves POST /v1/traces.
-func (r *Receiver) HandleTraces(w http.ResponseWriter, req *http.Request) {
+// export is one OTLP/HTTP signal: how to decode a request body, store it,
+// and answer with a partial success.
+type export struct {
+	signal string
+	decode func(body []byte, json bool) error
+	handle func(ctx context.Context, tenant string) (rejected int, msg string, err error)
+	answer func(rejected int, msg string) (proto, json func() ([]byte, error))
+}
+
+// serve reads, decodes and stores one export and answers it in the
+// request's encoding.
+func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, e export) {
 	tenant, body, ct, ok := r.read(w, req)
 	if !ok {
 		return
 	}
-	ex := ptraceotlp.NewExportRequest()
-	var err error
-	if ct == typeJSON {
-		err = ex.UnmarshalJSON(body)
-	} else {
-		err = ex.UnmarshalProto(body)
-	}
-	if err != nil {
-		collector.WriteHTTPError(w, collector.BadRequest("cannot decode OTLP traces (%s): %v", ct, err))
+	if err := e.decode(body, ct == typeJSON); err != nil {
+		collector.WriteHTTPError(w, collector.BadRequest("cannot decode OTLP %s (%s): %v", e.signal, ct, err))
 		return
 	}
-	rejected, msg, err := r.traces(req.Context(), tenant, ex.Traces())
+	rejected, msg, err := e.handle(req.Context(), tenant)
 	if err != nil {
 		collector.WriteHTTPError(w, err)
 		return
 	}
-	resp := ptraceotlp.NewExportResponse()
-	if rejected > 0 {
-		resp.PartialSuccess().SetRejectedSpans(int64(rejected))
-		resp.PartialSuccess().SetErrorMessage(msg)
+	proto, json := e.answer(rejected, msg)
+	writeResponse(w, ct, proto, json)
+}
+
+func decodeWith(body []byte, json bool, unmarshalJSON, unmarshalProto func([]byte) error) error {
+	if json {
+		return unmarshalJSON(body)
 	}
-	writeResponse(w, ct, resp.MarshalProto, resp.MarshalJSON)
+	return unmarshalProto(body)
+}
+
+// HandleTraces serves POST /v1/traces.
+func (r *Receiver) HandleTraces(w http.ResponseWriter, req *http.Request) {
+	ex := ptraceotlp.NewExportRequest()
+	r.serve(w, req, export{
+		signal: "traces",
+		decode: func(b []byte, json bool) error { return decodeWith(b, json, ex.UnmarshalJSON, ex.UnmarshalProto) },
+		handle: func(ctx context.Context, tenant string) (int, string, error) {
+			return r.traces(ctx, tenant, ex.Traces())
+		},
+		answer: func(rejected int, msg string) (func() ([]byte, error), func() ([]byte, error)) {
+			resp := ptraceotlp.NewExportResponse()
+			if rejected > 0 {
+				resp.PartialSuccess().SetRejectedSpans(int64(rejected))
+				resp.PartialSuccess().SetErrorMessage(msg)
+			}
+			return resp.MarshalProto, resp.MarshalJSON
+		},
+	})
 }
 
 // HandleMetrics serves POST /v1/metrics.
 func (r *Receiver) HandleMetrics(w http.ResponseWriter, req *http.Request) {
-	tenant, body, ct, ok := r.read(w, req)
-	if !ok {
-		return
-	}
 	ex := pmetricotlp.NewExportRequest()
-	var err error
-	if ct == typeJSON {
-		err = ex.UnmarshalJSON(body)
-	} else {
-		err = ex.UnmarshalProto(body)
-	}
-	if err != nil {
-		collector.WriteHTTPError(w, collector.BadRequest("cannot decode OTLP metrics (%s): %v", ct, err))
-		return
-	}
-	rejected, msg, err := r.metrics(req.Context(), tenant, ex.Metrics())
-	if err != nil {
-		collector.WriteHTTPError(w, err)
-		return
-	}
-	resp := pmetricotlp.NewExportResponse()
-	if rejected > 0 {
-		resp.PartialSuccess().SetRejectedDataPoints(int64(rejected))
-		resp.PartialSuccess().SetErrorMessage(msg)
-	}
-	writeResponse(w, ct, resp.MarshalProto, resp.MarshalJSON)
+	r.serve(w, req, export{
+		signal: "metrics",
+		decode: func(b []byte, json bool) error { return decodeWith(b, json, ex.UnmarshalJSON, ex.UnmarshalProto) },
+		handle: func(ctx context.Context, tenant string) (int, string, error) {
+			return r.metrics(ctx, tenant, ex.Metrics())
+		},
+		answer: func(rejected int, msg string) (func() ([]byte, error), func() ([]byte, error)) {
+			resp := pmetricotlp.NewExportResponse()
+			if rejected > 0 {
+				resp.PartialSuccess().SetRejectedDataPoints(int64(rejected))
+				resp.PartialSuccess().SetErrorMessage(msg)
+			}
+			return resp.MarshalProto, resp.MarshalJSON
+		},
+	})
 }
 
 func (r *Receiver) read(w http.ResponseWriter, req *http.Request) (org string, body []byte, ct string, ok bool) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/internal/codec"
 )
 
 // WriteMetrics writes series (ReplacingMergeTree folds repeats) and samples.
@@ -80,13 +81,9 @@ func (s *Store) Samples(ctx context.Context, tenant string, fingerprints []uint6
 		return nil, fmt.Errorf("cannot read samples: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Sample
-	for rows.Next() {
-		sm := store.Sample{Tenant: tenant}
-		if err := rows.Scan(&sm.Fingerprint, &sm.TimestampMsec, &sm.Value); err != nil {
-			return nil, fmt.Errorf("cannot read samples: %w", err)
-		}
-		out = append(out, sm)
+	out, err := codec.Samples(rows, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read samples: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -159,15 +159,11 @@ func (s *Store) Services(ctx context.Context, tenant string) ([]string, error) {
 		return nil, fmt.Errorf("cannot list services: %w", err)
 	}
 	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+	out, err := codec.Strings(rows)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list services: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Operations lists a service's operations.
@@ -177,15 +173,9 @@ func (s *Store) Operations(ctx context.Context, tenant, service string) ([]store
 		return nil, fmt.Errorf("cannot list operations: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Operation
-	for rows.Next() {
-		var op store.Operation
-		var kind int8
-		if err := rows.Scan(&op.Name, &kind); err != nil {
-			return nil, err
-		}
-		op.Kind = store.SpanKind(kind)
-		out = append(out, op)
+	out, err := codec.Operations(rows)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list operations: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -51,3 +51,44 @@ func WindowSums(rows Rows, windows int) (map[string][]store.GoodTotal, error) {
 	}
 	return out, rows.Err()
 }
+
+// Samples scans (fingerprint, ts_ms, value) rows.
+func Samples(rows Rows, tenant string) ([]store.Sample, error) {
+	var out []store.Sample
+	for rows.Next() {
+		sm := store.Sample{Tenant: tenant}
+		if err := rows.Scan(&sm.Fingerprint, &sm.TimestampMsec, &sm.Value); err != nil {
+			return nil, err
+		}
+		out = append(out, sm)
+	}
+	return out, rows.Err()
+}
+
+// Strings scans one-column string rows.
+func Strings(rows Rows) ([]string, error) {
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Operations scans (name, kind) rows.
+func Operations(rows Rows) ([]store.Operation, error) {
+	var out []store.Operation
+	for rows.Next() {
+		var op store.Operation
+		var kind int8
+		if err := rows.Scan(&op.Name, &kind); err != nil {
+			return nil, err
+		}
+		op.Kind = store.SpanKind(kind)
+		out = append(out, op)
+	}
+	return out, rows.Err()
+}
