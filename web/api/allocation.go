@@ -8,7 +8,6 @@ import (
 
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
-	"github.com/vigil-dev/vigil/web/prom"
 )
 
 type allocationRow struct {
@@ -130,7 +129,7 @@ func (a *API) selfHosted(r *http.Request, org string) (any, error) {
 	}
 	var extra []*store.Matcher
 	if sel := q.Get("selector"); sel != "" {
-		ms, err := prom.ParseSelector(sel)
+		ms, err := store.ParseSelector(sel)
 		if err != nil {
 			return nil, badRequest("selector: %v", err)
 		}

@@ -88,7 +88,7 @@ func (a *API) matched(r *http.Request, org string, required bool) ([]store.Serie
 	seen := map[uint64]bool{}
 	var out []store.Series
 	for _, sel := range sels {
-		ms, err := ParseSelector(sel)
+		ms, err := store.ParseSelector(sel)
 		if err != nil {
 			return nil, &badData{err}
 		}
@@ -241,7 +241,7 @@ func (a *API) query(r *http.Request, org string) (any, error) {
 // evaluate gives, for each series the query selects and each step, the
 // latest sample at or before the step and within LookbackDelta of it.
 func (a *API) evaluate(r *http.Request, org string, steps []time.Time) ([]store.Series, [][][2]any, error) {
-	ms, err := ParseSelector(r.Form.Get("query"))
+	ms, err := store.ParseSelector(r.Form.Get("query"))
 	if err != nil {
 		return nil, nil, &badData{err}
 	}

@@ -1,19 +1,17 @@
-package prom
+package store
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
-
-	"github.com/vigil-dev/vigil/store"
 )
 
 // ParseSelector parses a plain PromQL series selector:
 // name, name{l="v"}, {l=~"re", l2!="v"}. Anything else — functions,
 // operators, ranges, offsets — is refused with a message saying only plain
 // selectors are supported.
-func ParseSelector(s string) ([]*store.Matcher, error) {
+func ParseSelector(s string) ([]*Matcher, error) {
 	p := &parser{in: s}
 	ms, err := p.selector()
 	if err != nil {
@@ -59,11 +57,11 @@ func (p *parser) ident(colon bool) string {
 	return p.in[start:p.pos]
 }
 
-func (p *parser) selector() ([]*store.Matcher, error) {
-	var ms []*store.Matcher
+func (p *parser) selector() ([]*Matcher, error) {
+	var ms []*Matcher
 	p.skipSpace()
 	if name := p.ident(true); name != "" {
-		m, _ := store.NewMatcher(store.MatchEqual, store.MetricNameLabel, name)
+		m, _ := NewMatcher(MatchEqual, MetricNameLabel, name)
 		ms = append(ms, m)
 	}
 	p.skipSpace()
@@ -106,7 +104,7 @@ func (p *parser) selector() ([]*store.Matcher, error) {
 	return nil, fmt.Errorf("a selector needs a metric name or a matcher that does not match the empty string")
 }
 
-func (p *parser) matcher() (*store.Matcher, error) {
+func (p *parser) matcher() (*Matcher, error) {
 	name := p.ident(false)
 	if name == "" {
 		// Prometheus 3 allows quoted label names.
@@ -119,16 +117,16 @@ func (p *parser) matcher() (*store.Matcher, error) {
 		}
 	}
 	p.skipSpace()
-	var typ store.MatchType
+	var typ MatchType
 	switch {
 	case strings.HasPrefix(p.in[p.pos:], "=~"):
-		typ, p.pos = store.MatchRegexp, p.pos+2
+		typ, p.pos = MatchRegexp, p.pos+2
 	case strings.HasPrefix(p.in[p.pos:], "!~"):
-		typ, p.pos = store.MatchNotRegexp, p.pos+2
+		typ, p.pos = MatchNotRegexp, p.pos+2
 	case strings.HasPrefix(p.in[p.pos:], "!="):
-		typ, p.pos = store.MatchNotEqual, p.pos+2
+		typ, p.pos = MatchNotEqual, p.pos+2
 	case strings.HasPrefix(p.in[p.pos:], "="):
-		typ, p.pos = store.MatchEqual, p.pos+1
+		typ, p.pos = MatchEqual, p.pos+1
 	default:
 		return nil, fmt.Errorf("expected =, !=, =~ or !~ after label %s", name)
 	}
@@ -137,7 +135,7 @@ func (p *parser) matcher() (*store.Matcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.NewMatcher(typ, name, value)
+	return NewMatcher(typ, name, value)
 }
 
 // quoted reads a "double", 'single' or `raw` quoted string with Go escapes.
