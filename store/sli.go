@@ -13,11 +13,23 @@ type SLIQuery struct {
 	Operation  string            // "" for every operation
 	Model      string            // "" for every model
 	Attributes map[string]string // span or resource attributes that must match
-	// Good is "latency" (a span that took at most Latency) or
-	// "availability" (a span without an error status).
+	// Good is "latency" (a span that took at most Latency),
+	// "availability" (a span without an error status) or "attribute" (a
+	// span whose numeric attribute Attribute compares to Threshold by Op;
+	// spans without a number there are not events at all, so a
+	// time-to-first-token SLO counts only streamed calls).
 	Good       string
 	Latency    time.Duration
+	Attribute  string
+	Op         string // lt, lte, gt or gte
+	Threshold  float64
 	Start, End time.Time // span start in [Start, End)
+}
+
+// SQLOp is the comparison operator an SLIQuery's Op names, or "" when it
+// names none.
+func SQLOp(op string) string {
+	return map[string]string{"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
 }
 
 // MinuteCounts are the good and total spans that started in one minute.

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-dev/vigil/store"
@@ -25,12 +26,26 @@ func (s *Store) SLICounts(ctx context.Context, q store.SLIQuery) ([]store.Minute
 		v := q.Attributes[k]
 		args = append(args, k, k, v, k, k, v)
 	}
-	good := "status_code != 2"
-	if q.Good == "latency" {
+	var good string
+	var goodArgs []any // the SELECT list binds before the WHERE clause
+	switch q.Good {
+	case "latency":
 		good = fmt.Sprintf("duration_ns <= %d", int64(q.Latency))
+	case "availability":
+		good = "status_code != 2"
+	case "attribute":
+		op := store.SQLOp(q.Op)
+		if op == "" {
+			return nil, fmt.Errorf("cannot count SLI events: unknown comparison %q", q.Op)
+		}
+		where = append(where, "toFloat64OrNull(attr_values[indexOf(attr_keys, ?)]) IS NOT NULL")
+		args, goodArgs = append(args, q.Attribute), []any{q.Attribute}
+		good = "toFloat64OrNull(attr_values[indexOf(attr_keys, ?)]) " + op + " " + strconv.FormatFloat(q.Threshold, 'g', -1, 64)
+	default:
+		return nil, fmt.Errorf("cannot count SLI events: unknown kind of good event %q", q.Good)
 	}
 	rows, err := s.conn.Query(ctx, `SELECT intDiv(start_ns, 60000000000) AS minute, countIf(`+good+`), count()
-		FROM spans WHERE `+strings.Join(where, " AND ")+` GROUP BY minute ORDER BY minute`, args...)
+		FROM spans WHERE `+strings.Join(where, " AND ")+` GROUP BY minute ORDER BY minute`, append(goodArgs, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot count SLI events: %w", err)
 	}

@@ -17,6 +17,8 @@ func testSLICounts(t *testing.T, s store.Store) {
 		sp := chatSpan("acme", 700+i, 700+i, -1, base.Add(time.Duration(i)*time.Second), time.Duration(i)*100*time.Millisecond)
 		if i == 4 {
 			sp.StatusCode = store.StatusError
+		} else { // a time to first token of 0.1, 0.2, 0.3 s
+			sp.Attributes = append(sp.Attributes, store.KeyValue{Key: "gen_ai.server.time_to_first_token", Value: fmt.Sprint(float64(i) / 10)})
 		}
 		spans = append(spans, sp)
 	}
@@ -57,6 +59,14 @@ func testSLICounts(t *testing.T, s store.Store) {
 			q.Attributes = map[string]string{"k8s.namespace.name": "inference"}
 			return q
 		}, "10:00 2/4; 10:02 2/2; "},
+		{"attribute threshold", func(q store.SLIQuery) store.SLIQuery {
+			q.Good, q.Attribute, q.Op, q.Threshold = "attribute", "gen_ai.server.time_to_first_token", "lt", 0.25
+			return q
+		}, "10:00 2/3; "},
+		{"attribute threshold gte", func(q store.SLIQuery) store.SLIQuery {
+			q.Good, q.Attribute, q.Op, q.Threshold = "attribute", "gen_ai.server.time_to_first_token", "gte", 0.2
+			return q
+		}, "10:00 2/3; "},
 		{"attribute absent", func(q store.SLIQuery) store.SLIQuery { q.Attributes = map[string]string{"user.tier": "free"}; return q }, ""},
 		{"range", func(q store.SLIQuery) store.SLIQuery { q.Start = base.Add(time.Minute); return q }, "10:02 2/2; "},
 	} {
