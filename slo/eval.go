@@ -13,6 +13,7 @@ import (
 // RollupStore is what evaluation reads and writes.
 type RollupStore interface {
 	store.SLIReader
+	store.MetricReader
 	store.RollupWriter
 	store.RollupReader
 }
@@ -217,8 +218,15 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 		if end.After(to) {
 			end = to
 		}
-		counts, err := e.Store.SLICounts(ctx, store.SLIQuery{Tenant: s.tenant(), Service: s.Service, Operation: s.SLI.Operation, Model: s.SLI.Model,
-			Attributes: s.SLI.Attributes, Good: s.SLI.Good, Latency: s.SLI.Latency, Start: start, End: end})
+		var counts []store.MinuteCounts
+		var err error
+		if s.SLI.FromMetrics() {
+			counts, err = metricCounts(ctx, e.Store, s.tenant(), s.SLI, start, end)
+		} else {
+			counts, err = e.Store.SLICounts(ctx, store.SLIQuery{Tenant: s.tenant(), Service: s.Service, Operation: s.SLI.Operation, Model: s.SLI.Model,
+				Attributes: s.SLI.Attributes, Good: s.SLI.Good, Latency: s.SLI.Latency, Attribute: s.SLI.Attribute, Op: s.SLI.Op, Threshold: s.SLI.Threshold,
+				Start: start, End: end})
+		}
 		if err != nil {
 			return err
 		}

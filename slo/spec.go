@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-dev/vigil/config"
+	"github.com/vigil-dev/vigil/store"
 )
 
 // SLO is an objective compiled from either dialect.
@@ -31,7 +33,8 @@ type SLO struct {
 	File        string // file:line of the definition
 }
 
-// SLI says which events count and which of them are good.
+// SLI says which events count and which of them are good. Spans are the
+// source unless the SLI is one of the metric kinds.
 type SLI struct {
 	// Spans: model calls or requests of Service, narrowed by Operation,
 	// Model and span attributes.
@@ -39,13 +42,36 @@ type SLI struct {
 	Model      string
 	Attributes map[string]string
 	// Good is one of: latency (a span faster than Latency), availability (a
-	// span without an error status).
-	Good    string
-	Latency time.Duration
+	// span without an error status), attribute (a span whose numeric
+	// Attribute compares to Threshold by Op) — for spans; ratio (counters:
+	// GoodQuery over TotalQuery, or TotalQuery less BadQuery over
+	// TotalQuery) or threshold (a minute is good when the mean of the gauge
+	// Query compares to Threshold by Op) — for metrics.
+	Good      string
+	Latency   time.Duration
+	Attribute string
+	Op        string // lt, lte, gt or gte
+	Threshold float64
+
+	GoodQuery, BadQuery, TotalQuery, Query string // PromQL series selectors
 }
+
+// FromMetrics says whether the SLI reads metric samples rather than spans.
+func (s SLI) FromMetrics() bool { return s.Good == "ratio" || s.Good == "threshold" }
+
+var opWords = map[string]string{"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 // Describe says what the SLI counts, for `vigil slo plan`.
 func (s SLI) Describe(service string) string {
+	switch s.Good {
+	case "ratio":
+		if s.BadQuery != "" {
+			return fmt.Sprintf("good: increase of %s minus increase of %s; total: increase of %s (counters, per minute)", s.TotalQuery, s.BadQuery, s.TotalQuery)
+		}
+		return fmt.Sprintf("good: increase of %s; total: increase of %s (counters, per minute)", s.GoodQuery, s.TotalQuery)
+	case "threshold":
+		return fmt.Sprintf("good: minutes whose mean of %s is %s %g; total: minutes with samples", s.Query, opWords[s.Op], s.Threshold)
+	}
 	scope := "spans of " + service
 	if s.Operation != "" {
 		scope += fmt.Sprintf(", operation %q", s.Operation)
@@ -53,15 +79,26 @@ func (s SLI) Describe(service string) string {
 	if s.Model != "" {
 		scope += fmt.Sprintf(", model %q", s.Model)
 	}
-	for k, v := range s.Attributes {
-		scope += fmt.Sprintf(", %s=%q", k, v)
+	for _, k := range sortedKeys(s.Attributes) {
+		scope += fmt.Sprintf(", %s=%q", k, s.Attributes[k])
 	}
 	switch s.Good {
 	case "latency":
 		return fmt.Sprintf("good: %s faster than %s; total: all of them", scope, s.Latency)
+	case "attribute":
+		return fmt.Sprintf("good: %s with %s %s %g; total: those with a number in %s", scope, s.Attribute, opWords[s.Op], s.Threshold, s.Attribute)
 	default:
 		return fmt.Sprintf("good: %s without an error status; total: all of them", scope)
 	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -83,9 +120,24 @@ type nativeYAML struct {
 	Attributes   map[string]string `yaml:"attributes"`
 	Latency      string            `yaml:"latency"`
 	Availability bool              `yaml:"availability"`
-	Objective    string            `yaml:"objective"`
-	Window       string            `yaml:"window"`
-	Alerts       *struct {
+	Threshold    *struct {
+		Attribute string   `yaml:"attribute"`
+		Op        string   `yaml:"op"`
+		Value     *float64 `yaml:"value"`
+	} `yaml:"threshold"`
+	Metric *struct {
+		Good      string   `yaml:"good"`
+		Bad       string   `yaml:"bad"`
+		Total     string   `yaml:"total"`
+		Histogram string   `yaml:"histogram"`
+		LE        string   `yaml:"le"`
+		Gauge     string   `yaml:"gauge"`
+		Op        string   `yaml:"op"`
+		Value     *float64 `yaml:"value"`
+	} `yaml:"metric"`
+	Objective string `yaml:"objective"`
+	Window    string `yaml:"window"`
+	Alerts    *struct {
 		Page      *bool       `yaml:"page"`
 		Ticket    *bool       `yaml:"ticket"`
 		MinEvents uint64      `yaml:"min_events"`
@@ -213,9 +265,15 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 	} else {
 		s.Window = TimeWindow{Duration: d, Rolling: true}
 	}
+	kinds := 0
+	for _, set := range []bool{y.Latency != "", y.Availability, y.Threshold != nil, y.Metric != nil} {
+		if set {
+			kinds++
+		}
+	}
 	switch {
-	case y.Latency != "" && y.Availability:
-		errorAt("latency", "an SLO is about latency or availability, not both")
+	case kinds > 1:
+		errorAt("latency", "say what a good event is in one way: latency, availability, threshold or metric")
 	case y.Latency != "":
 		d, err := time.ParseDuration(y.Latency)
 		if err != nil || d <= 0 {
@@ -224,8 +282,27 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 		s.SLI.Good, s.SLI.Latency = "latency", d
 	case y.Availability:
 		s.SLI.Good = "availability"
+	case y.Threshold != nil:
+		t := y.Threshold
+		s.SLI.Good, s.SLI.Attribute, s.SLI.Op = "attribute", t.Attribute, t.Op
+		if t.Attribute == "" {
+			errorAt("threshold", "attribute: name the numeric span attribute, e.g. gen_ai.server.time_to_first_token")
+		}
+		if _, ok := opWords[t.Op]; !ok {
+			errorAt("threshold.op", "%q is not one of lt, lte, gt, gte", t.Op)
+		}
+		if t.Value == nil {
+			errorAt("threshold", "value: is required")
+		} else {
+			s.SLI.Threshold = *t.Value
+		}
+	case y.Metric != nil:
+		problems = append(problems, readMetricSLI(&s.SLI, y.Metric.Good, y.Metric.Bad, y.Metric.Total, y.Metric.Histogram, y.Metric.LE,
+			y.Metric.Gauge, y.Metric.Op, y.Metric.Value, func(sub, msg string) config.Problem {
+				return config.Problem{File: file, Line: fieldLine(n, "metric", sub), Field: field + ".metric." + sub, Severity: config.Error, Message: msg}
+			})...)
 	default:
-		errorAt("latency", "say what a good event is: latency: <threshold> or availability: true")
+		errorAt("latency", "say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value} or metric: {good|bad, total}")
 	}
 	if len(problems) > 0 {
 		return nil, problems
@@ -292,6 +369,92 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 
 // formatPercent writes a ratio as a percentage, rounded past float noise
 // (1 - 0.9 is 0.09999999999999998).
+// readMetricSLI fills a metric SLI from one of three shapes: counters
+// (good or bad, and total), a histogram and its le bucket, or a gauge with
+// a threshold. problem builds an error at a field of the metric block.
+func readMetricSLI(sli *SLI, good, bad, total, histogram, le, gauge, op string, value *float64, problem func(sub, msg string) config.Problem) []config.Problem {
+	var problems []config.Problem
+	check := func(sub, q string) {
+		if _, err := store.ParseSelector(q); err != nil {
+			problems = append(problems, problem(sub, err.Error()))
+		}
+	}
+	switch {
+	case histogram != "":
+		if good != "" || bad != "" || total != "" || gauge != "" {
+			return []config.Problem{problem("histogram", "a histogram SLI takes only histogram and le")}
+		}
+		if _, err := strconv.ParseFloat(le, 64); err != nil {
+			return []config.Problem{problem("le", fmt.Sprintf("%q is not a bucket bound such as 0.8 (the le label of the good bucket)", le))}
+		}
+		ms, err := store.ParseSelector(histogram)
+		if err != nil {
+			return []config.Problem{problem("histogram", err.Error())}
+		}
+		name, rest := splitSelector(ms)
+		if name == "" {
+			return []config.Problem{problem("histogram", fmt.Sprintf("%q names no histogram: write its base name, e.g. http_request_duration_seconds{job=\"api\"}", histogram))}
+		}
+		sli.Good = "ratio"
+		sli.GoodQuery = name + "_bucket{" + strings.Join(append(rest, fmt.Sprintf("le=%q", le)), ",") + "}"
+		sli.TotalQuery = name + "_count" + braces(rest)
+	case gauge != "":
+		if good != "" || bad != "" || total != "" {
+			return []config.Problem{problem("gauge", "a gauge SLI takes only gauge, op and value")}
+		}
+		sli.Good, sli.Query, sli.Op = "threshold", gauge, op
+		check("gauge", gauge)
+		if _, ok := opWords[op]; !ok {
+			problems = append(problems, problem("op", fmt.Sprintf("%q is not one of lt, lte, gt, gte", op)))
+		}
+		if value == nil {
+			problems = append(problems, problem("value", "is required with a gauge"))
+		} else {
+			sli.Threshold = *value
+		}
+	default:
+		sli.Good, sli.GoodQuery, sli.BadQuery, sli.TotalQuery = "ratio", good, bad, total
+		switch {
+		case good != "" && bad != "":
+			problems = append(problems, problem("good", "give good or bad, not both"))
+		case good == "" && bad == "":
+			problems = append(problems, problem("good", "give good (or bad) and total counters, a histogram and le, or a gauge with op and value"))
+		case good != "":
+			check("good", good)
+		default:
+			check("bad", bad)
+		}
+		if total == "" {
+			problems = append(problems, problem("total", "is required with good or bad"))
+		} else {
+			check("total", total)
+		}
+	}
+	return problems
+}
+
+// splitSelector returns a selector's metric name and its other matchers as
+// written in PromQL.
+func splitSelector(ms []*store.Matcher) (string, []string) {
+	var name string
+	var rest []string
+	for _, m := range ms {
+		if m.Name == store.MetricNameLabel && m.Type == store.MatchEqual {
+			name = m.Value
+			continue
+		}
+		rest = append(rest, fmt.Sprintf("%s%s%q", m.Name, [...]string{"=", "!=", "=~", "!~"}[m.Type], m.Value))
+	}
+	return name, rest
+}
+
+func braces(matchers []string) string {
+	if len(matchers) == 0 {
+		return ""
+	}
+	return "{" + strings.Join(matchers, ",") + "}"
+}
+
 func formatPercent(o float64) string {
 	return strconv.FormatFloat(math.Round(o*100*1e9)/1e9, 'f', -1, 64) + "%"
 }
