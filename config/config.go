@@ -220,7 +220,31 @@ func DecodeStrict(file string, n *yaml.Node, field string, v any) *Problem {
 		if i := strings.Index(msg, " in type "); i > 0 {
 			msg = msg[:i] // the Go type means nothing to the file's author
 		}
-		return &Problem{File: file, Line: n.Line, Field: field, Severity: Error, Message: msg}
+		line := n.Line
+		var name string
+		if _, err := fmt.Sscanf(msg, "field %s not found", &name); err == nil {
+			if k := findKey(n, name); k != nil {
+				line = k.Line
+			}
+		}
+		return &Problem{File: file, Line: line, Field: field, Severity: Error, Message: msg}
+	}
+	return nil
+}
+
+// findKey returns the first mapping key named name in n's tree, depth first.
+func findKey(n *yaml.Node, name string) *yaml.Node {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == name {
+				return n.Content[i]
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if k := findKey(c, name); k != nil {
+			return k
+		}
 	}
 	return nil
 }

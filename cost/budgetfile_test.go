@@ -65,7 +65,7 @@ cost_anomalies:
 	want := []string{
 		`bad.yaml:3: budgets[0].amount: "lots" is not a number`,
 		`bad.yaml:6: budgets[1].period: "fortnight" is not month, week or day`,
-		`bad.yaml:7: budgets[2]: field amont not found`,
+		`bad.yaml:8: budgets[2]: field amont not found`,
 		`bad.yaml:11: budgets[3].filter: unknown cost dimension "colour"`,
 		`bad.yaml:14: cost_anomalies[0].window_days: 1 is not between 2 and 366`,
 	}

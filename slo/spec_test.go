@@ -122,7 +122,7 @@ func TestSpecErrors(t *testing.T) {
 		`bad.yaml:16: slos[3].window: duration "30 days": want a positive whole number before the unit`,
 		`bad.yaml:22: slos[4].alerts: alerts.windows[0]: the short window 1h must be shorter than the long window 5m`,
 		`bad.yaml:25: slos[5].latency: "fast" is not a positive duration such as 800ms`,
-		`bad.yaml:27: slos[6]: field availabilty not found`,
+		`bad.yaml:29: slos[6]: field availabilty not found`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
