@@ -19,7 +19,15 @@ func HodgesLehmann(x, y []float64) float64 {
 	if n%2 == 1 {
 		return kthDifference(x, y, n/2+1)
 	}
-	return (kthDifference(x, y, n/2) + kthDifference(x, y, n/2+1)) / 2
+	lo := kthDifference(x, y, n/2)
+	// The next difference is lo again when it occurs more than once at or
+	// below the middle, else the smallest one above lo: one pass, not a
+	// second search.
+	hi := lo
+	if countAtMost(x, y, lo) < n/2+1 {
+		hi = smallestAbove(x, y, lo)
+	}
+	return (lo + hi) / 2
 }
 
 // countAtMost counts pairs with x_i − y_j ≤ d.
