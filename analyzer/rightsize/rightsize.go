@@ -179,6 +179,8 @@ type Recommendation struct {
 	// recommendation asks for more. Limits are not charged.
 	MonthlySaving decimal.Decimal `json:"monthly_saving"`
 	Severity      Severity        `json:"severity"`
+	// GPUs is advice for the GPUs the container's pods used.
+	GPUs []GPUAdvice `json:"gpus,omitempty"`
 }
 
 // Get returns the value for resource and setting.
