@@ -36,6 +36,7 @@ var ErrNotFound = errors.New("not found")
 type Store interface {
 	SpanWriter
 	SpanReader
+	SpanRepricer
 	UsageReader
 	SLIReader
 	MetricWriter

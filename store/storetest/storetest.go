@@ -30,6 +30,7 @@ func Run(t *testing.T, open Opener) {
 		{"Rollups", testRollups},
 		{"Events", testEvents},
 		{"Usage", testUsage},
+		{"Reprice", testReprice},
 		{"SLICounts", testSLICounts},
 		{"LargeBatches", testLargeBatches},
 		{"Retention", testRetention},
