@@ -156,10 +156,13 @@ type Value struct {
 	Setting  string `json:"setting"`  // request or limit
 	// Current and Recommended are cores or bytes; 0 is unset ("no CPU
 	// limit" is a recommendation too).
-	Current     float64  `json:"current"`
-	Recommended float64  `json:"recommended"`
-	Severity    Severity `json:"severity"`
-	Evidence    Evidence `json:"evidence"`
+	Current     float64 `json:"current"`
+	Recommended float64 `json:"recommended"`
+	// The same as Kubernetes quantities ("587m", "320Mi"); empty is unset.
+	CurrentQuantity     string   `json:"current_quantity"`
+	RecommendedQuantity string   `json:"recommended_quantity"`
+	Severity            Severity `json:"severity"`
+	Evidence            Evidence `json:"evidence"`
 	// Skipped says why there is no recommendation (Recommended is then
 	// the current value), e.g. too few samples.
 	Skipped string `json:"skipped,omitempty"`
@@ -196,7 +199,9 @@ func (r *Recommendation) Get(resource, setting string) (Value, bool) {
 // finish grades the recommendation and prices it.
 func (r *Recommendation) finish(c *Container) {
 	r.Severity = SeverityUnknown
-	for _, v := range r.Values {
+	for i := range r.Values {
+		v := &r.Values[i]
+		v.CurrentQuantity, v.RecommendedQuantity = Quantity(v.Resource, v.Current), Quantity(v.Resource, v.Recommended)
 		r.Severity = Worse(r.Severity, v.Severity)
 	}
 	p := c.Prices

@@ -63,6 +63,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/alerts", a.handle(a.alerts))
 	mux.HandleFunc("GET /api/v1/silences", a.handle(a.silences))
 	mux.HandleFunc("POST /api/v1/silences", a.handle(a.createSilence))
+	mux.HandleFunc("GET /api/v1/recommendations", a.handle(a.recommendations))
 }
 
 // statusError carries an HTTP status.
