@@ -39,6 +39,7 @@ type Store interface {
 	SpanRepricer
 	UsageReader
 	SLIReader
+	DurationReader
 	MetricWriter
 	MetricReader
 	CostWriter

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"Usage", testUsage},
 		{"Reprice", testReprice},
 		{"SLICounts", testSLICounts},
+		{"SpanDurations", testSpanDurations},
 		{"LargeBatches", testLargeBatches},
 		{"Retention", testRetention},
 	}
