@@ -1,0 +1,65 @@
+package canary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// JobStore is what the canary job reads and writes.
+type JobStore interface {
+	store.DurationReader
+	store.EventWriter
+}
+
+// Monitor is a standing comparison: Spec without a window, judged each
+// tick over the Window that ends at the tick.
+type Monitor struct {
+	Spec   Spec
+	Window time.Duration
+}
+
+// Job judges every monitor each tick and records each verdict as a
+// finding (see Finding), so the actions that roll canaries back read them
+// from the store. It implements the analyzer scheduler's Job interface.
+type Job struct {
+	Store    JobStore
+	Monitors []Monitor
+}
+
+// Name implements the scheduler's Job.
+func (j *Job) Name() string { return "canary" }
+
+// Run implements the scheduler's Job: the window of each monitor ends at
+// the tick, so replicas evaluating the same tick record the same events.
+func (j *Job) Run(ctx context.Context, tick time.Time) error {
+	var events []store.Event
+	var errs []error
+	for _, m := range j.Monitors {
+		spec := m.Spec
+		spec.Start, spec.End = tick.Add(-m.Window), tick
+		ev, err := j.judge(ctx, spec)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("canary %s/%s: %w", spec.Service, spec.Canary, err))
+			continue
+		}
+		events = append(events, ev)
+	}
+	if len(events) > 0 {
+		if err := j.Store.WriteEvents(ctx, events); err != nil {
+			errs = append(errs, fmt.Errorf("cannot record canary verdicts: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (j *Job) judge(ctx context.Context, spec Spec) (store.Event, error) {
+	a, err := Analyze(ctx, j.Store, spec)
+	if err != nil {
+		return store.Event{}, err
+	}
+	return Finding(a)
+}
