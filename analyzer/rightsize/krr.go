@@ -1,6 +1,9 @@
 package rightsize
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Simple is Robusta KRR's "simple" strategy: CPU request = max over pods of
 // each pod's p95 CPU usage and no CPU limit; memory request = limit =
@@ -59,16 +62,19 @@ func (s Simple) Recommend(c *Container) Recommendation {
 		cpuReq.Recommended, cpuReq.Skipped, cpuReq.Severity, cpuReq.Evidence = cpuReq.Current, skip, SeverityUnknown, ev
 		cpuLim.Recommended, cpuLim.Skipped, cpuLim.Severity, cpuLim.Evidence = cpuLim.Current, skip, SeverityUnknown, ev
 	} else {
-		var buf []float64
+		bp := floatBufs.Get().(*[]float64)
+		defer floatBufs.Put(bp)
+		buf := *bp
 		peak := 0.0
 		for _, ps := range cpus {
 			if len(ps) == 0 {
 				continue
 			}
 			ev.Pods++
-			buf = values(ps, buf)
-			peak = max(peak, Quantile(s.CPUPercentile, buf))
+			buf = values(ps, buf) // a copy: selecting in it leaves the series alone
+			peak = max(peak, selectQuantile(s.CPUPercentile, buf))
 		}
+		*bp = buf
 		ev.Value = peak
 		cpuReq.Recommended = max(ceilTo(peak, 0.001), s.MinCPU)
 		cpuReq.Evidence = ev
@@ -115,6 +121,10 @@ func (s Simple) Recommend(c *Container) Recommendation {
 	r.finish(c)
 	return r
 }
+
+// floatBufs recycles the per-pod value copies percentiles are selected in,
+// so a fleet's worth of containers does not allocate one each.
+var floatBufs = sync.Pool{New: func() any { return new([]float64) }}
 
 func lastOOM(ks []OOMKill) (OOMKill, bool) {
 	if len(ks) == 0 {

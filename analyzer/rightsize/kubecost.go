@@ -71,22 +71,24 @@ func kubecostValue(resource string, current float64, series [][]Point, q, target
 		v.Recommended, v.Skipped, v.Severity = current, "no "+resource+" samples", SeverityUnknown
 		return v
 	}
-	all := make([]float64, 0, n)
+	base := math.Inf(-1)
+	var all []float64 // only a quantile needs the values together
+	if pcts != nil {
+		all = make([]float64, 0, n)
+	}
 	for _, ps := range series {
 		if len(ps) > 0 {
 			v.Evidence.Pods++
 		}
 		for _, p := range ps {
-			all = append(all, p.Value)
+			base = max(base, p.Value)
+			if pcts != nil {
+				all = append(all, p.Value)
+			}
 		}
 	}
-	base := math.Inf(-1)
-	if pcts == nil {
-		for _, x := range all {
-			base = max(base, x)
-		}
-	} else {
-		base = Quantile(q, all)
+	if pcts != nil {
+		base = selectQuantile(q, all)
 	}
 	v.Evidence.Value = base
 	v.Recommended = max(ceilTo(base/target, unit), floor)

@@ -313,7 +313,77 @@ func sortedQuantile(phi float64, s []float64) float64 {
 	return s[int(lo)]*(1-w) + s[int(hi)]*w
 }
 
+// selectQuantile is Quantile over vs, reordering vs in place: it selects
+// the two ranks it needs (quickselect, linear time) instead of sorting.
+func selectQuantile(phi float64, vs []float64) float64 {
+	if len(vs) == 0 {
+		return math.NaN()
+	}
+	rank := phi * float64(len(vs)-1)
+	lo := int(math.Max(0, math.Floor(rank)))
+	if lo > len(vs)-1 {
+		lo = len(vs) - 1
+	}
+	nthElement(vs, lo)
+	a := vs[lo]
+	w := rank - float64(lo)
+	if w == 0 || lo == len(vs)-1 {
+		return a
+	}
+	// The next rank is the smallest value after lo.
+	b := vs[lo+1]
+	for _, v := range vs[lo+2:] {
+		b = min(b, v)
+	}
+	return a*(1-w) + b*w
+}
+
+// nthElement reorders vs so vs[k] is the value a sort would put there, with
+// no larger value before it and no smaller one after it.
+func nthElement(vs []float64, k int) {
+	lo, hi := 0, len(vs)-1
+	for lo < hi {
+		// Median of three as the pivot keeps sorted input linear.
+		mid := lo + (hi-lo)/2
+		if vs[mid] < vs[lo] {
+			vs[mid], vs[lo] = vs[lo], vs[mid]
+		}
+		if vs[hi] < vs[lo] {
+			vs[hi], vs[lo] = vs[lo], vs[hi]
+		}
+		if vs[hi] < vs[mid] {
+			vs[hi], vs[mid] = vs[mid], vs[hi]
+		}
+		pivot := vs[mid]
+		i, j := lo, hi
+		for i <= j {
+			for vs[i] < pivot {
+				i++
+			}
+			for vs[j] > pivot {
+				j--
+			}
+			if i <= j {
+				vs[i], vs[j] = vs[j], vs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+}
+
 func values(ps []Point, buf []float64) []float64 {
+	if cap(buf) < len(ps) {
+		buf = make([]float64, 0, len(ps))
+	}
 	buf = buf[:0]
 	for _, p := range ps {
 		buf = append(buf, p.Value)

@@ -230,3 +230,20 @@ func TestKubecost(t *testing.T) {
 		t.Errorf("memory floor = %v", v.Recommended)
 	}
 }
+
+func TestSelectQuantileMatchesSorting(t *testing.T) {
+	rng := uint64(7)
+	for n := 1; n < 300; n += 7 {
+		vs := make([]float64, n)
+		for i := range vs {
+			rng = rng*6364136223846793005 + 1442695040888963407
+			vs[i] = float64(rng>>40%50) / 7 // many ties
+		}
+		for _, phi := range []float64{0, 0.5, 0.9, 0.95, 0.99, 1} {
+			want := Quantile(phi, vs)
+			if got := selectQuantile(phi, append([]float64(nil), vs...)); got != want {
+				t.Fatalf("n=%d phi=%v: select %v, sort %v", n, phi, got, want)
+			}
+		}
+	}
+}
