@@ -64,6 +64,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/silences", a.handle(a.silences))
 	mux.HandleFunc("POST /api/v1/silences", a.handle(a.createSilence))
 	mux.HandleFunc("GET /api/v1/recommendations", a.handle(a.recommendations))
+	mux.HandleFunc("GET /api/v1/canary", a.handle(a.canaryAnalysis))
 }
 
 // statusError carries an HTTP status.
