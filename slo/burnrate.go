@@ -21,6 +21,9 @@ type AlertWindow struct {
 	// the rule fires at its factor over the long window.
 	BudgetPercent int
 	Factor        float64
+	// For is how long the rule must keep firing before it notifies (an
+	// OpenSLO AlertCondition's alertAfter); until then it is pending.
+	For time.Duration
 }
 
 // workbookWindows are the SRE workbook's rules for a 30-day period.
@@ -68,8 +71,12 @@ func (w AlertWindow) CanFire(objective float64) bool { return w.Factor <= MaxBur
 
 // String describes the rule as `vigil slo plan` prints it.
 func (w AlertWindow) String() string {
-	return fmt.Sprintf("%s: burn rate > %s over %s and %s (%d%% of the budget when it fires)",
+	s := fmt.Sprintf("%s: burn rate > %s over %s and %s (%d%% of the budget when it fires)",
 		w.Severity, formatFactor(w.Factor), formatDuration(w.Long), formatDuration(w.Short), w.BudgetPercent)
+	if w.For > 0 {
+		s += ", for " + formatDuration(w.For)
+	}
+	return s
 }
 
 func formatFactor(f float64) string {

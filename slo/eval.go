@@ -124,6 +124,13 @@ func ComputeAll(ctx context.Context, r store.RollupReader, slos []*SLO, now time
 		starts := startsOf(s)
 		st := Status{SLO: s, At: now, State: "ok", Counts: counts(starts[0])}
 		st.Budget = OccurrencesBudget(st.Counts, s.Objective)
+		if s.Method == "Timeslices" || s.Method == "RatioTimeslices" {
+			b, err := slicesBudget(ctx, r, s, starts[0], now)
+			if err != nil {
+				return nil, err
+			}
+			st.Budget = b
+		}
 		if st.Budget.NoData {
 			st.State = "no data"
 		}
@@ -147,6 +154,37 @@ func ComputeAll(ctx context.Context, r store.RollupReader, slos []*SLO, now time
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// slicesBudget judges a timeslice SLO's window from its minutes: slices are
+// SliceWindow long, aligned by time.Truncate (so a slice is the same slice
+// at every evaluation), and a slice cut by the
+// window's start counts only its minutes inside the window. Burn rates of
+// timeslice SLOs stay on events, as Sloth and Pyrra compute them, so an
+// alert reacts within its short window rather than a slice.
+func slicesBudget(ctx context.Context, r store.RollupReader, s *SLO, from, to time.Time) (Budget, error) {
+	minutes, err := r.Rollups(ctx, store.RollupQuery{Tenant: s.tenant(), SLO: s.Name, Start: from, End: to})
+	if err != nil {
+		return Budget{}, err
+	}
+	width := s.SliceWindow
+	if width <= 0 {
+		width = time.Minute
+	}
+	var slices []Counts
+	var current time.Time
+	for _, m := range minutes {
+		slice := m.Minute.Truncate(width)
+		if len(slices) == 0 || !slice.Equal(current) {
+			slices, current = append(slices, Counts{}), slice
+		}
+		slices[len(slices)-1].Good += m.Good
+		slices[len(slices)-1].Total += m.Total
+	}
+	if s.Method == "Timeslices" {
+		return TimeslicesBudget(slices, s.SliceTarget, s.Objective), nil
+	}
+	return RatioTimeslicesBudget(slices, s.Objective), nil
 }
 
 // Evaluator keeps every SLO's per-minute rollups up to date from spans: on

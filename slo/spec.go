@@ -30,7 +30,17 @@ type SLO struct {
 	SLI         SLI
 	Alerts      []AlertWindow
 	MinEvents   uint64 // a window with fewer events never fires
+	Policy      AlertPolicy
 	File        string // file:line of the definition
+}
+
+// AlertPolicy says which states of an SLO's rules notify, as OpenSLO's
+// AlertPolicy does. Vigil's own dialect notifies on breaching and resolved.
+type AlertPolicy struct {
+	Breaching bool     // a rule fires
+	Resolved  bool     // a fired rule stops
+	NoData    bool     // a rule's windows have no events
+	Targets   []string // notification targets named by the policy
 }
 
 // SLI says which events count and which of them are good. Spans are the
@@ -157,6 +167,7 @@ func Load(paths []string, evalStep time.Duration) ([]*SLO, []config.Problem, err
 	var slos []*SLO
 	var problems []config.Problem
 	seen := map[string]string{}
+	openslo := newOpenSLO()
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -165,6 +176,10 @@ func Load(paths []string, evalStep time.Duration) ([]*SLO, []config.Problem, err
 		docs, ps := config.Parse(f, data)
 		problems = append(problems, ps...)
 		for _, doc := range docs {
+			if isOpenSLO(doc.Node) || doc.Node.Kind == yaml.SequenceNode && len(doc.Node.Content) > 0 && isOpenSLO(doc.Node.Content[0]) {
+				openslo.add(f, doc.Node)
+				continue
+			}
 			list := mappingValue(doc.Node, "slos")
 			if list == nil {
 				continue
@@ -188,7 +203,39 @@ func Load(paths []string, evalStep time.Duration) ([]*SLO, []config.Problem, err
 			}
 		}
 	}
+	compiled := openslo.compile(evalStep)
+	problems = append(problems, uniqueProblems(openslo.problems)...)
+	for _, s := range compiled {
+		if prev, ok := seen[s.Name]; ok {
+			file, line := splitWhere(s.File)
+			problems = append(problems, config.Problem{File: file, Line: line, Field: "metadata.name", Severity: config.Error, Message: fmt.Sprintf("SLO %q is also defined at %s", s.Name, prev)})
+			continue
+		}
+		seen[s.Name] = s.File
+		slos = append(slos, s)
+	}
 	return slos, problems, nil
+}
+
+// uniqueProblems drops repeats: an SLI or AlertPolicy is checked on its own
+// and again by every SLO that refers to it.
+func uniqueProblems(ps []config.Problem) []config.Problem {
+	seen := map[config.Problem]bool{}
+	out := ps[:0:0]
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// splitWhere splits "file:line".
+func splitWhere(where string) (string, int) {
+	i := strings.LastIndexByte(where, ':')
+	line, _ := strconv.Atoi(where[i+1:])
+	return where[:i], line
 }
 
 func mappingValue(n *yaml.Node, key string) *yaml.Node {
@@ -246,7 +293,8 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 		problems = append(problems, config.Problem{File: file, Line: fieldLine(n, strings.Split(sub, ".")...), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 	}
 	s := &SLO{Name: y.Name, Tenant: y.Tenant, Service: y.Service, Description: y.Description, Method: "Occurrences", MinEvents: 0,
-		File: fmt.Sprintf("%s:%d", file, n.Line), SLI: SLI{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}}
+		Policy: AlertPolicy{Breaching: true, Resolved: true},
+		File:   fmt.Sprintf("%s:%d", file, n.Line), SLI: SLI{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}}
 	if !nameRE.MatchString(y.Name) || len(y.Name) > 63 {
 		errorAt("name", "%q must be a lower-case RFC 1123 label (a-z, 0-9, '-', at most 63)", y.Name)
 	}
@@ -348,23 +396,34 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	// Traps: rules that can never fire, windows the evaluator cannot see.
+	problems = append(problems, traps(s, file, fieldLine(n, "objective"), field, fieldLine(n, "window"), fieldLine(n, "alerts"), evalStep)...)
+	return s, problems
+}
+
+// traps warns of rules that can never fire and windows the evaluator
+// cannot see; the lines are those of the objective, window and alerts.
+func traps(s *SLO, file string, objectiveLine int, field string, windowLine, alertsLine int, evalStep time.Duration) []config.Problem {
+	var problems []config.Problem
 	for _, w := range s.Alerts {
 		if !w.CanFire(s.Objective) {
-			problems = append(problems, config.Problem{File: file, Line: fieldLine(n, "objective"), Field: field + ".objective", Severity: config.Warning,
+			problems = append(problems, config.Problem{File: file, Line: objectiveLine, Field: field + ".objective", Severity: config.Warning,
 				Message: fmt.Sprintf("the %s rule (burn rate %s over %s) can never fire: at %s a total outage burns at %s; lower the factor or raise the objective",
 					w.Severity, formatFactor(w.Factor), formatDuration(w.Long), formatPercent(s.Objective), formatFactor(MaxBurnRate(s.Objective)))})
 		}
 		if w.Short < evalStep {
-			problems = append(problems, config.Problem{File: file, Line: fieldLine(n, "alerts"), Field: field + ".alerts", Severity: config.Warning,
+			problems = append(problems, config.Problem{File: file, Line: alertsLine, Field: field + ".alerts", Severity: config.Warning,
 				Message: fmt.Sprintf("the %s rule's short window %s is shorter than the evaluation step %s", w.Severity, formatDuration(w.Short), evalStep)})
 		}
 	}
 	if s.Window.Duration < evalStep {
-		problems = append(problems, config.Problem{File: file, Line: fieldLine(n, "window"), Field: field + ".window", Severity: config.Warning,
+		problems = append(problems, config.Problem{File: file, Line: windowLine, Field: field + ".window", Severity: config.Warning,
 			Message: fmt.Sprintf("the window %s is shorter than the evaluation step %s", formatDuration(s.Window.Duration), evalStep)})
 	}
-	return s, problems
+	if s.SliceWindow > 0 && s.SliceWindow < evalStep {
+		problems = append(problems, config.Problem{File: file, Line: objectiveLine, Field: field + ".timeSliceWindow", Severity: config.Warning,
+			Message: fmt.Sprintf("the slice window %s is shorter than the evaluation step %s", formatDuration(s.SliceWindow), evalStep)})
+	}
+	return problems
 }
 
 // formatPercent writes a ratio as a percentage, rounded past float noise
@@ -463,7 +522,13 @@ func formatPercent(o float64) string {
 func (s *SLO) Plan() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s)\n", s.Name, s.File)
-	fmt.Fprintf(&b, "  objective: %s of events good over a rolling %s (%s)\n", formatPercent(s.Objective), formatDuration(s.Window.Duration), s.Method)
+	fmt.Fprintf(&b, "  objective: %s of %s good over %s (%s)\n", formatPercent(s.Objective), map[bool]string{true: "slices", false: "events"}[s.Method == "Timeslices"], s.Window, s.Method)
+	switch s.Method {
+	case "Timeslices":
+		fmt.Fprintf(&b, "  slices: %s, good when at least %s of their events are good; slices without events are left out\n", formatDuration(s.SliceWindow), formatPercent(s.SliceTarget))
+	case "RatioTimeslices":
+		fmt.Fprintf(&b, "  slices: %s; the SLI is the mean of their ratios; slices without events are left out\n", formatDuration(s.SliceWindow))
+	}
 	fmt.Fprintf(&b, "  SLI: %s\n", s.SLI.Describe(s.Service))
 	fmt.Fprintf(&b, "  rollup: good and total per minute; windows are summed from the rollups\n")
 	fmt.Fprintf(&b, "  error budget: %s of events may be bad\n", formatPercent(1-s.Objective))

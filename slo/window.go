@@ -39,6 +39,19 @@ type TimeWindow struct {
 	Location *time.Location
 }
 
+// String describes the window: "a rolling 28d", "calendar 1M from
+// 2026-01-01 00:00 Europe/Paris".
+func (w TimeWindow) String() string {
+	if w.Rolling {
+		return "a rolling " + formatDuration(w.Duration)
+	}
+	loc := w.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return fmt.Sprintf("calendar %d%c periods from %s %s", w.Count, w.Unit, w.Start.In(loc).Format("2006-01-02 15:04"), loc)
+}
+
 // Bounds returns the window that an evaluation at now covers: [now -
 // Duration, now) for rolling windows, and the calendar period containing now
 // (up to now) for calendar windows.
