@@ -155,7 +155,7 @@ func ValidateRepriceRules(rules []RepriceRule) error {
 				}
 			}
 			for _, p := range []decimal.Decimal{t.Rate.Input, t.Rate.CachedInput, t.Rate.Output} {
-				if -p.Exponent() > MoneyScale {
+				if !p.Equal(p.Truncate(MoneyScale)) {
 					return fmt.Errorf("%s: price %s per token has more than %d decimal places, which the store cannot multiply exactly as ingest does; round the price file", where, p, MoneyScale)
 				}
 				if _, err := Money(p); err != nil {

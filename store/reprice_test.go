@@ -61,7 +61,12 @@ func FuzzCallerCostPattern(f *testing.F) {
 
 func TestValidateRepriceRules(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	rate := TokenRate{Input: decimal.RequireFromString("0.0000025"), CachedInput: decimal.Zero, Output: decimal.Zero}
+	// 2.5 per million as a price file's division leaves it: 16 places, the
+	// last ones zeros.
+	rate := TokenRate{Input: decimal.RequireFromString("2.5").Div(decimal.New(1, 6)), CachedInput: decimal.Zero, Output: decimal.Zero}
+	if rate.Input.Exponent() >= -MoneyScale {
+		t.Fatalf("want a price with trailing zeros past %d places, got exponent %d", MoneyScale, rate.Input.Exponent())
+	}
 	ok := RepriceRule{Tenant: "t", Model: "m", Start: at, End: at.Add(time.Hour), Tiers: []RateTier{{Rate: rate}}}
 	if err := ValidateRepriceRules([]RepriceRule{ok}); err != nil {
 		t.Fatal(err)

@@ -61,6 +61,7 @@ func newRootCmd() *cobra.Command {
 		newLintCmd(g),
 		newSLOCmd(g),
 		newImportCmd(g),
+		newCostCmd(g),
 		newBenchCmd(g),
 		newVersionCmd(),
 	)
