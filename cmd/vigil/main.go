@@ -61,6 +61,7 @@ func newRootCmd() *cobra.Command {
 		newLintCmd(g),
 		newSLOCmd(g),
 		newImportCmd(g),
+		newDriftCmd(),
 		newCostCmd(g),
 		newBenchCmd(g),
 		newVersionCmd(),
