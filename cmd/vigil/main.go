@@ -64,6 +64,7 @@ func newRootCmd() *cobra.Command {
 		newDriftCmd(),
 		newCostCmd(g),
 		newBenchCmd(g),
+		newRecommendCmd(g),
 		newVersionCmd(),
 	)
 	return root
