@@ -204,7 +204,7 @@ func (r *Recommender) containers(in []rawSeries, q Query) ([]*Container, map[wor
 		}
 		kind, name := workloadOf(ns, pod)
 		k := workloadKey{ns, kind, name, ctr}
-		if (q.Kind != "" && !strings.EqualFold(q.Kind, kind)) || (q.Workload != "" && q.Workload != name) || (q.Container != "" && q.Container != ctr) {
+		if (q.Namespace != "" && q.Namespace != ns) || (q.Kind != "" && !strings.EqualFold(q.Kind, kind)) || (q.Workload != "" && q.Workload != name) || (q.Container != "" && q.Container != ctr) {
 			return workloadKey{}, nil
 		}
 		if podContainers[podKey{ns, pod}] == nil {

@@ -134,7 +134,13 @@ func TestRecommenderReadsTheStore(t *testing.T) {
 		t.Errorf("GPU advice = %+v", rec.GPUs)
 	}
 
-	// Filters.
+	// Filters: the GPU series of another namespace (not narrowed by the
+	// store query) do not make a recommendation of their own.
+	m.add("DCGM_FI_DEV_GPU_UTIL", map[string]string{"namespace": "other", "pod": "x-0", "container": "db", "UUID": "GPU-def"}, series(t0.UnixMilli(), n, constant(50)))
+	recs, _ = r.Recommend(context.Background(), Query{Tenant: "acme", Start: t0, End: t0.Add(time.Duration(n) * time.Minute), Namespace: "shop"})
+	if len(recs) != 1 {
+		t.Errorf("namespace=shop: %d recommendations", len(recs))
+	}
 	recs, _ = r.Recommend(context.Background(), Query{Tenant: "acme", Start: t0, End: t0.Add(time.Duration(n) * time.Minute), Kind: "statefulset"})
 	if len(recs) != 1 || recs[0].Namespace != "other" || recs[0].Workload != "x" {
 		t.Errorf("kind=statefulset: %+v", recs)
