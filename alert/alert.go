@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -49,10 +48,8 @@ type Notifier interface {
 
 // Alertmanager pushes alerts to Alertmanager's POST /api/v2/alerts.
 type Alertmanager struct {
-	URL     string // base URL, e.g. http://alertmanager:9093
-	Client  *http.Client
-	Retries int           // attempts after the first; default 3
-	Backoff time.Duration // first retry delay, doubled each time, with jitter; default 500ms
+	URL string // base URL, e.g. http://alertmanager:9093
+	Delivery
 }
 
 // Notify sends the alerts, retrying server errors and network failures with
@@ -65,7 +62,7 @@ func (a *Alertmanager) Notify(ctx context.Context, alerts []Alert) error {
 	if err != nil {
 		return err
 	}
-	if err := post(ctx, a.Client, strings.TrimSuffix(a.URL, "/")+"/api/v2/alerts", body, nil, a.Retries, a.Backoff); err != nil {
+	if err := a.post(ctx, "alertmanager", strings.TrimSuffix(a.URL, "/")+"/api/v2/alerts", body, nil, alerts); err != nil {
 		return fmt.Errorf("alertmanager at %s: %d alerts: %w", a.URL, len(alerts), err)
 	}
 	return nil

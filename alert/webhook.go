@@ -12,15 +12,40 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	neturl "net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
 
+// Delivery is how a notifier sends: its client, its retries, and who hears
+// of every attempt.
+type Delivery struct {
+	Client  *http.Client  // default: a 10 s timeout
+	Retries int           // attempts after the first; default 3
+	Backoff time.Duration // first retry delay, doubled each time, with jitter; default 500ms
+	// Observe, when set, is told of every attempt: the delivery log.
+	Observe func(Attempt)
+}
+
+// Attempt is one try at delivering a notification.
+type Attempt struct {
+	Receiver     string // alertmanager, webhook or slack
+	URL          string // without credentials or query
+	Try          int    // 1 for the first
+	At           time.Time
+	Latency      time.Duration
+	Status       int    // the HTTP status; 0 when no answer came
+	Error        string // "" when delivered
+	Final        bool   // no retry follows
+	Fingerprints []string
+}
+
 // post sends a JSON body with retries: network failures and 5xx answers are
 // retried with exponential backoff and jitter, a 4xx answer is final.
-func post(ctx context.Context, client *http.Client, url string, body []byte, header http.Header, retries int, backoff time.Duration) error {
+func (d Delivery) post(ctx context.Context, receiver, url string, body []byte, header http.Header, alerts []Alert) error {
+	client, retries, backoff := d.Client, d.Retries, d.Backoff
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -29,6 +54,22 @@ func post(ctx context.Context, client *http.Client, url string, body []byte, hea
 	}
 	if backoff == 0 {
 		backoff = 500 * time.Millisecond
+	}
+	var fps []string
+	if d.Observe != nil {
+		for _, a := range alerts {
+			fps = append(fps, Fingerprint(a.Labels))
+		}
+	}
+	observe := func(try int, start time.Time, status int, err error, final bool) {
+		if d.Observe == nil {
+			return
+		}
+		a := Attempt{Receiver: receiver, URL: redact(url), Try: try, At: start, Latency: time.Since(start), Status: status, Final: final, Fingerprints: fps}
+		if err != nil {
+			a.Error = err.Error()
+		}
+		d.Observe(a)
 	}
 	var last error
 	for attempt := 0; attempt <= retries; attempt++ {
@@ -47,22 +88,42 @@ func post(ctx context.Context, client *http.Client, url string, body []byte, hea
 		for k, vs := range header {
 			req.Header[k] = vs
 		}
+		start := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
 			last = err
+			observe(attempt+1, start, 0, err, attempt == retries)
 			continue
 		}
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 		resp.Body.Close()
 		switch {
 		case resp.StatusCode < 300:
+			observe(attempt+1, start, resp.StatusCode, nil, true)
 			return nil
 		case resp.StatusCode < 500:
-			return fmt.Errorf("%s refused the notification: %s: %s", url, resp.Status, strings.TrimSpace(string(msg)))
+			err := fmt.Errorf("%s refused the notification: %s: %s", redact(url), resp.Status, strings.TrimSpace(string(msg)))
+			observe(attempt+1, start, resp.StatusCode, err, true)
+			return err
 		}
-		last = fmt.Errorf("%s: %s", url, resp.Status)
+		last = fmt.Errorf("%s: %s", redact(url), resp.Status)
+		observe(attempt+1, start, resp.StatusCode, last, attempt == retries)
 	}
 	return fmt.Errorf("cannot deliver after %d attempts: %w", retries+1, last)
+}
+
+// redact drops credentials and the query from a URL for logs: Slack's
+// webhook path is itself a secret, so only its host is kept.
+func redact(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	if strings.HasSuffix(u.Host, "hooks.slack.com") {
+		u.Path = "/services/redacted"
+	}
+	return u.String()
 }
 
 // WebhookMessage is Alertmanager's webhook payload, version 4, which
@@ -148,10 +209,8 @@ type Webhook struct {
 	Receiver    string // the payload's receiver name
 	ExternalURL string
 	Secret      string // "" sends unsigned
-	Client      *http.Client
-	Retries     int
-	Backoff     time.Duration
-	Now         func() time.Time
+	Delivery
+	Now func() time.Time
 }
 
 // Notify implements Notifier.
@@ -173,7 +232,7 @@ func (w *Webhook) Notify(ctx context.Context, alerts []Alert) error {
 		header.Set(TimestampHeader, ts)
 		header.Set(SignatureHeader, Sign(w.Secret, ts, body))
 	}
-	return post(ctx, w.Client, w.URL, body, header, w.Retries, w.Backoff)
+	return w.post(ctx, "webhook", w.URL, body, header, alerts)
 }
 
 // The headers of a signed webhook.
@@ -213,11 +272,9 @@ func Verify(secret string, header http.Header, body []byte, now time.Time, maxAg
 
 // Slack posts a message to a Slack incoming webhook: one line per alert.
 type Slack struct {
-	URL     string
-	Client  *http.Client
-	Retries int
-	Backoff time.Duration
-	Now     func() time.Time
+	URL string
+	Delivery
+	Now func() time.Time
 }
 
 // Notify implements Notifier.
@@ -244,7 +301,7 @@ func (s *Slack) Notify(ctx context.Context, alerts []Alert) error {
 	}
 	sort.Strings(lines)
 	body, _ := json.Marshal(map[string]string{"text": strings.Join(lines, "\n")})
-	return post(ctx, s.Client, s.URL, body, nil, s.Retries, s.Backoff)
+	return s.post(ctx, "slack", s.URL, body, nil, alerts)
 }
 
 // Multi sends to every notifier, reporting every failure.
