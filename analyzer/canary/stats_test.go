@@ -29,6 +29,15 @@ var (
 		}
 		return y
 	}()
+	// 8 values against 300 (0, 1, ..., 299): a large exact table.
+	eightX     = []float64{3.5, 50.5, 120.5, 180.5, 199.5, 240.5, 260.5, 299.5}
+	threeHundY = func() []float64 {
+		y := make([]float64, 300)
+		for i := range y {
+			y[i] = float64(i)
+		}
+		return y
+	}()
 	nineX    = []float64{0.5, 1.7, 2.9, 4.4, 6.1, 7.3, 8.8, 9.05, 12.5}
 	twelveY  = []float64{1.2, 2.2, 3.3, 3.9, 5.0, 5.5, 6.6, 7.7, 8.1, 9.9, 10.4, 11.6}
 	shiftedX = []float64{12.0, 12.9, 11.2, 9.3, 10.6, 9.0, 12.2, 16.0, 10.5, 10.1, 13.5, 13.1, 12.3, 9.2, 11.9, 14.1, 8.0, 10.6, 6.3, 8.1, 6.5, 11.3, 8.2, 12.8, 12.5, 11.4, 4.4, 10.4, 11.9, 12.3}
@@ -57,6 +66,9 @@ func TestMannWhitneyUMatchesSciPy(t *testing.T) {
 		{"one small asymptotic two-sided", oneSmallX, oneSmallY, TwoSided, Asymptotic, 69, 0.27066581341487195, Asymptotic},
 		{"one small auto greater", oneSmallX, oneSmallY, Greater, Auto, 69, 0.8678945684050619, Exact},
 		{"one small auto less", oneSmallX, oneSmallY, Less, Auto, 69, 0.14002679742895288, Exact},
+		{"8x300 auto two-sided", eightX, threeHundY, TwoSided, Auto, 1359, 0.5306321452137452, Exact},
+		{"8x300 auto greater", eightX, threeHundY, Greater, Auto, 1359, 0.2653160726068726, Exact},
+		{"8x300 auto less", eightX, threeHundY, Less, Auto, 1359, 0.735985321644717, Exact},
 		{"9x12 auto two-sided", nineX, twelveY, TwoSided, Auto, 50, 0.803566416196146, Asymptotic},
 		{"9x12 exact two-sided", nineX, twelveY, TwoSided, Exact, 50, 0.8078045793216072, Exact},
 		{"9x12 exact greater", nineX, twelveY, Greater, Exact, 50, 0.6228149559418911, Exact},
