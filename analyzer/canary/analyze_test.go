@@ -140,3 +140,33 @@ func TestJobRecordsOneFindingPerVerdict(t *testing.T) {
 		t.Errorf("bad monitor: got %v", err)
 	}
 }
+
+// BenchmarkAnalyzeEmbedded reads and judges 100,000 spans a side from the
+// embedded store: two SpanDurations reads (counts and the sample) per
+// side, then Evaluate.
+func BenchmarkAnalyzeEmbedded(b *testing.B) {
+	s, err := embedded.Open(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, d := range []struct {
+		name   string
+		median float64
+	}{{"stable", 100}, {"canary", 105}} {
+		for range 10 {
+			if err := s.WriteSpans(context.Background(), spans(rng, 10_000, d.name, "v1", d.median, 100)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	spec := canary.Spec{Tenant: "acme", Service: "chat", Canary: "canary", Baseline: "stable", Start: t0, End: t0.Add(time.Hour)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := canary.Analyze(context.Background(), s, spec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
