@@ -54,6 +54,8 @@ type anomalyYAML struct {
 type CostConfig struct {
 	Budgets   []*Budget
 	Anomalies []*Anomaly
+	// Attribution is the attribution: mapping, nil when none is defined.
+	Attribution *Attribution
 }
 
 // ValidDimension checks a cost dimension name; the store owns the list, and
@@ -109,6 +111,10 @@ func (c *CostConfig) add(doc config.Document, valid ValidDimension) []config.Pro
 	}
 	for i := 0; i+1 < len(doc.Node.Content); i += 2 {
 		key, list := doc.Node.Content[i], doc.Node.Content[i+1]
+		if key.Value == "attribution" {
+			problems = append(problems, c.addAttribution(doc.File, list)...)
+			continue
+		}
 		if key.Value != "budgets" && key.Value != "cost_anomalies" {
 			continue
 		}
