@@ -68,10 +68,18 @@ func CategoricalColumn(name string, labels []string, missing func(row int) bool)
 	return c
 }
 
-// numericSample is the finite values of a numeric column, sorted, and how
-// many rows were missing or not finite.
-func numericSample(c *Column) (sorted []float64, missing int) {
-	sorted = make([]float64, 0, len(c.Floats))
+// scratch is memory one goroutine reuses from column to column.
+type scratch struct {
+	ref, cur, tmp []float64
+}
+
+// numericSample is the finite values of a numeric column, sorted, in buf
+// (grown as needed), and how many rows were missing or not finite.
+func numericSample(c *Column, buf []float64, s *scratch) (sorted []float64, missing int) {
+	sorted = buf[:0]
+	if cap(sorted) < len(c.Floats) {
+		sorted = make([]float64, 0, len(c.Floats))
+	}
 	for _, v := range c.Floats {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			missing++
@@ -79,7 +87,7 @@ func numericSample(c *Column) (sorted []float64, missing int) {
 		}
 		sorted = append(sorted, v)
 	}
-	sortFloats(sorted)
+	s.tmp = sortFloats(sorted, s.tmp)
 	return sorted, missing
 }
 

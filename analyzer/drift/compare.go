@@ -183,11 +183,12 @@ type prepared struct {
 	counts0 Counts
 }
 
-func prepare(c *Column, kind Kind) prepared {
+func prepare(c *Column, kind Kind, buf *[]float64, s *scratch) prepared {
 	p := prepared{counts0: Counts{Rows: c.Len()}}
 	if kind == Numeric {
 		var missing int
-		p.sorted, missing = numericSample(c)
+		p.sorted, missing = numericSample(c, *buf, s)
+		*buf = p.sorted
 		p.n = len(p.sorted)
 		p.counts0.Missing = missing
 	} else {
@@ -203,12 +204,15 @@ func prepare(c *Column, kind Kind) prepared {
 // of the current sample. The column is numeric when it is numeric on both
 // sides, else its values are compared as labels.
 func CompareColumn(ref, cur *Column, opts Options) ColumnResult {
-	opts = opts.withDefaults()
+	return compareColumn(ref, cur, opts.withDefaults(), &scratch{})
+}
+
+func compareColumn(ref, cur *Column, opts Options, s *scratch) ColumnResult {
 	kind := Numeric
 	if ref.Kind != Numeric || cur.Kind != Numeric {
 		kind = Categorical
 	}
-	r, c := prepare(ref, kind), prepare(cur, kind)
+	r, c := prepare(ref, kind, &s.ref, s), prepare(cur, kind, &s.cur, s)
 	res := ColumnResult{Column: ref.Name, Kind: kind.String(), Method: opts.Method,
 		Reference: r.counts0, Current: c.counts0, Statistic: Number(math.NaN())}
 	if r.n < opts.MinSamples || c.n < opts.MinSamples {

@@ -50,16 +50,17 @@ func Compare(ref, cur []*Column, opts Options) Report {
 		}
 	}
 	rep.Columns = make([]ColumnResult, len(pairs))
-	// Columns are independent; each worker holds one column's sorted
-	// copies at a time, so memory stays bounded by the worker count.
+	// Columns are independent; each worker reuses its buffers for the
+	// sorted copies, so memory stays bounded by the worker count.
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), max(len(pairs), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			s := &scratch{}
 			for i := range work {
-				rep.Columns[i] = CompareColumn(pairs[i].r, pairs[i].c, opts)
+				rep.Columns[i] = compareColumn(pairs[i].r, pairs[i].c, opts, s)
 			}
 		}()
 	}

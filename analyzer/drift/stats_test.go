@@ -2,6 +2,7 @@ package drift
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -132,5 +133,43 @@ func TestEqualEdgesLikeNumpy(t *testing.T) {
 	// Values on an inner edge go right, the maximum into the last bin.
 	if got := histogram([]float64{0, 3, 3, 15}, []float64{0, 3, 6, 9, 12, 15}); !slices.Equal(got, []float64{1, 2, 0, 0, 1}) {
 		t.Errorf("histogram = %v", got)
+	}
+}
+
+func TestSortFloats(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{0, 1, 100, 511, 512, 5000, 100000} {
+		xs := make([]float64, n)
+		for i := range xs {
+			switch i % 5 {
+			case 0:
+				xs[i] = rng.NormFloat64() * 1e6
+			case 1:
+				xs[i] = -rng.Float64()
+			case 2:
+				xs[i] = math.Copysign(0, -1)
+			case 3:
+				xs[i] = float64(rng.IntN(10))
+			default:
+				xs[i] = rng.ExpFloat64() * 1e-300
+			}
+		}
+		want := slices.Clone(xs)
+		slices.Sort(want)
+		sortFloats(xs, nil)
+		for i := range xs {
+			if xs[i] != want[i] {
+				t.Fatalf("n=%d: index %d is %v, want %v", n, i, xs[i], want[i])
+			}
+		}
+	}
+	// All equal: every pass skipped, the slice untouched.
+	same := []float64{}
+	for range 1000 {
+		same = append(same, 4.5)
+	}
+	sortFloats(same, nil)
+	if same[0] != 4.5 || same[999] != 4.5 {
+		t.Errorf("constant slice changed")
 	}
 }
