@@ -64,7 +64,7 @@ func TestDeliveryLog(t *testing.T) {
 	defer srv.Close()
 	var log []Attempt
 	al := Alert{Labels: map[string]string{"alertname": "SLOBurnRateHigh", "slo": "chat"}}
-	wh := &Webhook{URL: srv.URL + "/hook?token=secret", Delivery: Delivery{Backoff: time.Millisecond, Observe: func(a Attempt) { log = append(log, a) }}}
+	wh := &Webhook{URL: srv.URL + "/hook?token=secret", Delivery: Delivery{Backoff: time.Millisecond, Observe: func(_ context.Context, a Attempt) { log = append(log, a) }}}
 	if err := wh.Notify(context.Background(), []Alert{al}); err != nil {
 		t.Fatal(err)
 	}

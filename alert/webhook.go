@@ -26,7 +26,7 @@ type Delivery struct {
 	Retries int           // attempts after the first; default 3
 	Backoff time.Duration // first retry delay, doubled each time, with jitter; default 500ms
 	// Observe, when set, is told of every attempt: the delivery log.
-	Observe func(Attempt)
+	Observe func(context.Context, Attempt)
 }
 
 // Attempt is one try at delivering a notification.
@@ -69,7 +69,7 @@ func (d Delivery) post(ctx context.Context, receiver, url string, body []byte, h
 		if err != nil {
 			a.Error = err.Error()
 		}
-		d.Observe(a)
+		d.Observe(ctx, a)
 	}
 	var last error
 	for attempt := 0; attempt <= retries; attempt++ {

@@ -464,7 +464,10 @@ func (c *compiler) compileSLO() []*SLO {
 			}
 		}
 		s.File = fmt.Sprintf("%s:%d", o.file, c.line(field))
-		s.Policy = policy
+		if policy != nil {
+			p := *policy
+			s.Policy = &p
+		}
 		ok := c.objective(&s, field, obj, sliSpec, sliAt)
 		if !ok {
 			continue
@@ -771,12 +774,12 @@ func (at *sliSite) threshold(s *SLO, m *osMetric, op string, value float64) (opP
 
 // alertPolicies turns AlertPolicies into rules; nil rules mean "use the
 // workbook's".
-func (c *compiler) alertPolicies(entries []osPolicyEntry, period time.Duration) ([]AlertWindow, AlertPolicy) {
+func (c *compiler) alertPolicies(entries []osPolicyEntry, period time.Duration) ([]AlertWindow, *AlertPolicy) {
 	if len(entries) == 0 {
-		return nil, AlertPolicy{Breaching: true, Resolved: true}
+		return nil, nil
 	}
 	var rules []AlertWindow
-	var policy AlertPolicy
+	policy := &AlertPolicy{}
 	for i, e := range entries {
 		field := fmt.Sprintf("spec.alertPolicies[%d]", i)
 		pc, pfield, spec := c, field+".spec", e.Spec

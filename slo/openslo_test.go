@@ -72,7 +72,7 @@ func TestOpenSLO(t *testing.T) {
 	if w := got["chat-latency-most-requests"].Window; w.Location.String() != paris.String() {
 		t.Errorf("calendar zone %v", w.Location)
 	}
-	if p := got["api-availability"].Policy; !p.Breaching || !p.Resolved || p.NoData || len(p.Targets) != 1 || p.Targets[0] != "oncall" {
+	if p := got["api-availability"].Policy; p == nil || !p.Breaching || !p.Resolved || p.NoData || len(p.Targets) != 1 || p.Targets[0] != "oncall" {
 		t.Errorf("policy %+v", p)
 	}
 }

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -11,9 +12,17 @@ import (
 )
 
 // recorder keeps what it is asked to send.
-type recorder struct{ sent [][]alert.Alert }
+// recorder is a notifier that records what it is sent, and fails while
+// down is set (failure injection).
+type recorder struct {
+	sent [][]alert.Alert
+	down bool
+}
 
 func (r *recorder) Notify(_ context.Context, as []alert.Alert) error {
+	if r.down {
+		return errors.New("receiver down")
+	}
 	r.sent = append(r.sent, as)
 	return nil
 }

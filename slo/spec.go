@@ -29,9 +29,16 @@ type SLO struct {
 	SliceWindow time.Duration
 	SLI         SLI
 	Alerts      []AlertWindow
-	MinEvents   uint64 // a window with fewer events never fires
-	Policy      AlertPolicy
-	File        string // file:line of the definition
+	MinEvents   uint64       // a window with fewer events never fires
+	Policy      *AlertPolicy // nil: notify breaching and resolved, not no data
+	File        string       // file:line of the definition
+}
+
+func (s *SLO) policy() AlertPolicy {
+	if s.Policy == nil {
+		return AlertPolicy{Breaching: true, Resolved: true}
+	}
+	return *s.Policy
 }
 
 // AlertPolicy says which states of an SLO's rules notify, as OpenSLO's
@@ -293,8 +300,7 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 		problems = append(problems, config.Problem{File: file, Line: fieldLine(n, strings.Split(sub, ".")...), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 	}
 	s := &SLO{Name: y.Name, Tenant: y.Tenant, Service: y.Service, Description: y.Description, Method: "Occurrences", MinEvents: 0,
-		Policy: AlertPolicy{Breaching: true, Resolved: true},
-		File:   fmt.Sprintf("%s:%d", file, n.Line), SLI: SLI{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}}
+		File: fmt.Sprintf("%s:%d", file, n.Line), SLI: SLI{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}}
 	if !nameRE.MatchString(y.Name) || len(y.Name) > 63 {
 		errorAt("name", "%q must be a lower-case RFC 1123 label (a-z, 0-9, '-', at most 63)", y.Name)
 	}

@@ -15,6 +15,7 @@ const (
 	KindAlert          EventKind = "alert"
 	KindRecommendation EventKind = "recommendation"
 	KindAction         EventKind = "action"
+	KindDelivery       EventKind = "delivery" // a notification delivery attempt
 )
 
 // Event is an append-only record of something Vigil found, alerted on,

@@ -153,17 +153,23 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	if roles&roleAnalyzer != 0 {
 		alerter := &slo.Alerter{Events: st, Silences: st, Interval: o.analyzerInterval}
 		var notifiers alert.Multi
+		delivery := alert.Delivery{Observe: alerter.LogDelivery} // the delivery log
 		if o.alertmanagerURL != "" {
-			notifiers = append(notifiers, &alert.Alertmanager{URL: o.alertmanagerURL})
+			notifiers = append(notifiers, &alert.Alertmanager{URL: o.alertmanagerURL, Delivery: delivery})
 		}
 		if o.webhookURL != "" {
-			notifiers = append(notifiers, &alert.Webhook{URL: o.webhookURL, Receiver: "vigil", Secret: o.webhookSecret})
+			notifiers = append(notifiers, &alert.Webhook{URL: o.webhookURL, Receiver: "vigil", Secret: o.webhookSecret, Delivery: delivery})
 		}
 		if o.slackURL != "" {
-			notifiers = append(notifiers, &alert.Slack{URL: o.slackURL})
+			notifiers = append(notifiers, &alert.Slack{URL: o.slackURL, Delivery: delivery})
 		}
 		if len(notifiers) > 0 {
 			alerter.Notifier = notifiers
+		}
+		// Alerts firing when Vigil last stopped are taken up again, so their
+		// resolution is sent when their rule has stopped.
+		if err := alerter.Restore(context.Background(), st, slos, time.Now(), 7*24*time.Hour); err != nil {
+			return err
 		}
 		period := map[store.Signal]time.Duration{}
 		for sig, d := range o.retention {

@@ -61,6 +61,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/slos/{name}", a.handle(a.sloOne))
 	mux.HandleFunc("GET /api/v1/slos/{name}/history", a.handle(a.sloHistory))
 	mux.HandleFunc("GET /api/v1/alerts", a.handle(a.alerts))
+	mux.HandleFunc("GET /api/v1/alerts/deliveries", a.handle(a.deliveries))
 	mux.HandleFunc("GET /api/v1/silences", a.handle(a.silences))
 	mux.HandleFunc("POST /api/v1/silences", a.handle(a.createSilence))
 	mux.HandleFunc("GET /api/v1/recommendations", a.handle(a.recommendations))

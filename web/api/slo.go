@@ -163,7 +163,7 @@ func (a *API) sloHistory(r *http.Request, org string) (any, error) {
 
 type alertJSON struct {
 	Fingerprint string            `json:"fingerprint"`
-	State       string            `json:"state"` // firing or resolved
+	State       string            `json:"state"` // pending, firing or resolved
 	Labels      map[string]string `json:"labels"`
 	Summary     string            `json:"summary"`
 	Since       time.Time         `json:"since"` // when it entered its state
@@ -193,9 +193,12 @@ func (a *API) alerts(r *http.Request, org string) (any, error) {
 			continue
 		}
 		state, _ := ev.Attributes.Get("state")
+		if state == "inactive" { // pending, then stopped before it fired
+			continue
+		}
 		labels := map[string]string{}
 		for _, kv := range ev.Attributes {
-			if kv.Key != "fingerprint" && kv.Key != "state" {
+			if kv.Key != "fingerprint" && kv.Key != "state" && kv.Key != "starts_at" {
 				labels[kv.Key] = kv.Value
 			}
 		}
@@ -203,12 +206,52 @@ func (a *API) alerts(r *http.Request, org string) (any, error) {
 		order = append(order, fp)
 	}
 	out := []alertJSON{}
-	for _, want := range []string{"firing", "resolved"} {
+	for _, want := range []string{"firing", "pending", "resolved"} {
 		for _, fp := range order {
 			if latest[fp].State == want {
 				out = append(out, latest[fp])
 			}
 		}
+	}
+	return out, nil
+}
+
+type deliveryJSON struct {
+	At           time.Time `json:"at"`
+	Receiver     string    `json:"receiver"`
+	URL          string    `json:"url"`
+	Try          string    `json:"try"`
+	Status       string    `json:"status"`
+	LatencyMS    string    `json:"latency_ms"`
+	Outcome      string    `json:"outcome"` // delivered, retrying or failed
+	Error        string    `json:"error,omitempty"`
+	Fingerprints []string  `json:"fingerprints"`
+}
+
+// deliveries answers the delivery log over [from, to) (default: the last
+// day), newest first: every attempt to deliver the tenant's alerts.
+func (a *API) deliveries(r *http.Request, org string) (any, error) {
+	q := r.URL.Query()
+	to, from := a.now(), a.now().Add(-24*time.Hour)
+	if q.Get("from") != "" || q.Get("to") != "" {
+		var err error
+		if from, to, err = timeRange(q); err != nil {
+			return nil, err
+		}
+	}
+	evs, err := a.Events.Events(r.Context(), store.EventQuery{Tenant: org, Kinds: []store.EventKind{store.KindDelivery}, Start: from, End: to, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]deliveryJSON, 0, len(evs))
+	for _, ev := range evs {
+		get := func(k string) string { v, _ := ev.Attributes.Get(k); return v }
+		d := deliveryJSON{At: ev.Time, Receiver: get("receiver"), URL: get("url"), Try: get("try"), Status: get("status"),
+			LatencyMS: get("latency_ms"), Outcome: get("outcome"), Error: get("error"), Fingerprints: []string{}}
+		if fps := get("fingerprints"); fps != "" {
+			d.Fingerprints = strings.Split(fps, ",")
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }

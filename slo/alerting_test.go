@@ -1,0 +1,151 @@
+package slo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/embedded"
+)
+
+// alertStates lists the recorded alert events, oldest first, as
+// "state@minute".
+func alertStates(t *testing.T, st store.EventReader, from time.Time) string {
+	evs, err := st.Events(context.Background(), store.EventQuery{Tenant: store.DefaultTenant, Kinds: []store.EventKind{store.KindAlert}, Start: from, End: from.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i := len(evs) - 1; i >= 0; i-- {
+		state, _ := evs[i].Attributes.Get("state")
+		out = append(out, fmt.Sprintf("%s@%d", state, int(evs[i].Time.Sub(from)/time.Minute)))
+	}
+	return strings.Join(out, " ")
+}
+
+func TestPendingThenFiringThenResolved(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	slo := &SLO{Name: "chat", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}}
+	rule := AlertWindow{Severity: "page", Long: time.Hour, Short: 5 * time.Minute, Factor: 14.4, For: 5 * time.Minute}
+	status := func(firing bool) []Status {
+		return []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule, Firing: firing}}}}
+	}
+	rec := &recorder{}
+	al := &Alerter{Notifier: rec, Events: st, Interval: time.Minute}
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	step := func(m int, firing bool) {
+		t.Helper()
+		if err := al.Update(ctx, status(firing), at(m)); err != nil {
+			t.Fatalf("minute %d: %v", m, err)
+		}
+	}
+	// Pending for its 5 minutes, not sent; then firing and sent.
+	for m := 0; m < 5; m++ {
+		step(m, true)
+	}
+	if a := al.Active(); len(a) != 1 || a[0].State != "pending" || len(rec.sent) != 0 {
+		t.Fatalf("after 4 minutes: %+v, sent %d", a, len(rec.sent))
+	}
+	step(5, true)
+	if a := al.Active(); len(a) != 1 || a[0].State != "firing" || !a[0].StartsAt.Equal(at(5)) || len(rec.sent) != 1 {
+		t.Fatalf("after 5 minutes: %+v, sent %d", a, len(rec.sent))
+	}
+	// The rule stops while the receiver is down: the resolution waits.
+	rec.down = true
+	if err := al.Update(ctx, status(false), at(6)); err == nil {
+		t.Fatal("a failed delivery is not reported")
+	}
+	if a := al.Active(); len(a) != 1 || a[0].State != "resolving" {
+		t.Fatalf("resolution lost: %+v", a)
+	}
+	rec.down = false
+	step(7, false)
+	if a := al.Active(); len(a) != 0 {
+		t.Fatalf("still held: %+v", a)
+	}
+	last := rec.sent[len(rec.sent)-1]
+	if len(last) != 1 || !last[0].EndsAt.Equal(at(6)) || !last[0].StartsAt.Equal(at(5)) {
+		t.Errorf("resolution sent as %+v, want starts 5, ends 6", last)
+	}
+	if got := alertStates(t, st, t0); got != "pending@0 firing@5 resolved@6" {
+		t.Errorf("events: %s", got)
+	}
+
+	// Pending that stops before its For: dropped unsent.
+	sent := len(rec.sent)
+	step(10, true)
+	step(11, false)
+	if a := al.Active(); len(a) != 0 || len(rec.sent) != sent {
+		t.Errorf("a pending alert was kept or sent: %+v", a)
+	}
+	if got := alertStates(t, st, t0); got != "pending@0 firing@5 resolved@6 pending@10 inactive@11" {
+		t.Errorf("events: %s", got)
+	}
+}
+
+// A restart restores firing alerts from their events: the new process
+// resolves the alert with its original StartsAt.
+func TestRestoreAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	slo := &SLO{Name: "chat", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}}
+	rule := DefaultAlertWindows(30 * day)[0]
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	before := &Alerter{Notifier: &recorder{}, Events: st, Interval: time.Minute}
+	if err := before.Update(ctx, []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule, Firing: true}}}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	// Vigil stops; the rule stops firing while it is down.
+	rec := &recorder{}
+	after := &Alerter{Notifier: rec, Events: st, Interval: time.Minute}
+	if err := after.Restore(ctx, st, []*SLO{slo}, t0.Add(10*time.Minute), 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if a := after.Active(); len(a) != 1 || a[0].State != "firing" || !a[0].StartsAt.Equal(t0) || a[0].Labels["slo"] != "chat" {
+		t.Fatalf("restored: %+v", a)
+	}
+	if err := after.Update(ctx, []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule}}}}, t0.Add(11*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.sent) != 1 || len(rec.sent[0]) != 1 || !rec.sent[0][0].StartsAt.Equal(t0) || !rec.sent[0][0].EndsAt.Equal(t0.Add(11*time.Minute)) {
+		t.Errorf("resolution after restart: %+v", rec.sent)
+	}
+	if got := alertStates(t, st, t0); got != "firing@0 resolved@11" {
+		t.Errorf("events: %s", got)
+	}
+}
+
+// An OpenSLO policy that alerts on no data, and does not send resolutions.
+func TestPolicyNoDataAndNoResolved(t *testing.T) {
+	ctx := context.Background()
+	slo := &SLO{Name: "quiet", Service: "batch", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true},
+		Policy: &AlertPolicy{Breaching: true, NoData: true}}
+	rec := &recorder{}
+	al := &Alerter{Notifier: rec, Interval: time.Minute}
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	if err := al.Update(ctx, []Status{{SLO: slo, State: "no data"}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.sent) != 1 || rec.sent[0][0].Labels["alertname"] != NoDataAlertName {
+		t.Fatalf("no-data alert: %+v", rec.sent)
+	}
+	if err := al.Update(ctx, []Status{{SLO: slo, State: "ok"}}, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.sent) != 1 || len(al.Active()) != 0 {
+		t.Errorf("a resolution was sent against the policy, or the alert is held: %+v %+v", rec.sent, al.Active())
+	}
+}
