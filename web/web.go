@@ -46,6 +46,9 @@ type Options struct {
 	Logger     *slog.Logger
 	Budgets    []*cost.Budget
 	SLOs       []*slo.SLO
+	// Attribution names the bill tags the cost API groups team, app and
+	// model by.
+	Attribution cost.Attribution
 }
 
 // Server is the web role.
@@ -85,7 +88,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Metrics: s.opts.Store}).Register(mux)
-	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, Rollups: s.opts.Store, Events: s.opts.Store, EventWriter: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets, SLOs: s.opts.SLOs}).Register(mux)
+	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, Rollups: s.opts.Store, Events: s.opts.Store, EventWriter: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets, SLOs: s.opts.SLOs, Attribution: s.opts.Attribution}).Register(mux)
 	return mux
 }
 

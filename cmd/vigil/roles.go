@@ -132,7 +132,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	group.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
 
 	// Web port: health, readiness, metrics and the APIs, for every role.
-	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Budgets: costCfg.Budgets, SLOs: slos})
+	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Budgets: costCfg.Budgets, SLOs: slos, Attribution: costCfg.AttributionOrDefault()})
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,8 @@ type allocationRow struct {
 // container and node metrics Vigil ingested (scraped or remote-written
 // cAdvisor and kube-state-metrics series), by OpenCost's rules:
 // aggregate=namespace|pod|node|label:KEY, idle=separate|share,
-// shared_namespaces=a,b and split=even|cost. Amounts are USD.
+// shared_namespaces=a,b and split=even|cost. Amounts are USD. With
+// source=bill it splits imported bill lines over the workloads instead.
 func (a *API) allocation(r *http.Request, org string) (any, error) {
 	q := r.URL.Query()
 	from, to, err := timeRange(q)
@@ -52,6 +53,13 @@ func (a *API) allocation(r *http.Request, org string) (any, error) {
 		opts.SplitByCost = true
 	default:
 		return nil, badRequest("split %q: want even or cost", q.Get("split"))
+	}
+	switch q.Get("source") {
+	case "", "metrics":
+	case "bill":
+		return a.billAllocation(r, org, from, to, opts)
+	default:
+		return nil, badRequest("source %q: want metrics (the cluster's own cost) or bill (imported bill lines joined to workloads)", q.Get("source"))
 	}
 	series, err := a.readSeries(r, org, cost.KubeMetricNames, from, to)
 	if err != nil {

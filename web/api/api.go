@@ -41,6 +41,9 @@ type API struct {
 	// by instance type (nil: the built-in table).
 	Metrics   store.MetricReader
 	Instances cost.InstanceTable
+	// Attribution names the bill tags that team, app and model resolve
+	// to (zero: the default keys team, service and model).
+	Attribution cost.Attribution
 	// SLOs are judged from their rollups.
 	SLOs        []*slo.SLO
 	Rollups     store.RollupReader
@@ -168,7 +171,8 @@ type costGroup struct {
 
 // cost answers totals of imported billing over [from, to) (split into
 // buckets of step, e.g. 1d or 1h, when given), grouped by the
-// dimensions in group_by (provider, service, region, ..., tag:KEY) and
+// dimensions in group_by (provider, service, region, ..., tag:KEY, and
+// team, app and model through the configured attribution tag keys) and
 // filtered by filter=dim=value pairs. Money is a decimal string, never a
 // float.
 func (a *API) cost(r *http.Request, org string) (any, error) {
@@ -181,17 +185,24 @@ func (a *API) cost(r *http.Request, org string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	group, filter, err := dimensions(q, func(n string) error { _, _, err := store.CostDimension(n).Column(); return err })
+	// team, app and model are tags whose keys the attribution config names.
+	dim := func(n string) store.CostDimension {
+		if key, ok := a.attribution().TagKey(n); ok {
+			return store.CostDimension(store.TagPrefix + key)
+		}
+		return store.CostDimension(n)
+	}
+	group, filter, err := dimensions(q, func(n string) error { _, _, err := dim(n).Column(); return err })
 	if err != nil {
 		return nil, err
 	}
 	cq := store.CostQuery{Tenant: org, Start: from, End: to, Step: step, Filter: map[store.CostDimension]string{}}
 	groupBy := make([]store.CostDimension, len(group))
 	for i, g := range group {
-		groupBy[i] = store.CostDimension(g)
+		groupBy[i] = dim(g)
 	}
 	for k, v := range filter {
-		cq.Filter[store.CostDimension(k)] = v
+		cq.Filter[dim(k)] = v
 	}
 	groups, err := a.Store.CostTotals(r.Context(), cq, groupBy)
 	if err != nil {
@@ -200,8 +211,8 @@ func (a *API) cost(r *http.Request, org string) (any, error) {
 	out := make([]costGroup, 0, len(groups))
 	for _, g := range groups {
 		cg := costGroup{Group: map[string]string{}, Currency: g.Currency, BilledCost: g.BilledCost.String(), EffectiveCost: g.EffectiveCost.String(), ListCost: g.ListCost.String(), Lines: g.Lines}
-		for i, d := range groupBy {
-			cg.Group[string(d)] = g.Keys[i]
+		for i, d := range group {
+			cg.Group[d] = g.Keys[i]
 		}
 		if step > 0 {
 			b := g.Bucket
@@ -209,7 +220,15 @@ func (a *API) cost(r *http.Request, org string) (any, error) {
 		}
 		out = append(out, cg)
 	}
-	return map[string]any{"from": from, "to": to, "step": q.Get("step"), "group_by": groupBy, "groups": out}, nil
+	return map[string]any{"from": from, "to": to, "step": q.Get("step"), "group_by": append([]string{}, group...), "groups": out}, nil
+}
+
+// attribution is the configured attribution, or the default tag keys.
+func (a *API) attribution() cost.Attribution {
+	if a.Attribution.Team == "" && a.Attribution.Service == "" && a.Attribution.Model == "" {
+		return cost.DefaultAttribution()
+	}
+	return a.Attribution
 }
 
 func splitList(s string) []string {
