@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"time"
 
@@ -87,5 +88,54 @@ func newSLOCmd(g *globalOptions) *cobra.Command {
 			return nil
 		},
 	})
+	var format, output string
+	export := &cobra.Command{
+		Use:   "export [paths...]",
+		Short: "Write Prometheus recording and alerting rules equivalent to what Vigil evaluates",
+		Long: `Export writes, for every SLO whose SLI reads metrics, Prometheus recording rules for
+its error ratio over each alert window and alerting rules for its burn-rate
+rules, labelled as Vigil labels its alerts (so Alertmanager deduplicates the
+two). SLOs over spans are listed on stderr as skipped. Exit codes: 0 written,
+1 the SLO files have errors, 2 the files cannot be read or written.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "prometheus" {
+				return &exitError{code: 2, err: fmt.Errorf("--format %q: the only format is prometheus", format)}
+			}
+			paths := args
+			if len(paths) == 0 {
+				paths = []string{g.configDir}
+			}
+			slos, problems, err := slo.Load(paths, time.Minute)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			for _, p := range problems {
+				fmt.Fprintln(cmd.ErrOrStderr(), p.String())
+			}
+			if config.HasErrors(problems) {
+				return &exitError{code: 1, err: fmt.Errorf("some SLO files have errors")}
+			}
+			rules, skipped := slo.PrometheusRules(slos)
+			for _, s := range skipped {
+				fmt.Fprintln(cmd.ErrOrStderr(), "skipped: "+s)
+			}
+			data, err := rules.Marshal()
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			if output == "" || output == "-" {
+				_, err = cmd.OutOrStdout().Write(data)
+			} else {
+				err = os.WriteFile(output, data, 0o644)
+			}
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			return nil
+		},
+	}
+	export.Flags().StringVar(&format, "format", "prometheus", "rule format: prometheus")
+	export.Flags().StringVarP(&output, "output", "o", "-", "file to write, - for stdout")
+	cmd.AddCommand(export)
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -233,4 +234,59 @@ func waitAlerts(t *testing.T, am string, ok func([]amAlert) bool) {
 		}
 	}
 	t.Fatalf("alertmanager's alerts never matched: %+v", as)
+}
+
+// TestSLOExport runs `vigil slo export` on an OpenSLO file and checks that
+// promtool accepts what it writes.
+func TestSLOExport(t *testing.T) {
+	dir := t.TempDir()
+	spec := `apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: api-availability
+spec:
+  service: api
+  indicator:
+    metadata:
+      name: api-errors
+    spec:
+      ratioMetric:
+        counter: true
+        bad:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{job="api",code=~"5.."}
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{job="api"}
+  timeWindow:
+    - duration: 28d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.999
+`
+	os.WriteFile(filepath.Join(dir, "api.yaml"), []byte(spec), 0o644)
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	if out, err := exec.Command(binary, "slo", "export", "--format", "prometheus", "-o", rules, dir).CombinedOutput(); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	data, _ := os.ReadFile(rules)
+	// The 28-day period scales the workbook's page factor to 13.44.
+	if !strings.Contains(string(data), `slo:sli_error:ratio_rate1h{slo="api-availability", tenant="default"} > (13.44 * 0.001)`) {
+		t.Errorf("rules:\n%s", data)
+	}
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		if out, err := exec.Command(promtool, "check", "rules", rules).CombinedOutput(); err != nil {
+			t.Errorf("promtool check rules: %v\n%s", err, out)
+		}
+	} else if os.Getenv("VIGIL_TEST_STRICT") != "" {
+		t.Error("promtool not found")
+	}
+	if out, err := exec.Command(binary, "slo", "export", "--format", "sloth", dir).CombinedOutput(); err == nil || !strings.Contains(string(out), `the only format is prometheus`) {
+		t.Errorf("unknown format: %v\n%s", err, out)
+	}
 }
