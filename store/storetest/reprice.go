@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -165,4 +166,54 @@ func testReprice(t *testing.T, s store.Store) {
 	if _, err := rp.Reprice(c, bad, true); err == nil || !strings.Contains(err.Error(), "0.0000000000001") {
 		t.Errorf("a price with 13 decimal places: %v", err)
 	}
+}
+
+// BenchmarkReprice writes n model spans over a day (two models, tenth
+// caller-priced) and reprices them all each iteration, alternating
+// between two price tables so every run rewrites every cost; it reports
+// spans repriced per second.
+func BenchmarkReprice(b *testing.B, s store.Store, n int) {
+	c := context.Background()
+	const batch = 10000
+	spans := make([]store.Span, 0, batch)
+	for i := 0; i < n; i++ {
+		sp := chatSpan("acme", i/8, i, -1, base.Add(time.Duration(i)*24*time.Hour/time.Duration(n)), time.Second)
+		sp.Events, sp.Links = nil, nil
+		if i%2 == 1 {
+			sp.Model = "gpt-4o-mini"
+		}
+		sp.InputTokens, sp.OutputTokens, sp.CachedTokens = int64(100+i%5000), int64(10+i%700), int64(i%100)
+		if i%10 == 0 {
+			sp.Attributes = append(sp.Attributes, store.KeyValue{Key: store.CallerCostAttribute, Value: "0.01"})
+		}
+		spans = append(spans, sp)
+		if len(spans) == batch || i == n-1 {
+			if err := s.WriteSpans(c, spans); err != nil {
+				b.Fatal(err)
+			}
+			spans = spans[:0]
+		}
+	}
+	d := decimal.RequireFromString
+	tables := [2][]store.RepriceRule{}
+	for k, scale := range []string{"1", "2"} {
+		m := d(scale)
+		for _, model := range []string{"gpt-4o", "gpt-4o-mini"} {
+			tables[k] = append(tables[k], store.RepriceRule{Tenant: "acme", Model: model, Start: base, End: base.Add(24 * time.Hour),
+				Tiers: []store.RateTier{{Rate: store.TokenRate{Input: d("0.0000025").Mul(m), CachedInput: d("0.00000125").Mul(m), Output: d("0.00001").Mul(m)}}}})
+		}
+	}
+	rp := s.(store.SpanRepricer)
+	b.ResetTimer()
+	var repriced uint64
+	for i := 0; i < b.N; i++ {
+		ts, err := rp.Reprice(c, tables[i%2], false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, t := range ts {
+			repriced += t.Spans
+		}
+	}
+	b.ReportMetric(float64(repriced)/b.Elapsed().Seconds(), "spans/s")
 }
