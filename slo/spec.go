@@ -537,7 +537,7 @@ func (s *SLO) Plan() string {
 	}
 	fmt.Fprintf(&b, "  SLI: %s\n", s.SLI.Describe(s.Service))
 	fmt.Fprintf(&b, "  rollup: good and total per minute; windows are summed from the rollups\n")
-	fmt.Fprintf(&b, "  error budget: %s of events may be bad\n", formatPercent(1-s.Objective))
+	fmt.Fprintf(&b, "  error budget: %s of %s may be bad\n", formatPercent(1-s.Objective), map[bool]string{true: "slices", false: "events"}[s.Method == "Timeslices"])
 	for _, w := range s.Alerts {
 		state := ""
 		if !w.CanFire(s.Objective) {
