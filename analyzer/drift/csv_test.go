@@ -2,7 +2,12 @@ package drift
 
 import (
 	"bytes"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -110,4 +115,45 @@ func FuzzReadCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A file read through *os.File has its columns sized from its length
+// after 1024 rows; the values must be the same as from a plain reader,
+// including a column that turns categorical after that.
+func TestReadCSVFileSizing(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("n,m\n")
+	for i := range 3000 {
+		m := strconv.Itoa(i % 7)
+		if i == 2500 {
+			m = "late label"
+		}
+		fmt.Fprintf(&b, "%d.25,%s\n", i, m)
+	}
+	path := filepath.Join(t.TempDir(), "big.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fromFile, err := ReadCSV(path, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := ReadCSV(path, strings.NewReader(b.String()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromFile, plain) {
+		t.Fatal("columns differ between *os.File and strings.Reader")
+	}
+	if n := fromFile[0]; n.Kind != Numeric || len(n.Floats) != 3000 || n.Floats[2999] != 2999.25 || cap(n.Floats) < 3000 {
+		t.Errorf("n: kind %v len %d", n.Kind, len(n.Floats))
+	}
+	if m := fromFile[1]; m.Kind != Categorical || len(m.Codes) != 3000 || m.Levels[m.Codes[2500]] != "late label" {
+		t.Errorf("m: kind %v len %d", m.Kind, len(m.Codes))
+	}
 }
