@@ -1,0 +1,333 @@
+package drift
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-dev/vigil/config"
+)
+
+// Drift monitors live in the config directory, in any YAML file with a
+// top-level drift: list:
+//
+//	drift:
+//	  - name: chat-output-length
+//	    filter: {service: chat-gateway, operation: "POST /chat", model: gpt-4o}
+//	    watch: output_tokens       # duration, input_tokens, output_tokens or attribute:<key>
+//	    reference: {offset: 168h}  # the same window a week earlier; or
+//	    # reference: {from: 2026-01-01T00:00:00Z, to: 2026-01-08T00:00:00Z}
+//	    current: 1h                # the window judged, ending now
+//	    method: auto               # or ks, chisquare, ztest, psi, ...
+//	    threshold: 0.1             # 0 or absent: the method's default
+//
+// Durations are Go durations (90m, 168h) or whole days and weeks (7d, 2w).
+
+// Watch is the value a monitor compares.
+type Watch struct {
+	Kind      WatchKind
+	Attribute string // Kind == WatchAttribute: the span attribute's key
+}
+
+// WatchKind names a span value.
+type WatchKind string
+
+const (
+	WatchDuration     WatchKind = "duration"
+	WatchInputTokens  WatchKind = "input_tokens"
+	WatchOutputTokens WatchKind = "output_tokens"
+	WatchAttribute    WatchKind = "attribute"
+)
+
+func (w Watch) String() string {
+	if w.Kind == WatchAttribute {
+		return "attribute:" + w.Attribute
+	}
+	return string(w.Kind)
+}
+
+// Filter selects the spans a monitor reads; empty fields match anything.
+type Filter struct {
+	Service      string `yaml:"service"`
+	Operation    string `yaml:"operation"`
+	Model        string `yaml:"model"`
+	ModelVersion string `yaml:"model_version"`
+}
+
+// Reference is the baseline window: a fixed range (From, To), or the
+// current window moved back by Offset, Window long (default: as long as
+// the current window).
+type Reference struct {
+	From, To time.Time
+	Offset   time.Duration
+	Window   time.Duration
+}
+
+// Monitor is one drift monitor from the config directory.
+type Monitor struct {
+	Name      string
+	Tenant    string
+	Filter    Filter
+	Watch     Watch
+	Kind      string // numeric, categorical, or "" to infer as the CSV reader does
+	Reference Reference
+	Current   time.Duration
+	Options   Options // Method, Threshold, Bins, MinSamples
+	File      string  // file:line of the definition
+}
+
+// Windows are the reference and current windows [from, to) at now.
+func (m *Monitor) Windows(now time.Time) (refFrom, refTo, curFrom, curTo time.Time) {
+	curFrom, curTo = now.Add(-m.Current), now
+	if m.Reference.Offset == 0 {
+		return m.Reference.From, m.Reference.To, curFrom, curTo
+	}
+	refTo = curTo.Add(-m.Reference.Offset)
+	w := m.Reference.Window
+	if w == 0 {
+		w = m.Current
+	}
+	return refTo.Add(-w), refTo, curFrom, curTo
+}
+
+type monitorYAML struct {
+	Name      string `yaml:"name"`
+	Tenant    string `yaml:"tenant"`
+	Filter    Filter `yaml:"filter"`
+	Watch     string `yaml:"watch"`
+	Type      string `yaml:"type"`
+	Reference struct {
+		From   string `yaml:"from"`
+		To     string `yaml:"to"`
+		Offset string `yaml:"offset"`
+		Window string `yaml:"window"`
+	} `yaml:"reference"`
+	Current    string  `yaml:"current"`
+	Method     string  `yaml:"method"`
+	Threshold  float64 `yaml:"threshold"`
+	Bins       int     `yaml:"bins"`
+	MinSamples int     `yaml:"min_samples"`
+}
+
+// LoadMonitors reads every drift monitor in the YAML files under paths,
+// returning each problem with its file and line. It fails only when a path
+// cannot be read.
+func LoadMonitors(paths []string) ([]*Monitor, []config.Problem, error) {
+	files, err := config.Files(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	var monitors []*Monitor
+	var problems []config.Problem
+	seen := map[string]string{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		docs, ps := config.Parse(f, data)
+		problems = append(problems, ps...)
+		for _, doc := range docs {
+			list := mappingValue(doc.Node, "drift")
+			if list == nil {
+				continue
+			}
+			if list.Kind != yaml.SequenceNode {
+				problems = append(problems, config.Problem{File: f, Line: list.Line, Field: "drift", Severity: config.Error, Message: "want a list of monitors"})
+				continue
+			}
+			for i, item := range list.Content {
+				field := fmt.Sprintf("drift[%d]", i)
+				m, ps := readMonitor(f, item, field)
+				problems = append(problems, ps...)
+				// Names are unique among all definitions, broken ones
+				// included: fixing the first must not surface a clash.
+				name, tenant := scalar(item, "name"), scalar(item, "tenant")
+				if name != "" {
+					where := fmt.Sprintf("%s:%d", f, item.Line)
+					if prev, ok := seen[tenant+"/"+name]; ok {
+						problems = append(problems, config.Problem{File: f, Line: fieldLine(item, "name"), Field: field + ".name",
+							Severity: config.Error, Message: fmt.Sprintf("monitor %q is also defined at %s", name, prev)})
+						continue
+					}
+					seen[tenant+"/"+name] = where
+				}
+				if m != nil {
+					monitors = append(monitors, m)
+				}
+			}
+		}
+	}
+	return monitors, problems, nil
+}
+
+func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Problem) {
+	var y monitorYAML
+	if p := config.DecodeStrict(file, n, field, &y); p != nil {
+		return nil, []config.Problem{*p}
+	}
+	var problems []config.Problem
+	bad := func(path []string, format string, args ...any) {
+		problems = append(problems, config.Problem{File: file, Line: fieldLine(n, path...),
+			Field: field + "." + strings.Join(path, "."), Severity: config.Error, Message: fmt.Sprintf(format, args...)})
+	}
+	m := &Monitor{Name: y.Name, Tenant: y.Tenant, Filter: y.Filter, Kind: y.Type,
+		File: fmt.Sprintf("%s:%d", file, n.Line)}
+	if y.Name == "" {
+		bad([]string{"name"}, "required")
+	}
+
+	switch w := strings.TrimSpace(y.Watch); {
+	case w == "":
+		bad([]string{"watch"}, "required: duration, input_tokens, output_tokens or attribute:<key>")
+	case strings.HasPrefix(w, "attribute:"):
+		m.Watch = Watch{Kind: WatchAttribute, Attribute: strings.TrimSpace(strings.TrimPrefix(w, "attribute:"))}
+		if m.Watch.Attribute == "" {
+			bad([]string{"watch"}, "attribute: needs a key, as in attribute:llm.score")
+		}
+	case w == string(WatchDuration) || w == string(WatchInputTokens) || w == string(WatchOutputTokens):
+		m.Watch = Watch{Kind: WatchKind(w)}
+	default:
+		bad([]string{"watch"}, "unknown value %q: want duration, input_tokens, output_tokens or attribute:<key>", w)
+	}
+	switch y.Type {
+	case "", "numeric", "categorical":
+		if y.Type == "categorical" && m.Watch.Kind != WatchAttribute && m.Watch.Kind != "" {
+			bad([]string{"type"}, "%s is a number; only an attribute can be categorical", m.Watch.Kind)
+		}
+	default:
+		bad([]string{"type"}, "want numeric or categorical, got %q", y.Type)
+	}
+
+	if y.Current == "" {
+		bad([]string{"current"}, "required: the length of the window judged, such as 1h")
+	} else if d, err := parseDuration(y.Current); err != nil {
+		bad([]string{"current"}, "%v", err)
+	} else {
+		m.Current = d
+	}
+
+	r := y.Reference
+	fixed, rolling := r.From != "" || r.To != "", r.Offset != "" || r.Window != ""
+	switch {
+	case fixed && rolling:
+		bad([]string{"reference"}, "give either from and to (a fixed range) or offset (a rolling window), not both")
+	case fixed:
+		from, errF := time.Parse(time.RFC3339, r.From)
+		to, errT := time.Parse(time.RFC3339, r.To)
+		switch {
+		case errF != nil:
+			bad([]string{"reference", "from"}, "want an RFC 3339 time such as 2026-01-01T00:00:00Z, got %q", r.From)
+		case errT != nil:
+			bad([]string{"reference", "to"}, "want an RFC 3339 time such as 2026-01-08T00:00:00Z, got %q", r.To)
+		case !from.Before(to):
+			bad([]string{"reference", "to"}, "%s is not after from (%s)", r.To, r.From)
+		default:
+			m.Reference.From, m.Reference.To = from, to
+		}
+	case rolling:
+		if r.Offset == "" {
+			bad([]string{"reference", "offset"}, "required with window: how far back the reference ends, such as 168h")
+			break
+		}
+		off, err := parseDuration(r.Offset)
+		if err != nil {
+			bad([]string{"reference", "offset"}, "%v", err)
+			break
+		}
+		m.Reference.Offset = off
+		if r.Window != "" {
+			if m.Reference.Window, err = parseDuration(r.Window); err != nil {
+				bad([]string{"reference", "window"}, "%v", err)
+			}
+		}
+		// A reference overlapping the current window compares the data
+		// partly with itself and hides drift.
+		if m.Current > 0 && off < m.Current {
+			bad([]string{"reference", "offset"}, "%s is shorter than the current window (%s): the two windows would overlap", r.Offset, y.Current)
+		}
+	default:
+		bad([]string{"reference"}, "required: {offset: 168h} or {from: ..., to: ...}")
+	}
+
+	method, err := ParseMethod(y.Method)
+	if err != nil {
+		bad([]string{"method"}, "%v", err)
+	}
+	m.Options = Options{Method: method, Threshold: y.Threshold, Bins: y.Bins, MinSamples: y.MinSamples}
+	switch {
+	case y.Threshold < 0:
+		bad([]string{"threshold"}, "want a positive number, got %v", y.Threshold)
+	case method.isPValue() && y.Threshold >= 1:
+		bad([]string{"threshold"}, "%s is judged by its p-value: want a threshold below 1, got %v", method, y.Threshold)
+	}
+	if y.Bins < 0 {
+		bad([]string{"bins"}, "want a positive count, got %d", y.Bins)
+	}
+	if y.MinSamples < 0 {
+		bad([]string{"min_samples"}, "want a positive count, got %d", y.MinSamples)
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return m, nil
+}
+
+// parseDuration reads a Go duration (90m, 168h) or whole days or weeks
+// (7d, 2w), which must be positive.
+func parseDuration(s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var k int
+		k, err = strconv.Atoi(n)
+		d = time.Duration(k) * 24 * time.Hour
+	} else if n, ok := strings.CutSuffix(s, "w"); ok {
+		var k int
+		k, err = strconv.Atoi(n)
+		d = time.Duration(k) * 7 * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("want a positive duration such as 90m, 168h or 7d, got %q", s)
+	}
+	return d, nil
+}
+
+// scalar is a mapping's scalar field, or "".
+func scalar(n *yaml.Node, key string) string {
+	if v := mappingValue(n, key); v != nil && v.Kind == yaml.ScalarNode {
+		return v.Value
+	}
+	return ""
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// fieldLine is the line of a mapping's field, or of the nearest enclosing
+// mapping that exists.
+func fieldLine(n *yaml.Node, path ...string) int {
+	for _, k := range path {
+		v := mappingValue(n, k)
+		if v == nil {
+			return n.Line
+		}
+		n = v
+	}
+	return n.Line
+}
