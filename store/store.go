@@ -48,6 +48,7 @@ type Store interface {
 	RollupReader
 	EventWriter
 	EventReader
+	Members
 	Retainer
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error

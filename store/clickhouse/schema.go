@@ -204,6 +204,18 @@ var migrations = []migration{
 			query: "SELECT tenant, trace_id, toDate(timestamp) AS day FROM %s GROUP BY tenant, trace_id, day",
 		}},
 	},
+	{ // 2: analyzer replicas announce themselves to share the work.
+		tables: []table{{
+			name: "members",
+			columns: `member_group String,
+	member String,
+	seen DateTime,
+	seen_ns Int64`,
+			engine: "ReplacingMergeTree(seen_ns)",
+			order:  "(member_group, member)",
+			shard:  "cityHash64(member_group)",
+		}},
+	},
 }
 
 // schemaTable records applied migrations.

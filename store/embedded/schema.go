@@ -126,4 +126,13 @@ CREATE TABLE events (
 	PRIMARY KEY (tenant, id)
 );
 `,
+	// 2: analyzer replicas announce themselves to share the work.
+	`
+CREATE TABLE members (
+	member_group VARCHAR NOT NULL,
+	member VARCHAR NOT NULL,
+	seen_ns BIGINT NOT NULL,
+	PRIMARY KEY (member_group, member)
+);
+`,
 }
