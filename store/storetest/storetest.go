@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"Reprice", testReprice},
 		{"SLICounts", testSLICounts},
 		{"SpanDurations", testSpanDurations},
+		{"Throughput", testThroughput},
 		{"Members", testMembers},
 		{"LargeBatches", testLargeBatches},
 		{"Retention", testRetention},
