@@ -36,8 +36,3 @@ type ThroughputReader interface {
 	// weeks, of a busy service).
 	Throughput(ctx context.Context, q ThroughputQuery) ([]MinuteThroughput, error)
 }
-
-// P95Rank is the 1-based rank of the nearest-rank 95th percentile among n
-// values, ⌈95n/100⌉ in integers so no float rounding can move it. Both
-// backends' SQL computes the same expression.
-func P95Rank(n uint64) uint64 { return (95*n + 99) / 100 }
