@@ -142,23 +142,44 @@ func (b *builder) add(v string) {
 		}
 		return
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && errors.Is(err, strconv.ErrRange) {
-		// 1e999 is a number too big for a float64: ±Inf, which the
-		// statistics count as missing, not a reason to call it a label.
-		err = nil
-	}
 	if b.index == nil {
-		if err == nil {
+		if f, ok := parseNumber(s); ok {
 			b.floats = append(b.floats, f)
 			return
 		}
 		b.toCategorical()
 	}
-	if err == nil {
-		s = canonicalNumber(f)
+	// A label seen before, as written, needs no parsing: most rows of a
+	// categorical column repeat a few labels.
+	if c, ok := b.index[s]; ok {
+		b.codes = append(b.codes, c)
+		return
+	}
+	if f, ok := parseNumber(s); ok {
+		c := b.code(canonicalNumber(f))
+		// Remember the spelling too ("1.50" for "1.5"), for the lookup above.
+		b.index[strings.Clone(s)] = c
+		b.codes = append(b.codes, c)
+		return
 	}
 	b.codes = append(b.codes, b.code(s))
+}
+
+// parseNumber parses a float, counting out-of-range ones (1e999) as
+// numbers: ±Inf, which the statistics treat as missing. It skips ParseFloat
+// for what cannot be a number, whose error would be allocated only to be
+// dropped.
+func parseNumber(s string) (float64, bool) {
+	switch c := s[0]; {
+	case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'i', c == 'I', c == 'n', c == 'N':
+	default:
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true
 }
 
 // toCategorical turns the numbers read so far into labels.
