@@ -9,7 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-dev/vigil/store"
 )
 
 // Job is one evaluator. Run is given the tick it evaluates, not the wall
@@ -33,11 +36,67 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 
 // Options configure a Scheduler.
 type Options struct {
-	Interval   time.Duration // ticks are multiples of Interval since the Unix epoch
-	Timeout    time.Duration // per job per tick; 0 means Interval
-	Clock      Clock         // nil means the real clock
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
+	Interval time.Duration // ticks are multiples of Interval since the Unix epoch
+	// Timeout bounds a job's run per tick; 0 means Interval. A job with a
+	// Timeout() method of its own gets that instead.
+	Timeout       time.Duration
+	MaxConcurrent int   // jobs running at once; 0 means 4
+	Clock         Clock // nil means the real clock
+	Logger        *slog.Logger
+	Registerer    prometheus.Registerer
+	// Members, when set, shares the work between analyzer replicas: every
+	// tick this replica announces itself as Replica, and a job evaluates
+	// only the monitors it owns (see Owns).
+	Members store.Members
+	Replica string
+}
+
+// membersGroup is the name analyzer replicas announce themselves under.
+const membersGroup = "analyzer"
+
+// ownerKey carries a tick's ownership through the jobs' context.
+type ownerKey struct{}
+
+// Owns reports whether this replica evaluates the monitor named key (an
+// SLO, a budget, a drift or canary monitor) at this tick. Among the
+// replicas seen in the last three intervals, the one with the highest hash
+// of key and its name owns it (rendezvous hashing): each monitor has one
+// owner, and a replica joining or leaving moves only its share. Outside a
+// scheduler, or without Members, everything is owned.
+//
+// It is not a lock: for the moment replicas disagree on who is alive, a
+// monitor may be evaluated twice. That is harmless — findings, alerts and
+// rollups have deterministic identities — and is why Vigil shares work
+// through heartbeats in the store rather than a lease the store cannot
+// grant atomically (ClickHouse has no compare-and-set), or a Kubernetes
+// Lease (which would make Kubernetes a requirement).
+func Owns(ctx context.Context, key string) bool {
+	members, _ := ctx.Value(ownerKey{}).(ownership)
+	return members.owns(key)
+}
+
+type ownership struct {
+	self    string
+	members []string
+}
+
+func (o ownership) owns(key string) bool {
+	if len(o.members) == 0 {
+		return true
+	}
+	best, bestScore := "", uint64(0)
+	for _, m := range o.members {
+		if score := xxhash.Sum64String(key + "\x00" + m); best == "" || score > bestScore {
+			best, bestScore = m, score
+		}
+	}
+	return best == o.self
+}
+
+// TimeoutJob is a job with a timeout of its own.
+type TimeoutJob interface {
+	Job
+	Timeout() time.Duration
 }
 
 // Scheduler runs jobs together on aligned ticks: every replica ticks at the
@@ -51,6 +110,7 @@ type Scheduler struct {
 	failures *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	missed   prometheus.Counter
+	replicas prometheus.Gauge
 }
 
 // NewScheduler returns a scheduler for the jobs.
@@ -60,6 +120,9 @@ func NewScheduler(opts Options, jobs ...Job) *Scheduler {
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = opts.Interval
+	}
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = 4
 	}
 	s := &Scheduler{
 		opts: opts,
@@ -77,9 +140,12 @@ func NewScheduler(opts Options, jobs ...Job) *Scheduler {
 		missed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vigil_analyzer_missed_ticks_total", Help: "Ticks skipped because the previous tick's jobs were still running.",
 		}),
+		replicas: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vigil_analyzer_replicas", Help: "Analyzer replicas alive at the last tick, sharing the monitors.",
+		}),
 	}
 	if opts.Registerer != nil {
-		opts.Registerer.MustRegister(s.runs, s.failures, s.duration, s.missed)
+		opts.Registerer.MustRegister(s.runs, s.failures, s.duration, s.missed, s.replicas)
 	}
 	return s
 }
@@ -109,21 +175,49 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	return nil
 }
 
-// RunTick runs every job once for the tick.
+// RunTick runs every job once for the tick, at most MaxConcurrent at a
+// time.
 func (s *Scheduler) RunTick(ctx context.Context, tick time.Time) {
+	ctx = context.WithValue(ctx, ownerKey{}, s.ownership(ctx, tick))
+	sem := make(chan struct{}, s.opts.MaxConcurrent)
 	var wg sync.WaitGroup
 	for _, j := range s.jobs {
 		wg.Add(1)
+		sem <- struct{}{}
 		go func(j Job) {
-			defer wg.Done()
+			defer func() { <-sem; wg.Done() }()
 			s.runJob(ctx, j, tick)
 		}(j)
 	}
 	wg.Wait()
 }
 
+// ownership announces this replica and learns who else is alive. When the
+// store cannot say, the replica owns everything: work done twice is
+// correct, work left undone is not.
+func (s *Scheduler) ownership(ctx context.Context, tick time.Time) ownership {
+	if s.opts.Members == nil {
+		return ownership{}
+	}
+	if err := s.opts.Members.Heartbeat(ctx, membersGroup, s.opts.Replica, tick); err != nil {
+		s.opts.Logger.Warn("cannot announce this analyzer; evaluating everything this tick", "err", err)
+		return ownership{}
+	}
+	members, err := s.opts.Members.LiveMembers(ctx, membersGroup, tick.Add(-3*s.opts.Interval))
+	if err != nil {
+		s.opts.Logger.Warn("cannot list analyzers; evaluating everything this tick", "err", err)
+		return ownership{}
+	}
+	s.replicas.Set(float64(len(members)))
+	return ownership{self: s.opts.Replica, members: members}
+}
+
 func (s *Scheduler) runJob(ctx context.Context, j Job, tick time.Time) {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	timeout := s.opts.Timeout
+	if tj, ok := j.(TimeoutJob); ok && tj.Timeout() > 0 {
+		timeout = tj.Timeout()
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
 	err := j.Run(ctx, tick)

@@ -38,6 +38,9 @@ func (w *CostWatch) Run(ctx context.Context, tick time.Time) error {
 	var events []store.Event
 	var errs []error
 	for _, b := range w.Config.Budgets {
+		if !Owns(ctx, "budget/"+b.Name) {
+			continue
+		}
 		evs, err := w.budget(ctx, b, tick)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("budget %s: %w", b.Name, err))
@@ -45,6 +48,9 @@ func (w *CostWatch) Run(ctx context.Context, tick time.Time) error {
 		events = append(events, evs...)
 	}
 	for _, a := range w.Config.Anomalies {
+		if !Owns(ctx, "cost-anomaly/"+a.Name) {
+			continue
+		}
 		evs, err := w.anomaly(ctx, a, tick)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("cost anomaly %s: %w", a.Name, err))

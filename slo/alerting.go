@@ -153,8 +153,18 @@ func (a *Alerter) Update(ctx context.Context, statuses []Status, now time.Time) 
 		t.EndsAt = now.Add(3 * interval)
 	}
 	current := raised(statuses)
+	evaluated := map[string]bool{}
+	for _, st := range statuses {
+		evaluated[st.SLO.tenant()+"/"+st.SLO.Name] = true
+	}
 	for fp, t := range a.active {
 		if _, still := current[fp]; still {
+			continue
+		}
+		if !evaluated[t.Labels["tenant"]+"/"+t.slo] {
+			// Another replica evaluates this SLO now; it takes the alert
+			// up from its events (see Restore).
+			delete(a.active, fp)
 			continue
 		}
 		switch t.state {
@@ -280,11 +290,14 @@ func (a *Alerter) Restore(ctx context.Context, r store.EventReader, slos []*SLO,
 	if a.active == nil {
 		a.active = map[string]*tracked{}
 	}
-	tenants := map[string]bool{}
+	wanted := map[string]map[string]bool{} // tenant → SLO names
 	for _, s := range slos {
-		tenants[s.tenant()] = true
+		if wanted[s.tenant()] == nil {
+			wanted[s.tenant()] = map[string]bool{}
+		}
+		wanted[s.tenant()][s.Name] = true
 	}
-	for tenant := range tenants {
+	for tenant, names := range wanted {
 		evs, err := r.Events(ctx, store.EventQuery{Tenant: tenant, Kinds: []store.EventKind{store.KindAlert}, Start: now.Add(-lookback), End: now.Add(time.Minute)})
 		if err != nil {
 			return fmt.Errorf("cannot restore alerts: %w", err)
@@ -292,7 +305,7 @@ func (a *Alerter) Restore(ctx context.Context, r store.EventReader, slos []*SLO,
 		seen := map[string]bool{}
 		for _, ev := range evs { // newest first: the first event of an alert is its state
 			fp, _ := ev.Attributes.Get("fingerprint")
-			if fp == "" || seen[fp] {
+			if fp == "" || seen[fp] || !names[ev.Subject] {
 				continue
 			}
 			seen[fp] = true
@@ -312,7 +325,9 @@ func (a *Alerter) Restore(ctx context.Context, r store.EventReader, slos []*SLO,
 				}
 			}
 			t.since = t.StartsAt
-			a.active[fp] = t
+			if _, held := a.active[fp]; !held {
+				a.active[fp] = t
+			}
 		}
 	}
 	return nil

@@ -149,3 +149,52 @@ func TestPolicyNoDataAndNoResolved(t *testing.T) {
 		t.Errorf("a resolution was sent against the policy, or the alert is held: %+v %+v", rec.sent, al.Active())
 	}
 }
+
+// When an SLO moves from one analyzer replica to another, its firing alert
+// moves with it: the old owner lets go without resolving it, the new owner
+// takes it up from its events with its original start.
+func TestAlertHandover(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true},
+		SLI: SLI{Good: "availability"}, Alerts: DefaultAlertWindows(30 * day)[:1]}
+	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	spansPerMinute(t, st, tick, 0, func(int) int { return 2 }) // burn 20, above 14.4
+	ownerIsA := true
+	recA, recB := &recorder{}, &recorder{}
+	a := &Evaluator{Store: st, SLOs: []*SLO{s}, Alerter: &Alerter{Notifier: recA, Events: st, Interval: time.Minute},
+		Owns: func(context.Context, string) bool { return ownerIsA }}
+	b := &Evaluator{Store: st, SLOs: []*SLO{s}, Alerter: &Alerter{Notifier: recB, Events: st, Interval: time.Minute},
+		Owns: func(context.Context, string) bool { return !ownerIsA }}
+	run := func(e *Evaluator, at time.Time) {
+		t.Helper()
+		if err := e.Run(ctx, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(a, tick.Add(-time.Second))
+	run(b, tick.Add(-time.Second))
+	if len(a.Alerter.Active()) != 1 || len(b.Alerter.Active()) != 0 || len(recB.sent) != 0 {
+		t.Fatalf("before: a holds %d, b holds %d", len(a.Alerter.Active()), len(b.Alerter.Active()))
+	}
+	ownerIsA = false
+	run(a, tick.Add(59*time.Second))
+	run(b, tick.Add(59*time.Second))
+	if len(a.Alerter.Active()) != 0 {
+		t.Errorf("the old owner still holds %+v", a.Alerter.Active())
+	}
+	got := b.Alerter.Active()
+	if len(got) != 1 || got[0].State != "firing" || !got[0].StartsAt.Equal(tick.Add(-time.Second)) {
+		t.Errorf("the new owner holds %+v", got)
+	}
+	if len(recB.sent) != 1 || !recB.sent[0][0].StartsAt.Equal(tick.Add(-time.Second)) {
+		t.Errorf("the new owner sent %+v", recB.sent)
+	}
+	if states := alertStates(t, st, tick.Add(-time.Hour)); states != "firing@59" {
+		t.Errorf("events: %s (no resolution may be recorded)", states)
+	}
+}

@@ -16,6 +16,7 @@ type RollupStore interface {
 	store.MetricReader
 	store.RollupWriter
 	store.RollupReader
+	store.EventReader // alerts to take up when the evaluator gains an SLO
 }
 
 // WindowBurn is one alert rule's state at an evaluation.
@@ -198,13 +199,20 @@ type Evaluator struct {
 	Recompute time.Duration // default 10m
 	// Alerter, when set, turns each tick's firing rules into alerts.
 	Alerter *Alerter
+	// Owns, when set, says which SLOs this replica evaluates at a tick
+	// (the analyzer's Owns, by the key "slo/<tenant>/<name>"); nil
+	// evaluates them all.
+	Owns func(ctx context.Context, key string) bool
 
-	mu   sync.Mutex
-	done map[string]time.Time // guarded by mu: rollups are complete before this minute
+	mu    sync.Mutex
+	done  map[string]time.Time // guarded by mu: rollups are complete before this minute
+	owned map[string]bool      // guarded by mu: the SLOs evaluated at the last tick
 }
 
 // Name implements the analyzer's Job.
 func (e *Evaluator) Name() string { return "slo" }
+
+func sloKey(s *SLO) string { return "slo/" + s.tenant() + "/" + s.Name }
 
 // Run implements the analyzer's Job.
 func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
@@ -213,8 +221,22 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 		recompute = 10 * time.Minute
 	}
 	now := tick.Truncate(time.Minute).Add(time.Minute) // through the minute in progress
-	var errs []error
+	var mine, gained []*SLO
+	owned := map[string]bool{}
+	e.mu.Lock()
 	for _, s := range e.SLOs {
+		if e.Owns != nil && !e.Owns(ctx, sloKey(s)) {
+			continue
+		}
+		mine = append(mine, s)
+		owned[sloKey(s)] = true
+		if !e.owned[sloKey(s)] {
+			gained = append(gained, s)
+		}
+	}
+	e.mu.Unlock()
+	var errs []error
+	for _, s := range mine {
 		e.mu.Lock()
 		if e.done == nil {
 			e.done = map[string]time.Time{}
@@ -236,15 +258,28 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 		e.mu.Unlock()
 	}
 	if e.Alerter != nil && len(errs) == 0 {
+		// An SLO this replica has just taken up (at start, or from a
+		// replica that stopped) brings its firing alerts along, so they
+		// keep their start and are resolved when they stop.
+		if len(gained) > 0 {
+			if err := e.Alerter.Restore(ctx, e.Store, gained, tick, 7*24*time.Hour); err != nil {
+				return err
+			}
+		}
 		// Alerts change only on a complete evaluation: a store error must
 		// not read as every rule having stopped firing.
-		statuses, err := ComputeAll(ctx, e.Store, e.SLOs, tick)
+		statuses, err := ComputeAll(ctx, e.Store, mine, tick)
 		if err != nil {
 			return fmt.Errorf("slo statuses: %w", err)
 		}
 		if err := e.Alerter.Update(ctx, statuses, tick); err != nil {
 			errs = append(errs, fmt.Errorf("slo alerts: %w", err))
 		}
+	}
+	if len(errs) == 0 {
+		e.mu.Lock()
+		e.owned = owned
+		e.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }

@@ -36,6 +36,7 @@ const (
 type roleOptions struct {
 	webListen        string
 	analyzerInterval time.Duration
+	analyzerReplica  string
 	retention        map[store.Signal]*time.Duration
 	shutdownTimeout  time.Duration
 	collector        collectorOptions
@@ -65,6 +66,8 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 	}
 	if roles&roleAnalyzer != 0 {
 		f.DurationVar(&o.analyzerInterval, "analyzer.interval", time.Minute, "evaluation interval; ticks are aligned to multiples of it")
+		host, _ := os.Hostname()
+		f.StringVar(&o.analyzerReplica, "analyzer.replica", host, "this analyzer's name among the replicas sharing one store (each evaluates its share of the monitors); stable across restarts")
 		f.StringVar(&o.alertmanagerURL, "alertmanager.url", "", "Alertmanager to push SLO burn-rate alerts to (its API v2), e.g. http://127.0.0.1:9093; empty sends none")
 		f.StringVar(&o.webhookURL, "alert.webhook-url", "", "URL to post alerts to as Alertmanager-format (version 4) webhooks")
 		f.StringVar(&o.webhookSecret, "alert.webhook-secret", "", "secret to sign webhooks with (HMAC-SHA256 of timestamp.body in X-Vigil-Signature, timestamp in X-Vigil-Timestamp)")
@@ -166,20 +169,17 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		if len(notifiers) > 0 {
 			alerter.Notifier = notifiers
 		}
-		// Alerts firing when Vigil last stopped are taken up again, so their
-		// resolution is sent when their rule has stopped.
-		if err := alerter.Restore(context.Background(), st, slos, time.Now(), 7*24*time.Hour); err != nil {
-			return err
-		}
 		period := map[store.Signal]time.Duration{}
 		for sig, d := range o.retention {
 			period[sig] = *d
 		}
 		sched := analyzer.NewScheduler(analyzer.Options{
 			Interval:   o.analyzerInterval,
+			Members:    st,
+			Replica:    o.analyzerReplica,
 			Logger:     logger.With("component", "analyzer"),
 			Registerer: reg,
-		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg}, &slo.Evaluator{Store: st, SLOs: slos, Alerter: alerter})
+		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg}, &slo.Evaluator{Store: st, SLOs: slos, Alerter: alerter, Owns: analyzer.Owns})
 		actx, cancel := context.WithCancel(context.Background())
 		group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	}

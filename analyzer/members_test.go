@@ -1,0 +1,133 @@
+package analyzer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigil-dev/vigil/store/embedded"
+)
+
+// ownerJob records the monitors it owns at each tick.
+type ownerJob struct {
+	mu    sync.Mutex
+	owned map[time.Time][]string
+}
+
+func (j *ownerJob) Name() string { return "owner" }
+func (j *ownerJob) Run(ctx context.Context, tick time.Time) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.owned == nil {
+		j.owned = map[time.Time][]string{}
+	}
+	for i := 0; i < 100; i++ {
+		if key := fmt.Sprintf("slo/%d", i); Owns(ctx, key) {
+			j.owned[tick] = append(j.owned[tick], key)
+		}
+	}
+	return nil
+}
+
+// Two analyzers sharing a store split the monitors between them, each
+// monitor to exactly one; when one stops announcing itself, the other takes
+// everything back.
+func TestReplicasShareMonitors(t *testing.T) {
+	st, err := embedded.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	newReplica := func(name string) (*Scheduler, *ownerJob) {
+		j := &ownerJob{}
+		return NewScheduler(Options{Interval: time.Minute, Logger: slog.New(slog.DiscardHandler), Members: st, Replica: name}, j), j
+	}
+	a, ja := newReplica("analyzer-a")
+	b, jb := newReplica("analyzer-b")
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	a.RunTick(ctx, t0) // a alone so far: it owns all
+	b.RunTick(ctx, t0)
+	if len(ja.owned[t0]) != 100 {
+		t.Errorf("the first replica owned %d of 100", len(ja.owned[t0]))
+	}
+	t1 := t0.Add(time.Minute)
+	a.RunTick(ctx, t1)
+	b.RunTick(ctx, t1)
+	owners := map[string]int{}
+	for _, k := range append(ja.owned[t1], jb.owned[t1]...) {
+		owners[k]++
+	}
+	if len(owners) != 100 || len(ja.owned[t1]) == 0 || len(jb.owned[t1]) == 0 {
+		t.Errorf("a owns %d, b owns %d, %d distinct of 100", len(ja.owned[t1]), len(jb.owned[t1]), len(owners))
+	}
+	for k, n := range owners {
+		if n != 1 {
+			t.Errorf("%s is evaluated by %d replicas", k, n)
+		}
+	}
+	// b stops after t1: at t4 it is still counted (seen within three
+	// intervals), at t5 a owns everything again.
+	t4, t5 := t0.Add(4*time.Minute), t0.Add(5*time.Minute)
+	a.RunTick(ctx, t4)
+	a.RunTick(ctx, t5)
+	if len(ja.owned[t4]) == 100 || len(ja.owned[t5]) != 100 {
+		t.Errorf("after b stopped a owns %d, then %d of 100", len(ja.owned[t4]), len(ja.owned[t5]))
+	}
+}
+
+// countingJob tracks how many jobs run at once.
+type countingJob struct {
+	name            string
+	running, maxRun *atomic.Int32
+	timeout         time.Duration
+	deadline        time.Duration
+}
+
+func (j *countingJob) Name() string           { return j.name }
+func (j *countingJob) Timeout() time.Duration { return j.timeout }
+func (j *countingJob) Run(ctx context.Context, tick time.Time) error {
+	n := j.running.Add(1)
+	defer j.running.Add(-1)
+	for {
+		m := j.maxRun.Load()
+		if n <= m || j.maxRun.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	if d, ok := ctx.Deadline(); ok {
+		j.deadline = time.Until(d)
+	}
+	time.Sleep(20 * time.Millisecond)
+	return nil
+}
+
+func TestBoundedConcurrencyAndJobTimeouts(t *testing.T) {
+	var running, maxRun atomic.Int32
+	var jobs []Job
+	var counting []*countingJob
+	for i := 0; i < 6; i++ {
+		j := &countingJob{name: fmt.Sprint(i), running: &running, maxRun: &maxRun}
+		if i == 0 {
+			j.timeout = time.Hour
+		}
+		counting = append(counting, j)
+		jobs = append(jobs, j)
+	}
+	s := NewScheduler(Options{Interval: time.Minute, MaxConcurrent: 2, Logger: slog.New(slog.DiscardHandler)}, jobs...)
+	s.RunTick(context.Background(), time.Now())
+	if got := maxRun.Load(); got > 2 || got < 1 {
+		t.Errorf("%d jobs ran at once, limit 2", got)
+	}
+	// A job's own timeout wins over the interval's.
+	if d := counting[0].deadline; d < 59*time.Minute {
+		t.Errorf("job with a 1h timeout had %s", d)
+	}
+	if d := counting[1].deadline; d > time.Minute || d <= 0 {
+		t.Errorf("job without its own timeout had %s, want the 1m interval", d)
+	}
+}
