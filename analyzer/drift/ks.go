@@ -62,7 +62,8 @@ func KS2Samp(ref, cur []float64) KSResult {
 		}
 	}
 	m, n := float64(max(n1, n2)), float64(min(n1, n2))
-	en := math.Round(m * n / (m + n))
+	// numpy.round rounds halves to even.
+	en := math.RoundToEven(m * n / (m + n))
 	return KSResult{D: d, P: clamp01(kolmogorovSF(int(en), d))}
 }
 

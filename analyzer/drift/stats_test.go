@@ -87,6 +87,8 @@ func TestKS2SampModes(t *testing.T) {
 		{"exact, unequal sizes", gen(101, 37, 1), gen(211, 53, 1.3), 0.10065224531931866, 0.4555612095989217, true},
 		{"asymptotic, n > 10000", gen(12007, 7919, 1), gen(15013, 104729, 1.05), 0.01800287561778935, 0.02616808577235563, false},
 		{"asymptotic, no drift", gen(12007, 7919, 1), gen(15013, 104729, 1.01), 0.0037269828795166715, 0.9999839246220211, false},
+		// n·m/(n+m) = 5000.5: NumPy rounds it to 5000, not 5001 (p 0.58848).
+		{"asymptotic, half rounds to even", gen(10001, 7919, 1), gen(10001, 104729, 1.03), 0.010898910108989135, 0.5886061772431572, false},
 	} {
 		r := KS2Samp(c.a, c.b)
 		if !near(r.D, c.d, 1e-12) || !near(r.P, c.p, 1e-9) || r.Exact != c.exact {
