@@ -38,6 +38,10 @@ const replicaStaleness = 5 * time.Minute
 // kube-state-metrics nor the caller gave one.
 var ErrNoReplicaCount = errors.New("no current replica count")
 
+// ErrAmbiguousDeployment says a Deployment name matched in several
+// namespaces and no namespace was given.
+var ErrAmbiguousDeployment = errors.New("deployment in several namespaces")
+
 // ReplicaQuery selects a service's spans and its Deployment.
 type ReplicaQuery struct {
 	Tenant    string
@@ -209,7 +213,7 @@ func (r *ReplicaRecommender) replicaHistory(ctx context.Context, q ReplicaQuery,
 		fps := make([]uint64, 0, len(series))
 		for i := range series {
 			if other := series[i].Label("namespace"); other != ns {
-				return nil, "", "", fmt.Errorf("deployment %q is in namespaces %q and %q: name one", q.Deployment, ns, other)
+				return nil, "", "", fmt.Errorf("%w: deployment %q is in namespaces %q and %q: name one", ErrAmbiguousDeployment, q.Deployment, ns, other)
 			}
 			fps = append(fps, series[i].Fingerprint)
 		}

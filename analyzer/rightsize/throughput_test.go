@@ -152,7 +152,7 @@ func TestReplicaRecommenderErrors(t *testing.T) {
 		edit func(*ReplicaQuery)
 		want string
 	}{
-		{"two namespaces", func(q *ReplicaQuery) { q.Namespace = "" }, `deployment "chat" is in namespaces "a" and "b"`},
+		{"two namespaces", func(q *ReplicaQuery) { q.Namespace = "" }, `deployment in several namespaces: deployment "chat" is in namespaces "a" and "b"`},
 		{"no whole minute", func(q *ReplicaQuery) { q.End = t10.Add(59 * time.Second) }, "holds no whole minute"},
 		{"no service", func(q *ReplicaQuery) { q.Service = "" }, "no service"},
 		{"no SLO", func(q *ReplicaQuery) { q.SLO = 0 }, "latency SLO"},
