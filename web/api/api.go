@@ -69,6 +69,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/silences", a.handle(a.createSilence))
 	mux.HandleFunc("GET /api/v1/recommendations", a.handle(a.recommendations))
 	mux.HandleFunc("GET /api/v1/canary", a.handle(a.canaryAnalysis))
+	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 }
 
 // statusError carries an HTTP status.
