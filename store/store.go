@@ -40,6 +40,7 @@ type Store interface {
 	UsageReader
 	SLIReader
 	DurationReader
+	SpanValueReader
 	ThroughputReader
 	MetricWriter
 	MetricReader

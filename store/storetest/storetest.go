@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"SpanDurations", testSpanDurations},
 		{"Throughput", testThroughput},
 		{"Members", testMembers},
+		{"SpanValues", testSpanValues},
 		{"LargeBatches", testLargeBatches},
 		{"Retention", testRetention},
 	}
