@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -293,9 +294,12 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 		}
 		var counts []store.MinuteCounts
 		var err error
-		if s.SLI.FromMetrics() {
+		switch {
+		case s.SLI.FromMetrics():
 			counts, err = metricCounts(ctx, e.Store, s.tenant(), s.SLI, start, end)
-		} else {
+		case s.SLI.Good == "drift":
+			counts, err = driftCounts(ctx, e.Store, s.tenant(), s.SLI.Monitor, start, end)
+		default:
 			counts, err = e.Store.SLICounts(ctx, store.SLIQuery{Tenant: s.tenant(), Service: s.Service, Operation: s.SLI.Operation, Model: s.SLI.Model,
 				Attributes: s.SLI.Attributes, Good: s.SLI.Good, Latency: s.SLI.Latency, Attribute: s.SLI.Attribute, Op: s.SLI.Op, Threshold: s.SLI.Threshold,
 				Start: start, End: end})
@@ -315,4 +319,41 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 		}
 	}
 	return nil
+}
+
+// driftEvaluation is the event type of drift judgements (the drift
+// package's EvaluationType; slo reads the events, it does not import the
+// analyzer).
+const driftEvaluation = "drift.evaluation"
+
+// driftCounts counts a drift monitor's judgements per minute: each with a
+// verdict is an event, good when it found no drift.
+func driftCounts(ctx context.Context, r store.EventReader, tenant, monitor string, from, to time.Time) ([]store.MinuteCounts, error) {
+	evs, err := r.Events(ctx, store.EventQuery{Tenant: tenant, Kinds: []store.EventKind{store.KindFinding}, Subject: monitor, Start: from, End: to})
+	if err != nil {
+		return nil, err
+	}
+	byMinute := map[int64]*store.MinuteCounts{}
+	for _, ev := range evs {
+		if ev.Type != driftEvaluation {
+			continue
+		}
+		if status, _ := ev.Attributes.Get("status"); status != "tested" {
+			continue
+		}
+		m := ev.Time.Unix() / 60
+		if byMinute[m] == nil {
+			byMinute[m] = &store.MinuteCounts{Minute: time.Unix(m*60, 0).UTC()}
+		}
+		byMinute[m].Total++
+		if d, _ := ev.Attributes.Get("drifted"); d == "false" {
+			byMinute[m].Good++
+		}
+	}
+	out := make([]store.MinuteCounts, 0, len(byMinute))
+	for _, c := range byMinute {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Minute.Before(out[j].Minute) })
+	return out, nil
 }

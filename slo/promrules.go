@@ -57,7 +57,11 @@ func (f RuleFile) Marshal() ([]byte, error) {
 func PrometheusRules(slos []*SLO) (file RuleFile, skipped []string) {
 	for _, s := range slos {
 		if !s.SLI.FromMetrics() {
-			skipped = append(skipped, fmt.Sprintf("%s (%s): its SLI reads Vigil's spans, which Prometheus does not have", s.Name, s.File))
+			source := "Vigil's spans"
+			if s.SLI.Good == "drift" {
+				source = "Vigil's drift findings"
+			}
+			skipped = append(skipped, fmt.Sprintf("%s (%s): its SLI reads %s, which Prometheus does not have", s.Name, s.File, source))
 			continue
 		}
 		file.Groups = append(file.Groups, recordingGroup(s), alertingGroup(s))

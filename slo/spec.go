@@ -71,6 +71,11 @@ type SLI struct {
 	Threshold float64
 
 	GoodQuery, BadQuery, TotalQuery, Query string // PromQL series selectors
+
+	// Monitor is the drift monitor whose judgements a drift SLI counts
+	// (Good "drift"): each judgement with a verdict is an event, good when
+	// it found no drift.
+	Monitor string
 }
 
 // FromMetrics says whether the SLI reads metric samples rather than spans.
@@ -88,6 +93,8 @@ func (s SLI) Describe(service string) string {
 		return fmt.Sprintf("good: increase of %s; total: increase of %s (counters, per minute)", s.GoodQuery, s.TotalQuery)
 	case "threshold":
 		return fmt.Sprintf("good: minutes whose mean of %s is %s %g; total: minutes with samples", s.Query, opWords[s.Op], s.Threshold)
+	case "drift":
+		return fmt.Sprintf("good: judgements of drift monitor %s that found no drift; total: its judgements with a verdict", s.Monitor)
 	}
 	scope := "spans of " + service
 	if s.Operation != "" {
@@ -137,6 +144,7 @@ type nativeYAML struct {
 	Attributes   map[string]string `yaml:"attributes"`
 	Latency      string            `yaml:"latency"`
 	Availability bool              `yaml:"availability"`
+	Drift        string            `yaml:"drift"`
 	Threshold    *struct {
 		Attribute string   `yaml:"attribute"`
 		Op        string   `yaml:"op"`
@@ -320,14 +328,14 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 		s.Window = TimeWindow{Duration: d, Rolling: true}
 	}
 	kinds := 0
-	for _, set := range []bool{y.Latency != "", y.Availability, y.Threshold != nil, y.Metric != nil} {
+	for _, set := range []bool{y.Latency != "", y.Availability, y.Threshold != nil, y.Metric != nil, y.Drift != ""} {
 		if set {
 			kinds++
 		}
 	}
 	switch {
 	case kinds > 1:
-		errorAt("latency", "say what a good event is in one way: latency, availability, threshold or metric")
+		errorAt("latency", "say what a good event is in one way: latency, availability, threshold, metric or drift")
 	case y.Latency != "":
 		d, err := time.ParseDuration(y.Latency)
 		if err != nil || d <= 0 {
@@ -336,6 +344,8 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 		s.SLI.Good, s.SLI.Latency = "latency", d
 	case y.Availability:
 		s.SLI.Good = "availability"
+	case y.Drift != "":
+		s.SLI.Good, s.SLI.Monitor = "drift", y.Drift
 	case y.Threshold != nil:
 		t := y.Threshold
 		s.SLI.Good, s.SLI.Attribute, s.SLI.Op = "attribute", t.Attribute, t.Op
@@ -356,7 +366,7 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 				return config.Problem{File: file, Line: fieldLine(n, "metric", sub), Field: field + ".metric." + sub, Severity: config.Error, Message: msg}
 			})...)
 	default:
-		errorAt("latency", "say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value} or metric: {good|bad, total}")
+		errorAt("latency", "say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value}, metric: {good|bad, total} or drift: <monitor>")
 	}
 	if len(problems) > 0 {
 		return nil, problems

@@ -24,6 +24,7 @@ import (
 //	    current: 1h                # the window judged, ending now
 //	    method: auto               # or ks, chisquare, ztest, psi, ...
 //	    threshold: 0.1             # 0 or absent: the method's default
+//	    every: 1h                  # how often it is judged; default: the current window
 //
 // Durations are Go durations (90m, 168h) or whole days and weeks (7d, 2w).
 
@@ -76,8 +77,9 @@ type Monitor struct {
 	Kind      string // numeric, categorical, or "" to infer as the CSV reader does
 	Reference Reference
 	Current   time.Duration
-	Options   Options // Method, Threshold, Bins, MinSamples
-	File      string  // file:line of the definition
+	Every     time.Duration // judged at ticks that are multiples of it
+	Options   Options       // Method, Threshold, Bins, MinSamples
+	File      string        // file:line of the definition
 }
 
 // Windows are the reference and current windows [from, to) at now.
@@ -107,6 +109,7 @@ type monitorYAML struct {
 		Window string `yaml:"window"`
 	} `yaml:"reference"`
 	Current    string  `yaml:"current"`
+	Every      string  `yaml:"every"`
 	Method     string  `yaml:"method"`
 	Threshold  float64 `yaml:"threshold"`
 	Bins       int     `yaml:"bins"`
@@ -209,6 +212,15 @@ func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Pr
 		bad([]string{"current"}, "%v", err)
 	} else {
 		m.Current = d
+	}
+
+	m.Every = m.Current
+	if y.Every != "" {
+		if d, err := parseDuration(y.Every); err != nil {
+			bad([]string{"every"}, "%v", err)
+		} else {
+			m.Every = d
+		}
 	}
 
 	r := y.Reference

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
@@ -39,7 +40,11 @@ error (warnings allowed), 1 when there is, 2 when a path cannot be read.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			for _, p := range append(costProblems, sloProblems...) {
+			_, driftProblems, err := drift.LoadMonitors(paths)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			for _, p := range append(append(costProblems, sloProblems...), driftProblems...) {
 				if p.Field != "" {
 					problems = append(problems, p)
 				}

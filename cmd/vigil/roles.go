@@ -16,12 +16,14 @@ import (
 
 	"github.com/vigil-dev/vigil/alert"
 	"github.com/vigil-dev/vigil/analyzer"
+	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
 	"github.com/vigil-dev/vigil/web"
+	"github.com/vigil-dev/vigil/web/keda"
 )
 
 type role int
@@ -35,6 +37,7 @@ const (
 // roleOptions are the flags of the role commands.
 type roleOptions struct {
 	webListen        string
+	kedaListen       string
 	analyzerInterval time.Duration
 	analyzerReplica  string
 	retention        map[store.Signal]*time.Duration
@@ -63,6 +66,11 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a clean shutdown may take to drain and flush")
 	if roles&roleCollector != 0 {
 		o.collector.register(f)
+	}
+	if roles&roleWeb != 0 {
+		// Off by default: it is a plaintext gRPC port, for KEDA's operator
+		// inside the cluster, and most installs run no KEDA.
+		f.StringVar(&o.kedaListen, "keda.listen-address", "", "address of the KEDA external scaler (gRPC externalscaler.ExternalScaler, plaintext), e.g. :6000; empty serves none")
 	}
 	if roles&roleAnalyzer != 0 {
 		f.DurationVar(&o.analyzerInterval, "analyzer.interval", time.Minute, "evaluation interval; ticks are aligned to multiples of it")
@@ -115,6 +123,10 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	if err != nil {
 		return err
 	}
+	driftMonitors, err := loadDriftMonitors(g.configDir)
+	if err != nil {
+		return err
+	}
 
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
@@ -144,6 +156,19 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		defer cancel()
 		srv.Shutdown(ctx)
 	})
+
+	// KEDA external scaler: replica recommendations on a port of its own.
+	if roles&roleWeb != 0 && o.kedaListen != "" {
+		ks, err := keda.New(keda.Options{ListenAddr: o.kedaListen, Store: st, Logger: logger.With("component", "keda")})
+		if err != nil {
+			return err
+		}
+		group.Add(ks.Serve, func(error) {
+			ctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+			defer cancel()
+			ks.Shutdown(ctx)
+		})
+	}
 
 	// Collector: receivers writing through the batching, spooling pipeline.
 	if roles&roleCollector != 0 {
@@ -179,7 +204,8 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 			Replica:    o.analyzerReplica,
 			Logger:     logger.With("component", "analyzer"),
 			Registerer: reg,
-		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg}, &slo.Evaluator{Store: st, SLOs: slos, Alerter: alerter, Owns: analyzer.Owns})
+		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg}, &slo.Evaluator{Store: st, SLOs: slos, Alerter: alerter, Owns: analyzer.Owns},
+			&drift.Job{Store: st, Monitors: driftMonitors, Owns: analyzer.Owns})
 		actx, cancel := context.WithCancel(context.Background())
 		group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	}
@@ -227,16 +253,34 @@ func loadSLOs(dir string, step time.Duration) ([]*slo.SLO, error) {
 	if err != nil {
 		return nil, err
 	}
-	if config.HasErrors(problems) {
-		var msgs []string
-		for _, p := range problems {
-			if p.Severity == config.Error {
-				msgs = append(msgs, p.String())
-			}
-		}
-		return nil, fmt.Errorf("config directory %s has problems (vigil lint lists them): %s", dir, strings.Join(msgs, "; "))
+	return slos, configError(dir, problems)
+}
+
+// loadDriftMonitors reads the drift monitors of the config directory.
+func loadDriftMonitors(dir string) ([]*drift.Monitor, error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
 	}
-	return slos, nil
+	monitors, problems, err := drift.LoadMonitors([]string{dir})
+	if err != nil {
+		return nil, err
+	}
+	return monitors, configError(dir, problems)
+}
+
+// configError stops start-up on a config directory with errors, naming
+// them; warnings do not stop it.
+func configError(dir string, problems []config.Problem) error {
+	if !config.HasErrors(problems) {
+		return nil
+	}
+	var msgs []string
+	for _, p := range problems {
+		if p.Severity == config.Error {
+			msgs = append(msgs, p.String())
+		}
+	}
+	return fmt.Errorf("config directory %s has problems (vigil lint lists them): %s", dir, strings.Join(msgs, "; "))
 }
 
 func validCostDimension(name string) error {

@@ -1,0 +1,169 @@
+package drift
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// JobStore is what the drift job reads and writes.
+type JobStore interface {
+	store.SpanValueReader
+	store.EventWriter
+}
+
+// EvaluationType is the event type of a monitor's judgement. Every
+// judgement is recorded, drifted or not, so quality SLOs can count the
+// share of windows without drift.
+const EvaluationType = "drift.evaluation"
+
+// Job judges the drift monitors: each at the ticks that are multiples of
+// its Every, over the windows that end at the tick, recording a finding
+// per judgement. It implements the analyzer scheduler's Job interface.
+type Job struct {
+	Store    JobStore
+	Monitors []*Monitor
+	// Owns, when set, says which monitors this replica judges (the
+	// analyzer's Owns, by the key "drift/<tenant>/<name>").
+	Owns func(ctx context.Context, key string) bool
+	// Limit bounds the values read per window (0: the store's default,
+	// a uniform sample by span id above it).
+	Limit int
+}
+
+// Name implements the scheduler's Job.
+func (j *Job) Name() string { return "drift" }
+
+// Run implements the scheduler's Job.
+func (j *Job) Run(ctx context.Context, tick time.Time) error {
+	var events []store.Event
+	var errs []error
+	for _, m := range j.Monitors {
+		if m.Every > 0 && !tick.Truncate(m.Every).Equal(tick) {
+			continue
+		}
+		if j.Owns != nil && !j.Owns(ctx, "drift/"+tenantOr(m.Tenant)+"/"+m.Name) {
+			continue
+		}
+		res, err := Evaluate(ctx, j.Store, m, tick, j.Limit)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("drift monitor %s: %w", m.Name, err))
+			continue
+		}
+		ev, err := Finding(m, tick, res)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		events = append(events, ev)
+	}
+	if len(events) > 0 {
+		if err := j.Store.WriteEvents(ctx, events); err != nil {
+			errs = append(errs, fmt.Errorf("cannot record drift findings: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func tenantOr(t string) string {
+	if t == "" {
+		return store.DefaultTenant
+	}
+	return t
+}
+
+// Evaluate compares the monitor's reference window with its current
+// window as they stand at now.
+func Evaluate(ctx context.Context, r store.SpanValueReader, m *Monitor, now time.Time, limit int) (ColumnResult, error) {
+	refFrom, refTo, curFrom, curTo := m.Windows(now)
+	read := func(from, to time.Time) ([]string, error) {
+		q := store.ValueQuery{Tenant: tenantOr(m.Tenant), Service: m.Filter.Service, Operation: m.Filter.Operation, Model: m.Filter.Model,
+			ModelVersion: m.Filter.ModelVersion, Field: string(m.Watch.Kind), Attribute: m.Watch.Attribute, Start: from, End: to, Limit: limit}
+		v, err := r.SpanValues(ctx, q)
+		return v.Values, err
+	}
+	ref, err := read(refFrom, refTo)
+	if err != nil {
+		return ColumnResult{}, err
+	}
+	cur, err := read(curFrom, curTo)
+	if err != nil {
+		return ColumnResult{}, err
+	}
+	refCol, curCol := columnsOf(m.Watch.String(), ref, cur, m.Kind)
+	return CompareColumn(refCol, curCol, m.Options), nil
+}
+
+// columnsOf types both windows alike: numeric when kind says so, or, with
+// no kind, when every value of both parses as a number (as the CSV reader
+// decides), categorical otherwise.
+func columnsOf(name string, ref, cur []string, kind string) (*Column, *Column) {
+	numeric := kind == "numeric"
+	if kind == "" {
+		numeric = true
+		for _, side := range [][]string{ref, cur} {
+			for _, v := range side {
+				if _, ok := parseNumber(v); !ok && !isMissing(v) {
+					numeric = false
+				}
+			}
+		}
+	}
+	build := func(values []string) *Column {
+		if !numeric {
+			return CategoricalColumn(name, values, func(i int) bool { return isMissing(values[i]) })
+		}
+		fs := make([]float64, len(values))
+		for i, v := range values {
+			f, ok := parseNumber(v)
+			if !ok {
+				f = math.NaN()
+			}
+			fs[i] = f
+		}
+		return NumericColumn(name, fs)
+	}
+	return build(ref), build(cur)
+}
+
+// Finding records one judgement; its id is the monitor and the tick, so a
+// replica or a retry judging the same tick writes the same event.
+func Finding(m *Monitor, tick time.Time, res ColumnResult) (store.Event, error) {
+	payload, err := json.Marshal(res)
+	if err != nil {
+		return store.Event{}, fmt.Errorf("drift monitor %s: %w", m.Name, err)
+	}
+	severity, summary := "info", fmt.Sprintf("%s: %s", m.Name, res.Status)
+	switch {
+	case res.Drifted:
+		severity = "warning"
+		summary = fmt.Sprintf("%s drifted: %s %s = %s (threshold %s)", m.Name, m.Watch, res.Method, formatNumber(res.Statistic), strconv.FormatFloat(res.Threshold, 'g', -1, 64))
+	case res.Status == StatusTested:
+		summary = fmt.Sprintf("%s: no drift in %s (%s = %s)", m.Name, m.Watch, res.Method, formatNumber(res.Statistic))
+	case res.Reason != "":
+		summary += ": " + res.Reason
+	}
+	attrs := store.Attributes{
+		{Key: "drifted", Value: strconv.FormatBool(res.Drifted)}, {Key: "status", Value: string(res.Status)},
+		{Key: "method", Value: string(res.Method)}, {Key: "statistic", Value: formatNumber(res.Statistic)},
+		{Key: "threshold", Value: strconv.FormatFloat(res.Threshold, 'g', -1, 64)}, {Key: "watch", Value: m.Watch.String()},
+		{Key: "reference_values", Value: strconv.Itoa(res.Reference.Values)}, {Key: "current_values", Value: strconv.Itoa(res.Current.Values)},
+	}
+	if res.PValue != nil {
+		attrs = append(attrs, store.KeyValue{Key: "p_value", Value: formatNumber(*res.PValue)})
+	}
+	tenant := tenantOr(m.Tenant)
+	return store.Event{
+		Tenant: tenant, ID: store.EventID(store.KindFinding, tenant, EvaluationType, m.Name, tick.UTC().Format(time.RFC3339)),
+		Kind: store.KindFinding, Type: EvaluationType, Subject: m.Name, Severity: severity, Time: tick,
+		Summary: summary, Attributes: attrs, Payload: string(payload),
+	}, nil
+}
+
+func formatNumber(n Number) string { return strconv.FormatFloat(float64(n), 'g', -1, 64) }
