@@ -1,0 +1,248 @@
+package keda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/vigil-dev/vigil/analyzer/rightsize"
+)
+
+// DefaultStreamInterval is how often StreamIsActive looks again.
+const DefaultStreamInterval = 10 * time.Second
+
+// Options configure the external scaler's gRPC server.
+type Options struct {
+	ListenAddr string
+	Store      Store
+	Logger     *slog.Logger
+	Now        func() time.Time // nil means time.Now
+	// StreamInterval is how often StreamIsActive re-reads the store and
+	// sends a change; 0 means DefaultStreamInterval.
+	StreamInterval time.Duration
+}
+
+// Server serves externalscaler.ExternalScaler on its own port, as KEDA
+// expects of an external scaler.
+type Server struct {
+	scaler   *Scaler
+	log      *slog.Logger
+	interval time.Duration
+	grpc     *grpc.Server
+	ln       net.Listener
+	// done ends the streams at shutdown, which GracefulStop would
+	// otherwise wait for forever.
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+// New listens on the address; Serve starts answering.
+func New(opts Options) (*Server, error) {
+	ln, err := net.Listen("tcp", opts.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s for KEDA: %w", opts.ListenAddr, err)
+	}
+	s := &Server{scaler: &Scaler{Store: opts.Store, Now: opts.Now}, log: opts.Logger, interval: opts.StreamInterval, ln: ln, done: make(chan struct{})}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.interval <= 0 {
+		s.interval = DefaultStreamInterval
+	}
+	s.grpc = grpc.NewServer()
+	s.grpc.RegisterService(s.serviceDesc(), s)
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve answers calls until Shutdown.
+func (s *Server) Serve() error {
+	s.log.Info("KEDA external scaler listening", "addr", s.ln.Addr().String())
+	if err := s.grpc.Serve(s.ln); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown ends the streams, lets unary calls in flight finish, and stops
+// hard when ctx ends first.
+func (s *Server) Shutdown(ctx context.Context) {
+	s.stopOnce.Do(func() { close(s.done) })
+	stopped := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		s.grpc.Stop()
+	}
+}
+
+func (s *Server) serviceDesc() *grpc.ServiceDesc {
+	return &grpc.ServiceDesc{
+		ServiceName: ServiceName,
+		HandlerType: (*any)(nil),
+		Methods: []grpc.MethodDesc{
+			{MethodName: "IsActive", Handler: unary(scaledObjectRefDesc, "IsActive", s.isActive)},
+			{MethodName: "GetMetricSpec", Handler: unary(scaledObjectRefDesc, "GetMetricSpec", s.getMetricSpec)},
+			{MethodName: "GetMetrics", Handler: unary(getMetricsRequestDesc, "GetMetrics", s.getMetrics)},
+		},
+		Streams: []grpc.StreamDesc{
+			{StreamName: "StreamIsActive", Handler: s.streamIsActive, ServerStreams: true},
+			{StreamName: "StreamMetricSpec", Handler: s.streamMetricSpec, ServerStreams: true},
+		},
+		Metadata: "externalscaler.proto",
+	}
+}
+
+// decodeRequest decodes a request, turning a panic of the decoder into
+// InvalidArgument. protobuf-go (1.36) panics unmarshalling a dynamicpb map
+// entry whose key field repeats with the wrong wire type (found by
+// FuzzScaledObjectRef), and grpc-go does not recover handler panics: one
+// malformed call would otherwise stop Vigil.
+func decodeRequest(dec func(any) error, m *dynamicpb.Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = status.Errorf(codes.InvalidArgument, "cannot decode %s: %v", m.Descriptor().FullName(), r)
+		}
+	}()
+	return dec(m)
+}
+
+// unary adapts a call on dynamic messages to grpc's method handler.
+func unary(in protoreflect.MessageDescriptor, method string, call func(context.Context, *dynamicpb.Message) (any, error)) grpc.MethodHandler {
+	full := "/" + ServiceName + "/" + method
+	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+		req := dynamicpb.NewMessage(in)
+		if err := decodeRequest(dec, req); err != nil {
+			return nil, err
+		}
+		if interceptor == nil {
+			return call(ctx, req)
+		}
+		return interceptor(ctx, req, &grpc.UnaryServerInfo{Server: srv, FullMethod: full}, func(ctx context.Context, r any) (any, error) {
+			return call(ctx, r.(*dynamicpb.Message))
+		})
+	}
+}
+
+func (s *Server) isActive(ctx context.Context, req *dynamicpb.Message) (any, error) {
+	ref := scaledObjectRefOf(req)
+	active, err := s.scaler.IsActive(ctx, ref)
+	if err != nil {
+		return nil, s.fail("IsActive", ref, err)
+	}
+	return isActiveResponse(active), nil
+}
+
+func (s *Server) getMetricSpec(_ context.Context, req *dynamicpb.Message) (any, error) {
+	ref := scaledObjectRefOf(req)
+	specs, err := s.scaler.MetricSpec(ref)
+	if err != nil {
+		return nil, s.fail("GetMetricSpec", ref, err)
+	}
+	return metricSpecResponse(specs), nil
+}
+
+func (s *Server) getMetrics(ctx context.Context, req *dynamicpb.Message) (any, error) {
+	ref, name := getMetricsRequestOf(req)
+	values, advice, err := s.scaler.Metrics(ctx, ref, name)
+	if err != nil {
+		return nil, s.fail("GetMetrics", ref, err)
+	}
+	s.log.Debug("replica recommendation for KEDA", "scaledobject", ref.Namespace+"/"+ref.Name, "service", advice.Service,
+		"current", advice.Current, "current_from", advice.CurrentFrom, "recommended", advice.Recommended, "target_per_replica", advice.Target, "skipped", advice.Skipped)
+	return metricsResponse(values), nil
+}
+
+// streamIsActive sends the activity at once, then again whenever it
+// changes, until the client goes or the server shuts down.
+func (s *Server) streamIsActive(_ any, stream grpc.ServerStream) error {
+	req := dynamicpb.NewMessage(scaledObjectRefDesc)
+	if err := decodeRequest(stream.RecvMsg, req); err != nil {
+		return err
+	}
+	ref := scaledObjectRefOf(req)
+	ticker := time.NewTicker(s.interval)
+	defer ticker.Stop()
+	last, first := false, true
+	for {
+		active, err := s.scaler.IsActive(stream.Context(), ref)
+		if err != nil {
+			return s.fail("StreamIsActive", ref, err)
+		}
+		if first || active != last {
+			if err := stream.SendMsg(isActiveResponse(active)); err != nil {
+				return err
+			}
+			first, last = false, active
+		}
+		select {
+		case <-stream.Context().Done():
+			return nil
+		case <-s.done:
+			return nil
+		case <-ticker.C:
+		}
+	}
+}
+
+// streamMetricSpec sends the spec once and holds the stream: the spec of
+// a trigger never changes (target 1), which is what KEDA asks of this
+// optional RPC — the current spec at once, the same as GetMetricSpec.
+func (s *Server) streamMetricSpec(_ any, stream grpc.ServerStream) error {
+	req := dynamicpb.NewMessage(scaledObjectRefDesc)
+	if err := decodeRequest(stream.RecvMsg, req); err != nil {
+		return err
+	}
+	ref := scaledObjectRefOf(req)
+	specs, err := s.scaler.MetricSpec(ref)
+	if err != nil {
+		return s.fail("StreamMetricSpec", ref, err)
+	}
+	if err := stream.SendMsg(metricSpecResponse(specs)); err != nil {
+		return err
+	}
+	select {
+	case <-stream.Context().Done():
+	case <-s.done:
+	}
+	return nil
+}
+
+// fail logs a failed call and turns its error into a gRPC status: bad
+// metadata and an ambiguous Deployment are the ScaledObject's fault, an
+// unknown replica count is a missing precondition, the rest is Vigil's.
+func (s *Server) fail(method string, ref ScaledObjectRef, err error) error {
+	code := codes.Internal
+	var inv *invalidError
+	var nf *notFoundError
+	switch {
+	case errors.As(err, &inv), errors.Is(err, rightsize.ErrAmbiguousDeployment):
+		code = codes.InvalidArgument
+	case errors.As(err, &nf):
+		code = codes.NotFound
+	case errors.Is(err, rightsize.ErrNoReplicaCount):
+		code = codes.FailedPrecondition
+	case errors.Is(err, context.Canceled):
+		code = codes.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		code = codes.DeadlineExceeded
+	}
+	s.log.Warn("KEDA call failed", "method", method, "scaledobject", ref.Namespace+"/"+ref.Name, "code", code.String(), "err", err)
+	return status.Error(code, err.Error())
+}
