@@ -378,7 +378,9 @@ func responseFixture(t *testing.T) (*embedded.Store, *API) {
 	}
 	gib := float64(1 << 30)
 	constant := func(v float64) func(int) float64 { return func(int) float64 { return v } }
-	rising := func(perMinute float64) func(int) float64 { return func(i int) float64 { return perMinute * float64(i) } }
+	rising := func(perMinute float64) func(int) float64 {
+		return func(i int) float64 { return perMinute * float64(i) }
+	}
 	id := []string{"namespace", "chat", "pod", "vllm-0", "container", "vllm"}
 	add("kube_pod_container_resource_requests", store.MetricGauge, constant(1), append(id, "node", "n1", "resource", "cpu", "unit", "core")...)
 	add("kube_pod_container_resource_requests", store.MetricGauge, constant(2*gib), append(id, "node", "n1", "resource", "memory", "unit", "byte")...)
