@@ -82,6 +82,8 @@ type ReplicaAdvice struct {
 	LatestRPS float64 `json:"latest_rps"`
 	LatestP95 float64 `json:"latest_p95_seconds,omitempty"`
 	PeakRPS   float64 `json:"peak_rps"`
+	// Requests counts the spans of the window.
+	Requests uint64 `json:"requests"`
 }
 
 // ReplicaRecommender turns span throughput and latency into a replica
@@ -138,6 +140,7 @@ func (r *ReplicaRecommender) Recommend(ctx context.Context, q ReplicaQuery) (Rep
 		rps := 0.0
 		if next < len(minutes) && minutes[next].Minute.Equal(m) {
 			rps = float64(minutes[next].Requests) / 60
+			out.Requests += minutes[next].Requests
 			p95 := minutes[next].P95.Seconds()
 			in.Latency = append(in.Latency, Point{TimestampMsec: t, Value: p95})
 			out.LatestP95 = p95

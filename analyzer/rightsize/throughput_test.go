@@ -103,7 +103,7 @@ func TestReplicaRecommenderFromKubeStateMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Current != 2 || got.CurrentFrom != MetricDeploymentStatusReplicas || got.Target != 15 || got.Recommended != 2 || got.Peak != 3 || got.Namespace != "inference" {
+	if got.Current != 2 || got.CurrentFrom != MetricDeploymentStatusReplicas || got.Requests != 5*40*60+5*30*60 || got.Target != 15 || got.Recommended != 2 || got.Peak != 3 || got.Namespace != "inference" {
 		t.Errorf("got %+v", got)
 	}
 
