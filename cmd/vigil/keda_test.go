@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"testing"
 	"time"
@@ -53,8 +54,18 @@ func sendLoad(t *testing.T, ctx context.Context, tr trace.Tracer, from time.Time
 // So GetMetrics returns 8 against GetMetricSpec's target 1, and KEDA's HPA
 // (AverageValue: ceil(8/1)) sets 8 replicas.
 func TestKEDAExternalScaler(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { testKEDA(t, "") })
+	t.Run("clickhouse", func(t *testing.T) {
+		ch := needClickHouse(t)
+		db := fmt.Sprintf("vigil_keda_%d", time.Now().UnixNano())
+		defer dropDatabase(ch, db)
+		testKEDA(t, "clickhouse://"+ch+"/"+db)
+	})
+}
+
+func testKEDA(t *testing.T, storeURL string) {
 	kedaAddr := freeAddr(t)
-	v := startServe(t, "", "--keda.listen-address", kedaAddr)
+	v := startServe(t, storeURL, "--keda.listen-address", kedaAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
