@@ -18,8 +18,10 @@ type JobStore interface {
 // Monitor is a standing comparison: Spec without a window, judged each
 // tick over the Window that ends at the tick.
 type Monitor struct {
+	Name   string // from the config directory; "" for monitors built in code
 	Spec   Spec
 	Window time.Duration
+	Every  time.Duration // judged at ticks that are multiples of it; 0: every tick
 }
 
 // Job judges every monitor each tick and records each verdict as a
@@ -28,6 +30,9 @@ type Monitor struct {
 type Job struct {
 	Store    JobStore
 	Monitors []Monitor
+	// Owns, when set, says which monitors this replica judges (the
+	// analyzer's Owns, by the key "canary/<tenant>/<name or service/canary>").
+	Owns func(ctx context.Context, key string) bool
 }
 
 // Name implements the scheduler's Job.
@@ -39,6 +44,16 @@ func (j *Job) Run(ctx context.Context, tick time.Time) error {
 	var events []store.Event
 	var errs []error
 	for _, m := range j.Monitors {
+		if m.Every > 0 && !tick.Truncate(m.Every).Equal(tick) {
+			continue
+		}
+		name := m.Name
+		if name == "" {
+			name = m.Spec.Service + "/" + m.Spec.Canary
+		}
+		if j.Owns != nil && !j.Owns(ctx, "canary/"+m.Spec.Tenant+"/"+name) {
+			continue
+		}
 		spec := m.Spec
 		spec.Start, spec.End = tick.Add(-m.Window), tick
 		ev, err := j.judge(ctx, spec)

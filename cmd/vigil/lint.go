@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
@@ -44,7 +46,11 @@ error (warnings allowed), 1 when there is, 2 when a path cannot be read.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			for _, p := range append(append(costProblems, sloProblems...), driftProblems...) {
+			_, canaryProblems, err := canary.LoadMonitors(paths)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			for _, p := range slices.Concat(costProblems, sloProblems, driftProblems, canaryProblems) {
 				if p.Field != "" {
 					problems = append(problems, p)
 				}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-dev/vigil/alert"
 	"github.com/vigil-dev/vigil/analyzer"
+	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
@@ -127,6 +128,10 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	if err != nil {
 		return err
 	}
+	canaryMonitors, err := loadCanaryMonitors(g.configDir)
+	if err != nil {
+		return err
+	}
 
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
@@ -205,7 +210,8 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 			Logger:     logger.With("component", "analyzer"),
 			Registerer: reg,
 		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg}, &slo.Evaluator{Store: st, SLOs: slos, Alerter: alerter, Owns: analyzer.Owns},
-			&drift.Job{Store: st, Monitors: driftMonitors, Owns: analyzer.Owns})
+			&drift.Job{Store: st, Monitors: driftMonitors, Owns: analyzer.Owns},
+			&canary.Job{Store: st, Monitors: canaryMonitors, Owns: analyzer.Owns})
 		actx, cancel := context.WithCancel(context.Background())
 		group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	}
@@ -262,6 +268,18 @@ func loadDriftMonitors(dir string) ([]*drift.Monitor, error) {
 		return nil, nil
 	}
 	monitors, problems, err := drift.LoadMonitors([]string{dir})
+	if err != nil {
+		return nil, err
+	}
+	return monitors, configError(dir, problems)
+}
+
+// loadCanaryMonitors reads the canary monitors of the config directory.
+func loadCanaryMonitors(dir string) ([]canary.Monitor, error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	monitors, problems, err := canary.LoadMonitors([]string{dir})
 	if err != nil {
 		return nil, err
 	}

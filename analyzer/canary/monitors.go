@@ -1,0 +1,170 @@
+package canary
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-dev/vigil/config"
+	"github.com/vigil-dev/vigil/store"
+)
+
+// Canary monitors live in the config directory, in any YAML file with a
+// top-level canaries: list:
+//
+//	canaries:
+//	  - name: chat-rollout
+//	    service: chat-gateway
+//	    operation: POST /chat     # optional, as is model
+//	    by: deployment            # or model_version
+//	    canary: canary
+//	    baseline: stable
+//	    window: 15m               # judged over the window ending at each tick
+//	    every: 5m                 # default: the window
+//	    min_samples: 50           # and alpha, latency_tolerance, error_rate_tolerance
+//
+// Each judgement is a finding (see Finding) that the actions read.
+
+type monitorYAML struct {
+	Name               string  `yaml:"name"`
+	Tenant             string  `yaml:"tenant"`
+	Service            string  `yaml:"service"`
+	Operation          string  `yaml:"operation"`
+	Model              string  `yaml:"model"`
+	By                 string  `yaml:"by"`
+	Canary             string  `yaml:"canary"`
+	Baseline           string  `yaml:"baseline"`
+	Window             string  `yaml:"window"`
+	Every              string  `yaml:"every"`
+	MinSamples         int     `yaml:"min_samples"`
+	Alpha              float64 `yaml:"alpha"`
+	LatencyTolerance   float64 `yaml:"latency_tolerance"`
+	ErrorRateTolerance float64 `yaml:"error_rate_tolerance"`
+}
+
+// LoadMonitors reads every canary monitor in the YAML files under paths,
+// with each problem's file and line. It fails only when a path cannot be
+// read.
+func LoadMonitors(paths []string) ([]Monitor, []config.Problem, error) {
+	files, err := config.Files(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []Monitor
+	var problems []config.Problem
+	seen := map[string]string{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		docs, _ := config.Parse(f, data) // syntax problems are config.Lint's
+		for _, doc := range docs {
+			list := value(doc.Node, "canaries")
+			if list == nil {
+				continue
+			}
+			if list.Kind != yaml.SequenceNode {
+				problems = append(problems, config.Problem{File: f, Line: list.Line, Field: "canaries", Severity: config.Error, Message: "want a list of monitors"})
+				continue
+			}
+			for i, item := range list.Content {
+				field := fmt.Sprintf("canaries[%d]", i)
+				m, ps := readMonitor(f, item, field)
+				problems = append(problems, ps...)
+				if m == nil {
+					continue
+				}
+				key := m.Spec.Tenant + "/" + m.Name
+				if prev, ok := seen[key]; ok {
+					problems = append(problems, config.Problem{File: f, Line: item.Line, Field: field + ".name", Severity: config.Error,
+						Message: fmt.Sprintf("canary monitor %q is also defined at %s", m.Name, prev)})
+					continue
+				}
+				seen[key] = fmt.Sprintf("%s:%d", f, item.Line)
+				out = append(out, *m)
+			}
+		}
+	}
+	return out, problems, nil
+}
+
+func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Problem) {
+	var y monitorYAML
+	if p := config.DecodeStrict(file, n, field, &y); p != nil {
+		return nil, []config.Problem{*p}
+	}
+	var problems []config.Problem
+	bad := func(key, format string, args ...any) {
+		line := n.Line
+		if v := value(n, key); v != nil {
+			line = v.Line
+		}
+		problems = append(problems, config.Problem{File: file, Line: line, Field: field + "." + key, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
+	}
+	if y.Name == "" {
+		bad("name", "is required")
+	}
+	window, err := time.ParseDuration(y.Window)
+	if err != nil || window <= 0 {
+		bad("window", "%q is not a positive duration such as 15m", y.Window)
+	}
+	every := window
+	if y.Every != "" {
+		if every, err = time.ParseDuration(y.Every); err != nil || every <= 0 {
+			bad("every", "%q is not a positive duration such as 5m", y.Every)
+		}
+	}
+	if y.Alpha < 0 || y.Alpha >= 1 {
+		bad("alpha", "%v is not a significance level in (0,1)", y.Alpha)
+	}
+	for _, t := range []struct {
+		key string
+		v   float64
+	}{{"latency_tolerance", y.LatencyTolerance}, {"error_rate_tolerance", y.ErrorRateTolerance}} {
+		if t.v < 0 {
+			bad(t.key, "%v is negative", t.v)
+		}
+	}
+	if y.MinSamples < 0 {
+		bad("min_samples", "%d is negative", y.MinSamples)
+	}
+	if y.Tenant == "" {
+		y.Tenant = store.DefaultTenant
+	}
+	m := &Monitor{Name: y.Name, Window: window, Every: every, Spec: Spec{Tenant: y.Tenant, Service: y.Service, Operation: y.Operation, Model: y.Model,
+		By: y.By, Canary: y.Canary, Baseline: y.Baseline,
+		Config: Config{MinSamples: y.MinSamples, Alpha: y.Alpha, LatencyTolerance: y.LatencyTolerance, ErrorRateTolerance: y.ErrorRateTolerance}}}
+	// The spec's own rules, judged over a window ending now.
+	check := m.Spec
+	check.Start, check.End = time.Unix(0, 0), time.Unix(0, 0).Add(max(window, time.Second))
+	if err := check.Validate(); err != nil {
+		key := "service"
+		switch {
+		case strings.Contains(err.Error(), "by"):
+			key = "by"
+		case strings.Contains(err.Error(), "canary") && y.Service != "":
+			key = "canary"
+		}
+		bad(key, "%s", strings.TrimPrefix(err.Error(), "canary spec: "))
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return m, nil
+}
+
+func value(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
