@@ -533,6 +533,10 @@ func TestOpenAPIResponses(t *testing.T) {
 	v.call("GET", "/api/v1/recommendations?from=2024-09-15T10:00:00Z&to=2024-09-15T12:00:00Z&namespace=chat", none, nil, 200)
 	v.call("GET", "/api/v1/recommendations?strategy=kubecost&profile=production", none, nil, 200)
 	v.call("GET", "/api/v1/recommendations?strategy=vpa&profile=production", none, nil, 400)
+	if body := v.call("GET", "/api/v1/recommendations?kind=replicas&service=chat&latency_slo=0.5&replicas=2&"+hours, none, nil, 200); !bytes.Contains(body, []byte(`"current_from":"parameter"`)) {
+		t.Errorf("replicas: %s", body)
+	}
+	v.call("GET", "/api/v1/recommendations?kind=replicas&latency_slo=0.5", none, nil, 400)
 	if body := v.call("GET", "/api/v1/canary?service=chat&"+hours, none, nil, 200); !bytes.Contains(body, []byte(`"verdict":"fail"`)) {
 		t.Errorf("canary: %s", body)
 	}
