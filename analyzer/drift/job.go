@@ -12,9 +12,15 @@ import (
 	"github.com/vigil-dev/vigil/store"
 )
 
+// Reader is what a monitor reads: span values, or metric samples.
+type Reader interface {
+	store.SpanValueReader
+	store.MetricReader
+}
+
 // JobStore is what the drift job reads and writes.
 type JobStore interface {
-	store.SpanValueReader
+	Reader
 	store.EventWriter
 }
 
@@ -78,26 +84,78 @@ func tenantOr(t string) string {
 	return t
 }
 
-// Evaluate compares the monitor's reference window with its current
-// window as they stand at now.
-func Evaluate(ctx context.Context, r store.SpanValueReader, m *Monitor, now time.Time, limit int) (ColumnResult, error) {
+// Evaluate compares the monitor's reference (its window as it stands at
+// now, or its baseline file) with its current window.
+func Evaluate(ctx context.Context, r Reader, m *Monitor, now time.Time, limit int) (ColumnResult, error) {
 	refFrom, refTo, curFrom, curTo := m.Windows(now)
 	read := func(from, to time.Time) ([]string, error) {
+		if m.Watch.Kind == WatchMetric {
+			return metricValues(ctx, r, tenantOr(m.Tenant), m.Watch.Query, from, to, limit)
+		}
 		q := store.ValueQuery{Tenant: tenantOr(m.Tenant), Service: m.Filter.Service, Operation: m.Filter.Operation, Model: m.Filter.Model,
 			ModelVersion: m.Filter.ModelVersion, Field: string(m.Watch.Kind), Attribute: m.Watch.Attribute, Start: from, End: to, Limit: limit}
 		v, err := r.SpanValues(ctx, q)
 		return v.Values, err
 	}
-	ref, err := read(refFrom, refTo)
+	cur, err := read(curFrom, curTo)
 	if err != nil {
 		return ColumnResult{}, err
 	}
-	cur, err := read(curFrom, curTo)
+	if base := m.Reference.Baseline; base != nil {
+		return CompareColumn(base, columnLike(base, cur), m.Options), nil
+	}
+	ref, err := read(refFrom, refTo)
 	if err != nil {
 		return ColumnResult{}, err
 	}
 	refCol, curCol := columnsOf(m.Watch.String(), ref, cur, m.Kind)
 	return CompareColumn(refCol, curCol, m.Options), nil
+}
+
+// metricValues are the values of the samples a selector matches in
+// [from, to), every series pooled, at most limit of them (the first in
+// series and time order).
+func metricValues(ctx context.Context, r store.MetricReader, tenant, query string, from, to time.Time, limit int) ([]string, error) {
+	ms, err := store.ParseSelector(query)
+	if err != nil {
+		return nil, err
+	}
+	series, err := r.Series(ctx, tenant, ms)
+	if err != nil || len(series) == 0 {
+		return nil, err
+	}
+	fps := make([]uint64, len(series))
+	for i := range series {
+		fps[i] = series[i].Fingerprint
+	}
+	samples, err := r.Samples(ctx, tenant, fps, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = store.DefaultDurationLimit
+	}
+	out := make([]string, 0, min(len(samples), limit))
+	for _, s := range samples[:min(len(samples), limit)] {
+		out = append(out, strconv.FormatFloat(s.Value, 'g', -1, 64))
+	}
+	return out, nil
+}
+
+// columnLike types values as the baseline column is typed.
+func columnLike(base *Column, values []string) *Column {
+	if base.Kind == Numeric {
+		_, col := columnsOf(base.Name, nil, values, "numeric")
+		return col
+	}
+	labels := make([]string, len(values))
+	for i, v := range values {
+		if f, ok := parseNumber(v); ok {
+			v = canonicalNumber(f) // as the CSV reader keeps numbers among labels
+		}
+		labels[i] = v
+	}
+	return CategoricalColumn(base.Name, labels, func(i int) bool { return isMissing(values[i]) })
 }
 
 // columnsOf types both windows alike: numeric when kind says so, or, with

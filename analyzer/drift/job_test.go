@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +97,81 @@ func TestDriftJob(t *testing.T) {
 	res, err := Evaluate(ctx, st, same, tick, 0)
 	if err != nil || res.Drifted || res.Status != StatusTested || float64(res.Statistic) != 0 {
 		t.Errorf("same windows: %+v %v", res, err)
+	}
+}
+
+// A monitor loaded from YAML with a baseline CSV (a training set) as its
+// reference, and one watching metric samples.
+func TestDriftBaselineAndMetrics(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "baselines"), 0o755)
+	csv := "output_tokens,label\n"
+	for i := 1; i <= 200; i++ {
+		csv += fmt.Sprintf("%d,x\n", i)
+	}
+	os.WriteFile(filepath.Join(dir, "baselines", "train.csv"), []byte(csv), 0o644)
+	os.WriteFile(filepath.Join(dir, "drift.yaml"), []byte(`drift:
+  - name: tokens-vs-training
+    filter: {service: chat}
+    watch: output_tokens
+    reference: {file: baselines/train.csv, column: output_tokens}
+    current: 1h
+  - name: gpu-util
+    watch: metric:gpu_util{job="vllm"}
+    reference: {offset: 168h}
+    current: 1h
+  - name: broken
+    watch: output_tokens
+    reference: {file: baselines/missing.csv, column: output_tokens}
+    current: 1h
+`), 0o644)
+	monitors, problems, err := LoadMonitors([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0].String(), "drift.yaml:13: drift[2].reference.file: open ") {
+		t.Fatalf("problems: %v", problems)
+	}
+	// Now the tokens run 101..300: drift against the 1..200 training set.
+	writeTokens(t, st, tick.Add(-time.Hour), 0, func() []int64 {
+		out := make([]int64, 200)
+		for i := range out {
+			out[i] = int64(101 + i)
+		}
+		return out
+	}(), func(int) string { return "cat" })
+	// GPU utilisation 0..59 a minute, a week ago and now alike: no drift.
+	s := store.NewSeries(store.DefaultTenant, "gpu_util", store.MetricGauge, store.Attributes{{Key: "job", Value: "vllm"}})
+	var samples []store.Sample
+	for _, start := range []time.Time{tick.Add(-169 * time.Hour), tick.Add(-time.Hour)} {
+		for m := 0; m < 60; m++ {
+			samples = append(samples, store.Sample{Tenant: store.DefaultTenant, Fingerprint: s.Fingerprint, TimestampMsec: start.Add(time.Duration(m) * time.Minute).UnixMilli(), Value: float64(m)})
+		}
+	}
+	if err := st.WriteMetrics(ctx, []store.Series{s}, samples); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range monitors {
+		res, err := Evaluate(ctx, st, m, tick, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch m.Name {
+		case "tokens-vs-training":
+			if !res.Drifted || res.Reference.Values != 200 || res.Current.Values != 200 || float64(res.Statistic) != 0.5 {
+				t.Errorf("%s: %+v", m.Name, res)
+			}
+		case "gpu-util":
+			if res.Drifted || res.Status != StatusTested || res.Current.Values != 60 || float64(res.Statistic) != 0 {
+				t.Errorf("%s: %+v", m.Name, res)
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package drift
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-dev/vigil/config"
+	"github.com/vigil-dev/vigil/store"
 )
 
 // Drift monitors live in the config directory, in any YAML file with a
@@ -18,9 +20,12 @@ import (
 //	drift:
 //	  - name: chat-output-length
 //	    filter: {service: chat-gateway, operation: "POST /chat", model: gpt-4o}
-//	    watch: output_tokens       # duration, input_tokens, output_tokens or attribute:<key>
+//	    watch: output_tokens       # duration, input_tokens, output_tokens, attribute:<key>
+//	                               # or metric:<selector> (the values of stored samples)
 //	    reference: {offset: 168h}  # the same window a week earlier; or
-//	    # reference: {from: 2026-01-01T00:00:00Z, to: 2026-01-08T00:00:00Z}
+//	    # reference: {from: 2026-01-01T00:00:00Z, to: 2026-01-08T00:00:00Z}; or
+//	    # reference: {file: baselines/training.csv, column: output_tokens}
+//	    #   (a CSV column, the path relative to this file: a training set)
 //	    current: 1h                # the window judged, ending now
 //	    method: auto               # or ks, chisquare, ztest, psi, ...
 //	    threshold: 0.1             # 0 or absent: the method's default
@@ -32,6 +37,7 @@ import (
 type Watch struct {
 	Kind      WatchKind
 	Attribute string // Kind == WatchAttribute: the span attribute's key
+	Query     string // Kind == WatchMetric: a series selector
 }
 
 // WatchKind names a span value.
@@ -42,11 +48,15 @@ const (
 	WatchInputTokens  WatchKind = "input_tokens"
 	WatchOutputTokens WatchKind = "output_tokens"
 	WatchAttribute    WatchKind = "attribute"
+	WatchMetric       WatchKind = "metric"
 )
 
 func (w Watch) String() string {
-	if w.Kind == WatchAttribute {
+	switch w.Kind {
+	case WatchAttribute:
 		return "attribute:" + w.Attribute
+	case WatchMetric:
+		return "metric:" + w.Query
 	}
 	return string(w.Kind)
 }
@@ -66,6 +76,10 @@ type Reference struct {
 	From, To time.Time
 	Offset   time.Duration
 	Window   time.Duration
+	// Baseline is a column of a CSV file, read when the monitor is loaded
+	// (File, Column say where from); it replaces any window.
+	Baseline     *Column
+	File, Column string
 }
 
 // Monitor is one drift monitor from the config directory.
@@ -107,6 +121,8 @@ type monitorYAML struct {
 		To     string `yaml:"to"`
 		Offset string `yaml:"offset"`
 		Window string `yaml:"window"`
+		File   string `yaml:"file"`
+		Column string `yaml:"column"`
 	} `yaml:"reference"`
 	Current    string  `yaml:"current"`
 	Every      string  `yaml:"every"`
@@ -192,14 +208,22 @@ func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Pr
 		if m.Watch.Attribute == "" {
 			bad([]string{"watch"}, "attribute: needs a key, as in attribute:llm.score")
 		}
+	case strings.HasPrefix(w, "metric:"):
+		m.Watch = Watch{Kind: WatchMetric, Query: strings.TrimSpace(strings.TrimPrefix(w, "metric:"))}
+		if _, err := store.ParseSelector(m.Watch.Query); err != nil {
+			bad([]string{"watch"}, "%v", err)
+		}
+		if y.Filter != (Filter{}) {
+			bad([]string{"filter"}, "a metric watch is selected by its selector; filter applies to spans")
+		}
 	case w == string(WatchDuration) || w == string(WatchInputTokens) || w == string(WatchOutputTokens):
 		m.Watch = Watch{Kind: WatchKind(w)}
 	default:
-		bad([]string{"watch"}, "unknown value %q: want duration, input_tokens, output_tokens or attribute:<key>", w)
+		bad([]string{"watch"}, "unknown value %q: want duration, input_tokens, output_tokens, attribute:<key> or metric:<selector>", w)
 	}
 	switch y.Type {
 	case "", "numeric", "categorical":
-		if y.Type == "categorical" && m.Watch.Kind != WatchAttribute && m.Watch.Kind != "" {
+		if y.Type == "categorical" && m.Watch.Kind != WatchAttribute && m.Watch.Kind != "" && m.Watch.Kind != WatchMetric {
 			bad([]string{"type"}, "%s is a number; only an attribute can be categorical", m.Watch.Kind)
 		}
 	default:
@@ -224,8 +248,22 @@ func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Pr
 	}
 
 	r := y.Reference
-	fixed, rolling := r.From != "" || r.To != "", r.Offset != "" || r.Window != ""
+	fixed, rolling, baseline := r.From != "" || r.To != "", r.Offset != "" || r.Window != "", r.File != "" || r.Column != ""
 	switch {
+	case baseline && (fixed || rolling):
+		bad([]string{"reference"}, "a baseline file replaces the reference window: give file and column alone")
+	case baseline:
+		m.Reference.File, m.Reference.Column = r.File, r.Column
+		if r.File == "" || r.Column == "" {
+			bad([]string{"reference"}, "a baseline needs both file (a CSV, relative to this file) and column")
+			break
+		}
+		col, err := readBaseline(filepath.Join(filepath.Dir(file), r.File), r.Column)
+		if err != nil {
+			bad([]string{"reference", "file"}, "%v", err)
+			break
+		}
+		m.Reference.Baseline = col
 	case fixed && rolling:
 		bad([]string{"reference"}, "give either from and to (a fixed range) or offset (a rolling window), not both")
 	case fixed:
@@ -263,7 +301,7 @@ func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Pr
 			bad([]string{"reference", "offset"}, "%s is shorter than the current window (%s): the two windows would overlap", r.Offset, y.Current)
 		}
 	default:
-		bad([]string{"reference"}, "required: {offset: 168h} or {from: ..., to: ...}")
+		bad([]string{"reference"}, "required: {offset: 168h}, {from: ..., to: ...} or {file: baseline.csv, column: ...}")
 	}
 
 	method, err := ParseMethod(y.Method)
@@ -287,6 +325,20 @@ func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Pr
 		return nil, problems
 	}
 	return m, nil
+}
+
+// readBaseline reads one column of a baseline CSV.
+func readBaseline(path, column string) (*Column, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cols, err := ReadCSV(path, f, []string{column})
+	if err != nil {
+		return nil, err
+	}
+	return cols[0], nil
 }
 
 // parseDuration reads a Go duration (90m, 168h) or whole days or weeks

@@ -113,7 +113,7 @@ func TestLoadMonitorsProblems(t *testing.T) {
 		got = append(got, strings.TrimPrefix(p.String(), dir+"/"))
 	}
 	want := []string{
-		`bad.yaml:3: drift[0].watch: unknown value "latency": want duration, input_tokens, output_tokens or attribute:<key>`,
+		`bad.yaml:3: drift[0].watch: unknown value "latency": want duration, input_tokens, output_tokens, attribute:<key> or metric:<selector>`,
 		`bad.yaml:4: drift[0].reference.offset: 30m is shorter than the current window (1h): the two windows would overlap`,
 		`bad.yaml:8: drift[1].reference: give either from and to (a fixed range) or offset (a rolling window), not both`,
 		`bad.yaml:12: drift[2].type: input_tokens is a number; only an attribute can be categorical`,
