@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-dev/vigil/config"
@@ -540,7 +541,7 @@ func (c *compiler) objective(s *SLO, field string, obj osObjective, sliSpec *osS
 		if *obj.TargetPercent < 0 || *obj.TargetPercent >= 100 {
 			c.errorAt(field+".targetPercent", "%s is out of range [0,100)", strconv.FormatFloat(*obj.TargetPercent, 'g', -1, 64))
 		}
-		s.Objective = *obj.TargetPercent / 100
+		s.Objective, _ = decimal.NewFromFloat(*obj.TargetPercent).Shift(-2).Float64() // 99.9 is 0.999, not 0.9990000000000001
 	default:
 		c.errorAt(field, "target (or targetPercent) is required")
 	}

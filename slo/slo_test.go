@@ -151,3 +151,11 @@ func TestCalendarWindows(t *testing.T) {
 		t.Errorf("rolling: %s to %s", s, e)
 	}
 }
+
+func TestPercentObjectivesAreExact(t *testing.T) {
+	for in, want := range map[string]float64{"99.9%": 0.999, "99.95%": 0.9995, "95%": 0.95, "0.999": 0.999} {
+		if got, err := ParseObjective(in); err != nil || got != want {
+			t.Errorf("%s: %v %v, want %v", in, got, err, want)
+		}
+	}
+}

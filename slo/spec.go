@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-dev/vigil/config"
@@ -290,7 +291,11 @@ func ParseObjective(s string) (float64, error) {
 		if v < 0 || v >= 100 {
 			return 0, fmt.Errorf("%s is out of range [0%%,100%%)", s)
 		}
-		return v / 100, nil
+		// Divided in decimal, so 99.9% is the float nearest 0.999, not
+		// 99.9/100 = 0.9990000000000001.
+		d, _ := decimal.NewFromString(strings.TrimSuffix(s, "%"))
+		v, _ = d.Shift(-2).Float64()
+		return v, nil
 	}
 	if v < 0 || v >= 1 {
 		return 0, fmt.Errorf("%s is out of range [0,1) (write %s%% for a percentage)", s, s)
