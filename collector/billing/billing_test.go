@@ -38,8 +38,14 @@ func importSample(t *testing.T, s store.CostWriter) Summary {
 }
 
 func checkSampleTotals(t *testing.T, s store.Store) {
+	checkTotals(t, s, func() Summary { return importSample(t, s) })
+}
+
+// checkTotals imports the sample twice with imp and checks the store holds
+// its known totals after each.
+func checkTotals(t *testing.T, s store.Store, imp func() Summary) {
 	for round := 1; round <= 2; round++ { // the second import must change nothing
-		sum := importSample(t, s)
+		sum := imp()
 		if sum.Format != FormatFOCUS || sum.Rows != 1000 || sum.Accepted != 1000 || sum.Rejected != 0 {
 			t.Fatalf("import %d: %+v", round, sum)
 		}
