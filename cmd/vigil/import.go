@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -19,10 +18,12 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 	var format, tenantID, output string
 	bill := &cobra.Command{
 		Use:   "billing FILE...",
-		Short: "Import billing exports (FOCUS, AWS CUR, GCP, Azure CSV) as cost lines",
+		Short: "Import billing exports (FOCUS, AWS CUR, GCP, Azure; CSV or Parquet) as cost lines",
 		Long: `Streams each file into the store named by --store (or the embedded store in
---data-dir) and prints what was accepted and rejected, with the line,
-column and reason of each bad row. Importing a file again replaces its
+--data-dir) and prints what was accepted and rejected, with the line (for
+Parquet, the row), column and reason of each bad row. A file is Parquet if
+its bytes say so (PAR1 at both ends), whatever its name; it is read one row
+group at a time. Importing a file again replaces its
 lines instead of adding them. The embedded store can be open in one process
 only: while vigil serve runs on it, send files to its
 POST /api/v1/billing/import instead.`,
@@ -41,12 +42,7 @@ POST /api/v1/billing/import instead.`,
 			var sums []billing.Summary
 			failed := false
 			for _, name := range args {
-				f, err := os.Open(name)
-				if err != nil {
-					return err
-				}
-				sum, err := billing.Import(cmd.Context(), st, name, f, billing.Options{Tenant: tenantID, Format: format})
-				f.Close()
+				sum, err := billing.ImportFile(cmd.Context(), st, name, billing.Options{Tenant: tenantID, Format: format})
 				if err != nil {
 					return err
 				}
@@ -64,7 +60,11 @@ POST /api/v1/billing/import instead.`,
 				for _, s := range sums {
 					fmt.Fprintf(out, "%s: %s, %d rows, %d accepted, %d rejected\n", s.File, s.Format, s.Rows, s.Accepted, s.Rejected)
 					for _, e := range s.Errors {
-						fmt.Fprintf(out, "  %s:%s\n", s.File, strings.TrimPrefix(e.String(), "line "))
+						if e.Row > 0 { // Parquet has rows, not lines
+							fmt.Fprintf(out, "  %s: %s\n", s.File, e)
+						} else {
+							fmt.Fprintf(out, "  %s:%s\n", s.File, strings.TrimPrefix(e.String(), "line "))
+						}
 					}
 					if s.Rejected > len(s.Errors) {
 						fmt.Fprintf(out, "  ... and %d more\n", s.Rejected-len(s.Errors))

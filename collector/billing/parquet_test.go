@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"math/big"
 	"os"
@@ -140,7 +141,7 @@ func toParquet(t testing.TB, csvText []byte, kinds map[string]pqKind, rowsPerGro
 	}
 	schema := parquet.NewSchema("focus", group)
 	var out bytes.Buffer
-	w := parquet.NewWriter(&out, schema, parquet.MaxRowsPerRowGroup(rowsPerGroup))
+	w := parquet.NewWriter(&out, schema, parquet.MaxRowsPerRowGroup(rowsPerGroup), parquet.Compression(&parquet.Snappy))
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -243,6 +244,38 @@ func TestParquetSampleEmbedded(t *testing.T) {
 				return sum
 			})
 		})
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/focus_1.0_sample.parquet from the CSV sample")
+
+// sampleParquet is the committed Parquet twin of the CSV sample, which
+// the CLI's and the API's tests import; go test -run TestSampleParquetFixture
+// -update rewrites it.
+const sampleParquet = "testdata/focus_1.0_sample.parquet"
+
+func TestSampleParquetFixture(t *testing.T) {
+	if *update {
+		if err := os.WriteFile(sampleParquet, toParquet(t, sampleCSV(t), sampleDecimalKinds, 400), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pq, err := os.ReadFile(sampleParquet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := &memWriter{}, &memWriter{}
+	if _, err := Import(context.Background(), want, "s.csv", bytes.NewReader(sampleCSV(t)), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := ImportParquet(context.Background(), got, sampleParquet, bytes.NewReader(pq), int64(len(pq)), Options{})
+	if err != nil || sum.Accepted != 1000 || len(got.lines) != 1000 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	for i := range want.lines {
+		if w, g := comparable(want.lines[i]), comparable(got.lines[i]); !reflect.DeepEqual(w, g) {
+			t.Fatalf("line %d\n got %+v\nwant %+v", i+1, g, w)
+		}
 	}
 }
 

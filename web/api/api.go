@@ -117,8 +117,9 @@ func (a *API) handle(fn func(r *http.Request, org string) (any, error)) http.Han
 	}
 }
 
-// importBilling takes a CSV bill as the raw body (?name= names it) or as
-// the files of a multipart form, and answers one summary per file.
+// importBilling takes a CSV or Parquet bill (told apart by its bytes) as
+// the raw body (?name= names it) or as the files of a multipart form, and
+// answers one summary per file.
 func (a *API) importBilling(r *http.Request, org string) (any, error) {
 	r.Body = http.MaxBytesReader(nil, r.Body, a.MaxUploadBytes)
 	opts := billing.Options{Tenant: org, Format: r.URL.Query().Get("format")}
@@ -128,7 +129,7 @@ func (a *API) importBilling(r *http.Request, org string) (any, error) {
 		if name == "" {
 			name = "upload.csv"
 		}
-		sum, err := billing.Import(r.Context(), a.Store, name, r.Body, opts)
+		sum, err := billing.ImportStream(r.Context(), a.Store, name, r.Body, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -147,7 +148,7 @@ func (a *API) importBilling(r *http.Request, org string) (any, error) {
 		if part.FileName() == "" {
 			continue
 		}
-		sum, err := billing.Import(r.Context(), a.Store, part.FileName(), part, opts)
+		sum, err := billing.ImportStream(r.Context(), a.Store, part.FileName(), part, opts)
 		if err != nil {
 			return nil, err
 		}
