@@ -42,6 +42,10 @@ type BillingResult struct {
 	Summary   billing.Summary
 	Elapsed   time.Duration
 	PeakRSSKB int64 // VmHWM of this process after the run
+	// For Parquet: the generated file's size, and whether PeakRSSKB is the
+	// import's alone (the high-water mark was reset after writing it).
+	FileBytes        int64
+	PeakIsImportOnly bool
 }
 
 // ImportBilling generates n rows and streams them through the importer

@@ -508,3 +508,38 @@ func FuzzImportParquet(f *testing.F) {
 		}
 	})
 }
+
+// discard is a CostWriter that keeps nothing, so a benchmark measures the
+// reader and the mapping alone.
+type discard struct{}
+
+func (discard) WriteCostLines(context.Context, []store.CostLine) error { return nil }
+
+// BenchmarkImportSample reads the 1,000-row sample from memory as CSV and
+// as its Parquet twin, with a writer that keeps nothing.
+func BenchmarkImportSample(b *testing.B) {
+	csvData := sampleCSV(b)
+	pq, err := os.ReadFile(sampleParquet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, imp func() (Summary, error)) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if sum, err := imp(); err != nil || sum.Accepted != 1000 {
+				b.Fatal(sum, err)
+			}
+		}
+		b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "rows/s")
+	}
+	b.Run("csv", func(b *testing.B) {
+		run(b, func() (Summary, error) {
+			return Import(context.Background(), discard{}, "s.csv", bytes.NewReader(csvData), Options{})
+		})
+	})
+	b.Run("parquet", func(b *testing.B) {
+		run(b, func() (Summary, error) {
+			return ImportParquet(context.Background(), discard{}, "s.parquet", bytes.NewReader(pq), int64(len(pq)), Options{})
+		})
+	})
+}
