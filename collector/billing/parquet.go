@@ -106,6 +106,7 @@ func ImportParquet(ctx context.Context, w store.CostWriter, name string, r io.Re
 	leaves := make([][]parquet.Value, numLeaves(pcols))
 	var n int64 // rows read before this one
 	for g, rg := range f.RowGroups() {
+		first := n // the row group's rows are first+1 ...
 		err := readRowGroup(rg, rows, func(row parquet.Row) error {
 			n++
 			sum.Rows++
@@ -124,15 +125,16 @@ func ImportParquet(ctx context.Context, w store.CostWriter, name string, r io.Re
 		})
 		var re *readError
 		if errors.As(err, &re) {
-			// Like a CSV file's broken quote: the rest of the file cannot be
-			// read, so count its rows as rejected and keep what was read.
-			rest := max(f.NumRows()-n, 0)
+			// A row group stands alone: reject the rest of this one, as a
+			// CSV file's broken quote rejects the rest of it, and go on.
+			rest := max(first+rg.NumRows()-n, 0)
 			sum.Rows += int(rest)
 			sum.Rejected += int(rest)
 			if len(sum.Errors) < maxReportedErrors {
-				sum.Errors = append(sum.Errors, RowError{Row: n + 1, Reason: fmt.Sprintf("cannot read row group %d, so the last %d row(s) of the file: %v", g+1, rest, re.err)})
+				sum.Errors = append(sum.Errors, RowError{Row: n + 1, Reason: fmt.Sprintf("cannot read row group %d, so its last %d row(s): %v", g+1, rest, re.err)})
 			}
-			break
+			n += rest
+			continue
 		}
 		if err != nil {
 			return sum, err

@@ -543,3 +543,33 @@ func BenchmarkImportSample(b *testing.B) {
 		})
 	})
 }
+
+// A row group that cannot be decoded rejects its rows, by number, and the
+// row groups around it import.
+func TestParquetBadRowGroup(t *testing.T) {
+	pq, err := os.ReadFile(sampleParquet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(pq), int64(len(pq)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Break the first page header of row group 2 (rows 401 to 800).
+	off := f.Metadata().RowGroups[1].Columns[0].MetaData.DataPageOffset
+	bad := bytes.Clone(pq)
+	for i := off; i < off+8; i++ {
+		bad[i] = 0xff
+	}
+	w := &memWriter{}
+	sum, err := ImportParquet(context.Background(), w, "bad.parquet", bytes.NewReader(bad), int64(len(bad)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Rows != 1000 || sum.Accepted != 600 || sum.Rejected != 400 || len(w.lines) != 600 || len(sum.Errors) != 1 {
+		t.Fatalf("%+v, %d lines written", sum, len(w.lines))
+	}
+	if e := sum.Errors[0].String(); !strings.HasPrefix(e, "row 401: cannot read row group 2, so its last 400 row(s): ") {
+		t.Errorf("error %s", e)
+	}
+}
