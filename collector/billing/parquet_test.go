@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/shopspring/decimal"
 
 	"github.com/vigil-dev/vigil/store"
@@ -571,5 +573,70 @@ func TestParquetBadRowGroup(t *testing.T) {
 	}
 	if e := sum.Errors[0].String(); !strings.HasPrefix(e, "row 401: cannot read row group 2, so its last 400 row(s): ") {
 		t.Errorf("error %s", e)
+	}
+}
+
+// Each Parquet type is written as the text the CSV mapping reads.
+func TestParquetTypesAsText(t *testing.T) {
+	type rec struct {
+		Nanos    int64             `parquet:"nanos,timestamp(nanosecond)"`
+		Micros   int64             `parquet:"micros,timestamp(microsecond:local)"`
+		Legacy   deprecated.Int96  `parquet:"legacy"`
+		Day      int32             `parquet:"day,date"`
+		Clock    int64             `parquet:"clock,time(microsecond)"`
+		Dec32    int32             `parquet:"dec32,decimal(2:9)"`
+		Count    uint32            `parquet:"count,uint(32)"`
+		Big      uint64            `parquet:"big,uint(64)"`
+		Single   float32           `parquet:"single"`
+		Double   float64           `parquet:"double"`
+		Flag     bool              `parquet:"flag"`
+		ID       [16]byte          `parquet:"id,uuid"`
+		Opt      *string           `parquet:"opt,optional"`
+		Values   []int64           `parquet:"values,list"`
+		Tags     map[string]string `parquet:"tags"`
+		Empty    []string          `parquet:"empty,list"`
+		Resource struct {
+			Name string `parquet:"name"`
+		} `parquet:"resource"`
+	}
+	// 2024-09-01T12:30:00.5Z; Julian day 2460555 is 2024-09-01.
+	ts := time.Date(2024, 9, 1, 12, 30, 0, 500_000_000, time.UTC)
+	nanosOfDay := uint64(12*time.Hour + 30*time.Minute + 500*time.Millisecond)
+	r := rec{Nanos: ts.UnixNano(), Micros: ts.UnixMicro(), Legacy: deprecated.Int96{uint32(nanosOfDay), uint32(nanosOfDay >> 32), 2460555},
+		Day: int32(ts.Unix() / 86400), Clock: int64((12*time.Hour + 30*time.Minute + 5*time.Microsecond) / time.Microsecond),
+		Dec32: -5, Count: math.MaxUint32, Big: math.MaxUint64, Single: 0.1, Double: 0.1, Flag: true,
+		ID:     [16]byte{0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0},
+		Values: []int64{1, -2}, Tags: map[string]string{"team": `se"arch`}}
+	r.Resource.Name = "gpu-1"
+	var buf bytes.Buffer
+	if err := parquet.Write(&buf, []rec{r}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcols, err := parquetColumns(f.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]parquet.Row, 1)
+	if n, _ := f.RowGroups()[0].Rows().ReadRows(rows); n != 1 {
+		t.Fatal("no row")
+	}
+	leaves := make([][]parquet.Value, numLeaves(pcols))
+	splitRow(rows[0], leaves)
+	got := map[string]string{}
+	for _, c := range pcols {
+		got[c.name] = string(c.text(nil, leaves))
+	}
+	want := map[string]string{
+		"nanos": "2024-09-01T12:30:00.5Z", "micros": "2024-09-01T12:30:00.5Z", "legacy": "2024-09-01T12:30:00.5Z",
+		"day": "2024-09-01", "clock": "12:30:00.000005", "dec32": "-0.05", "count": "4294967295", "big": "18446744073709551615",
+		"single": "0.1", "double": "0.1", "flag": "true", "id": "12345678-9abc-def0-1234-56789abcdef0", "opt": "",
+		"values": "[1,-2]", "tags": `{"team":"se\"arch"}`, "empty": "", "resource.name": "gpu-1",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %v\nwant %v", got, want)
 	}
 }
