@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -37,6 +38,12 @@ func (a *API) allocation(r *http.Request, org string) (any, error) {
 		return nil, err
 	}
 	opts := cost.AllocationOptions{AggregateBy: q.Get("aggregate"), SharedNamespaces: splitList(q.Get("shared_namespaces"))}
+	switch agg := opts.AggregateBy; {
+	case agg == "", agg == "container", agg == "namespace", agg == "pod", agg == "node":
+	case strings.HasPrefix(agg, "label:") && len(agg) > len("label:"):
+	default:
+		return nil, badRequest("aggregate %q: want container (the default), namespace, pod, node or label:KEY", agg)
+	}
 	if opts.AggregateBy == "" {
 		opts.AggregateBy = "namespace"
 	}

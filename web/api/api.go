@@ -102,12 +102,12 @@ func (a *API) handle(fn func(r *http.Request, org string) (any, error)) http.Han
 			var fe *billing.FileError
 			var mb *http.MaxBytesError
 			switch {
+			case errors.As(err, &mb): // first: a cut-off upload may surface as a bad file
+				code = http.StatusRequestEntityTooLarge
 			case errors.As(err, &se):
 				code = se.code
 			case errors.As(err, &bt), errors.As(err, &fe):
 				code = http.StatusBadRequest
-			case errors.As(err, &mb):
-				code = http.StatusRequestEntityTooLarge
 			}
 			w.WriteHeader(code)
 			json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
@@ -143,14 +143,14 @@ func (a *API) importBilling(r *http.Request, org string) (any, error) {
 			break
 		}
 		if err != nil {
-			return nil, badRequest("cannot read the multipart body: %v", err)
+			return nil, importedBefore(badRequest("cannot read the multipart body: %w", err), out)
 		}
 		if part.FileName() == "" {
 			continue
 		}
 		sum, err := billing.ImportStream(r.Context(), a.Store, part.FileName(), part, opts)
 		if err != nil {
-			return nil, err
+			return nil, importedBefore(err, out)
 		}
 		out = append(out, sum)
 	}
@@ -158,6 +158,19 @@ func (a *API) importBilling(r *http.Request, org string) (any, error) {
 		return nil, badRequest("the form has no file")
 	}
 	return out, nil
+}
+
+// importedBefore says which files of a form were imported before one
+// failed: they stay imported, and the answer must not hide it.
+func importedBefore(err error, done []billing.Summary) error {
+	if len(done) == 0 {
+		return err
+	}
+	var names []string
+	for _, s := range done {
+		names = append(names, fmt.Sprintf("%s (%d rows)", s.File, s.Accepted))
+	}
+	return fmt.Errorf("%w; imported before it, and kept: %s", err, strings.Join(names, ", "))
 }
 
 // costGroup is one row of /api/v1/cost.
@@ -411,5 +424,5 @@ func (a *API) unitCost(r *http.Request, org string) (any, error) {
 		}
 		out = append(out, ug)
 	}
-	return map[string]any{"from": from, "to": to, "group_by": uq.GroupBy, "groups": out}, nil
+	return map[string]any{"from": from, "to": to, "group_by": append([]store.UsageDimension{}, uq.GroupBy...), "groups": out}, nil
 }

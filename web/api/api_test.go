@@ -217,3 +217,35 @@ func TestExportFOCUS(t *testing.T) {
 		t.Errorf("unknown export format: %d", code)
 	}
 }
+
+// TestMultipartFailures: a form whose second file is refused names the
+// first file, which stays imported; a form cut off by the upload limit
+// inside a part's headers is 413, not 400.
+func TestMultipartFailures(t *testing.T) {
+	h := setup(t)
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("file", "good.csv")
+	fw.Write(sample(t))
+	fw, _ = mw.CreateFormFile("file", "bad.csv")
+	fw.Write([]byte("a,b\n1,2\n"))
+	mw.Close()
+	code, body := do(t, h, "POST", "/api/v1/billing/import", mw.FormDataContentType(), form.Bytes())
+	if code != 400 || !strings.Contains(body, "unknown billing format") || !strings.Contains(body, "imported before it, and kept: good.csv (1000 rows)") {
+		t.Errorf("second file refused: %d %s", code, body)
+	}
+
+	small := setupSmall(t) // a 1,000-byte limit
+	form.Reset()
+	mw = multipart.NewWriter(&form)
+	// A part whose headers cross the limit.
+	part, _ := mw.CreatePart(map[string][]string{"Content-Disposition": {`form-data; name="file"; filename="` + strings.Repeat("n", 2000) + `.csv"`}})
+	part.Write([]byte("y"))
+	mw.Close()
+	if code, body := do(t, small, "POST", "/api/v1/billing/import", mw.FormDataContentType(), form.Bytes()); code != 413 {
+		t.Errorf("limit inside part headers: %d %s", code, body)
+	}
+	if code, body := do(t, h, "GET", "/api/v1/cost/allocation?from=2024-01-01&to=2024-01-02&aggregate=colour", "", nil); code != 400 || !strings.Contains(body, `aggregate \"colour\"`) {
+		t.Errorf("unknown aggregate: %d %s", code, body)
+	}
+}
