@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -63,6 +64,28 @@ func ImportStream(ctx context.Context, w store.CostWriter, name string, r io.Rea
 	return ImportParquet(ctx, w, name, tmp, size, o)
 }
 
+// maxChunkBytes bounds what one column chunk may claim to decompress to:
+// no bill's column needs a gigabyte, so a footer claiming more is refused
+// before any page is read rather than tried.
+const maxChunkBytes = 1 << 30
+
+// checkParquetSizes refuses a footer whose column chunks claim more than
+// maxChunkBytes uncompressed, or more than the file holds compressed.
+// Page headers can still lie within those bounds; this catches the cheap
+// bombs, not a determined one.
+func checkParquetSizes(f *parquet.File, size int64) error {
+	for g, rg := range f.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			md := c.MetaData
+			if md.TotalUncompressedSize > maxChunkBytes || md.TotalUncompressedSize < 0 || md.TotalCompressedSize > size || md.TotalCompressedSize < 0 {
+				return fmt.Errorf("row group %d, column %s: claims %d bytes (%d compressed) in a file of %d: refused", g+1,
+					strings.Join(md.PathInSchema, "."), md.TotalUncompressedSize, md.TotalCompressedSize, size)
+			}
+		}
+	}
+	return nil
+}
+
 // ImportParquet streams a Parquet bill of size bytes from r into w, one row
 // group at a time and within it page by page, never the whole file. Each
 // row becomes the same text record a CSV row is (see parquetColumn for how
@@ -81,6 +104,9 @@ func ImportParquet(ctx context.Context, w store.CostWriter, name string, r io.Re
 		f, err = parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 		if err != nil {
 			return fmt.Errorf("cannot read the Parquet footer: %w", err)
+		}
+		if err := checkParquetSizes(f, size); err != nil {
+			return err
 		}
 		pcols, err = parquetColumns(f.Root())
 		return err

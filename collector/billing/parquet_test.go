@@ -640,3 +640,22 @@ func TestParquetTypesAsText(t *testing.T) {
 		t.Errorf("got  %v\nwant %v", got, want)
 	}
 }
+
+// A footer whose column chunks claim more than the file holds is refused
+// before any page is read.
+func TestParquetSizeClaims(t *testing.T) {
+	data, err := os.ReadFile("testdata/focus_1.0_sample.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkParquetSizes(f, int64(len(data))); err != nil {
+		t.Errorf("the sample is refused: %v", err)
+	}
+	if err := checkParquetSizes(f, 100); err == nil || !strings.Contains(err.Error(), "claims") {
+		t.Errorf("chunks larger than the file: %v", err)
+	}
+}
