@@ -85,7 +85,7 @@ func (c *CostConfig) addAttribution(file string, n *yaml.Node) []config.Problem 
 		}
 		v := strings.TrimSpace(*f.v)
 		if v == "" {
-			problems = append(problems, config.Problem{File: file, Line: fieldLine(n, f.name), Field: "attribution." + f.name, Severity: config.Error,
+			problems = append(problems, config.Problem{File: file, Line: config.Line(n, f.name), Field: "attribution." + f.name, Severity: config.Error,
 				Message: "is empty: name the tag key that carries the " + f.name})
 			continue
 		}
@@ -93,7 +93,7 @@ func (c *CostConfig) addAttribution(file string, n *yaml.Node) []config.Problem 
 	}
 	for _, f := range []struct{ name, key string }{{"team", a.Team}, {"service", a.Service}, {"model", a.Model}} {
 		if prev, ok := keys[f.key]; ok {
-			problems = append(problems, config.Problem{File: file, Line: fieldLine(n, f.name), Field: "attribution." + f.name, Severity: config.Error,
+			problems = append(problems, config.Problem{File: file, Line: config.Line(n, f.name), Field: "attribution." + f.name, Severity: config.Error,
 				Message: fmt.Sprintf("tag key %q is also the %s key", f.key, prev)})
 		}
 		keys[f.key] = f.name

@@ -148,7 +148,7 @@ func readBudget(file string, n *yaml.Node, field string, valid ValidDimension) (
 		return nil, []config.Problem{*p}
 	}
 	problem := func(sub, format string, args ...any) []config.Problem {
-		return []config.Problem{{File: file, Line: fieldLine(n, sub), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)}}
+		return []config.Problem{{File: file, Line: config.Line(n, sub), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)}}
 	}
 	if y.Name == "" {
 		return nil, problem("name", "is required")
@@ -190,7 +190,7 @@ func readAnomaly(file string, n *yaml.Node, field string, valid ValidDimension) 
 		return nil, []config.Problem{*p}
 	}
 	problem := func(sub, format string, args ...any) []config.Problem {
-		return []config.Problem{{File: file, Line: fieldLine(n, sub), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)}}
+		return []config.Problem{{File: file, Line: config.Line(n, sub), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)}}
 	}
 	if y.Name == "" {
 		return nil, problem("name", "is required")
@@ -223,14 +223,4 @@ func readAnomaly(file string, n *yaml.Node, field string, valid ValidDimension) 
 		}
 	}
 	return a, nil
-}
-
-// fieldLine is the line of a mapping's field, or the mapping's own line.
-func fieldLine(n *yaml.Node, key string) int {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1].Line
-		}
-	}
-	return n.Line
 }

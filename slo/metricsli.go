@@ -2,7 +2,6 @@ package slo
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sort"
 	"time"
@@ -63,29 +62,8 @@ func metricCounts(ctx context.Context, r store.MetricReader, tenant string, sli 
 	return out, nil
 }
 
-// samplesOf reads every sample of the series a selector matches.
-func samplesOf(ctx context.Context, r store.MetricReader, tenant, query string, from, to time.Time) ([]store.Sample, error) {
-	ms, err := store.ParseSelector(query)
-	if err != nil {
-		return nil, err
-	}
-	series, err := r.Series(ctx, tenant, ms)
-	if err != nil || len(series) == 0 {
-		return nil, err
-	}
-	fps := make([]uint64, len(series))
-	for i := range series {
-		fps[i] = series[i].Fingerprint
-	}
-	samples, err := r.Samples(ctx, tenant, fps, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read samples of %s: %w", query, err)
-	}
-	return samples, nil
-}
-
 func counterMinutes(ctx context.Context, r store.MetricReader, tenant, query string, from, to time.Time) (map[int64]float64, error) {
-	samples, err := samplesOf(ctx, r, tenant, query, from.Add(-counterLookback), to)
+	samples, err := store.SelectSamples(ctx, r, tenant, query, from.Add(-counterLookback), to)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +83,7 @@ func counterMinutes(ctx context.Context, r store.MetricReader, tenant, query str
 }
 
 func gaugeMinutes(ctx context.Context, r store.MetricReader, tenant string, sli SLI, from, to time.Time) ([]store.MinuteCounts, error) {
-	samples, err := samplesOf(ctx, r, tenant, sli.Query, from, to)
+	samples, err := store.SelectSamples(ctx, r, tenant, sli.Query, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func newOpenSLO() *openSLO { return &openSLO{objects: map[string]map[string]*osO
 // isOpenSLO says whether a document is an OpenSLO object (it has an
 // apiVersion of OpenSLO's).
 func isOpenSLO(doc *yaml.Node) bool {
-	v := mappingValue(doc, "apiVersion")
+	v := config.Value(doc, "apiVersion")
 	return v != nil && (openSLOVersions[v.Value] || strings.HasPrefix(v.Value, "openslo"))
 }
 
@@ -82,7 +82,7 @@ func (set *openSLO) add(file string, doc *yaml.Node) {
 	}
 	o.file, o.node = file, doc
 	at := func(field, format string, args ...any) {
-		set.problems = append(set.problems, config.Problem{File: file, Line: fieldLine(doc, strings.Split(field, ".")...), Field: field, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
+		set.problems = append(set.problems, config.Problem{File: file, Line: config.Line(doc, strings.Split(field, ".")...), Field: field, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 	}
 	if !openSLOVersions[o.APIVersion] {
 		at("apiVersion", "%q is not openslo/v1, openslo/v1alpha or openslo.com/v2alpha", o.APIVersion)
@@ -103,7 +103,7 @@ func (set *openSLO) add(file string, doc *yaml.Node) {
 		at("spec", "is required")
 		return
 	}
-	if d := mappingValue(&o.Spec, "description"); d != nil && len(d.Value) > 1050 {
+	if d := config.Value(&o.Spec, "description"); d != nil && len(d.Value) > 1050 {
 		at("spec.description", "is %d characters long; at most 1050", len(d.Value))
 	}
 	byName := set.objects[o.Kind]
@@ -289,7 +289,7 @@ func (c *compiler) line(path string) int {
 			name = part[:i]
 			index, _ = strconv.Atoi(part[i+1 : len(part)-1])
 		}
-		v := mappingValue(n, name)
+		v := config.Value(n, name)
 		if v == nil {
 			return n.Line
 		}
@@ -621,7 +621,7 @@ func (c *compiler) source(field string, m *osMetric) (typ string, spec map[strin
 		typ, spec = m.MetricSource.Type, m.MetricSource.Spec
 		if ref := m.MetricSource.MetricSourceRef; ref != "" {
 			if ds := c.set.lookup(c.o, c.line(field+".metricSource.metricSourceRef"), field+".metricSource.metricSourceRef", "DataSource", ref); ds != nil && typ == "" {
-				if t := mappingValue(&ds.Spec, "type"); t != nil {
+				if t := config.Value(&ds.Spec, "type"); t != nil {
 					typ = t.Value
 				}
 			}
@@ -630,7 +630,7 @@ func (c *compiler) source(field string, m *osMetric) (typ string, spec map[strin
 		spec = m.Spec
 		if m.DataSourceRef != "" {
 			if ds := c.set.lookup(c.o, c.line(field+".dataSourceRef"), field+".dataSourceRef", "DataSource", m.DataSourceRef); ds != nil {
-				if t := mappingValue(&ds.Spec, "type"); t != nil {
+				if t := config.Value(&ds.Spec, "type"); t != nil {
 					typ = t.Value
 				}
 			}

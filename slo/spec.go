@@ -196,7 +196,7 @@ func Load(paths []string, evalStep time.Duration) ([]*SLO, []config.Problem, err
 				openslo.add(f, doc.Node)
 				continue
 			}
-			list := mappingValue(doc.Node, "slos")
+			list := config.Value(doc.Node, "slos")
 			if list == nil {
 				continue
 			}
@@ -254,30 +254,6 @@ func splitWhere(where string) (string, int) {
 	return where[:i], line
 }
 
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-// fieldLine is the line of a mapping's field, or of the mapping.
-func fieldLine(n *yaml.Node, path ...string) int {
-	for _, k := range path {
-		v := mappingValue(n, k)
-		if v == nil {
-			return n.Line
-		}
-		n = v
-	}
-	return n.Line
-}
-
 // ParseObjective reads a ratio in [0, 1) such as 0.995, or a percentage in
 // [0%, 100%) such as 99.5%.
 func ParseObjective(s string) (float64, error) {
@@ -310,7 +286,7 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 	}
 	var problems []config.Problem
 	errorAt := func(sub string, format string, args ...any) {
-		problems = append(problems, config.Problem{File: file, Line: fieldLine(n, strings.Split(sub, ".")...), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
+		problems = append(problems, config.Problem{File: file, Line: config.Line(n, strings.Split(sub, ".")...), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 	}
 	s := &SLO{Name: y.Name, Tenant: y.Tenant, Service: y.Service, Description: y.Description, Method: "Occurrences", MinEvents: 0,
 		File: fmt.Sprintf("%s:%d", file, n.Line), SLI: SLI{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}}
@@ -368,7 +344,7 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 	case y.Metric != nil:
 		problems = append(problems, readMetricSLI(&s.SLI, y.Metric.Good, y.Metric.Bad, y.Metric.Total, y.Metric.Histogram, y.Metric.LE,
 			y.Metric.Gauge, y.Metric.Op, y.Metric.Value, func(sub, msg string) config.Problem {
-				return config.Problem{File: file, Line: fieldLine(n, "metric", sub), Field: field + ".metric." + sub, Severity: config.Error, Message: msg}
+				return config.Problem{File: file, Line: config.Line(n, "metric", sub), Field: field + ".metric." + sub, Severity: config.Error, Message: msg}
 			})...)
 	default:
 		errorAt("latency", "say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value}, metric: {good|bad, total} or drift: <monitor>")
@@ -417,7 +393,7 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	problems = append(problems, traps(s, file, fieldLine(n, "objective"), field, fieldLine(n, "window"), fieldLine(n, "alerts"), evalStep)...)
+	problems = append(problems, traps(s, file, config.Line(n, "objective"), field, config.Line(n, "window"), config.Line(n, "alerts"), evalStep)...)
 	return s, problems
 }
 

@@ -181,3 +181,25 @@ type MetricReader interface {
 	// [start, end), ordered by fingerprint, then time.
 	Samples(ctx context.Context, tenant string, fingerprints []uint64, start, end time.Time) ([]Sample, error)
 }
+
+// SelectSamples reads the samples, in [start, end), of every series of the
+// tenant a PromQL series selector matches: ordered by series, then time.
+func SelectSamples(ctx context.Context, r MetricReader, tenant, selector string, start, end time.Time) ([]Sample, error) {
+	ms, err := ParseSelector(selector)
+	if err != nil {
+		return nil, err
+	}
+	series, err := r.Series(ctx, tenant, ms)
+	if err != nil || len(series) == 0 {
+		return nil, err
+	}
+	fps := make([]uint64, len(series))
+	for i := range series {
+		fps[i] = series[i].Fingerprint
+	}
+	samples, err := r.Samples(ctx, tenant, fps, start, end)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read samples of %s: %w", selector, err)
+	}
+	return samples, nil
+}

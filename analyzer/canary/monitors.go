@@ -63,7 +63,7 @@ func LoadMonitors(paths []string) ([]Monitor, []config.Problem, error) {
 		}
 		docs, _ := config.Parse(f, data) // syntax problems are config.Lint's
 		for _, doc := range docs {
-			list := value(doc.Node, "canaries")
+			list := config.Value(doc.Node, "canaries")
 			if list == nil {
 				continue
 			}
@@ -100,7 +100,7 @@ func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Pr
 	var problems []config.Problem
 	bad := func(key, format string, args ...any) {
 		line := n.Line
-		if v := value(n, key); v != nil {
+		if v := config.Value(n, key); v != nil {
 			line = v.Line
 		}
 		problems = append(problems, config.Problem{File: file, Line: line, Field: field + "." + key, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
@@ -155,16 +155,4 @@ func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Pr
 		return nil, problems
 	}
 	return m, nil
-}
-
-func value(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }

@@ -116,19 +116,7 @@ func Evaluate(ctx context.Context, r Reader, m *Monitor, now time.Time, limit in
 // [from, to), every series pooled, at most limit of them (the first in
 // series and time order).
 func metricValues(ctx context.Context, r store.MetricReader, tenant, query string, from, to time.Time, limit int) ([]string, error) {
-	ms, err := store.ParseSelector(query)
-	if err != nil {
-		return nil, err
-	}
-	series, err := r.Series(ctx, tenant, ms)
-	if err != nil || len(series) == 0 {
-		return nil, err
-	}
-	fps := make([]uint64, len(series))
-	for i := range series {
-		fps[i] = series[i].Fingerprint
-	}
-	samples, err := r.Samples(ctx, tenant, fps, from, to)
+	samples, err := store.SelectSamples(ctx, r, tenant, query, from, to)
 	if err != nil {
 		return nil, err
 	}

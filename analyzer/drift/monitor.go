@@ -151,7 +151,7 @@ func LoadMonitors(paths []string) ([]*Monitor, []config.Problem, error) {
 		docs, ps := config.Parse(f, data)
 		problems = append(problems, ps...)
 		for _, doc := range docs {
-			list := mappingValue(doc.Node, "drift")
+			list := config.Value(doc.Node, "drift")
 			if list == nil {
 				continue
 			}
@@ -169,7 +169,7 @@ func LoadMonitors(paths []string) ([]*Monitor, []config.Problem, error) {
 				if name != "" {
 					where := fmt.Sprintf("%s:%d", f, item.Line)
 					if prev, ok := seen[tenant+"/"+name]; ok {
-						problems = append(problems, config.Problem{File: f, Line: fieldLine(item, "name"), Field: field + ".name",
+						problems = append(problems, config.Problem{File: f, Line: config.Line(item, "name"), Field: field + ".name",
 							Severity: config.Error, Message: fmt.Sprintf("monitor %q is also defined at %s", name, prev)})
 						continue
 					}
@@ -191,7 +191,7 @@ func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Pr
 	}
 	var problems []config.Problem
 	bad := func(path []string, format string, args ...any) {
-		problems = append(problems, config.Problem{File: file, Line: fieldLine(n, path...),
+		problems = append(problems, config.Problem{File: file, Line: config.Line(n, path...),
 			Field: field + "." + strings.Join(path, "."), Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 	}
 	m := &Monitor{Name: y.Name, Tenant: y.Tenant, Filter: y.Filter, Kind: y.Type,
@@ -365,33 +365,8 @@ func parseDuration(s string) (time.Duration, error) {
 
 // scalar is a mapping's scalar field, or "".
 func scalar(n *yaml.Node, key string) string {
-	if v := mappingValue(n, key); v != nil && v.Kind == yaml.ScalarNode {
+	if v := config.Value(n, key); v != nil && v.Kind == yaml.ScalarNode {
 		return v.Value
 	}
 	return ""
-}
-
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-// fieldLine is the line of a mapping's field, or of the nearest enclosing
-// mapping that exists.
-func fieldLine(n *yaml.Node, path ...string) int {
-	for _, k := range path {
-		v := mappingValue(n, k)
-		if v == nil {
-			return n.Line
-		}
-		n = v
-	}
-	return n.Line
 }
