@@ -91,6 +91,12 @@ func (d Delivery) post(ctx context.Context, receiver, url string, body []byte, h
 		start := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
+			// The client's error quotes the whole URL, and a webhook URL
+			// may carry its secret (Slack's path, a token in the query).
+			var ue *neturl.Error
+			if errors.As(err, &ue) {
+				ue.URL = redact(ue.URL)
+			}
 			last = err
 			observe(attempt+1, start, 0, err, attempt == retries)
 			continue
@@ -112,18 +118,15 @@ func (d Delivery) post(ctx context.Context, receiver, url string, body []byte, h
 	return fmt.Errorf("cannot deliver after %d attempts: %w", retries+1, last)
 }
 
-// redact drops credentials and the query from a URL for logs: Slack's
-// webhook path is itself a secret, so only its host is kept.
+// redact keeps a URL's scheme and host for logs: webhook URLs carry their
+// secret in the path (Slack, Teams, most chat hooks), the query or the
+// user info, so all of those go.
 func redact(raw string) string {
 	u, err := neturl.Parse(raw)
 	if err != nil {
 		return "(unparseable URL)"
 	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	if strings.HasSuffix(u.Host, "hooks.slack.com") {
-		u.Path = "/services/redacted"
-	}
-	return u.String()
+	return (&neturl.URL{Scheme: u.Scheme, Host: u.Host}).String()
 }
 
 // WebhookMessage is Alertmanager's webhook payload, version 4, which
