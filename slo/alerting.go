@@ -121,8 +121,11 @@ func raised(statuses []Status) map[string]firingRule {
 }
 
 // Update applies an evaluation's statuses and sends what fires, what
-// resolved and what is still to be delivered.
-func (a *Alerter) Update(ctx context.Context, statuses []Status, now time.Time) error {
+// resolved and what is still to be delivered. Unjudged are SLOs this
+// replica owns but could not judge this time: their alerts stay as they
+// are (firing ones are re-sent). Alerts of any other SLO not among the
+// statuses belong to another replica now, and are let go unresolved.
+func (a *Alerter) Update(ctx context.Context, statuses []Status, unjudged []*SLO, now time.Time) error {
 	a.mu.Lock()
 	if a.active == nil {
 		a.active = map[string]*tracked{}
@@ -153,12 +156,21 @@ func (a *Alerter) Update(ctx context.Context, statuses []Status, now time.Time) 
 		t.EndsAt = now.Add(3 * interval)
 	}
 	current := raised(statuses)
-	evaluated := map[string]bool{}
+	evaluated, held := map[string]bool{}, map[string]bool{}
 	for _, st := range statuses {
 		evaluated[st.SLO.tenant()+"/"+st.SLO.Name] = true
 	}
+	for _, s := range unjudged {
+		held[s.tenant()+"/"+s.Name] = true
+	}
 	for fp, t := range a.active {
 		if _, still := current[fp]; still {
+			continue
+		}
+		if held[t.Labels["tenant"]+"/"+t.slo] {
+			if t.state == "firing" {
+				t.EndsAt = now.Add(3 * interval)
+			}
 			continue
 		}
 		if !evaluated[t.Labels["tenant"]+"/"+t.slo] {
@@ -290,12 +302,12 @@ func (a *Alerter) Restore(ctx context.Context, r store.EventReader, slos []*SLO,
 	if a.active == nil {
 		a.active = map[string]*tracked{}
 	}
-	wanted := map[string]map[string]bool{} // tenant → SLO names
+	wanted := map[string]map[string]*SLO{} // tenant → SLO name → SLO
 	for _, s := range slos {
 		if wanted[s.tenant()] == nil {
-			wanted[s.tenant()] = map[string]bool{}
+			wanted[s.tenant()] = map[string]*SLO{}
 		}
-		wanted[s.tenant()][s.Name] = true
+		wanted[s.tenant()][s.Name] = s
 	}
 	for tenant, names := range wanted {
 		evs, err := r.Events(ctx, store.EventQuery{Tenant: tenant, Kinds: []store.EventKind{store.KindAlert}, Start: now.Add(-lookback), End: now.Add(time.Minute)})
@@ -305,7 +317,7 @@ func (a *Alerter) Restore(ctx context.Context, r store.EventReader, slos []*SLO,
 		seen := map[string]bool{}
 		for _, ev := range evs { // newest first: the first event of an alert is its state
 			fp, _ := ev.Attributes.Get("fingerprint")
-			if fp == "" || seen[fp] || !names[ev.Subject] {
+			if fp == "" || seen[fp] || names[ev.Subject] == nil {
 				continue
 			}
 			seen[fp] = true
@@ -313,7 +325,7 @@ func (a *Alerter) Restore(ctx context.Context, r store.EventReader, slos []*SLO,
 			if state != "firing" {
 				continue
 			}
-			t := &tracked{state: "firing", slo: ev.Subject, resolved: true}
+			t := &tracked{state: "firing", slo: ev.Subject, resolved: names[ev.Subject].policy().Resolved}
 			t.Labels = map[string]string{}
 			for _, kv := range ev.Attributes {
 				switch kv.Key {

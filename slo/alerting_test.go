@@ -2,6 +2,7 @@ package slo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -44,7 +45,7 @@ func TestPendingThenFiringThenResolved(t *testing.T) {
 	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
 	step := func(m int, firing bool) {
 		t.Helper()
-		if err := al.Update(ctx, status(firing), at(m)); err != nil {
+		if err := al.Update(ctx, status(firing), nil, at(m)); err != nil {
 			t.Fatalf("minute %d: %v", m, err)
 		}
 	}
@@ -61,7 +62,7 @@ func TestPendingThenFiringThenResolved(t *testing.T) {
 	}
 	// The rule stops while the receiver is down: the resolution waits.
 	rec.down = true
-	if err := al.Update(ctx, status(false), at(6)); err == nil {
+	if err := al.Update(ctx, status(false), nil, at(6)); err == nil {
 		t.Fatal("a failed delivery is not reported")
 	}
 	if a := al.Active(); len(a) != 1 || a[0].State != "resolving" {
@@ -105,7 +106,7 @@ func TestRestoreAfterRestart(t *testing.T) {
 	rule := DefaultAlertWindows(30 * day)[0]
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	before := &Alerter{Notifier: &recorder{}, Events: st, Interval: time.Minute}
-	if err := before.Update(ctx, []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule, Firing: true}}}}, t0); err != nil {
+	if err := before.Update(ctx, []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule, Firing: true}}}}, nil, t0); err != nil {
 		t.Fatal(err)
 	}
 	// Vigil stops; the rule stops firing while it is down.
@@ -117,7 +118,7 @@ func TestRestoreAfterRestart(t *testing.T) {
 	if a := after.Active(); len(a) != 1 || a[0].State != "firing" || !a[0].StartsAt.Equal(t0) || a[0].Labels["slo"] != "chat" {
 		t.Fatalf("restored: %+v", a)
 	}
-	if err := after.Update(ctx, []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule}}}}, t0.Add(11*time.Minute)); err != nil {
+	if err := after.Update(ctx, []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule}}}}, nil, t0.Add(11*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.sent) != 1 || len(rec.sent[0]) != 1 || !rec.sent[0][0].StartsAt.Equal(t0) || !rec.sent[0][0].EndsAt.Equal(t0.Add(11*time.Minute)) {
@@ -136,13 +137,13 @@ func TestPolicyNoDataAndNoResolved(t *testing.T) {
 	rec := &recorder{}
 	al := &Alerter{Notifier: rec, Interval: time.Minute}
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	if err := al.Update(ctx, []Status{{SLO: slo, State: "no data"}}, t0); err != nil {
+	if err := al.Update(ctx, []Status{{SLO: slo, State: "no data"}}, nil, t0); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.sent) != 1 || rec.sent[0][0].Labels["alertname"] != NoDataAlertName {
 		t.Fatalf("no-data alert: %+v", rec.sent)
 	}
-	if err := al.Update(ctx, []Status{{SLO: slo, State: "ok"}}, t0.Add(time.Minute)); err != nil {
+	if err := al.Update(ctx, []Status{{SLO: slo, State: "ok"}}, nil, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.sent) != 1 || len(al.Active()) != 0 {
@@ -196,5 +197,51 @@ func TestAlertHandover(t *testing.T) {
 	}
 	if states := alertStates(t, st, tick.Add(-time.Hour)); states != "firing@59" {
 		t.Errorf("events: %s (no resolution may be recorded)", states)
+	}
+}
+
+// flakyStore fails the SLI counts of one service (failure injection).
+type flakyStore struct {
+	RollupStore
+	fail string
+}
+
+func (f *flakyStore) SLICounts(ctx context.Context, q store.SLIQuery) ([]store.MinuteCounts, error) {
+	if q.Service == f.fail {
+		return nil, errors.New("injected: the store refused")
+	}
+	return f.RollupStore.SLICounts(ctx, q)
+}
+
+// An SLO whose rollups fail is not judged: its firing alert is held and
+// re-sent, never resolved, and the other SLOs are judged as usual.
+func TestFailedSLOHoldsItsAlerts(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	spansPerMinute(t, st, tick, 0, func(int) int { return 2 }) // service chat, burn 20
+	rules := DefaultAlertWindows(30 * day)[:1]
+	chat := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}, SLI: SLI{Good: "availability"}, Alerts: rules}
+	other := &SLO{Name: "other", Service: "other", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}, SLI: SLI{Good: "availability"}, Alerts: rules}
+	flaky := &flakyStore{RollupStore: st}
+	rec := &recorder{}
+	e := &Evaluator{Store: flaky, SLOs: []*SLO{chat, other}, Alerter: &Alerter{Notifier: rec, Events: st, Interval: time.Minute}}
+	if err := e.Run(ctx, tick.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	flaky.fail = "chat"
+	if err := e.Run(ctx, tick.Add(59*time.Second)); err == nil || !strings.Contains(err.Error(), "injected") {
+		t.Fatalf("the failure is not reported: %v", err)
+	}
+	a := e.Alerter.Active()
+	if len(a) != 1 || a[0].State != "firing" || len(rec.sent) != 2 || !rec.sent[1][0].EndsAt.After(tick.Add(59*time.Second)) {
+		t.Errorf("held alert: %+v, sent %d", a, len(rec.sent))
+	}
+	if states := alertStates(t, st, tick.Add(-time.Hour)); states != "firing@59" {
+		t.Errorf("events: %s", states)
 	}
 }

@@ -24,6 +24,25 @@ type AlertWindow struct {
 	// For is how long the rule must keep firing before it notifies (an
 	// OpenSLO AlertCondition's alertAfter); until then it is pending.
 	For time.Duration
+	// Inclusive rules fire at the factor itself (OpenSLO's op gte);
+	// the workbook's rules fire above it.
+	Inclusive bool
+}
+
+// Exceeds reports whether a burn rate trips the rule.
+func (w AlertWindow) Exceeds(rate float64) bool {
+	if w.Inclusive {
+		return rate >= w.Factor
+	}
+	return rate > w.Factor
+}
+
+// op is the comparison as PromQL writes it.
+func (w AlertWindow) op() string {
+	if w.Inclusive {
+		return ">="
+	}
+	return ">"
 }
 
 // workbookWindows are the SRE workbook's rules for a 30-day period.
@@ -71,8 +90,8 @@ func (w AlertWindow) CanFire(objective float64) bool { return w.Factor <= MaxBur
 
 // String describes the rule as `vigil slo plan` prints it.
 func (w AlertWindow) String() string {
-	s := fmt.Sprintf("%s: burn rate > %s over %s and %s (%d%% of the budget when it fires)",
-		w.Severity, formatFactor(w.Factor), formatDuration(w.Long), formatDuration(w.Short), w.BudgetPercent)
+	s := fmt.Sprintf("%s: burn rate %s %s over %s and %s (%d%% of the budget when it fires)",
+		w.Severity, w.op(), formatFactor(w.Factor), formatDuration(w.Long), formatDuration(w.Short), w.BudgetPercent)
 	if w.For > 0 {
 		s += ", for " + formatDuration(w.For)
 	}

@@ -147,7 +147,7 @@ func ComputeAll(ctx context.Context, r store.RollupReader, slos []*SLO, now time
 			if sok {
 				b.ShortRate = BurnRate(se, s.Objective)
 			}
-			b.Firing = !b.NoData && b.LongRate > w.Factor && b.ShortRate > w.Factor && b.Long.Total >= s.MinEvents
+			b.Firing = !b.NoData && w.Exceeds(b.LongRate) && w.Exceeds(b.ShortRate) && b.Long.Total >= s.MinEvents
 			if b.Firing && (st.State == "ok" || st.State == "no data" || w.Severity == "page") {
 				st.State = w.Severity
 			}
@@ -213,6 +213,12 @@ type Evaluator struct {
 // Name implements the analyzer's Job.
 func (e *Evaluator) Name() string { return "slo" }
 
+// restoreLookback is how far back Restore looks for the events of firing
+// alerts. A firing alert is recorded once, when it starts, so this bounds
+// how long an alert can have fired and still be taken up; 90 days is the
+// default retention of rollups, past which no rule can judge anything.
+const restoreLookback = 90 * 24 * time.Hour
+
 func sloKey(s *SLO) string { return "slo/" + s.tenant() + "/" + s.Name }
 
 // Run implements the analyzer's Job.
@@ -237,6 +243,7 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	}
 	e.mu.Unlock()
 	var errs []error
+	var judged, unjudged []*SLO
 	for _, s := range mine {
 		e.mu.Lock()
 		if e.done == nil {
@@ -252,35 +259,38 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 		}
 		if err := e.rollup(ctx, s, from, now); err != nil {
 			errs = append(errs, fmt.Errorf("slo %s: %w", s.Name, err))
+			unjudged = append(unjudged, s)
 			continue
 		}
+		judged = append(judged, s)
 		e.mu.Lock()
 		e.done[s.Name] = now
 		e.mu.Unlock()
 	}
-	if e.Alerter != nil && len(errs) == 0 {
-		// An SLO this replica has just taken up (at start, or from a
-		// replica that stopped) brings its firing alerts along, so they
-		// keep their start and are resolved when they stop.
-		if len(gained) > 0 {
-			if err := e.Alerter.Restore(ctx, e.Store, gained, tick, 7*24*time.Hour); err != nil {
-				return err
-			}
-		}
-		// Alerts change only on a complete evaluation: a store error must
-		// not read as every rule having stopped firing.
-		statuses, err := ComputeAll(ctx, e.Store, mine, tick)
-		if err != nil {
-			return fmt.Errorf("slo statuses: %w", err)
-		}
-		if err := e.Alerter.Update(ctx, statuses, tick); err != nil {
-			errs = append(errs, fmt.Errorf("slo alerts: %w", err))
+	if e.Alerter == nil {
+		return errors.Join(errs...)
+	}
+	// An SLO this replica has just taken up (at start, or from a replica
+	// that stopped) brings its firing alerts along, so they keep their
+	// start and are resolved when they stop.
+	if len(gained) > 0 {
+		if err := e.Alerter.Restore(ctx, e.Store, gained, tick, restoreLookback); err != nil {
+			return errors.Join(append(errs, err)...)
 		}
 	}
-	if len(errs) == 0 {
-		e.mu.Lock()
-		e.owned = owned
-		e.mu.Unlock()
+	e.mu.Lock()
+	e.owned = owned
+	e.mu.Unlock()
+	// Only SLOs whose rollups are complete are judged: a store error must
+	// not read as their rules having stopped firing, so the alerts of the
+	// others are held as they stand, and one SLO's failure does not hold
+	// up the rest.
+	statuses, err := ComputeAll(ctx, e.Store, judged, tick)
+	if err != nil {
+		return errors.Join(append(errs, fmt.Errorf("slo statuses: %w", err))...)
+	}
+	if err := e.Alerter.Update(ctx, statuses, unjudged, tick); err != nil {
+		errs = append(errs, fmt.Errorf("slo alerts: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -890,7 +890,7 @@ func (c *compiler) condition(field string, cs osConditionSpec, period time.Durat
 	if short < time.Minute {
 		short = time.Minute
 	}
-	w := AlertWindow{Severity: cs.Severity, Long: long, Short: short, Factor: *cond.Threshold, For: after}
+	w := AlertWindow{Severity: cs.Severity, Long: long, Short: short, Factor: *cond.Threshold, For: after, Inclusive: cond.Op == "gte"}
 	if period > 0 {
 		w.BudgetPercent = int(w.Factor * float64(long) / float64(period) * 100)
 	}

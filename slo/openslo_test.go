@@ -37,7 +37,7 @@ func TestOpenSLO(t *testing.T) {
 		// AlertCondition and AlertNotificationTarget.
 		{name: "api-availability", service: "api", method: "Occurrences", file: "slo-availability.yaml:17", objective: 0.999, window: "a rolling 28d",
 			sli:    SLI{Good: "ratio", BadQuery: `http_requests_total{job="api",code=~"5.."}`, TotalQuery: `http_requests_total{job="api"}`},
-			alerts: "page: burn rate > 14.4 over 1h and 5m (2% of the budget when it fires), for 5m"},
+			alerts: "page: burn rate >= 14.4 over 1h and 5m (2% of the budget when it fires), for 5m"},
 		// Two objectives of one SLO become two SLOs named by displayName.
 		{name: "chat-latency-most-requests", service: "chat", method: "Timeslices", file: "chat-latency.yaml:27", objective: 0.95,
 			window: "calendar 1M periods from 2026-01-01 00:00 Europe/Paris", sli: SLI{Operation: "chat gpt-4o", Model: "gpt-4o", Good: "latency", Latency: 800 * time.Millisecond},

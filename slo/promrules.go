@@ -138,7 +138,7 @@ func alertingGroup(s *SLO) RuleGroup {
 		long, short := formatDuration(w.Long), formatDuration(w.Short)
 		// Burn rate > factor is error ratio > factor × (1 − objective).
 		limit := fmt.Sprintf("(%s * %s)", promFloat(w.Factor), promFloat(1-s.Objective))
-		expr := fmt.Sprintf("slo:sli_error:ratio_rate%s%s > %s\nand\nslo:sli_error:ratio_rate%s%s > %s", long, sel, limit, short, sel, limit)
+		expr := fmt.Sprintf("slo:sli_error:ratio_rate%s%s %s %s\nand\nslo:sli_error:ratio_rate%s%s %s %s", long, sel, w.op(), limit, short, sel, w.op(), limit)
 		if s.MinEvents > 0 && s.SLI.Good == "ratio" {
 			expr += fmt.Sprintf("\nand\nslo:sli_total:increase%s%s >= %d", long, sel, s.MinEvents)
 		}

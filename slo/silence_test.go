@@ -58,14 +58,14 @@ func TestSilences(t *testing.T) {
 	status := Status{SLO: slo, Burns: []WindowBurn{{Rule: rules[0], Firing: true}, {Rule: rules[2], Firing: true}}}
 	rec := &recorder{}
 	al := &Alerter{Notifier: rec, Events: st, Silences: st, Interval: time.Minute}
-	if err := al.Update(ctx, []Status{status}, now.Add(time.Minute)); err != nil {
+	if err := al.Update(ctx, []Status{status}, nil, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if len(al.Active()) != 2 || len(rec.sent) != 1 || len(rec.sent[0]) != 1 || rec.sent[0][0].Labels["severity"] != "ticket" {
 		t.Errorf("active %d, sent %+v", len(al.Active()), rec.sent)
 	}
 	// After the silence ends the page alert is sent too.
-	if err := al.Update(ctx, []Status{status}, now.Add(3*time.Hour)); err != nil {
+	if err := al.Update(ctx, []Status{status}, nil, now.Add(3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.sent[1]) != 2 {

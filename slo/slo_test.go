@@ -159,3 +159,10 @@ func TestPercentObjectivesAreExact(t *testing.T) {
 		}
 	}
 }
+
+func TestInclusiveRules(t *testing.T) {
+	above, atOrAbove := AlertWindow{Factor: 14.4}, AlertWindow{Factor: 14.4, Inclusive: true}
+	if above.Exceeds(14.4) || !above.Exceeds(14.41) || !atOrAbove.Exceeds(14.4) || atOrAbove.Exceeds(14.39) {
+		t.Error("a burn rate at the factor fires only an inclusive (gte) rule")
+	}
+}
