@@ -23,6 +23,9 @@ type ReplicaInput struct {
 	ScaleDownWindow time.Duration
 }
 
+// maxReplicas bounds a recommendation, far above any Deployment.
+const maxReplicas = 1e6
+
 // ReplicaRecommendation is what the HPA rule would set.
 type ReplicaRecommendation struct {
 	Current     int     `json:"current"`
@@ -81,7 +84,8 @@ func Replicas(in ReplicaInput) ReplicaRecommendation {
 		ratio := p.Value / float64(replicas) / target
 		desired := replicas
 		if math.Abs(ratio-1) > tol {
-			desired = max(1, int(math.Ceil(float64(replicas)*ratio)))
+			// Clamped before the conversion: a ratio past 2^63 would wrap.
+			desired = int(max(1, min(maxReplicas, math.Ceil(float64(replicas)*ratio))))
 		}
 		recent = append(recent, rec{p.TimestampMsec, desired})
 		for len(recent) > 0 && recent[0].t <= p.TimestampMsec-window.Milliseconds() {

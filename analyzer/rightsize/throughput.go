@@ -30,6 +30,20 @@ const (
 // time KEDA polls.
 const DefaultReplicaHistory = time.Hour
 
+// MaxReplicaHistory bounds the window a replica recommendation reads: the
+// read keeps every span duration of the window to take exact per-minute
+// p95s, and a week is already more than the HPA rule looks back.
+const MaxReplicaHistory = 7 * 24 * time.Hour
+
+// MinTargetPerReplica is the smallest per-replica target (requests/s)
+// accepted: below it the replica count is meaningless (and its product
+// with the load overflows).
+const MinTargetPerReplica = 1e-6
+
+// ErrBadReplicaQuery says the query itself is wrong (empty or too long a
+// window, no service, no way to know the target).
+var ErrBadReplicaQuery = errors.New("replica recommendation")
+
 // replicaStaleness is how old the last replica sample may be and still be
 // the current count: Prometheus's lookback delta.
 const replicaStaleness = 5 * time.Minute
@@ -102,14 +116,17 @@ type ReplicaRecommender struct {
 // misjudge what one replica carried.
 func (r *ReplicaRecommender) Recommend(ctx context.Context, q ReplicaQuery) (ReplicaAdvice, error) {
 	start, end := q.Start.Truncate(time.Minute), q.End.Truncate(time.Minute)
-	if !end.After(start) {
-		return ReplicaAdvice{}, fmt.Errorf("replica recommendation: the window %s to %s holds no whole minute", q.Start.Format(time.RFC3339), q.End.Format(time.RFC3339))
-	}
-	if q.Service == "" {
-		return ReplicaAdvice{}, errors.New("replica recommendation: no service named")
-	}
-	if q.Target <= 0 && !(q.SLO > 0) {
-		return ReplicaAdvice{}, errors.New("replica recommendation: give a latency SLO (seconds) to derive the per-replica target from, or the target itself")
+	switch {
+	case !end.After(start):
+		return ReplicaAdvice{}, fmt.Errorf("%w: the window %s to %s holds no whole minute", ErrBadReplicaQuery, q.Start.Format(time.RFC3339), q.End.Format(time.RFC3339))
+	case end.Sub(start) > MaxReplicaHistory:
+		return ReplicaAdvice{}, fmt.Errorf("%w: the window %s is longer than %s", ErrBadReplicaQuery, end.Sub(start), MaxReplicaHistory)
+	case q.Service == "":
+		return ReplicaAdvice{}, fmt.Errorf("%w: no service named", ErrBadReplicaQuery)
+	case q.Target <= 0 && !(q.SLO > 0):
+		return ReplicaAdvice{}, fmt.Errorf("%w: give a latency SLO (seconds) to derive the per-replica target from, or the target itself", ErrBadReplicaQuery)
+	case q.Target > 0 && q.Target < MinTargetPerReplica:
+		return ReplicaAdvice{}, fmt.Errorf("%w: a target of %g requests/s a replica is below %g", ErrBadReplicaQuery, q.Target, MinTargetPerReplica)
 	}
 	out := ReplicaAdvice{Service: q.Service, Operation: q.Operation, Model: q.Model, Namespace: q.Namespace, Deployment: q.Deployment, From: start, To: end}
 	history, ns, from, err := r.replicaHistory(ctx, q, start, end)

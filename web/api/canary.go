@@ -8,6 +8,9 @@ import (
 	"github.com/vigil-dev/vigil/store"
 )
 
+// maxCanaryLimit bounds limit=: samples are held and sorted in memory.
+const maxCanaryLimit = 1_000_000
+
 // canaryAnalysis judges a canary against its baseline over [from, to):
 //
 //	GET /api/v1/canary?service=chat&canary=canary&baseline=stable&from=...&to=...
@@ -55,6 +58,9 @@ func (a *API) canaryAnalysis(r *http.Request, org string) (any, error) {
 			}
 			*p.dst = n
 		}
+	}
+	if spec.Limit > maxCanaryLimit {
+		return nil, badRequest("parameter \"limit\": %d is above %d", spec.Limit, maxCanaryLimit)
 	}
 	floats := []struct {
 		name string

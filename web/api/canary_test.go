@@ -76,6 +76,7 @@ func TestCanary(t *testing.T) {
 		{"service=chat&canary=x&baseline=x" + window, "both"},
 		{"service=chat&by=pod" + window, `by \"pod\"`},
 		{"service=chat&limit=-3" + window, `parameter \"limit\"`},
+		{"service=chat&limit=2000000" + window, `parameter \"limit\": 2000000 is above 1000000`},
 		{"service=chat&alpha=abc" + window, `parameter \"alpha\"`},
 		{"service=chat&alpha=1" + window, "alpha 1"},
 	} {

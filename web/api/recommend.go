@@ -112,7 +112,7 @@ func (a *API) replicas(r *http.Request, org string) (any, error) {
 	if errors.Is(err, rightsize.ErrNoReplicaCount) {
 		return nil, badRequest("%v: pass replicas=", err)
 	}
-	if errors.Is(err, rightsize.ErrAmbiguousDeployment) {
+	if errors.Is(err, rightsize.ErrAmbiguousDeployment) || errors.Is(err, rightsize.ErrBadReplicaQuery) {
 		return nil, badRequest("%v", err)
 	}
 	return advice, err

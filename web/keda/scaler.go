@@ -125,8 +125,8 @@ func ParseTrigger(ref ScaledObjectRef) (Trigger, error) {
 	}{{"history", &t.History, time.Minute}, {"activationWindow", &t.ActivationWindow, time.Second}} {
 		if s, ok := md[f.key]; ok {
 			d, err := time.ParseDuration(s)
-			if err != nil || d < f.min {
-				return t, fmt.Errorf("metadata %q: %q is not a duration of at least %s", f.key, s, f.min)
+			if err != nil || d < f.min || d > rightsize.MaxReplicaHistory {
+				return t, fmt.Errorf("metadata %q: %q is not a duration between %s and %s", f.key, s, f.min, rightsize.MaxReplicaHistory)
 			}
 			*f.dst = d
 		}

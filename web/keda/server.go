@@ -232,7 +232,7 @@ func (s *Server) fail(method string, ref ScaledObjectRef, err error) error {
 	var inv *invalidError
 	var nf *notFoundError
 	switch {
-	case errors.As(err, &inv), errors.Is(err, rightsize.ErrAmbiguousDeployment):
+	case errors.As(err, &inv), errors.Is(err, rightsize.ErrAmbiguousDeployment), errors.Is(err, rightsize.ErrBadReplicaQuery):
 		code = codes.InvalidArgument
 	case errors.As(err, &nf):
 		code = codes.NotFound
