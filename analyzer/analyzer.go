@@ -199,6 +199,9 @@ func (s *Scheduler) ownership(ctx context.Context, tick time.Time) ownership {
 	if s.opts.Members == nil {
 		return ownership{}
 	}
+	// Bounded: a store that hangs must not hold every job of the tick.
+	ctx, cancel := context.WithTimeout(ctx, max(s.opts.Interval/2, time.Second))
+	defer cancel()
 	if err := s.opts.Members.Heartbeat(ctx, membersGroup, s.opts.Replica, tick); err != nil {
 		s.opts.Logger.Warn("cannot announce this analyzer; evaluating everything this tick", "err", err)
 		return ownership{}

@@ -341,24 +341,27 @@ func readBaseline(path, column string) (*Column, error) {
 	return cols[0], nil
 }
 
+// maxDuration bounds every monitor window.
+const maxDuration = 100 * 365 * 24 * time.Hour
+
 // parseDuration reads a Go duration (90m, 168h) or whole days or weeks
 // (7d, 2w), which must be positive.
 func parseDuration(s string) (time.Duration, error) {
-	var d time.Duration
-	var err error
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var k int
-		k, err = strconv.Atoi(n)
-		d = time.Duration(k) * 24 * time.Hour
-	} else if n, ok := strings.CutSuffix(s, "w"); ok {
-		var k int
-		k, err = strconv.Atoi(n)
-		d = time.Duration(k) * 7 * 24 * time.Hour
-	} else {
-		d, err = time.ParseDuration(s)
+	bad := fmt.Errorf("want a positive duration such as 90m, 168h or 7d, up to 100 years; got %q", s)
+	// Day and week counts are bounded before they are multiplied, so a
+	// huge count cannot wrap into a plausible duration.
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			k, err := strconv.Atoi(n)
+			if err != nil || k <= 0 || time.Duration(k) > maxDuration/unit {
+				return 0, bad
+			}
+			return time.Duration(k) * unit, nil
+		}
 	}
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("want a positive duration such as 90m, 168h or 7d, got %q", s)
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d > maxDuration {
+		return 0, bad
 	}
 	return d, nil
 }

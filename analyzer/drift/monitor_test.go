@@ -148,3 +148,11 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDurationBounds(t *testing.T) {
+	for in, ok := range map[string]bool{"90m": true, "7d": true, "2w": true, "36500d": true, "300000d": false, "106751991167300d": false, "1000000w": false, "-1d": false, "0d": false, "876000h": true, "876001h": false} {
+		if _, err := parseDuration(in); (err == nil) != ok {
+			t.Errorf("%s: %v", in, err)
+		}
+	}
+}
