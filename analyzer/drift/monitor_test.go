@@ -117,7 +117,7 @@ func TestLoadMonitorsProblems(t *testing.T) {
 		`bad.yaml:4: drift[0].reference.offset: 30m is shorter than the current window (1h): the two windows would overlap`,
 		`bad.yaml:8: drift[1].reference: give either from and to (a fixed range) or offset (a rolling window), not both`,
 		`bad.yaml:12: drift[2].type: input_tokens is a number; only an attribute can be categorical`,
-		`bad.yaml:14: drift[2].current: want a positive duration such as 90m, 168h or 7d, got "soon"`,
+		`bad.yaml:14: drift[2].current: want a positive duration such as 90m, 168h or 7d, up to 100 years; got "soon"`,
 		`bad.yaml:15: drift[2].method: unknown drift method "kl" (want one of auto, ks, chisquare, ztest, psi, jensenshannon, wasserstein, hellinger, linf)`,
 		`bad.yaml:21: drift[3].threshold: ks is judged by its p-value: want a threshold below 1, got 5`,
 		`bad.yaml:22: drift[4].name: monitor "a" is also defined at ` + filepath.Join(dir, "bad.yaml") + `:2`,
