@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/internal/codec"
 )
 
 // SpanDurations reads the durations of the spans q selects, at most
@@ -19,14 +20,7 @@ func (s *Store) SpanDurations(ctx context.Context, q store.DurationQuery) (store
 	// timestamp bounds the partitions read; start_ns is the exact range.
 	where := []string{"tenant = ?", "timestamp >= ?", "timestamp <= ?", "start_ns >= ?", "start_ns < ?"}
 	args := []any{q.Tenant, from, to, q.Start.UnixNano(), q.End.UnixNano()}
-	for _, f := range []struct{ col, val string }{
-		{"service", q.Service}, {"operation", q.Operation}, {"model", q.Model},
-		{"model_version", q.ModelVersion}, {"deployment", q.Deployment},
-	} {
-		if f.val != "" {
-			where, args = append(where, f.col+" = ?"), append(args, f.val)
-		}
-	}
+	where, args = codec.Equal(where, args, "service", q.Service, "operation", q.Operation, "model", q.Model, "model_version", q.ModelVersion, "deployment", q.Deployment)
 	cond := strings.Join(where, " AND ")
 	var out store.Durations
 	// Counts and samples are two reads: spans written between them can

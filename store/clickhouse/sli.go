@@ -15,12 +15,7 @@ func (s *Store) SLICounts(ctx context.Context, q store.SLIQuery) ([]store.Minute
 	from, to := secondsRange(q.Start, q.End)
 	where := []string{"tenant = ?", "service = ?", "timestamp >= ?", "timestamp <= ?", "start_ns >= ?", "start_ns < ?"}
 	args := []any{q.Tenant, q.Service, from, to, q.Start.UnixNano(), q.End.UnixNano()}
-	if q.Operation != "" {
-		where, args = append(where, "operation = ?"), append(args, q.Operation)
-	}
-	if q.Model != "" {
-		where, args = append(where, "model = ?"), append(args, q.Model)
-	}
+	where, args = codec.Equal(where, args, "operation", q.Operation, "model", q.Model)
 	for _, k := range q.SortedAttributeKeys() {
 		where = append(where, "(has(attr_keys, ?) AND attr_values[indexOf(attr_keys, ?)] = ? OR has(resource_keys, ?) AND resource_values[indexOf(resource_keys, ?)] = ?)")
 		v := q.Attributes[k]

@@ -14,12 +14,7 @@ import (
 func (s *Store) SLICounts(ctx context.Context, q store.SLIQuery) ([]store.MinuteCounts, error) {
 	where := []string{"tenant = ?", "service = ?", "start_ns >= ?", "start_ns < ?"}
 	args := []any{q.Tenant, q.Service, q.Start.UnixNano(), q.End.UnixNano()}
-	if q.Operation != "" {
-		where, args = append(where, "operation = ?"), append(args, q.Operation)
-	}
-	if q.Model != "" {
-		where, args = append(where, "model = ?"), append(args, q.Model)
-	}
+	where, args = codec.Equal(where, args, "operation", q.Operation, "model", q.Model)
 	for _, k := range q.SortedAttributeKeys() {
 		where = append(where, "(list_contains(attr_keys, ?) AND attr_values[list_position(attr_keys, ?)] = ? OR list_contains(resource_keys, ?) AND resource_values[list_position(resource_keys, ?)] = ?)")
 		v := q.Attributes[k]

@@ -6,19 +6,14 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/internal/codec"
 )
 
 // SpanValues implements store.SpanValueReader.
 func (s *Store) SpanValues(ctx context.Context, q store.ValueQuery) (store.SpanValues, error) {
 	where := []string{"tenant = ?", "start_ns >= ?", "start_ns < ?"}
 	args := []any{q.Tenant, q.Start.UnixNano(), q.End.UnixNano()}
-	for _, f := range []struct{ col, val string }{
-		{"service", q.Service}, {"operation", q.Operation}, {"model", q.Model}, {"model_version", q.ModelVersion},
-	} {
-		if f.val != "" {
-			where, args = append(where, f.col+" = ?"), append(args, f.val)
-		}
-	}
+	where, args = codec.Equal(where, args, "service", q.Service, "operation", q.Operation, "model", q.Model, "model_version", q.ModelVersion)
 	var value string
 	var valueArgs []any // the SELECT list binds before the WHERE clause
 	switch q.Field {
