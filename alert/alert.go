@@ -1,7 +1,8 @@
-// Package alert delivers alerts: to Alertmanager's API v2 as Prometheus
+// Package alert sends alerts: to Alertmanager's API v2 as Prometheus
 // pushes them, as Alertmanager-format (version 4) webhooks, signed with
-// HMAC-SHA256 when a secret is set, and to Slack, all with retries. Alerts are plain label sets; what
-// raises them (SLO burn rates, budgets) lives elsewhere.
+// HMAC-SHA256 when a secret is set, and to Slack. Alerts are plain label
+// sets; what raises them (SLO burn rates) lives elsewhere, and queueing and
+// retrying deliveries is the dispatcher's (package dispatch).
 package alert
 
 import (
@@ -41,29 +42,39 @@ func Fingerprint(labels map[string]string) string {
 	return fmt.Sprintf("%016x", h.Sum64())
 }
 
-// Notifier sends alerts somewhere.
+// Notifier sends alerts to one receiver, one attempt per call.
 type Notifier interface {
-	Notify(ctx context.Context, alerts []Alert) error
+	// Name is the kind of receiver: alertmanager, webhook or slack.
+	Name() string
+	// Target is where notifications go, safe to log and to show: the
+	// URL's scheme and host only, as secrets hide in the rest.
+	Target() string
+	// Notify sends the alerts once and answers the HTTP status (0 when
+	// none came); Retryable says whether a failure is worth another try.
+	Notify(ctx context.Context, alerts []Alert) (int, error)
 }
 
 // Alertmanager pushes alerts to Alertmanager's POST /api/v2/alerts.
 type Alertmanager struct {
 	URL string // base URL, e.g. http://alertmanager:9093
-	Delivery
+	Client
 }
 
-// Notify sends the alerts, retrying server errors and network failures with
-// exponential backoff and jitter; a 4xx answer is not retried.
-func (a *Alertmanager) Notify(ctx context.Context, alerts []Alert) error {
-	if len(alerts) == 0 {
-		return nil
-	}
+// Name implements Notifier.
+func (a *Alertmanager) Name() string { return "alertmanager" }
+
+// Target implements Notifier.
+func (a *Alertmanager) Target() string { return redact(a.URL) }
+
+// Notify implements Notifier.
+func (a *Alertmanager) Notify(ctx context.Context, alerts []Alert) (int, error) {
 	body, err := json.Marshal(alerts)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := a.post(ctx, "alertmanager", strings.TrimSuffix(a.URL, "/")+"/api/v2/alerts", body, nil, alerts); err != nil {
-		return fmt.Errorf("alertmanager at %s: %d alerts: %w", a.URL, len(alerts), err)
+	status, err := a.post(ctx, strings.TrimSuffix(a.URL, "/")+"/api/v2/alerts", body, nil)
+	if err != nil {
+		return status, fmt.Errorf("alertmanager: %d alerts: %w", len(alerts), err)
 	}
-	return nil
+	return status, nil
 }

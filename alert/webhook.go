@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	neturl "net/url"
 	"sort"
@@ -19,103 +18,56 @@ import (
 	"time"
 )
 
-// Delivery is how a notifier sends: its client, its retries, and who hears
-// of every attempt.
-type Delivery struct {
-	Client  *http.Client  // default: a 10 s timeout
-	Retries int           // attempts after the first; default 3
-	Backoff time.Duration // first retry delay, doubled each time, with jitter; default 500ms
-	// Observe, when set, is told of every attempt: the delivery log.
-	Observe func(context.Context, Attempt)
+// Client is how a notifier sends: one HTTP POST per notification, one
+// attempt per call. Queueing, retries and the delivery log are the
+// dispatcher's, which knows what else waits and what was already tried.
+type Client struct {
+	HTTP *http.Client // default: a 10 s timeout
 }
 
-// Attempt is one try at delivering a notification.
-type Attempt struct {
-	Receiver     string // alertmanager, webhook or slack
-	URL          string // without credentials or query
-	Try          int    // 1 for the first
-	At           time.Time
-	Latency      time.Duration
-	Status       int    // the HTTP status; 0 when no answer came
-	Error        string // "" when delivered
-	Final        bool   // no retry follows
-	Fingerprints []string
-}
-
-// post sends a JSON body with retries: network failures and 5xx answers are
-// retried with exponential backoff and jitter, a 4xx answer is final.
-func (d Delivery) post(ctx context.Context, receiver, url string, body []byte, header http.Header, alerts []Alert) error {
-	client, retries, backoff := d.Client, d.Retries, d.Backoff
+// post sends a JSON body once and answers the HTTP status (0 when none
+// came). Errors never quote the URL beyond its scheme and host.
+func (c Client) post(ctx context.Context, url string, body []byte, header http.Header) (int, error) {
+	client := c.HTTP
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
-	if retries == 0 {
-		retries = 3
+	req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
+	if err != nil {
+		return 0, hideURL(err)
 	}
-	if backoff == 0 {
-		backoff = 500 * time.Millisecond
+	req.Header.Set("Content-Type", "application/json")
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
-	var fps []string
-	if d.Observe != nil {
-		for _, a := range alerts {
-			fps = append(fps, Fingerprint(a.Labels))
-		}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, hideURL(err)
 	}
-	observe := func(try int, start time.Time, status int, err error, final bool) {
-		if d.Observe == nil {
-			return
-		}
-		a := Attempt{Receiver: receiver, URL: redact(url), Try: try, At: start, Latency: time.Since(start), Status: status, Final: final, Fingerprints: fps}
-		if err != nil {
-			a.Error = err.Error()
-		}
-		d.Observe(ctx, a)
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return resp.StatusCode, fmt.Errorf("%s answered %s: %s", redact(url), resp.Status, strings.TrimSpace(string(msg)))
 	}
-	var last error
-	for attempt := 0; attempt <= retries; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(backoff<<(attempt-1) + time.Duration(rand.Int64N(int64(backoff)))):
-			}
-		}
-		req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		for k, vs := range header {
-			req.Header[k] = vs
-		}
-		start := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			// The client's error quotes the whole URL, and a webhook URL
-			// may carry its secret (Slack's path, a token in the query).
-			var ue *neturl.Error
-			if errors.As(err, &ue) {
-				ue.URL = redact(ue.URL)
-			}
-			last = err
-			observe(attempt+1, start, 0, err, attempt == retries)
-			continue
-		}
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		resp.Body.Close()
-		switch {
-		case resp.StatusCode < 300:
-			observe(attempt+1, start, resp.StatusCode, nil, true)
-			return nil
-		case resp.StatusCode < 500:
-			err := fmt.Errorf("%s refused the notification: %s: %s", redact(url), resp.Status, strings.TrimSpace(string(msg)))
-			observe(attempt+1, start, resp.StatusCode, err, true)
-			return err
-		}
-		last = fmt.Errorf("%s: %s", redact(url), resp.Status)
-		observe(attempt+1, start, resp.StatusCode, last, attempt == retries)
+	return resp.StatusCode, nil
+}
+
+// hideURL cuts the URL an error of net/http quotes down to its scheme and
+// host: a webhook URL may carry its secret (Slack's path, a token in the
+// query, user info).
+func hideURL(err error) error {
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		ue.URL = redact(ue.URL)
 	}
-	return fmt.Errorf("cannot deliver after %d attempts: %w", retries+1, last)
+	return err
+}
+
+// Retryable reports whether a notification answered with this HTTP status
+// may be accepted if sent again: no answer at all, a server error, or a
+// receiver asking to slow down. Any other refusal is final.
+func Retryable(status int) bool {
+	return status == 0 || status >= 500 || status == http.StatusTooManyRequests || status == http.StatusRequestTimeout
 }
 
 // redact keeps a URL's scheme and host for logs: webhook URLs carry their
@@ -212,22 +164,25 @@ type Webhook struct {
 	Receiver    string // the payload's receiver name
 	ExternalURL string
 	Secret      string // "" sends unsigned
-	Delivery
+	Client
 	Now func() time.Time
 }
 
+// Name implements Notifier.
+func (w *Webhook) Name() string { return "webhook" }
+
+// Target implements Notifier.
+func (w *Webhook) Target() string { return redact(w.URL) }
+
 // Notify implements Notifier.
-func (w *Webhook) Notify(ctx context.Context, alerts []Alert) error {
-	if len(alerts) == 0 {
-		return nil
-	}
+func (w *Webhook) Notify(ctx context.Context, alerts []Alert) (int, error) {
 	now := time.Now
 	if w.Now != nil {
 		now = w.Now
 	}
 	body, err := json.Marshal(NewWebhookMessage(w.Receiver, w.ExternalURL, alerts, now()))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	header := http.Header{}
 	if w.Secret != "" {
@@ -235,7 +190,7 @@ func (w *Webhook) Notify(ctx context.Context, alerts []Alert) error {
 		header.Set(TimestampHeader, ts)
 		header.Set(SignatureHeader, Sign(w.Secret, ts, body))
 	}
-	return w.post(ctx, "webhook", w.URL, body, header, alerts)
+	return w.post(ctx, w.URL, body, header)
 }
 
 // The headers of a signed webhook.
@@ -276,15 +231,18 @@ func Verify(secret string, header http.Header, body []byte, now time.Time, maxAg
 // Slack posts a message to a Slack incoming webhook: one line per alert.
 type Slack struct {
 	URL string
-	Delivery
+	Client
 	Now func() time.Time
 }
 
+// Name implements Notifier.
+func (s *Slack) Name() string { return "slack" }
+
+// Target implements Notifier.
+func (s *Slack) Target() string { return redact(s.URL) }
+
 // Notify implements Notifier.
-func (s *Slack) Notify(ctx context.Context, alerts []Alert) error {
-	if len(alerts) == 0 {
-		return nil
-	}
+func (s *Slack) Notify(ctx context.Context, alerts []Alert) (int, error) {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
@@ -304,19 +262,5 @@ func (s *Slack) Notify(ctx context.Context, alerts []Alert) error {
 	}
 	sort.Strings(lines)
 	body, _ := json.Marshal(map[string]string{"text": strings.Join(lines, "\n")})
-	return s.post(ctx, "slack", s.URL, body, nil, alerts)
-}
-
-// Multi sends to every notifier, reporting every failure.
-type Multi []Notifier
-
-// Notify implements Notifier.
-func (m Multi) Notify(ctx context.Context, alerts []Alert) error {
-	var errs []error
-	for _, n := range m {
-		if err := n.Notify(ctx, alerts); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return s.post(ctx, s.URL, body, nil)
 }

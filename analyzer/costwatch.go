@@ -20,6 +20,40 @@ type CostStore interface {
 	store.EventWriter
 }
 
+// BudgetFinding is a budget's threshold crossed, or its overrun
+// forecast, in one period: the record of cost.budget events.
+type BudgetFinding struct {
+	Budget      string          `json:"budget"`
+	Period      string          `json:"period"` // day, week, month, quarter or year
+	PeriodStart time.Time       `json:"period_start"`
+	Amount      decimal.Decimal `json:"amount"`
+	Currency    string          `json:"currency"`
+	// ThresholdPercent is the share of Amount crossed; 0 for a forecast.
+	ThresholdPercent int `json:"threshold_percent,omitempty"`
+	// Forecast: the spend so far is forecast to overrun Amount by the end
+	// of the period.
+	Forecast bool `json:"forecast,omitempty"`
+}
+
+// BudgetFindings is the codec of budget findings.
+var BudgetFindings = store.Codec[BudgetFinding]{Kind: store.KindFinding, Type: "cost.budget", Version: 1}
+
+// SpendAnomaly is a day whose spend in one group stands out from the days
+// before: the record of cost.spend_anomaly events.
+type SpendAnomaly struct {
+	Detector string            `json:"detector"`
+	Day      time.Time         `json:"day"`
+	Group    map[string]string `json:"group"` // the detector's group_by dimensions and their values
+	Currency string            `json:"currency"`
+	Spend    float64           `json:"spend"`
+	Median   float64           `json:"median"` // of the Window days before
+	MAD      float64           `json:"mad"`    // their median absolute deviation
+	Window   int               `json:"window_days"`
+}
+
+// SpendAnomalies is the codec of spend anomaly findings.
+var SpendAnomalies = store.Codec[SpendAnomaly]{Kind: store.KindFinding, Type: "cost.spend_anomaly", Version: 1}
+
 // CostWatch judges budgets and daily spend each tick and records what it
 // finds as events: a budget threshold crossed, a forecast overrun, a day of
 // anomalous spend. Event ids derive from the budget or detector, its period
@@ -111,32 +145,34 @@ func (w *CostWatch) budget(ctx context.Context, b *cost.Budget, tick time.Time) 
 	st := b.Status(spent, tick)
 	org := tenantOr(b.Tenant)
 	period := st.PeriodStart.Format(time.DateOnly)
-	attrs := store.Attributes{
-		{Key: "budget", Value: b.Name}, {Key: "period_start", Value: period},
-		{Key: "amount", Value: b.Amount.String()}, {Key: "currency", Value: b.Currency},
-	}
+	// The spend stays out of the event: it grows every tick, and a
+	// repeated event must be identical to the first.
+	finding := BudgetFinding{Budget: b.Name, Period: b.Period, PeriodStart: st.PeriodStart, Amount: b.Amount, Currency: b.Currency}
 	var events []store.Event
+	record := func(id, severity, summary string, f BudgetFinding) error {
+		ev, err := BudgetFindings.Event(store.Event{Tenant: org, ID: id, Subject: b.Name, Severity: severity, Time: st.PeriodStart, Summary: summary}, f)
+		events = append(events, ev)
+		return err
+	}
 	for _, t := range st.Crossed {
 		sev := "warning"
 		if t >= 100 {
 			sev = "critical"
 		}
-		// The spend stays out of the event: it grows every tick, and a
-		// repeated event must be identical to the first.
-		events = append(events, store.Event{
-			Tenant: org, ID: store.EventID(store.KindFinding, org, "budget", b.Name, period, strconv.Itoa(t)),
-			Kind: store.KindFinding, Type: "cost.budget_threshold", Subject: b.Name, Severity: sev, Time: st.PeriodStart,
-			Summary:    fmt.Sprintf("budget %s reached %d%% of %s %s for the %s starting %s", b.Name, t, b.Amount, b.Currency, b.Period, period),
-			Attributes: append(attrs, store.KeyValue{Key: "threshold_percent", Value: strconv.Itoa(t)}),
-		})
+		f := finding
+		f.ThresholdPercent = t
+		if err := record(store.EventID(store.KindFinding, org, "budget", b.Name, period, strconv.Itoa(t)), sev,
+			fmt.Sprintf("budget %s reached %d%% of %s %s for the %s starting %s", b.Name, t, b.Amount, b.Currency, b.Period, period), f); err != nil {
+			return nil, err
+		}
 	}
 	if st.ForecastOverrun {
-		events = append(events, store.Event{
-			Tenant: org, ID: store.EventID(store.KindFinding, org, "budget-forecast", b.Name, period),
-			Kind: store.KindFinding, Type: "cost.budget_forecast", Subject: b.Name, Severity: "warning", Time: st.PeriodStart,
-			Summary:    fmt.Sprintf("budget %s is forecast to overrun %s %s in the %s starting %s", b.Name, b.Amount, b.Currency, b.Period, period),
-			Attributes: attrs,
-		})
+		f := finding
+		f.Forecast = true
+		if err := record(store.EventID(store.KindFinding, org, "budget-forecast", b.Name, period), "warning",
+			fmt.Sprintf("budget %s is forecast to overrun %s %s in the %s starting %s", b.Name, b.Amount, b.Currency, b.Period, period), f); err != nil {
+			return nil, err
+		}
 	}
 	return events, nil
 }
@@ -185,18 +221,21 @@ func (w *CostWatch) anomaly(ctx context.Context, a *cost.Anomaly, tick time.Time
 			continue
 		}
 		group := strings.Join(s.keys[:len(s.keys)-1], ", ")
-		attrs := store.Attributes{{Key: "detector", Value: a.Name}, {Key: "day", Value: day.Format(time.DateOnly)},
-			{Key: "spend", Value: strconv.FormatFloat(value, 'f', 2, 64)}, {Key: "median", Value: strconv.FormatFloat(score.Median, 'f', 2, 64)},
-			{Key: "mad", Value: strconv.FormatFloat(score.MAD, 'f', 2, 64)}, {Key: "currency", Value: s.keys[len(s.keys)-1]}}
+		currency := s.keys[len(s.keys)-1]
+		f := SpendAnomaly{Detector: a.Name, Day: day, Group: map[string]string{}, Currency: currency,
+			Spend: value, Median: score.Median, MAD: score.MAD, Window: a.Window()}
 		for i, dim := range a.GroupBy {
-			attrs = append(attrs, store.KeyValue{Key: dim, Value: s.keys[i]})
+			f.Group[dim] = s.keys[i]
 		}
-		events = append(events, store.Event{
+		ev, err := SpendAnomalies.Event(store.Event{
 			Tenant: org, ID: store.EventID(store.KindFinding, append([]string{org, "cost-anomaly", a.Name, day.Format(time.DateOnly)}, s.keys...)...),
-			Kind: store.KindFinding, Type: "cost.anomaly", Subject: a.Name, Severity: "warning", Time: day,
-			Summary:    fmt.Sprintf("spend of %.2f %s on %s for %q is unusual: the median of the %d days before is %.2f", value, s.keys[len(s.keys)-1], day.Format(time.DateOnly), group, a.Window(), score.Median),
-			Attributes: attrs,
-		})
+			Subject: a.Name, Severity: "warning", Time: day,
+			Summary: fmt.Sprintf("spend of %.2f %s on %s for %q is unusual: the median of the %d days before is %.2f", value, currency, day.Format(time.DateOnly), group, a.Window(), score.Median),
+		}, f)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, ev)
 	}
 	return events, nil
 }

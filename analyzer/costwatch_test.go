@@ -3,6 +3,7 @@ package analyzer
 import (
 	"context"
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -68,20 +69,36 @@ func TestCostWatch(t *testing.T) {
 	// GPU in November: 25 days (Nov 1-24, 24 days at 95..104) plus 400 is well
 	// over 2,500; storage is 250 of 1,000, under its 50%. Only GPU VMs spiked.
 	want := map[string]int{
-		"cost.budget_threshold gpu warning":  2, // 50%, 80%
-		"cost.budget_threshold gpu critical": 1, // 100%
-		"cost.budget_forecast gpu warning":   1,
-		"cost.anomaly daily warning":         1,
+		"cost.budget gpu warning":          3, // 50%, 80%, and the forecast
+		"cost.budget gpu critical":         1, // 100%
+		"cost.spend_anomaly daily warning": 1,
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("events %v\nwant %v", got, want)
 	}
-	for _, e := range evs {
-		if e.Type == "cost.anomaly" {
-			if v, _ := e.Attributes.Get("service"); v != "GPU VMs" {
-				t.Errorf("anomaly for %q", v)
-			}
+	anomalies, err := SpendAnomalies.Read(ctx, s, store.EventQuery{Tenant: store.DefaultTenant, Start: tick.AddDate(0, -2, 0), End: tick})
+	if err != nil || len(anomalies) != 1 || anomalies[0].Value.Group["service"] != "GPU VMs" || anomalies[0].Value.Currency != "USD" {
+		t.Errorf("anomalies %+v, %v", anomalies, err)
+	}
+	budgets, err := BudgetFindings.Read(ctx, s, store.EventQuery{Tenant: store.DefaultTenant, Start: tick.AddDate(0, -2, 0), End: tick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var thresholds []int
+	forecasts := 0
+	for _, b := range budgets {
+		if b.Value.Budget != "gpu" || b.Value.Amount.String() != "2500" || b.Value.Period != "month" {
+			t.Errorf("budget finding %+v", b.Value)
 		}
+		if b.Value.Forecast {
+			forecasts++
+		} else {
+			thresholds = append(thresholds, b.Value.ThresholdPercent)
+		}
+	}
+	sort.Ints(thresholds)
+	if fmt.Sprint(thresholds) != "[50 80 100]" || forecasts != 1 {
+		t.Errorf("thresholds %v, forecasts %d", thresholds, forecasts)
 	}
 	spent, err := BudgetSpend(ctx, s, w.Config.Budgets[1], tick)
 	if err != nil || spent.String() != "250" {

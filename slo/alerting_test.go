@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/alert"
+	"github.com/vigil-dev/vigil/dispatch"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
 )
@@ -15,16 +20,54 @@ import (
 // alertStates lists the recorded alert events, oldest first, as
 // "state@minute".
 func alertStates(t *testing.T, st store.EventReader, from time.Time) string {
-	evs, err := st.Events(context.Background(), store.EventQuery{Tenant: store.DefaultTenant, Kinds: []store.EventKind{store.KindAlert}, Start: from, End: from.Add(24 * time.Hour)})
+	evs, err := AlertTransitions.Read(context.Background(), st, store.EventQuery{Tenant: store.DefaultTenant, Start: from, End: from.Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for i := len(evs) - 1; i >= 0; i-- {
-		state, _ := evs[i].Attributes.Get("state")
-		out = append(out, fmt.Sprintf("%s@%d", state, int(evs[i].Time.Sub(from)/time.Minute)))
+		out = append(out, fmt.Sprintf("%s@%d", evs[i].Value.State, int(evs[i].Event.Time.Sub(from)/time.Minute)))
 	}
 	return strings.Join(out, " ")
+}
+
+// direct delivers what is published at once through a Receiver: the
+// dispatcher's part without its queues and retries (package dispatch tests
+// those), so a test sees at once what a receiver is sent.
+type direct struct {
+	r         *Receiver
+	published []store.Event
+	reports   []dispatch.Report
+	errs      []error
+}
+
+func (d *direct) Publish(evs ...store.Event) {
+	d.published = append(d.published, evs...)
+	byTenant := map[string][]store.Event{}
+	for _, ev := range evs {
+		if d.r.Accepts(ev) {
+			byTenant[ev.Tenant] = append(byTenant[ev.Tenant], ev)
+		}
+	}
+	for _, tenant := range slices.Sorted(maps.Keys(byTenant)) {
+		batch := byTenant[tenant]
+		sort.SliceStable(batch, func(i, j int) bool { return batch[i].Time.Before(batch[j].Time) })
+		rep, err := d.r.Deliver(context.Background(), tenant, batch)
+		d.reports = append(d.reports, rep)
+		if err != nil {
+			d.errs = append(d.errs, err)
+		}
+	}
+}
+
+// to sends through a direct publisher to rec.
+func to(rec *recorder) *direct { return &direct{r: &Receiver{Notifier: rec, Interval: time.Minute}} }
+
+// failingWriter refuses every write (failure injection).
+type failingWriter struct{}
+
+func (failingWriter) WriteEvents(context.Context, []store.Event) error {
+	return errors.New("injected: the store is read-only")
 }
 
 func TestPendingThenFiringThenResolved(t *testing.T) {
@@ -40,7 +83,7 @@ func TestPendingThenFiringThenResolved(t *testing.T) {
 		return []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule, Firing: firing}}}}
 	}
 	rec := &recorder{}
-	al := &Alerter{Notifier: rec, Events: st, Interval: time.Minute}
+	al := &Alerter{Publisher: to(rec), Events: st, Interval: time.Minute}
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
 	step := func(m int, firing bool) {
@@ -60,16 +103,8 @@ func TestPendingThenFiringThenResolved(t *testing.T) {
 	if a := al.Active(); len(a) != 1 || a[0].State != "firing" || !a[0].StartsAt.Equal(at(5)) || len(rec.sent) != 1 {
 		t.Fatalf("after 5 minutes: %+v, sent %d", a, len(rec.sent))
 	}
-	// The rule stops while the receiver is down: the resolution waits.
-	rec.down = true
-	if err := al.Update(ctx, status(false), nil, at(6)); err == nil {
-		t.Fatal("a failed delivery is not reported")
-	}
-	if a := al.Active(); len(a) != 1 || a[0].State != "resolving" {
-		t.Fatalf("resolution lost: %+v", a)
-	}
-	rec.down = false
-	step(7, false)
+	// The rule stops: resolved at once, and the resolution published.
+	step(6, false)
 	if a := al.Active(); len(a) != 0 {
 		t.Fatalf("still held: %+v", a)
 	}
@@ -105,13 +140,13 @@ func TestRestoreAfterRestart(t *testing.T) {
 	slo := &SLO{Name: "chat", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}}
 	rule := DefaultAlertWindows(30 * day)[0]
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	before := &Alerter{Notifier: &recorder{}, Events: st, Interval: time.Minute}
+	before := &Alerter{Publisher: to(&recorder{}), Events: st, Interval: time.Minute}
 	if err := before.Update(ctx, []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule, Firing: true}}}}, nil, t0); err != nil {
 		t.Fatal(err)
 	}
 	// Vigil stops; the rule stops firing while it is down.
 	rec := &recorder{}
-	after := &Alerter{Notifier: rec, Events: st, Interval: time.Minute}
+	after := &Alerter{Publisher: to(rec), Events: st, Interval: time.Minute}
 	if err := after.Restore(ctx, st, []*SLO{slo}, t0.Add(10*time.Minute), 7*24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +170,7 @@ func TestPolicyNoDataAndNoResolved(t *testing.T) {
 	slo := &SLO{Name: "quiet", Service: "batch", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true},
 		Policy: &AlertPolicy{Breaching: true, NoData: true}}
 	rec := &recorder{}
-	al := &Alerter{Notifier: rec, Interval: time.Minute}
+	al := &Alerter{Publisher: to(rec), Interval: time.Minute}
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	if err := al.Update(ctx, []Status{{SLO: slo, State: "no data"}}, nil, t0); err != nil {
 		t.Fatal(err)
@@ -167,9 +202,9 @@ func TestAlertHandover(t *testing.T) {
 	spansPerMinute(t, st, tick, 0, func(int) int { return 2 }) // burn 20, above 14.4
 	ownerIsA := true
 	recA, recB := &recorder{}, &recorder{}
-	a := &Evaluator{Store: st, SLOs: []*SLO{s}, Alerter: &Alerter{Notifier: recA, Events: st, Interval: time.Minute},
+	a := &Evaluator{Store: st, SLOs: []*SLO{s}, Alerter: &Alerter{Publisher: to(recA), Events: st, Interval: time.Minute},
 		Owns: func(context.Context, string) bool { return ownerIsA }}
-	b := &Evaluator{Store: st, SLOs: []*SLO{s}, Alerter: &Alerter{Notifier: recB, Events: st, Interval: time.Minute},
+	b := &Evaluator{Store: st, SLOs: []*SLO{s}, Alerter: &Alerter{Publisher: to(recB), Events: st, Interval: time.Minute},
 		Owns: func(context.Context, string) bool { return !ownerIsA }}
 	run := func(e *Evaluator, at time.Time) {
 		t.Helper()
@@ -229,7 +264,7 @@ func TestFailedSLOHoldsItsAlerts(t *testing.T) {
 	other := &SLO{Name: "other", Service: "other", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}, SLI: SLI{Good: "availability"}, Alerts: rules}
 	flaky := &flakyStore{RollupStore: st}
 	rec := &recorder{}
-	e := &Evaluator{Store: flaky, SLOs: []*SLO{chat, other}, Alerter: &Alerter{Notifier: rec, Events: st, Interval: time.Minute}}
+	e := &Evaluator{Store: flaky, SLOs: []*SLO{chat, other}, Alerter: &Alerter{Publisher: to(rec), Events: st, Interval: time.Minute}}
 	if err := e.Run(ctx, tick.Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -244,4 +279,56 @@ func TestFailedSLOHoldsItsAlerts(t *testing.T) {
 	if states := alertStates(t, st, tick.Add(-time.Hour)); states != "firing@59" {
 		t.Errorf("events: %s", states)
 	}
+}
+
+// State first: when the transitions cannot be written nothing changes and
+// nothing is sent; the next evaluation records and sends them.
+func TestNothingIsSentBeforeItIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	slo := &SLO{Name: "chat", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}}
+	firing := []Status{{SLO: slo, Burns: []WindowBurn{{Rule: DefaultAlertWindows(30 * day)[0], Firing: true}}}}
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	rec := &recorder{}
+	d := to(rec)
+	al := &Alerter{Publisher: d, Events: failingWriter{}, Interval: time.Minute}
+	if err := al.Update(ctx, firing, nil, t0); err == nil || !strings.Contains(err.Error(), "injected") {
+		t.Fatalf("a failed write is not reported: %v", err)
+	}
+	if len(al.Active()) != 0 || len(rec.sent) != 0 {
+		t.Fatalf("unrecorded state was kept or sent: %+v %+v", al.Active(), rec.sent)
+	}
+	al.Events = st
+	if err := al.Update(ctx, firing, nil, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if len(al.Active()) != 1 || len(rec.sent) != 1 || !rec.sent[0][0].StartsAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("active %+v, sent %+v", al.Active(), rec.sent)
+	}
+	if got := alertStates(t, st, t0); got != "firing@1" {
+		t.Errorf("events: %s", got)
+	}
+	// A 503 is retried by the dispatcher; a refusal is final.
+	rec.down = true
+	last := d.published[len(d.published)-1:]
+	if _, err := d.r.Deliver(ctx, store.DefaultTenant, last); err == nil || dispatch.IsPermanent(err) {
+		t.Errorf("a 503 must be retried: %v", err)
+	}
+	refusing := &Receiver{Notifier: refuser{}}
+	if _, err := refusing.Deliver(ctx, store.DefaultTenant, last); err == nil || !dispatch.IsPermanent(err) {
+		t.Errorf("a 400 must be final: %v", err)
+	}
+}
+
+// refuser answers every notification 400.
+type refuser struct{}
+
+func (refuser) Name() string   { return "refuser" }
+func (refuser) Target() string { return "http://refuser" }
+func (refuser) Notify(context.Context, []alert.Alert) (int, error) {
+	return 400, errors.New("invalid label")
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/store"
 )
 
@@ -275,7 +276,12 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	// start and are resolved when they stop.
 	if len(gained) > 0 {
 		if err := e.Alerter.Restore(ctx, e.Store, gained, tick, restoreLookback); err != nil {
-			return errors.Join(append(errs, err)...)
+			errs = append(errs, err)
+			// A store that cannot be read is tried again next tick; events
+			// that do not decode are named and passed over.
+			if bad := (*store.PayloadError)(nil); !errors.As(err, &bad) {
+				return errors.Join(errs...)
+			}
 		}
 	}
 	e.mu.Lock()
@@ -331,32 +337,24 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 	return nil
 }
 
-// driftEvaluation is the event type of drift judgements (the drift
-// package's EvaluationType; slo reads the events, it does not import the
-// analyzer).
-const driftEvaluation = "drift.evaluation"
-
-// driftCounts counts a drift monitor's judgements per minute: each with a
-// verdict is an event, good when it found no drift.
+// driftCounts counts a drift monitor's verdicts per minute: each that
+// says drifted or not is an event, good when it found no drift.
 func driftCounts(ctx context.Context, r store.EventReader, tenant, monitor string, from, to time.Time) ([]store.MinuteCounts, error) {
-	evs, err := r.Events(ctx, store.EventQuery{Tenant: tenant, Kinds: []store.EventKind{store.KindFinding}, Subject: monitor, Start: from, End: to})
+	verdicts, err := drift.Verdicts.Read(ctx, r, store.EventQuery{Tenant: tenant, Subjects: []string{monitor}, Start: from, End: to})
 	if err != nil {
 		return nil, err
 	}
 	byMinute := map[int64]*store.MinuteCounts{}
-	for _, ev := range evs {
-		if ev.Type != driftEvaluation {
+	for _, v := range verdicts {
+		if !v.Value.Tested() {
 			continue
 		}
-		if status, _ := ev.Attributes.Get("status"); status != "tested" {
-			continue
-		}
-		m := ev.Time.Unix() / 60
+		m := v.Event.Time.Unix() / 60
 		if byMinute[m] == nil {
 			byMinute[m] = &store.MinuteCounts{Minute: time.Unix(m*60, 0).UTC()}
 		}
 		byMinute[m].Total++
-		if d, _ := ev.Attributes.Get("drifted"); d == "false" {
+		if !v.Value.Drifted {
 			byMinute[m].Good++
 		}
 	}

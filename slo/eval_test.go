@@ -147,14 +147,13 @@ func TestAlertLifecycle(t *testing.T) {
 	if len(al.Active()) != 0 {
 		t.Errorf("still active: %+v", al.Active())
 	}
-	evs, err := st.Events(ctx, store.EventQuery{Tenant: store.DefaultTenant, Kinds: []store.EventKind{store.KindAlert}, Start: tick.Add(-time.Hour), End: later.Add(time.Hour)})
+	evs, err := AlertTransitions.Read(ctx, st, store.EventQuery{Tenant: store.DefaultTenant, Start: tick.Add(-time.Hour), End: later.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var states []string
+	var states []AlertState
 	for _, ev := range evs {
-		v, _ := ev.Attributes.Get("state")
-		states = append(states, v)
+		states = append(states, ev.Value.State)
 	}
 	if fmt.Sprint(states) != "[resolved firing]" {
 		t.Errorf("events: %v", states)

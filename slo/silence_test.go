@@ -3,6 +3,7 @@ package slo
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +12,6 @@ import (
 	"github.com/vigil-dev/vigil/store/embedded"
 )
 
-// recorder keeps what it is asked to send.
 // recorder is a notifier that records what it is sent, and fails while
 // down is set (failure injection).
 type recorder struct {
@@ -19,12 +19,15 @@ type recorder struct {
 	down bool
 }
 
-func (r *recorder) Notify(_ context.Context, as []alert.Alert) error {
+func (r *recorder) Name() string   { return "recorder" }
+func (r *recorder) Target() string { return "http://recorder" }
+
+func (r *recorder) Notify(_ context.Context, as []alert.Alert) (int, error) {
 	if r.down {
-		return errors.New("receiver down")
+		return 503, errors.New("receiver down")
 	}
 	r.sent = append(r.sent, as)
-	return nil
+	return 200, nil
 }
 
 func TestSilences(t *testing.T) {
@@ -43,11 +46,11 @@ func TestSilences(t *testing.T) {
 	if _, err := SaveSilence(ctx, st, Silence{Tenant: store.DefaultTenant, StartsAt: now, EndsAt: now.Add(time.Hour)}); err == nil {
 		t.Error("a silence without matchers was saved")
 	}
-	got, err := Silences(ctx, st, store.DefaultTenant, now.Add(time.Hour))
+	got, err := ActiveSilences(ctx, st, store.DefaultTenant, now.Add(time.Hour))
 	if err != nil || len(got) != 1 || got[0].Comment != "deploying the fix" || got[0].Matchers["severity"] != "page" || !got[0].EndsAt.Equal(now.Add(2*time.Hour)) {
 		t.Fatalf("%+v %v", got, err)
 	}
-	if got, _ := Silences(ctx, st, store.DefaultTenant, now.Add(3*time.Hour)); len(got) != 0 {
+	if got, _ := ActiveSilences(ctx, st, store.DefaultTenant, now.Add(3*time.Hour)); len(got) != 0 {
 		t.Errorf("an expired silence is in force: %+v", got)
 	}
 
@@ -57,18 +60,61 @@ func TestSilences(t *testing.T) {
 	rules := DefaultAlertWindows(30 * day)
 	status := Status{SLO: slo, Burns: []WindowBurn{{Rule: rules[0], Firing: true}, {Rule: rules[2], Firing: true}}}
 	rec := &recorder{}
-	al := &Alerter{Notifier: rec, Events: st, Silences: st, Interval: time.Minute}
-	if err := al.Update(ctx, []Status{status}, nil, now.Add(time.Minute)); err != nil {
+	clock := now.Add(time.Minute)
+	to := &direct{r: &Receiver{Notifier: rec, Silences: st, Interval: time.Minute, Now: func() time.Time { return clock }}}
+	al := &Alerter{Publisher: to, Events: st, Interval: time.Minute}
+	if err := al.Update(ctx, []Status{status}, nil, clock); err != nil {
 		t.Fatal(err)
 	}
 	if len(al.Active()) != 2 || len(rec.sent) != 1 || len(rec.sent[0]) != 1 || rec.sent[0][0].Labels["severity"] != "ticket" {
 		t.Errorf("active %d, sent %+v", len(al.Active()), rec.sent)
 	}
+	// Every alert of a batch silenced: nothing is sent, and the attempt
+	// says so.
+	var page []store.Event
+	for _, ev := range to.published {
+		if tr, _ := AlertTransitions.Decode(ev); tr.Labels["severity"] == "page" {
+			page = append(page, ev)
+		}
+	}
+	if rep, err := to.r.Deliver(ctx, store.DefaultTenant, page); err != nil || !rep.Skipped || rep.Note != "silenced: 1 alert(s)" || len(rep.Keys) != 0 {
+		t.Errorf("a silenced batch: %+v, %v", rep, err)
+	}
 	// After the silence ends the page alert is sent too.
-	if err := al.Update(ctx, []Status{status}, nil, now.Add(3*time.Hour)); err != nil {
+	clock = now.Add(3 * time.Hour)
+	if err := al.Update(ctx, []Status{status}, nil, clock); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.sent[1]) != 2 {
 		t.Errorf("after the silence: %+v", rec.sent[1])
+	}
+}
+
+// A silence event that does not decode mutes nothing, and the delivery
+// log says which event it was.
+func TestUnreadableSilenceMutesNothing(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	bad := store.Event{Tenant: store.DefaultTenant, ID: "broken-silence", Kind: store.KindSilence, Type: Silences.Type, Time: now, Payload: `{"version":1,"data":{"matchers":"all"}}`}
+	if err := st.WriteEvents(ctx, []store.Event{bad}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ActiveSilences(ctx, st, store.DefaultTenant, now); err == nil || !strings.Contains(err.Error(), "broken-silence") {
+		t.Errorf("ActiveSilences: %v", err)
+	}
+	rec := &recorder{}
+	to := &direct{r: &Receiver{Notifier: rec, Silences: st, Now: func() time.Time { return now }}}
+	al := &Alerter{Publisher: to, Events: st, Interval: time.Minute}
+	slo := &SLO{Name: "chat", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}}
+	if err := al.Update(ctx, []Status{{SLO: slo, Burns: []WindowBurn{{Rule: DefaultAlertWindows(30 * day)[0], Firing: true}}}}, nil, now); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.sent) != 1 || len(to.reports) != 1 || !strings.Contains(to.reports[0].Note, "broken-silence") {
+		t.Errorf("sent %+v, reports %+v", rec.sent, to.reports)
 	}
 }

@@ -2,10 +2,8 @@ package canary
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/vigil-dev/vigil/store"
@@ -111,8 +109,8 @@ func read(ctx context.Context, r store.DurationReader, spec Spec, version string
 	return side, uint64(len(d.Samples)) < d.Spans, nil
 }
 
-// FindingType is the event type of canary verdicts.
-const FindingType = "canary.verdict"
+// Analyses is the codec of canary verdict events: an Analysis each.
+var Analyses = store.Codec[Analysis]{Kind: store.KindFinding, Type: "canary.analysis", Version: 1}
 
 // Finding records an analysis as a finding event. Its id derives from
 // what was compared, the window and the verdict, so recording the same
@@ -126,10 +124,6 @@ func Finding(a Analysis) (store.Event, error) {
 		tenant = store.DefaultTenant
 	}
 	from, to := s.Start.UTC().Format(time.RFC3339Nano), s.End.UTC().Format(time.RFC3339Nano)
-	payload, err := json.Marshal(a)
-	if err != nil {
-		return store.Event{}, fmt.Errorf("cannot encode canary finding: %w", err)
-	}
 	severity := "info"
 	switch a.Verdict {
 	case VerdictFail:
@@ -137,29 +131,16 @@ func Finding(a Analysis) (store.Event, error) {
 	case VerdictMarginal, VerdictInconclusive:
 		severity = "warning"
 	}
-	subject := s.Service + "/" + s.Canary
-	attrs := store.Attributes{
-		{Key: "service", Value: s.Service}, {Key: "by", Value: s.By},
-		{Key: "canary", Value: s.Canary}, {Key: "baseline", Value: s.Baseline},
-		{Key: "from", Value: from}, {Key: "to", Value: to}, {Key: "verdict", Value: string(a.Verdict)},
-	}
-	if s.Operation != "" {
-		attrs = append(attrs, store.KeyValue{Key: "operation", Value: s.Operation})
-	}
-	if s.Model != "" {
-		attrs = append(attrs, store.KeyValue{Key: "model", Value: s.Model})
-	}
-	if a.Score != nil {
-		attrs = append(attrs, store.KeyValue{Key: "score", Value: strconv.FormatFloat(*a.Score, 'f', 1, 64)})
-	}
-	return store.Event{
-		Tenant: tenant,
-		ID:     store.EventID(store.KindFinding, tenant, "canary", s.Service, s.Operation, s.Model, s.By, s.Canary, s.Baseline, from, to, string(a.Verdict)),
-		Kind:   store.KindFinding, Type: FindingType, Subject: subject, Severity: severity,
+	ev, err := Analyses.Event(store.Event{
+		Tenant:  tenant,
+		ID:      store.EventID(store.KindFinding, tenant, "canary", s.Service, s.Operation, s.Model, s.By, s.Canary, s.Baseline, from, to, string(a.Verdict)),
+		Subject: s.Service + "/" + s.Canary, Severity: severity,
 		// The window's end, not the wall clock: copies must be identical.
-		Time:       s.End.UTC(),
-		Summary:    fmt.Sprintf("canary %s %q of %s against %q: %s (%s)", s.By, s.Canary, s.Service, s.Baseline, a.Verdict, a.Reason),
-		Attributes: attrs,
-		Payload:    string(payload),
-	}, nil
+		Time:    s.End.UTC(),
+		Summary: fmt.Sprintf("canary %s %q of %s against %q: %s (%s)", s.By, s.Canary, s.Service, s.Baseline, a.Verdict, a.Reason),
+	}, a)
+	if err != nil {
+		return store.Event{}, fmt.Errorf("canary %s/%s: %w", s.Service, s.Canary, err)
+	}
+	return ev, nil
 }

@@ -115,23 +115,23 @@ func TestJobRecordsOneFindingPerVerdict(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	evs, err := s.Events(ctx, store.EventQuery{Tenant: "acme", Kinds: []store.EventKind{store.KindFinding}, Start: t0, End: t0.Add(time.Hour)})
+	evs, err := canary.Analyses.Read(ctx, s, store.EventQuery{Tenant: "acme", Start: t0, End: t0.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(evs) != 2 {
 		t.Fatalf("got %d events, want 2: %+v", len(evs), evs)
 	}
-	got := map[string]store.Event{}
+	got := map[string]store.Decoded[canary.Analysis]{}
 	for _, e := range evs {
-		got[e.Subject] = e
+		got[e.Event.Subject] = e
 	}
 	fail, inc := got["chat/canary"], got["chat/canary-small"]
-	if fail.Type != canary.FindingType || fail.Severity != "critical" || !fail.Time.Equal(tick) || !strings.Contains(fail.Summary, "fail") ||
-		!strings.Contains(fail.Payload, `"verdict":"fail"`) || !strings.Contains(fail.Payload, `"baseline_median_ms"`) {
+	if fail.Event.Severity != "critical" || !fail.Event.Time.Equal(tick) || !strings.Contains(fail.Event.Summary, "fail") ||
+		fail.Value.Verdict != canary.VerdictFail || fail.Value.Spec.Canary != "canary" || len(fail.Value.Metrics) == 0 || fail.Value.Metrics[0].Latency == nil {
 		t.Errorf("failing canary's finding: %+v", fail)
 	}
-	if inc.Severity != "warning" || !strings.Contains(inc.Payload, `"verdict":"inconclusive"`) {
+	if inc.Event.Severity != "warning" || inc.Value.Verdict != canary.VerdictInconclusive {
 		t.Errorf("small canary's finding: %+v", inc)
 	}
 	// A bad monitor is reported and does not stop the others.

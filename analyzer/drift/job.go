@@ -2,7 +2,6 @@ package drift
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -24,10 +23,21 @@ type JobStore interface {
 	store.EventWriter
 }
 
-// EvaluationType is the event type of a monitor's judgement. Every
-// judgement is recorded, drifted or not, so quality SLOs can count the
-// share of windows without drift.
-const EvaluationType = "drift.evaluation"
+// Verdict is a monitor's judgement at a tick, the record of its
+// drift.verdict events. Every judgement is recorded, drifted or not, so
+// quality SLOs can count the share of windows without drift.
+type Verdict struct {
+	Monitor string `json:"monitor"`
+	Watch   string `json:"watch"` // what was compared, as the monitor describes it
+	ColumnResult
+}
+
+// Tested reports whether the verdict says drifted or not; without enough
+// values there is no verdict either way.
+func (v Verdict) Tested() bool { return v.Status == StatusTested }
+
+// Verdicts is the codec of drift verdict events.
+var Verdicts = store.Codec[Verdict]{Kind: store.KindFinding, Type: "drift.verdict", Version: 1}
 
 // Job judges the drift monitors: each at the ticks that are multiples of
 // its Every, over the windows that end at the tick, recording a finding
@@ -181,10 +191,6 @@ func columnsOf(name string, ref, cur []string, kind string) (*Column, *Column) {
 // Finding records one judgement; its id is the monitor and the tick, so a
 // replica or a retry judging the same tick writes the same event.
 func Finding(m *Monitor, tick time.Time, res ColumnResult) (store.Event, error) {
-	payload, err := json.Marshal(res)
-	if err != nil {
-		return store.Event{}, fmt.Errorf("drift monitor %s: %w", m.Name, err)
-	}
 	severity, summary := "info", fmt.Sprintf("%s: %s", m.Name, res.Status)
 	switch {
 	case res.Drifted:
@@ -195,21 +201,15 @@ func Finding(m *Monitor, tick time.Time, res ColumnResult) (store.Event, error) 
 	case res.Reason != "":
 		summary += ": " + res.Reason
 	}
-	attrs := store.Attributes{
-		{Key: "drifted", Value: strconv.FormatBool(res.Drifted)}, {Key: "status", Value: string(res.Status)},
-		{Key: "method", Value: string(res.Method)}, {Key: "statistic", Value: formatNumber(res.Statistic)},
-		{Key: "threshold", Value: strconv.FormatFloat(res.Threshold, 'g', -1, 64)}, {Key: "watch", Value: m.Watch.String()},
-		{Key: "reference_values", Value: strconv.Itoa(res.Reference.Values)}, {Key: "current_values", Value: strconv.Itoa(res.Current.Values)},
-	}
-	if res.PValue != nil {
-		attrs = append(attrs, store.KeyValue{Key: "p_value", Value: formatNumber(*res.PValue)})
-	}
 	tenant := tenantOr(m.Tenant)
-	return store.Event{
-		Tenant: tenant, ID: store.EventID(store.KindFinding, tenant, EvaluationType, m.Name, tick.UTC().Format(time.RFC3339)),
-		Kind: store.KindFinding, Type: EvaluationType, Subject: m.Name, Severity: severity, Time: tick,
-		Summary: summary, Attributes: attrs, Payload: string(payload),
-	}, nil
+	ev, err := Verdicts.Event(store.Event{
+		Tenant: tenant, ID: store.EventID(store.KindFinding, tenant, Verdicts.Type, m.Name, tick.UTC().Format(time.RFC3339)),
+		Subject: m.Name, Severity: severity, Time: tick, Summary: summary,
+	}, Verdict{Monitor: m.Name, Watch: m.Watch.String(), ColumnResult: res})
+	if err != nil {
+		return store.Event{}, fmt.Errorf("drift monitor %s: %w", m.Name, err)
+	}
+	return ev, nil
 }
 
 func formatNumber(n Number) string { return strconv.FormatFloat(float64(n), 'g', -1, 64) }

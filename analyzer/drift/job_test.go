@@ -71,16 +71,17 @@ func TestDriftJob(t *testing.T) {
 	if err := job.Run(ctx, tick.Add(time.Minute)); err != nil { // not a multiple of Every: nothing judged
 		t.Fatal(err)
 	}
-	evs, err := st.Events(ctx, store.EventQuery{Tenant: store.DefaultTenant, Kinds: []store.EventKind{store.KindFinding}, Start: tick.Add(-time.Hour), End: tick.Add(time.Hour)})
+	evs, err := Verdicts.Read(ctx, st, store.EventQuery{Tenant: store.DefaultTenant, Start: tick.Add(-time.Hour), End: tick.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
 	for _, ev := range evs {
-		d, _ := ev.Attributes.Get("drifted")
-		status, _ := ev.Attributes.Get("status")
-		method, _ := ev.Attributes.Get("method")
-		got[ev.Subject] = fmt.Sprintf("%s %s %s %s", status, method, d, ev.Severity)
+		v := ev.Value
+		if v.Monitor != ev.Event.Subject || v.Tested() != (v.Status == StatusTested) {
+			t.Errorf("verdict %+v of event %+v", v, ev.Event)
+		}
+		got[v.Monitor] = fmt.Sprintf("%s %s %t %s", v.Status, v.Method, v.Drifted, ev.Event.Severity)
 	}
 	want := map[string]string{
 		"tokens":          "tested ks true warning",      // KS D = 0.5 on 200 against 200

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
+	"github.com/vigil-dev/vigil/dispatch"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
@@ -48,6 +50,7 @@ type roleOptions struct {
 	webhookURL       string
 	webhookSecret    string
 	slackURL         string
+	alertTimeout     time.Duration
 }
 
 func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
@@ -81,6 +84,7 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 		f.StringVar(&o.webhookURL, "alert.webhook-url", "", "URL to post alerts to as Alertmanager-format (version 4) webhooks")
 		f.StringVar(&o.webhookSecret, "alert.webhook-secret", "", "secret to sign webhooks with (HMAC-SHA256 of timestamp.body in X-Vigil-Signature, timestamp in X-Vigil-Timestamp)")
 		f.StringVar(&o.slackURL, "alert.slack-url", "", "Slack incoming-webhook URL to post alerts to")
+		f.DurationVar(&o.alertTimeout, "alert.timeout", 10*time.Second, "how long one attempt to notify a receiver may take; a receiver that does not answer in time is retried with backoff, on a queue of its own")
 		defaults := map[store.Signal]time.Duration{
 			store.SignalSpans:   7 * 24 * time.Hour,
 			store.SignalSamples: 30 * 24 * time.Hour,
@@ -184,21 +188,16 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 
 	// Analyzer: evaluators and retention on aligned ticks.
 	if roles&roleAnalyzer != 0 {
-		alerter := &slo.Alerter{Events: st, Silences: st, Interval: o.analyzerInterval}
-		var notifiers alert.Multi
-		delivery := alert.Delivery{Observe: alerter.LogDelivery} // the delivery log
-		if o.alertmanagerURL != "" {
-			notifiers = append(notifiers, &alert.Alertmanager{URL: o.alertmanagerURL, Delivery: delivery})
+		// Dispatcher: delivers what the evaluators publish (alerts, to each
+		// receiver on a queue of its own), after they have recorded it.
+		disp, err := dispatch.New(dispatch.Options{Store: st, Subscribers: o.alertReceivers(st),
+			Logger: logger.With("component", "dispatch"), Registerer: reg})
+		if err != nil {
+			return err
 		}
-		if o.webhookURL != "" {
-			notifiers = append(notifiers, &alert.Webhook{URL: o.webhookURL, Receiver: "vigil", Secret: o.webhookSecret, Delivery: delivery})
-		}
-		if o.slackURL != "" {
-			notifiers = append(notifiers, &alert.Slack{URL: o.slackURL, Delivery: delivery})
-		}
-		if len(notifiers) > 0 {
-			alerter.Notifier = notifiers
-		}
+		dctx, dcancel := context.WithCancel(context.Background())
+		group.Add(func() error { return disp.Run(dctx) }, func(error) { dcancel() })
+		alerter := &slo.Alerter{Events: st, Publisher: disp, Interval: o.analyzerInterval}
 		period := map[store.Signal]time.Duration{}
 		for sig, d := range o.retention {
 			period[sig] = *d
@@ -223,6 +222,27 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		return nil
 	}
 	return err
+}
+
+// alertReceivers are the dispatcher's subscribers for the alert receivers
+// configured.
+func (o *roleOptions) alertReceivers(silences store.EventReader) []dispatch.Subscriber {
+	client := alert.Client{HTTP: &http.Client{Timeout: o.alertTimeout}}
+	var notifiers []alert.Notifier
+	if o.alertmanagerURL != "" {
+		notifiers = append(notifiers, &alert.Alertmanager{URL: o.alertmanagerURL, Client: client})
+	}
+	if o.webhookURL != "" {
+		notifiers = append(notifiers, &alert.Webhook{URL: o.webhookURL, Receiver: "vigil", Secret: o.webhookSecret, Client: client})
+	}
+	if o.slackURL != "" {
+		notifiers = append(notifiers, &alert.Slack{URL: o.slackURL, Client: client})
+	}
+	out := make([]dispatch.Subscriber, len(notifiers))
+	for i, n := range notifiers {
+		out[i] = &slo.Receiver{Notifier: n, Silences: silences, Interval: o.analyzerInterval}
+	}
+	return out
 }
 
 // loadCostConfig reads budgets and cost anomaly detectors from the config

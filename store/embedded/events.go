@@ -24,27 +24,37 @@ func (s *Store) WriteEvents(ctx context.Context, events []store.Event) error {
 	}
 	return s.appendRows(ctx, "events", "INSERT OR IGNORE INTO events SELECT * FROM appended_data", len(keep), func(i int) []driver.Value {
 		e := keep[i]
-		k, v := e.Attributes.Split()
-		return []driver.Value{e.Tenant, e.ID, string(e.Kind), e.Type, e.Subject, e.Severity, e.Time.UnixNano(), e.Summary, k, v, e.Payload}
+		// The attribute columns predate typed payloads; new events leave them empty.
+		return []driver.Value{e.Tenant, e.ID, string(e.Kind), e.Type, e.Subject, e.Severity, e.Time.UnixNano(), e.Summary, []string{}, []string{}, e.Payload}
 	})
 }
 
 // Events returns matching events, newest first.
 func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, error) {
-	query := `SELECT id, kind, type, subject, severity, time_ns, summary, attr_keys, attr_values, payload FROM events
-		WHERE tenant = ? AND time_ns >= ? AND time_ns < ?`
-	args := []any{q.Tenant, q.Start.UnixNano(), q.End.UnixNano()}
-	if len(q.Kinds) > 0 {
-		marks := make([]string, len(q.Kinds))
-		for i, k := range q.Kinds {
-			marks[i] = "?"
-			args = append(args, string(k))
-		}
-		query += ` AND kind IN (` + strings.Join(marks, ",") + `)`
+	query := `SELECT tenant, id, kind, type, subject, severity, time_ns, summary, payload FROM events
+		WHERE time_ns >= ? AND time_ns < ?`
+	args := []any{q.Start.UnixNano(), q.End.UnixNano()}
+	if !q.AllTenants {
+		query += ` AND tenant = ?`
+		args = append(args, q.Tenant)
 	}
-	if q.Subject != "" {
-		query += ` AND subject = ?`
-		args = append(args, q.Subject)
+	kinds := make([]string, len(q.Kinds))
+	for i, k := range q.Kinds {
+		kinds[i] = string(k)
+	}
+	for _, f := range []struct {
+		col    string
+		values []string
+	}{{"kind", kinds}, {"type", q.Types}, {"subject", q.Subjects}} {
+		if len(f.values) == 0 {
+			continue
+		}
+		marks := make([]string, len(f.values))
+		for i, v := range f.values {
+			marks[i] = "?"
+			args = append(args, v)
+		}
+		query += ` AND ` + f.col + ` IN (` + strings.Join(marks, ",") + `)`
 	}
 	query += ` ORDER BY time_ns DESC, id`
 	if q.Limit > 0 {
@@ -58,14 +68,13 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, 
 	defer rows.Close()
 	var out []store.Event
 	for rows.Next() {
-		e := store.Event{Tenant: q.Tenant}
+		var e store.Event
 		var kind string
 		var ns int64
-		var k, v stringList
-		if err := rows.Scan(&e.ID, &kind, &e.Type, &e.Subject, &e.Severity, &ns, &e.Summary, &k, &v, &e.Payload); err != nil {
+		if err := rows.Scan(&e.Tenant, &e.ID, &kind, &e.Type, &e.Subject, &e.Severity, &ns, &e.Summary, &e.Payload); err != nil {
 			return nil, fmt.Errorf("cannot read events: %w", err)
 		}
-		e.Kind, e.Time, e.Attributes = store.EventKind(kind), time.Unix(0, ns).UTC(), store.JoinAttributes(k, v)
+		e.Kind, e.Time = store.EventKind(kind), time.Unix(0, ns).UTC()
 		out = append(out, e)
 	}
 	return out, rows.Err()

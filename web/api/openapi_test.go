@@ -28,8 +28,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/shopspring/decimal"
 
-	"github.com/vigil-dev/vigil/alert"
 	"github.com/vigil-dev/vigil/cost"
+	"github.com/vigil-dev/vigil/dispatch"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
@@ -423,22 +423,35 @@ func responseFixture(t *testing.T) (*embedded.Store, *API) {
 		t.Fatal(err)
 	}
 
-	// Alert events as the alerter records them, and a delivery log.
-	alertEv := func(fp, state string, at time.Time) store.Event {
-		return store.Event{Tenant: store.DefaultTenant, ID: store.EventID(store.KindAlert, fp, state), Kind: store.KindAlert, Type: "slo.burn_rate",
-			Subject: "chat-availability", Severity: "page", Time: at, Summary: state + " page: chat is burning its budget",
-			Attributes: store.Attributes{{Key: "alertname", Value: "SLOBurnRate"}, {Key: "severity", Value: "page"}, {Key: "slo", Value: "chat-availability"},
-				{Key: "fingerprint", Value: fp}, {Key: "state", Value: state}, {Key: "starts_at", Value: at.Format(time.RFC3339Nano)}}}
+	// Alert events as the alerter records them, and a delivery log as the
+	// dispatcher keeps it.
+	var evs []store.Event
+	record := func(ev store.Event, err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
 	}
-	if err := s.WriteEvents(ctx, []store.Event{alertEv("f1", "pending", now.Add(-50*time.Minute)), alertEv("f1", "firing", now.Add(-45*time.Minute)),
-		alertEv("f2", "resolved", now.Add(-2*time.Hour))}); err != nil {
+	alertEv := func(fp string, state slo.AlertState, at time.Time) (store.Event, error) {
+		return slo.AlertTransitions.Event(store.Event{Tenant: store.DefaultTenant, ID: store.EventID(store.KindAlert, fp, string(state)),
+			Subject: "chat-availability", Severity: "page", Time: at, Summary: string(state) + " page: chat is burning its budget"},
+			slo.AlertTransition{SLO: "chat-availability", Fingerprint: fp, State: state, StartsAt: at,
+				Labels: map[string]string{"alertname": "SLOBurnRate", "severity": "page", "slo": "chat-availability"}})
+	}
+	record(alertEv("f1", slo.StatePending, now.Add(-50*time.Minute)))
+	record(alertEv("f1", slo.StateFiring, now.Add(-45*time.Minute)))
+	record(alertEv("f2", slo.StateResolved, now.Add(-2*time.Hour)))
+	for i, d := range []dispatch.Delivery{
+		{Subscriber: "webhook", Target: "https://hooks.example", Try: 1, LatencyMS: 12, Status: 503, Outcome: dispatch.Retrying, Error: "503 Service Unavailable", Events: []string{"e1"}, Keys: []string{"f1"}},
+		{Subscriber: "webhook", Target: "https://hooks.example", Try: 2, LatencyMS: 9, Status: 200, Outcome: dispatch.Delivered, Events: []string{"e1"}, Keys: []string{"f1"}},
+		{Subscriber: "slack", Target: "https://hooks.slack.com", Try: 1, Outcome: dispatch.Skipped, Note: "silenced: 1 alert(s)", Events: []string{"e1"}, Keys: []string{}},
+	} {
+		at := now.Add(time.Duration(i-45) * time.Minute)
+		record(dispatch.Deliveries.Event(store.Event{Tenant: store.DefaultTenant, ID: fmt.Sprint("d", i), Subject: d.Subscriber, Time: at}, d))
+	}
+	if err := s.WriteEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
-	logger := &slo.Alerter{Events: s}
-	logger.LogDelivery(ctx, alert.Attempt{Receiver: "webhook", URL: "https://hooks.example/vigil", Try: 1, At: now.Add(-45 * time.Minute),
-		Latency: 12 * time.Millisecond, Status: 503, Error: "503 Service Unavailable", Fingerprints: []string{"f1"}})
-	logger.LogDelivery(ctx, alert.Attempt{Receiver: "webhook", URL: "https://hooks.example/vigil", Try: 2, At: now.Add(-44 * time.Minute),
-		Latency: 9 * time.Millisecond, Status: 200, Final: true, Fingerprints: []string{"f1"}})
 
 	budget := &cost.Budget{Name: "aws-sept", Period: "month", Amount: decimal.RequireFromString("30"), Currency: "USD", Cost: "billed",
 		Filter: map[string]string{"provider": "AWS"}, Thresholds: []int{50, 100}, Forecast: true, File: "budgets.yaml:2"}

@@ -2,10 +2,12 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
-	"strings"
+	"strconv"
 	"time"
 
+	"github.com/vigil-dev/vigil/dispatch"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 )
@@ -163,7 +165,7 @@ func (a *API) sloHistory(r *http.Request, org string) (any, error) {
 
 type alertJSON struct {
 	Fingerprint string            `json:"fingerprint"`
-	State       string            `json:"state"` // pending, firing or resolved
+	State       slo.AlertState    `json:"state"` // pending, firing or resolved
 	Labels      map[string]string `json:"labels"`
 	Summary     string            `json:"summary"`
 	Since       time.Time         `json:"since"` // when it entered its state
@@ -173,40 +175,28 @@ type alertJSON struct {
 // seven days) from the alert events the analyzer records: each alert's
 // latest state, firing ones first.
 func (a *API) alerts(r *http.Request, org string) (any, error) {
-	q := r.URL.Query()
-	to, from := a.now(), a.now().Add(-7*24*time.Hour)
-	if q.Get("from") != "" || q.Get("to") != "" {
-		var err error
-		if from, to, err = timeRange(q); err != nil {
-			return nil, err
-		}
+	from, to, err := a.window(r, 7*24*time.Hour)
+	if err != nil {
+		return nil, err
 	}
-	evs, err := a.Events.Events(r.Context(), store.EventQuery{Tenant: org, Kinds: []store.EventKind{store.KindAlert}, Start: from, End: to})
+	evs, err := slo.AlertTransitions.Read(r.Context(), a.Events, store.EventQuery{Tenant: org, Start: from, End: to})
 	if err != nil {
 		return nil, err
 	}
 	latest := map[string]alertJSON{}
 	var order []string
 	for _, ev := range evs { // newest first
-		fp, _ := ev.Attributes.Get("fingerprint")
-		if _, seen := latest[fp]; seen || fp == "" {
+		tr := ev.Value
+		if _, seen := latest[tr.Fingerprint]; seen {
 			continue
 		}
-		state, _ := ev.Attributes.Get("state")
-		if state == "inactive" { // pending, then stopped before it fired
-			continue
+		latest[tr.Fingerprint] = alertJSON{Fingerprint: tr.Fingerprint, State: tr.State, Labels: tr.Labels, Summary: ev.Event.Summary, Since: ev.Event.Time}
+		if tr.State != slo.StateInactive { // pending, then stopped before it fired
+			order = append(order, tr.Fingerprint)
 		}
-		labels := map[string]string{}
-		for _, kv := range ev.Attributes {
-			if kv.Key != "fingerprint" && kv.Key != "state" && kv.Key != "starts_at" {
-				labels[kv.Key] = kv.Value
-			}
-		}
-		latest[fp] = alertJSON{Fingerprint: fp, State: state, Labels: labels, Summary: ev.Summary, Since: ev.Time}
-		order = append(order, fp)
 	}
 	out := []alertJSON{}
-	for _, want := range []string{"firing", "pending", "resolved"} {
+	for _, want := range []slo.AlertState{slo.StateFiring, slo.StatePending, slo.StateResolved} {
 		for _, fp := range order {
 			if latest[fp].State == want {
 				out = append(out, latest[fp])
@@ -216,6 +206,17 @@ func (a *API) alerts(r *http.Request, org string) (any, error) {
 	return out, nil
 }
 
+// window reads the optional from and to of a request, by default the span
+// before now.
+func (a *API) window(r *http.Request, span time.Duration) (from, to time.Time, err error) {
+	q := r.URL.Query()
+	if q.Get("from") != "" || q.Get("to") != "" {
+		return timeRange(q)
+	}
+	to = a.now()
+	return to.Add(-span), to, nil
+}
+
 type deliveryJSON struct {
 	At           time.Time `json:"at"`
 	Receiver     string    `json:"receiver"`
@@ -223,35 +224,29 @@ type deliveryJSON struct {
 	Try          string    `json:"try"`
 	Status       string    `json:"status"`
 	LatencyMS    string    `json:"latency_ms"`
-	Outcome      string    `json:"outcome"` // delivered, retrying or failed
+	Outcome      string    `json:"outcome"` // delivered, retrying, failed or skipped
 	Error        string    `json:"error,omitempty"`
+	Note         string    `json:"note,omitempty"`
 	Fingerprints []string  `json:"fingerprints"`
 }
 
 // deliveries answers the delivery log over [from, to) (default: the last
 // day), newest first: every attempt to deliver the tenant's alerts.
 func (a *API) deliveries(r *http.Request, org string) (any, error) {
-	q := r.URL.Query()
-	to, from := a.now(), a.now().Add(-24*time.Hour)
-	if q.Get("from") != "" || q.Get("to") != "" {
-		var err error
-		if from, to, err = timeRange(q); err != nil {
-			return nil, err
-		}
-	}
-	evs, err := a.Events.Events(r.Context(), store.EventQuery{Tenant: org, Kinds: []store.EventKind{store.KindDelivery}, Start: from, End: to, Limit: 1000})
+	from, to, err := a.window(r, 24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]deliveryJSON, 0, len(evs))
-	for _, ev := range evs {
-		get := func(k string) string { v, _ := ev.Attributes.Get(k); return v }
-		d := deliveryJSON{At: ev.Time, Receiver: get("receiver"), URL: get("url"), Try: get("try"), Status: get("status"),
-			LatencyMS: get("latency_ms"), Outcome: get("outcome"), Error: get("error"), Fingerprints: []string{}}
-		if fps := get("fingerprints"); fps != "" {
-			d.Fingerprints = strings.Split(fps, ",")
-		}
-		out = append(out, d)
+	recs, err := dispatch.Deliveries.Read(r.Context(), a.Events, store.EventQuery{Tenant: org, Start: from, End: to, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]deliveryJSON, 0, len(recs))
+	for _, rec := range recs {
+		d := rec.Value
+		// Numbers stay decimal strings, as the log has always answered them.
+		out = append(out, deliveryJSON{At: rec.Event.Time, Receiver: d.Subscriber, URL: d.Target, Try: strconv.Itoa(d.Try), Status: strconv.Itoa(d.Status),
+			LatencyMS: strconv.FormatFloat(d.LatencyMS, 'f', 3, 64), Outcome: string(d.Outcome), Error: d.Error, Note: d.Note, Fingerprints: append([]string{}, d.Keys...)})
 	}
 	return out, nil
 }
@@ -287,10 +282,10 @@ func (a *API) createSilence(r *http.Request, org string) (any, error) {
 		in.EndsAt = in.StartsAt.Add(d)
 	}
 	s, err := slo.SaveSilence(r.Context(), a.EventWriter, slo.Silence{Tenant: org, Matchers: in.Matchers, StartsAt: in.StartsAt, EndsAt: in.EndsAt, CreatedBy: in.CreatedBy, Comment: in.Comment})
+	if invalid := (*slo.InvalidSilenceError)(nil); errors.As(err, &invalid) {
+		return nil, badRequest("%v", err)
+	}
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "a silence") {
-			return nil, badRequest("%v", err)
-		}
 		return nil, err
 	}
 	return silenceJSON{ID: s.ID, Matchers: s.Matchers, StartsAt: s.StartsAt, EndsAt: s.EndsAt, CreatedBy: s.CreatedBy, Comment: s.Comment}, nil
@@ -298,7 +293,7 @@ func (a *API) createSilence(r *http.Request, org string) (any, error) {
 
 // silences lists the silences in force.
 func (a *API) silences(r *http.Request, org string) (any, error) {
-	ss, err := slo.Silences(r.Context(), a.Events, org, a.now())
+	ss, err := slo.ActiveSilences(r.Context(), a.Events, org, a.now())
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,317 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// Store is what the dispatcher reads and writes: the events it takes up
+// after a restart, and the delivery log.
+type Store interface {
+	store.EventReader
+	store.EventWriter
+}
+
+// Options configure a Dispatcher.
+type Options struct {
+	Store       Store
+	Subscribers []Subscriber
+	// QueueSize bounds the events waiting for one subscriber; past it the
+	// oldest of the tenant's queue is dropped (and counted). Default 10,000.
+	QueueSize int
+	// BatchSize bounds the events one attempt carries. Default 500.
+	BatchSize int
+	// Backoff is the delay before the first retry, doubled each time up to
+	// MaxBackoff, with up to as much again of jitter. Defaults 1s and 5m.
+	Backoff, MaxBackoff time.Duration
+	// MaxAge is how long an event may wait for delivery before it is given
+	// up, and how far back a restart looks for undelivered events.
+	// Default 24h.
+	MaxAge time.Duration
+	// Timeout bounds one attempt. Default 30s.
+	Timeout    time.Duration
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Dispatcher queues published events for their subscribers and delivers
+// them, one worker per subscriber, so a receiver that hangs holds up only
+// its own queue.
+type Dispatcher struct {
+	opts    Options
+	workers []*worker
+
+	attempts *prometheus.CounterVec
+	dropped  *prometheus.CounterVec
+}
+
+// New returns a dispatcher; Run starts it.
+func New(opts Options) (*Dispatcher, error) {
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 10000
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 500
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 5 * time.Minute
+	}
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = 24 * time.Hour
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	d := &Dispatcher{
+		opts: opts,
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_dispatch_attempts_total", Help: "Delivery attempts, by subscriber and outcome (delivered, retrying, failed, skipped).",
+		}, []string{"subscriber", "outcome"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_dispatch_dropped_total", Help: "Events dropped undelivered because a subscriber's queue was full.",
+		}, []string{"subscriber"}),
+	}
+	queued := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "vigil_dispatch_queued", Help: "Events waiting for delivery, by subscriber.",
+	}, []string{"subscriber"})
+	seen := map[string]bool{}
+	for _, s := range opts.Subscribers {
+		if seen[s.Name()] {
+			return nil, fmt.Errorf("two subscribers are named %q", s.Name())
+		}
+		seen[s.Name()] = true
+		d.workers = append(d.workers, &worker{d: d, sub: s, types: s.Types(), queues: map[string]*queue{},
+			wake: make(chan struct{}, 1), queued: queued.WithLabelValues(s.Name())})
+	}
+	if opts.Registerer != nil {
+		if err := opts.Registerer.Register(d.attempts); err != nil {
+			return nil, err
+		}
+		if err := opts.Registerer.Register(d.dropped); err != nil {
+			return nil, err
+		}
+		if err := opts.Registerer.Register(queued); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// Publish queues events (already written to the store) for every
+// subscriber that accepts them. It never blocks on delivery.
+func (d *Dispatcher) Publish(events ...store.Event) {
+	now := time.Now()
+	for _, w := range d.workers {
+		for _, ev := range events {
+			if slices.Contains(w.types, ev.Type) && w.sub.Accepts(ev) {
+				w.add(ev, now)
+			}
+		}
+	}
+}
+
+// Run takes up undelivered events from the store, then delivers until ctx
+// ends; an attempt in flight then finishes (within Timeout), and what is
+// still queued is taken up by the next start.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	if len(d.workers) == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	if err := d.recoverUndelivered(ctx, time.Now()); err != nil {
+		// Not fatal: what is published from now on is still delivered.
+		d.opts.Logger.Error("cannot take up undelivered events", "err", err)
+	}
+	var wg sync.WaitGroup
+	for _, w := range d.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// worker delivers one subscriber's queues.
+type worker struct {
+	d      *Dispatcher
+	sub    Subscriber
+	types  []string
+	wake   chan struct{} // a token when something was queued
+	queued prometheus.Gauge
+
+	mu     sync.Mutex
+	queues map[string]*queue // guarded by mu: by tenant
+	size   int               // guarded by mu: entries over every queue
+}
+
+func (w *worker) add(ev store.Event, now time.Time) {
+	w.mu.Lock()
+	q := w.queues[ev.Tenant]
+	if q == nil {
+		q = &queue{}
+		w.queues[ev.Tenant] = q
+	}
+	if q.add(ev, now) {
+		w.size++
+		if w.size > w.d.opts.QueueSize {
+			q.dropOldest()
+			w.size--
+			w.d.dropped.WithLabelValues(w.sub.Name()).Inc()
+		}
+	}
+	w.queued.Set(float64(w.size))
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// due picks the tenant whose queue is ready for an attempt, the one that
+// has waited longest first; or says how long until one is.
+func (w *worker) due(now time.Time) (tenant string, batch []entry, tries int, wait time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	wait = time.Hour
+	tenants := make([]string, 0, len(w.queues))
+	for t, q := range w.queues {
+		if len(q.entries) == 0 {
+			delete(w.queues, t)
+			continue
+		}
+		tenants = append(tenants, t)
+	}
+	sort.Slice(tenants, func(i, j int) bool { return w.queues[tenants[i]].next.Before(w.queues[tenants[j]].next) })
+	for _, t := range tenants {
+		q := w.queues[t]
+		if q.next.After(now) {
+			wait = min(wait, q.next.Sub(now))
+			continue
+		}
+		return t, q.take(w.d.opts.BatchSize), q.tries, 0
+	}
+	return "", nil, 0, wait
+}
+
+func (w *worker) run(ctx context.Context) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		tenant, batch, tries, wait := w.due(time.Now())
+		if batch != nil {
+			w.attempt(ctx, tenant, batch, tries+1)
+			if ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// attempt delivers one batch and settles it: done, retried later, or
+// given up; and logs the attempt.
+func (w *worker) attempt(ctx context.Context, tenant string, batch []entry, try int) {
+	opts := &w.d.opts
+	events := make([]store.Event, len(batch))
+	for i, e := range batch {
+		events[i] = e.ev
+	}
+	// An attempt under way when Vigil stops is let finish: cut off, it
+	// would be half sent and logged as failed.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.Timeout)
+	start := time.Now()
+	report, err := w.sub.Deliver(actx, tenant, events)
+	cancel()
+	now := time.Now()
+
+	outcome := Delivered
+	switch {
+	case err == nil && report.Skipped:
+		outcome = Skipped
+	case err == nil:
+	case IsPermanent(err):
+		outcome = Failed
+	case now.Sub(batch[0].queued) >= opts.MaxAge:
+		outcome = Failed // waited as long as it may
+	default:
+		outcome = Retrying
+	}
+	w.mu.Lock()
+	q := w.queues[tenant]
+	if outcome.final() {
+		w.size -= q.remove(batch)
+		q.tries, q.next = 0, time.Time{}
+	} else {
+		q.tries++
+		q.next = now.Add(w.backoff(q.tries))
+	}
+	w.queued.Set(float64(w.size))
+	w.mu.Unlock()
+	w.d.attempts.WithLabelValues(w.sub.Name(), string(outcome)).Inc()
+
+	d := Delivery{Subscriber: w.sub.Name(), Target: report.Target, Try: try, Status: report.Status,
+		LatencyMS: float64(now.Sub(start).Microseconds()) / 1000, Outcome: outcome, Keys: report.Keys, Note: report.Note}
+	if d.Keys == nil {
+		d.Keys = []string{}
+	}
+	for _, e := range events {
+		d.Events = append(d.Events, e.ID)
+	}
+	if err != nil {
+		d.Error = err.Error()
+		w.d.opts.Logger.Warn("delivery failed", "subscriber", d.Subscriber, "tenant", tenant, "try", try, "outcome", outcome, "err", err)
+	}
+	w.log(ctx, tenant, start, d)
+}
+
+// backoff is the delay before retry number tries: Backoff doubled per
+// earlier retry, at most MaxBackoff, plus up to as much again of jitter so
+// receivers that failed together are not retried in step.
+func (w *worker) backoff(tries int) time.Duration {
+	opts := &w.d.opts
+	d := opts.MaxBackoff
+	if tries < 30 {
+		d = min(opts.Backoff<<(tries-1), opts.MaxBackoff)
+	}
+	return d + time.Duration(rand.Int64N(int64(d)+1))
+}
+
+// log writes one attempt to the delivery log. The log must not hold up
+// delivery: a failed write loses the record, never the notification.
+func (w *worker) log(ctx context.Context, tenant string, at time.Time, d Delivery) {
+	ev, err := deliveryEvent(tenant, at, d)
+	if err == nil {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err = w.d.opts.Store.WriteEvents(wctx, []store.Event{ev})
+		cancel()
+	}
+	if err != nil {
+		w.d.opts.Logger.Warn("cannot write the delivery log", "subscriber", d.Subscriber, "err", err)
+	}
+}
