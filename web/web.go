@@ -24,18 +24,12 @@ import (
 	"github.com/vigil-dev/vigil/web/prom"
 )
 
-// Store is what the web port reads.
+// Store is what the web port reads and writes.
 type Store interface {
 	// Ping is what readiness checks.
 	Ping(ctx context.Context) error
-	store.SpanReader
-	store.MetricReader
-	store.CostWriter
-	store.CostReader
-	store.UsageReader
-	store.RollupReader
-	store.EventReader
-	store.EventWriter
+	store.SpanReader // the Jaeger query API
+	api.Store
 }
 
 // Options configure the server.
@@ -88,7 +82,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Metrics: s.opts.Store}).Register(mux)
-	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, Rollups: s.opts.Store, Events: s.opts.Store, EventWriter: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets, SLOs: s.opts.SLOs, Attribution: s.opts.Attribution}).Register(mux)
+	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets, SLOs: s.opts.SLOs, Attribution: s.opts.Attribution}).Register(mux)
 	return mux
 }
 

@@ -96,7 +96,7 @@ func (a *API) readSeries(r *http.Request, org string, names []string, from, to t
 	var series []cost.MetricSeries
 	for _, name := range names {
 		m, _ := store.NewMatcher(store.MatchEqual, store.MetricNameLabel, name)
-		ss, err := a.Metrics.Series(r.Context(), org, append([]*store.Matcher{m}, extra...))
+		ss, err := a.Store.Series(r.Context(), org, append([]*store.Matcher{m}, extra...))
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +114,7 @@ func (a *API) readSeries(r *http.Request, org string, names []string, from, to t
 			}
 			series = append(series, cost.MetricSeries{Name: s.Name, Labels: labels})
 		}
-		samples, err := a.Metrics.Samples(r.Context(), org, fps, from, to)
+		samples, err := a.Store.Samples(r.Context(), org, fps, from, to)
 		if err != nil {
 			return nil, err
 		}

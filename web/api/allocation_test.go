@@ -66,7 +66,7 @@ func TestAllocationFromMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	(&API{Store: s, Metrics: s}).Register(mux)
+	(&API{Store: s}).Register(mux)
 
 	code, body := do(t, mux, "GET", "/api/v1/cost/allocation?from=2026-11-20T10:00:00Z&to=2026-11-20T12:00:00Z&aggregate=namespace&shared_namespaces=kube-system", "", nil)
 	var resp struct {
@@ -134,7 +134,7 @@ func TestSelfHosted(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	(&API{Store: s, Metrics: s}).Register(mux)
+	(&API{Store: s}).Register(mux)
 	// The window ends a millisecond after the last sample so it is counted.
 	code, body := do(t, mux, "GET", `/api/v1/cost/self-hosted?from=2026-11-20T10:00:00Z&to=2026-11-20T11:00:00.001Z&hourly=3.20&selector=%7Bmodel_name%3D%22llama%22%7D`, "", nil)
 	for _, want := range []string{`"cost_per_1m_tokens":"0.213333"`, `"cost_per_1m_input_tokens":"0.142857"`, `"cost_per_1m_output_tokens":"0.533333"`, `"split":"prefill/decode time"`} {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil/analyzer"
+	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/collector/billing"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
@@ -23,11 +24,17 @@ import (
 	"github.com/vigil-dev/vigil/tenant"
 )
 
-// Store is what the API reads and writes.
+// Store is every capability of the store the API uses.
 type Store interface {
 	store.CostWriter
 	store.CostReader
 	store.UsageReader
+	store.MetricReader
+	store.DurationReader       // canary analysis
+	rightsize.ThroughputReader // replica recommendations
+	store.RollupReader         // SLO standings and history
+	store.EventReader          // alerts, deliveries, silences
+	store.EventWriter          // silences
 }
 
 // API serves /api/v1.
@@ -37,18 +44,13 @@ type API struct {
 	MaxUploadBytes int64
 	Budgets        []*cost.Budget
 	Now            func() time.Time // nil means time.Now
-	// Metrics are read for Kubernetes allocation; Instances prices nodes
-	// by instance type (nil: the built-in table).
-	Metrics   store.MetricReader
+	// Instances prices nodes by instance type (nil: the built-in table).
 	Instances cost.InstanceTable
 	// Attribution names the bill tags that team, app and model resolve
 	// to (zero: the default keys team, service and model).
 	Attribution cost.Attribution
 	// SLOs are judged from their rollups.
-	SLOs        []*slo.SLO
-	Rollups     store.RollupReader
-	Events      store.EventReader
-	EventWriter store.EventWriter
+	SLOs []*slo.SLO
 }
 
 // Register adds the routes to mux.

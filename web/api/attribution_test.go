@@ -27,7 +27,7 @@ func attributionSetup(t *testing.T, attr cost.Attribution) http.Handler {
 	}
 	t.Cleanup(func() { s.Close() })
 	mux := http.NewServeMux()
-	(&API{Store: s, Metrics: s, MaxUploadBytes: 8 << 20, Attribution: attr}).Register(mux)
+	(&API{Store: s, MaxUploadBytes: 8 << 20, Attribution: attr}).Register(mux)
 	if code, body := do(t, mux, "POST", "/api/v1/billing/import?name=sample.csv", "text/csv", sample(t)); code != 200 {
 		t.Fatalf("import: %d %s", code, body)
 	}

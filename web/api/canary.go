@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/vigil-dev/vigil/analyzer/canary"
-	"github.com/vigil-dev/vigil/store"
 )
 
 // maxCanaryLimit bounds limit=: samples are held and sorted in memory.
@@ -27,12 +26,6 @@ const maxCanaryLimit = 1_000_000
 // write findings. Standing monitors are the canary.Job's, which records
 // each verdict as a finding.
 func (a *API) canaryAnalysis(r *http.Request, org string) (any, error) {
-	// The web port's store is a whole backend; API.Store names only what
-	// the older handlers need, so ask it for the one extra reader.
-	dr, ok := a.Store.(store.DurationReader)
-	if !ok {
-		return nil, &statusError{http.StatusNotImplemented, errorf("this store cannot read span durations, which canary analysis needs")}
-	}
 	q := r.URL.Query()
 	from, to, err := timeRange(q)
 	if err != nil {
@@ -78,5 +71,5 @@ func (a *API) canaryAnalysis(r *http.Request, org string) (any, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, badRequest("%v", err)
 	}
-	return canary.Analyze(r.Context(), dr, spec)
+	return canary.Analyze(r.Context(), a.Store, spec)
 }

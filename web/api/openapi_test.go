@@ -455,7 +455,7 @@ func responseFixture(t *testing.T) (*embedded.Store, *API) {
 
 	budget := &cost.Budget{Name: "aws-sept", Period: "month", Amount: decimal.RequireFromString("30"), Currency: "USD", Cost: "billed",
 		Filter: map[string]string{"provider": "AWS"}, Thresholds: []int{50, 100}, Forecast: true, File: "budgets.yaml:2"}
-	a := &API{Store: s, Metrics: s, Rollups: s, Events: s, EventWriter: s, MaxUploadBytes: 8 << 20,
+	a := &API{Store: s, MaxUploadBytes: 8 << 20,
 		Budgets: []*cost.Budget{budget, {Name: "all", Period: "week", Amount: decimal.RequireFromString("100"), Currency: "USD", Cost: "effective", File: "budgets.yaml:9"}},
 		SLOs:    slos, Now: func() time.Time { return now }}
 	return s, a

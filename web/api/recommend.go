@@ -40,7 +40,7 @@ func (a *API) recommendations(r *http.Request, org string) (any, error) {
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}
-	rec := &rightsize.Recommender{Metrics: a.Metrics, Instances: a.Instances}
+	rec := &rightsize.Recommender{Metrics: a.Store, Instances: a.Instances}
 	recs, err := rec.Recommend(r.Context(), rightsize.Query{Tenant: org, Start: from, End: to, Strategy: strategy,
 		Namespace: q.Get("namespace"), Kind: q.Get("kind"), Workload: q.Get("workload"), Container: q.Get("container")})
 	if err != nil {
@@ -63,10 +63,6 @@ func (a *API) recommendations(r *http.Request, org string) (any, error) {
 // and replicas= gives it when that has none. from and to default to the
 // hour before now.
 func (a *API) replicas(r *http.Request, org string) (any, error) {
-	spans, ok := a.Store.(rightsize.ThroughputReader)
-	if !ok {
-		return nil, &statusError{http.StatusNotImplemented, errorf("this store cannot read span throughput, which replica recommendations need")}
-	}
 	q := r.URL.Query()
 	rq := rightsize.ReplicaQuery{Tenant: org, Service: q.Get("service"), Operation: q.Get("operation"), Model: q.Get("model"),
 		Namespace: q.Get("namespace"), Deployment: q.Get("deployment")}
@@ -107,7 +103,7 @@ func (a *API) replicas(r *http.Request, org string) (any, error) {
 	if !rq.End.Truncate(time.Minute).After(rq.Start.Truncate(time.Minute)) {
 		return nil, badRequest("from and to must hold at least one whole minute")
 	}
-	rec := &rightsize.ReplicaRecommender{Spans: spans, Metrics: a.Metrics}
+	rec := &rightsize.ReplicaRecommender{Spans: a.Store, Metrics: a.Store}
 	advice, err := rec.Recommend(r.Context(), rq)
 	if errors.Is(err, rightsize.ErrNoReplicaCount) {
 		return nil, badRequest("%v: pass replicas=", err)

@@ -38,7 +38,7 @@ func TestReplicaRecommendations(t *testing.T) {
 	if err := s.WriteSpans(context.Background(), spans); err != nil {
 		t.Fatal(err)
 	}
-	a := &API{Store: s, Metrics: s, Now: func() time.Time { return t0.Add(10*time.Minute + 20*time.Second) }}
+	a := &API{Store: s, Now: func() time.Time { return t0.Add(10*time.Minute + 20*time.Second) }}
 	mux := http.NewServeMux()
 	a.Register(mux)
 	get := func(query string) (int, rightsize.ReplicaAdvice, string) {

@@ -82,7 +82,7 @@ func (a *API) slosOf(org string) []*slo.SLO {
 
 // slos answers every SLO of the tenant with its current standing.
 func (a *API) slos(r *http.Request, org string) (any, error) {
-	statuses, err := slo.ComputeAll(r.Context(), a.Rollups, a.slosOf(org), a.now())
+	statuses, err := slo.ComputeAll(r.Context(), a.Store, a.slosOf(org), a.now())
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (a *API) sloOne(r *http.Request, org string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := slo.Compute(r.Context(), a.Rollups, s, a.now())
+	st, err := slo.Compute(r.Context(), a.Store, s, a.now())
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (a *API) sloHistory(r *http.Request, org string) (any, error) {
 	if to.Sub(from)/step > 11000 {
 		return nil, badRequest("too many points: widen the step")
 	}
-	rollups, err := a.Rollups.Rollups(r.Context(), store.RollupQuery{Tenant: org, SLO: s.Name, Start: from, End: to})
+	rollups, err := a.Store.Rollups(r.Context(), store.RollupQuery{Tenant: org, SLO: s.Name, Start: from, End: to})
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func (a *API) alerts(r *http.Request, org string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	evs, err := slo.AlertTransitions.Read(r.Context(), a.Events, store.EventQuery{Tenant: org, Start: from, End: to})
+	evs, err := slo.AlertTransitions.Read(r.Context(), a.Store, store.EventQuery{Tenant: org, Start: from, End: to})
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func (a *API) deliveries(r *http.Request, org string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, err := dispatch.Deliveries.Read(r.Context(), a.Events, store.EventQuery{Tenant: org, Start: from, End: to, Limit: 1000})
+	recs, err := dispatch.Deliveries.Read(r.Context(), a.Store, store.EventQuery{Tenant: org, Start: from, End: to, Limit: 1000})
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +281,7 @@ func (a *API) createSilence(r *http.Request, org string) (any, error) {
 		}
 		in.EndsAt = in.StartsAt.Add(d)
 	}
-	s, err := slo.SaveSilence(r.Context(), a.EventWriter, slo.Silence{Tenant: org, Matchers: in.Matchers, StartsAt: in.StartsAt, EndsAt: in.EndsAt, CreatedBy: in.CreatedBy, Comment: in.Comment})
+	s, err := slo.SaveSilence(r.Context(), a.Store, slo.Silence{Tenant: org, Matchers: in.Matchers, StartsAt: in.StartsAt, EndsAt: in.EndsAt, CreatedBy: in.CreatedBy, Comment: in.Comment})
 	if invalid := (*slo.InvalidSilenceError)(nil); errors.As(err, &invalid) {
 		return nil, badRequest("%v", err)
 	}
@@ -293,7 +293,7 @@ func (a *API) createSilence(r *http.Request, org string) (any, error) {
 
 // silences lists the silences in force.
 func (a *API) silences(r *http.Request, org string) (any, error) {
-	ss, err := slo.ActiveSilences(r.Context(), a.Events, org, a.now())
+	ss, err := slo.ActiveSilences(r.Context(), a.Store, org, a.now())
 	if err != nil {
 		return nil, err
 	}
