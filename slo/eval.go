@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -58,9 +59,6 @@ func Compute(ctx context.Context, r store.RollupReader, s *SLO, now time.Time) (
 	return sts[0], nil
 }
 
-// sumChunk is how many SLOs one rollup read covers.
-const sumChunk = 50
-
 // ComputeAll judges SLOs at now from their rollups: the SLI and error
 // budget over each window and the burn rate of every rule over both its
 // windows, all ending with the minute that contains now (so it counts the
@@ -68,67 +66,18 @@ const sumChunk = 50
 // the long window has at least MinEvents events.
 func ComputeAll(ctx context.Context, r store.RollupReader, slos []*SLO, now time.Time) ([]Status, error) {
 	now = now.Truncate(time.Minute).Add(time.Minute)
-	// Every start any SLO needs, per tenant, shared by all of its SLOs.
-	type tenantQuery struct {
-		names  []string
-		starts []time.Time
-		index  map[time.Time]int
-	}
-	byTenant := map[string]*tenantQuery{}
-	startsOf := func(s *SLO) []time.Time {
-		from, _ := s.Window.Bounds(now)
-		out := []time.Time{from}
-		for _, w := range s.Alerts {
-			out = append(out, now.Add(-w.Long), now.Add(-w.Short))
-		}
-		return out
-	}
-	for _, s := range slos {
-		q := byTenant[s.tenant()]
-		if q == nil {
-			q = &tenantQuery{index: map[time.Time]int{}}
-			byTenant[s.tenant()] = q
-		}
-		q.names = append(q.names, s.Name)
-		for _, st := range startsOf(s) {
-			if _, ok := q.index[st]; !ok {
-				q.index[st] = len(q.starts)
-				q.starts = append(q.starts, st)
-			}
-		}
-	}
-	sums := map[string]map[string][]store.GoodTotal{}
-	for tenant, q := range byTenant {
-		sums[tenant] = map[string][]store.GoodTotal{}
-		// A read groups every minute of its SLOs by SLO and minute: fifty a
-		// read measured fastest on ClickHouse 18.16 for 1,000 SLOs of a month
-		// of minutes (18.9 s a round, against 51 s one at a time), and all
-		// thousand at once ran out of the server's query memory.
-		for i := 0; i < len(q.names); i += sumChunk {
-			got, err := r.SumRollupWindows(ctx, tenant, q.names[i:min(i+sumChunk, len(q.names))], q.starts, now)
-			if err != nil {
-				return nil, err
-			}
-			for name, g := range got {
-				sums[tenant][name] = g
-			}
-		}
+	sums, err := readWindowSums(ctx, r, slos, now)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]Status, 0, len(slos))
 	for _, s := range slos {
-		q, got := byTenant[s.tenant()], sums[s.tenant()][s.Name]
-		counts := func(start time.Time) Counts {
-			if got == nil {
-				return Counts{}
-			}
-			gt := got[q.index[start]]
-			return Counts{Good: gt.Good, Total: gt.Total}
-		}
-		starts := startsOf(s)
-		st := Status{SLO: s, At: now, State: "ok", Counts: counts(starts[0])}
+		counts := sums.of(s, now)
+		st := Status{SLO: s, At: now, State: "ok", Counts: counts(0)}
 		st.Budget = OccurrencesBudget(st.Counts, s.Objective)
 		if s.Method == "Timeslices" || s.Method == "RatioTimeslices" {
-			b, err := slicesBudget(ctx, r, s, starts[0], now)
+			from, _ := s.Window.Bounds(now)
+			b, err := slicesBudget(ctx, r, s, from, now)
 			if err != nil {
 				return nil, err
 			}
@@ -138,17 +87,7 @@ func ComputeAll(ctx context.Context, r store.RollupReader, slos []*SLO, now time
 			st.State = "no data"
 		}
 		for i, w := range s.Alerts {
-			b := WindowBurn{Rule: w, Long: counts(starts[1+2*i]), Short: counts(starts[2+2*i])}
-			le, lok := b.Long.ErrorRatio()
-			se, sok := b.Short.ErrorRatio()
-			b.NoData = !lok || !sok
-			if lok {
-				b.LongRate = BurnRate(le, s.Objective)
-			}
-			if sok {
-				b.ShortRate = BurnRate(se, s.Objective)
-			}
-			b.Firing = !b.NoData && w.Exceeds(b.LongRate) && w.Exceeds(b.ShortRate) && b.Long.Total >= s.MinEvents
+			b := burn(s, w, counts(1+2*i), counts(2+2*i))
 			if b.Firing && (st.State == "ok" || st.State == "no data" || w.Severity == "page") {
 				st.State = w.Severity
 			}
@@ -157,6 +96,93 @@ func ComputeAll(ctx context.Context, r store.RollupReader, slos []*SLO, now time
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// burn judges one alert rule from the counts of its two windows.
+func burn(s *SLO, w AlertWindow, long, short Counts) WindowBurn {
+	b := WindowBurn{Rule: w, Long: long, Short: short}
+	le, lok := b.Long.ErrorRatio()
+	se, sok := b.Short.ErrorRatio()
+	b.NoData = !lok || !sok
+	if lok {
+		b.LongRate = BurnRate(le, s.Objective)
+	}
+	if sok {
+		b.ShortRate = BurnRate(se, s.Objective)
+	}
+	b.Firing = !b.NoData && w.Exceeds(b.LongRate) && w.Exceeds(b.ShortRate) && b.Long.Total >= s.MinEvents
+	return b
+}
+
+// windowStarts lists the starts of the windows an SLO is judged over, all
+// ending at now: its own window, then each rule's long and short window.
+func windowStarts(s *SLO, now time.Time) []time.Time {
+	from, _ := s.Window.Bounds(now)
+	out := []time.Time{from}
+	for _, w := range s.Alerts {
+		out = append(out, now.Add(-w.Long), now.Add(-w.Short))
+	}
+	return out
+}
+
+// windowSums are the rollup sums of many SLOs' windows, read per tenant
+// with every start any of its SLOs needs.
+type windowSums map[string]*tenantSums
+
+type tenantSums struct {
+	names  []string
+	starts []time.Time
+	index  map[time.Time]int // position of a start in starts
+	sums   map[string][]store.GoodTotal
+}
+
+// sumChunk is how many SLOs one rollup read covers.
+const sumChunk = 50
+
+func readWindowSums(ctx context.Context, r store.RollupReader, slos []*SLO, now time.Time) (windowSums, error) {
+	byTenant := windowSums{}
+	for _, s := range slos {
+		q := byTenant[s.tenant()]
+		if q == nil {
+			q = &tenantSums{index: map[time.Time]int{}, sums: map[string][]store.GoodTotal{}}
+			byTenant[s.tenant()] = q
+		}
+		q.names = append(q.names, s.Name)
+		for _, st := range windowStarts(s, now) {
+			if _, ok := q.index[st]; !ok {
+				q.index[st] = len(q.starts)
+				q.starts = append(q.starts, st)
+			}
+		}
+	}
+	for tenant, q := range byTenant {
+		// A read groups every minute of its SLOs by SLO and minute: fifty a
+		// read measured fastest on ClickHouse 18.16 for 1,000 SLOs of a month
+		// of minutes (18.9 s a round, against 51 s one at a time), and all
+		// thousand at once ran out of the server's query memory.
+		for i := 0; i < len(q.names); i += sumChunk {
+			got, err := r.SumRollupWindows(ctx, tenant, q.names[i:min(i+sumChunk, len(q.names))], q.starts, now)
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(q.sums, got)
+		}
+	}
+	return byTenant, nil
+}
+
+// of returns the counts of an SLO's i-th window (as windowStarts orders
+// them); zero without rollups.
+func (w windowSums) of(s *SLO, now time.Time) func(i int) Counts {
+	q := w[s.tenant()]
+	got, starts := q.sums[s.Name], windowStarts(s, now)
+	return func(i int) Counts {
+		if got == nil {
+			return Counts{}
+		}
+		gt := got[q.index[starts[i]]]
+		return Counts{Good: gt.Good, Total: gt.Total}
+	}
 }
 
 // slicesBudget judges a timeslice SLO's window from its minutes: slices are
