@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -99,7 +100,7 @@ func (o *recommendOptions) fetch(ctx context.Context, g *globalOptions) ([]right
 	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
 	cancel()
 	if err != nil {
-		if g.storeURL == "" && strings.Contains(err.Error(), "lock") {
+		if errors.Is(err, store.ErrLocked) {
 			return nil, fmt.Errorf("%w (is vigil serve running on %s? pass --server to ask its API)", err, g.dataDir)
 		}
 		return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -61,7 +62,7 @@ the embedded store is open in one process only, so stop vigil serve first.`,
 			st, err := backend.Open(ctx, g.storeURL, g.dataDir)
 			cancel()
 			if err != nil {
-				if g.storeURL == "" && strings.Contains(err.Error(), "lock") {
+				if errors.Is(err, store.ErrLocked) {
 					return fmt.Errorf("%w (is vigil serve running on %s? stop it first)", err, g.dataDir)
 				}
 				return err
