@@ -9,11 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/store"
@@ -59,9 +57,9 @@ API instead.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(recs)
 			case "yaml":
-				return writePatches(w, recs)
+				return rightsize.WritePatches(w, recs)
 			}
-			return writeTable(w, recs)
+			return rightsize.WriteTable(w, recs)
 		},
 	}
 	f := cmd.Flags()
@@ -151,112 +149,4 @@ func (o *recommendOptions) fetchAPI(ctx context.Context, start, end time.Time) (
 		return nil, fmt.Errorf("%s answered %s: %s", o.server, resp.Status, out.Error)
 	}
 	return out.Recommendations, nil
-}
-
-func writeTable(w io.Writer, recs []rightsize.Recommendation) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAMESPACE\tKIND\tWORKLOAD\tCONTAINER\tCPU REQUEST\tCPU LIMIT\tMEMORY REQUEST\tMEMORY LIMIT\tSEVERITY\tSAVING/MONTH")
-	cell := func(r *rightsize.Recommendation, res, setting string) string {
-		v, ok := r.Get(res, setting)
-		if !ok {
-			return "-"
-		}
-		q := func(s string) string {
-			if s == "" {
-				return "unset"
-			}
-			return s
-		}
-		if v.Skipped != "" {
-			return q(v.CurrentQuantity) + " -> ?"
-		}
-		return q(v.CurrentQuantity) + " -> " + q(v.RecommendedQuantity)
-	}
-	for i := range recs {
-		r := &recs[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t$%s\n", r.Namespace, r.Kind, r.Workload, r.Container,
-			cell(r, "cpu", "request"), cell(r, "cpu", "limit"), cell(r, "memory", "request"), cell(r, "memory", "limit"),
-			r.Severity, r.MonthlySaving.StringFixed(2))
-	}
-	return tw.Flush()
-}
-
-// patchTarget is where a kind keeps its pod template, and its API group.
-var patchTarget = map[string]struct {
-	apiVersion string
-	path       []string
-}{
-	"Deployment":  {"apps/v1", []string{"spec", "template", "spec"}},
-	"StatefulSet": {"apps/v1", []string{"spec", "template", "spec"}},
-	"DaemonSet":   {"apps/v1", []string{"spec", "template", "spec"}},
-	"ReplicaSet":  {"apps/v1", []string{"spec", "template", "spec"}},
-	"CronJob":     {"batch/v1", []string{"spec", "jobTemplate", "spec", "template", "spec"}},
-}
-
-// writePatches prints one strategic-merge patch per workload: the
-// containers' requests and limits, merged by container name; a limit the
-// strategy drops (KRR's CPU limit) is null, which deletes it.
-func writePatches(w io.Writer, recs []rightsize.Recommendation) error {
-	type wl struct{ ns, kind, name string }
-	var order []wl
-	byWorkload := map[wl][]rightsize.Recommendation{}
-	for _, r := range recs {
-		k := wl{r.Namespace, r.Kind, r.Workload}
-		if _, ok := byWorkload[k]; !ok {
-			order = append(order, k)
-		}
-		byWorkload[k] = append(byWorkload[k], r)
-	}
-	first := true
-	for _, k := range order {
-		t, ok := patchTarget[k.kind]
-		if !ok {
-			fmt.Fprintf(w, "# %s/%s (%s): no pod template to patch\n", k.ns, k.name, k.kind)
-			continue
-		}
-		var containers []any
-		for _, r := range byWorkload[k] {
-			res := map[string]map[string]any{}
-			for _, v := range r.Values {
-				if v.Skipped != "" || v.Current == v.Recommended {
-					continue
-				}
-				section := v.Setting + "s"
-				if res[section] == nil {
-					res[section] = map[string]any{}
-				}
-				if v.Recommended == 0 {
-					res[section][v.Resource] = nil
-				} else {
-					res[section][v.Resource] = v.RecommendedQuantity
-				}
-			}
-			if len(res) > 0 {
-				containers = append(containers, map[string]any{"name": r.Container, "resources": res})
-			}
-		}
-		if len(containers) == 0 {
-			fmt.Fprintf(w, "# %s/%s/%s: nothing to change\n", k.ns, k.kind, k.name)
-			continue
-		}
-		var spec any = map[string]any{"containers": containers}
-		for i := len(t.path) - 1; i >= 0; i-- {
-			spec = map[string]any{t.path[i]: spec}
-		}
-		doc := spec.(map[string]any)
-		doc["apiVersion"], doc["kind"] = t.apiVersion, k.kind
-		doc["metadata"] = map[string]any{"name": k.name, "namespace": k.ns}
-		b, err := yaml.Marshal(doc)
-		if err != nil {
-			return err
-		}
-		if !first {
-			fmt.Fprintln(w, "---")
-		}
-		first = false
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
-	}
-	return nil
 }
