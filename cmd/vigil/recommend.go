@@ -5,10 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,12 +12,13 @@ import (
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
+	"github.com/vigil-dev/vigil/web/client"
 )
 
 type recommendOptions struct {
 	strategy, profile, output, server, tenant string
 	namespace, kind, workload, container      string
-	history                                   time.Duration
+	history, serverTimeout                    time.Duration
 }
 
 func newRecommendCmd(g *globalOptions) *cobra.Command {
@@ -67,6 +64,7 @@ API instead.`,
 	f.StringVar(&o.profile, "profile", "", "kubecost target-utilisation profile: development, production, high-availability (default 0.7)")
 	f.StringVar(&o.output, "output", "table", "table, json or yaml (strategic-merge patches)")
 	f.StringVar(&o.server, "server", "", "URL of a running vigil web role (http://host:8080) to ask instead of opening the store")
+	f.DurationVar(&o.serverTimeout, "server-timeout", client.DefaultTimeout, "how long to wait for --server's answer")
 	f.StringVar(&o.tenant, "tenant", "", "tenant to read; empty for the default tenant")
 	f.StringVar(&o.namespace, "namespace", "", "only this namespace")
 	f.StringVar(&o.kind, "kind", "", "only this workload kind (Deployment, StatefulSet, ...)")
@@ -115,38 +113,10 @@ func (o *recommendOptions) fetch(ctx context.Context, g *globalOptions) ([]right
 
 // fetchAPI asks a running vigil for the recommendations.
 func (o *recommendOptions) fetchAPI(ctx context.Context, start, end time.Time) ([]rightsize.Recommendation, error) {
-	q := url.Values{"strategy": {o.strategy}, "from": {start.Format(time.RFC3339Nano)}, "to": {end.Format(time.RFC3339Nano)}}
-	for k, v := range map[string]string{"profile": o.profile, "namespace": o.namespace, "kind": o.kind, "workload": o.workload, "container": o.container} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	u := strings.TrimSuffix(o.server, "/") + "/api/v1/recommendations?" + q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	c, err := client.New(o.server, client.Options{Tenant: o.tenant, Timeout: o.serverTimeout})
 	if err != nil {
-		return nil, fmt.Errorf("--server %q: %w", o.server, err)
+		return nil, fmt.Errorf("--server: %w", err)
 	}
-	if o.tenant != "" {
-		req.Header.Set("X-Scope-OrgID", o.tenant)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot ask %s: %w", o.server, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the answer of %s: %w", o.server, err)
-	}
-	var out struct {
-		Error           string                     `json:"error"`
-		Recommendations []rightsize.Recommendation `json:"recommendations"`
-	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, fmt.Errorf("%s answered %s, not recommendations: %.200s", o.server, resp.Status, body)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s answered %s: %s", o.server, resp.Status, out.Error)
-	}
-	return out.Recommendations, nil
+	return c.Recommendations(ctx, client.RecommendationQuery{Strategy: o.strategy, Profile: o.profile, From: start, To: end,
+		Namespace: o.namespace, Kind: o.kind, Workload: o.workload, Container: o.container})
 }
