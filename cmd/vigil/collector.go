@@ -137,10 +137,7 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 		if err != nil {
 			return err
 		}
-		group.Add(func() error {
-			logger.Info("Jaeger agent UDP listening", "addr", udp.Addr().String())
-			return udp.Serve()
-		}, func(error) { udp.Close() })
+		group.Add(udp.Serve, func(error) { udp.Shutdown(context.Background()) })
 	}
 
 	// OTLP/gRPC.
