@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-dev/vigil/collector/spool"
@@ -166,7 +167,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // When ctx ends first, store writes still under way are cancelled and
 // their batches spooled to disk (replayed at the next start); without a
 // spool their writers get ErrUnavailable. It returns ctx's error when ctx
-// ended first.
+// cut writes off.
 func (p *Pipeline) Shutdown(ctx context.Context) error {
 	stopWrites := context.AfterFunc(ctx, p.cancelWrites)
 	defer stopWrites()
@@ -177,18 +178,16 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 	if first {
 		close(p.stop)
 	}
-	if !running { // never run: nothing to wait for but what was accepted
+	if running {
+		<-p.done // at ctx's end the writes are cancelled: what is left goes to the spool
+	} else { // never run: nothing to wait for but what was accepted
 		p.spans.closeAndFlush()
 		p.metrics.closeAndFlush()
-		return ctx.Err()
 	}
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		<-p.done // the writes are cancelled: what is left goes to the spool
-		return ctx.Err()
+	if n := p.spans.cutOff.Load() + p.metrics.cutOff.Load(); n > 0 {
+		return fmt.Errorf("%w: %d batch writes cut off (spooled when there is a spool)", ctx.Err(), n)
 	}
+	return nil
 }
 
 // payload is a batch's rows, and the form a batch takes in the spool.
@@ -235,6 +234,8 @@ type lane struct {
 	pending int          // items accepted and not yet durable; guarded by mu
 
 	writeMu sync.Mutex // one write or replay at a time keeps batches in order
+
+	cutOff atomic.Int64 // batch writes cancelled by Shutdown's deadline
 }
 
 func newLane(signal string, opts *PipelineOptions, writes context.Context, ping func(context.Context) error, write func(context.Context, *payload) error) (*lane, error) {
@@ -361,6 +362,9 @@ func (l *lane) persist(b *payload) error {
 	defer l.writeMu.Unlock()
 	if l.spool == nil || l.spoolEmpty() {
 		err := l.writeStore(b)
+		if err != nil && l.writes.Err() != nil {
+			l.cutOff.Add(1)
+		}
 		if err == nil || l.spool == nil {
 			if err != nil {
 				l.opts.Logger.Error("batch write failed", "signal", l.signal, "err", err)

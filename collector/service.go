@@ -89,9 +89,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 		errs[len(s.Receivers)] = fmt.Errorf("pipeline: %w", err)
 	}
 	err := errors.Join(errs...)
-	if err != nil {
-		s.Logger.Warn("collector stopped past the shutdown deadline", "err", err)
-	} else {
+	if err == nil {
 		s.Logger.Info("collector stopped: receivers drained, pipeline flushed")
 	}
 	return err
