@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-dev/vigil/collector/spool"
@@ -85,18 +86,30 @@ type Pipeline struct {
 	store   Store
 	spans   *lane
 	metrics *lane
+
+	stop    chan struct{} // closed by Shutdown
+	done    chan struct{} // closed when a started Run has returned
+	mu      sync.Mutex
+	running bool // Run has started; guarded by mu
+	stopped bool // Shutdown has started; guarded by mu
+
+	// writes is the context of every store write and ping; Shutdown
+	// cancels it when its own context ends.
+	writes       context.Context
+	cancelWrites context.CancelFunc
 }
 
 // NewPipeline creates the pipeline; Run starts it.
 func NewPipeline(st Store, opts PipelineOptions) (*Pipeline, error) {
 	opts.setDefaults()
-	p := &Pipeline{opts: opts, store: st}
+	p := &Pipeline{opts: opts, store: st, stop: make(chan struct{}), done: make(chan struct{})}
+	p.writes, p.cancelWrites = context.WithCancel(context.Background())
 	var err error
-	p.spans, err = newLane(SignalSpans, &p.opts, st.Ping, func(ctx context.Context, b *payload) error { return st.WriteSpans(ctx, b.Spans) })
+	p.spans, err = newLane(SignalSpans, &p.opts, p.writes, st.Ping, func(ctx context.Context, b *payload) error { return st.WriteSpans(ctx, b.Spans) })
 	if err != nil {
 		return nil, err
 	}
-	p.metrics, err = newLane(SignalSamples, &p.opts, st.Ping, func(ctx context.Context, b *payload) error {
+	p.metrics, err = newLane(SignalSamples, &p.opts, p.writes, st.Ping, func(ctx context.Context, b *payload) error {
 		return st.WriteMetrics(ctx, b.Series, b.Samples)
 	})
 	if err != nil {
@@ -117,9 +130,27 @@ func (p *Pipeline) WriteMetrics(ctx context.Context, series []store.Series, samp
 	return p.metrics.submit(ctx, payload{Series: series, Samples: samples}, len(samples))
 }
 
-// Run flushes batches and replays the spool until ctx ends, then writes or
-// spools what is still pending and returns.
+// Run flushes batches and replays the spool until ctx ends or Shutdown is
+// called, then stops accepting (writes get ErrClosed), writes or spools
+// what was accepted, and returns. Call it once.
 func (p *Pipeline) Run(ctx context.Context) error {
+	p.mu.Lock()
+	if p.stopped || p.running {
+		p.mu.Unlock()
+		return nil
+	}
+	p.running = true
+	p.mu.Unlock()
+	defer close(p.done)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	var wg sync.WaitGroup
 	for _, l := range []*lane{p.spans, p.metrics} {
 		wg.Add(2)
@@ -127,6 +158,35 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); l.replayLoop(ctx) }()
 	}
 	wg.Wait()
+	return nil
+}
+
+// Shutdown stops the pipeline as Run does when its context ends, and
+// returns once Run has returned. Call it after the receivers have stopped
+// and handed over what they accepted: from now on writes get ErrClosed.
+// When ctx ends first, store writes still under way are cancelled and
+// their batches spooled to disk (replayed at the next start); without a
+// spool their writers get ErrUnavailable. It returns ctx's error when ctx
+// cut writes off.
+func (p *Pipeline) Shutdown(ctx context.Context) error {
+	stopWrites := context.AfterFunc(ctx, p.cancelWrites)
+	defer stopWrites()
+	p.mu.Lock()
+	first, running := !p.stopped, p.running
+	p.stopped = true
+	p.mu.Unlock()
+	if first {
+		close(p.stop)
+	}
+	if running {
+		<-p.done // at ctx's end the writes are cancelled: what is left goes to the spool
+	} else { // never run: nothing to wait for but what was accepted
+		p.spans.closeAndFlush()
+		p.metrics.closeAndFlush()
+	}
+	if n := p.spans.cutOff.Load() + p.metrics.cutOff.Load(); n > 0 {
+		return fmt.Errorf("%w: %d batch writes cut off (spooled when there is a spool)", ctx.Err(), n)
+	}
 	return nil
 }
 
@@ -159,6 +219,7 @@ func (b *payload) tenants() map[string]int {
 type lane struct {
 	signal string
 	opts   *PipelineOptions
+	writes context.Context // every store write and ping derives from it
 	write  func(context.Context, *payload) error
 	ping   func(context.Context) error
 	spool  *spool.Spool // nil when spooling is off
@@ -173,10 +234,12 @@ type lane struct {
 	pending int          // items accepted and not yet durable; guarded by mu
 
 	writeMu sync.Mutex // one write or replay at a time keeps batches in order
+
+	cutOff atomic.Int64 // batch writes cancelled by Shutdown's deadline
 }
 
-func newLane(signal string, opts *PipelineOptions, ping func(context.Context) error, write func(context.Context, *payload) error) (*lane, error) {
-	l := &lane{signal: signal, opts: opts, ping: ping, write: write, kick: make(chan struct{}, 1)}
+func newLane(signal string, opts *PipelineOptions, writes context.Context, ping func(context.Context) error, write func(context.Context, *payload) error) (*lane, error) {
+	l := &lane{signal: signal, opts: opts, writes: writes, ping: ping, write: write, kick: make(chan struct{}, 1)}
 	if opts.SpoolDir != "" {
 		sp, err := spool.Open(filepath.Join(opts.SpoolDir, signal), opts.MaxSpoolBytes)
 		if err != nil {
@@ -242,10 +305,7 @@ func (l *lane) flushLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			l.mu.Lock()
-			l.closed = true
-			l.mu.Unlock()
-			l.flush() // whatever was accepted before closing
+			l.closeAndFlush()
 			return
 		case <-l.kick:
 		case <-tick.C:
@@ -257,6 +317,15 @@ func (l *lane) flushLoop(ctx context.Context) {
 			l.flush()
 		}
 	}
+}
+
+// closeAndFlush refuses further writes and makes durable whatever was
+// accepted before.
+func (l *lane) closeAndFlush() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.flush()
 }
 
 // flush takes the current batch and makes it durable, then answers its
@@ -293,6 +362,9 @@ func (l *lane) persist(b *payload) error {
 	defer l.writeMu.Unlock()
 	if l.spool == nil || l.spoolEmpty() {
 		err := l.writeStore(b)
+		if err != nil && l.writes.Err() != nil {
+			l.cutOff.Add(1)
+		}
 		if err == nil || l.spool == nil {
 			if err != nil {
 				l.opts.Logger.Error("batch write failed", "signal", l.signal, "err", err)
@@ -318,7 +390,7 @@ func (l *lane) persist(b *payload) error {
 }
 
 func (l *lane) writeStore(b *payload) error {
-	ctx, cancel := context.WithTimeout(context.Background(), l.opts.WriteTimeout)
+	ctx, cancel := context.WithTimeout(l.writes, l.opts.WriteTimeout)
 	defer cancel()
 	start := time.Now()
 	err := l.write(ctx, b)
@@ -327,7 +399,7 @@ func (l *lane) writeStore(b *payload) error {
 }
 
 func (l *lane) storeAnswers() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(l.writes, 5*time.Second)
 	defer cancel()
 	return l.ping(ctx) == nil
 }

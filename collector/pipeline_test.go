@@ -32,7 +32,11 @@ func (f *fakeStore) WriteSpans(ctx context.Context, spans []store.Span) error {
 	block := f.block
 	f.mu.Unlock()
 	if block != nil {
-		<-block
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -240,6 +244,64 @@ func TestShutdownFlushesAndRestartReplays(t *testing.T) {
 	up := &fakeStore{}
 	startPipeline(t, up, PipelineOptions{SpoolDir: dir, ReplayInterval: 5 * time.Millisecond})
 	waitFor(t, func() bool { return fmt.Sprint(up.ops()) == "[spooled]" })
+}
+
+func TestShutdownWritesWhatWasAccepted(t *testing.T) {
+	st := &fakeStore{}
+	p, err := NewPipeline(st, PipelineOptions{MaxBatchAge: time.Hour, SpoolDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error)
+	go func() { ran <- p.Run(context.Background()) }()
+	errs := make(chan error)
+	go func() { errs <- p.WriteSpans(context.Background(), []store.Span{span("pending")}) }()
+	waitFor(t, func() bool { p.spans.mu.Lock(); defer p.spans.mu.Unlock(); return p.spans.items == 1 })
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if err := <-errs; err != nil {
+		t.Fatalf("pending write at shutdown: %v", err)
+	}
+	if err := <-ran; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if got := fmt.Sprint(st.ops()); got != "[pending]" {
+		t.Errorf("after shutdown the store has %s", got)
+	}
+	if err := p.WriteSpans(context.Background(), []store.Span{span("late")}); !errors.Is(err, ErrClosed) {
+		t.Errorf("write after shutdown = %v, want ErrClosed", err)
+	}
+}
+
+// TestShutdownDeadlineSpools: a store write still under way when the
+// shutdown's deadline passes is cancelled and its batch spooled, so the
+// writer's acknowledgement holds; the next run writes it.
+func TestShutdownDeadlineSpools(t *testing.T) {
+	st := &fakeStore{block: make(chan struct{})} // a store that never answers
+	dir := t.TempDir()
+	p, err := NewPipeline(st, PipelineOptions{MaxBatchAge: time.Hour, SpoolDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go p.Run(context.Background())
+	errs := make(chan error)
+	go func() { errs <- p.WriteSpans(context.Background(), []store.Span{span("held")}) }()
+	waitFor(t, func() bool { p.spans.mu.Lock(); defer p.spans.mu.Unlock(); return p.spans.items == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := p.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("shutdown past its deadline = %v, want context.DeadlineExceeded", err)
+	}
+	if err := <-errs; err != nil {
+		t.Fatalf("the held write was not acknowledged: %v", err)
+	}
+	if n, _ := p.spans.spool.Len(); n != 1 {
+		t.Fatalf("spool holds %d batches, want 1", n)
+	}
+	up := &fakeStore{}
+	startPipeline(t, up, PipelineOptions{SpoolDir: dir, ReplayInterval: 5 * time.Millisecond})
+	waitFor(t, func() bool { return fmt.Sprint(up.ops()) == "[held]" })
 }
 
 func TestPoisonBatchIsQuarantined(t *testing.T) {

@@ -1,7 +1,9 @@
 // Package cost owns what things cost: LLM token price tables and pricing a
 // request from its token counts, GPU and instance hourly prices, and the
-// unit economics of self-hosted inference. Everything here is pure
-// arithmetic on exact decimals; loading and storing live at the edges.
+// unit economics of self-hosted inference, and repricing stored spans when
+// prices change. Everything here is pure arithmetic on exact decimals;
+// loading and storing live at the edges (Reprice reads and writes through
+// store.SpanRepricer, the rest of its work is the pure PlanReprice).
 package cost
 
 import (

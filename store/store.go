@@ -31,6 +31,11 @@ const DefaultTenant = "default"
 // ErrNotFound is returned (wrapped) when a lookup by identity finds nothing.
 var ErrNotFound = errors.New("not found")
 
+// ErrLocked is returned (wrapped) when a store cannot be opened because
+// another process holds it: the embedded store's file is open in one
+// process at a time.
+var ErrLocked = errors.New("store is locked by another process")
+
 // Store is everything a backend provides. Consumers should depend on the
 // smaller interfaces below, or declare their own.
 type Store interface {

@@ -2,7 +2,8 @@
 // recommendations: CPU and memory requests and limits by the formulas of
 // Robusta KRR ("simple"), the Kubernetes VPA recommender and Kubecost's
 // request sizing; GPU advice (a smaller GPU, a MIG slice or packing
-// replicas) from DCGM series; and replica counts by the HPA rule.
+// replicas) from DCGM series; and replica counts by the HPA rule. Patches
+// turns recommendations into Kubernetes strategic-merge patches.
 //
 // The strategies are pure functions over per-container sample series, so
 // they are tested on hand-computed series and benchmarked in memory; the

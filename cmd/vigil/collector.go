@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -64,8 +63,10 @@ func (o *collectorOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.deploymentAttr, "collector.deployment-attribute", collector.DefaultDeploymentAttribute, "span or resource attribute holding the deployment or canary label")
 }
 
-// addCollector adds the pipeline and the receivers to the group.
-func addCollector(group *run.Group, o *collectorOptions, dataDir string, st collector.Store, reg prometheus.Registerer, logger *slog.Logger) error {
+// addCollector adds the collector to the group: the pipeline and the
+// receivers that write through it, started together and stopped in order
+// (collector.Service) within the shutdown's deadline.
+func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir string, st collector.Store, reg prometheus.Registerer, logger *slog.Logger) error {
 	stats := collector.NewMetrics(reg)
 	prices, err := loadPrices(o.priceFiles)
 	if err != nil {
@@ -95,9 +96,8 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 
 	jrcv := &jaeger.Receiver{Spans: pipe, Mapping: rcv.Mapping, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats, Logger: logger}
 
-	// Pipeline: batches and spool. Its interrupt flushes what was accepted.
-	pctx, cancel := context.WithCancel(context.Background())
-	group.Add(func() error { return pipe.Run(pctx) }, func(error) { cancel() })
+	// Pipeline: batches and spool; the receivers below write through it.
+	svc := &collector.Service{Pipeline: pipe, Logger: logger}
 
 	// Scraping of targets that only expose /metrics.
 	if o.scrapeConfig != "" {
@@ -106,8 +106,7 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 			return err
 		}
 		m := &scrape.Manager{Config: cfg, Metrics: pipe, Stats: stats, Logger: logger, MaxBytes: o.maxDecodedBytes}
-		sctx, cancel := context.WithCancel(context.Background())
-		group.Add(func() error { return m.Run(sctx) }, func(error) { cancel() })
+		svc.Receivers = append(svc.Receivers, collector.RunUntil(m.Run))
 	}
 
 	// Ingest HTTP: OTLP, Prometheus remote write and Jaeger Thrift.
@@ -117,18 +116,22 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 		mux.HandleFunc("POST /v1/metrics", rcv.HandleMetrics)
 		mux.Handle("POST /api/v1/write", &promrw.Receiver{Metrics: pipe, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats})
 		mux.Handle("POST /api/traces", jrcv)
-		if err := addHTTPServer(group, o.otlpHTTP, mux, "ingest HTTP", logger); err != nil {
+		r, err := httpReceiver(o.otlpHTTP, mux, "ingest HTTP", logger)
+		if err != nil {
 			return err
 		}
+		svc.Receivers = append(svc.Receivers, r)
 	}
 
 	// Jaeger collector's own port, for clients configured with :14268.
 	if o.jaegerHTTP != "" {
 		mux := http.NewServeMux()
 		mux.Handle("POST /api/traces", jrcv)
-		if err := addHTTPServer(group, o.jaegerHTTP, mux, "Jaeger HTTP", logger); err != nil {
+		r, err := httpReceiver(o.jaegerHTTP, mux, "Jaeger HTTP", logger)
+		if err != nil {
 			return err
 		}
+		svc.Receivers = append(svc.Receivers, r)
 	}
 
 	// Jaeger agent UDP.
@@ -137,10 +140,7 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 		if err != nil {
 			return err
 		}
-		group.Add(func() error {
-			logger.Info("Jaeger agent UDP listening", "addr", udp.Addr().String())
-			return udp.Serve()
-		}, func(error) { udp.Close() })
+		svc.Receivers = append(svc.Receivers, udp)
 	}
 
 	// OTLP/gRPC.
@@ -151,11 +151,10 @@ func addCollector(group *run.Group, o *collectorOptions, dataDir string, st coll
 		}
 		gs := grpc.NewServer(grpc.MaxRecvMsgSize(int(o.maxDecodedBytes)), grpc.ChainUnaryInterceptor(recoverPanics(logger)))
 		rcv.RegisterGRPC(gs)
-		group.Add(func() error {
-			logger.Info("OTLP gRPC listening", "addr", ln.Addr().String())
-			return gs.Serve(ln)
-		}, func(error) { gs.GracefulStop() })
+		svc.Receivers = append(svc.Receivers, &collector.GRPCServer{Name: "OTLP gRPC", Listener: ln, Server: gs, Logger: logger})
 	}
+
+	stop.add(group, "collector", svc.Run, svc.Shutdown)
 	return nil
 }
 
@@ -181,26 +180,14 @@ func loadPrices(files []string) (*cost.PriceTable, error) {
 	return table, nil
 }
 
-// addHTTPServer serves mux on addr until the group stops, then drains the
-// requests in flight.
-func addHTTPServer(group *run.Group, addr string, mux http.Handler, name string, logger *slog.Logger) error {
+// httpReceiver listens on addr for mux's requests.
+func httpReceiver(addr string, mux http.Handler, name string, logger *slog.Logger) (*collector.HTTPServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	group.Add(func() error {
-		logger.Info(name+" listening", "addr", ln.Addr().String())
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	}, func(error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return nil
+	return &collector.HTTPServer{Name: name, Listener: ln, Server: srv, Logger: logger}, nil
 }
 
 // recoverPanics turns a panic in a gRPC handler into an Internal error, as

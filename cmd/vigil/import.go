@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil/collector/billing"
+	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
 )
 
@@ -33,7 +35,7 @@ POST /api/v1/billing/import instead.`,
 			st, err := backend.Open(ctx, g.storeURL, g.dataDir)
 			cancel()
 			if err != nil {
-				if g.storeURL == "" && strings.Contains(err.Error(), "lock") {
+				if errors.Is(err, store.ErrLocked) {
 					return fmt.Errorf("%w (is vigil serve running on %s? use its POST /api/v1/billing/import)", err, g.dataDir)
 				}
 				return err

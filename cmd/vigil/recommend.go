@@ -3,26 +3,22 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
+	"github.com/vigil-dev/vigil/web/client"
 )
 
 type recommendOptions struct {
 	strategy, profile, output, server, tenant string
 	namespace, kind, workload, container      string
-	history                                   time.Duration
+	history, serverTimeout                    time.Duration
 }
 
 func newRecommendCmd(g *globalOptions) *cobra.Command {
@@ -58,9 +54,9 @@ API instead.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(recs)
 			case "yaml":
-				return writePatches(w, recs)
+				return rightsize.WritePatches(w, recs)
 			}
-			return writeTable(w, recs)
+			return rightsize.WriteTable(w, recs)
 		},
 	}
 	f := cmd.Flags()
@@ -68,6 +64,7 @@ API instead.`,
 	f.StringVar(&o.profile, "profile", "", "kubecost target-utilisation profile: development, production, high-availability (default 0.7)")
 	f.StringVar(&o.output, "output", "table", "table, json or yaml (strategic-merge patches)")
 	f.StringVar(&o.server, "server", "", "URL of a running vigil web role (http://host:8080) to ask instead of opening the store")
+	f.DurationVar(&o.serverTimeout, "server-timeout", client.DefaultTimeout, "how long to wait for --server's answer")
 	f.StringVar(&o.tenant, "tenant", "", "tenant to read; empty for the default tenant")
 	f.StringVar(&o.namespace, "namespace", "", "only this namespace")
 	f.StringVar(&o.kind, "kind", "", "only this workload kind (Deployment, StatefulSet, ...)")
@@ -99,7 +96,7 @@ func (o *recommendOptions) fetch(ctx context.Context, g *globalOptions) ([]right
 	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
 	cancel()
 	if err != nil {
-		if g.storeURL == "" && strings.Contains(err.Error(), "lock") {
+		if errors.Is(err, store.ErrLocked) {
 			return nil, fmt.Errorf("%w (is vigil serve running on %s? pass --server to ask its API)", err, g.dataDir)
 		}
 		return nil, err
@@ -116,146 +113,10 @@ func (o *recommendOptions) fetch(ctx context.Context, g *globalOptions) ([]right
 
 // fetchAPI asks a running vigil for the recommendations.
 func (o *recommendOptions) fetchAPI(ctx context.Context, start, end time.Time) ([]rightsize.Recommendation, error) {
-	q := url.Values{"strategy": {o.strategy}, "from": {start.Format(time.RFC3339Nano)}, "to": {end.Format(time.RFC3339Nano)}}
-	for k, v := range map[string]string{"profile": o.profile, "namespace": o.namespace, "kind": o.kind, "workload": o.workload, "container": o.container} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	u := strings.TrimSuffix(o.server, "/") + "/api/v1/recommendations?" + q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	c, err := client.New(o.server, client.Options{Tenant: o.tenant, Timeout: o.serverTimeout})
 	if err != nil {
-		return nil, fmt.Errorf("--server %q: %w", o.server, err)
+		return nil, fmt.Errorf("--server: %w", err)
 	}
-	if o.tenant != "" {
-		req.Header.Set("X-Scope-OrgID", o.tenant)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot ask %s: %w", o.server, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the answer of %s: %w", o.server, err)
-	}
-	var out struct {
-		Error           string                     `json:"error"`
-		Recommendations []rightsize.Recommendation `json:"recommendations"`
-	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, fmt.Errorf("%s answered %s, not recommendations: %.200s", o.server, resp.Status, body)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s answered %s: %s", o.server, resp.Status, out.Error)
-	}
-	return out.Recommendations, nil
-}
-
-func writeTable(w io.Writer, recs []rightsize.Recommendation) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAMESPACE\tKIND\tWORKLOAD\tCONTAINER\tCPU REQUEST\tCPU LIMIT\tMEMORY REQUEST\tMEMORY LIMIT\tSEVERITY\tSAVING/MONTH")
-	cell := func(r *rightsize.Recommendation, res, setting string) string {
-		v, ok := r.Get(res, setting)
-		if !ok {
-			return "-"
-		}
-		q := func(s string) string {
-			if s == "" {
-				return "unset"
-			}
-			return s
-		}
-		if v.Skipped != "" {
-			return q(v.CurrentQuantity) + " -> ?"
-		}
-		return q(v.CurrentQuantity) + " -> " + q(v.RecommendedQuantity)
-	}
-	for i := range recs {
-		r := &recs[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t$%s\n", r.Namespace, r.Kind, r.Workload, r.Container,
-			cell(r, "cpu", "request"), cell(r, "cpu", "limit"), cell(r, "memory", "request"), cell(r, "memory", "limit"),
-			r.Severity, r.MonthlySaving.StringFixed(2))
-	}
-	return tw.Flush()
-}
-
-// patchTarget is where a kind keeps its pod template, and its API group.
-var patchTarget = map[string]struct {
-	apiVersion string
-	path       []string
-}{
-	"Deployment":  {"apps/v1", []string{"spec", "template", "spec"}},
-	"StatefulSet": {"apps/v1", []string{"spec", "template", "spec"}},
-	"DaemonSet":   {"apps/v1", []string{"spec", "template", "spec"}},
-	"ReplicaSet":  {"apps/v1", []string{"spec", "template", "spec"}},
-	"CronJob":     {"batch/v1", []string{"spec", "jobTemplate", "spec", "template", "spec"}},
-}
-
-// writePatches prints one strategic-merge patch per workload: the
-// containers' requests and limits, merged by container name; a limit the
-// strategy drops (KRR's CPU limit) is null, which deletes it.
-func writePatches(w io.Writer, recs []rightsize.Recommendation) error {
-	type wl struct{ ns, kind, name string }
-	var order []wl
-	byWorkload := map[wl][]rightsize.Recommendation{}
-	for _, r := range recs {
-		k := wl{r.Namespace, r.Kind, r.Workload}
-		if _, ok := byWorkload[k]; !ok {
-			order = append(order, k)
-		}
-		byWorkload[k] = append(byWorkload[k], r)
-	}
-	first := true
-	for _, k := range order {
-		t, ok := patchTarget[k.kind]
-		if !ok {
-			fmt.Fprintf(w, "# %s/%s (%s): no pod template to patch\n", k.ns, k.name, k.kind)
-			continue
-		}
-		var containers []any
-		for _, r := range byWorkload[k] {
-			res := map[string]map[string]any{}
-			for _, v := range r.Values {
-				if v.Skipped != "" || v.Current == v.Recommended {
-					continue
-				}
-				section := v.Setting + "s"
-				if res[section] == nil {
-					res[section] = map[string]any{}
-				}
-				if v.Recommended == 0 {
-					res[section][v.Resource] = nil
-				} else {
-					res[section][v.Resource] = v.RecommendedQuantity
-				}
-			}
-			if len(res) > 0 {
-				containers = append(containers, map[string]any{"name": r.Container, "resources": res})
-			}
-		}
-		if len(containers) == 0 {
-			fmt.Fprintf(w, "# %s/%s/%s: nothing to change\n", k.ns, k.kind, k.name)
-			continue
-		}
-		var spec any = map[string]any{"containers": containers}
-		for i := len(t.path) - 1; i >= 0; i-- {
-			spec = map[string]any{t.path[i]: spec}
-		}
-		doc := spec.(map[string]any)
-		doc["apiVersion"], doc["kind"] = t.apiVersion, k.kind
-		doc["metadata"] = map[string]any{"name": k.name, "namespace": k.ns}
-		b, err := yaml.Marshal(doc)
-		if err != nil {
-			return err
-		}
-		if !first {
-			fmt.Fprintln(w, "---")
-		}
-		first = false
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.Recommendations(ctx, client.RecommendationQuery{Strategy: o.strategy, Profile: o.profile, From: start, To: end,
+		Namespace: o.namespace, Kind: o.kind, Workload: o.workload, Container: o.container})
 }

@@ -211,4 +211,9 @@ spec:
 	if err != nil || !bytes.Contains(out, []byte("shop       Deployment  api       app        1000m -> 400m")) || !bytes.Contains(out, []byte("$31.79")) {
 		t.Errorf("vigil recommend --output table (%v):\n%s", err, out)
 	}
+	// The API's refusal, quoted.
+	out, err = exec.Command(binary, "recommend", "--server", "http://"+v.web, "--strategy", "magic").CombinedOutput()
+	if err == nil || !bytes.Contains(out, []byte(`answered 400 Bad Request: unknown strategy "magic"`)) {
+		t.Errorf("vigil recommend --strategy magic (%v):\n%s", err, out)
+	}
 }

@@ -3,14 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"sort"
-	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil/cost"
@@ -61,13 +57,13 @@ the embedded store is open in one process only, so stop vigil serve first.`,
 			st, err := backend.Open(ctx, g.storeURL, g.dataDir)
 			cancel()
 			if err != nil {
-				if g.storeURL == "" && strings.Contains(err.Error(), "lock") {
+				if errors.Is(err, store.ErrLocked) {
 					return fmt.Errorf("%w (is vigil serve running on %s? stop it first)", err, g.dataDir)
 				}
 				return err
 			}
 			defer st.Close()
-			rep, err := runReprice(cmd.Context(), st, prices, store.RepriceQuery{Tenant: tenant, Start: start, End: end}, dryRun)
+			rep, err := cost.Reprice(cmd.Context(), st, prices, store.RepriceQuery{Tenant: tenant, Start: start, End: end}, dryRun)
 			if err != nil {
 				return err
 			}
@@ -76,8 +72,7 @@ the embedded store is open in one process only, so stop vigil serve first.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
 			}
-			rep.writeText(cmd.OutOrStdout())
-			return nil
+			return rep.WriteText(cmd.OutOrStdout())
 		},
 	}
 	f := reprice.Flags()
@@ -101,141 +96,4 @@ func repriceTime(s, flag string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%s %q: want RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01)", flag, s)
-}
-
-// repriceReport is what a repricing did (or, dry, would do), per tenant
-// and model, with exact decimal totals.
-type repriceReport struct {
-	From     time.Time           `json:"from"`
-	To       time.Time           `json:"to"`
-	Tenant   string              `json:"tenant,omitempty"`
-	DryRun   bool                `json:"dry_run"`
-	Models   []repriceModel      `json:"models"`
-	Unpriced []cost.UnknownModel `json:"unpriced_models"`
-	// Totals over every model.
-	Repriced     uint64 `json:"spans_repriced"`
-	CallerPriced uint64 `json:"spans_caller_priced"`
-	UnpricedN    uint64 `json:"spans_unpriced"`
-}
-
-type repriceModel struct {
-	Tenant       string `json:"tenant"`
-	Model        string `json:"model"`
-	Spans        uint64 `json:"spans"`
-	Repriced     uint64 `json:"spans_repriced"`
-	CallerPriced uint64 `json:"spans_caller_priced"` // left alone
-	Unpriced     uint64 `json:"spans_unpriced"`      // left alone: no price row
-	NoTokens     uint64 `json:"spans_without_tokens"`
-	// Cost of every span of the model in the range, before and after.
-	Before string `json:"cost_before"`
-	After  string `json:"cost_after"`
-}
-
-// runReprice turns the price table into rules, one per tenant, model and
-// stretch of time with one price row, and has the store apply them.
-func runReprice(ctx context.Context, st store.Store, prices *cost.PriceTable, q store.RepriceQuery, dryRun bool) (*repriceReport, error) {
-	sums, err := st.SpanCosts(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	var rules []store.RepriceRule
-	owner := []int{} // rules[i] belongs to sums[owner[i]]
-	for i, m := range sums {
-		if m.Spans == m.CallerPriced+m.NoTokens {
-			continue // nothing priced from tokens
-		}
-		for _, seg := range prices.Segments(m.Tenant, m.Model, q.Start, q.End) {
-			rules = append(rules, store.RepriceRule{Tenant: m.Tenant, Model: m.Model, Start: seg.Start, End: seg.End, Tiers: rateTiers(seg.Row)})
-			owner = append(owner, i)
-		}
-	}
-	tallies, err := st.Reprice(ctx, rules, dryRun)
-	if err != nil {
-		return nil, err
-	}
-	rep := &repriceReport{From: q.Start, To: q.End, Tenant: q.Tenant, DryRun: dryRun, Unpriced: []cost.UnknownModel{}}
-	after := make([]decimal.Decimal, len(sums))
-	models := make([]repriceModel, len(sums))
-	for i, m := range sums {
-		after[i] = m.Cost
-		models[i] = repriceModel{Tenant: m.Tenant, Model: m.Model, Spans: m.Spans, CallerPriced: m.CallerPriced, NoTokens: m.NoTokens}
-	}
-	unpriced := map[string]uint64{}
-	for i, t := range tallies {
-		m := &models[owner[i]]
-		if rules[i].Tiers == nil {
-			m.Unpriced += t.Spans
-			if t.Spans > 0 {
-				unpriced[m.Model] += t.Spans
-			}
-			continue
-		}
-		m.Repriced += t.Spans
-		after[owner[i]] = after[owner[i]].Sub(t.Before).Add(t.After)
-	}
-	for i := range models {
-		models[i].Before, models[i].After = sums[i].Cost.String(), after[i].String()
-		rep.Repriced += models[i].Repriced
-		rep.CallerPriced += models[i].CallerPriced
-		rep.UnpricedN += models[i].Unpriced
-	}
-	rep.Models = models
-	for m, n := range unpriced {
-		rep.Unpriced = append(rep.Unpriced, cost.UnknownModel{Model: m, Calls: n})
-	}
-	sort.Slice(rep.Unpriced, func(i, j int) bool {
-		if rep.Unpriced[i].Calls != rep.Unpriced[j].Calls {
-			return rep.Unpriced[i].Calls > rep.Unpriced[j].Calls
-		}
-		return rep.Unpriced[i].Model < rep.Unpriced[j].Model
-	})
-	return rep, nil
-}
-
-// rateTiers is a price row as the store applies it to a span's columns:
-// spans carry input, cached and output counts (no cache writes or
-// reasoning), so a cache read without its own price is charged at the
-// input price, as the collector charges it at ingest. nil for no row.
-func rateTiers(row *cost.ModelPrice) []store.RateTier {
-	if row == nil {
-		return nil
-	}
-	out := make([]store.RateTier, len(row.Tiers))
-	for i, t := range row.Tiers {
-		cached := t.Prices.Input
-		if t.Prices.CachedInput != nil {
-			cached = *t.Prices.CachedInput
-		}
-		out[i].Rate = store.TokenRate{Input: t.Prices.Input, CachedInput: cached, Output: t.Prices.Output}
-		for _, c := range t.Conditions {
-			out[i].When = append(out[i].When, store.TokenCondition{Tokens: c.Usage, Op: c.Op, Value: c.Value})
-		}
-	}
-	return out
-}
-
-func (r *repriceReport) writeText(w io.Writer) {
-	scope := "every tenant"
-	if r.Tenant != "" {
-		scope = "tenant " + r.Tenant
-	}
-	verb := "repriced"
-	if r.DryRun {
-		verb = "would reprice (dry run, nothing written)"
-	}
-	fmt.Fprintf(w, "spans starting %s to %s, %s: %s %d spans; %d caller-priced left alone; %d of unpriced models left alone\n",
-		r.From.Format(time.RFC3339), r.To.Format(time.RFC3339), scope, verb, r.Repriced, r.CallerPriced, r.UnpricedN)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TENANT\tMODEL\tSPANS\tREPRICED\tCALLER-PRICED\tUNPRICED\tNO TOKENS\tCOST BEFORE\tCOST AFTER")
-	for _, m := range r.Models {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", m.Tenant, m.Model, m.Spans, m.Repriced, m.CallerPriced, m.Unpriced, m.NoTokens, m.Before, m.After)
-	}
-	tw.Flush()
-	if len(r.Unpriced) > 0 {
-		parts := make([]string, len(r.Unpriced))
-		for i, u := range r.Unpriced {
-			parts[i] = fmt.Sprintf("%s (%d spans)", u.Model, u.Calls)
-		}
-		fmt.Fprintf(w, "unpriced models, costs left as they were (add them to a --price-file): %s\n", strings.Join(parts, ", "))
-	}
 }

@@ -152,19 +152,18 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 
 	var group run.Group
 
-	// Signals: SIGINT or SIGTERM starts a clean shutdown.
+	// Signals: SIGINT or SIGTERM starts a clean shutdown. Every component
+	// drains within one --shutdown-timeout; the store closes after them.
 	group.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
+	stop := newShutdown(o.shutdownTimeout, logger)
+	defer stop.release()
 
 	// Web port: health, readiness, metrics and the APIs, for every role.
 	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Budgets: costCfg.Budgets, SLOs: slos, Attribution: costCfg.AttributionOrDefault()})
 	if err != nil {
 		return err
 	}
-	group.Add(srv.Serve, func(error) {
-		ctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
+	stop.add(&group, "web", srv.Serve, srv.Shutdown)
 
 	// KEDA external scaler: replica recommendations on a port of its own.
 	if roles&roleWeb != 0 && o.kedaListen != "" {
@@ -172,16 +171,12 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		if err != nil {
 			return err
 		}
-		group.Add(ks.Serve, func(error) {
-			ctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
-			defer cancel()
-			ks.Shutdown(ctx)
-		})
+		stop.add(&group, "keda", ks.Serve, func(ctx context.Context) error { ks.Shutdown(ctx); return nil })
 	}
 
 	// Collector: receivers writing through the batching, spooling pipeline.
 	if roles&roleCollector != 0 {
-		if err := addCollector(&group, &o.collector, g.dataDir, st, reg, logger.With("component", "collector")); err != nil {
+		if err := addCollector(&group, stop, &o.collector, g.dataDir, st, reg, logger.With("component", "collector")); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/thrift/lib/go/thrift"
 	"github.com/jaegertracing/jaeger-idl/thrift-gen/agent"
@@ -29,7 +30,9 @@ type Receiver struct {
 	Logger  *slog.Logger
 }
 
-func (r *Receiver) write(ctx context.Context, org string, b *jaeger.Batch) error {
+// write maps a batch and writes its valid spans, returning how many were
+// written.
+func (r *Receiver) write(ctx context.Context, org string, b *jaeger.Batch) (int, error) {
 	spans, rejected, msg := Spans(org, b, r.Mapping)
 	r.Stats.Received.WithLabelValues(collector.SignalSpans, org).Add(float64(len(spans) + rejected))
 	if rejected > 0 {
@@ -37,13 +40,16 @@ func (r *Receiver) write(ctx context.Context, org string, b *jaeger.Batch) error
 		r.Logger.Debug("jaeger spans rejected", "count", rejected, "reason", msg)
 	}
 	if len(spans) == 0 {
-		return nil
+		return 0, nil
 	}
 	if !r.Rate.Allow(org, len(spans)) {
 		r.Stats.Refused.WithLabelValues(collector.SignalSpans, org, "rate_limited").Add(float64(len(spans)))
-		return collector.ErrRateLimited
+		return 0, collector.ErrRateLimited
 	}
-	return r.Spans.WriteSpans(ctx, spans)
+	if err := r.Spans.WriteSpans(ctx, spans); err != nil {
+		return 0, err
+	}
+	return len(spans), nil
 }
 
 // thriftConfig bounds what a decoder will allocate for one message.
@@ -97,7 +103,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		collector.WriteHTTPError(w, collector.BadRequest("cannot decode Jaeger Thrift batch: %v", err))
 		return
 	}
-	if err := r.write(req.Context(), org, batch); err != nil {
+	if _, err := r.write(req.Context(), org, batch); err != nil {
 		collector.WriteHTTPError(w, err)
 		return
 	}
@@ -140,7 +146,15 @@ type UDPServer struct {
 	rcv      *Receiver
 	conn     net.PacketConn
 	inflight chan struct{}
-	wg       sync.WaitGroup
+	writes   sync.WaitGroup // one per datagram being written
+	readDone chan struct{}  // closed when Serve stops reading
+
+	mu      sync.Mutex
+	serving bool // Serve has started; guarded by mu
+	closed  bool // Shutdown has started; guarded by mu
+
+	// What was read, for the account Shutdown logs.
+	datagrams, undecodable, spansRead, spansWritten, spansDropped atomic.Int64
 }
 
 // ListenUDP opens the agent port. maxInflight bounds datagrams being
@@ -150,45 +164,96 @@ func ListenUDP(addr string, r *Receiver, maxInflight int) (*UDPServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on udp %s: %w", addr, err)
 	}
-	return &UDPServer{rcv: r, conn: conn, inflight: make(chan struct{}, maxInflight)}, nil
+	return &UDPServer{rcv: r, conn: conn, inflight: make(chan struct{}, maxInflight), readDone: make(chan struct{})}, nil
 }
 
 // Addr is the bound address.
 func (u *UDPServer) Addr() net.Addr { return u.conn.LocalAddr() }
 
-// Serve reads datagrams until Close, then waits for their writes.
+// Serve reads datagrams and hands each batch to the writer until Shutdown.
 func (u *UDPServer) Serve() error {
+	u.mu.Lock()
+	if u.closed {
+		u.mu.Unlock()
+		return nil
+	}
+	u.serving = true
+	u.mu.Unlock()
+	defer close(u.readDone)
+	u.rcv.Logger.Info("Jaeger agent UDP listening", "addr", u.Addr().String())
 	buf := make([]byte, maxDatagram)
 	for {
 		n, _, err := u.conn.ReadFrom(buf)
 		if err != nil {
-			u.wg.Wait()
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			return err
 		}
+		u.datagrams.Add(1)
 		batch, err := decodeAgentMessage(buf[:n])
 		if err != nil {
+			u.undecodable.Add(1)
 			u.rcv.Stats.Refused.WithLabelValues(collector.SignalSpans, store.DefaultTenant, "invalid").Inc()
 			u.rcv.Logger.Debug("cannot decode jaeger agent datagram", "err", err)
 			continue
 		}
+		u.spansRead.Add(int64(len(batch.Spans)))
 		select {
 		case u.inflight <- struct{}{}:
 		default:
+			u.spansDropped.Add(int64(len(batch.Spans)))
 			u.rcv.Stats.Refused.WithLabelValues(collector.SignalSpans, store.DefaultTenant, "busy").Add(float64(len(batch.Spans)))
 			continue
 		}
-		u.wg.Add(1)
+		u.writes.Add(1)
 		go func() {
-			defer func() { <-u.inflight; u.wg.Done() }()
-			if err := u.rcv.write(context.Background(), store.DefaultTenant, batch); err != nil {
+			defer func() { <-u.inflight; u.writes.Done() }()
+			n, err := u.rcv.write(context.Background(), store.DefaultTenant, batch)
+			if err != nil {
+				u.spansDropped.Add(int64(len(batch.Spans)))
 				u.rcv.Logger.Warn("dropping jaeger agent batch", "spans", len(batch.Spans), "err", err)
+				return
 			}
+			u.spansWritten.Add(int64(n))
 		}()
 	}
 }
 
-// Close stops reading.
-func (u *UDPServer) Close() error { return u.conn.Close() }
+// Shutdown stops reading, then waits until every batch read has been
+// written (the pipeline must still be running), or until ctx ends. It logs
+// an account of what was read: datagrams, spans read, written, and
+// dropped (busy, or refused by the writer); spans read that were neither
+// were invalid.
+func (u *UDPServer) Shutdown(ctx context.Context) error {
+	u.mu.Lock()
+	u.closed = true
+	serving := u.serving
+	u.mu.Unlock()
+	u.conn.Close()
+	err := func() error {
+		if serving {
+			select {
+			case <-u.readDone: // no datagram is between the socket and a write any more
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		written := make(chan struct{})
+		go func() { u.writes.Wait(); close(written) }()
+		select {
+		case <-written:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}()
+	account := []any{"datagrams", u.datagrams.Load(), "undecodable", u.undecodable.Load(), "spans_read", u.spansRead.Load(),
+		"spans_written", u.spansWritten.Load(), "spans_dropped", u.spansDropped.Load()}
+	if err != nil {
+		u.rcv.Logger.Warn("Jaeger agent UDP stopped before its writes ended", append(account, "err", err)...)
+		return err
+	}
+	u.rcv.Logger.Info("Jaeger agent UDP stopped", account...)
+	return nil
+}

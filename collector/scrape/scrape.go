@@ -93,6 +93,9 @@ func (m *Manager) loop(ctx context.Context, t *target) {
 func (m *Manager) scrapeOnce(ctx context.Context, t *target, at time.Time) {
 	start := time.Now()
 	series, samples, err := m.scrape(ctx, t, at)
+	if err != nil && ctx.Err() != nil {
+		return // cut short by shutdown: the target did not fail, record nothing
+	}
 	up := 1.0
 	if err != nil {
 		up = 0

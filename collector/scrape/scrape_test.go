@@ -178,3 +178,35 @@ func TestScrapeClientGolang(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownDuringAScrape: a scrape cut short by shutdown records no
+// up=0, since the target did not fail.
+func TestShutdownDuringAScrape(t *testing.T) {
+	asked := make(chan struct{}, 1)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done()
+	}))
+	defer slow.Close()
+	cfg, err := ParseConfig([]byte(fmt.Sprintf("scrape_configs:\n  - job_name: svc\n    scrape_interval: 100ms\n    scrape_timeout: 100ms\n    static_configs:\n      - targets: [%q]\n", strings.TrimPrefix(slow.URL, "http://"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &memWriter{}
+	m := &Manager{Config: cfg, Metrics: w, Stats: collector.NewMetrics(nil), Logger: slog.New(slog.DiscardHandler), MaxBytes: 1 << 20}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+	<-asked
+	cancel()
+	<-done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	// The first scrape is the one cut short, before its own timeout.
+	if len(w.samples) != 0 {
+		t.Errorf("the scrape cut short by shutdown recorded %v", flat(w.series, w.samples))
+	}
+}

@@ -7,10 +7,12 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +46,9 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	connector, err := duckdb.NewConnector(path, nil)
+	if isLockConflict(err) {
+		return nil, fmt.Errorf("cannot open %s: %w: %w", path, store.ErrLocked, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot open %s: %w", path, err)
 	}
@@ -53,6 +58,15 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// isLockConflict tells whether opening failed because another process
+// holds the file's lock. DuckDB reports it as an IO error and has no type
+// of its own for it, so its message is read here, once, for every caller
+// to check store.ErrLocked instead.
+func isLockConflict(err error) bool {
+	var de *duckdb.Error
+	return errors.As(err, &de) && de.Type == duckdb.ErrorTypeIO && strings.Contains(de.Msg, "Could not set lock")
 }
 
 func (s *Store) migrate(ctx context.Context) error {

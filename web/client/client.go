@@ -1,0 +1,128 @@
+// Package client talks to a running Vigil's HTTP API (/api/v1), for the
+// commands that ask a server instead of opening the store (the embedded
+// store is open in one process only). It sends the tenant as
+// X-Scope-OrgID, bounds every call with a timeout, and turns the API's
+// {"error": ...} answers into an *APIError that quotes them.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultTimeout bounds one call when Options.Timeout is zero.
+const DefaultTimeout = time.Minute
+
+// maxAnswerBytes bounds what one answer may make the client read.
+const maxAnswerBytes = 256 << 20
+
+// Options configure a Client.
+type Options struct {
+	// Tenant is sent as X-Scope-OrgID; empty sends none, which reads the
+	// default tenant (or the one the credentials name).
+	Tenant string
+	// Timeout bounds one call, the answer's body included; 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
+	// HTTPClient sends the requests; nil means http.DefaultClient.
+	HTTPClient *http.Client
+}
+
+// Client calls one Vigil server. It is safe for concurrent use.
+type Client struct {
+	server string   // as given, for messages
+	base   *url.URL // without a trailing slash
+	opts   Options
+}
+
+// New returns a client of the server at rawURL (http://host:8080, or a
+// prefix under which a proxy serves Vigil).
+func New(rawURL string, opts Options) (*Client, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%q is not a server URL: want one such as http://vigil:8080", rawURL)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = http.DefaultClient
+	}
+	return &Client{server: strings.TrimSuffix(rawURL, "/"), base: u, opts: opts}, nil
+}
+
+// APIError is an answer other than 200 OK: its status, and the message of
+// the API's {"error": ...} body (or the start of a body that is not one,
+// from a proxy for instance).
+type APIError struct {
+	Server     string
+	StatusCode int
+	Status     string // "400 Bad Request"
+	Message    string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%s answered %s: %s", e.Server, e.Status, e.Message)
+}
+
+// Get asks path (e.g. /api/v1/recommendations) with the query and decodes
+// the JSON answer into out.
+func (c *Client) Get(ctx context.Context, path string, query url.Values, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	u := *c.base
+	u.Path += path
+	u.RawQuery = query.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fmt.Errorf("cannot ask %s: %w", c.server, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.opts.Tenant != "" {
+		req.Header.Set("X-Scope-OrgID", c.opts.Tenant)
+	}
+	resp, err := c.opts.HTTPClient.Do(req)
+	if err != nil {
+		return c.callError(ctx, "cannot ask", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	if err != nil {
+		return c.callError(ctx, "cannot read the answer of", err)
+	}
+	if len(body) > maxAnswerBytes {
+		return fmt.Errorf("the answer of %s to %s is over %d MiB", c.server, path, maxAnswerBytes>>20)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		msg := strings.TrimSpace(fmt.Sprintf("%.200s", body))
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			msg = e.Error
+		}
+		return &APIError{Server: c.server, StatusCode: resp.StatusCode, Status: resp.Status, Message: msg}
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%s answered %s with what is not the JSON expected (%v): %.200s", c.server, path, err, body)
+	}
+	return nil
+}
+
+// callError says a call failed, and when it ran out of time, after how
+// long.
+func (c *Client) callError(ctx context.Context, what string, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s did not answer within %s: %w", c.server, c.opts.Timeout, err)
+	}
+	return fmt.Errorf("%s %s: %w", what, c.server, err)
+}
