@@ -51,6 +51,12 @@ type Dispatcher struct {
 	opts    Options
 	workers []*worker
 
+	stop     sync.Once
+	stopping chan struct{}      // closed by Shutdown: take no more work
+	hard     context.Context    // cancelled when the shutdown deadline passes
+	cutOff   context.CancelFunc // cancels hard
+	done     chan struct{}      // closed when Serve has returned
+
 	attempts *prometheus.CounterVec
 	dropped  *prometheus.CounterVec
 }
@@ -78,8 +84,13 @@ func New(opts Options) (*Dispatcher, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	hard, cutOff := context.WithCancel(context.Background())
 	d := &Dispatcher{
-		opts: opts,
+		opts:     opts,
+		stopping: make(chan struct{}),
+		hard:     hard,
+		cutOff:   cutOff,
+		done:     make(chan struct{}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigil_dispatch_attempts_total", Help: "Delivery attempts, by subscriber and outcome (delivered, retrying, failed, skipped).",
 		}, []string{"subscriber", "outcome"}),
@@ -126,14 +137,19 @@ func (d *Dispatcher) Publish(events ...store.Event) {
 	}
 }
 
-// Run takes up undelivered events from the store, then delivers until ctx
-// ends; an attempt in flight then finishes (within Timeout), and what is
-// still queued is taken up by the next start.
-func (d *Dispatcher) Run(ctx context.Context) error {
-	if len(d.workers) == 0 {
-		<-ctx.Done()
-		return nil
-	}
+// Serve takes up undelivered events from the store, then delivers until
+// Shutdown.
+func (d *Dispatcher) Serve() error {
+	defer close(d.done)
+	ctx, cancel := context.WithCancel(d.hard)
+	defer cancel()
+	go func() {
+		select {
+		case <-d.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if err := d.recoverUndelivered(ctx, time.Now()); err != nil {
 		// Not fatal: what is published from now on is still delivered.
 		d.opts.Logger.Error("cannot take up undelivered events", "err", err)
@@ -147,7 +163,23 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	<-ctx.Done() // with no subscribers, too, Serve lasts until Shutdown
 	return nil
+}
+
+// Shutdown stops taking work and waits for the attempts under way to
+// finish, cutting them off when ctx ends; what is still queued is taken up
+// by the next start, from the store.
+func (d *Dispatcher) Shutdown(ctx context.Context) error {
+	d.stop.Do(func() { close(d.stopping) })
+	select {
+	case <-d.done:
+		return nil
+	case <-ctx.Done():
+		d.cutOff()
+		<-d.done
+		return fmt.Errorf("delivery attempts cut off: %w", ctx.Err())
+	}
 }
 
 // worker delivers one subscriber's queues.
@@ -242,9 +274,9 @@ func (w *worker) attempt(ctx context.Context, tenant string, batch []entry, try 
 	for i, e := range batch {
 		events[i] = e.ev
 	}
-	// An attempt under way when Vigil stops is let finish: cut off, it
-	// would be half sent and logged as failed.
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.Timeout)
+	// An attempt under way when Vigil stops is let finish, up to the
+	// shutdown deadline: cut off, it would be half sent and logged as failed.
+	actx, cancel := context.WithTimeout(w.d.hard, opts.Timeout)
 	start := time.Now()
 	report, err := w.sub.Deliver(actx, tenant, events)
 	cancel()
@@ -287,7 +319,7 @@ func (w *worker) attempt(ctx context.Context, tenant string, batch []entry, try 
 		d.Error = err.Error()
 		w.d.opts.Logger.Warn("delivery failed", "subscriber", d.Subscriber, "tenant", tenant, "try", try, "outcome", outcome, "err", err)
 	}
-	w.log(ctx, tenant, start, d)
+	w.log(tenant, start, d)
 }
 
 // backoff is the delay before retry number tries: Backoff doubled per
@@ -304,10 +336,10 @@ func (w *worker) backoff(tries int) time.Duration {
 
 // log writes one attempt to the delivery log. The log must not hold up
 // delivery: a failed write loses the record, never the notification.
-func (w *worker) log(ctx context.Context, tenant string, at time.Time, d Delivery) {
+func (w *worker) log(tenant string, at time.Time, d Delivery) {
 	ev, err := deliveryEvent(tenant, at, d)
 	if err == nil {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		wctx, cancel := context.WithTimeout(w.d.hard, 10*time.Second)
 		err = w.d.opts.Store.WriteEvents(wctx, []store.Event{ev})
 		cancel()
 	}

@@ -128,17 +128,13 @@ func start(t *testing.T, opts Options) (*Dispatcher, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { d.Run(ctx); close(done) }()
-	stop := func() { cancel(); <-done }
-	t.Cleanup(func() {
-		select {
-		case <-done:
-		default:
-			stop()
+	go d.Serve()
+	stop := func() {
+		if err := d.Shutdown(context.Background()); err != nil {
+			t.Error(err)
 		}
-	})
+	}
+	t.Cleanup(stop)
 	return d, stop
 }
 
@@ -253,21 +249,31 @@ func TestRetriesThenGivesUp(t *testing.T) {
 
 func TestBoundedQueueCountsDrops(t *testing.T) {
 	s := openStore(t)
-	gate := make(chan struct{})
-	r := newReceiver("hook", func(ctx context.Context, try int) error { <-gate; return nil })
+	gate, started := make(chan struct{}), make(chan struct{})
+	r := newReceiver("hook", func(ctx context.Context, try int) error {
+		if try == 1 {
+			close(started)
+			<-gate
+		}
+		return nil
+	})
 	reg := prometheus.NewRegistry()
 	d, stop := start(t, Options{Store: s, Subscribers: []Subscriber{r}, QueueSize: 3, Registerer: reg})
+	d.Publish(noteEvent(t, "acme", 0, "blocker"))
+	<-started
+	// Five more while the receiver holds the first: the queue keeps the
+	// three newest.
 	for i := range 5 {
-		d.Publish(noteEvent(t, "acme", i, fmt.Sprint("n", i)))
+		d.Publish(noteEvent(t, "acme", i+1, fmt.Sprint("n", i)))
 	}
-	if n := testutil.ToFloat64(d.dropped.WithLabelValues("hook")); n != 2 {
-		t.Errorf("dropped %v, want 2", n)
+	if n := testutil.ToFloat64(d.dropped.WithLabelValues("hook")); n != 3 {
+		t.Errorf("dropped %v, want 3", n)
 	}
 	close(gate)
 	r.wait(t, 5*time.Second)
+	r.wait(t, 5*time.Second)
 	stop()
-	if got := fmt.Sprint(r.delivered()); got != "[n2 n3 n4]" && got != "[n0]" {
-		// The first attempt may have taken n0 before the queue filled.
+	if got := fmt.Sprint(r.delivered()); got != "[blocker n2 n3 n4]" {
 		t.Errorf("delivered %s", got)
 	}
 }
@@ -335,5 +341,50 @@ func TestSkippedIsFinal(t *testing.T) {
 func TestNamesAreUnique(t *testing.T) {
 	if _, err := New(Options{Subscribers: []Subscriber{newReceiver("a", nil), newReceiver("a", nil)}}); err == nil {
 		t.Error("two subscribers named a")
+	}
+}
+
+// Shutdown lets an attempt under way finish, but no longer than its
+// deadline.
+func TestShutdownCutsOffAtTheDeadline(t *testing.T) {
+	s := openStore(t)
+	r := newReceiver("hang", func(ctx context.Context, try int) error { <-ctx.Done(); return ctx.Err() })
+	d, err := New(Options{Store: s, Subscribers: []Subscriber{r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go d.Serve()
+	d.Publish(noteEvent(t, "acme", 1, "fire"))
+	time.Sleep(100 * time.Millisecond) // the attempt is under way
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	if err := d.Shutdown(ctx); err == nil || !strings.Contains(err.Error(), "cut off") {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if took := time.Since(begin); took > time.Second {
+		t.Errorf("Shutdown took %s past a 200ms deadline", took)
+	}
+}
+
+// Without subscribers the dispatcher still serves until Shutdown: the run
+// group stops everything when one component returns.
+func TestServesUntilShutdownWithoutSubscribers(t *testing.T) {
+	d, err := New(Options{Store: openStore(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- d.Serve() }()
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned before Shutdown: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := d.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -190,8 +190,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		if err != nil {
 			return err
 		}
-		dctx, dcancel := context.WithCancel(context.Background())
-		group.Add(func() error { return disp.Run(dctx) }, func(error) { dcancel() })
+		stop.add(&group, "dispatch", disp.Serve, disp.Shutdown)
 		alerter := &slo.Alerter{Events: st, Publisher: disp, Interval: o.analyzerInterval}
 		period := map[store.Signal]time.Duration{}
 		for sig, d := range o.retention {
