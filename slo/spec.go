@@ -279,35 +279,69 @@ func ParseObjective(s string) (float64, error) {
 	return v, nil
 }
 
+// readNative reads one item of a slos: list: what the SLO is, what a good
+// event is, and when it alerts. Problems are reported at the item's lines;
+// an SLO with an error is not returned.
 func readNative(file string, n *yaml.Node, field string, evalStep time.Duration) (*SLO, []config.Problem) {
 	var y nativeYAML
 	if p := config.DecodeStrict(file, n, field, &y); p != nil {
 		return nil, []config.Problem{*p}
 	}
-	var problems []config.Problem
-	errorAt := func(sub string, format string, args ...any) {
-		problems = append(problems, config.Problem{File: file, Line: config.Line(n, strings.Split(sub, ".")...), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
-	}
+	r := &nativeReader{file: file, n: n, field: field}
 	s := &SLO{Name: y.Name, Tenant: y.Tenant, Service: y.Service, Description: y.Description, Method: "Occurrences", MinEvents: 0,
 		File: fmt.Sprintf("%s:%d", file, n.Line), SLI: SLI{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}}
+	r.objective(s, &y)
+	r.goodEvents(s, &y)
+	if len(r.problems) > 0 {
+		return nil, r.problems
+	}
+	r.alerts(s, &y)
+	if len(r.problems) > 0 {
+		return nil, r.problems
+	}
+	return s, traps(s, file, config.Line(n, "objective"), field, config.Line(n, "window"), config.Line(n, "alerts"), evalStep)
+}
+
+// nativeReader gathers the problems of one native SLO at its lines.
+type nativeReader struct {
+	file     string
+	n        *yaml.Node // the item of the slos: list
+	field    string     // slos[i]
+	problems []config.Problem
+}
+
+// errorAt reports an error at sub, a dotted path below the item.
+func (r *nativeReader) errorAt(sub string, format string, args ...any) {
+	r.problems = append(r.problems, config.Problem{File: r.file, Line: config.Line(r.n, strings.Split(sub, ".")...), Field: r.field + "." + sub,
+		Severity: config.Error, Message: fmt.Sprintf(format, args...)})
+}
+
+// objective checks the name and service and reads the objective and its
+// window (30 days unless given).
+func (r *nativeReader) objective(s *SLO, y *nativeYAML) {
 	if !nameRE.MatchString(y.Name) || len(y.Name) > 63 {
-		errorAt("name", "%q must be a lower-case RFC 1123 label (a-z, 0-9, '-', at most 63)", y.Name)
+		r.errorAt("name", "%q must be a lower-case RFC 1123 label (a-z, 0-9, '-', at most 63)", y.Name)
 	}
 	if y.Service == "" {
-		errorAt("service", "is required")
+		r.errorAt("service", "is required")
 	}
 	var err error
 	if s.Objective, err = ParseObjective(y.Objective); err != nil {
-		errorAt("objective", "%v", err)
+		r.errorAt("objective", "%v", err)
 	}
 	if y.Window == "" {
 		y.Window = "30d"
 	}
 	if d, err := ParseDuration(y.Window); err != nil {
-		errorAt("window", "%v", err)
+		r.errorAt("window", "%v", err)
 	} else {
 		s.Window = TimeWindow{Duration: d, Rolling: true}
 	}
+}
+
+// goodEvents reads the SLI: exactly one of latency, availability,
+// threshold, metric or drift says what a good event is.
+func (r *nativeReader) goodEvents(s *SLO, y *nativeYAML) {
 	kinds := 0
 	for _, set := range []bool{y.Latency != "", y.Availability, y.Threshold != nil, y.Metric != nil, y.Drift != ""} {
 		if set {
@@ -316,11 +350,11 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 	}
 	switch {
 	case kinds > 1:
-		errorAt("latency", "say what a good event is in one way: latency, availability, threshold, metric or drift")
+		r.errorAt("latency", "say what a good event is in one way: latency, availability, threshold, metric or drift")
 	case y.Latency != "":
 		d, err := time.ParseDuration(y.Latency)
 		if err != nil || d <= 0 {
-			errorAt("latency", "%q is not a positive duration such as 800ms", y.Latency)
+			r.errorAt("latency", "%q is not a positive duration such as 800ms", y.Latency)
 		}
 		s.SLI.Good, s.SLI.Latency = "latency", d
 	case y.Availability:
@@ -331,27 +365,29 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 		t := y.Threshold
 		s.SLI.Good, s.SLI.Attribute, s.SLI.Op = "attribute", t.Attribute, t.Op
 		if t.Attribute == "" {
-			errorAt("threshold", "attribute: name the numeric span attribute, e.g. gen_ai.server.time_to_first_token")
+			r.errorAt("threshold", "attribute: name the numeric span attribute, e.g. gen_ai.server.time_to_first_token")
 		}
 		if _, ok := opWords[t.Op]; !ok {
-			errorAt("threshold.op", "%q is not one of lt, lte, gt, gte", t.Op)
+			r.errorAt("threshold.op", "%q is not one of lt, lte, gt, gte", t.Op)
 		}
 		if t.Value == nil {
-			errorAt("threshold", "value: is required")
+			r.errorAt("threshold", "value: is required")
 		} else {
 			s.SLI.Threshold = *t.Value
 		}
 	case y.Metric != nil:
-		problems = append(problems, readMetricSLI(&s.SLI, y.Metric.Good, y.Metric.Bad, y.Metric.Total, y.Metric.Histogram, y.Metric.LE,
+		r.problems = append(r.problems, readMetricSLI(&s.SLI, y.Metric.Good, y.Metric.Bad, y.Metric.Total, y.Metric.Histogram, y.Metric.LE,
 			y.Metric.Gauge, y.Metric.Op, y.Metric.Value, func(sub, msg string) config.Problem {
-				return config.Problem{File: file, Line: config.Line(n, "metric", sub), Field: field + ".metric." + sub, Severity: config.Error, Message: msg}
+				return config.Problem{File: r.file, Line: config.Line(r.n, "metric", sub), Field: r.field + ".metric." + sub, Severity: config.Error, Message: msg}
 			})...)
 	default:
-		errorAt("latency", "say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value}, metric: {good|bad, total} or drift: <monitor>")
+		r.errorAt("latency", "say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value}, metric: {good|bad, total} or drift: <monitor>")
 	}
-	if len(problems) > 0 {
-		return nil, problems
-	}
+}
+
+// alerts reads the burn-rate rules: the windows given, or the workbook's
+// for the SLO's window, less the page or ticket rules switched off.
+func (r *nativeReader) alerts(s *SLO, y *nativeYAML) {
 	page, ticket := true, true
 	if a := y.Alerts; a != nil {
 		if a.Page != nil {
@@ -362,39 +398,34 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 		}
 		s.MinEvents = a.MinEvents
 	}
-	if y.Alerts != nil && len(y.Alerts.Windows) > 0 {
-		for i, w := range y.Alerts.Windows {
-			sub := fmt.Sprintf("alerts.windows[%d]", i)
-			long, err1 := ParseDuration(w.Long)
-			short, err2 := ParseDuration(w.Short)
-			switch {
-			case err1 != nil:
-				errorAt("alerts", "%s.long: %v", sub, err1)
-			case err2 != nil:
-				errorAt("alerts", "%s.short: %v", sub, err2)
-			case short >= long:
-				errorAt("alerts", "%s: the short window %s must be shorter than the long window %s", sub, w.Short, w.Long)
-			case w.Factor <= 0:
-				errorAt("alerts", "%s.factor: must be positive", sub)
-			case w.Severity != "page" && w.Severity != "ticket":
-				errorAt("alerts", "%s.severity: %q is not page or ticket", sub, w.Severity)
-			default:
-				s.Alerts = append(s.Alerts, AlertWindow{Severity: w.Severity, Long: long, Short: short, Factor: w.Factor,
-					BudgetPercent: int(w.Factor * float64(long) / float64(s.Window.Duration) * 100)})
-			}
-		}
-	} else {
+	if y.Alerts == nil || len(y.Alerts.Windows) == 0 {
 		for _, w := range DefaultAlertWindows(s.Window.Duration) {
 			if w.Severity == "page" && page || w.Severity == "ticket" && ticket {
 				s.Alerts = append(s.Alerts, w)
 			}
 		}
+		return
 	}
-	if len(problems) > 0 {
-		return nil, problems
+	for i, w := range y.Alerts.Windows {
+		sub := fmt.Sprintf("alerts.windows[%d]", i)
+		long, err1 := ParseDuration(w.Long)
+		short, err2 := ParseDuration(w.Short)
+		switch {
+		case err1 != nil:
+			r.errorAt("alerts", "%s.long: %v", sub, err1)
+		case err2 != nil:
+			r.errorAt("alerts", "%s.short: %v", sub, err2)
+		case short >= long:
+			r.errorAt("alerts", "%s: the short window %s must be shorter than the long window %s", sub, w.Short, w.Long)
+		case w.Factor <= 0:
+			r.errorAt("alerts", "%s.factor: must be positive", sub)
+		case w.Severity != "page" && w.Severity != "ticket":
+			r.errorAt("alerts", "%s.severity: %q is not page or ticket", sub, w.Severity)
+		default:
+			s.Alerts = append(s.Alerts, AlertWindow{Severity: w.Severity, Long: long, Short: short, Factor: w.Factor,
+				BudgetPercent: int(w.Factor * float64(long) / float64(s.Window.Duration) * 100)})
+		}
 	}
-	problems = append(problems, traps(s, file, config.Line(n, "objective"), field, config.Line(n, "window"), config.Line(n, "alerts"), evalStep)...)
-	return s, problems
 }
 
 // traps warns of rules that can never fire and windows the evaluator
@@ -423,8 +454,6 @@ func traps(s *SLO, file string, objectiveLine int, field string, windowLine, ale
 	return problems
 }
 
-// formatPercent writes a ratio as a percentage, rounded past float noise
-// (1 - 0.9 is 0.09999999999999998).
 // readMetricSLI fills a metric SLI from one of three shapes: counters
 // (good or bad, and total), a histogram and its le bucket, or a gauge with
 // a threshold. problem builds an error at a field of the metric block.
@@ -511,6 +540,8 @@ func braces(matchers []string) string {
 	return "{" + strings.Join(matchers, ",") + "}"
 }
 
+// formatPercent writes a ratio as a percentage, rounded past float noise
+// (1 - 0.9 is 0.09999999999999998).
 func formatPercent(o float64) string {
 	return strconv.FormatFloat(math.Round(o*100*1e9)/1e9, 'f', -1, 64) + "%"
 }
