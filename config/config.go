@@ -1,7 +1,3 @@
-// Package config owns the configuration directory: finding its YAML files,
-// parsing them with positions, and reporting problems as file:line
-// messages. Domain packages (SLOs, drift monitors, policies) validate the
-// documents they own on top of it.
 package config
 
 import (
@@ -175,6 +171,8 @@ func syntaxProblem(file string, err error) Problem {
 
 // Lint parses every YAML file under the paths and returns what is wrong,
 // in file order. It fails only when a path cannot be read.
+//
+// Deprecated: Registry.Load checks the syntax and every section.
 func Lint(paths []string) ([]Problem, error) {
 	files, err := Files(paths)
 	if err != nil {
@@ -200,6 +198,44 @@ func HasErrors(ps []Problem) bool {
 		}
 	}
 	return false
+}
+
+// SortProblems orders problems by file, then line; problems on one line
+// keep their order.
+func SortProblems(ps []Problem) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].File != ps[j].File {
+			return ps[i].File < ps[j].File
+		}
+		return ps[i].Line < ps[j].Line
+	})
+}
+
+// Errors is a reading with errors, as an error: what a command that must
+// not start on it returns. Every place that shows problems formats each
+// with Problem.String: vigil lint a line each, this error joined on one
+// line, the config status API a string each.
+type Errors struct {
+	Dir      string
+	Problems []Problem // errors and warnings
+}
+
+// Err is nil when ps hold no error, and an *Errors otherwise.
+func Err(dir string, ps []Problem) error {
+	if !HasErrors(ps) {
+		return nil
+	}
+	return &Errors{Dir: dir, Problems: ps}
+}
+
+func (e *Errors) Error() string {
+	var msgs []string
+	for _, p := range e.Problems {
+		if p.Severity == Error {
+			msgs = append(msgs, p.String())
+		}
+	}
+	return fmt.Sprintf("config directory %s has problems (vigil lint lists them): %s", e.Dir, strings.Join(msgs, "; "))
 }
 
 // DecodeStrict decodes one node (an item of a list, say) into v, refusing

@@ -1,9 +1,6 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
-	"reflect"
 	"testing"
 )
 
@@ -40,37 +37,4 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
-}
-
-func TestLintDirectory(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("slos/chat.yaml", "service: chat\n")
-	write("slos/broken.yml", "a: [1\n")
-	write("README.md", "not yaml: [")
-	write(".hidden/x.yaml", "a: [")
-	ps, err := Lint([]string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, p := range ps {
-		got = append(got, p.String())
-	}
-	want := []string{filepath.Join(dir, "slos/broken.yml") + ":1: did not find expected ',' or ']'"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %q\nwant %q", got, want)
-	}
-	if !HasErrors(ps) {
-		t.Errorf("HasErrors = false")
-	}
-	if _, err := Lint([]string{filepath.Join(dir, "missing")}); err == nil {
-		t.Errorf("Lint of a missing path did not fail")
-	}
 }
