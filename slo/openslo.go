@@ -19,12 +19,12 @@ import (
 // because references (indicatorRef, metricSourceRef, alertPolicyRef,
 // conditionRef, targetRef) may point into any file of the directory.
 
-var openSLOVersions = map[string]bool{"openslo/v1": true, "openslo/v1alpha": true, "openslo.com/v2alpha": true}
+// openSLOVersions are the apiVersions Vigil reads.
+var openSLOVersions = []string{"openslo/v1", "openslo/v1alpha", "openslo.com/v2alpha"}
 
 // openSLOKinds are the kinds Vigil reads, and the kinds it recognises but
-// has no use for.
-var openSLOKinds = map[string]bool{"SLO": true, "SLI": true, "DataSource": true, "Service": true,
-	"AlertPolicy": true, "AlertCondition": true, "AlertNotificationTarget": true}
+// has no use for, of every version.
+var openSLOKinds = []string{"SLO", "SLI", "DataSource", "Service", "AlertPolicy", "AlertCondition", "AlertNotificationTarget"}
 
 type osMeta struct {
 	Name        string            `yaml:"name"`
@@ -59,49 +59,29 @@ type openSLO struct {
 
 func newOpenSLO() *openSLO { return &openSLO{objects: map[string]map[string]*osObject{}} }
 
-// isOpenSLO says whether a document is an OpenSLO object (it has an
-// apiVersion of OpenSLO's).
-func isOpenSLO(doc *yaml.Node) bool {
-	v := config.Value(doc, "apiVersion")
-	return v != nil && (openSLOVersions[v.Value] || strings.HasPrefix(v.Value, "openslo"))
-}
-
-// add reads one document (an object, or a list of objects as some tools
-// write them).
-func (set *openSLO) add(file string, doc *yaml.Node) {
-	if doc.Kind == yaml.SequenceNode {
-		for _, item := range doc.Content {
-			set.add(file, item)
-		}
-		return
-	}
+// add reads one object; the registry hands it only the kinds of
+// openSLOVersions it claims. Its problems are returned; those of
+// compiling the objects it refers to come from compile.
+func (set *openSLO) add(file string, doc *yaml.Node) []config.Problem {
 	var o osObject
 	if p := config.DecodeStrict(file, doc, "", &o); p != nil {
-		set.problems = append(set.problems, *p)
-		return
+		return []config.Problem{*p}
 	}
 	o.file, o.node = file, doc
+	var problems []config.Problem
 	at := func(field, format string, args ...any) {
-		set.problems = append(set.problems, config.Problem{File: file, Line: config.Line(doc, strings.Split(field, ".")...), Field: field, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
-	}
-	if !openSLOVersions[o.APIVersion] {
-		at("apiVersion", "%q is not openslo/v1, openslo/v1alpha or openslo.com/v2alpha", o.APIVersion)
-		return
-	}
-	if !openSLOKinds[o.Kind] {
-		at("kind", "%q is not one of SLO, SLI, DataSource, Service, AlertPolicy, AlertCondition, AlertNotificationTarget", o.Kind)
-		return
+		problems = append(problems, config.Problem{File: file, Line: config.Line(doc, strings.Split(field, ".")...), Field: field, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 	}
 	if !nameRE.MatchString(o.Metadata.Name) || len(o.Metadata.Name) > 63 {
 		at("metadata.name", "%q must be a lower-case RFC 1123 label (a-z, 0-9, '-', at most 63)", o.Metadata.Name)
-		return
+		return problems
 	}
 	if len(o.Metadata.DisplayName) > 1050 {
 		at("metadata.displayName", "is %d characters long; at most 1050", len(o.Metadata.DisplayName))
 	}
 	if o.Spec.Kind == 0 {
 		at("spec", "is required")
-		return
+		return problems
 	}
 	if d := config.Value(&o.Spec, "description"); d != nil && len(d.Value) > 1050 {
 		at("spec.description", "is %d characters long; at most 1050", len(d.Value))
@@ -113,12 +93,13 @@ func (set *openSLO) add(file string, doc *yaml.Node) {
 	}
 	if prev, ok := byName[o.Metadata.Name]; ok {
 		at("metadata.name", "%s %q is also defined at %s", o.Kind, o.Metadata.Name, prev.where())
-		return
+		return problems
 	}
 	byName[o.Metadata.Name] = &o
 	if o.Kind == "SLO" {
 		set.order = append(set.order, &o)
 	}
+	return problems
 }
 
 // lookup resolves a reference, or reports it at the referring field.

@@ -3,7 +3,6 @@ package slo
 import (
 	"fmt"
 	"math"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -171,66 +170,75 @@ type nativeYAML struct {
 	} `yaml:"alerts"`
 }
 
-// Load reads every SLO in the YAML files under paths (a top-level slos:
-// list in Vigil's dialect), returning all problems with file and line:
-// errors for what is wrong, warnings for traps such as an alert rule that
-// can never fire. evalStep is the analyzer's interval.
+// Section is the SLOs' part of the config directory: the slos: list of
+// Vigil's dialect, and OpenSLO documents (openslo/v1, openslo/v1alpha,
+// openslo.com/v2alpha), whose references may cross files. Problems carry
+// file and line: errors for what is wrong, warnings for traps such as an
+// alert rule that can never fire. evalStep is the analyzer's interval.
+func Section(evalStep time.Duration) *config.Section[[]*SLO] {
+	var docs []config.Kinds
+	for _, v := range openSLOVersions {
+		docs = append(docs, config.Kinds{APIVersion: v, Kinds: openSLOKinds})
+	}
+	return &config.Section[[]*SLO]{Name: "slos", Keys: []string{"slos"}, Documents: docs,
+		New: func() config.Decoder[[]*SLO] {
+			return &sloReader{evalStep: evalStep, seen: map[string]string{}, openslo: newOpenSLO()}
+		}}
+}
+
+// Load reads the SLOs alone from the YAML files under paths (see Section
+// and config.LoadSection).
 func Load(paths []string, evalStep time.Duration) ([]*SLO, []config.Problem, error) {
-	files, err := config.Files(paths)
-	if err != nil {
-		return nil, nil, err
+	return config.LoadSection(paths, Section(evalStep))
+}
+
+// sloReader is one reading of the SLO section.
+type sloReader struct {
+	evalStep time.Duration
+	slos     []*SLO
+	seen     map[string]string // name → file:line of its definition
+	openslo  *openSLO
+}
+
+func (r *sloReader) Decode(it config.Item) []config.Problem {
+	if it.Key == "" {
+		return r.openslo.add(it.File, it.Node)
 	}
-	var slos []*SLO
+	list := it.Node
+	if list.Kind != yaml.SequenceNode {
+		return []config.Problem{{File: it.File, Line: list.Line, Field: "slos", Severity: config.Error, Message: "want a list"}}
+	}
 	var problems []config.Problem
-	seen := map[string]string{}
-	openslo := newOpenSLO()
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		docs, ps := config.Parse(f, data)
+	for i, item := range list.Content {
+		s, ps := readNative(it.File, item, fmt.Sprintf("slos[%d]", i), r.evalStep)
 		problems = append(problems, ps...)
-		for _, doc := range docs {
-			if isOpenSLO(doc.Node) || doc.Node.Kind == yaml.SequenceNode && len(doc.Node.Content) > 0 && isOpenSLO(doc.Node.Content[0]) {
-				openslo.add(f, doc.Node)
-				continue
-			}
-			list := config.Value(doc.Node, "slos")
-			if list == nil {
-				continue
-			}
-			if list.Kind != yaml.SequenceNode {
-				problems = append(problems, config.Problem{File: f, Line: list.Line, Field: "slos", Severity: config.Error, Message: "want a list"})
-				continue
-			}
-			for i, item := range list.Content {
-				s, ps := readNative(f, item, fmt.Sprintf("slos[%d]", i), evalStep)
-				problems = append(problems, ps...)
-				if s == nil {
-					continue
-				}
-				if prev, ok := seen[s.Name]; ok {
-					problems = append(problems, config.Problem{File: f, Line: item.Line, Field: fmt.Sprintf("slos[%d].name", i), Severity: config.Error, Message: fmt.Sprintf("%q is also defined at %s", s.Name, prev)})
-					continue
-				}
-				seen[s.Name] = s.File
-				slos = append(slos, s)
-			}
+		if s == nil {
+			continue
 		}
+		if prev, ok := r.seen[s.Name]; ok {
+			problems = append(problems, config.Problem{File: it.File, Line: item.Line, Field: fmt.Sprintf("slos[%d].name", i), Severity: config.Error, Message: fmt.Sprintf("%q is also defined at %s", s.Name, prev)})
+			continue
+		}
+		r.seen[s.Name] = s.File
+		r.slos = append(r.slos, s)
 	}
-	compiled := openslo.compile(evalStep)
-	problems = append(problems, uniqueProblems(openslo.problems)...)
+	return problems
+}
+
+// Done compiles the OpenSLO objects, now that every file is read.
+func (r *sloReader) Done() ([]*SLO, []config.Problem) {
+	compiled := r.openslo.compile(r.evalStep)
+	problems := uniqueProblems(r.openslo.problems)
 	for _, s := range compiled {
-		if prev, ok := seen[s.Name]; ok {
+		if prev, ok := r.seen[s.Name]; ok {
 			file, line := splitWhere(s.File)
 			problems = append(problems, config.Problem{File: file, Line: line, Field: "metadata.name", Severity: config.Error, Message: fmt.Sprintf("SLO %q is also defined at %s", s.Name, prev)})
 			continue
 		}
-		seen[s.Name] = s.File
-		slos = append(slos, s)
+		r.seen[s.Name] = s.File
+		r.slos = append(r.slos, s)
 	}
-	return slos, problems, nil
+	return r.slos, problems
 }
 
 // uniqueProblems drops repeats: an SLI or AlertPolicy is checked on its own

@@ -132,57 +132,54 @@ type monitorYAML struct {
 	MinSamples int     `yaml:"min_samples"`
 }
 
-// LoadMonitors reads every drift monitor in the YAML files under paths,
-// returning each problem with its file and line. It fails only when a path
+// Section is drift's part of the config directory: the drift: lists of
+// monitors. Baseline CSV files are read with the monitor that names them.
+var Section = &config.Section[[]*Monitor]{Name: "drift", Keys: []string{"drift"},
+	New: func() config.Decoder[[]*Monitor] { return &monitorsReader{seen: map[string]string{}} }}
+
+// LoadMonitors reads the drift monitors alone from the YAML files under
+// paths (see Section and config.LoadSection). It fails only when a path
 // cannot be read.
 func LoadMonitors(paths []string) ([]*Monitor, []config.Problem, error) {
-	files, err := config.Files(paths)
-	if err != nil {
-		return nil, nil, err
-	}
-	var monitors []*Monitor
-	var problems []config.Problem
-	seen := map[string]string{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		docs, ps := config.Parse(f, data)
-		problems = append(problems, ps...)
-		for _, doc := range docs {
-			list := config.Value(doc.Node, "drift")
-			if list == nil {
-				continue
-			}
-			if list.Kind != yaml.SequenceNode {
-				problems = append(problems, config.Problem{File: f, Line: list.Line, Field: "drift", Severity: config.Error, Message: "want a list of monitors"})
-				continue
-			}
-			for i, item := range list.Content {
-				field := fmt.Sprintf("drift[%d]", i)
-				m, ps := readMonitor(f, item, field)
-				problems = append(problems, ps...)
-				// Names are unique among all definitions, broken ones
-				// included: fixing the first must not surface a clash.
-				name, tenant := scalar(item, "name"), scalar(item, "tenant")
-				if name != "" {
-					where := fmt.Sprintf("%s:%d", f, item.Line)
-					if prev, ok := seen[tenant+"/"+name]; ok {
-						problems = append(problems, config.Problem{File: f, Line: config.Line(item, "name"), Field: field + ".name",
-							Severity: config.Error, Message: fmt.Sprintf("monitor %q is also defined at %s", name, prev)})
-						continue
-					}
-					seen[tenant+"/"+name] = where
-				}
-				if m != nil {
-					monitors = append(monitors, m)
-				}
-			}
-		}
-	}
-	return monitors, problems, nil
+	return config.LoadSection(paths, Section)
 }
+
+// monitorsReader is one reading of the drift section.
+type monitorsReader struct {
+	monitors []*Monitor
+	seen     map[string]string // tenant/name → file:line
+}
+
+func (r *monitorsReader) Decode(it config.Item) []config.Problem {
+	list := it.Node
+	if list.Kind != yaml.SequenceNode {
+		return []config.Problem{{File: it.File, Line: list.Line, Field: "drift", Severity: config.Error, Message: "want a list of monitors"}}
+	}
+	var problems []config.Problem
+	for i, item := range list.Content {
+		field := fmt.Sprintf("drift[%d]", i)
+		m, ps := readMonitor(it.File, item, field)
+		problems = append(problems, ps...)
+		// Names are unique among all definitions, broken ones included:
+		// fixing the first must not surface a clash.
+		name, tenant := scalar(item, "name"), scalar(item, "tenant")
+		if name != "" {
+			where := fmt.Sprintf("%s:%d", it.File, item.Line)
+			if prev, ok := r.seen[tenant+"/"+name]; ok {
+				problems = append(problems, config.Problem{File: it.File, Line: config.Line(item, "name"), Field: field + ".name",
+					Severity: config.Error, Message: fmt.Sprintf("monitor %q is also defined at %s", name, prev)})
+				continue
+			}
+			r.seen[tenant+"/"+name] = where
+		}
+		if m != nil {
+			r.monitors = append(r.monitors, m)
+		}
+	}
+	return problems
+}
+
+func (r *monitorsReader) Done() ([]*Monitor, []config.Problem) { return r.monitors, nil }
 
 // readMonitor reads one item of a drift: list: what it watches, over which
 // windows, against which reference, judged how. Problems are reported at
