@@ -169,27 +169,6 @@ func syntaxProblem(file string, err error) Problem {
 	return p
 }
 
-// Lint parses every YAML file under the paths and returns what is wrong,
-// in file order. It fails only when a path cannot be read.
-//
-// Deprecated: Registry.Load checks the syntax and every section.
-func Lint(paths []string) ([]Problem, error) {
-	files, err := Files(paths)
-	if err != nil {
-		return nil, err
-	}
-	var problems []Problem
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", f, err)
-		}
-		_, ps := Parse(f, data)
-		problems = append(problems, ps...)
-	}
-	return problems, nil
-}
-
 // HasErrors reports whether any problem is an error, not a warning.
 func HasErrors(ps []Problem) bool {
 	for _, p := range ps {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -18,8 +17,6 @@ import (
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
-	"github.com/vigil-dev/vigil/config"
-	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
@@ -114,24 +111,17 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		}, func() float64 { return 1 }),
 	)
 
-	// The config directory: budgets and cost anomaly detectors, for the
-	// analyzer's cost watch and the web API.
-	costCfg, err := loadCostConfig(g.configDir)
+	// The config directory: every section, read once; errors stop start-up.
+	sections, err := newConfigSections(o.analyzerInterval)
 	if err != nil {
 		return err
 	}
-	slos, err := loadSLOs(g.configDir, o.analyzerInterval)
+	cfg, err := sections.load(g.configDir)
 	if err != nil {
 		return err
 	}
-	driftMonitors, err := loadDriftMonitors(g.configDir)
-	if err != nil {
-		return err
-	}
-	canaryMonitors, err := loadCanaryMonitors(g.configDir)
-	if err != nil {
-		return err
-	}
+	costCfg, slos := sections.cost.Of(cfg), sections.slos.Of(cfg)
+	driftMonitors, canaryMonitors := sections.drift.Of(cfg), sections.canaries.Of(cfg)
 
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
@@ -222,86 +212,5 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		logger.Info("shutting down", "signal", sig.Signal.String())
 		return nil
 	}
-	return err
-}
-
-// loadCostConfig reads budgets and cost anomaly detectors from the config
-// directory; a missing directory configures none, a bad file stops start-up
-// with its problems.
-func loadCostConfig(dir string) (*cost.CostConfig, error) {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return &cost.CostConfig{}, nil
-	}
-	cfg, problems, err := cost.LoadCostConfig([]string{dir}, validCostDimension)
-	if err != nil {
-		return nil, err
-	}
-	if config.HasErrors(problems) {
-		msgs := make([]string, len(problems))
-		for i, p := range problems {
-			msgs[i] = p.String()
-		}
-		return nil, fmt.Errorf("config directory %s has problems (vigil lint lists them): %s", dir, strings.Join(msgs, "; "))
-	}
-	return cfg, nil
-}
-
-// loadSLOs reads the SLOs of the config directory; errors (not warnings)
-// stop start-up.
-func loadSLOs(dir string, step time.Duration) ([]*slo.SLO, error) {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if step == 0 {
-		step = time.Minute
-	}
-	slos, problems, err := slo.Load([]string{dir}, step)
-	if err != nil {
-		return nil, err
-	}
-	return slos, configError(dir, problems)
-}
-
-// loadDriftMonitors reads the drift monitors of the config directory.
-func loadDriftMonitors(dir string) ([]*drift.Monitor, error) {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	monitors, problems, err := drift.LoadMonitors([]string{dir})
-	if err != nil {
-		return nil, err
-	}
-	return monitors, configError(dir, problems)
-}
-
-// loadCanaryMonitors reads the canary monitors of the config directory.
-func loadCanaryMonitors(dir string) ([]canary.Monitor, error) {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	monitors, problems, err := canary.LoadMonitors([]string{dir})
-	if err != nil {
-		return nil, err
-	}
-	return monitors, configError(dir, problems)
-}
-
-// configError stops start-up on a config directory with errors, naming
-// them; warnings do not stop it.
-func configError(dir string, problems []config.Problem) error {
-	if !config.HasErrors(problems) {
-		return nil
-	}
-	var msgs []string
-	for _, p := range problems {
-		if p.Severity == config.Error {
-			msgs = append(msgs, p.String())
-		}
-	}
-	return fmt.Errorf("config directory %s has problems (vigil lint lists them): %s", dir, strings.Join(msgs, "; "))
-}
-
-func validCostDimension(name string) error {
-	_, _, err := store.CostDimension(name).Column()
 	return err
 }

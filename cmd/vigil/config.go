@@ -1,0 +1,57 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"github.com/vigil-dev/vigil/analyzer/canary"
+	"github.com/vigil-dev/vigil/analyzer/drift"
+	"github.com/vigil-dev/vigil/config"
+	"github.com/vigil-dev/vigil/cost"
+	"github.com/vigil-dev/vigil/slo"
+	"github.com/vigil-dev/vigil/store"
+)
+
+// configSections are the sections of the config directory, one per
+// domain, and the registry that reads them all: what lint checks is what
+// serve runs. Each field is the handle its consumers read their values
+// from a reading with (sections.slos.Of(cfg)).
+type configSections struct {
+	slos     *config.Section[[]*slo.SLO]
+	cost     *config.Section[*cost.CostConfig]
+	drift    *config.Section[[]*drift.Monitor]
+	canaries *config.Section[[]canary.Monitor]
+	registry *config.Registry
+}
+
+// newConfigSections registers every section; evalStep is the analyzer's
+// interval, which SLO warnings are judged against.
+func newConfigSections(evalStep time.Duration) (*configSections, error) {
+	if evalStep <= 0 {
+		evalStep = time.Minute
+	}
+	c := &configSections{slos: slo.Section(evalStep), cost: cost.Section(validCostDimension), drift: drift.Section, canaries: canary.Section}
+	var err error
+	c.registry, err = config.NewRegistry(c.slos, c.cost, c.drift, c.canaries)
+	return c, err
+}
+
+// load reads the config directory for a command that runs on it: a
+// directory that does not exist configures nothing; one with errors (not
+// warnings) is refused, naming them.
+func (c *configSections) load(dir string) (*config.Config, error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return c.registry.Empty(), nil
+	}
+	cfg, problems, err := c.registry.Load([]string{dir})
+	if err != nil {
+		return nil, err
+	}
+	return cfg, config.Err(dir, problems)
+}
+
+func validCostDimension(name string) error {
+	_, _, err := store.CostDimension(name).Column()
+	return err
+}
