@@ -16,8 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/vigil-dev/vigil/cost"
-	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/web/api"
 	"github.com/vigil-dev/vigil/web/jaeger"
@@ -44,11 +42,10 @@ type Options struct {
 	Store      Store
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger
-	Budgets    []*cost.Budget
-	SLOs       []*slo.SLO
-	// Attribution names the bill tags the cost API groups team, app and
-	// model by.
-	Attribution cost.Attribution
+	// Config returns the SLOs, budgets and attribution (the bill tags the
+	// cost API groups team, app and model by) as the config directory
+	// defines them now; the API calls it at every request. Nil: none.
+	Config func() api.Config
 }
 
 // Server is the web role.
@@ -88,7 +85,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Metrics: s.opts.Store}).Register(mux)
-	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, Rollups: s.opts.Store, Events: s.opts.Store, EventWriter: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets, SLOs: s.opts.SLOs, Attribution: s.opts.Attribution}).Register(mux)
+	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, Rollups: s.opts.Store, Events: s.opts.Store, EventWriter: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config}).Register(mux)
 	return mux
 }
 

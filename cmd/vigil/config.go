@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/web/api"
 )
 
 // configSections are the sections of the config directory, one per
@@ -49,6 +50,35 @@ func (c *configSections) load(dir string) (*config.Config, error) {
 		return nil, err
 	}
 	return cfg, config.Err(dir, problems)
+}
+
+// liveConfig gives each consumer its own values from the reading in
+// force, which current returns; the consumers call these at every tick
+// or request, so a reload reaches them all at once.
+type liveConfig struct {
+	sections *configSections
+	current  func() *config.Config
+}
+
+func (l liveConfig) slos() []*slo.SLO           { return l.sections.slos.Of(l.current()) }
+func (l liveConfig) drift() []*drift.Monitor    { return l.sections.drift.Of(l.current()) }
+func (l liveConfig) canaries() []canary.Monitor { return l.sections.canaries.Of(l.current()) }
+
+func (l liveConfig) cost() *cost.CostConfig {
+	if c := l.sections.cost.Of(l.current()); c != nil {
+		return c
+	}
+	return &cost.CostConfig{}
+}
+
+// api is what the web API reads, all from one reading.
+func (l liveConfig) api() api.Config {
+	cfg := l.current()
+	c := l.sections.cost.Of(cfg)
+	if c == nil {
+		c = &cost.CostConfig{}
+	}
+	return api.Config{SLOs: l.sections.slos.Of(cfg), Budgets: c.Budgets, Attribution: c.AttributionOrDefault()}
 }
 
 func validCostDimension(name string) error {

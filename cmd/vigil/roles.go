@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
+	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
@@ -120,8 +121,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	if err != nil {
 		return err
 	}
-	costCfg, slos := sections.cost.Of(cfg), sections.slos.Of(cfg)
-	driftMonitors, canaryMonitors := sections.drift.Of(cfg), sections.canaries.Of(cfg)
+	live := liveConfig{sections: sections, current: func() *config.Config { return cfg }}
 
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
@@ -142,7 +142,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	group.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
 
 	// Web port: health, readiness, metrics and the APIs, for every role.
-	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Budgets: costCfg.Budgets, SLOs: slos, Attribution: costCfg.AttributionOrDefault()})
+	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api})
 	if err != nil {
 		return err
 	}
@@ -199,9 +199,9 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 			Replica:    o.analyzerReplica,
 			Logger:     logger.With("component", "analyzer"),
 			Registerer: reg,
-		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg}, &slo.Evaluator{Store: st, SLOs: slos, Alerter: alerter, Owns: analyzer.Owns},
-			&drift.Job{Store: st, Monitors: driftMonitors, Owns: analyzer.Owns},
-			&canary.Job{Store: st, Monitors: canaryMonitors, Owns: analyzer.Owns})
+		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Current: live.cost}, &slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns},
+			&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns},
+			&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns})
 		actx, cancel := context.WithCancel(context.Background())
 		group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	}

@@ -49,6 +49,25 @@ type API struct {
 	Rollups     store.RollupReader
 	Events      store.EventReader
 	EventWriter store.EventWriter
+	// Current, when set, returns the SLOs, budgets and attribution as the
+	// config directory defines them now; it is called at every request
+	// instead of reading SLOs, Budgets and Attribution.
+	Current func() Config
+}
+
+// Config is what the API reads from the config directory.
+type Config struct {
+	SLOs        []*slo.SLO
+	Budgets     []*cost.Budget
+	Attribution cost.Attribution // zero: the default keys
+}
+
+// config is the config in force for this request.
+func (a *API) config() Config {
+	if a.Current != nil {
+		return a.Current()
+	}
+	return Config{SLOs: a.SLOs, Budgets: a.Budgets, Attribution: a.Attribution}
 }
 
 // Register adds the routes to mux.
@@ -240,10 +259,11 @@ func (a *API) cost(r *http.Request, org string) (any, error) {
 
 // attribution is the configured attribution, or the default tag keys.
 func (a *API) attribution() cost.Attribution {
-	if a.Attribution.Team == "" && a.Attribution.Service == "" && a.Attribution.Model == "" {
+	attr := a.config().Attribution
+	if attr.Team == "" && attr.Service == "" && attr.Model == "" {
 		return cost.DefaultAttribution()
 	}
-	return a.Attribution
+	return attr
 }
 
 func splitList(s string) []string {
@@ -350,7 +370,7 @@ func (a *API) budgets(r *http.Request, org string) (any, error) {
 		now = a.Now()
 	}
 	out := []budgetStatus{}
-	for _, b := range a.Budgets {
+	for _, b := range a.config().Budgets {
 		if bt := b.Tenant; bt != org && !(bt == "" && org == store.DefaultTenant) {
 			continue
 		}
