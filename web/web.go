@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/web/api"
 	"github.com/vigil-dev/vigil/web/jaeger"
@@ -46,6 +47,8 @@ type Options struct {
 	// cost API groups team, app and model by) as the config directory
 	// defines them now; the API calls it at every request. Nil: none.
 	Config func() api.Config
+	// ConfigStatus reports the last reading of the config directory.
+	ConfigStatus func() config.Status
 }
 
 // Server is the web role.
@@ -85,7 +88,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Metrics: s.opts.Store}).Register(mux)
-	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, Rollups: s.opts.Store, Events: s.opts.Store, EventWriter: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config}).Register(mux)
+	(&api.API{Store: s.opts.Store, Metrics: s.opts.Store, Rollups: s.opts.Store, Events: s.opts.Store, EventWriter: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus}).Register(mux)
 	return mux
 }
 

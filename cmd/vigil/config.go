@@ -1,9 +1,9 @@
 package main
 
 import (
-	"errors"
-	"os"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
@@ -38,18 +38,22 @@ func newConfigSections(evalStep time.Duration) (*configSections, error) {
 	return c, err
 }
 
-// load reads the config directory for a command that runs on it: a
-// directory that does not exist configures nothing; one with errors (not
-// warnings) is refused, naming them.
-func (c *configSections) load(dir string) (*config.Config, error) {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return c.registry.Empty(), nil
+// configMetrics say how the last reading of the config directory went,
+// named as Prometheus names its own.
+func configMetrics(r *config.Reloader) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigil_config_last_reload_successful",
+			Help: "Whether the last reading of the config directory is in force (1), or had errors and the one before stays (0)."},
+			func() float64 {
+				if r.Status().Successful {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigil_config_last_reload_success_timestamp_seconds",
+			Help: "When the config in force was read from the config directory, in seconds since the epoch."},
+			func() float64 { return float64(r.Status().LastSuccess.UnixNano()) / 1e9 }),
 	}
-	cfg, problems, err := c.registry.Load([]string{dir})
-	if err != nil {
-		return nil, err
-	}
-	return cfg, config.Err(dir, problems)
 }
 
 // liveConfig gives each consumer its own values from the reading in

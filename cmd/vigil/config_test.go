@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // lint runs vigil lint on paths and returns its exit code and output.
@@ -148,5 +149,111 @@ spec:
 	plan, err := exec.Command(binary, "slo", "plan", dir).Output()
 	if err != nil || !strings.Contains(string(plan), "api-availability (") || !strings.Contains(string(plan), "batch (") {
 		t.Errorf("slo plan: %v\n%s", err, plan)
+	}
+}
+
+// replaceFile writes a file as editors save one: a temporary file renamed
+// over it.
+func replaceFile(t *testing.T, path, body string) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".swp")
+	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type configStatus struct {
+	Successful  bool
+	LastReload  time.Time `json:"last_reload"`
+	LastSuccess time.Time `json:"last_success"`
+	Problems    []struct{ Severity, Text string }
+}
+
+// TestConfigReload: serve reads the config directory again when it
+// changes. An added SLO is served without a restart; a bad edit keeps the
+// SLOs in force while the config status and the metrics show the error
+// at its file and line; the fix is taken up.
+func TestConfigReload(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "slos.yaml")
+	const chat = "slos:\n  - name: chat-availability\n    service: chat-gateway\n    availability: true\n    objective: 99%\n"
+	os.WriteFile(file, []byte(chat), 0o644)
+	v := startServe(t, "", "--config-dir", dir, "--analyzer.interval", "1s", "--config.poll-interval", "1s")
+	defer v.stop(t)
+
+	names := func() string {
+		var slos []struct{ Name string }
+		v.getJSON(t, "/api/v1/slos", &slos)
+		var out []string
+		for _, s := range slos {
+			out = append(out, s.Name)
+		}
+		return strings.Join(out, " ")
+	}
+	status := func() configStatus {
+		var st configStatus
+		v.getJSON(t, "/api/v1/config/status", &st)
+		return st
+	}
+	metric := func(name string) string {
+		_, body := get(t, v.proc, "http://"+v.web+"/metrics")
+		for _, line := range strings.Split(body, "\n") {
+			if value, ok := strings.CutPrefix(line, name+" "); ok {
+				return value
+			}
+		}
+		return ""
+	}
+	waitUntil := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; stderr:\n%s", what, v.stderr)
+			}
+		}
+	}
+	if got := names(); got != "chat-availability" {
+		t.Fatalf("SLOs at start: %q", got)
+	}
+	if st := status(); !st.Successful || len(st.Problems) != 0 || metric("vigil_config_last_reload_successful") != "1" {
+		t.Fatalf("status at start: %+v", st)
+	}
+	started := status().LastSuccess
+
+	// An SLO added in place is served without a restart.
+	os.WriteFile(file, []byte(chat+"  - name: search-availability\n    service: search\n    availability: true\n    objective: 99.9%\n"), 0o644)
+	waitUntil("the added SLO", func() bool { return names() == "chat-availability search-availability" })
+	if st := status(); !st.Successful || !st.LastSuccess.After(started) {
+		t.Errorf("status after the edit: %+v", st)
+	}
+
+	// A bad edit: the SLOs in force stay, the status and the metric say why.
+	replaceFile(t, file, "slo:\n  - name: chat-availability\n")
+	waitUntil("the refused edit", func() bool { return !status().Successful })
+	st := status()
+	if len(st.Problems) != 1 || st.Problems[0].Severity != "error" || !strings.HasPrefix(st.Problems[0].Text, file+":1: unknown top-level key \"slo\" (did you mean `slos`?)") {
+		t.Errorf("status after a bad edit: %+v", st)
+	}
+	if got := names(); got != "chat-availability search-availability" {
+		t.Errorf("SLOs after a bad edit: %q", got)
+	}
+	if m := metric("vigil_config_last_reload_successful"); m != "0" {
+		t.Errorf("vigil_config_last_reload_successful after a bad edit: %s", m)
+	}
+	if !strings.Contains(v.stderr.String(), "the last good config stays in force") {
+		t.Errorf("the refused edit is not logged:\n%s", v.stderr)
+	}
+
+	// The fix is taken up.
+	replaceFile(t, file, chat)
+	waitUntil("the fix", func() bool { return status().Successful })
+	if got, m := names(), metric("vigil_config_last_reload_successful"); got != "chat-availability" || m != "1" || len(status().Problems) != 0 {
+		t.Errorf("after the fix: SLOs %q, metric %s, status %+v", got, m, status())
+	}
+	if ts := metric("vigil_config_last_reload_success_timestamp_seconds"); ts == "" || ts == "0" {
+		t.Errorf("vigil_config_last_reload_success_timestamp_seconds = %q", ts)
 	}
 }

@@ -46,6 +46,7 @@ type roleOptions struct {
 	webhookURL       string
 	webhookSecret    string
 	slackURL         string
+	configPoll       time.Duration
 }
 
 func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
@@ -63,6 +64,7 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 	// role adds the API and UI there.
 	f.StringVar(&o.webListen, "web.listen-address", ":8080", "address of the web port: API, UI, /metrics, /healthz, /readyz")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a clean shutdown may take to drain and flush")
+	f.DurationVar(&o.configPoll, "config.poll-interval", 10*time.Second, "how often the config directory's files are compared with those last read, besides change notifications; a change is read once the directory is quiet for half a second, and a reading with errors leaves the last good config in force")
 	if roles&roleCollector != 0 {
 		o.collector.register(f)
 	}
@@ -112,16 +114,19 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		}, func() float64 { return 1 }),
 	)
 
-	// The config directory: every section, read once; errors stop start-up.
+	// The config directory: every section, read at start (errors stop
+	// start-up) and again on every change (errors keep the last good
+	// config in force, and say so in the config status and its metrics).
 	sections, err := newConfigSections(o.analyzerInterval)
 	if err != nil {
 		return err
 	}
-	cfg, err := sections.load(g.configDir)
+	reloader, err := config.NewReloader(g.configDir, sections.registry, config.ReloadOptions{Poll: o.configPoll, Logger: logger.With("component", "config")})
 	if err != nil {
 		return err
 	}
-	live := liveConfig{sections: sections, current: func() *config.Config { return cfg }}
+	reg.MustRegister(configMetrics(reloader)...)
+	live := liveConfig{sections: sections, current: reloader.Current}
 
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
@@ -141,8 +146,12 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	// Signals: SIGINT or SIGTERM starts a clean shutdown.
 	group.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
 
+	// Config: read the directory again whenever it changes.
+	cctx, ccancel := context.WithCancel(context.Background())
+	group.Add(func() error { return reloader.Run(cctx) }, func(error) { ccancel() })
+
 	// Web port: health, readiness, metrics and the APIs, for every role.
-	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api})
+	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api, ConfigStatus: reloader.Status})
 	if err != nil {
 		return err
 	}

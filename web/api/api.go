@@ -1,5 +1,5 @@
 // Package api serves Vigil's own JSON API under /api/v1: billing, cost,
-// budgets and SLOs. One function writes every
+// budgets, SLOs and the config directory's status. One function writes every
 // response and maps errors to status codes.
 package api
 
@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/collector/billing"
+	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
@@ -53,6 +54,9 @@ type API struct {
 	// config directory defines them now; it is called at every request
 	// instead of reading SLOs, Budgets and Attribution.
 	Current func() Config
+	// ConfigStatus reports the last reading of the config directory, for
+	// GET /api/v1/config/status.
+	ConfigStatus func() config.Status
 }
 
 // Config is what the API reads from the config directory.
@@ -88,6 +92,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/silences", a.handle(a.createSilence))
 	mux.HandleFunc("GET /api/v1/recommendations", a.handle(a.recommendations))
 	mux.HandleFunc("GET /api/v1/canary", a.handle(a.canaryAnalysis))
+	mux.HandleFunc("GET /api/v1/config/status", a.handle(a.configStatus))
 	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 }
 
