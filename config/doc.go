@@ -12,7 +12,9 @@
 // drift, ...), the apiVersion/kind documents it claims (OpenSLO's), and
 // New, which starts one reading. cmd/vigil passes the sections to
 // NewRegistry; nothing registers itself, and config imports no domain
-// package (they import config).
+// package (they import config). A new part of the directory, such as
+// actions or dashboards, is one more Section passed to the registry; two
+// sections cannot claim one key or kind.
 //
 // For each reading the registry calls New once, then the decoder's Decode
 // for every item the section claims, in file order (files sorted by path;
