@@ -219,7 +219,20 @@ func (e *Errors) Error() string {
 
 // DecodeStrict decodes one node (an item of a list, say) into v, refusing
 // unknown fields, and reports a failure as a Problem on the node's line.
+// Aliases to anchors elsewhere in the file (a merge key <<: *defaults, say)
+// are followed.
 func DecodeStrict(file string, n *yaml.Node, field string, v any) *Problem {
+	if hasAlias(n) {
+		budget := maxExpanded
+		at, err := expand(n, &budget, map[*yaml.Node]bool{})
+		if errors.Is(err, errTooMany) {
+			at = n // the item, not where the count ran out
+		}
+		if err != nil {
+			return &Problem{File: file, Line: at.Line, Field: field, Severity: Error, Message: err.Error()}
+		}
+		n = at
+	}
 	var buf strings.Builder
 	enc := yaml.NewEncoder(&buf)
 	enc.Encode(n)
@@ -245,6 +258,58 @@ func DecodeStrict(file string, n *yaml.Node, field string, v any) *Problem {
 		return &Problem{File: file, Line: line, Field: field, Severity: Error, Message: msg}
 	}
 	return nil
+}
+
+// maxExpanded bounds the nodes one item may expand to through aliases, so
+// a few lines of aliases of aliases cannot make a billion.
+const maxExpanded = 10000
+
+var errTooMany = fmt.Errorf("its aliases expand to more than %d nodes", maxExpanded)
+
+// expand copies n with every alias replaced by a copy of what it names,
+// for a node encoded alone: on its own, an alias to an anchor outside it
+// names nothing. It fails beyond budget nodes, and on an alias inside the
+// node it names, returning the node where it stopped.
+func expand(n *yaml.Node, budget *int, open map[*yaml.Node]bool) (*yaml.Node, error) {
+	if *budget--; *budget < 0 {
+		return n, errTooMany
+	}
+	if n.Kind == yaml.AliasNode {
+		target := n.Alias
+		switch {
+		case target == nil:
+			return n, fmt.Errorf("unknown anchor %q referenced", n.Value)
+		case open[target]:
+			return n, fmt.Errorf("anchor %q contains itself", n.Value)
+		}
+		open[target] = true
+		defer delete(open, target)
+		return expand(target, budget, open)
+	}
+	c := *n
+	c.Anchor = ""
+	c.Content = nil
+	for _, child := range n.Content {
+		e, err := expand(child, budget, open)
+		if err != nil {
+			return e, err
+		}
+		c.Content = append(c.Content, e)
+	}
+	return &c, nil
+}
+
+// hasAlias reports an alias anywhere in n's tree (not followed).
+func hasAlias(n *yaml.Node) bool {
+	if n.Kind == yaml.AliasNode {
+		return true
+	}
+	for _, c := range n.Content {
+		if hasAlias(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // findKey returns the first mapping key named name in n's tree, depth first.

@@ -12,7 +12,8 @@ import (
 )
 
 // names is a section for the tests: the things: and gadgets: lists of
-// names, and example.com/v1 Thing and Widget documents (by metadata.name).
+// names (each item decoded strictly, as real sections decode theirs), and
+// example.com/v1 Thing and Widget documents (by metadata.name).
 // A name defined twice is reported when the reading is done.
 type names struct {
 	got   []string
@@ -37,10 +38,16 @@ func (d *names) Decode(it Item) []Problem {
 	if it.Node.Kind != yaml.SequenceNode {
 		return []Problem{{File: it.File, Line: it.Node.Line, Field: it.Key, Severity: Error, Message: "want a list"}}
 	}
+	var problems []Problem
 	for _, item := range it.Node.Content {
+		var v any // decoded as a section's items are, aliases and all
+		if p := DecodeStrict(it.File, item, it.Key, &v); p != nil {
+			problems = append(problems, *p)
+			continue
+		}
 		add(item.Value, item)
 	}
-	return nil
+	return problems
 }
 
 func (d *names) Done() ([]string, []Problem) { return d.got, d.twice }
@@ -243,6 +250,9 @@ var hostile = []string{
 	"a: &a [" + strings.Repeat("*a, ", 100) + "*a]\nb: &b [" + strings.Repeat("*a, ", 100) + "*a]\n",
 	"<<: {slos: []}\n",
 	"slos: [a]\n---\n--- !!str\n...\n",
+	"a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nthings: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+	"things:\n  - &s {name: a, tags: [*s]}\n  - *s\n",
+	"things: [&x {<<: *x}]\n",
 }
 
 func TestHostileDocuments(t *testing.T) {
