@@ -62,6 +62,10 @@ var SpendAnomalies = store.Codec[SpendAnomaly]{Kind: store.KindFinding, Type: "c
 type CostWatch struct {
 	Store  CostStore
 	Config *cost.CostConfig
+	// Current, when set, returns the budgets and detectors as the config
+	// directory defines them now; it is called at every tick instead of
+	// reading Config.
+	Current func() *cost.CostConfig
 }
 
 // Name implements Job.
@@ -69,9 +73,16 @@ func (w *CostWatch) Name() string { return "cost" }
 
 // Run implements Job.
 func (w *CostWatch) Run(ctx context.Context, tick time.Time) error {
+	cfg := w.Config
+	if w.Current != nil {
+		cfg = w.Current()
+	}
+	if cfg == nil {
+		return nil
+	}
 	var events []store.Event
 	var errs []error
-	for _, b := range w.Config.Budgets {
+	for _, b := range cfg.Budgets {
 		if !Owns(ctx, "budget/"+b.Name) {
 			continue
 		}
@@ -81,7 +92,7 @@ func (w *CostWatch) Run(ctx context.Context, tick time.Time) error {
 		}
 		events = append(events, evs...)
 	}
-	for _, a := range w.Config.Anomalies {
+	for _, a := range cfg.Anomalies {
 		if !Owns(ctx, "cost-anomaly/"+a.Name) {
 			continue
 		}

@@ -1,7 +1,3 @@
-// Package config owns the configuration directory: finding its YAML files,
-// parsing them with positions, and reporting problems as file:line
-// messages. Domain packages (SLOs, drift monitors, policies) validate the
-// documents they own on top of it.
 package config
 
 import (
@@ -173,25 +169,6 @@ func syntaxProblem(file string, err error) Problem {
 	return p
 }
 
-// Lint parses every YAML file under the paths and returns what is wrong,
-// in file order. It fails only when a path cannot be read.
-func Lint(paths []string) ([]Problem, error) {
-	files, err := Files(paths)
-	if err != nil {
-		return nil, err
-	}
-	var problems []Problem
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", f, err)
-		}
-		_, ps := Parse(f, data)
-		problems = append(problems, ps...)
-	}
-	return problems, nil
-}
-
 // HasErrors reports whether any problem is an error, not a warning.
 func HasErrors(ps []Problem) bool {
 	for _, p := range ps {
@@ -202,9 +179,60 @@ func HasErrors(ps []Problem) bool {
 	return false
 }
 
+// SortProblems orders problems by file, then line; problems on one line
+// keep their order.
+func SortProblems(ps []Problem) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].File != ps[j].File {
+			return ps[i].File < ps[j].File
+		}
+		return ps[i].Line < ps[j].Line
+	})
+}
+
+// Errors is a reading with errors, as an error: what a command that must
+// not start on it returns. Every place that shows problems formats each
+// with Problem.String: vigil lint a line each, this error joined on one
+// line, the config status API a string each.
+type Errors struct {
+	Dir      string
+	Problems []Problem // errors and warnings
+}
+
+// Err is nil when ps hold no error, and an *Errors otherwise.
+func Err(dir string, ps []Problem) error {
+	if !HasErrors(ps) {
+		return nil
+	}
+	return &Errors{Dir: dir, Problems: ps}
+}
+
+func (e *Errors) Error() string {
+	var msgs []string
+	for _, p := range e.Problems {
+		if p.Severity == Error {
+			msgs = append(msgs, p.String())
+		}
+	}
+	return fmt.Sprintf("config directory %s has problems (vigil lint lists them): %s", e.Dir, strings.Join(msgs, "; "))
+}
+
 // DecodeStrict decodes one node (an item of a list, say) into v, refusing
 // unknown fields, and reports a failure as a Problem on the node's line.
+// Aliases to anchors elsewhere in the file (a merge key <<: *defaults, say)
+// are followed.
 func DecodeStrict(file string, n *yaml.Node, field string, v any) *Problem {
+	if hasAlias(n) {
+		budget := maxExpanded
+		at, err := expand(n, &budget, map[*yaml.Node]bool{})
+		if errors.Is(err, errTooMany) {
+			at = n // the item, not where the count ran out
+		}
+		if err != nil {
+			return &Problem{File: file, Line: at.Line, Field: field, Severity: Error, Message: err.Error()}
+		}
+		n = at
+	}
 	var buf strings.Builder
 	enc := yaml.NewEncoder(&buf)
 	enc.Encode(n)
@@ -230,6 +258,58 @@ func DecodeStrict(file string, n *yaml.Node, field string, v any) *Problem {
 		return &Problem{File: file, Line: line, Field: field, Severity: Error, Message: msg}
 	}
 	return nil
+}
+
+// maxExpanded bounds the nodes one item may expand to through aliases, so
+// a few lines of aliases of aliases cannot make a billion.
+const maxExpanded = 10000
+
+var errTooMany = fmt.Errorf("its aliases expand to more than %d nodes", maxExpanded)
+
+// expand copies n with every alias replaced by a copy of what it names,
+// for a node encoded alone: on its own, an alias to an anchor outside it
+// names nothing. It fails beyond budget nodes, and on an alias inside the
+// node it names, returning the node where it stopped.
+func expand(n *yaml.Node, budget *int, open map[*yaml.Node]bool) (*yaml.Node, error) {
+	if *budget--; *budget < 0 {
+		return n, errTooMany
+	}
+	if n.Kind == yaml.AliasNode {
+		target := n.Alias
+		switch {
+		case target == nil:
+			return n, fmt.Errorf("unknown anchor %q referenced", n.Value)
+		case open[target]:
+			return n, fmt.Errorf("anchor %q contains itself", n.Value)
+		}
+		open[target] = true
+		defer delete(open, target)
+		return expand(target, budget, open)
+	}
+	c := *n
+	c.Anchor = ""
+	c.Content = nil
+	for _, child := range n.Content {
+		e, err := expand(child, budget, open)
+		if err != nil {
+			return e, err
+		}
+		c.Content = append(c.Content, e)
+	}
+	return &c, nil
+}
+
+// hasAlias reports an alias anywhere in n's tree (not followed).
+func hasAlias(n *yaml.Node) bool {
+	if n.Kind == yaml.AliasNode {
+		return true
+	}
+	for _, c := range n.Content {
+		if hasAlias(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // findKey returns the first mapping key named name in n's tree, depth first.

@@ -1,9 +1,7 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
-	"reflect"
+	"fmt"
 	"testing"
 )
 
@@ -42,35 +40,35 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func TestLintDirectory(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
+// TestDecodeStrictAliases: an item may merge or alias what is anchored
+// elsewhere in its file; an alias bomb or an anchor that contains itself
+// is a problem at its line, not a hang.
+func TestDecodeStrictAliases(t *testing.T) {
+	type item struct {
+		Name    string   `yaml:"name"`
+		Service string   `yaml:"service"`
+		Tags    []string `yaml:"tags"`
+	}
+	bomb := "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nlist:\n  - {name: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]}\n"
+	for _, tc := range []struct{ name, src, want string }{
+		{"merge", "list:\n  - &base {name: a, service: chat, tags: &t [x]}\n  - <<: *base\n    name: b\n    tags: *t\n", ""},
+		{"unknown field in the base", "list:\n  - &base {name: a, servce: chat}\n  - <<: *base\n    name: b\n", "x.yaml:2: list[1]: field servce not found"},
+		{"bomb", bomb, "x.yaml:5: list[1]: its aliases expand to more than 10000 nodes"},
+		{"contains itself", "list:\n  - &s {name: a, tags: [*s]}\n  - *s\n", "x.yaml:2: list[1]: anchor \"s\" contains itself"},
+	} {
+		docs, ps := Parse("x.yaml", []byte(tc.src))
+		if len(ps) > 0 {
+			t.Fatalf("%s: %v", tc.name, ps)
 		}
-	}
-	write("slos/chat.yaml", "service: chat\n")
-	write("slos/broken.yml", "a: [1\n")
-	write("README.md", "not yaml: [")
-	write(".hidden/x.yaml", "a: [")
-	ps, err := Lint([]string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, p := range ps {
-		got = append(got, p.String())
-	}
-	want := []string{filepath.Join(dir, "slos/broken.yml") + ":1: did not find expected ',' or ']'"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %q\nwant %q", got, want)
-	}
-	if !HasErrors(ps) {
-		t.Errorf("HasErrors = false")
-	}
-	if _, err := Lint([]string{filepath.Join(dir, "missing")}); err == nil {
-		t.Errorf("Lint of a missing path did not fail")
+		list := Value(docs[0].Node, "list")
+		last := list.Content[len(list.Content)-1]
+		var v item
+		p := DecodeStrict("x.yaml", last, "list[1]", &v)
+		switch {
+		case tc.want == "" && (p != nil || fmt.Sprint(v) != fmt.Sprint(item{Name: "b", Service: "chat", Tags: []string{"x"}})):
+			t.Errorf("%s: %v %+v", tc.name, p, v)
+		case tc.want != "" && (p == nil || p.String() != tc.want):
+			t.Errorf("%s: got %v, want %s", tc.name, p, tc.want)
+		}
 	}
 }

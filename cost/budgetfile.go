@@ -2,7 +2,6 @@ package cost
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -62,35 +61,68 @@ type CostConfig struct {
 // the caller passes its check in so cost stays free of storage.
 type ValidDimension func(name string) error
 
-// LoadCostConfig reads budgets and anomaly detectors from YAML files,
-// returning every problem with its file and line.
+// Section is cost's part of the config directory: the budgets:,
+// cost_anomalies: and attribution: keys, read into one CostConfig. valid
+// checks the cost dimensions that filters and groupings name.
+func Section(valid ValidDimension) *config.Section[*CostConfig] {
+	return &config.Section[*CostConfig]{Name: "cost", Keys: []string{"budgets", "cost_anomalies", "attribution"},
+		New: func() config.Decoder[*CostConfig] { return &costReader{cfg: &CostConfig{}, valid: valid} }}
+}
+
+// LoadCostConfig reads the cost section alone from the YAML files under
+// paths (see Section and config.LoadSection).
 func LoadCostConfig(paths []string, valid ValidDimension) (*CostConfig, []config.Problem, error) {
-	files, err := config.Files(paths)
-	if err != nil {
-		return nil, nil, err
+	return config.LoadSection(paths, Section(valid))
+}
+
+// costReader is one reading of the cost section.
+type costReader struct {
+	cfg   *CostConfig
+	valid ValidDimension
+}
+
+// Decode reads one budgets: or cost_anomalies: list, or the attribution:
+// mapping.
+func (r *costReader) Decode(it config.Item) []config.Problem {
+	if it.Key == "attribution" {
+		return r.cfg.addAttribution(it.File, it.Node)
 	}
-	cfg := &CostConfig{}
+	list := it.Node
+	if list.Kind != yaml.SequenceNode {
+		return []config.Problem{{File: it.File, Line: list.Line, Field: it.Key, Severity: config.Error, Message: "want a list"}}
+	}
 	var problems []config.Problem
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		docs, ps := config.Parse(f, data)
-		problems = append(problems, ps...)
-		for _, doc := range docs {
-			problems = append(problems, cfg.add(doc, valid)...)
+	for j, item := range list.Content {
+		field := fmt.Sprintf("%s[%d]", it.Key, j)
+		if it.Key == "budgets" {
+			b, p := readBudget(it.File, item, field, r.valid)
+			problems = append(problems, p...)
+			if b != nil {
+				r.cfg.Budgets = append(r.cfg.Budgets, b)
+			}
+		} else {
+			a, p := readAnomaly(it.File, item, field, r.valid)
+			problems = append(problems, p...)
+			if a != nil {
+				r.cfg.Anomalies = append(r.cfg.Anomalies, a)
+			}
 		}
 	}
+	return problems
+}
+
+// Done reports budgets defined twice, across files.
+func (r *costReader) Done() (*CostConfig, []config.Problem) {
+	var problems []config.Problem
 	names := map[string]string{}
-	for _, b := range cfg.Budgets {
+	for _, b := range r.cfg.Budgets {
 		if prev, ok := names["budget/"+b.Name]; ok {
 			file, line := splitFileLine(b.File)
 			problems = append(problems, config.Problem{File: file, Line: line, Field: "name", Severity: config.Error, Message: fmt.Sprintf("budget %q is also defined at %s", b.Name, prev)})
 		}
 		names["budget/"+b.Name] = b.File
 	}
-	return cfg, problems, nil
+	return r.cfg, problems
 }
 
 func splitFileLine(s string) (string, int) {
@@ -98,48 +130,6 @@ func splitFileLine(s string) (string, int) {
 	var line int
 	fmt.Sscan(s[i+1:], &line)
 	return s[:i], line
-}
-
-// add reads one document's budgets and cost_anomalies lists.
-func (c *CostConfig) add(doc config.Document, valid ValidDimension) []config.Problem {
-	var problems []config.Problem
-	bad := func(n *yaml.Node, field, format string, args ...any) {
-		problems = append(problems, config.Problem{File: doc.File, Line: n.Line, Field: field, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
-	}
-	if doc.Node.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(doc.Node.Content); i += 2 {
-		key, list := doc.Node.Content[i], doc.Node.Content[i+1]
-		if key.Value == "attribution" {
-			problems = append(problems, c.addAttribution(doc.File, list)...)
-			continue
-		}
-		if key.Value != "budgets" && key.Value != "cost_anomalies" {
-			continue
-		}
-		if list.Kind != yaml.SequenceNode {
-			bad(list, key.Value, "want a list")
-			continue
-		}
-		for j, item := range list.Content {
-			field := fmt.Sprintf("%s[%d]", key.Value, j)
-			if key.Value == "budgets" {
-				b, p := readBudget(doc.File, item, field, valid)
-				problems = append(problems, p...)
-				if b != nil {
-					c.Budgets = append(c.Budgets, b)
-				}
-			} else {
-				a, p := readAnomaly(doc.File, item, field, valid)
-				problems = append(problems, p...)
-				if a != nil {
-					c.Anomalies = append(c.Anomalies, a)
-				}
-			}
-		}
-	}
-	return problems
 }
 
 func readBudget(file string, n *yaml.Node, field string, valid ValidDimension) (*Budget, []config.Problem) {

@@ -231,6 +231,9 @@ type Evaluator struct {
 	// (the analyzer's Owns, by the key "slo/<tenant>/<name>"); nil
 	// evaluates them all.
 	Owns func(ctx context.Context, key string) bool
+	// Current, when set, returns the SLOs as the config directory defines
+	// them now; it is called at every tick instead of reading SLOs.
+	Current func() []*SLO
 
 	mu    sync.Mutex
 	done  map[string]time.Time // guarded by mu: rollups are complete before this minute
@@ -239,6 +242,14 @@ type Evaluator struct {
 
 // Name implements the analyzer's Job.
 func (e *Evaluator) Name() string { return "slo" }
+
+// slos are the SLOs in force at this tick.
+func (e *Evaluator) slos() []*SLO {
+	if e.Current != nil {
+		return e.Current()
+	}
+	return e.SLOs
+}
 
 // restoreLookback is how far back Restore looks for the events of firing
 // alerts. A firing alert is recorded once, when it starts, so this bounds
@@ -258,7 +269,7 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	var mine, gained []*SLO
 	owned := map[string]bool{}
 	e.mu.Lock()
-	for _, s := range e.SLOs {
+	for _, s := range e.slos() {
 		if e.Owns != nil && !e.Owns(ctx, sloKey(s)) {
 			continue
 		}

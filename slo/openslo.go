@@ -19,12 +19,12 @@ import (
 // because references (indicatorRef, metricSourceRef, alertPolicyRef,
 // conditionRef, targetRef) may point into any file of the directory.
 
-var openSLOVersions = map[string]bool{"openslo/v1": true, "openslo/v1alpha": true, "openslo.com/v2alpha": true}
+// openSLOVersions are the apiVersions Vigil reads.
+var openSLOVersions = []string{"openslo/v1", "openslo/v1alpha", "openslo.com/v2alpha"}
 
 // openSLOKinds are the kinds Vigil reads, and the kinds it recognises but
-// has no use for.
-var openSLOKinds = map[string]bool{"SLO": true, "SLI": true, "DataSource": true, "Service": true,
-	"AlertPolicy": true, "AlertCondition": true, "AlertNotificationTarget": true}
+// has no use for, of every version.
+var openSLOKinds = []string{"SLO", "SLI", "DataSource", "Service", "AlertPolicy", "AlertCondition", "AlertNotificationTarget"}
 
 type osMeta struct {
 	Name        string            `yaml:"name"`
@@ -59,49 +59,29 @@ type openSLO struct {
 
 func newOpenSLO() *openSLO { return &openSLO{objects: map[string]map[string]*osObject{}} }
 
-// isOpenSLO says whether a document is an OpenSLO object (it has an
-// apiVersion of OpenSLO's).
-func isOpenSLO(doc *yaml.Node) bool {
-	v := config.Value(doc, "apiVersion")
-	return v != nil && (openSLOVersions[v.Value] || strings.HasPrefix(v.Value, "openslo"))
-}
-
-// add reads one document (an object, or a list of objects as some tools
-// write them).
-func (set *openSLO) add(file string, doc *yaml.Node) {
-	if doc.Kind == yaml.SequenceNode {
-		for _, item := range doc.Content {
-			set.add(file, item)
-		}
-		return
-	}
+// add reads one object; the registry hands it only the kinds of
+// openSLOVersions it claims. Its problems are returned; those of
+// compiling the objects it refers to come from compile.
+func (set *openSLO) add(file string, doc *yaml.Node) []config.Problem {
 	var o osObject
 	if p := config.DecodeStrict(file, doc, "", &o); p != nil {
-		set.problems = append(set.problems, *p)
-		return
+		return []config.Problem{*p}
 	}
 	o.file, o.node = file, doc
+	var problems []config.Problem
 	at := func(field, format string, args ...any) {
-		set.problems = append(set.problems, config.Problem{File: file, Line: config.Line(doc, strings.Split(field, ".")...), Field: field, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
-	}
-	if !openSLOVersions[o.APIVersion] {
-		at("apiVersion", "%q is not openslo/v1, openslo/v1alpha or openslo.com/v2alpha", o.APIVersion)
-		return
-	}
-	if !openSLOKinds[o.Kind] {
-		at("kind", "%q is not one of SLO, SLI, DataSource, Service, AlertPolicy, AlertCondition, AlertNotificationTarget", o.Kind)
-		return
+		problems = append(problems, config.Problem{File: file, Line: config.Line(doc, strings.Split(field, ".")...), Field: field, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 	}
 	if !nameRE.MatchString(o.Metadata.Name) || len(o.Metadata.Name) > 63 {
 		at("metadata.name", "%q must be a lower-case RFC 1123 label (a-z, 0-9, '-', at most 63)", o.Metadata.Name)
-		return
+		return problems
 	}
 	if len(o.Metadata.DisplayName) > 1050 {
 		at("metadata.displayName", "is %d characters long; at most 1050", len(o.Metadata.DisplayName))
 	}
 	if o.Spec.Kind == 0 {
 		at("spec", "is required")
-		return
+		return problems
 	}
 	if d := config.Value(&o.Spec, "description"); d != nil && len(d.Value) > 1050 {
 		at("spec.description", "is %d characters long; at most 1050", len(d.Value))
@@ -113,12 +93,13 @@ func (set *openSLO) add(file string, doc *yaml.Node) {
 	}
 	if prev, ok := byName[o.Metadata.Name]; ok {
 		at("metadata.name", "%s %q is also defined at %s", o.Kind, o.Metadata.Name, prev.where())
-		return
+		return problems
 	}
 	byName[o.Metadata.Name] = &o
 	if o.Kind == "SLO" {
 		set.order = append(set.order, &o)
 	}
+	return problems
 }
 
 // lookup resolves a reference, or reports it at the referring field.
@@ -304,7 +285,7 @@ func (c *compiler) line(path string) int {
 	return n.Line
 }
 
-// compileOpenSLO compiles every SLO object gathered.
+// compile compiles every SLO object gathered.
 func (set *openSLO) compile(evalStep time.Duration) []*SLO {
 	// Every object is checked, used or not, so lint finds what is wrong
 	// with an SLI or AlertPolicy before an SLO refers to it.
@@ -380,6 +361,8 @@ func (set *openSLO) check(o *osObject) {
 	}
 }
 
+// compileSLO compiles one SLO object: one Vigil SLO per objective, or none
+// when any of them has an error (half an SLO is not evaluated).
 func (c *compiler) compileSLO() []*SLO {
 	o := c.o
 	var spec osSLOSpec
@@ -388,32 +371,72 @@ func (c *compiler) compileSLO() []*SLO {
 		return nil
 	}
 	before := len(c.set.problems)
-	base := SLO{Name: o.Metadata.Name, Service: spec.Service, Description: spec.Description, File: o.where()}
+	parts := c.sloParts(spec)
+	parts.sliSpec, parts.sliAt = c.indicator(spec)
+	if len(spec.Objectives) == 0 {
+		c.errorAt("spec.objectives", "want at least one objective")
+	}
+	parts.alerts, parts.policy = c.alertPolicies(spec.AlertPolicies, parts.base.Window.Duration)
+	var out []*SLO
+	for i, obj := range spec.Objectives {
+		if s := c.objectiveSLO(parts, i, len(spec.Objectives), obj); s != nil {
+			out = append(out, s)
+		}
+	}
+	if len(c.set.problems) > before && config.HasErrors(c.set.problems[before:]) {
+		return nil // every problem is reported, but half an SLO is not evaluated
+	}
+	return out
+}
+
+// sloParts is what every objective of an SLO object shares.
+type sloParts struct {
+	base    SLO    // name, service, tenant, window and budgeting method
+	wfield  string // where the time window is written
+	sliSpec *osSLISpec
+	sliAt   *sliSite
+	alerts  []AlertWindow // nil: the workbook's
+	policy  *AlertPolicy
+}
+
+// sloParts reads the SLO's name, service and tenant, its one time window
+// and its budgeting method.
+func (c *compiler) sloParts(spec osSLOSpec) sloParts {
+	o := c.o
+	p := sloParts{base: SLO{Name: o.Metadata.Name, Service: spec.Service, Description: spec.Description, File: o.where()}}
 	if t, ok := o.Metadata.Labels["tenant"].(string); ok {
-		base.Tenant = t
+		p.base.Tenant = t
 	}
 	if spec.Service == "" {
 		c.errorAt("spec.service", "is required")
 	}
-	// The window.
 	windows, wfield := spec.TimeWindow, "spec.timeWindow"
 	if o.APIVersion == "openslo/v1alpha" {
 		windows, wfield = spec.TimeWindows, "spec.timeWindows"
 	}
+	p.wfield = wfield
 	if len(windows) != 1 {
 		c.errorAt(wfield, "want exactly one time window, found %d", len(windows))
 	} else {
-		base.Window = c.window(wfield+"[0]", windows[0])
+		p.base.Window = c.window(wfield+"[0]", windows[0])
 	}
 	switch spec.BudgetingMethod {
 	case "Occurrences", "Timeslices", "RatioTimeslices":
-		base.Method = spec.BudgetingMethod
+		p.base.Method = spec.BudgetingMethod
 	case "":
 		c.errorAt("spec.budgetingMethod", "is required: Occurrences, Timeslices or RatioTimeslices")
 	default:
 		c.errorAt("spec.budgetingMethod", "%q is not Occurrences, Timeslices or RatioTimeslices", spec.BudgetingMethod)
 	}
-	// The indicator: at the SLO, or (composite SLOs) on every objective.
+	return p
+}
+
+// indicator finds the SLO's SLI: inline, or by reference to an SLI object
+// (perhaps in another file). v1alpha may leave it to the objectives'
+// ratioMetrics; composite SLOs (an indicator per objective) are refused.
+// The site says where the SLI's spec is written, for its problems.
+func (c *compiler) indicator(spec osSLOSpec) (*osSLISpec, *sliSite) {
+	o := c.o
 	indicator, ref, ifield := spec.Indicator, spec.IndicatorRef, "spec.indicator"
 	if o.v2() {
 		indicator, ref, ifield = spec.SLI, spec.SLIRef, "spec.sli"
@@ -446,47 +469,40 @@ func (c *compiler) compileSLO() []*SLO {
 	default:
 		c.errorAt(ifield, "an SLO needs an indicator: %s (inline) or %sRef", ifield[5:], ifield[5:])
 	}
-	if len(spec.Objectives) == 0 {
-		c.errorAt("spec.objectives", "want at least one objective")
+	return sliSpec, sliAt
+}
+
+// objectiveSLO compiles objective i of n into an SLO, named by the
+// objective's displayName (or index) when there are several; nil when the
+// objective has an error.
+func (c *compiler) objectiveSLO(p sloParts, i, n int, obj osObjective) *SLO {
+	field := fmt.Sprintf("spec.objectives[%d]", i)
+	s := p.base
+	if n > 1 {
+		suffix := strconv.Itoa(i)
+		if slug := slugRE.ReplaceAllString(strings.ToLower(obj.DisplayName), "-"); strings.Trim(slug, "-") != "" {
+			suffix = strings.Trim(slug, "-")
+		}
+		s.Name = p.base.Name + "-" + suffix
+		if len(s.Name) > 63 {
+			s.Name = s.Name[:63]
+		}
 	}
-	alerts, policy := c.alertPolicies(spec.AlertPolicies, base.Window.Duration)
-	var out []*SLO
-	for i, obj := range spec.Objectives {
-		field := fmt.Sprintf("spec.objectives[%d]", i)
-		s := base
-		if len(spec.Objectives) > 1 {
-			suffix := strconv.Itoa(i)
-			if slug := slugRE.ReplaceAllString(strings.ToLower(obj.DisplayName), "-"); strings.Trim(slug, "-") != "" {
-				suffix = strings.Trim(slug, "-")
-			}
-			s.Name = base.Name + "-" + suffix
-			if len(s.Name) > 63 {
-				s.Name = s.Name[:63]
-			}
-		}
-		s.File = fmt.Sprintf("%s:%d", o.file, c.line(field))
-		if policy != nil {
-			p := *policy
-			s.Policy = &p
-		}
-		ok := c.objective(&s, field, obj, sliSpec, sliAt)
-		if !ok {
-			continue
-		}
-		if alerts == nil {
-			s.Alerts = DefaultAlertWindows(s.Window.Duration)
-		} else {
-			s.Alerts = alerts
-		}
-		for _, p := range traps(&s, o.file, c.line(field), field, c.line(wfield), c.line("spec.alertPolicies"), c.evalStep) {
-			c.set.problems = append(c.set.problems, p)
-		}
-		out = append(out, &s)
+	s.File = fmt.Sprintf("%s:%d", c.o.file, c.line(field))
+	if p.policy != nil {
+		policy := *p.policy
+		s.Policy = &policy
 	}
-	if len(c.set.problems) > before && config.HasErrors(c.set.problems[before:]) {
-		return nil // every problem is reported, but half an SLO is not evaluated
+	if !c.objective(&s, field, obj, p.sliSpec, p.sliAt) {
+		return nil
 	}
-	return out
+	if p.alerts == nil {
+		s.Alerts = DefaultAlertWindows(s.Window.Duration)
+	} else {
+		s.Alerts = p.alerts
+	}
+	c.set.problems = append(c.set.problems, traps(&s, c.o.file, c.line(field), field, c.line(p.wfield), c.line("spec.alertPolicies"), c.evalStep)...)
+	return &s
 }
 
 var slugRE = regexp.MustCompile(`[^a-z0-9]+`)

@@ -3,7 +3,6 @@ package slo
 import (
 	"fmt"
 	"math"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -171,66 +170,75 @@ type nativeYAML struct {
 	} `yaml:"alerts"`
 }
 
-// Load reads every SLO in the YAML files under paths (a top-level slos:
-// list in Vigil's dialect), returning all problems with file and line:
-// errors for what is wrong, warnings for traps such as an alert rule that
-// can never fire. evalStep is the analyzer's interval.
+// Section is the SLOs' part of the config directory: the slos: list of
+// Vigil's dialect, and OpenSLO documents (openslo/v1, openslo/v1alpha,
+// openslo.com/v2alpha), whose references may cross files. Problems carry
+// file and line: errors for what is wrong, warnings for traps such as an
+// alert rule that can never fire. evalStep is the analyzer's interval.
+func Section(evalStep time.Duration) *config.Section[[]*SLO] {
+	var docs []config.Kinds
+	for _, v := range openSLOVersions {
+		docs = append(docs, config.Kinds{APIVersion: v, Kinds: openSLOKinds})
+	}
+	return &config.Section[[]*SLO]{Name: "slos", Keys: []string{"slos"}, Documents: docs,
+		New: func() config.Decoder[[]*SLO] {
+			return &sloReader{evalStep: evalStep, seen: map[string]string{}, openslo: newOpenSLO()}
+		}}
+}
+
+// Load reads the SLOs alone from the YAML files under paths (see Section
+// and config.LoadSection).
 func Load(paths []string, evalStep time.Duration) ([]*SLO, []config.Problem, error) {
-	files, err := config.Files(paths)
-	if err != nil {
-		return nil, nil, err
+	return config.LoadSection(paths, Section(evalStep))
+}
+
+// sloReader is one reading of the SLO section.
+type sloReader struct {
+	evalStep time.Duration
+	slos     []*SLO
+	seen     map[string]string // name → file:line of its definition
+	openslo  *openSLO
+}
+
+func (r *sloReader) Decode(it config.Item) []config.Problem {
+	if it.Key == "" {
+		return r.openslo.add(it.File, it.Node)
 	}
-	var slos []*SLO
+	list := it.Node
+	if list.Kind != yaml.SequenceNode {
+		return []config.Problem{{File: it.File, Line: list.Line, Field: "slos", Severity: config.Error, Message: "want a list"}}
+	}
 	var problems []config.Problem
-	seen := map[string]string{}
-	openslo := newOpenSLO()
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		docs, ps := config.Parse(f, data)
+	for i, item := range list.Content {
+		s, ps := readNative(it.File, item, fmt.Sprintf("slos[%d]", i), r.evalStep)
 		problems = append(problems, ps...)
-		for _, doc := range docs {
-			if isOpenSLO(doc.Node) || doc.Node.Kind == yaml.SequenceNode && len(doc.Node.Content) > 0 && isOpenSLO(doc.Node.Content[0]) {
-				openslo.add(f, doc.Node)
-				continue
-			}
-			list := config.Value(doc.Node, "slos")
-			if list == nil {
-				continue
-			}
-			if list.Kind != yaml.SequenceNode {
-				problems = append(problems, config.Problem{File: f, Line: list.Line, Field: "slos", Severity: config.Error, Message: "want a list"})
-				continue
-			}
-			for i, item := range list.Content {
-				s, ps := readNative(f, item, fmt.Sprintf("slos[%d]", i), evalStep)
-				problems = append(problems, ps...)
-				if s == nil {
-					continue
-				}
-				if prev, ok := seen[s.Name]; ok {
-					problems = append(problems, config.Problem{File: f, Line: item.Line, Field: fmt.Sprintf("slos[%d].name", i), Severity: config.Error, Message: fmt.Sprintf("%q is also defined at %s", s.Name, prev)})
-					continue
-				}
-				seen[s.Name] = s.File
-				slos = append(slos, s)
-			}
+		if s == nil {
+			continue
 		}
+		if prev, ok := r.seen[s.Name]; ok {
+			problems = append(problems, config.Problem{File: it.File, Line: item.Line, Field: fmt.Sprintf("slos[%d].name", i), Severity: config.Error, Message: fmt.Sprintf("%q is also defined at %s", s.Name, prev)})
+			continue
+		}
+		r.seen[s.Name] = s.File
+		r.slos = append(r.slos, s)
 	}
-	compiled := openslo.compile(evalStep)
-	problems = append(problems, uniqueProblems(openslo.problems)...)
+	return problems
+}
+
+// Done compiles the OpenSLO objects, now that every file is read.
+func (r *sloReader) Done() ([]*SLO, []config.Problem) {
+	compiled := r.openslo.compile(r.evalStep)
+	problems := uniqueProblems(r.openslo.problems)
 	for _, s := range compiled {
-		if prev, ok := seen[s.Name]; ok {
+		if prev, ok := r.seen[s.Name]; ok {
 			file, line := splitWhere(s.File)
 			problems = append(problems, config.Problem{File: file, Line: line, Field: "metadata.name", Severity: config.Error, Message: fmt.Sprintf("SLO %q is also defined at %s", s.Name, prev)})
 			continue
 		}
-		seen[s.Name] = s.File
-		slos = append(slos, s)
+		r.seen[s.Name] = s.File
+		r.slos = append(r.slos, s)
 	}
-	return slos, problems, nil
+	return r.slos, problems
 }
 
 // uniqueProblems drops repeats: an SLI or AlertPolicy is checked on its own
@@ -279,35 +287,69 @@ func ParseObjective(s string) (float64, error) {
 	return v, nil
 }
 
+// readNative reads one item of a slos: list: what the SLO is, what a good
+// event is, and when it alerts. Problems are reported at the item's lines;
+// an SLO with an error is not returned.
 func readNative(file string, n *yaml.Node, field string, evalStep time.Duration) (*SLO, []config.Problem) {
 	var y nativeYAML
 	if p := config.DecodeStrict(file, n, field, &y); p != nil {
 		return nil, []config.Problem{*p}
 	}
-	var problems []config.Problem
-	errorAt := func(sub string, format string, args ...any) {
-		problems = append(problems, config.Problem{File: file, Line: config.Line(n, strings.Split(sub, ".")...), Field: field + "." + sub, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
-	}
+	r := &nativeReader{file: file, n: n, field: field}
 	s := &SLO{Name: y.Name, Tenant: y.Tenant, Service: y.Service, Description: y.Description, Method: "Occurrences", MinEvents: 0,
 		File: fmt.Sprintf("%s:%d", file, n.Line), SLI: SLI{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}}
+	r.objective(s, &y)
+	r.goodEvents(s, &y)
+	if len(r.problems) > 0 {
+		return nil, r.problems
+	}
+	r.alerts(s, &y)
+	if len(r.problems) > 0 {
+		return nil, r.problems
+	}
+	return s, traps(s, file, config.Line(n, "objective"), field, config.Line(n, "window"), config.Line(n, "alerts"), evalStep)
+}
+
+// nativeReader gathers the problems of one native SLO at its lines.
+type nativeReader struct {
+	file     string
+	n        *yaml.Node // the item of the slos: list
+	field    string     // slos[i]
+	problems []config.Problem
+}
+
+// errorAt reports an error at sub, a dotted path below the item.
+func (r *nativeReader) errorAt(sub string, format string, args ...any) {
+	r.problems = append(r.problems, config.Problem{File: r.file, Line: config.Line(r.n, strings.Split(sub, ".")...), Field: r.field + "." + sub,
+		Severity: config.Error, Message: fmt.Sprintf(format, args...)})
+}
+
+// objective checks the name and service and reads the objective and its
+// window (30 days unless given).
+func (r *nativeReader) objective(s *SLO, y *nativeYAML) {
 	if !nameRE.MatchString(y.Name) || len(y.Name) > 63 {
-		errorAt("name", "%q must be a lower-case RFC 1123 label (a-z, 0-9, '-', at most 63)", y.Name)
+		r.errorAt("name", "%q must be a lower-case RFC 1123 label (a-z, 0-9, '-', at most 63)", y.Name)
 	}
 	if y.Service == "" {
-		errorAt("service", "is required")
+		r.errorAt("service", "is required")
 	}
 	var err error
 	if s.Objective, err = ParseObjective(y.Objective); err != nil {
-		errorAt("objective", "%v", err)
+		r.errorAt("objective", "%v", err)
 	}
 	if y.Window == "" {
 		y.Window = "30d"
 	}
 	if d, err := ParseDuration(y.Window); err != nil {
-		errorAt("window", "%v", err)
+		r.errorAt("window", "%v", err)
 	} else {
 		s.Window = TimeWindow{Duration: d, Rolling: true}
 	}
+}
+
+// goodEvents reads the SLI: exactly one of latency, availability,
+// threshold, metric or drift says what a good event is.
+func (r *nativeReader) goodEvents(s *SLO, y *nativeYAML) {
 	kinds := 0
 	for _, set := range []bool{y.Latency != "", y.Availability, y.Threshold != nil, y.Metric != nil, y.Drift != ""} {
 		if set {
@@ -316,11 +358,11 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 	}
 	switch {
 	case kinds > 1:
-		errorAt("latency", "say what a good event is in one way: latency, availability, threshold, metric or drift")
+		r.errorAt("latency", "say what a good event is in one way: latency, availability, threshold, metric or drift")
 	case y.Latency != "":
 		d, err := time.ParseDuration(y.Latency)
 		if err != nil || d <= 0 {
-			errorAt("latency", "%q is not a positive duration such as 800ms", y.Latency)
+			r.errorAt("latency", "%q is not a positive duration such as 800ms", y.Latency)
 		}
 		s.SLI.Good, s.SLI.Latency = "latency", d
 	case y.Availability:
@@ -331,27 +373,29 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 		t := y.Threshold
 		s.SLI.Good, s.SLI.Attribute, s.SLI.Op = "attribute", t.Attribute, t.Op
 		if t.Attribute == "" {
-			errorAt("threshold", "attribute: name the numeric span attribute, e.g. gen_ai.server.time_to_first_token")
+			r.errorAt("threshold", "attribute: name the numeric span attribute, e.g. gen_ai.server.time_to_first_token")
 		}
 		if _, ok := opWords[t.Op]; !ok {
-			errorAt("threshold.op", "%q is not one of lt, lte, gt, gte", t.Op)
+			r.errorAt("threshold.op", "%q is not one of lt, lte, gt, gte", t.Op)
 		}
 		if t.Value == nil {
-			errorAt("threshold", "value: is required")
+			r.errorAt("threshold", "value: is required")
 		} else {
 			s.SLI.Threshold = *t.Value
 		}
 	case y.Metric != nil:
-		problems = append(problems, readMetricSLI(&s.SLI, y.Metric.Good, y.Metric.Bad, y.Metric.Total, y.Metric.Histogram, y.Metric.LE,
+		r.problems = append(r.problems, readMetricSLI(&s.SLI, y.Metric.Good, y.Metric.Bad, y.Metric.Total, y.Metric.Histogram, y.Metric.LE,
 			y.Metric.Gauge, y.Metric.Op, y.Metric.Value, func(sub, msg string) config.Problem {
-				return config.Problem{File: file, Line: config.Line(n, "metric", sub), Field: field + ".metric." + sub, Severity: config.Error, Message: msg}
+				return config.Problem{File: r.file, Line: config.Line(r.n, "metric", sub), Field: r.field + ".metric." + sub, Severity: config.Error, Message: msg}
 			})...)
 	default:
-		errorAt("latency", "say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value}, metric: {good|bad, total} or drift: <monitor>")
+		r.errorAt("latency", "say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value}, metric: {good|bad, total} or drift: <monitor>")
 	}
-	if len(problems) > 0 {
-		return nil, problems
-	}
+}
+
+// alerts reads the burn-rate rules: the windows given, or the workbook's
+// for the SLO's window, less the page or ticket rules switched off.
+func (r *nativeReader) alerts(s *SLO, y *nativeYAML) {
 	page, ticket := true, true
 	if a := y.Alerts; a != nil {
 		if a.Page != nil {
@@ -362,39 +406,34 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 		}
 		s.MinEvents = a.MinEvents
 	}
-	if y.Alerts != nil && len(y.Alerts.Windows) > 0 {
-		for i, w := range y.Alerts.Windows {
-			sub := fmt.Sprintf("alerts.windows[%d]", i)
-			long, err1 := ParseDuration(w.Long)
-			short, err2 := ParseDuration(w.Short)
-			switch {
-			case err1 != nil:
-				errorAt("alerts", "%s.long: %v", sub, err1)
-			case err2 != nil:
-				errorAt("alerts", "%s.short: %v", sub, err2)
-			case short >= long:
-				errorAt("alerts", "%s: the short window %s must be shorter than the long window %s", sub, w.Short, w.Long)
-			case w.Factor <= 0:
-				errorAt("alerts", "%s.factor: must be positive", sub)
-			case w.Severity != "page" && w.Severity != "ticket":
-				errorAt("alerts", "%s.severity: %q is not page or ticket", sub, w.Severity)
-			default:
-				s.Alerts = append(s.Alerts, AlertWindow{Severity: w.Severity, Long: long, Short: short, Factor: w.Factor,
-					BudgetPercent: int(w.Factor * float64(long) / float64(s.Window.Duration) * 100)})
-			}
-		}
-	} else {
+	if y.Alerts == nil || len(y.Alerts.Windows) == 0 {
 		for _, w := range DefaultAlertWindows(s.Window.Duration) {
 			if w.Severity == "page" && page || w.Severity == "ticket" && ticket {
 				s.Alerts = append(s.Alerts, w)
 			}
 		}
+		return
 	}
-	if len(problems) > 0 {
-		return nil, problems
+	for i, w := range y.Alerts.Windows {
+		sub := fmt.Sprintf("alerts.windows[%d]", i)
+		long, err1 := ParseDuration(w.Long)
+		short, err2 := ParseDuration(w.Short)
+		switch {
+		case err1 != nil:
+			r.errorAt("alerts", "%s.long: %v", sub, err1)
+		case err2 != nil:
+			r.errorAt("alerts", "%s.short: %v", sub, err2)
+		case short >= long:
+			r.errorAt("alerts", "%s: the short window %s must be shorter than the long window %s", sub, w.Short, w.Long)
+		case w.Factor <= 0:
+			r.errorAt("alerts", "%s.factor: must be positive", sub)
+		case w.Severity != "page" && w.Severity != "ticket":
+			r.errorAt("alerts", "%s.severity: %q is not page or ticket", sub, w.Severity)
+		default:
+			s.Alerts = append(s.Alerts, AlertWindow{Severity: w.Severity, Long: long, Short: short, Factor: w.Factor,
+				BudgetPercent: int(w.Factor * float64(long) / float64(s.Window.Duration) * 100)})
+		}
 	}
-	problems = append(problems, traps(s, file, config.Line(n, "objective"), field, config.Line(n, "window"), config.Line(n, "alerts"), evalStep)...)
-	return s, problems
 }
 
 // traps warns of rules that can never fire and windows the evaluator
@@ -423,8 +462,6 @@ func traps(s *SLO, file string, objectiveLine int, field string, windowLine, ale
 	return problems
 }
 
-// formatPercent writes a ratio as a percentage, rounded past float noise
-// (1 - 0.9 is 0.09999999999999998).
 // readMetricSLI fills a metric SLI from one of three shapes: counters
 // (good or bad, and total), a histogram and its le bucket, or a gauge with
 // a threshold. problem builds an error at a field of the metric block.
@@ -511,6 +548,8 @@ func braces(matchers []string) string {
 	return "{" + strings.Join(matchers, ",") + "}"
 }
 
+// formatPercent writes a ratio as a percentage, rounded past float noise
+// (1 - 0.9 is 0.09999999999999998).
 func formatPercent(o float64) string {
 	return strconv.FormatFloat(math.Round(o*100*1e9)/1e9, 'f', -1, 64) + "%"
 }

@@ -16,8 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/vigil-dev/vigil/cost"
-	"github.com/vigil-dev/vigil/slo"
+	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/web/api"
 	"github.com/vigil-dev/vigil/web/jaeger"
@@ -38,11 +37,12 @@ type Options struct {
 	Store      Store
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger
-	Budgets    []*cost.Budget
-	SLOs       []*slo.SLO
-	// Attribution names the bill tags the cost API groups team, app and
-	// model by.
-	Attribution cost.Attribution
+	// Config returns the SLOs, budgets and attribution (the bill tags the
+	// cost API groups team, app and model by) as the config directory
+	// defines them now; the API calls it at every request. Nil: none.
+	Config func() api.Config
+	// ConfigStatus reports the last reading of the config directory.
+	ConfigStatus func() config.Status
 }
 
 // Server is the web role.
@@ -82,7 +82,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Metrics: s.opts.Store}).Register(mux)
-	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Budgets: s.opts.Budgets, SLOs: s.opts.SLOs, Attribution: s.opts.Attribution}).Register(mux)
+	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus}).Register(mux)
 	return mux
 }
 

@@ -30,6 +30,10 @@ type Monitor struct {
 type Job struct {
 	Store    JobStore
 	Monitors []Monitor
+	// Current, when set, returns the monitors as the config directory
+	// defines them now; it is called at every tick instead of reading
+	// Monitors.
+	Current func() []Monitor
 	// Owns, when set, says which monitors this replica judges (the
 	// analyzer's Owns, by the key "canary/<tenant>/<name or service/canary>").
 	Owns func(ctx context.Context, key string) bool
@@ -43,7 +47,11 @@ func (j *Job) Name() string { return "canary" }
 func (j *Job) Run(ctx context.Context, tick time.Time) error {
 	var events []store.Event
 	var errs []error
-	for _, m := range j.Monitors {
+	monitors := j.Monitors
+	if j.Current != nil {
+		monitors = j.Current()
+	}
+	for _, m := range monitors {
 		if m.Every > 0 && !tick.Truncate(m.Every).Equal(tick) {
 			continue
 		}

@@ -2,7 +2,6 @@ package canary
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -45,52 +44,50 @@ type monitorYAML struct {
 	ErrorRateTolerance float64 `yaml:"error_rate_tolerance"`
 }
 
-// LoadMonitors reads every canary monitor in the YAML files under paths,
-// with each problem's file and line. It fails only when a path cannot be
-// read.
+// Section is canary's part of the config directory: the canaries: lists
+// of monitors.
+var Section = &config.Section[[]Monitor]{Name: "canaries", Keys: []string{"canaries"},
+	New: func() config.Decoder[[]Monitor] { return &monitorsReader{seen: map[string]string{}} }}
+
+// LoadMonitors reads the canary monitors alone from the YAML files under
+// paths (see Section and config.LoadSection). It fails only when a path
+// cannot be read.
 func LoadMonitors(paths []string) ([]Monitor, []config.Problem, error) {
-	files, err := config.Files(paths)
-	if err != nil {
-		return nil, nil, err
-	}
-	var out []Monitor
-	var problems []config.Problem
-	seen := map[string]string{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		docs, _ := config.Parse(f, data) // syntax problems are config.Lint's
-		for _, doc := range docs {
-			list := config.Value(doc.Node, "canaries")
-			if list == nil {
-				continue
-			}
-			if list.Kind != yaml.SequenceNode {
-				problems = append(problems, config.Problem{File: f, Line: list.Line, Field: "canaries", Severity: config.Error, Message: "want a list of monitors"})
-				continue
-			}
-			for i, item := range list.Content {
-				field := fmt.Sprintf("canaries[%d]", i)
-				m, ps := readMonitor(f, item, field)
-				problems = append(problems, ps...)
-				if m == nil {
-					continue
-				}
-				key := m.Spec.Tenant + "/" + m.Name
-				if prev, ok := seen[key]; ok {
-					problems = append(problems, config.Problem{File: f, Line: item.Line, Field: field + ".name", Severity: config.Error,
-						Message: fmt.Sprintf("canary monitor %q is also defined at %s", m.Name, prev)})
-					continue
-				}
-				seen[key] = fmt.Sprintf("%s:%d", f, item.Line)
-				out = append(out, *m)
-			}
-		}
-	}
-	return out, problems, nil
+	return config.LoadSection(paths, Section)
 }
+
+// monitorsReader is one reading of the canary section.
+type monitorsReader struct {
+	monitors []Monitor
+	seen     map[string]string // tenant/name → file:line
+}
+
+func (r *monitorsReader) Decode(it config.Item) []config.Problem {
+	list := it.Node
+	if list.Kind != yaml.SequenceNode {
+		return []config.Problem{{File: it.File, Line: list.Line, Field: "canaries", Severity: config.Error, Message: "want a list of monitors"}}
+	}
+	var problems []config.Problem
+	for i, item := range list.Content {
+		field := fmt.Sprintf("canaries[%d]", i)
+		m, ps := readMonitor(it.File, item, field)
+		problems = append(problems, ps...)
+		if m == nil {
+			continue
+		}
+		key := m.Spec.Tenant + "/" + m.Name
+		if prev, ok := r.seen[key]; ok {
+			problems = append(problems, config.Problem{File: it.File, Line: item.Line, Field: field + ".name", Severity: config.Error,
+				Message: fmt.Sprintf("canary monitor %q is also defined at %s", m.Name, prev)})
+			continue
+		}
+		r.seen[key] = fmt.Sprintf("%s:%d", it.File, item.Line)
+		r.monitors = append(r.monitors, *m)
+	}
+	return problems
+}
+
+func (r *monitorsReader) Done() ([]Monitor, []config.Problem) { return r.monitors, nil }
 
 func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Problem) {
 	var y monitorYAML

@@ -45,6 +45,10 @@ var Verdicts = store.Codec[Verdict]{Kind: store.KindFinding, Type: "drift.verdic
 type Job struct {
 	Store    JobStore
 	Monitors []*Monitor
+	// Current, when set, returns the monitors as the config directory
+	// defines them now; it is called at every tick instead of reading
+	// Monitors.
+	Current func() []*Monitor
 	// Owns, when set, says which monitors this replica judges (the
 	// analyzer's Owns, by the key "drift/<tenant>/<name>").
 	Owns func(ctx context.Context, key string) bool
@@ -60,7 +64,11 @@ func (j *Job) Name() string { return "drift" }
 func (j *Job) Run(ctx context.Context, tick time.Time) error {
 	var events []store.Event
 	var errs []error
-	for _, m := range j.Monitors {
+	monitors := j.Monitors
+	if j.Current != nil {
+		monitors = j.Current()
+	}
+	for _, m := range monitors {
 		if m.Every > 0 && !tick.Truncate(m.Every).Equal(tick) {
 			continue
 		}

@@ -132,199 +132,233 @@ type monitorYAML struct {
 	MinSamples int     `yaml:"min_samples"`
 }
 
-// LoadMonitors reads every drift monitor in the YAML files under paths,
-// returning each problem with its file and line. It fails only when a path
+// Section is drift's part of the config directory: the drift: lists of
+// monitors. Baseline CSV files are read with the monitor that names them.
+var Section = &config.Section[[]*Monitor]{Name: "drift", Keys: []string{"drift"},
+	New: func() config.Decoder[[]*Monitor] { return &monitorsReader{seen: map[string]string{}} }}
+
+// LoadMonitors reads the drift monitors alone from the YAML files under
+// paths (see Section and config.LoadSection). It fails only when a path
 // cannot be read.
 func LoadMonitors(paths []string) ([]*Monitor, []config.Problem, error) {
-	files, err := config.Files(paths)
-	if err != nil {
-		return nil, nil, err
-	}
-	var monitors []*Monitor
-	var problems []config.Problem
-	seen := map[string]string{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		docs, ps := config.Parse(f, data)
-		problems = append(problems, ps...)
-		for _, doc := range docs {
-			list := config.Value(doc.Node, "drift")
-			if list == nil {
-				continue
-			}
-			if list.Kind != yaml.SequenceNode {
-				problems = append(problems, config.Problem{File: f, Line: list.Line, Field: "drift", Severity: config.Error, Message: "want a list of monitors"})
-				continue
-			}
-			for i, item := range list.Content {
-				field := fmt.Sprintf("drift[%d]", i)
-				m, ps := readMonitor(f, item, field)
-				problems = append(problems, ps...)
-				// Names are unique among all definitions, broken ones
-				// included: fixing the first must not surface a clash.
-				name, tenant := scalar(item, "name"), scalar(item, "tenant")
-				if name != "" {
-					where := fmt.Sprintf("%s:%d", f, item.Line)
-					if prev, ok := seen[tenant+"/"+name]; ok {
-						problems = append(problems, config.Problem{File: f, Line: config.Line(item, "name"), Field: field + ".name",
-							Severity: config.Error, Message: fmt.Sprintf("monitor %q is also defined at %s", name, prev)})
-						continue
-					}
-					seen[tenant+"/"+name] = where
-				}
-				if m != nil {
-					monitors = append(monitors, m)
-				}
-			}
-		}
-	}
-	return monitors, problems, nil
+	return config.LoadSection(paths, Section)
 }
 
+// monitorsReader is one reading of the drift section.
+type monitorsReader struct {
+	monitors []*Monitor
+	seen     map[string]string // tenant/name → file:line
+}
+
+func (r *monitorsReader) Decode(it config.Item) []config.Problem {
+	list := it.Node
+	if list.Kind != yaml.SequenceNode {
+		return []config.Problem{{File: it.File, Line: list.Line, Field: "drift", Severity: config.Error, Message: "want a list of monitors"}}
+	}
+	var problems []config.Problem
+	for i, item := range list.Content {
+		field := fmt.Sprintf("drift[%d]", i)
+		m, ps := readMonitor(it.File, item, field)
+		problems = append(problems, ps...)
+		// Names are unique among all definitions, broken ones included:
+		// fixing the first must not surface a clash.
+		name, tenant := scalar(item, "name"), scalar(item, "tenant")
+		if name != "" {
+			where := fmt.Sprintf("%s:%d", it.File, item.Line)
+			if prev, ok := r.seen[tenant+"/"+name]; ok {
+				problems = append(problems, config.Problem{File: it.File, Line: config.Line(item, "name"), Field: field + ".name",
+					Severity: config.Error, Message: fmt.Sprintf("monitor %q is also defined at %s", name, prev)})
+				continue
+			}
+			r.seen[tenant+"/"+name] = where
+		}
+		if m != nil {
+			r.monitors = append(r.monitors, m)
+		}
+	}
+	return problems
+}
+
+func (r *monitorsReader) Done() ([]*Monitor, []config.Problem) { return r.monitors, nil }
+
+// readMonitor reads one item of a drift: list: what it watches, over which
+// windows, against which reference, judged how. Problems are reported at
+// the item's lines; a monitor with an error is not returned.
 func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Problem) {
 	var y monitorYAML
 	if p := config.DecodeStrict(file, n, field, &y); p != nil {
 		return nil, []config.Problem{*p}
 	}
-	var problems []config.Problem
-	bad := func(path []string, format string, args ...any) {
-		problems = append(problems, config.Problem{File: file, Line: config.Line(n, path...),
-			Field: field + "." + strings.Join(path, "."), Severity: config.Error, Message: fmt.Sprintf(format, args...)})
-	}
+	r := &monitorReader{file: file, n: n, field: field}
 	m := &Monitor{Name: y.Name, Tenant: y.Tenant, Filter: y.Filter, Kind: y.Type,
 		File: fmt.Sprintf("%s:%d", file, n.Line)}
 	if y.Name == "" {
-		bad([]string{"name"}, "required")
+		r.bad([]string{"name"}, "required")
 	}
+	r.watch(m, &y)
+	r.windows(m, &y)
+	r.reference(m, &y)
+	r.options(m, &y)
+	if len(r.problems) > 0 {
+		return nil, r.problems
+	}
+	return m, nil
+}
 
+// monitorReader gathers the problems of one monitor at its lines.
+type monitorReader struct {
+	file     string
+	n        *yaml.Node // the item of the drift: list
+	field    string     // drift[i]
+	problems []config.Problem
+}
+
+// bad reports an error at path below the item.
+func (r *monitorReader) bad(path []string, format string, args ...any) {
+	r.problems = append(r.problems, config.Problem{File: r.file, Line: config.Line(r.n, path...),
+		Field: r.field + "." + strings.Join(path, "."), Severity: config.Error, Message: fmt.Sprintf(format, args...)})
+}
+
+// watch reads the value compared and whether it is categorical.
+func (r *monitorReader) watch(m *Monitor, y *monitorYAML) {
 	switch w := strings.TrimSpace(y.Watch); {
 	case w == "":
-		bad([]string{"watch"}, "required: duration, input_tokens, output_tokens or attribute:<key>")
+		r.bad([]string{"watch"}, "required: duration, input_tokens, output_tokens or attribute:<key>")
 	case strings.HasPrefix(w, "attribute:"):
 		m.Watch = Watch{Kind: WatchAttribute, Attribute: strings.TrimSpace(strings.TrimPrefix(w, "attribute:"))}
 		if m.Watch.Attribute == "" {
-			bad([]string{"watch"}, "attribute: needs a key, as in attribute:llm.score")
+			r.bad([]string{"watch"}, "attribute: needs a key, as in attribute:llm.score")
 		}
 	case strings.HasPrefix(w, "metric:"):
 		m.Watch = Watch{Kind: WatchMetric, Query: strings.TrimSpace(strings.TrimPrefix(w, "metric:"))}
 		if _, err := store.ParseSelector(m.Watch.Query); err != nil {
-			bad([]string{"watch"}, "%v", err)
+			r.bad([]string{"watch"}, "%v", err)
 		}
 		if y.Filter != (Filter{}) {
-			bad([]string{"filter"}, "a metric watch is selected by its selector; filter applies to spans")
+			r.bad([]string{"filter"}, "a metric watch is selected by its selector; filter applies to spans")
 		}
 	case w == string(WatchDuration) || w == string(WatchInputTokens) || w == string(WatchOutputTokens):
 		m.Watch = Watch{Kind: WatchKind(w)}
 	default:
-		bad([]string{"watch"}, "unknown value %q: want duration, input_tokens, output_tokens, attribute:<key> or metric:<selector>", w)
+		r.bad([]string{"watch"}, "unknown value %q: want duration, input_tokens, output_tokens, attribute:<key> or metric:<selector>", w)
 	}
 	switch y.Type {
 	case "", "numeric", "categorical":
 		if y.Type == "categorical" && m.Watch.Kind != WatchAttribute && m.Watch.Kind != "" && m.Watch.Kind != WatchMetric {
-			bad([]string{"type"}, "%s is a number; only an attribute can be categorical", m.Watch.Kind)
+			r.bad([]string{"type"}, "%s is a number; only an attribute can be categorical", m.Watch.Kind)
 		}
 	default:
-		bad([]string{"type"}, "want numeric or categorical, got %q", y.Type)
+		r.bad([]string{"type"}, "want numeric or categorical, got %q", y.Type)
 	}
+}
 
+// windows reads the current window and how often it is judged (by
+// default, once a window).
+func (r *monitorReader) windows(m *Monitor, y *monitorYAML) {
 	if y.Current == "" {
-		bad([]string{"current"}, "required: the length of the window judged, such as 1h")
+		r.bad([]string{"current"}, "required: the length of the window judged, such as 1h")
 	} else if d, err := parseDuration(y.Current); err != nil {
-		bad([]string{"current"}, "%v", err)
+		r.bad([]string{"current"}, "%v", err)
 	} else {
 		m.Current = d
 	}
-
 	m.Every = m.Current
 	if y.Every != "" {
 		if d, err := parseDuration(y.Every); err != nil {
-			bad([]string{"every"}, "%v", err)
+			r.bad([]string{"every"}, "%v", err)
 		} else {
 			m.Every = d
 		}
 	}
+}
 
-	r := y.Reference
-	fixed, rolling, baseline := r.From != "" || r.To != "", r.Offset != "" || r.Window != "", r.File != "" || r.Column != ""
+// reference reads the baseline: a CSV column (read now, relative to the
+// monitor's file), a fixed range, or the current window moved back.
+func (r *monitorReader) reference(m *Monitor, y *monitorYAML) {
+	ref := y.Reference
+	fixed, rolling, baseline := ref.From != "" || ref.To != "", ref.Offset != "" || ref.Window != "", ref.File != "" || ref.Column != ""
 	switch {
 	case baseline && (fixed || rolling):
-		bad([]string{"reference"}, "a baseline file replaces the reference window: give file and column alone")
+		r.bad([]string{"reference"}, "a baseline file replaces the reference window: give file and column alone")
 	case baseline:
-		m.Reference.File, m.Reference.Column = r.File, r.Column
-		if r.File == "" || r.Column == "" {
-			bad([]string{"reference"}, "a baseline needs both file (a CSV, relative to this file) and column")
-			break
+		m.Reference.File, m.Reference.Column = ref.File, ref.Column
+		if ref.File == "" || ref.Column == "" {
+			r.bad([]string{"reference"}, "a baseline needs both file (a CSV, relative to this file) and column")
+			return
 		}
-		col, err := readBaseline(filepath.Join(filepath.Dir(file), r.File), r.Column)
+		col, err := readBaseline(filepath.Join(filepath.Dir(r.file), ref.File), ref.Column)
 		if err != nil {
-			bad([]string{"reference", "file"}, "%v", err)
-			break
+			r.bad([]string{"reference", "file"}, "%v", err)
+			return
 		}
 		m.Reference.Baseline = col
 	case fixed && rolling:
-		bad([]string{"reference"}, "give either from and to (a fixed range) or offset (a rolling window), not both")
+		r.bad([]string{"reference"}, "give either from and to (a fixed range) or offset (a rolling window), not both")
 	case fixed:
-		from, errF := time.Parse(time.RFC3339, r.From)
-		to, errT := time.Parse(time.RFC3339, r.To)
+		from, errF := time.Parse(time.RFC3339, ref.From)
+		to, errT := time.Parse(time.RFC3339, ref.To)
 		switch {
 		case errF != nil:
-			bad([]string{"reference", "from"}, "want an RFC 3339 time such as 2026-01-01T00:00:00Z, got %q", r.From)
+			r.bad([]string{"reference", "from"}, "want an RFC 3339 time such as 2026-01-01T00:00:00Z, got %q", ref.From)
 		case errT != nil:
-			bad([]string{"reference", "to"}, "want an RFC 3339 time such as 2026-01-08T00:00:00Z, got %q", r.To)
+			r.bad([]string{"reference", "to"}, "want an RFC 3339 time such as 2026-01-08T00:00:00Z, got %q", ref.To)
 		case !from.Before(to):
-			bad([]string{"reference", "to"}, "%s is not after from (%s)", r.To, r.From)
+			r.bad([]string{"reference", "to"}, "%s is not after from (%s)", ref.To, ref.From)
 		default:
 			m.Reference.From, m.Reference.To = from, to
 		}
 	case rolling:
-		if r.Offset == "" {
-			bad([]string{"reference", "offset"}, "required with window: how far back the reference ends, such as 168h")
-			break
-		}
-		off, err := parseDuration(r.Offset)
-		if err != nil {
-			bad([]string{"reference", "offset"}, "%v", err)
-			break
-		}
-		m.Reference.Offset = off
-		if r.Window != "" {
-			if m.Reference.Window, err = parseDuration(r.Window); err != nil {
-				bad([]string{"reference", "window"}, "%v", err)
-			}
-		}
-		// A reference overlapping the current window compares the data
-		// partly with itself and hides drift.
-		if m.Current > 0 && off < m.Current {
-			bad([]string{"reference", "offset"}, "%s is shorter than the current window (%s): the two windows would overlap", r.Offset, y.Current)
-		}
+		r.rolling(m, y)
 	default:
-		bad([]string{"reference"}, "required: {offset: 168h}, {from: ..., to: ...} or {file: baseline.csv, column: ...}")
+		r.bad([]string{"reference"}, "required: {offset: 168h}, {from: ..., to: ...} or {file: baseline.csv, column: ...}")
 	}
+}
 
+// rolling reads a reference window that ends offset before the current
+// one; the two must not overlap.
+func (r *monitorReader) rolling(m *Monitor, y *monitorYAML) {
+	ref := y.Reference
+	if ref.Offset == "" {
+		r.bad([]string{"reference", "offset"}, "required with window: how far back the reference ends, such as 168h")
+		return
+	}
+	off, err := parseDuration(ref.Offset)
+	if err != nil {
+		r.bad([]string{"reference", "offset"}, "%v", err)
+		return
+	}
+	m.Reference.Offset = off
+	if ref.Window != "" {
+		if m.Reference.Window, err = parseDuration(ref.Window); err != nil {
+			r.bad([]string{"reference", "window"}, "%v", err)
+		}
+	}
+	// A reference overlapping the current window compares the data
+	// partly with itself and hides drift.
+	if m.Current > 0 && off < m.Current {
+		r.bad([]string{"reference", "offset"}, "%s is shorter than the current window (%s): the two windows would overlap", ref.Offset, y.Current)
+	}
+}
+
+// options reads the method and its threshold, bins and minimum samples.
+func (r *monitorReader) options(m *Monitor, y *monitorYAML) {
 	method, err := ParseMethod(y.Method)
 	if err != nil {
-		bad([]string{"method"}, "%v", err)
+		r.bad([]string{"method"}, "%v", err)
 	}
 	m.Options = Options{Method: method, Threshold: y.Threshold, Bins: y.Bins, MinSamples: y.MinSamples}
 	switch {
 	case y.Threshold < 0:
-		bad([]string{"threshold"}, "want a positive number, got %v", y.Threshold)
+		r.bad([]string{"threshold"}, "want a positive number, got %v", y.Threshold)
 	case method.isPValue() && y.Threshold >= 1:
-		bad([]string{"threshold"}, "%s is judged by its p-value: want a threshold below 1, got %v", method, y.Threshold)
+		r.bad([]string{"threshold"}, "%s is judged by its p-value: want a threshold below 1, got %v", method, y.Threshold)
 	}
 	if y.Bins < 0 {
-		bad([]string{"bins"}, "want a positive count, got %d", y.Bins)
+		r.bad([]string{"bins"}, "want a positive count, got %d", y.Bins)
 	}
 	if y.MinSamples < 0 {
-		bad([]string{"min_samples"}, "want a positive count, got %d", y.MinSamples)
+		r.bad([]string{"min_samples"}, "want a positive count, got %d", y.MinSamples)
 	}
-	if len(problems) > 0 {
-		return nil, problems
-	}
-	return m, nil
 }
 
 // readBaseline reads one column of a baseline CSV.

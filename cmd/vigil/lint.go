@@ -3,16 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
-	"slices"
-	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/vigil-dev/vigil/analyzer/canary"
-	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/config"
-	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
 )
 
@@ -28,39 +23,15 @@ error (warnings allowed), 1 when there is, 2 when a path cannot be read.`,
 			if len(paths) == 0 {
 				paths = []string{g.configDir}
 			}
-			problems, err := config.Lint(paths)
+			sections, err := newConfigSections(time.Minute)
+			if err != nil {
+				return err
+			}
+			_, problems, err := sections.registry.Load(paths)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			// Each domain checks the documents it owns; syntax problems are
-			// already reported above, so only its own are added.
-			_, costProblems, err := cost.LoadCostConfig(paths, validCostDimension)
-			if err != nil {
-				return &exitError{code: 2, err: err}
-			}
-			_, sloProblems, err := slo.Load(paths, time.Minute)
-			if err != nil {
-				return &exitError{code: 2, err: err}
-			}
-			_, driftProblems, err := drift.LoadMonitors(paths)
-			if err != nil {
-				return &exitError{code: 2, err: err}
-			}
-			_, canaryProblems, err := canary.LoadMonitors(paths)
-			if err != nil {
-				return &exitError{code: 2, err: err}
-			}
-			for _, p := range slices.Concat(costProblems, sloProblems, driftProblems, canaryProblems) {
-				if p.Field != "" {
-					problems = append(problems, p)
-				}
-			}
-			sort.SliceStable(problems, func(i, j int) bool {
-				if problems[i].File != problems[j].File {
-					return problems[i].File < problems[j].File
-				}
-				return problems[i].Line < problems[j].Line
-			})
+			config.SortProblems(problems)
 			for _, p := range problems {
 				fmt.Fprintln(cmd.OutOrStdout(), p.String())
 			}
@@ -70,6 +41,29 @@ error (warnings allowed), 1 when there is, 2 when a path cannot be read.`,
 			return nil
 		},
 	}
+}
+
+// readSLOs reads the SLOs of the files under paths with every section, as
+// lint does, printing every problem to stderr; errors are exit code 1, a
+// path that cannot be read 2.
+func readSLOs(cmd *cobra.Command, paths []string) ([]*slo.SLO, error) {
+	sections, err := newConfigSections(time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	cfg, problems, err := sections.registry.Load(paths)
+	if err != nil {
+		return nil, &exitError{code: 2, err: err}
+	}
+	config.SortProblems(problems)
+	for _, p := range problems {
+		fmt.Fprintln(cmd.ErrOrStderr(), p.String())
+	}
+	slos := sections.slos.Of(cfg)
+	if config.HasErrors(problems) {
+		return slos, &exitError{code: 1, err: fmt.Errorf("the config files have errors")}
+	}
+	return slos, nil
 }
 
 func newSLOCmd(g *globalOptions) *cobra.Command {
@@ -82,21 +76,11 @@ func newSLOCmd(g *globalOptions) *cobra.Command {
 			if len(paths) == 0 {
 				paths = []string{g.configDir}
 			}
-			slos, problems, err := slo.Load(paths, time.Minute)
-			if err != nil {
-				return &exitError{code: 2, err: err}
-			}
-			out := cmd.OutOrStdout()
-			for _, p := range problems {
-				fmt.Fprintln(cmd.ErrOrStderr(), p.String())
-			}
+			slos, err := readSLOs(cmd, paths)
 			for _, s := range slos {
-				fmt.Fprintln(out, s.Plan())
+				fmt.Fprintln(cmd.OutOrStdout(), s.Plan())
 			}
-			if config.HasErrors(problems) {
-				return &exitError{code: 1, err: fmt.Errorf("some SLO files have errors")}
-			}
-			return nil
+			return err
 		},
 	})
 	var format, output string
@@ -116,15 +100,9 @@ two). SLOs over spans are listed on stderr as skipped. Exit codes: 0 written,
 			if len(paths) == 0 {
 				paths = []string{g.configDir}
 			}
-			slos, problems, err := slo.Load(paths, time.Minute)
+			slos, err := readSLOs(cmd, paths)
 			if err != nil {
-				return &exitError{code: 2, err: err}
-			}
-			for _, p := range problems {
-				fmt.Fprintln(cmd.ErrOrStderr(), p.String())
-			}
-			if config.HasErrors(problems) {
-				return &exitError{code: 1, err: fmt.Errorf("some SLO files have errors")}
+				return err
 			}
 			rules, skipped := slo.PrometheusRules(slos)
 			for _, s := range skipped {

@@ -247,7 +247,7 @@ func TestServeClickHouse(t *testing.T) {
 
 func TestLintExitCodes(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "good.yaml"), []byte("service: chat\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "good.yaml"), []byte("slos: []\n"), 0o644)
 	run := func(args ...string) (int, string) {
 		cmd := exec.Command(binary, append([]string{"lint"}, args...)...)
 		var out bytes.Buffer

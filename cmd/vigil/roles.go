@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -20,7 +19,6 @@ import (
 	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/config"
-	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/dispatch"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
@@ -51,6 +49,7 @@ type roleOptions struct {
 	webhookSecret    string
 	slackURL         string
 	alertTimeout     time.Duration
+	configPoll       time.Duration
 }
 
 func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
@@ -68,6 +67,7 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 	// role adds the API and UI there.
 	f.StringVar(&o.webListen, "web.listen-address", ":8080", "address of the web port: API, UI, /metrics, /healthz, /readyz")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a clean shutdown may take to drain and flush")
+	f.DurationVar(&o.configPoll, "config.poll-interval", 10*time.Second, "how often the config directory's files are compared with those last read, besides change notifications; a change is read once the directory is quiet for half a second, and a reading with errors leaves the last good config in force")
 	if roles&roleCollector != 0 {
 		o.collector.register(f)
 	}
@@ -118,24 +118,19 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		}, func() float64 { return 1 }),
 	)
 
-	// The config directory: budgets and cost anomaly detectors, for the
-	// analyzer's cost watch and the web API.
-	costCfg, err := loadCostConfig(g.configDir)
+	// The config directory: every section, read at start (errors stop
+	// start-up) and again on every change (errors keep the last good
+	// config in force, and say so in the config status and its metrics).
+	sections, err := newConfigSections(o.analyzerInterval)
 	if err != nil {
 		return err
 	}
-	slos, err := loadSLOs(g.configDir, o.analyzerInterval)
+	reloader, err := config.NewReloader(g.configDir, sections.registry, config.ReloadOptions{Poll: o.configPoll, Logger: logger.With("component", "config")})
 	if err != nil {
 		return err
 	}
-	driftMonitors, err := loadDriftMonitors(g.configDir)
-	if err != nil {
-		return err
-	}
-	canaryMonitors, err := loadCanaryMonitors(g.configDir)
-	if err != nil {
-		return err
-	}
+	reg.MustRegister(configMetrics(reloader)...)
+	live := liveConfig{sections: sections, current: reloader.Current}
 
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
@@ -158,8 +153,12 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	stop := newShutdown(o.shutdownTimeout, logger)
 	defer stop.release()
 
+	// Config: read the directory again whenever it changes.
+	cctx, ccancel := context.WithCancel(context.Background())
+	group.Add(func() error { return reloader.Run(cctx) }, func(error) { ccancel() })
+
 	// Web port: health, readiness, metrics and the APIs, for every role.
-	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Budgets: costCfg.Budgets, SLOs: slos, Attribution: costCfg.AttributionOrDefault()})
+	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api, ConfigStatus: reloader.Status})
 	if err != nil {
 		return err
 	}
@@ -202,9 +201,9 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 			Replica:    o.analyzerReplica,
 			Logger:     logger.With("component", "analyzer"),
 			Registerer: reg,
-		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Config: costCfg}, &slo.Evaluator{Store: st, SLOs: slos, Alerter: alerter, Owns: analyzer.Owns},
-			&drift.Job{Store: st, Monitors: driftMonitors, Owns: analyzer.Owns},
-			&canary.Job{Store: st, Monitors: canaryMonitors, Owns: analyzer.Owns})
+		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Current: live.cost}, &slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns},
+			&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns},
+			&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns})
 		actx, cancel := context.WithCancel(context.Background())
 		group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	}
@@ -237,85 +236,4 @@ func (o *roleOptions) alertReceivers(silences store.EventReader) []dispatch.Subs
 		out[i] = &slo.Receiver{Notifier: n, Silences: silences, Interval: o.analyzerInterval}
 	}
 	return out
-}
-
-// loadCostConfig reads budgets and cost anomaly detectors from the config
-// directory; a missing directory configures none, a bad file stops start-up
-// with its problems.
-func loadCostConfig(dir string) (*cost.CostConfig, error) {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return &cost.CostConfig{}, nil
-	}
-	cfg, problems, err := cost.LoadCostConfig([]string{dir}, validCostDimension)
-	if err != nil {
-		return nil, err
-	}
-	if config.HasErrors(problems) {
-		msgs := make([]string, len(problems))
-		for i, p := range problems {
-			msgs[i] = p.String()
-		}
-		return nil, fmt.Errorf("config directory %s has problems (vigil lint lists them): %s", dir, strings.Join(msgs, "; "))
-	}
-	return cfg, nil
-}
-
-// loadSLOs reads the SLOs of the config directory; errors (not warnings)
-// stop start-up.
-func loadSLOs(dir string, step time.Duration) ([]*slo.SLO, error) {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if step == 0 {
-		step = time.Minute
-	}
-	slos, problems, err := slo.Load([]string{dir}, step)
-	if err != nil {
-		return nil, err
-	}
-	return slos, configError(dir, problems)
-}
-
-// loadDriftMonitors reads the drift monitors of the config directory.
-func loadDriftMonitors(dir string) ([]*drift.Monitor, error) {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	monitors, problems, err := drift.LoadMonitors([]string{dir})
-	if err != nil {
-		return nil, err
-	}
-	return monitors, configError(dir, problems)
-}
-
-// loadCanaryMonitors reads the canary monitors of the config directory.
-func loadCanaryMonitors(dir string) ([]canary.Monitor, error) {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	monitors, problems, err := canary.LoadMonitors([]string{dir})
-	if err != nil {
-		return nil, err
-	}
-	return monitors, configError(dir, problems)
-}
-
-// configError stops start-up on a config directory with errors, naming
-// them; warnings do not stop it.
-func configError(dir string, problems []config.Problem) error {
-	if !config.HasErrors(problems) {
-		return nil
-	}
-	var msgs []string
-	for _, p := range problems {
-		if p.Severity == config.Error {
-			msgs = append(msgs, p.String())
-		}
-	}
-	return fmt.Errorf("config directory %s has problems (vigil lint lists them): %s", dir, strings.Join(msgs, "; "))
-}
-
-func validCostDimension(name string) error {
-	_, _, err := store.CostDimension(name).Column()
-	return err
 }

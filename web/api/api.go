@@ -1,5 +1,5 @@
 // Package api serves Vigil's own JSON API under /api/v1: billing, cost,
-// budgets and SLOs. One function writes every
+// budgets, SLOs and the config directory's status. One function writes every
 // response and maps errors to status codes.
 package api
 
@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/collector/billing"
+	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
@@ -51,6 +52,28 @@ type API struct {
 	Attribution cost.Attribution
 	// SLOs are judged from their rollups.
 	SLOs []*slo.SLO
+	// Current, when set, returns the SLOs, budgets and attribution as the
+	// config directory defines them now; it is called at every request
+	// instead of reading SLOs, Budgets and Attribution.
+	Current func() Config
+	// ConfigStatus reports the last reading of the config directory, for
+	// GET /api/v1/config/status.
+	ConfigStatus func() config.Status
+}
+
+// Config is what the API reads from the config directory.
+type Config struct {
+	SLOs        []*slo.SLO
+	Budgets     []*cost.Budget
+	Attribution cost.Attribution // zero: the default keys
+}
+
+// config is the config in force for this request.
+func (a *API) config() Config {
+	if a.Current != nil {
+		return a.Current()
+	}
+	return Config{SLOs: a.SLOs, Budgets: a.Budgets, Attribution: a.Attribution}
 }
 
 // Register adds the routes to mux.
@@ -71,6 +94,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/silences", a.handle(a.createSilence))
 	mux.HandleFunc("GET /api/v1/recommendations", a.handle(a.recommendations))
 	mux.HandleFunc("GET /api/v1/canary", a.handle(a.canaryAnalysis))
+	mux.HandleFunc("GET /api/v1/config/status", a.handle(a.configStatus))
 	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 }
 
@@ -242,10 +266,11 @@ func (a *API) cost(r *http.Request, org string) (any, error) {
 
 // attribution is the configured attribution, or the default tag keys.
 func (a *API) attribution() cost.Attribution {
-	if a.Attribution.Team == "" && a.Attribution.Service == "" && a.Attribution.Model == "" {
+	attr := a.config().Attribution
+	if attr.Team == "" && attr.Service == "" && attr.Model == "" {
 		return cost.DefaultAttribution()
 	}
-	return a.Attribution
+	return attr
 }
 
 func splitList(s string) []string {
@@ -352,7 +377,7 @@ func (a *API) budgets(r *http.Request, org string) (any, error) {
 		now = a.Now()
 	}
 	out := []budgetStatus{}
-	for _, b := range a.Budgets {
+	for _, b := range a.config().Budgets {
 		if bt := b.Tenant; bt != org && !(bt == "" && org == store.DefaultTenant) {
 			continue
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/shopspring/decimal"
 
+	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/dispatch"
 	"github.com/vigil-dev/vigil/slo"
@@ -466,6 +467,20 @@ func responseFixture(t *testing.T) (*embedded.Store, *API) {
 // rest, and the error answers.
 func TestOpenAPIResponses(t *testing.T) {
 	_, a := responseFixture(t)
+	// The config directory, after an edit that is refused.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "slos.yaml"), []byte("slos: []\n"), 0o644)
+	reg, err := config.NewRegistry(slo.Section(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reloader, err := config.NewReloader(dir, reg, config.ReloadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "slos.yaml"), []byte("slo: []\n"), 0o644)
+	reloader.Reload()
+	a.ConfigStatus = reloader.Status
 	mux := http.NewServeMux()
 	a.Register(mux)
 	v := newValidator(t, mux)
@@ -557,6 +572,10 @@ func TestOpenAPIResponses(t *testing.T) {
 		t.Errorf("canary without data: %s", body)
 	}
 	v.call("GET", "/api/v1/openapi.json", none, nil, 200)
+	if body := v.call("GET", "/api/v1/config/status", none, nil, 200); !bytes.Contains(body, []byte(`"successful":false`)) ||
+		!bytes.Contains(body, []byte(`slos.yaml:1: unknown top-level key \"slo\" (did you mean `+"`slos`"+`?)`)) {
+		t.Errorf("config status: %s", body)
+	}
 
 	// Errors: the tenant, a missing parameter, an upload over the limit.
 	v.refused("GET", "/api/v1/cost?to=2024-10-01", none, nil, 400)

@@ -72,7 +72,7 @@ func (a *API) now() time.Time {
 
 func (a *API) slosOf(org string) []*slo.SLO {
 	var out []*slo.SLO
-	for _, s := range a.SLOs {
+	for _, s := range a.config().SLOs {
 		if s.Tenant == org || s.Tenant == "" && org == store.DefaultTenant {
 			out = append(out, s)
 		}
