@@ -101,15 +101,25 @@ func (a *Alerter) Active() []ActiveAlert {
 	return out
 }
 
-// Update applies an evaluation's statuses: it records every state change,
-// then publishes what receivers must hear (alerts firing, resolutions).
-// Unjudged are SLOs this replica owns but could not judge this time: their
-// alerts stay as they are (firing ones are still published). Alerts of any
-// other SLO not among the statuses belong to another replica now, and are
-// let go unresolved.
-func (a *Alerter) Update(ctx context.Context, statuses []Status, unjudged []*SLO, now time.Time) error {
+// Evaluation is what one tick of the SLO evaluator hands the Alerter.
+type Evaluation struct {
+	// Statuses are the SLOs judged.
+	Statuses []Status
+	// Unjudged are SLOs this replica owns but could not judge this time:
+	// their alerts stay as they are (firing ones are still published).
+	Unjudged []*SLO
+	// Defined is every SLO the config defines, whoever owns it. An alert
+	// of an SLO defined but neither judged nor unjudged here belongs to
+	// another replica now, and is let go unresolved (the owner takes it
+	// up); an alert of an SLO no longer defined is resolved.
+	Defined []*SLO
+}
+
+// Update applies an evaluation: it records every state change, then
+// publishes what receivers must hear (alerts firing, resolutions).
+func (a *Alerter) Update(ctx context.Context, e Evaluation, now time.Time) error {
 	a.mu.Lock()
-	p, err := a.plan(statuses, unjudged, now)
+	p, err := a.plan(e, now)
 	a.mu.Unlock()
 	if err != nil {
 		return err
@@ -136,7 +146,7 @@ type update struct {
 }
 
 // plan works out an evaluation's changes without applying them; mu held.
-func (a *Alerter) plan(statuses []Status, unjudged []*SLO, now time.Time) (update, error) {
+func (a *Alerter) plan(e Evaluation, now time.Time) (update, error) {
 	u := update{next: make(map[string]*tracked, len(a.active))}
 	for fp, t := range a.active {
 		c := *t
@@ -157,7 +167,7 @@ func (a *Alerter) plan(statuses []Status, unjudged []*SLO, now time.Time) (updat
 		}
 		return nil
 	}
-	current := raised(statuses)
+	current := raised(e.Statuses)
 	for fp, r := range current {
 		t, held := u.next[fp]
 		if !held {
@@ -177,19 +187,22 @@ func (a *Alerter) plan(statuses []Status, unjudged []*SLO, now time.Time) (updat
 			}
 		}
 	}
-	evaluated, kept := map[string]bool{}, map[string]bool{}
-	for _, st := range statuses {
+	evaluated, kept, defined := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, st := range e.Statuses {
 		evaluated[st.SLO.tenant()+"/"+st.SLO.Name] = true
 	}
-	for _, s := range unjudged {
+	for _, s := range e.Unjudged {
 		kept[s.tenant()+"/"+s.Name] = true
+	}
+	for _, s := range e.Defined {
+		defined[s.tenant()+"/"+s.Name] = true
 	}
 	for fp, t := range u.next {
 		key := t.Labels["tenant"] + "/" + t.SLO
 		if _, still := current[fp]; still || kept[key] {
 			continue
 		}
-		if evaluated[key] {
+		if evaluated[key] || !defined[key] {
 			end := map[AlertState]AlertState{StatePending: StateInactive, StateFiring: StateResolved}[t.State]
 			if end != "" {
 				if err := transition(t, end); err != nil {
@@ -197,8 +210,9 @@ func (a *Alerter) plan(statuses []Status, unjudged []*SLO, now time.Time) (updat
 				}
 			}
 		}
-		// Resolved, or another replica evaluates this SLO now and takes
-		// the alert up from its events (see Restore).
+		// Resolved (its rule stopped, or its SLO is gone), or another
+		// replica evaluates this SLO now and takes the alert up from its
+		// events (see Restore).
 		delete(u.next, fp)
 	}
 	for _, t := range u.next {

@@ -88,7 +88,7 @@ func TestPendingThenFiringThenResolved(t *testing.T) {
 	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
 	step := func(m int, firing bool) {
 		t.Helper()
-		if err := al.Update(ctx, status(firing), nil, at(m)); err != nil {
+		if err := al.Update(ctx, Evaluation{Statuses: status(firing)}, at(m)); err != nil {
 			t.Fatalf("minute %d: %v", m, err)
 		}
 	}
@@ -141,7 +141,7 @@ func TestRestoreAfterRestart(t *testing.T) {
 	rule := DefaultAlertWindows(30 * day)[0]
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	before := &Alerter{Publisher: to(&recorder{}), Events: st, Interval: time.Minute}
-	if err := before.Update(ctx, []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule, Firing: true}}}}, nil, t0); err != nil {
+	if err := before.Update(ctx, Evaluation{Statuses: []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule, Firing: true}}}}}, t0); err != nil {
 		t.Fatal(err)
 	}
 	// Vigil stops; the rule stops firing while it is down.
@@ -153,7 +153,7 @@ func TestRestoreAfterRestart(t *testing.T) {
 	if a := after.Active(); len(a) != 1 || a[0].State != "firing" || !a[0].StartsAt.Equal(t0) || a[0].Labels["slo"] != "chat" {
 		t.Fatalf("restored: %+v", a)
 	}
-	if err := after.Update(ctx, []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule}}}}, nil, t0.Add(11*time.Minute)); err != nil {
+	if err := after.Update(ctx, Evaluation{Statuses: []Status{{SLO: slo, Burns: []WindowBurn{{Rule: rule}}}}}, t0.Add(11*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.sent) != 1 || len(rec.sent[0]) != 1 || !rec.sent[0][0].StartsAt.Equal(t0) || !rec.sent[0][0].EndsAt.Equal(t0.Add(11*time.Minute)) {
@@ -172,13 +172,13 @@ func TestPolicyNoDataAndNoResolved(t *testing.T) {
 	rec := &recorder{}
 	al := &Alerter{Publisher: to(rec), Interval: time.Minute}
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	if err := al.Update(ctx, []Status{{SLO: slo, State: "no data"}}, nil, t0); err != nil {
+	if err := al.Update(ctx, Evaluation{Statuses: []Status{{SLO: slo, State: "no data"}}}, t0); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.sent) != 1 || rec.sent[0][0].Labels["alertname"] != NoDataAlertName {
 		t.Fatalf("no-data alert: %+v", rec.sent)
 	}
-	if err := al.Update(ctx, []Status{{SLO: slo, State: "ok"}}, nil, t0.Add(time.Minute)); err != nil {
+	if err := al.Update(ctx, Evaluation{Statuses: []Status{{SLO: slo, State: "ok"}}}, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.sent) != 1 || len(al.Active()) != 0 {
@@ -296,14 +296,14 @@ func TestNothingIsSentBeforeItIsRecorded(t *testing.T) {
 	rec := &recorder{}
 	d := to(rec)
 	al := &Alerter{Publisher: d, Events: failingWriter{}, Interval: time.Minute}
-	if err := al.Update(ctx, firing, nil, t0); err == nil || !strings.Contains(err.Error(), "injected") {
+	if err := al.Update(ctx, Evaluation{Statuses: firing}, t0); err == nil || !strings.Contains(err.Error(), "injected") {
 		t.Fatalf("a failed write is not reported: %v", err)
 	}
 	if len(al.Active()) != 0 || len(rec.sent) != 0 {
 		t.Fatalf("unrecorded state was kept or sent: %+v %+v", al.Active(), rec.sent)
 	}
 	al.Events = st
-	if err := al.Update(ctx, firing, nil, t0.Add(time.Minute)); err != nil {
+	if err := al.Update(ctx, Evaluation{Statuses: firing}, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if len(al.Active()) != 1 || len(rec.sent) != 1 || !rec.sent[0][0].StartsAt.Equal(t0.Add(time.Minute)) {
@@ -331,4 +331,38 @@ func (refuser) Name() string   { return "refuser" }
 func (refuser) Target() string { return "http://refuser" }
 func (refuser) Notify(context.Context, []alert.Alert) (int, error) {
 	return 400, errors.New("invalid label")
+}
+
+// An SLO deleted from the config resolves its firing alert (and says so to
+// the receivers), where an SLO another replica took over only lets go.
+func TestRemovedSLOResolvesItsAlerts(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	spansPerMinute(t, st, tick, 0, func(int) int { return 2 }) // burn 20
+	s := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true},
+		SLI: SLI{Good: "availability"}, Alerts: DefaultAlertWindows(30 * day)[:1]}
+	defined := []*SLO{s}
+	rec := &recorder{}
+	e := &Evaluator{Store: st, Current: func() []*SLO { return defined }, Alerter: &Alerter{Publisher: to(rec), Events: st, Interval: time.Minute}}
+	if err := e.Run(ctx, tick.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	defined = nil // the file was edited
+	if err := e.Run(ctx, tick.Add(59*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if a := e.Alerter.Active(); len(a) != 0 {
+		t.Errorf("still held: %+v", a)
+	}
+	if states := alertStates(t, st, tick.Add(-time.Hour)); states != "firing@59 resolved@60" {
+		t.Errorf("events: %s", states)
+	}
+	if last := rec.sent[len(rec.sent)-1]; len(rec.sent) != 2 || !last[0].EndsAt.Equal(tick.Add(59*time.Second)) {
+		t.Errorf("sent %+v", rec.sent)
+	}
 }

@@ -268,8 +268,9 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	now := tick.Truncate(time.Minute).Add(time.Minute) // through the minute in progress
 	var mine, gained []*SLO
 	owned := map[string]bool{}
+	defined := e.slos()
 	e.mu.Lock()
-	for _, s := range e.slos() {
+	for _, s := range defined {
 		if e.Owns != nil && !e.Owns(ctx, sloKey(s)) {
 			continue
 		}
@@ -287,7 +288,7 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 		if e.done == nil {
 			e.done = map[string]time.Time{}
 		}
-		from, ok := e.done[s.Name]
+		from, ok := e.done[sloKey(s)]
 		e.mu.Unlock()
 		if !ok {
 			from, _ = s.Window.Bounds(now)
@@ -302,7 +303,7 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 		}
 		judged = append(judged, s)
 		e.mu.Lock()
-		e.done[s.Name] = now
+		e.done[sloKey(s)] = now
 		e.mu.Unlock()
 	}
 	if e.Alerter == nil {
@@ -332,7 +333,7 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	if err != nil {
 		return errors.Join(append(errs, fmt.Errorf("slo statuses: %w", err))...)
 	}
-	if err := e.Alerter.Update(ctx, statuses, unjudged, tick); err != nil {
+	if err := e.Alerter.Update(ctx, Evaluation{Statuses: statuses, Unjudged: unjudged, Defined: defined}, tick); err != nil {
 		errs = append(errs, fmt.Errorf("slo alerts: %w", err))
 	}
 	return errors.Join(errs...)

@@ -63,7 +63,7 @@ func TestSilences(t *testing.T) {
 	clock := now.Add(time.Minute)
 	to := &direct{r: &Receiver{Notifier: rec, Silences: st, Interval: time.Minute, Now: func() time.Time { return clock }}}
 	al := &Alerter{Publisher: to, Events: st, Interval: time.Minute}
-	if err := al.Update(ctx, []Status{status}, nil, clock); err != nil {
+	if err := al.Update(ctx, Evaluation{Statuses: []Status{status}}, clock); err != nil {
 		t.Fatal(err)
 	}
 	if len(al.Active()) != 2 || len(rec.sent) != 1 || len(rec.sent[0]) != 1 || rec.sent[0][0].Labels["severity"] != "ticket" {
@@ -82,7 +82,7 @@ func TestSilences(t *testing.T) {
 	}
 	// After the silence ends the page alert is sent too.
 	clock = now.Add(3 * time.Hour)
-	if err := al.Update(ctx, []Status{status}, nil, clock); err != nil {
+	if err := al.Update(ctx, Evaluation{Statuses: []Status{status}}, clock); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.sent[1]) != 2 {
@@ -111,7 +111,7 @@ func TestUnreadableSilenceMutesNothing(t *testing.T) {
 	to := &direct{r: &Receiver{Notifier: rec, Silences: st, Now: func() time.Time { return now }}}
 	al := &Alerter{Publisher: to, Events: st, Interval: time.Minute}
 	slo := &SLO{Name: "chat", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}}
-	if err := al.Update(ctx, []Status{{SLO: slo, Burns: []WindowBurn{{Rule: DefaultAlertWindows(30 * day)[0], Firing: true}}}}, nil, now); err != nil {
+	if err := al.Update(ctx, Evaluation{Statuses: []Status{{SLO: slo, Burns: []WindowBurn{{Rule: DefaultAlertWindows(30 * day)[0], Firing: true}}}}}, now); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.sent) != 1 || len(to.reports) != 1 || !strings.Contains(to.reports[0].Note, "broken-silence") {
