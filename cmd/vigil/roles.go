@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"syscall"
@@ -109,14 +110,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "vigil_build_info", Help: "Vigil's version; always 1.", ConstLabels: prometheus.Labels{"version": versionString()},
-		}, func() float64 { return 1 }),
-	)
+	reg := newRegistry()
 
 	// The config directory: every section, read at start (errors stop
 	// start-up) and again on every change (errors keep the last good
@@ -180,32 +174,12 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		}
 	}
 
-	// Analyzer: evaluators and retention on aligned ticks.
+	// Analyzer: evaluators on aligned ticks, and the dispatcher delivering
+	// what they conclude.
 	if roles&roleAnalyzer != 0 {
-		// Dispatcher: delivers what the evaluators publish (alerts, to each
-		// receiver on a queue of its own), after they have recorded it.
-		disp, err := dispatch.New(dispatch.Options{Store: st, Subscribers: o.alertReceivers(st),
-			Logger: logger.With("component", "dispatch"), Registerer: reg})
-		if err != nil {
+		if err := addAnalyzer(&group, stop, o, st, live, reg, logger); err != nil {
 			return err
 		}
-		stop.add(&group, "dispatch", disp.Serve, disp.Shutdown)
-		alerter := &slo.Alerter{Events: st, Publisher: disp, Interval: o.analyzerInterval}
-		period := map[store.Signal]time.Duration{}
-		for sig, d := range o.retention {
-			period[sig] = *d
-		}
-		sched := analyzer.NewScheduler(analyzer.Options{
-			Interval:   o.analyzerInterval,
-			Members:    st,
-			Replica:    o.analyzerReplica,
-			Logger:     logger.With("component", "analyzer"),
-			Registerer: reg,
-		}, &analyzer.Retention{Store: st, Period: period}, &analyzer.CostWatch{Store: st, Current: live.cost}, &slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns},
-			&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns},
-			&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns})
-		actx, cancel := context.WithCancel(context.Background())
-		group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	}
 
 	err = group.Run()
@@ -215,6 +189,54 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		return nil
 	}
 	return err
+}
+
+// newRegistry is the registry of Vigil's own metrics, with the Go runtime's
+// and the process's.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "vigil_build_info", Help: "Vigil's version; always 1.", ConstLabels: prometheus.Labels{"version": versionString()},
+		}, func() float64 { return 1 }),
+	)
+	return reg
+}
+
+// addAnalyzer adds the dispatcher and the scheduler of the evaluators
+// (retention, cost watch, SLOs, drift, canaries) to the group.
+func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, live liveConfig, reg prometheus.Registerer, logger *slog.Logger) error {
+	// Dispatcher: delivers what the evaluators publish (alerts, to each
+	// receiver on a queue of its own), after they have recorded it.
+	disp, err := dispatch.New(dispatch.Options{Store: st, Subscribers: o.alertReceivers(st),
+		Logger: logger.With("component", "dispatch"), Registerer: reg})
+	if err != nil {
+		return err
+	}
+	stop.add(group, "dispatch", disp.Serve, disp.Shutdown)
+
+	period := map[store.Signal]time.Duration{}
+	for sig, d := range o.retention {
+		period[sig] = *d
+	}
+	alerter := &slo.Alerter{Events: st, Publisher: disp, Interval: o.analyzerInterval}
+	sched := analyzer.NewScheduler(analyzer.Options{
+		Interval:   o.analyzerInterval,
+		Members:    st,
+		Replica:    o.analyzerReplica,
+		Logger:     logger.With("component", "analyzer"),
+		Registerer: reg,
+	},
+		&analyzer.Retention{Store: st, Period: period},
+		&analyzer.CostWatch{Store: st, Current: live.cost},
+		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns},
+		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns},
+		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns})
+	actx, cancel := context.WithCancel(context.Background())
+	group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
+	return nil
 }
 
 // alertReceivers are the dispatcher's subscribers for the alert receivers
