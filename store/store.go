@@ -16,6 +16,15 @@
 //
 // Tenancy: every row and every query carries a tenant; a query never returns
 // another tenant's rows.
+//
+// Events are the contract between Vigil's packages: what an evaluator
+// concludes, an action does, a dispatcher delivers. The store keeps an
+// event's typed payload verbatim and never looks inside it; the package
+// that produces an event type owns its record and declares a Codec, and
+// every reader decodes through that codec (see payload.go). Readers select
+// events by kind, type and subject in the store, never by decoding and
+// filtering. The config directory (package config) is not the store's:
+// what is configured lives in files, what happened lives here.
 package store
 
 import (
