@@ -355,7 +355,7 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 			counts, err = driftCounts(ctx, e.Store, s.tenant(), s.SLI.Monitor, start, end)
 		default:
 			counts, err = e.Store.SLICounts(ctx, store.SLIQuery{Tenant: s.tenant(), Service: s.Service, Operation: s.SLI.Operation, Model: s.SLI.Model,
-				Attributes: s.SLI.Attributes, Good: s.SLI.Good, Latency: s.SLI.Latency, Attribute: s.SLI.Attribute, Op: s.SLI.Op, Threshold: s.SLI.Threshold,
+				Attributes: s.SLI.Attributes, Good: s.SLI.Good, Latency: s.SLI.Latency, Attribute: s.SLI.Attribute, Op: string(s.SLI.Op), Threshold: s.SLI.Threshold,
 				Start: start, End: end})
 		}
 		if err != nil {

@@ -106,25 +106,11 @@ func gaugeMinutes(ctx context.Context, r store.MetricReader, tenant string, sli 
 	out := make([]store.MinuteCounts, 0, len(minutes))
 	for m, a := range minutes {
 		c := store.MinuteCounts{Minute: time.Unix(m*60, 0).UTC(), Total: 1}
-		if compare(a.sum/float64(a.n), sli.Op, sli.Threshold) {
+		if sli.Op.Holds(a.sum/float64(a.n), sli.Threshold) {
 			c.Good = 1
 		}
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Minute.Before(out[j].Minute) })
 	return out, nil
-}
-
-func compare(v float64, op string, threshold float64) bool {
-	switch op {
-	case "lt":
-		return v < threshold
-	case "lte":
-		return v <= threshold
-	case "gt":
-		return v > threshold
-	case "gte":
-		return v >= threshold
-	}
-	return false
 }

@@ -350,7 +350,7 @@ func (set *openSLO) check(o *osObject) {
 		case spec.RatioMetric != nil:
 			at.ratio(scratch, spec.RatioMetric)
 		case spec.ThresholdMetric != nil:
-			at.threshold(scratch, spec.ThresholdMetric, "lte", 0)
+			at.threshold(scratch, spec.ThresholdMetric, LessOrEqual, 0)
 		default:
 			c.errorAt("spec", "an SLI has thresholdMetric or ratioMetric")
 		}
@@ -606,14 +606,15 @@ func (c *compiler) objective(s *SLO, field string, obj osObjective, sliSpec *osS
 		}
 		at.ratio(s, sliSpec.RatioMetric)
 	case sliSpec.ThresholdMetric != nil:
-		if _, ok := opWords[obj.Op]; !ok {
+		op, ok := parseOp(obj.Op)
+		if !ok {
 			c.errorAt(field+".op", "a threshold metric needs op: lt, lte, gt or gte (got %q)", obj.Op)
 		}
 		if obj.Value == nil {
 			c.errorAt(field+".value", "a threshold metric needs the value good events stay within")
 		}
 		if len(c.set.problems) == before {
-			if msg := at.threshold(s, sliSpec.ThresholdMetric, obj.Op, *obj.Value); msg != "" {
+			if msg := at.threshold(s, sliSpec.ThresholdMetric, op, *obj.Value); msg != "" {
 				c.errorAt(field+".op", "%s", msg)
 			}
 		}
@@ -766,7 +767,7 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 
 // threshold reads a threshold metric against the objective's op and
 // value; it returns what is wrong with the op for this metric, if anything.
-func (at *sliSite) threshold(s *SLO, m *osMetric, op string, value float64) (opProblem string) {
+func (at *sliSite) threshold(s *SLO, m *osMetric, op Op, value float64) (opProblem string) {
 	c, mfield := at.c, at.path+".thresholdMetric"
 	typ, spec := c.source(mfield, m)
 	switch {
@@ -774,7 +775,7 @@ func (at *sliSite) threshold(s *SLO, m *osMetric, op string, value float64) (opP
 		c.spanFilter(mfield, spec, s)
 		f, _ := spec["field"].(string)
 		if f == "" || f == "duration" {
-			if op != "lt" && op != "lte" {
+			if op != LessThan && op != LessOrEqual {
 				return "a latency threshold counts requests faster than the value: op lt or lte"
 			}
 			s.SLI.Good, s.SLI.Latency = "latency", time.Duration(value*float64(time.Second))
@@ -883,7 +884,8 @@ func (c *compiler) condition(field string, cs osConditionSpec, period time.Durat
 	if cond.Kind != "burnrate" {
 		c.errorAt(field+".condition.kind", "%q: the only condition kind is burnrate", cond.Kind)
 	}
-	if cond.Op != "gt" && cond.Op != "gte" {
+	op := Op(cond.Op)
+	if op != GreaterThan && op != GreaterOrEqual {
 		c.errorAt(field+".condition.op", "%q: a burn-rate alert fires when the rate is above the threshold: op gt or gte", cond.Op)
 	}
 	if cond.Threshold == nil || *cond.Threshold <= 0 {
@@ -906,7 +908,7 @@ func (c *compiler) condition(field string, cs osConditionSpec, period time.Durat
 	if short < time.Minute {
 		short = time.Minute
 	}
-	w := AlertWindow{Severity: cs.Severity, Long: long, Short: short, Factor: *cond.Threshold, For: after, Inclusive: cond.Op == "gte"}
+	w := AlertWindow{Severity: cs.Severity, Long: long, Short: short, Factor: *cond.Threshold, For: after, Inclusive: op == GreaterOrEqual}
 	if period > 0 {
 		w.BudgetPercent = int(w.Factor * float64(long) / float64(period) * 100)
 	}

@@ -78,7 +78,7 @@ func TestOpenSLO(t *testing.T) {
 }
 
 func fmtSLI(s SLI) string {
-	return strings.Join([]string{s.Operation, s.Model, s.Good, s.Latency.String(), s.Attribute, s.Op, strconv.FormatFloat(s.Threshold, 'g', -1, 64), s.GoodQuery, s.BadQuery, s.TotalQuery, s.Query}, "|")
+	return strings.Join([]string{s.Operation, s.Model, s.Good, s.Latency.String(), s.Attribute, string(s.Op), strconv.FormatFloat(s.Threshold, 'g', -1, 64), s.GoodQuery, s.BadQuery, s.TotalQuery, s.Query}, "|")
 }
 
 func TestOpenSLOProblems(t *testing.T) {

@@ -75,7 +75,7 @@ func errorRatio(sli SLI, w string) string {
 	case sli.Good == "threshold":
 		// A minute is good when the gauge's mean over it passes: the error
 		// ratio is the share of minutes in the window that do not.
-		return fmt.Sprintf("1 - avg_over_time((avg(avg_over_time(%s[1m])) %s bool %s)[%s:1m])", sli.Query, opWords[sli.Op], promFloat(sli.Threshold), w)
+		return fmt.Sprintf("1 - avg_over_time((avg(avg_over_time(%s[1m])) %s %s)[%s:1m])", sli.Query, sli.Op.PromQLBool(), promFloat(sli.Threshold), w)
 	case sli.BadQuery != "":
 		return fmt.Sprintf("sum(rate(%s[%s])) / sum(rate(%s[%s]))", sli.BadQuery, w, sli.TotalQuery, w)
 	default:

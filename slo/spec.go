@@ -67,7 +67,7 @@ type SLI struct {
 	Good      string
 	Latency   time.Duration
 	Attribute string
-	Op        string // lt, lte, gt or gte
+	Op        Op
 	Threshold float64
 
 	GoodQuery, BadQuery, TotalQuery, Query string // PromQL series selectors
@@ -81,8 +81,6 @@ type SLI struct {
 // FromMetrics says whether the SLI reads metric samples rather than spans.
 func (s SLI) FromMetrics() bool { return s.Good == "ratio" || s.Good == "threshold" }
 
-var opWords = map[string]string{"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
-
 // Describe says what the SLI counts, for `vigil slo plan`.
 func (s SLI) Describe(service string) string {
 	switch s.Good {
@@ -92,7 +90,7 @@ func (s SLI) Describe(service string) string {
 		}
 		return fmt.Sprintf("good: increase of %s; total: increase of %s (counters, per minute)", s.GoodQuery, s.TotalQuery)
 	case "threshold":
-		return fmt.Sprintf("good: minutes whose mean of %s is %s %g; total: minutes with samples", s.Query, opWords[s.Op], s.Threshold)
+		return fmt.Sprintf("good: minutes whose mean of %s is %s %g; total: minutes with samples", s.Query, s.Op.Symbol(), s.Threshold)
 	case "drift":
 		return fmt.Sprintf("good: judgements of drift monitor %s that found no drift; total: its judgements with a verdict", s.Monitor)
 	}
@@ -110,7 +108,7 @@ func (s SLI) Describe(service string) string {
 	case "latency":
 		return fmt.Sprintf("good: %s faster than %s; total: all of them", scope, s.Latency)
 	case "attribute":
-		return fmt.Sprintf("good: %s with %s %s %g; total: those with a number in %s", scope, s.Attribute, opWords[s.Op], s.Threshold, s.Attribute)
+		return fmt.Sprintf("good: %s with %s %s %g; total: those with a number in %s", scope, s.Attribute, s.Op.Symbol(), s.Threshold, s.Attribute)
 	default:
 		return fmt.Sprintf("good: %s without an error status; total: all of them", scope)
 	}
@@ -371,11 +369,12 @@ func (r *nativeReader) goodEvents(s *SLO, y *nativeYAML) {
 		s.SLI.Good, s.SLI.Monitor = "drift", y.Drift
 	case y.Threshold != nil:
 		t := y.Threshold
-		s.SLI.Good, s.SLI.Attribute, s.SLI.Op = "attribute", t.Attribute, t.Op
+		op, ok := parseOp(t.Op)
+		s.SLI.Good, s.SLI.Attribute, s.SLI.Op = "attribute", t.Attribute, op
 		if t.Attribute == "" {
 			r.errorAt("threshold", "attribute: name the numeric span attribute, e.g. gen_ai.server.time_to_first_token")
 		}
-		if _, ok := opWords[t.Op]; !ok {
+		if !ok {
 			r.errorAt("threshold.op", "%q is not one of lt, lte, gt, gte", t.Op)
 		}
 		if t.Value == nil {
@@ -495,9 +494,10 @@ func readMetricSLI(sli *SLI, good, bad, total, histogram, le, gauge, op string, 
 		if good != "" || bad != "" || total != "" {
 			return []config.Problem{problem("gauge", "a gauge SLI takes only gauge, op and value")}
 		}
-		sli.Good, sli.Query, sli.Op = "threshold", gauge, op
+		parsed, ok := parseOp(op)
+		sli.Good, sli.Query, sli.Op = "threshold", gauge, parsed
 		check("gauge", gauge)
-		if _, ok := opWords[op]; !ok {
+		if !ok {
 			problems = append(problems, problem("op", fmt.Sprintf("%q is not one of lt, lte, gt, gte", op)))
 		}
 		if value == nil {
