@@ -75,7 +75,7 @@ func ComputeAll(ctx context.Context, r store.RollupReader, slos []*SLO, now time
 		counts := sums.of(s, now)
 		st := Status{SLO: s, At: now, State: "ok", Counts: counts(0)}
 		st.Budget = OccurrencesBudget(st.Counts, s.Objective)
-		if s.Method == "Timeslices" || s.Method == "RatioTimeslices" {
+		if s.Method.sliced() {
 			from, _ := s.Window.Bounds(now)
 			b, err := slicesBudget(ctx, r, s, from, now)
 			if err != nil {
@@ -210,7 +210,7 @@ func slicesBudget(ctx context.Context, r store.RollupReader, s *SLO, from, to ti
 		slices[len(slices)-1].Good += m.Good
 		slices[len(slices)-1].Total += m.Total
 	}
-	if s.Method == "Timeslices" {
+	if s.Method == Timeslices {
 		return TimeslicesBudget(slices, s.SliceTarget, s.Objective), nil
 	}
 	return RatioTimeslicesBudget(slices, s.Objective), nil

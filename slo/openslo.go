@@ -420,9 +420,9 @@ func (c *compiler) sloParts(spec osSLOSpec) sloParts {
 	} else {
 		p.base.Window = c.window(wfield+"[0]", windows[0])
 	}
-	switch spec.BudgetingMethod {
-	case "Occurrences", "Timeslices", "RatioTimeslices":
-		p.base.Method = spec.BudgetingMethod
+	switch m := BudgetingMethod(spec.BudgetingMethod); m {
+	case Occurrences, Timeslices, RatioTimeslices:
+		p.base.Method = m
 	case "":
 		c.errorAt("spec.budgetingMethod", "is required: Occurrences, Timeslices or RatioTimeslices")
 	default:
@@ -562,14 +562,14 @@ func (c *compiler) objective(s *SLO, field string, obj osObjective, sliSpec *osS
 		c.errorAt(field, "target (or targetPercent) is required")
 	}
 	switch s.Method {
-	case "Timeslices":
+	case Timeslices:
 		if obj.TimeSliceTarget == nil || *obj.TimeSliceTarget <= 0 || *obj.TimeSliceTarget > 1 {
 			c.errorAt(field+".timeSliceTarget", "Timeslices needs a timeSliceTarget in (0,1]")
 		} else {
 			s.SliceTarget = *obj.TimeSliceTarget
 		}
 		fallthrough
-	case "RatioTimeslices":
+	case RatioTimeslices:
 		if c.o.APIVersion == "openslo/v1alpha" && obj.TimeSliceWindow == "" {
 			obj.TimeSliceWindow = "1m" // v1alpha has no timeSliceWindow
 		}

@@ -25,13 +25,14 @@ func TestOpenSLO(t *testing.T) {
 	}
 	paris, _ := time.LoadLocation("Europe/Paris")
 	for _, tc := range []struct {
-		name, service, method, file string
-		objective                   float64
-		window                      string
-		sli                         SLI
-		sliceTarget                 float64
-		slice                       time.Duration
-		alerts                      string
+		name, service, file string
+		method              BudgetingMethod
+		objective           float64
+		window              string
+		sli                 SLI
+		sliceTarget         float64
+		slice               time.Duration
+		alerts              string
 	}{
 		// References across three files: SLI → DataSource, AlertPolicy →
 		// AlertCondition and AlertNotificationTarget.

@@ -24,7 +24,7 @@ type SLO struct {
 	Description string
 	Objective   float64 // in [0, 1)
 	Window      TimeWindow
-	Method      string // Occurrences, Timeslices or RatioTimeslices
+	Method      BudgetingMethod
 	SliceTarget float64
 	SliceWindow time.Duration
 	SLI         SLI
@@ -294,7 +294,7 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 		return nil, []config.Problem{*p}
 	}
 	r := &nativeReader{file: file, n: n, field: field}
-	s := &SLO{Name: y.Name, Tenant: y.Tenant, Service: y.Service, Description: y.Description, Method: "Occurrences", MinEvents: 0,
+	s := &SLO{Name: y.Name, Tenant: y.Tenant, Service: y.Service, Description: y.Description, Method: Occurrences, MinEvents: 0,
 		File: fmt.Sprintf("%s:%d", file, n.Line), SLI: SLI{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}}
 	r.objective(s, &y)
 	r.goodEvents(s, &y)
@@ -558,16 +558,16 @@ func formatPercent(o float64) string {
 func (s *SLO) Plan() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s)\n", s.Name, s.File)
-	fmt.Fprintf(&b, "  objective: %s of %s good over %s (%s)\n", formatPercent(s.Objective), map[bool]string{true: "slices", false: "events"}[s.Method == "Timeslices"], s.Window, s.Method)
+	fmt.Fprintf(&b, "  objective: %s of %s good over %s (%s)\n", formatPercent(s.Objective), map[bool]string{true: "slices", false: "events"}[s.Method == Timeslices], s.Window, s.Method)
 	switch s.Method {
-	case "Timeslices":
+	case Timeslices:
 		fmt.Fprintf(&b, "  slices: %s, good when at least %s of their events are good; slices without events are left out\n", formatDuration(s.SliceWindow), formatPercent(s.SliceTarget))
-	case "RatioTimeslices":
+	case RatioTimeslices:
 		fmt.Fprintf(&b, "  slices: %s; the SLI is the mean of their ratios; slices without events are left out\n", formatDuration(s.SliceWindow))
 	}
 	fmt.Fprintf(&b, "  SLI: %s\n", s.SLI.Describe(s.Service))
 	fmt.Fprintf(&b, "  rollup: good and total per minute; windows are summed from the rollups\n")
-	fmt.Fprintf(&b, "  error budget: %s of %s may be bad\n", formatPercent(1-s.Objective), map[bool]string{true: "slices", false: "events"}[s.Method == "Timeslices"])
+	fmt.Fprintf(&b, "  error budget: %s of %s may be bad\n", formatPercent(1-s.Objective), map[bool]string{true: "slices", false: "events"}[s.Method == Timeslices])
 	for _, w := range s.Alerts {
 		state := ""
 		if !w.CanFire(s.Objective) {
