@@ -675,18 +675,19 @@ func (c *compiler) query(field, typ string, spec map[string]any) string {
 	return q
 }
 
-// spanFilter reads a Vigil span source's spec.
-func (c *compiler) spanFilter(field string, spec map[string]any, s *SLO) (status string) {
+// spanFilter reads a Vigil span source's spec into f; service is the
+// SLO's.
+func (c *compiler) spanFilter(field string, spec map[string]any, service string, f *SpanFilter) (status string) {
 	for k, v := range spec {
 		switch k {
 		case "service":
-			if sv, _ := v.(string); sv != "" && s.Service != "" && sv != s.Service {
-				c.errorAt(field, "spec.service %q differs from the SLO's service %q", sv, s.Service)
+			if sv, _ := v.(string); sv != "" && service != "" && sv != service {
+				c.errorAt(field, "spec.service %q differs from the SLO's service %q", sv, service)
 			}
 		case "operation":
-			s.SLI.Operation = fmt.Sprint(v)
+			f.Operation = fmt.Sprint(v)
 		case "model":
-			s.SLI.Model = fmt.Sprint(v)
+			f.Model = fmt.Sprint(v)
 		case "status":
 			status = fmt.Sprint(v)
 		case "field":
@@ -696,9 +697,9 @@ func (c *compiler) spanFilter(field string, spec map[string]any, s *SLO) (status
 				c.errorAt(field, "spec.attributes must be a map of attribute to value")
 				continue
 			}
-			s.SLI.Attributes = map[string]string{}
+			f.Attributes = map[string]string{}
 			for ak, av := range m {
-				s.SLI.Attributes[ak] = fmt.Sprint(av)
+				f.Attributes[ak] = fmt.Sprint(av)
 			}
 		default:
 			c.errorAt(field, "spec.%s: a Vigil span source takes service, operation, model, attributes, field and status", k)
@@ -741,11 +742,12 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 		c.errorAt(field+"."+which, "comes from %q but total from %q; both must come from one source", ptyp, ttyp)
 	case isSpans(ttyp):
 		// Spans: total is the filter, good or bad names the status.
-		c.spanFilter(field+".total", tspec, s)
-		status := strings.ToLower(c.spanFilter(field+"."+which, pspec, s))
+		var spans SpanFilter
+		c.spanFilter(field+".total", tspec, s.Service, &spans)
+		status := strings.ToLower(c.spanFilter(field+"."+which, pspec, s.Service, &spans))
 		switch {
 		case which == "good" && status == "ok", which == "bad" && status == "error":
-			s.SLI.Good = "availability"
+			s.SLI = SpanAvailability{SpanFilter: spans}
 		default:
 			c.errorAt(field+"."+which, "a Vigil span ratio counts availability: good has spec.status: ok, or bad has spec.status: error")
 		}
@@ -754,12 +756,13 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 			c.errorAt(field+".counter", "Prometheus ratio metrics are read as counters (counter: true)")
 			return
 		}
-		s.SLI.Good, s.SLI.TotalQuery = "ratio", c.query(field+".total", ttyp, tspec)
+		m := MetricRatio{Total: c.query(field+".total", ttyp, tspec)}
 		if which == "good" {
-			s.SLI.GoodQuery = c.query(field+".good", ptyp, pspec)
+			m.Good = c.query(field+".good", ptyp, pspec)
 		} else {
-			s.SLI.BadQuery = c.query(field+".bad", ptyp, pspec)
+			m.Bad = c.query(field+".bad", ptyp, pspec)
 		}
+		s.SLI = m
 	default:
 		c.errorAt(field+".total", "data source type %q is not supported: Vigil reads Prometheus (series selectors over the metrics it stores) and Vigil (its spans)", ttyp)
 	}
@@ -772,18 +775,19 @@ func (at *sliSite) threshold(s *SLO, m *osMetric, op Op, value float64) (opProbl
 	typ, spec := c.source(mfield, m)
 	switch {
 	case isSpans(typ):
-		c.spanFilter(mfield, spec, s)
+		var spans SpanFilter
+		c.spanFilter(mfield, spec, s.Service, &spans)
 		f, _ := spec["field"].(string)
 		if f == "" || f == "duration" {
 			if op != LessThan && op != LessOrEqual {
 				return "a latency threshold counts requests faster than the value: op lt or lte"
 			}
-			s.SLI.Good, s.SLI.Latency = "latency", time.Duration(value*float64(time.Second))
+			s.SLI = SpanLatency{SpanFilter: spans, Latency: time.Duration(value * float64(time.Second))}
 			return ""
 		}
-		s.SLI.Good, s.SLI.Attribute, s.SLI.Op, s.SLI.Threshold = "attribute", f, op, value
+		s.SLI = SpanAttribute{SpanFilter: spans, Attribute: f, Op: op, Threshold: value}
 	case typ == "prometheus":
-		s.SLI.Good, s.SLI.Query, s.SLI.Op, s.SLI.Threshold = "threshold", c.query(mfield, typ, spec), op, value
+		s.SLI = MetricThreshold{Gauge: c.query(mfield, typ, spec), Op: op, Threshold: value}
 	default:
 		c.errorAt(mfield, "data source type %q is not supported: Vigil reads Prometheus (series selectors over the metrics it stores) and Vigil (its spans)", typ)
 	}
