@@ -7,7 +7,31 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/vigil-dev/vigil/store"
 )
+
+// Basis is which cost of the billing lines a budget or an anomaly
+// detector counts, named as the files name it.
+type Basis string
+
+const (
+	// Effective is the amortised cost, with commitments spread over the
+	// lines that use them: what to attribute, and the default.
+	Effective Basis = "effective"
+	// Billed is the cost as invoiced.
+	Billed Basis = "billed"
+)
+
+func (b Basis) valid() bool { return b == Effective || b == Billed }
+
+// Of is the basis's cost of a group of cost lines.
+func (b Basis) Of(g store.CostGroup) decimal.Decimal {
+	if b == Billed {
+		return g.BilledCost
+	}
+	return g.EffectiveCost
+}
 
 // Budget caps spend over a calendar period for a scope of cost lines.
 type Budget struct {
@@ -16,7 +40,7 @@ type Budget struct {
 	Period     string            // month, week (ISO, from Monday) or day; UTC
 	Amount     decimal.Decimal   // in Currency
 	Currency   string            // lines in other currencies are not counted
-	Cost       string            // "effective" (default: amortised, what to attribute) or "billed"
+	Cost       Basis             // Effective unless the file says billed
 	Filter     map[string]string // cost dimension -> value, e.g. provider: AWS, tag:team: search
 	Thresholds []int             // percent of Amount that raise a finding, e.g. 50, 80, 100
 	Forecast   bool              // also raise a finding when the run rate overruns the budget
@@ -99,7 +123,7 @@ type Anomaly struct {
 	WindowDays    int             // history length; default 28
 	Threshold     float64         // modified z-score to flag; default 3.5
 	MinDailySpend decimal.Decimal // days below it are never flagged
-	Cost          string          // effective (default) or billed
+	Cost          Basis           // Effective unless the file says billed
 	File          string
 }
 
@@ -169,7 +193,7 @@ func (b *Budget) validate() error {
 	if !b.Amount.IsPositive() {
 		return fmt.Errorf("amount: %s must be positive", b.Amount)
 	}
-	if b.Cost != "effective" && b.Cost != "billed" {
+	if !b.Cost.valid() {
 		return fmt.Errorf("cost: %q is not effective or billed", b.Cost)
 	}
 	for _, t := range b.Thresholds {

@@ -359,7 +359,7 @@ type budgetStatus struct {
 	PeriodEnd       string            `json:"period_end"`
 	Amount          string            `json:"amount"`
 	Currency        string            `json:"currency"`
-	Cost            string            `json:"cost"`
+	Cost            cost.Basis        `json:"cost"`
 	Spent           string            `json:"spent"`
 	Percent         string            `json:"percent"`
 	Forecast        string            `json:"forecast"`
