@@ -24,7 +24,7 @@ type CostStore interface {
 // forecast, in one period: the record of cost.budget events.
 type BudgetFinding struct {
 	Budget      string          `json:"budget"`
-	Period      string          `json:"period"` // day, week, month, quarter or year
+	Period      cost.Period     `json:"period"`
 	PeriodStart time.Time       `json:"period_start"`
 	Amount      decimal.Decimal `json:"amount"`
 	Currency    string          `json:"currency"`

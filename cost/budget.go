@@ -33,11 +33,20 @@ func (b Basis) Of(g store.CostGroup) decimal.Decimal {
 	return g.EffectiveCost
 }
 
+// Period is the calendar period a budget caps, in UTC.
+type Period string
+
+const (
+	Day   Period = "day"
+	Week  Period = "week" // ISO: from Monday
+	Month Period = "month"
+)
+
 // Budget caps spend over a calendar period for a scope of cost lines.
 type Budget struct {
 	Name       string
 	Tenant     string            // "" is the default tenant
-	Period     string            // month, week (ISO, from Monday) or day; UTC
+	Period     Period            // Month unless the file says otherwise
 	Amount     decimal.Decimal   // in Currency
 	Currency   string            // lines in other currencies are not counted
 	Cost       Basis             // Effective unless the file says billed
@@ -52,9 +61,9 @@ func (b *Budget) PeriodAt(t time.Time) (start, end time.Time) {
 	t = t.UTC()
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	switch b.Period {
-	case "day":
+	case Day:
 		return day, day.AddDate(0, 0, 1)
-	case "week":
+	case Week:
 		offset := (int(day.Weekday()) + 6) % 7 // days since Monday
 		start = day.AddDate(0, 0, -offset)
 		return start, start.AddDate(0, 0, 7)
@@ -186,7 +195,7 @@ func median(xs []float64) float64 {
 // validate checks a budget's fields.
 func (b *Budget) validate() error {
 	switch b.Period {
-	case "month", "week", "day":
+	case Month, Week, Day:
 	default:
 		return fmt.Errorf("period: %q is not month, week or day", b.Period)
 	}

@@ -143,10 +143,10 @@ func readBudget(file string, n *yaml.Node, field string, valid ValidDimension) (
 	if y.Name == "" {
 		return nil, problem("name", "is required")
 	}
-	b := &Budget{Name: y.Name, Tenant: y.Tenant, Period: y.Period, Currency: y.Currency, Cost: Basis(y.Cost), Filter: y.Filter,
+	b := &Budget{Name: y.Name, Tenant: y.Tenant, Period: Period(y.Period), Currency: y.Currency, Cost: Basis(y.Cost), Filter: y.Filter,
 		Thresholds: y.Thresholds, Forecast: y.Forecast, File: fmt.Sprintf("%s:%d", file, n.Line)}
 	if b.Period == "" {
-		b.Period = "month"
+		b.Period = Month
 	}
 	if b.Cost == "" {
 		b.Cost = Effective

@@ -354,7 +354,7 @@ func apiStep(s string) (time.Duration, error) {
 
 type budgetStatus struct {
 	Name            string            `json:"name"`
-	Period          string            `json:"period"`
+	Period          cost.Period       `json:"period"`
 	PeriodStart     string            `json:"period_start"`
 	PeriodEnd       string            `json:"period_end"`
 	Amount          string            `json:"amount"`
