@@ -24,7 +24,7 @@ type CostStore interface {
 // forecast, in one period: the record of cost.budget events.
 type BudgetFinding struct {
 	Budget      string          `json:"budget"`
-	Period      string          `json:"period"` // day, week, month, quarter or year
+	Period      cost.Period     `json:"period"`
 	PeriodStart time.Time       `json:"period_start"`
 	Amount      decimal.Decimal `json:"amount"`
 	Currency    string          `json:"currency"`
@@ -125,13 +125,6 @@ func filter(f map[string]string) map[store.CostDimension]string {
 	return out
 }
 
-func pick(g store.CostGroup, kind string) decimal.Decimal {
-	if kind == "billed" {
-		return g.BilledCost
-	}
-	return g.EffectiveCost
-}
-
 // BudgetSpend sums a budget's spend in the period containing at.
 func BudgetSpend(ctx context.Context, r store.CostReader, b *cost.Budget, at time.Time) (decimal.Decimal, error) {
 	start, end := b.PeriodAt(at)
@@ -142,7 +135,7 @@ func BudgetSpend(ctx context.Context, r store.CostReader, b *cost.Budget, at tim
 	spent := decimal.Zero
 	for _, g := range groups {
 		if g.Currency == b.Currency {
-			spent = spent.Add(pick(g, b.Cost))
+			spent = spent.Add(b.Cost.Of(g))
 		}
 	}
 	return spent, nil
@@ -215,7 +208,7 @@ func (w *CostWatch) anomaly(ctx context.Context, a *cost.Anomaly, tick time.Time
 			s = &series{keys: append(append([]string(nil), g.Keys...), g.Currency), days: map[time.Time]float64{}}
 			byKey[k] = s
 		}
-		s.days[g.Bucket] += pick(g, a.Cost).InexactFloat64()
+		s.days[g.Bucket] += a.Cost.Of(g).InexactFloat64()
 	}
 	var events []store.Event
 	for _, s := range byKey {

@@ -7,16 +7,49 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// Basis is which cost of the billing lines a budget or an anomaly
+// detector counts, named as the files name it.
+type Basis string
+
+const (
+	// Effective is the amortised cost, with commitments spread over the
+	// lines that use them: what to attribute, and the default.
+	Effective Basis = "effective"
+	// Billed is the cost as invoiced.
+	Billed Basis = "billed"
+)
+
+func (b Basis) valid() bool { return b == Effective || b == Billed }
+
+// Of is the basis's cost of a group of cost lines.
+func (b Basis) Of(g store.CostGroup) decimal.Decimal {
+	if b == Billed {
+		return g.BilledCost
+	}
+	return g.EffectiveCost
+}
+
+// Period is the calendar period a budget caps, in UTC.
+type Period string
+
+const (
+	Day   Period = "day"
+	Week  Period = "week" // ISO: from Monday
+	Month Period = "month"
 )
 
 // Budget caps spend over a calendar period for a scope of cost lines.
 type Budget struct {
 	Name       string
 	Tenant     string            // "" is the default tenant
-	Period     string            // month, week (ISO, from Monday) or day; UTC
+	Period     Period            // Month unless the file says otherwise
 	Amount     decimal.Decimal   // in Currency
 	Currency   string            // lines in other currencies are not counted
-	Cost       string            // "effective" (default: amortised, what to attribute) or "billed"
+	Cost       Basis             // Effective unless the file says billed
 	Filter     map[string]string // cost dimension -> value, e.g. provider: AWS, tag:team: search
 	Thresholds []int             // percent of Amount that raise a finding, e.g. 50, 80, 100
 	Forecast   bool              // also raise a finding when the run rate overruns the budget
@@ -28,9 +61,9 @@ func (b *Budget) PeriodAt(t time.Time) (start, end time.Time) {
 	t = t.UTC()
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	switch b.Period {
-	case "day":
+	case Day:
 		return day, day.AddDate(0, 0, 1)
-	case "week":
+	case Week:
 		offset := (int(day.Weekday()) + 6) % 7 // days since Monday
 		start = day.AddDate(0, 0, -offset)
 		return start, start.AddDate(0, 0, 7)
@@ -99,7 +132,7 @@ type Anomaly struct {
 	WindowDays    int             // history length; default 28
 	Threshold     float64         // modified z-score to flag; default 3.5
 	MinDailySpend decimal.Decimal // days below it are never flagged
-	Cost          string          // effective (default) or billed
+	Cost          Basis           // Effective unless the file says billed
 	File          string
 }
 
@@ -162,14 +195,14 @@ func median(xs []float64) float64 {
 // validate checks a budget's fields.
 func (b *Budget) validate() error {
 	switch b.Period {
-	case "month", "week", "day":
+	case Month, Week, Day:
 	default:
 		return fmt.Errorf("period: %q is not month, week or day", b.Period)
 	}
 	if !b.Amount.IsPositive() {
 		return fmt.Errorf("amount: %s must be positive", b.Amount)
 	}
-	if b.Cost != "effective" && b.Cost != "billed" {
+	if !b.Cost.valid() {
 		return fmt.Errorf("cost: %q is not effective or billed", b.Cost)
 	}
 	for _, t := range b.Thresholds {

@@ -8,7 +8,10 @@ import (
 
 func TestBudgetPeriodsAndForecast(t *testing.T) {
 	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) // a Thursday
-	for _, c := range []struct{ period, start, end string }{
+	for _, c := range []struct {
+		period     Period
+		start, end string
+	}{
 		{"month", "2026-11-01", "2026-12-01"},
 		{"week", "2026-11-23", "2026-11-30"},
 		{"day", "2026-11-26", "2026-11-27"},

@@ -143,13 +143,13 @@ func readBudget(file string, n *yaml.Node, field string, valid ValidDimension) (
 	if y.Name == "" {
 		return nil, problem("name", "is required")
 	}
-	b := &Budget{Name: y.Name, Tenant: y.Tenant, Period: y.Period, Currency: y.Currency, Cost: y.Cost, Filter: y.Filter,
+	b := &Budget{Name: y.Name, Tenant: y.Tenant, Period: Period(y.Period), Currency: y.Currency, Cost: Basis(y.Cost), Filter: y.Filter,
 		Thresholds: y.Thresholds, Forecast: y.Forecast, File: fmt.Sprintf("%s:%d", file, n.Line)}
 	if b.Period == "" {
-		b.Period = "month"
+		b.Period = Month
 	}
 	if b.Cost == "" {
-		b.Cost = "effective"
+		b.Cost = Effective
 	}
 	if b.Currency == "" {
 		b.Currency = "USD"
@@ -185,11 +185,11 @@ func readAnomaly(file string, n *yaml.Node, field string, valid ValidDimension) 
 	if y.Name == "" {
 		return nil, problem("name", "is required")
 	}
-	a := &Anomaly{Name: y.Name, Tenant: y.Tenant, GroupBy: y.GroupBy, Filter: y.Filter, WindowDays: y.WindowDays, Threshold: y.Threshold, Cost: y.Cost, File: fmt.Sprintf("%s:%d", file, n.Line)}
+	a := &Anomaly{Name: y.Name, Tenant: y.Tenant, GroupBy: y.GroupBy, Filter: y.Filter, WindowDays: y.WindowDays, Threshold: y.Threshold, Cost: Basis(y.Cost), File: fmt.Sprintf("%s:%d", file, n.Line)}
 	if a.Cost == "" {
-		a.Cost = "effective"
+		a.Cost = Effective
 	}
-	if a.Cost != "effective" && a.Cost != "billed" {
+	if !a.Cost.valid() {
 		return nil, problem("cost", "%q is not effective or billed", a.Cost)
 	}
 	if y.MinDailySpend != "" {

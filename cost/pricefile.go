@@ -185,7 +185,7 @@ func parseVigil(data []byte) ([]*ModelPrice, error) {
 				if !ok {
 					return nil, fmt.Errorf("%s.tiers[%d].when: %q is not usage_operator, e.g. input_gt", where, j, k)
 				}
-				tier.Conditions = append(tier.Conditions, Condition{Usage: usage, Op: op, Value: t.When[k]})
+				tier.Conditions = append(tier.Conditions, Condition{Usage: Tokens(usage), Op: Op(op), Value: t.When[k]})
 			}
 			if len(tier.Conditions) == 0 {
 				return nil, fmt.Errorf("%s.tiers[%d].when: a tier needs at least one condition", where, j)
@@ -318,7 +318,7 @@ func parseLiteLLM(data []byte) ([]*ModelPrice, error) {
 		}
 		sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
 		for _, k := range ks {
-			m.Tiers = append(m.Tiers, Tier{Name: fmt.Sprintf("above %dk tokens", k), Conditions: []Condition{{Usage: "input", Op: "gt", Value: k * 1000}}, Prices: *thresholds[k]})
+			m.Tiers = append(m.Tiers, Tier{Name: fmt.Sprintf("above %dk tokens", k), Conditions: []Condition{{Usage: InputTokens, Op: GreaterThan, Value: k * 1000}}, Prices: *thresholds[k]})
 		}
 		out = append(out, m)
 	}
@@ -394,10 +394,10 @@ func parseLangfuse(data []byte) ([]*ModelPrice, error) {
 			}
 			t := Tier{Name: lt.Name, Prices: tp}
 			for _, c := range lt.Conditions {
-				usage := "input"
+				usage := InputTokens
 				p := strings.ToLower(c.UsageDetailPattern)
 				if strings.Contains(p, "output") || strings.Contains(p, "completion") {
-					usage = "output"
+					usage = OutputTokens
 				} else if !strings.Contains(p, "input") && !strings.Contains(p, "prompt") {
 					return nil, fmt.Errorf("model %s, tier %q: condition on %q is not about input or output tokens", lm.ModelName, lt.Name, c.UsageDetailPattern)
 				}
@@ -405,7 +405,7 @@ func parseLangfuse(data []byte) ([]*ModelPrice, error) {
 				if err != nil {
 					return nil, fmt.Errorf("model %s, tier %q: condition value %q: %w", lm.ModelName, lt.Name, c.Value, err)
 				}
-				t.Conditions = append(t.Conditions, Condition{Usage: usage, Op: c.Operator, Value: v})
+				t.Conditions = append(t.Conditions, Condition{Usage: usage, Op: Op(c.Operator), Value: v})
 			}
 			m.Tiers = append(m.Tiers, t)
 		}

@@ -63,41 +63,68 @@ func (p TokenPrices) Cost(u Usage) decimal.Decimal {
 	return c
 }
 
+// Tokens names the token count a tier condition tests.
+type Tokens string
+
+const (
+	InputTokens  Tokens = "input"
+	OutputTokens Tokens = "output"
+)
+
+// Op is how a tier condition compares a token count to its value, named
+// as price files write it.
+type Op string
+
+const (
+	GreaterThan    Op = "gt"
+	GreaterOrEqual Op = "gte"
+	LessThan       Op = "lt"
+	LessOrEqual    Op = "lte"
+	Equal          Op = "eq"
+	NotEqual       Op = "neq"
+)
+
+// holds reports whether v compares to limit by the op; false for an op
+// that is none of these.
+func (o Op) holds(v, limit int64) bool {
+	switch o {
+	case GreaterThan:
+		return v > limit
+	case GreaterOrEqual:
+		return v >= limit
+	case LessThan:
+		return v < limit
+	case LessOrEqual:
+		return v <= limit
+	case Equal:
+		return v == limit
+	case NotEqual:
+		return v != limit
+	}
+	return false
+}
+
 // Condition is a tier's test on the usage, e.g. input > 200000.
 type Condition struct {
-	Usage string // "input" or "output"
-	Op    string // gt, gte, lt, lte, eq, neq
+	Usage Tokens
+	Op    Op
 	Value int64
 }
 
 func (c Condition) holds(u Usage) bool {
 	v := u.Input
-	if c.Usage == "output" {
+	if c.Usage == OutputTokens {
 		v = u.Output
 	}
-	switch c.Op {
-	case "gt":
-		return v > c.Value
-	case "gte":
-		return v >= c.Value
-	case "lt":
-		return v < c.Value
-	case "lte":
-		return v <= c.Value
-	case "eq":
-		return v == c.Value
-	case "neq":
-		return v != c.Value
-	}
-	return false
+	return c.Op.holds(v, c.Value)
 }
 
 func (c Condition) validate() error {
-	if c.Usage != "input" && c.Usage != "output" {
+	if c.Usage != InputTokens && c.Usage != OutputTokens {
 		return fmt.Errorf("condition on %q: want input or output", c.Usage)
 	}
 	switch c.Op {
-	case "gt", "gte", "lt", "lte", "eq", "neq":
+	case GreaterThan, GreaterOrEqual, LessThan, LessOrEqual, Equal, NotEqual:
 		return nil
 	}
 	return fmt.Errorf("condition operator %q: want gt, gte, lt, lte, eq or neq", c.Op)

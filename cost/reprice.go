@@ -117,7 +117,7 @@ func rateTiers(row *ModelPrice) []store.RateTier {
 		}
 		out[i].Rate = store.TokenRate{Input: t.Prices.Input, CachedInput: cached, Output: t.Prices.Output}
 		for _, c := range t.Conditions {
-			out[i].When = append(out[i].When, store.TokenCondition{Tokens: c.Usage, Op: c.Op, Value: c.Value})
+			out[i].When = append(out[i].When, store.TokenCondition{Tokens: string(c.Usage), Op: string(c.Op), Value: c.Value})
 		}
 	}
 	return out

@@ -197,7 +197,7 @@ func TestAlertHandover(t *testing.T) {
 	}
 	defer st.Close()
 	s := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true},
-		SLI: SLI{Good: "availability"}, Alerts: DefaultAlertWindows(30 * day)[:1]}
+		SLI: SpanAvailability{}, Alerts: DefaultAlertWindows(30 * day)[:1]}
 	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	spansPerMinute(t, st, tick, 0, func(int) int { return 2 }) // burn 20, above 14.4
 	ownerIsA := true
@@ -260,8 +260,8 @@ func TestFailedSLOHoldsItsAlerts(t *testing.T) {
 	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	spansPerMinute(t, st, tick, 0, func(int) int { return 2 }) // service chat, burn 20
 	rules := DefaultAlertWindows(30 * day)[:1]
-	chat := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}, SLI: SLI{Good: "availability"}, Alerts: rules}
-	other := &SLO{Name: "other", Service: "other", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}, SLI: SLI{Good: "availability"}, Alerts: rules}
+	chat := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}, SLI: SpanAvailability{}, Alerts: rules}
+	other := &SLO{Name: "other", Service: "other", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}, SLI: SpanAvailability{}, Alerts: rules}
 	flaky := &flakyStore{RollupStore: st}
 	rec := &recorder{}
 	e := &Evaluator{Store: flaky, SLOs: []*SLO{chat, other}, Alerter: &Alerter{Publisher: to(rec), Events: st, Interval: time.Minute}}
@@ -345,7 +345,7 @@ func TestRemovedSLOResolvesItsAlerts(t *testing.T) {
 	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	spansPerMinute(t, st, tick, 0, func(int) int { return 2 }) // burn 20
 	s := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true},
-		SLI: SLI{Good: "availability"}, Alerts: DefaultAlertWindows(30 * day)[:1]}
+		SLI: SpanAvailability{}, Alerts: DefaultAlertWindows(30 * day)[:1]}
 	defined := []*SLO{s}
 	rec := &recorder{}
 	e := &Evaluator{Store: st, Current: func() []*SLO { return defined }, Alerter: &Alerter{Publisher: to(rec), Events: st, Interval: time.Minute}}

@@ -54,7 +54,7 @@ func BenchmarkCompute1000SLOsClickHouse(b *testing.B) {
 	var all []*SLO
 	for i := 0; i < slos; i++ {
 		all = append(all, &SLO{Name: fmt.Sprintf("slo-%d", i), Service: "svc", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true},
-			SLI: SLI{Good: "availability"}, Alerts: DefaultAlertWindows(30 * day)})
+			SLI: SpanAvailability{}, Alerts: DefaultAlertWindows(30 * day)})
 	}
 	at := end.Add(-time.Second)
 	b.ResetTimer()

@@ -2,6 +2,23 @@ package slo
 
 import "errors"
 
+// BudgetingMethod is how an SLO judges its window, named as OpenSLO names
+// it.
+type BudgetingMethod string
+
+const (
+	// Occurrences judges good events over all events.
+	Occurrences BudgetingMethod = "Occurrences"
+	// Timeslices judges good slices over slices with events; a slice is
+	// good when its ratio reaches the SLO's SliceTarget.
+	Timeslices BudgetingMethod = "Timeslices"
+	// RatioTimeslices judges the mean of the slices' ratios.
+	RatioTimeslices BudgetingMethod = "RatioTimeslices"
+)
+
+// sliced reports whether the method judges the window by slices.
+func (m BudgetingMethod) sliced() bool { return m == Timeslices || m == RatioTimeslices }
+
 // Counts are good and total events over a window.
 type Counts struct {
 	Good, Total uint64

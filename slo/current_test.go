@@ -35,7 +35,7 @@ func TestEvaluatorReadsCurrentSLOs(t *testing.T) {
 	}
 	slo := func(name string) *SLO {
 		return &SLO{Name: name, Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 24 * time.Hour, Rolling: true}, Method: "Occurrences",
-			SLI: SLI{Good: "availability"}}
+			SLI: SpanAvailability{}}
 	}
 	slos := []*SLO{slo("first")}
 	e := &Evaluator{Store: st, Current: func() []*SLO { return slos }}

@@ -75,7 +75,7 @@ func ComputeAll(ctx context.Context, r store.RollupReader, slos []*SLO, now time
 		counts := sums.of(s, now)
 		st := Status{SLO: s, At: now, State: "ok", Counts: counts(0)}
 		st.Budget = OccurrencesBudget(st.Counts, s.Objective)
-		if s.Method == "Timeslices" || s.Method == "RatioTimeslices" {
+		if s.Method.sliced() {
 			from, _ := s.Window.Bounds(now)
 			b, err := slicesBudget(ctx, r, s, from, now)
 			if err != nil {
@@ -210,7 +210,7 @@ func slicesBudget(ctx context.Context, r store.RollupReader, s *SLO, from, to ti
 		slices[len(slices)-1].Good += m.Good
 		slices[len(slices)-1].Total += m.Total
 	}
-	if s.Method == "Timeslices" {
+	if s.Method == Timeslices {
 		return TimeslicesBudget(slices, s.SliceTarget, s.Objective), nil
 	}
 	return RatioTimeslicesBudget(slices, s.Objective), nil
@@ -346,18 +346,7 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 		if end.After(to) {
 			end = to
 		}
-		var counts []store.MinuteCounts
-		var err error
-		switch {
-		case s.SLI.FromMetrics():
-			counts, err = metricCounts(ctx, e.Store, s.tenant(), s.SLI, start, end)
-		case s.SLI.Good == "drift":
-			counts, err = driftCounts(ctx, e.Store, s.tenant(), s.SLI.Monitor, start, end)
-		default:
-			counts, err = e.Store.SLICounts(ctx, store.SLIQuery{Tenant: s.tenant(), Service: s.Service, Operation: s.SLI.Operation, Model: s.SLI.Model,
-				Attributes: s.SLI.Attributes, Good: s.SLI.Good, Latency: s.SLI.Latency, Attribute: s.SLI.Attribute, Op: s.SLI.Op, Threshold: s.SLI.Threshold,
-				Start: start, End: end})
-		}
+		counts, err := s.SLI.minutes(ctx, e.Store, s.tenant(), s.Service, start, end)
 		if err != nil {
 			return err
 		}
@@ -375,10 +364,10 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 	return nil
 }
 
-// driftCounts counts a drift monitor's verdicts per minute: each that
-// says drifted or not is an event, good when it found no drift.
-func driftCounts(ctx context.Context, r store.EventReader, tenant, monitor string, from, to time.Time) ([]store.MinuteCounts, error) {
-	verdicts, err := drift.Verdicts.Read(ctx, r, store.EventQuery{Tenant: tenant, Subjects: []string{monitor}, Start: from, End: to})
+// minutes counts the monitor's verdicts per minute: each that says
+// drifted or not is an event, good when it found no drift.
+func (d DriftVerdicts) minutes(ctx context.Context, r sliReader, tenant, _ string, from, to time.Time) ([]store.MinuteCounts, error) {
+	verdicts, err := drift.Verdicts.Read(ctx, r, store.EventQuery{Tenant: tenant, Subjects: []string{d.Monitor}, Start: from, End: to})
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func TestEvaluateBurnRates(t *testing.T) {
 	}
 	defer st.Close()
 	s := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true},
-		SLI: SLI{Good: "availability"}, Alerts: DefaultAlertWindows(30 * day)}
+		SLI: SpanAvailability{}, Alerts: DefaultAlertWindows(30 * day)}
 	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	// 600 spans in the hour; one error a minute in the last five minutes.
 	spansPerMinute(t, st, tick, 0, func(m int) int {
@@ -106,7 +106,7 @@ func TestEvaluateBurnRates(t *testing.T) {
 	}
 
 	// No data is never good.
-	empty := &SLO{Name: "quiet", Service: "nobody", Objective: 0.99, Window: TimeWindow{Duration: day, Rolling: true}, SLI: SLI{Good: "availability"}, Alerts: DefaultAlertWindows(day)}
+	empty := &SLO{Name: "quiet", Service: "nobody", Objective: 0.99, Window: TimeWindow{Duration: day, Rolling: true}, SLI: SpanAvailability{}, Alerts: DefaultAlertWindows(day)}
 	status, _ = Compute(ctx, st, empty, tick3)
 	if status.State != "no data" || !status.Budget.NoData || status.Burns[0].Firing {
 		t.Errorf("no data: %+v", status)
@@ -124,7 +124,7 @@ func TestAlertLifecycle(t *testing.T) {
 	}
 	defer st.Close()
 	s := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true},
-		SLI: SLI{Good: "availability"}, Alerts: DefaultAlertWindows(30 * day)[:1]} // the 14.4x page rule only
+		SLI: SpanAvailability{}, Alerts: DefaultAlertWindows(30 * day)[:1]} // the 14.4x page rule only
 	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	spansPerMinute(t, st, tick, 0, func(int) int { return 2 }) // 20%: burn 20
 	al := &Alerter{Events: st, Interval: time.Minute}

@@ -14,49 +14,41 @@ import (
 // common 15 s interval, and one at 1 m, fit in it).
 const counterLookback = 5 * time.Minute
 
-// metricCounts turns a metric SLI's samples into good and total per
-// minute over [from, to).
-//
-// Counters: a minute's count is the sum over matching series of the
-// increase between consecutive samples whose later sample lies in the
-// minute, a drop read as a reset (the increase is the new value), rounded
-// to a whole event. That is Prometheus's increase() without its
-// extrapolation, so minutes add up exactly to longer windows. A series' very
-// first sample has nothing before it and counts nothing, as in Prometheus.
-// Good never exceeds total: the two come from different series, scraped at
-// different moments.
-//
-// Gauges: a minute with samples is one event, good when the mean of the
-// samples of every matching series in it passes the threshold.
-func metricCounts(ctx context.Context, r store.MetricReader, tenant string, sli SLI, from, to time.Time) ([]store.MinuteCounts, error) {
-	if sli.Good == "threshold" {
-		return gaugeMinutes(ctx, r, tenant, sli, from, to)
-	}
-	total, err := counterMinutes(ctx, r, tenant, sli.TotalQuery, from, to)
+// minutes counts a counter SLI over [from, to): a minute's count is the
+// sum over matching series of the increase between consecutive samples
+// whose later sample lies in the minute, a drop read as a reset (the
+// increase is the new value), rounded to a whole event. That is
+// Prometheus's increase() without its extrapolation, so minutes add up
+// exactly to longer windows. A series' very first sample has nothing
+// before it and counts nothing, as in Prometheus. Good never exceeds
+// total: the two come from different series, scraped at different
+// moments.
+func (m MetricRatio) minutes(ctx context.Context, r sliReader, tenant, _ string, from, to time.Time) ([]store.MinuteCounts, error) {
+	total, err := counterMinutes(ctx, r, tenant, m.Total, from, to)
 	if err != nil {
 		return nil, err
 	}
 	var good map[int64]float64
-	if sli.BadQuery != "" {
-		bad, err := counterMinutes(ctx, r, tenant, sli.BadQuery, from, to)
+	if m.Bad != "" {
+		bad, err := counterMinutes(ctx, r, tenant, m.Bad, from, to)
 		if err != nil {
 			return nil, err
 		}
 		good = map[int64]float64{}
-		for m, t := range total {
-			good[m] = t - bad[m]
+		for minute, t := range total {
+			good[minute] = t - bad[minute]
 		}
-	} else if good, err = counterMinutes(ctx, r, tenant, sli.GoodQuery, from, to); err != nil {
+	} else if good, err = counterMinutes(ctx, r, tenant, m.Good, from, to); err != nil {
 		return nil, err
 	}
 	out := make([]store.MinuteCounts, 0, len(total))
-	for m, t := range total {
+	for minute, t := range total {
 		tc := uint64(math.Max(0, math.Round(t)))
 		if tc == 0 {
 			continue
 		}
-		gc := uint64(math.Max(0, math.Round(good[m])))
-		out = append(out, store.MinuteCounts{Minute: time.Unix(m*60, 0).UTC(), Good: min(gc, tc), Total: tc})
+		gc := uint64(math.Max(0, math.Round(good[minute])))
+		out = append(out, store.MinuteCounts{Minute: time.Unix(minute*60, 0).UTC(), Good: min(gc, tc), Total: tc})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Minute.Before(out[j].Minute) })
 	return out, nil
@@ -82,8 +74,11 @@ func counterMinutes(ctx context.Context, r store.MetricReader, tenant, query str
 	return out, nil
 }
 
-func gaugeMinutes(ctx context.Context, r store.MetricReader, tenant string, sli SLI, from, to time.Time) ([]store.MinuteCounts, error) {
-	samples, err := store.SelectSamples(ctx, r, tenant, sli.Query, from, to)
+// minutes counts a gauge SLI over [from, to): a minute with samples is
+// one event, good when the mean of the samples of every matching series
+// in it passes the threshold.
+func (m MetricThreshold) minutes(ctx context.Context, r sliReader, tenant, _ string, from, to time.Time) ([]store.MinuteCounts, error) {
+	samples, err := store.SelectSamples(ctx, r, tenant, m.Gauge, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -96,35 +91,21 @@ func gaugeMinutes(ctx context.Context, r store.MetricReader, tenant string, sli 
 		if math.IsNaN(s.Value) {
 			continue
 		}
-		m := s.TimestampMsec / 60000
-		if minutes[m] == nil {
-			minutes[m] = &acc{}
+		minute := s.TimestampMsec / 60000
+		if minutes[minute] == nil {
+			minutes[minute] = &acc{}
 		}
-		minutes[m].sum += s.Value
-		minutes[m].n++
+		minutes[minute].sum += s.Value
+		minutes[minute].n++
 	}
 	out := make([]store.MinuteCounts, 0, len(minutes))
-	for m, a := range minutes {
-		c := store.MinuteCounts{Minute: time.Unix(m*60, 0).UTC(), Total: 1}
-		if compare(a.sum/float64(a.n), sli.Op, sli.Threshold) {
+	for minute, a := range minutes {
+		c := store.MinuteCounts{Minute: time.Unix(minute*60, 0).UTC(), Total: 1}
+		if m.Op.Holds(a.sum/float64(a.n), m.Threshold) {
 			c.Good = 1
 		}
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Minute.Before(out[j].Minute) })
 	return out, nil
-}
-
-func compare(v float64, op string, threshold float64) bool {
-	switch op {
-	case "lt":
-		return v < threshold
-	case "lte":
-		return v <= threshold
-	case "gt":
-		return v > threshold
-	case "gte":
-		return v >= threshold
-	}
-	return false
 }

@@ -350,7 +350,7 @@ func (set *openSLO) check(o *osObject) {
 		case spec.RatioMetric != nil:
 			at.ratio(scratch, spec.RatioMetric)
 		case spec.ThresholdMetric != nil:
-			at.threshold(scratch, spec.ThresholdMetric, "lte", 0)
+			at.threshold(scratch, spec.ThresholdMetric, LessOrEqual, 0)
 		default:
 			c.errorAt("spec", "an SLI has thresholdMetric or ratioMetric")
 		}
@@ -420,9 +420,9 @@ func (c *compiler) sloParts(spec osSLOSpec) sloParts {
 	} else {
 		p.base.Window = c.window(wfield+"[0]", windows[0])
 	}
-	switch spec.BudgetingMethod {
-	case "Occurrences", "Timeslices", "RatioTimeslices":
-		p.base.Method = spec.BudgetingMethod
+	switch m := BudgetingMethod(spec.BudgetingMethod); m {
+	case Occurrences, Timeslices, RatioTimeslices:
+		p.base.Method = m
 	case "":
 		c.errorAt("spec.budgetingMethod", "is required: Occurrences, Timeslices or RatioTimeslices")
 	default:
@@ -562,14 +562,14 @@ func (c *compiler) objective(s *SLO, field string, obj osObjective, sliSpec *osS
 		c.errorAt(field, "target (or targetPercent) is required")
 	}
 	switch s.Method {
-	case "Timeslices":
+	case Timeslices:
 		if obj.TimeSliceTarget == nil || *obj.TimeSliceTarget <= 0 || *obj.TimeSliceTarget > 1 {
 			c.errorAt(field+".timeSliceTarget", "Timeslices needs a timeSliceTarget in (0,1]")
 		} else {
 			s.SliceTarget = *obj.TimeSliceTarget
 		}
 		fallthrough
-	case "RatioTimeslices":
+	case RatioTimeslices:
 		if c.o.APIVersion == "openslo/v1alpha" && obj.TimeSliceWindow == "" {
 			obj.TimeSliceWindow = "1m" // v1alpha has no timeSliceWindow
 		}
@@ -606,14 +606,15 @@ func (c *compiler) objective(s *SLO, field string, obj osObjective, sliSpec *osS
 		}
 		at.ratio(s, sliSpec.RatioMetric)
 	case sliSpec.ThresholdMetric != nil:
-		if _, ok := opWords[obj.Op]; !ok {
+		op, ok := parseOp(obj.Op)
+		if !ok {
 			c.errorAt(field+".op", "a threshold metric needs op: lt, lte, gt or gte (got %q)", obj.Op)
 		}
 		if obj.Value == nil {
 			c.errorAt(field+".value", "a threshold metric needs the value good events stay within")
 		}
 		if len(c.set.problems) == before {
-			if msg := at.threshold(s, sliSpec.ThresholdMetric, obj.Op, *obj.Value); msg != "" {
+			if msg := at.threshold(s, sliSpec.ThresholdMetric, op, *obj.Value); msg != "" {
 				c.errorAt(field+".op", "%s", msg)
 			}
 		}
@@ -674,18 +675,19 @@ func (c *compiler) query(field, typ string, spec map[string]any) string {
 	return q
 }
 
-// spanFilter reads a Vigil span source's spec.
-func (c *compiler) spanFilter(field string, spec map[string]any, s *SLO) (status string) {
+// spanFilter reads a Vigil span source's spec into f; service is the
+// SLO's.
+func (c *compiler) spanFilter(field string, spec map[string]any, service string, f *SpanFilter) (status string) {
 	for k, v := range spec {
 		switch k {
 		case "service":
-			if sv, _ := v.(string); sv != "" && s.Service != "" && sv != s.Service {
-				c.errorAt(field, "spec.service %q differs from the SLO's service %q", sv, s.Service)
+			if sv, _ := v.(string); sv != "" && service != "" && sv != service {
+				c.errorAt(field, "spec.service %q differs from the SLO's service %q", sv, service)
 			}
 		case "operation":
-			s.SLI.Operation = fmt.Sprint(v)
+			f.Operation = fmt.Sprint(v)
 		case "model":
-			s.SLI.Model = fmt.Sprint(v)
+			f.Model = fmt.Sprint(v)
 		case "status":
 			status = fmt.Sprint(v)
 		case "field":
@@ -695,9 +697,9 @@ func (c *compiler) spanFilter(field string, spec map[string]any, s *SLO) (status
 				c.errorAt(field, "spec.attributes must be a map of attribute to value")
 				continue
 			}
-			s.SLI.Attributes = map[string]string{}
+			f.Attributes = map[string]string{}
 			for ak, av := range m {
-				s.SLI.Attributes[ak] = fmt.Sprint(av)
+				f.Attributes[ak] = fmt.Sprint(av)
 			}
 		default:
 			c.errorAt(field, "spec.%s: a Vigil span source takes service, operation, model, attributes, field and status", k)
@@ -740,11 +742,12 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 		c.errorAt(field+"."+which, "comes from %q but total from %q; both must come from one source", ptyp, ttyp)
 	case isSpans(ttyp):
 		// Spans: total is the filter, good or bad names the status.
-		c.spanFilter(field+".total", tspec, s)
-		status := strings.ToLower(c.spanFilter(field+"."+which, pspec, s))
+		var spans SpanFilter
+		c.spanFilter(field+".total", tspec, s.Service, &spans)
+		status := strings.ToLower(c.spanFilter(field+"."+which, pspec, s.Service, &spans))
 		switch {
 		case which == "good" && status == "ok", which == "bad" && status == "error":
-			s.SLI.Good = "availability"
+			s.SLI = SpanAvailability{SpanFilter: spans}
 		default:
 			c.errorAt(field+"."+which, "a Vigil span ratio counts availability: good has spec.status: ok, or bad has spec.status: error")
 		}
@@ -753,12 +756,13 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 			c.errorAt(field+".counter", "Prometheus ratio metrics are read as counters (counter: true)")
 			return
 		}
-		s.SLI.Good, s.SLI.TotalQuery = "ratio", c.query(field+".total", ttyp, tspec)
+		m := MetricRatio{Total: c.query(field+".total", ttyp, tspec)}
 		if which == "good" {
-			s.SLI.GoodQuery = c.query(field+".good", ptyp, pspec)
+			m.Good = c.query(field+".good", ptyp, pspec)
 		} else {
-			s.SLI.BadQuery = c.query(field+".bad", ptyp, pspec)
+			m.Bad = c.query(field+".bad", ptyp, pspec)
 		}
+		s.SLI = m
 	default:
 		c.errorAt(field+".total", "data source type %q is not supported: Vigil reads Prometheus (series selectors over the metrics it stores) and Vigil (its spans)", ttyp)
 	}
@@ -766,23 +770,24 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 
 // threshold reads a threshold metric against the objective's op and
 // value; it returns what is wrong with the op for this metric, if anything.
-func (at *sliSite) threshold(s *SLO, m *osMetric, op string, value float64) (opProblem string) {
+func (at *sliSite) threshold(s *SLO, m *osMetric, op Op, value float64) (opProblem string) {
 	c, mfield := at.c, at.path+".thresholdMetric"
 	typ, spec := c.source(mfield, m)
 	switch {
 	case isSpans(typ):
-		c.spanFilter(mfield, spec, s)
+		var spans SpanFilter
+		c.spanFilter(mfield, spec, s.Service, &spans)
 		f, _ := spec["field"].(string)
 		if f == "" || f == "duration" {
-			if op != "lt" && op != "lte" {
+			if op != LessThan && op != LessOrEqual {
 				return "a latency threshold counts requests faster than the value: op lt or lte"
 			}
-			s.SLI.Good, s.SLI.Latency = "latency", time.Duration(value*float64(time.Second))
+			s.SLI = SpanLatency{SpanFilter: spans, Latency: time.Duration(value * float64(time.Second))}
 			return ""
 		}
-		s.SLI.Good, s.SLI.Attribute, s.SLI.Op, s.SLI.Threshold = "attribute", f, op, value
+		s.SLI = SpanAttribute{SpanFilter: spans, Attribute: f, Op: op, Threshold: value}
 	case typ == "prometheus":
-		s.SLI.Good, s.SLI.Query, s.SLI.Op, s.SLI.Threshold = "threshold", c.query(mfield, typ, spec), op, value
+		s.SLI = MetricThreshold{Gauge: c.query(mfield, typ, spec), Op: op, Threshold: value}
 	default:
 		c.errorAt(mfield, "data source type %q is not supported: Vigil reads Prometheus (series selectors over the metrics it stores) and Vigil (its spans)", typ)
 	}
@@ -883,7 +888,8 @@ func (c *compiler) condition(field string, cs osConditionSpec, period time.Durat
 	if cond.Kind != "burnrate" {
 		c.errorAt(field+".condition.kind", "%q: the only condition kind is burnrate", cond.Kind)
 	}
-	if cond.Op != "gt" && cond.Op != "gte" {
+	op := Op(cond.Op)
+	if op != GreaterThan && op != GreaterOrEqual {
 		c.errorAt(field+".condition.op", "%q: a burn-rate alert fires when the rate is above the threshold: op gt or gte", cond.Op)
 	}
 	if cond.Threshold == nil || *cond.Threshold <= 0 {
@@ -906,7 +912,7 @@ func (c *compiler) condition(field string, cs osConditionSpec, period time.Durat
 	if short < time.Minute {
 		short = time.Minute
 	}
-	w := AlertWindow{Severity: cs.Severity, Long: long, Short: short, Factor: *cond.Threshold, For: after, Inclusive: cond.Op == "gte"}
+	w := AlertWindow{Severity: cs.Severity, Long: long, Short: short, Factor: *cond.Threshold, For: after, Inclusive: op == GreaterOrEqual}
 	if period > 0 {
 		w.BudgetPercent = int(w.Factor * float64(long) / float64(period) * 100)
 	}

@@ -2,7 +2,7 @@ package slo
 
 import (
 	"context"
-	"strconv"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -25,30 +25,31 @@ func TestOpenSLO(t *testing.T) {
 	}
 	paris, _ := time.LoadLocation("Europe/Paris")
 	for _, tc := range []struct {
-		name, service, method, file string
-		objective                   float64
-		window                      string
-		sli                         SLI
-		sliceTarget                 float64
-		slice                       time.Duration
-		alerts                      string
+		name, service, file string
+		method              BudgetingMethod
+		objective           float64
+		window              string
+		sli                 SLI
+		sliceTarget         float64
+		slice               time.Duration
+		alerts              string
 	}{
 		// References across three files: SLI → DataSource, AlertPolicy →
 		// AlertCondition and AlertNotificationTarget.
 		{name: "api-availability", service: "api", method: "Occurrences", file: "slo-availability.yaml:17", objective: 0.999, window: "a rolling 28d",
-			sli:    SLI{Good: "ratio", BadQuery: `http_requests_total{job="api",code=~"5.."}`, TotalQuery: `http_requests_total{job="api"}`},
+			sli:    MetricRatio{Bad: `http_requests_total{job="api",code=~"5.."}`, Total: `http_requests_total{job="api"}`},
 			alerts: "page: burn rate >= 14.4 over 1h and 5m (2% of the budget when it fires), for 5m"},
 		// Two objectives of one SLO become two SLOs named by displayName.
 		{name: "chat-latency-most-requests", service: "chat", method: "Timeslices", file: "chat-latency.yaml:27", objective: 0.95,
-			window: "calendar 1M periods from 2026-01-01 00:00 Europe/Paris", sli: SLI{Operation: "chat gpt-4o", Model: "gpt-4o", Good: "latency", Latency: 800 * time.Millisecond},
+			window: "calendar 1M periods from 2026-01-01 00:00 Europe/Paris", sli: SpanLatency{SpanFilter: SpanFilter{Operation: "chat gpt-4o", Model: "gpt-4o"}, Latency: 800 * time.Millisecond},
 			sliceTarget: 0.9, slice: 5 * time.Minute},
 		{name: "chat-latency-nearly-all-requests", service: "chat", method: "Timeslices", file: "chat-latency.yaml:33", objective: 0.99,
-			window: "calendar 1M periods from 2026-01-01 00:00 Europe/Paris", sli: SLI{Operation: "chat gpt-4o", Model: "gpt-4o", Good: "latency", Latency: 2 * time.Second},
+			window: "calendar 1M periods from 2026-01-01 00:00 Europe/Paris", sli: SpanLatency{SpanFilter: SpanFilter{Operation: "chat gpt-4o", Model: "gpt-4o"}, Latency: 2 * time.Second},
 			sliceTarget: 0.99, slice: 5 * time.Minute},
 		{name: "search-availability", service: "search", method: "Occurrences", file: "v1alpha.yaml:14", objective: 0.99, window: "a rolling 28d",
-			sli: SLI{Good: "ratio", GoodQuery: `search_requests_total{status="ok"}`, TotalQuery: "search_requests_total"}},
+			sli: MetricRatio{Good: `search_requests_total{status="ok"}`, Total: "search_requests_total"}},
 		{name: "embed-ttft", service: "embed", method: "RatioTimeslices", file: "v2alpha.yaml:13", objective: 0.9, window: "a rolling 7d",
-			sli: SLI{Good: "attribute", Attribute: "gen_ai.server.time_to_first_token", Op: "lt", Threshold: 0.5}, slice: time.Hour},
+			sli: SpanAttribute{Attribute: "gen_ai.server.time_to_first_token", Op: LessThan, Threshold: 0.5}, slice: time.Hour},
 	} {
 		s := got[tc.name]
 		if s == nil {
@@ -78,7 +79,7 @@ func TestOpenSLO(t *testing.T) {
 }
 
 func fmtSLI(s SLI) string {
-	return strings.Join([]string{s.Operation, s.Model, s.Good, s.Latency.String(), s.Attribute, s.Op, strconv.FormatFloat(s.Threshold, 'g', -1, 64), s.GoodQuery, s.BadQuery, s.TotalQuery, s.Query}, "|")
+	return fmt.Sprintf("%#v", s)
 }
 
 func TestOpenSLOProblems(t *testing.T) {

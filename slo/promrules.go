@@ -56,31 +56,46 @@ func (f RuleFile) Marshal() ([]byte, error) {
 // has no rules.
 func PrometheusRules(slos []*SLO) (file RuleFile, skipped []string) {
 	for _, s := range slos {
-		if !s.SLI.FromMetrics() {
+		sli, ok := s.SLI.(promSLI)
+		if !ok {
 			source := "Vigil's spans"
-			if s.SLI.Good == "drift" {
+			if _, ok := s.SLI.(DriftVerdicts); ok {
 				source = "Vigil's drift findings"
 			}
 			skipped = append(skipped, fmt.Sprintf("%s (%s): its SLI reads %s, which Prometheus does not have", s.Name, s.File, source))
 			continue
 		}
-		file.Groups = append(file.Groups, recordingGroup(s), alertingGroup(s))
+		file.Groups = append(file.Groups, recordingGroup(s, sli), alertingGroup(s))
 	}
 	return file, skipped
 }
 
-// errorRatio is the PromQL error ratio of the SLI over a window.
-func errorRatio(sli SLI, w string) string {
-	switch {
-	case sli.Good == "threshold":
-		// A minute is good when the gauge's mean over it passes: the error
-		// ratio is the share of minutes in the window that do not.
-		return fmt.Sprintf("1 - avg_over_time((avg(avg_over_time(%s[1m])) %s bool %s)[%s:1m])", sli.Query, opWords[sli.Op], promFloat(sli.Threshold), w)
-	case sli.BadQuery != "":
-		return fmt.Sprintf("sum(rate(%s[%s])) / sum(rate(%s[%s]))", sli.BadQuery, w, sli.TotalQuery, w)
-	default:
-		return fmt.Sprintf("1 - (sum(rate(%s[%s])) / sum(rate(%s[%s])))", sli.GoodQuery, w, sli.TotalQuery, w)
+// promSLI is an SLI Prometheus can judge too: one over metric samples.
+type promSLI interface {
+	SLI
+	// errorRatio is the PromQL error ratio over a window.
+	errorRatio(window string) string
+}
+
+func (m MetricRatio) errorRatio(w string) string {
+	if m.Bad != "" {
+		return fmt.Sprintf("sum(rate(%s[%s])) / sum(rate(%s[%s]))", m.Bad, w, m.Total, w)
 	}
+	return fmt.Sprintf("1 - (sum(rate(%s[%s])) / sum(rate(%s[%s])))", m.Good, w, m.Total, w)
+}
+
+// errorRatio is the share of minutes in the window whose mean of the gauge
+// does not pass, since such a minute is a bad event.
+func (m MetricThreshold) errorRatio(w string) string {
+	return fmt.Sprintf("1 - avg_over_time((avg(avg_over_time(%s[1m])) %s %s)[%s:1m])", m.Gauge, m.Op.PromQLBool(), promFloat(m.Threshold), w)
+}
+
+// minEventsTotal is the counter whose increase the SLO's min_events
+// bounds in PromQL; there is none for a gauge SLI, whose events are
+// minutes.
+func minEventsTotal(s *SLO) (string, bool) {
+	m, ok := s.SLI.(MetricRatio)
+	return m.Total, ok && s.MinEvents > 0
 }
 
 // ruleWindows lists every window an SLO's rules read, shortest first.
@@ -103,16 +118,16 @@ func sloLabels(s *SLO) map[string]string {
 	return map[string]string{"slo": s.Name, "service": s.Service, "tenant": s.tenant()}
 }
 
-func recordingGroup(s *SLO) RuleGroup {
+func recordingGroup(s *SLO, sli promSLI) RuleGroup {
 	g := RuleGroup{Name: "vigil-slo-" + s.Name + "-sli"}
 	for _, w := range ruleWindows(s) {
 		win := formatDuration(w)
-		g.Rules = append(g.Rules, Rule{Record: "slo:sli_error:ratio_rate" + win, Expr: errorRatio(s.SLI, win), Labels: sloLabels(s)})
+		g.Rules = append(g.Rules, Rule{Record: "slo:sli_error:ratio_rate" + win, Expr: sli.errorRatio(win), Labels: sloLabels(s)})
 	}
-	if s.MinEvents > 0 && s.SLI.Good == "ratio" {
+	if total, ok := minEventsTotal(s); ok {
 		for _, w := range s.Alerts {
 			win := formatDuration(w.Long)
-			g.Rules = append(g.Rules, Rule{Record: "slo:sli_total:increase" + win, Expr: fmt.Sprintf("sum(increase(%s[%s]))", s.SLI.TotalQuery, win), Labels: sloLabels(s)})
+			g.Rules = append(g.Rules, Rule{Record: "slo:sli_total:increase" + win, Expr: fmt.Sprintf("sum(increase(%s[%s]))", total, win), Labels: sloLabels(s)})
 		}
 		g.Rules = uniqueRules(g.Rules)
 	}
@@ -139,7 +154,7 @@ func alertingGroup(s *SLO) RuleGroup {
 		// Burn rate > factor is error ratio > factor × (1 − objective).
 		limit := fmt.Sprintf("(%s * %s)", promFloat(w.Factor), promFloat(1-s.Objective))
 		expr := fmt.Sprintf("slo:sli_error:ratio_rate%s%s %s %s\nand\nslo:sli_error:ratio_rate%s%s %s %s", long, sel, w.op(), limit, short, sel, w.op(), limit)
-		if s.MinEvents > 0 && s.SLI.Good == "ratio" {
+		if _, ok := minEventsTotal(s); ok {
 			expr += fmt.Sprintf("\nand\nslo:sli_total:increase%s%s >= %d", long, sel, s.MinEvents)
 		}
 		labels := sloLabels(s)

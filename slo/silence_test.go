@@ -56,7 +56,7 @@ func TestSilences(t *testing.T) {
 
 	// A silenced page alert fires (and is recorded) but is not sent; the
 	// ticket alert is.
-	slo := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}, SLI: SLI{Good: "availability"}}
+	slo := &SLO{Name: "chat-availability", Service: "chat", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true}, SLI: SpanAvailability{}}
 	rules := DefaultAlertWindows(30 * day)
 	status := Status{SLO: slo, Burns: []WindowBurn{{Rule: rules[0], Firing: true}, {Rule: rules[2], Firing: true}}}
 	rec := &recorder{}

@@ -24,7 +24,7 @@ type SLO struct {
 	Description string
 	Objective   float64 // in [0, 1)
 	Window      TimeWindow
-	Method      string // Occurrences, Timeslices or RatioTimeslices
+	Method      BudgetingMethod
 	SliceTarget float64
 	SliceWindow time.Duration
 	SLI         SLI
@@ -48,72 +48,6 @@ type AlertPolicy struct {
 	Resolved  bool     // a fired rule stops
 	NoData    bool     // a rule's windows have no events
 	Targets   []string // notification targets named by the policy
-}
-
-// SLI says which events count and which of them are good. Spans are the
-// source unless the SLI is one of the metric kinds.
-type SLI struct {
-	// Spans: model calls or requests of Service, narrowed by Operation,
-	// Model and span attributes.
-	Operation  string
-	Model      string
-	Attributes map[string]string
-	// Good is one of: latency (a span faster than Latency), availability (a
-	// span without an error status), attribute (a span whose numeric
-	// Attribute compares to Threshold by Op) — for spans; ratio (counters:
-	// GoodQuery over TotalQuery, or TotalQuery less BadQuery over
-	// TotalQuery) or threshold (a minute is good when the mean of the gauge
-	// Query compares to Threshold by Op) — for metrics.
-	Good      string
-	Latency   time.Duration
-	Attribute string
-	Op        string // lt, lte, gt or gte
-	Threshold float64
-
-	GoodQuery, BadQuery, TotalQuery, Query string // PromQL series selectors
-
-	// Monitor is the drift monitor whose judgements a drift SLI counts
-	// (Good "drift"): each judgement with a verdict is an event, good when
-	// it found no drift.
-	Monitor string
-}
-
-// FromMetrics says whether the SLI reads metric samples rather than spans.
-func (s SLI) FromMetrics() bool { return s.Good == "ratio" || s.Good == "threshold" }
-
-var opWords = map[string]string{"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
-
-// Describe says what the SLI counts, for `vigil slo plan`.
-func (s SLI) Describe(service string) string {
-	switch s.Good {
-	case "ratio":
-		if s.BadQuery != "" {
-			return fmt.Sprintf("good: increase of %s minus increase of %s; total: increase of %s (counters, per minute)", s.TotalQuery, s.BadQuery, s.TotalQuery)
-		}
-		return fmt.Sprintf("good: increase of %s; total: increase of %s (counters, per minute)", s.GoodQuery, s.TotalQuery)
-	case "threshold":
-		return fmt.Sprintf("good: minutes whose mean of %s is %s %g; total: minutes with samples", s.Query, opWords[s.Op], s.Threshold)
-	case "drift":
-		return fmt.Sprintf("good: judgements of drift monitor %s that found no drift; total: its judgements with a verdict", s.Monitor)
-	}
-	scope := "spans of " + service
-	if s.Operation != "" {
-		scope += fmt.Sprintf(", operation %q", s.Operation)
-	}
-	if s.Model != "" {
-		scope += fmt.Sprintf(", model %q", s.Model)
-	}
-	for _, k := range sortedKeys(s.Attributes) {
-		scope += fmt.Sprintf(", %s=%q", k, s.Attributes[k])
-	}
-	switch s.Good {
-	case "latency":
-		return fmt.Sprintf("good: %s faster than %s; total: all of them", scope, s.Latency)
-	case "attribute":
-		return fmt.Sprintf("good: %s with %s %s %g; total: those with a number in %s", scope, s.Attribute, opWords[s.Op], s.Threshold, s.Attribute)
-	default:
-		return fmt.Sprintf("good: %s without an error status; total: all of them", scope)
-	}
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -296,8 +230,8 @@ func readNative(file string, n *yaml.Node, field string, evalStep time.Duration)
 		return nil, []config.Problem{*p}
 	}
 	r := &nativeReader{file: file, n: n, field: field}
-	s := &SLO{Name: y.Name, Tenant: y.Tenant, Service: y.Service, Description: y.Description, Method: "Occurrences", MinEvents: 0,
-		File: fmt.Sprintf("%s:%d", file, n.Line), SLI: SLI{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}}
+	s := &SLO{Name: y.Name, Tenant: y.Tenant, Service: y.Service, Description: y.Description, Method: Occurrences, MinEvents: 0,
+		File: fmt.Sprintf("%s:%d", file, n.Line)}
 	r.objective(s, &y)
 	r.goodEvents(s, &y)
 	if len(r.problems) > 0 {
@@ -356,6 +290,7 @@ func (r *nativeReader) goodEvents(s *SLO, y *nativeYAML) {
 			kinds++
 		}
 	}
+	spans := SpanFilter{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}
 	switch {
 	case kinds > 1:
 		r.errorAt("latency", "say what a good event is in one way: latency, availability, threshold, metric or drift")
@@ -364,33 +299,39 @@ func (r *nativeReader) goodEvents(s *SLO, y *nativeYAML) {
 		if err != nil || d <= 0 {
 			r.errorAt("latency", "%q is not a positive duration such as 800ms", y.Latency)
 		}
-		s.SLI.Good, s.SLI.Latency = "latency", d
+		s.SLI = SpanLatency{SpanFilter: spans, Latency: d}
 	case y.Availability:
-		s.SLI.Good = "availability"
+		s.SLI = SpanAvailability{SpanFilter: spans}
 	case y.Drift != "":
-		s.SLI.Good, s.SLI.Monitor = "drift", y.Drift
+		s.SLI = DriftVerdicts{Monitor: y.Drift}
 	case y.Threshold != nil:
-		t := y.Threshold
-		s.SLI.Good, s.SLI.Attribute, s.SLI.Op = "attribute", t.Attribute, t.Op
-		if t.Attribute == "" {
-			r.errorAt("threshold", "attribute: name the numeric span attribute, e.g. gen_ai.server.time_to_first_token")
-		}
-		if _, ok := opWords[t.Op]; !ok {
-			r.errorAt("threshold.op", "%q is not one of lt, lte, gt, gte", t.Op)
-		}
-		if t.Value == nil {
-			r.errorAt("threshold", "value: is required")
-		} else {
-			s.SLI.Threshold = *t.Value
-		}
+		s.SLI = r.spanThreshold(spans, y.Threshold.Attribute, y.Threshold.Op, y.Threshold.Value)
 	case y.Metric != nil:
-		r.problems = append(r.problems, readMetricSLI(&s.SLI, y.Metric.Good, y.Metric.Bad, y.Metric.Total, y.Metric.Histogram, y.Metric.LE,
-			y.Metric.Gauge, y.Metric.Op, y.Metric.Value, func(sub, msg string) config.Problem {
-				return config.Problem{File: r.file, Line: config.Line(r.n, "metric", sub), Field: r.field + ".metric." + sub, Severity: config.Error, Message: msg}
-			})...)
+		m := y.Metric
+		var problems []config.Problem
+		s.SLI, problems = readMetricSLI(m.Good, m.Bad, m.Total, m.Histogram, m.LE, m.Gauge, m.Op, m.Value, func(sub, msg string) config.Problem {
+			return config.Problem{File: r.file, Line: config.Line(r.n, "metric", sub), Field: r.field + ".metric." + sub, Severity: config.Error, Message: msg}
+		})
+		r.problems = append(r.problems, problems...)
 	default:
 		r.errorAt("latency", "say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value}, metric: {good|bad, total} or drift: <monitor>")
 	}
+}
+
+// spanThreshold reads a threshold: block, a SpanAttribute SLI.
+func (r *nativeReader) spanThreshold(spans SpanFilter, attribute, op string, value *float64) SLI {
+	parsed, ok := parseOp(op)
+	if attribute == "" {
+		r.errorAt("threshold", "attribute: name the numeric span attribute, e.g. gen_ai.server.time_to_first_token")
+	}
+	if !ok {
+		r.errorAt("threshold.op", "%q is not one of lt, lte, gt, gte", op)
+	}
+	if value == nil {
+		r.errorAt("threshold", "value: is required")
+		return nil
+	}
+	return SpanAttribute{SpanFilter: spans, Attribute: attribute, Op: parsed, Threshold: *value}
 }
 
 // alerts reads the burn-rate rules: the windows given, or the workbook's
@@ -462,10 +403,10 @@ func traps(s *SLO, file string, objectiveLine int, field string, windowLine, ale
 	return problems
 }
 
-// readMetricSLI fills a metric SLI from one of three shapes: counters
-// (good or bad, and total), a histogram and its le bucket, or a gauge with
-// a threshold. problem builds an error at a field of the metric block.
-func readMetricSLI(sli *SLI, good, bad, total, histogram, le, gauge, op string, value *float64, problem func(sub, msg string) config.Problem) []config.Problem {
+// readMetricSLI reads a metric SLI in one of three shapes: counters (good
+// or bad, and total), a histogram and its le bucket, or a gauge with a
+// threshold. problem builds an error at a field of the metric block.
+func readMetricSLI(good, bad, total, histogram, le, gauge, op string, value *float64, problem func(sub, msg string) config.Problem) (SLI, []config.Problem) {
 	var problems []config.Problem
 	check := func(sub, q string) {
 		if _, err := store.ParseSelector(q); err != nil {
@@ -475,38 +416,23 @@ func readMetricSLI(sli *SLI, good, bad, total, histogram, le, gauge, op string, 
 	switch {
 	case histogram != "":
 		if good != "" || bad != "" || total != "" || gauge != "" {
-			return []config.Problem{problem("histogram", "a histogram SLI takes only histogram and le")}
+			return nil, []config.Problem{problem("histogram", "a histogram SLI takes only histogram and le")}
 		}
-		if _, err := strconv.ParseFloat(le, 64); err != nil {
-			return []config.Problem{problem("le", fmt.Sprintf("%q is not a bucket bound such as 0.8 (the le label of the good bucket)", le))}
-		}
-		ms, err := store.ParseSelector(histogram)
-		if err != nil {
-			return []config.Problem{problem("histogram", err.Error())}
-		}
-		name, rest := splitSelector(ms)
-		if name == "" {
-			return []config.Problem{problem("histogram", fmt.Sprintf("%q names no histogram: write its base name, e.g. http_request_duration_seconds{job=\"api\"}", histogram))}
-		}
-		sli.Good = "ratio"
-		sli.GoodQuery = name + "_bucket{" + strings.Join(append(rest, fmt.Sprintf("le=%q", le)), ",") + "}"
-		sli.TotalQuery = name + "_count" + braces(rest)
+		return histogramRatio(histogram, le, problem)
 	case gauge != "":
 		if good != "" || bad != "" || total != "" {
-			return []config.Problem{problem("gauge", "a gauge SLI takes only gauge, op and value")}
+			return nil, []config.Problem{problem("gauge", "a gauge SLI takes only gauge, op and value")}
 		}
-		sli.Good, sli.Query, sli.Op = "threshold", gauge, op
+		parsed, ok := parseOp(op)
 		check("gauge", gauge)
-		if _, ok := opWords[op]; !ok {
+		if !ok {
 			problems = append(problems, problem("op", fmt.Sprintf("%q is not one of lt, lte, gt, gte", op)))
 		}
 		if value == nil {
-			problems = append(problems, problem("value", "is required with a gauge"))
-		} else {
-			sli.Threshold = *value
+			return nil, append(problems, problem("value", "is required with a gauge"))
 		}
+		return MetricThreshold{Gauge: gauge, Op: parsed, Threshold: *value}, problems
 	default:
-		sli.Good, sli.GoodQuery, sli.BadQuery, sli.TotalQuery = "ratio", good, bad, total
 		switch {
 		case good != "" && bad != "":
 			problems = append(problems, problem("good", "give good or bad, not both"))
@@ -522,8 +448,25 @@ func readMetricSLI(sli *SLI, good, bad, total, histogram, le, gauge, op string, 
 		} else {
 			check("total", total)
 		}
+		return MetricRatio{Good: good, Bad: bad, Total: total}, problems
 	}
-	return problems
+}
+
+// histogramRatio compiles a histogram and the bound of its good bucket to
+// counters: good events are the bucket's, all events the histogram's count.
+func histogramRatio(histogram, le string, problem func(sub, msg string) config.Problem) (SLI, []config.Problem) {
+	if _, err := strconv.ParseFloat(le, 64); err != nil {
+		return nil, []config.Problem{problem("le", fmt.Sprintf("%q is not a bucket bound such as 0.8 (the le label of the good bucket)", le))}
+	}
+	ms, err := store.ParseSelector(histogram)
+	if err != nil {
+		return nil, []config.Problem{problem("histogram", err.Error())}
+	}
+	name, rest := splitSelector(ms)
+	if name == "" {
+		return nil, []config.Problem{problem("histogram", fmt.Sprintf("%q names no histogram: write its base name, e.g. http_request_duration_seconds{job=\"api\"}", histogram))}
+	}
+	return MetricRatio{Good: name + "_bucket{" + strings.Join(append(rest, fmt.Sprintf("le=%q", le)), ",") + "}", Total: name + "_count" + braces(rest)}, nil
 }
 
 // splitSelector returns a selector's metric name and its other matchers as
@@ -558,16 +501,16 @@ func formatPercent(o float64) string {
 func (s *SLO) Plan() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s)\n", s.Name, s.File)
-	fmt.Fprintf(&b, "  objective: %s of %s good over %s (%s)\n", formatPercent(s.Objective), map[bool]string{true: "slices", false: "events"}[s.Method == "Timeslices"], s.Window, s.Method)
+	fmt.Fprintf(&b, "  objective: %s of %s good over %s (%s)\n", formatPercent(s.Objective), map[bool]string{true: "slices", false: "events"}[s.Method == Timeslices], s.Window, s.Method)
 	switch s.Method {
-	case "Timeslices":
+	case Timeslices:
 		fmt.Fprintf(&b, "  slices: %s, good when at least %s of their events are good; slices without events are left out\n", formatDuration(s.SliceWindow), formatPercent(s.SliceTarget))
-	case "RatioTimeslices":
+	case RatioTimeslices:
 		fmt.Fprintf(&b, "  slices: %s; the SLI is the mean of their ratios; slices without events are left out\n", formatDuration(s.SliceWindow))
 	}
 	fmt.Fprintf(&b, "  SLI: %s\n", s.SLI.Describe(s.Service))
 	fmt.Fprintf(&b, "  rollup: good and total per minute; windows are summed from the rollups\n")
-	fmt.Fprintf(&b, "  error budget: %s of %s may be bad\n", formatPercent(1-s.Objective), map[bool]string{true: "slices", false: "events"}[s.Method == "Timeslices"])
+	fmt.Fprintf(&b, "  error budget: %s of %s may be bad\n", formatPercent(1-s.Objective), map[bool]string{true: "slices", false: "events"}[s.Method == Timeslices])
 	for _, w := range s.Alerts {
 		state := ""
 		if !w.CanFire(s.Objective) {

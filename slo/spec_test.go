@@ -38,7 +38,7 @@ func TestLoadNative(t *testing.T) {
 		t.Fatalf("%d slos", len(slos))
 	}
 	lat, avail := slos[0], slos[1]
-	if lat.Objective != 0.99 || lat.Window.Duration != 28*day || lat.SLI.Good != "latency" || lat.SLI.Latency != 800*time.Millisecond || len(lat.Alerts) != 4 || lat.Alerts[0].Factor != 13.44 {
+	if sli, ok := lat.SLI.(SpanLatency); lat.Objective != 0.99 || lat.Window.Duration != 28*day || !ok || sli.Latency != 800*time.Millisecond || len(lat.Alerts) != 4 || lat.Alerts[0].Factor != 13.44 {
 		t.Errorf("latency SLO: %+v", lat)
 	}
 	if avail.Window.Duration != 30*day || len(avail.Alerts) != 2 || avail.Alerts[1].Severity != "page" || avail.MinEvents != 100 {

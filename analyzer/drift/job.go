@@ -151,7 +151,7 @@ func metricValues(ctx context.Context, r store.MetricReader, tenant, query strin
 // columnLike types values as the baseline column is typed.
 func columnLike(base *Column, values []string) *Column {
 	if base.Kind == Numeric {
-		_, col := columnsOf(base.Name, nil, values, "numeric")
+		_, col := columnsOf(base.Name, nil, values, &base.Kind)
 		return col
 	}
 	labels := make([]string, len(values))
@@ -167,9 +167,9 @@ func columnLike(base *Column, values []string) *Column {
 // columnsOf types both windows alike: numeric when kind says so, or, with
 // no kind, when every value of both parses as a number (as the CSV reader
 // decides), categorical otherwise.
-func columnsOf(name string, ref, cur []string, kind string) (*Column, *Column) {
-	numeric := kind == "numeric"
-	if kind == "" {
+func columnsOf(name string, ref, cur []string, kind *Kind) (*Column, *Column) {
+	numeric := kind != nil && *kind == Numeric
+	if kind == nil {
 		numeric = true
 		for _, side := range [][]string{ref, cur} {
 			for _, v := range side {

@@ -88,7 +88,7 @@ type Monitor struct {
 	Tenant    string
 	Filter    Filter
 	Watch     Watch
-	Kind      string // numeric, categorical, or "" to infer as the CSV reader does
+	Kind      *Kind // nil: inferred from the values, as the CSV reader does
 	Reference Reference
 	Current   time.Duration
 	Every     time.Duration // judged at ticks that are multiples of it
@@ -190,7 +190,7 @@ func readMonitor(file string, n *yaml.Node, field string) (*Monitor, []config.Pr
 		return nil, []config.Problem{*p}
 	}
 	r := &monitorReader{file: file, n: n, field: field}
-	m := &Monitor{Name: y.Name, Tenant: y.Tenant, Filter: y.Filter, Kind: y.Type,
+	m := &Monitor{Name: y.Name, Tenant: y.Tenant, Filter: y.Filter,
 		File: fmt.Sprintf("%s:%d", file, n.Line)}
 	if y.Name == "" {
 		r.bad([]string{"name"}, "required")
@@ -242,13 +242,15 @@ func (r *monitorReader) watch(m *Monitor, y *monitorYAML) {
 	default:
 		r.bad([]string{"watch"}, "unknown value %q: want duration, input_tokens, output_tokens, attribute:<key> or metric:<selector>", w)
 	}
-	switch y.Type {
-	case "", "numeric", "categorical":
-		if y.Type == "categorical" && m.Watch.Kind != WatchAttribute && m.Watch.Kind != "" && m.Watch.Kind != WatchMetric {
-			r.bad([]string{"type"}, "%s is a number; only an attribute can be categorical", m.Watch.Kind)
-		}
-	default:
+	kind, ok := map[string]Kind{Numeric.String(): Numeric, Categorical.String(): Categorical}[y.Type]
+	switch {
+	case y.Type == "":
+	case !ok:
 		r.bad([]string{"type"}, "want numeric or categorical, got %q", y.Type)
+	case kind == Categorical && m.Watch.Kind != WatchAttribute && m.Watch.Kind != "" && m.Watch.Kind != WatchMetric:
+		r.bad([]string{"type"}, "%s is a number; only an attribute can be categorical", m.Watch.Kind)
+	default:
+		m.Kind = &kind
 	}
 }
 

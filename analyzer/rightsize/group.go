@@ -88,10 +88,16 @@ func (q *Query) selects(k workloadKey) bool {
 		(q.Workload == "" || q.Workload == k.name) && (q.Container == "" || q.Container == k.container)
 }
 
+// resourceSetting names one of a container's four settings.
+type resourceSetting struct {
+	resource Resource
+	setting  Setting
+}
+
 // podState is what one pod of a workload container used and was given.
 type podState struct {
 	pod      Pod
-	res      map[string]latest // the latest "cpu/request", "memory/limit", ...
+	res      map[resourceSetting]latest // the latest of each
 	node     string
 	lastSeen int64 // the last usage sample
 	lastRes  int64 // the last request or limit sample
@@ -137,7 +143,7 @@ func (c *collation) pod(l map[string]string) (workloadKey, *podState) {
 	}
 	p := g[pod]
 	if p == nil {
-		p = &podState{pod: Pod{Name: pod}, res: map[string]latest{}}
+		p = &podState{pod: Pod{Name: pod}, res: map[resourceSetting]latest{}}
 		g[pod] = p
 	}
 	return k, p
@@ -179,8 +185,8 @@ func (p *podState) seen(ps []Point) {
 // addResource keeps a pod's latest CPU or memory request or limit, and
 // the node it was reported on.
 func (c *collation) addResource(s rawSeries) {
-	res := s.labels["resource"]
-	if res != "cpu" && res != "memory" {
+	res := Resource(s.labels["resource"])
+	if res != CPU && res != Memory {
 		return
 	}
 	_, p := c.pod(s.labels)
@@ -191,11 +197,10 @@ func (c *collation) addResource(s rawSeries) {
 	if !ok {
 		return
 	}
-	setting := "request"
+	key := resourceSetting{res, Request}
 	if s.name == MetricLimits {
-		setting = "limit"
+		key.setting = Limit
 	}
-	key := res + "/" + setting
 	if cur, seen := p.res[key]; !seen || l.t >= cur.t {
 		p.res[key] = l
 	}
@@ -294,8 +299,8 @@ func (c *collation) container(k workloadKey, instances cost.InstanceTable) *Cont
 	}
 	ct.Replicas = runningReplicas(g)
 	if p := newestResources(g, names); p != nil {
-		ct.Current = Resources{CPURequest: p.res["cpu/request"].v, CPULimit: p.res["cpu/limit"].v,
-			MemoryRequest: p.res["memory/request"].v, MemoryLimit: p.res["memory/limit"].v}
+		ct.Current = Resources{CPURequest: p.res[resourceSetting{CPU, Request}].v, CPULimit: p.res[resourceSetting{CPU, Limit}].v,
+			MemoryRequest: p.res[resourceSetting{Memory, Request}].v, MemoryLimit: p.res[resourceSetting{Memory, Limit}].v}
 		ct.PodContainers = len(c.podContainers[podKey{k.ns, p.pod.Name}])
 		if it, ok := instances.Lookup(c.owners.nodeType[p.node]); ok {
 			if n, err := it.Node(p.node); err == nil {
@@ -306,7 +311,7 @@ func (c *collation) container(k workloadKey, instances cost.InstanceTable) *Cont
 	for _, o := range c.ooms[k] {
 		// The limit and request it was killed at: the pod's own.
 		if p := g[o.Pod]; p != nil {
-			o.Limit, o.Request = p.res["memory/limit"].v, p.res["memory/request"].v
+			o.Limit, o.Request = p.res[resourceSetting{Memory, Limit}].v, p.res[resourceSetting{Memory, Request}].v
 		}
 		ct.OOMKills = append(ct.OOMKills, o)
 	}

@@ -31,10 +31,10 @@ func TestOOMKillTimes(t *testing.T) {
 func TestRunningReplicasAndNewestResources(t *testing.T) {
 	minute := time.Minute.Milliseconds()
 	pods := map[string]*podState{
-		"a": {lastSeen: 100 * minute, lastRes: 50 * minute, res: map[string]latest{"cpu/request": {50 * minute, 1}}},
-		"b": {lastSeen: 96 * minute, lastRes: 90 * minute, res: map[string]latest{"cpu/request": {90 * minute, 2}}}, // 4 minutes before the last
-		"c": {lastSeen: 94 * minute, lastRes: 90 * minute, res: map[string]latest{"cpu/request": {90 * minute, 3}}}, // 6 minutes: gone
-		"d": {res: map[string]latest{}},                                                                             // no usage, no settings
+		"a": {lastSeen: 100 * minute, lastRes: 50 * minute, res: map[resourceSetting]latest{{CPU, Request}: {50 * minute, 1}}},
+		"b": {lastSeen: 96 * minute, lastRes: 90 * minute, res: map[resourceSetting]latest{{CPU, Request}: {90 * minute, 2}}}, // 4 minutes before the last
+		"c": {lastSeen: 94 * minute, lastRes: 90 * minute, res: map[resourceSetting]latest{{CPU, Request}: {90 * minute, 3}}}, // 6 minutes: gone
+		"d": {res: map[resourceSetting]latest{}},                                                                              // no usage, no settings
 	}
 	if n := runningReplicas(pods); n != 2 {
 		t.Errorf("running replicas = %d, want 2 (a and b)", n)

@@ -53,8 +53,8 @@ func (s Simple) Recommend(c *Container) Recommendation {
 	}
 
 	// CPU: the highest of the pods' p95s.
-	cpuReq := Value{Resource: "cpu", Setting: "request", Current: c.Current.CPURequest}
-	cpuLim := Value{Resource: "cpu", Setting: "limit", Current: c.Current.CPULimit}
+	cpuReq := Value{Resource: CPU, Setting: Request, Current: c.Current.CPURequest}
+	cpuLim := Value{Resource: CPU, Setting: Limit, Current: c.Current.CPULimit}
 	sp, n := span(cpus...)
 	ev := Evidence{Statistic: fmt.Sprintf("max over pods of p%g", s.CPUPercentile*100), Percentiles: []float64{s.CPUPercentile}, Samples: n, HistorySeconds: sp.Seconds()}
 	if n < s.PointsRequired {
@@ -78,17 +78,17 @@ func (s Simple) Recommend(c *Container) Recommendation {
 		ev.Value = peak
 		cpuReq.Recommended = max(ceilTo(peak, 0.001), s.MinCPU)
 		cpuReq.Evidence = ev
-		cpuReq.Severity = severity("cpu", cpuReq.Current, cpuReq.Recommended)
+		cpuReq.Severity = severity(CPU, cpuReq.Current, cpuReq.Recommended)
 		// No CPU limit: throttling costs latency and a request already
 		// guarantees the share.
 		cpuLim.Recommended, cpuLim.Evidence = 0, ev
-		cpuLim.Severity = severity("cpu", cpuLim.Current, 0)
+		cpuLim.Severity = severity(CPU, cpuLim.Current, 0)
 	}
 
 	// Memory: the highest working set plus a buffer, or the last OOM-killed
 	// limit plus a larger one.
-	memReq := Value{Resource: "memory", Setting: "request", Current: c.Current.MemoryRequest}
-	memLim := Value{Resource: "memory", Setting: "limit", Current: c.Current.MemoryLimit}
+	memReq := Value{Resource: Memory, Setting: Request, Current: c.Current.MemoryRequest}
+	memLim := Value{Resource: Memory, Setting: Limit, Current: c.Current.MemoryLimit}
 	sp, n = span(mems...)
 	ev = Evidence{Statistic: "max over pods of max", Percentiles: []float64{1}, Samples: n, HistorySeconds: sp.Seconds(), OOMKills: len(c.OOMKills)}
 	if n < s.PointsRequired {
@@ -114,8 +114,8 @@ func (s Simple) Recommend(c *Container) Recommendation {
 		v = max(ceilTo(v, MiB), s.MinMemory)
 		memReq.Recommended, memLim.Recommended = v, v
 		memReq.Evidence, memLim.Evidence = ev, ev
-		memReq.Severity = severity("memory", memReq.Current, v)
-		memLim.Severity = severity("memory", memLim.Current, v)
+		memReq.Severity = severity(Memory, memReq.Current, v)
+		memLim.Severity = severity(Memory, memLim.Current, v)
 	}
 	r.Values = []Value{cpuReq, cpuLim, memReq, memLim}
 	r.finish(c)

@@ -51,15 +51,15 @@ func (k Kubecost) Recommend(c *Container) Recommendation {
 	for _, p := range c.Pods {
 		cpus, mems = append(cpus, p.CPU), append(mems, p.Memory)
 	}
-	cpu := kubecostValue("cpu", c.Current.CPURequest, cpus, k.CPUQuantile, cpuT, 0.001, 0.010)
-	mem := kubecostValue("memory", c.Current.MemoryRequest, mems, k.MemoryQuantile, memT, MiB, 20*MiB)
+	cpu := kubecostValue(CPU, c.Current.CPURequest, cpus, k.CPUQuantile, cpuT, 0.001, 0.010)
+	mem := kubecostValue(Memory, c.Current.MemoryRequest, mems, k.MemoryQuantile, memT, MiB, 20*MiB)
 	r.Values = []Value{cpu, mem}
 	r.finish(c)
 	return r
 }
 
-func kubecostValue(resource string, current float64, series [][]Point, q, target, unit, floor float64) Value {
-	v := Value{Resource: resource, Setting: "request", Current: current}
+func kubecostValue(resource Resource, current float64, series [][]Point, q, target, unit, floor float64) Value {
+	v := Value{Resource: resource, Setting: Request, Current: current}
 	sp, n := span(series...)
 	stat := "max over replicas"
 	var pcts []float64
@@ -68,7 +68,7 @@ func kubecostValue(resource string, current float64, series [][]Point, q, target
 	}
 	v.Evidence = Evidence{Statistic: fmt.Sprintf("%s / target utilisation %g", stat, target), Percentiles: pcts, Samples: n, HistorySeconds: sp.Seconds()}
 	if n == 0 {
-		v.Recommended, v.Skipped, v.Severity = current, "no "+resource+" samples", SeverityUnknown
+		v.Recommended, v.Skipped, v.Severity = current, "no "+string(resource)+" samples", SeverityUnknown
 		return v
 	}
 	base := math.Inf(-1)

@@ -90,14 +90,14 @@ func resourcesPatch(values []Value) map[string]map[string]any {
 		if v.Skipped != "" || v.Current == v.Recommended {
 			continue
 		}
-		section := v.Setting + "s"
+		section := string(v.Setting) + "s"
 		if res[section] == nil {
 			res[section] = map[string]any{}
 		}
 		if v.Recommended == 0 {
-			res[section][v.Resource] = nil
+			res[section][string(v.Resource)] = nil
 		} else {
-			res[section][v.Resource] = v.RecommendedQuantity
+			res[section][string(v.Resource)] = v.RecommendedQuantity
 		}
 	}
 	return res

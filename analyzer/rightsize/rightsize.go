@@ -109,7 +109,7 @@ func Worse(a, b Severity) Severity {
 // severity grades |current - recommended| against KRR's thresholds
 // (CPU 0.1 / 0.25 / 0.5 cores, memory 100 / 250 / 500 MiB). A value set on
 // one side only is a warning, unset on both is good.
-func severity(resource string, current, recommended float64) Severity {
+func severity(resource Resource, current, recommended float64) Severity {
 	if current == 0 && recommended == 0 {
 		return SeverityGood
 	}
@@ -117,7 +117,7 @@ func severity(resource string, current, recommended float64) Severity {
 		return SeverityWarning
 	}
 	t := [3]float64{0.1, 0.25, 0.5}
-	if resource == "memory" {
+	if resource == Memory {
 		t = [3]float64{100 * MiB, 250 * MiB, 500 * MiB}
 	}
 	d := math.Abs(current - recommended)
@@ -150,11 +150,28 @@ type Evidence struct {
 	OOMKills   int      `json:"oom_kills,omitempty"`
 }
 
+// Resource is a container resource Vigil sizes, named as Kubernetes
+// names it.
+type Resource string
+
+const (
+	CPU    Resource = "cpu"    // in cores
+	Memory Resource = "memory" // in bytes
+)
+
+// Setting is which of a container's settings for a resource a value is.
+type Setting string
+
+const (
+	Request Setting = "request"
+	Limit   Setting = "limit"
+)
+
 // Value is one resource setting (a CPU or memory request or limit): its
 // current and recommended values in cores or bytes, 0 meaning unset.
 type Value struct {
-	Resource string `json:"resource"` // cpu or memory
-	Setting  string `json:"setting"`  // request or limit
+	Resource Resource `json:"resource"`
+	Setting  Setting  `json:"setting"`
 	// Current and Recommended are cores or bytes; 0 is unset ("no CPU
 	// limit" is a recommendation too).
 	Current     float64 `json:"current"`
@@ -188,7 +205,7 @@ type Recommendation struct {
 }
 
 // Get returns the value for resource and setting.
-func (r *Recommendation) Get(resource, setting string) (Value, bool) {
+func (r *Recommendation) Get(resource Resource, setting Setting) (Value, bool) {
 	for _, v := range r.Values {
 		if v.Resource == resource && v.Setting == setting {
 			return v, true
@@ -210,10 +227,10 @@ func (r *Recommendation) finish(c *Container) {
 		p = cost.DefaultResourcePrices
 	}
 	saving := decimal.Zero
-	if v, ok := r.Get("cpu", "request"); ok && v.Skipped == "" {
+	if v, ok := r.Get(CPU, Request); ok && v.Skipped == "" {
 		saving = saving.Add(MonthlySaving(v.Current, v.Recommended, p.CPUCoreHour, r.Replicas))
 	}
-	if v, ok := r.Get("memory", "request"); ok && v.Skipped == "" {
+	if v, ok := r.Get(Memory, Request); ok && v.Skipped == "" {
 		saving = saving.Add(MonthlySaving(v.Current/GiB, v.Recommended/GiB, p.RAMGiBHour, r.Replicas))
 	}
 	r.MonthlySaving = saving.Round(cost.MoneyPlaces)
@@ -241,11 +258,11 @@ func newRecommendation(c *Container, strategy string) Recommendation {
 // Quantity formats cores or bytes as a Kubernetes quantity: CPU in
 // millicores ("587m"), memory in Mi when it is a whole number of MiB,
 // otherwise in bytes.
-func Quantity(resource string, v float64) string {
+func Quantity(resource Resource, v float64) string {
 	if v == 0 {
 		return ""
 	}
-	if resource == "cpu" {
+	if resource == CPU {
 		return strconv.FormatInt(int64(math.Round(v*1000)), 10) + "m"
 	}
 	b := int64(math.Round(v))

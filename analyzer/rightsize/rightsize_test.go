@@ -67,7 +67,7 @@ func TestSimpleHandComputed(t *testing.T) {
 		},
 	}
 	r := Simple{}.Recommend(c)
-	check := func(res, set string, cur, rec float64, sev Severity) {
+	check := func(res Resource, set Setting, cur, rec float64, sev Severity) {
 		t.Helper()
 		v, ok := r.Get(res, set)
 		if !ok {

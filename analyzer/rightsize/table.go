@@ -16,7 +16,7 @@ func WriteTable(w io.Writer, recs []Recommendation) error {
 	for i := range recs {
 		r := &recs[i]
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t$%s\n", r.Namespace, r.Kind, r.Workload, r.Container,
-			tableCell(r, "cpu", "request"), tableCell(r, "cpu", "limit"), tableCell(r, "memory", "request"), tableCell(r, "memory", "limit"),
+			tableCell(r, CPU, Request), tableCell(r, CPU, Limit), tableCell(r, Memory, Request), tableCell(r, Memory, Limit),
 			r.Severity, r.MonthlySaving.StringFixed(2))
 	}
 	return tw.Flush()
@@ -24,7 +24,7 @@ func WriteTable(w io.Writer, recs []Recommendation) error {
 
 // tableCell is one setting as "current -> recommended"; "-" when the
 // strategy has no such value.
-func tableCell(r *Recommendation, resource, setting string) string {
+func tableCell(r *Recommendation, resource Resource, setting Setting) string {
 	v, ok := r.Get(resource, setting)
 	if !ok {
 		return "-"

@@ -331,10 +331,10 @@ func podOOMs(ks []OOMKill, pod string) []OOMKill {
 // Recommend computes the container's VPA recommendation.
 func (v VPA) Recommend(c *Container) Recommendation {
 	r := newRecommendation(c, v.Name())
-	cpuReq := Value{Resource: "cpu", Setting: "request", Current: c.Current.CPURequest}
-	cpuLim := Value{Resource: "cpu", Setting: "limit", Current: c.Current.CPULimit}
-	memReq := Value{Resource: "memory", Setting: "request", Current: c.Current.MemoryRequest}
-	memLim := Value{Resource: "memory", Setting: "limit", Current: c.Current.MemoryLimit}
+	cpuReq := Value{Resource: CPU, Setting: Request, Current: c.Current.CPURequest}
+	cpuLim := Value{Resource: CPU, Setting: Limit, Current: c.Current.CPULimit}
+	memReq := Value{Resource: Memory, Setting: Request, Current: c.Current.MemoryRequest}
+	memLim := Value{Resource: Memory, Setting: Limit, Current: c.Current.MemoryLimit}
 	e, ok := v.Estimate(c)
 	if !ok {
 		for _, x := range []*Value{&cpuReq, &cpuLim, &memReq, &memLim} {

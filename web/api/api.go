@@ -354,12 +354,12 @@ func apiStep(s string) (time.Duration, error) {
 
 type budgetStatus struct {
 	Name            string            `json:"name"`
-	Period          string            `json:"period"`
+	Period          cost.Period       `json:"period"`
 	PeriodStart     string            `json:"period_start"`
 	PeriodEnd       string            `json:"period_end"`
 	Amount          string            `json:"amount"`
 	Currency        string            `json:"currency"`
-	Cost            string            `json:"cost"`
+	Cost            cost.Basis        `json:"cost"`
 	Spent           string            `json:"spent"`
 	Percent         string            `json:"percent"`
 	Forecast        string            `json:"forecast"`

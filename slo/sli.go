@@ -1,0 +1,150 @@
+package slo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// SLI says which events an SLO counts and which of them are good. It is
+// one of SpanLatency, SpanAvailability and SpanAttribute (spans of the
+// SLO's service), MetricRatio and MetricThreshold (metric samples Vigil
+// stores), or DriftVerdicts (a drift monitor's judgements).
+type SLI interface {
+	// Describe says what the SLI counts, for `vigil slo plan`.
+	Describe(service string) string
+	// minutes counts good and total events per minute over [from, to),
+	// ascending: what the SLO's rollups are made of.
+	minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error)
+}
+
+// sliReader is what counting any SLI reads.
+type sliReader interface {
+	store.SLIReader
+	store.MetricReader
+	store.EventReader
+}
+
+// SpanFilter selects the spans of the SLO's service that a span SLI
+// counts: of one operation and model ("" for any), with span or resource
+// attributes of these values.
+type SpanFilter struct {
+	Operation  string
+	Model      string
+	Attributes map[string]string
+}
+
+// scope describes the spans, for Describe.
+func (f SpanFilter) scope(service string) string {
+	scope := "spans of " + service
+	if f.Operation != "" {
+		scope += fmt.Sprintf(", operation %q", f.Operation)
+	}
+	if f.Model != "" {
+		scope += fmt.Sprintf(", model %q", f.Model)
+	}
+	for _, k := range sortedKeys(f.Attributes) {
+		scope += fmt.Sprintf(", %s=%q", k, f.Attributes[k])
+	}
+	return scope
+}
+
+// query selects the spans that started in [from, to); the caller says
+// which are good.
+func (f SpanFilter) query(tenant, service string, from, to time.Time) store.SLIQuery {
+	return store.SLIQuery{Tenant: tenant, Service: service, Operation: f.Operation, Model: f.Model, Attributes: f.Attributes, Start: from, End: to}
+}
+
+// SpanLatency counts the filtered spans; a span is good when it took at
+// most Latency.
+type SpanLatency struct {
+	SpanFilter
+	Latency time.Duration
+}
+
+func (s SpanLatency) Describe(service string) string {
+	return fmt.Sprintf("good: %s faster than %s; total: all of them", s.scope(service), s.Latency)
+}
+
+func (s SpanLatency) minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error) {
+	q := s.query(tenant, service, from, to)
+	q.Good, q.Latency = "latency", s.Latency
+	return r.SLICounts(ctx, q)
+}
+
+// SpanAvailability counts the filtered spans; a span is good when its
+// status is not an error.
+type SpanAvailability struct {
+	SpanFilter
+}
+
+func (s SpanAvailability) Describe(service string) string {
+	return fmt.Sprintf("good: %s without an error status; total: all of them", s.scope(service))
+}
+
+func (s SpanAvailability) minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error) {
+	q := s.query(tenant, service, from, to)
+	q.Good = "availability"
+	return r.SLICounts(ctx, q)
+}
+
+// SpanAttribute counts the filtered spans that have a number in the span
+// attribute Attribute (so a time-to-first-token SLI counts only streamed
+// calls); a span is good when that number compares to Threshold by Op.
+type SpanAttribute struct {
+	SpanFilter
+	Attribute string
+	Op        Op
+	Threshold float64
+}
+
+func (s SpanAttribute) Describe(service string) string {
+	return fmt.Sprintf("good: %s with %s %s %g; total: those with a number in %s", s.scope(service), s.Attribute, s.Op.Symbol(), s.Threshold, s.Attribute)
+}
+
+func (s SpanAttribute) minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error) {
+	q := s.query(tenant, service, from, to)
+	q.Good, q.Attribute, q.Op, q.Threshold = "attribute", s.Attribute, string(s.Op), s.Threshold
+	return r.SLICounts(ctx, q)
+}
+
+// MetricRatio counts the increase of counters per minute: good is the
+// increase of Good, or that of Total less that of Bad; total is the
+// increase of Total. Exactly one of Good and Bad is set; all three are
+// PromQL series selectors. A histogram SLI is a MetricRatio whose Good is
+// the bucket of its bound and whose Total is the histogram's count.
+type MetricRatio struct {
+	Good, Bad, Total string
+}
+
+func (m MetricRatio) Describe(string) string {
+	if m.Bad != "" {
+		return fmt.Sprintf("good: increase of %s minus increase of %s; total: increase of %s (counters, per minute)", m.Total, m.Bad, m.Total)
+	}
+	return fmt.Sprintf("good: increase of %s; total: increase of %s (counters, per minute)", m.Good, m.Total)
+}
+
+// MetricThreshold counts the minutes that have samples of the gauge
+// selector Gauge; a minute is good when the mean of its samples compares
+// to Threshold by Op.
+type MetricThreshold struct {
+	Gauge     string
+	Op        Op
+	Threshold float64
+}
+
+func (m MetricThreshold) Describe(string) string {
+	return fmt.Sprintf("good: minutes whose mean of %s is %s %g; total: minutes with samples", m.Gauge, m.Op.Symbol(), m.Threshold)
+}
+
+// DriftVerdicts counts the judgements of the drift monitor Monitor that
+// have a verdict; one is good when it found no drift.
+type DriftVerdicts struct {
+	Monitor string
+}
+
+func (d DriftVerdicts) Describe(string) string {
+	return fmt.Sprintf("good: judgements of drift monitor %s that found no drift; total: its judgements with a verdict", d.Monitor)
+}
