@@ -150,7 +150,7 @@ func ValidateRepriceRules(rules []RepriceRule) error {
 				if c.Tokens != "input" && c.Tokens != "output" {
 					return fmt.Errorf("%s: condition on %q tokens: want input or output", where, c.Tokens)
 				}
-				if _, ok := conditionOps[c.Op]; !ok {
+				if c.Operator() == "" {
 					return fmt.Errorf("%s: condition operator %q: want gt, gte, lt, lte, eq or neq", where, c.Op)
 				}
 			}
@@ -168,6 +168,10 @@ func ValidateRepriceRules(rules []RepriceRule) error {
 }
 
 var conditionOps = map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "!="}
+
+// Operator is the comparison c.Op names (">", ">=", ...), the same in Go
+// and SQL, or "" when it names none.
+func (c TokenCondition) Operator() string { return conditionOps[c.Op] }
 
 // RepriceDialect is what differs between the backends' SQL for repricing.
 type RepriceDialect struct {
