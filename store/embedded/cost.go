@@ -3,11 +3,12 @@ package embedded
 import (
 	"context"
 	"database/sql/driver"
-	"fmt"
+	"time"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/internal/sqlq"
 )
 
 // WriteCostLines writes lines, replacing lines of the same identity.
@@ -22,7 +23,7 @@ func (s *Store) WriteCostLines(ctx context.Context, lines []store.CostLine) erro
 		l := &lines[i]
 		row, err := costRow(l)
 		if err != nil {
-			return fmt.Errorf("cost line %q: %w", l.LineID, err)
+			return err
 		}
 		k := key{l.Tenant, l.LineID, l.BillingPeriodStart.Unix()}
 		if j, ok := last[k]; ok {
@@ -35,24 +36,16 @@ func (s *Store) WriteCostLines(ctx context.Context, lines []store.CostLine) erro
 	return s.appendRows(ctx, "cost_lines", "INSERT OR REPLACE INTO cost_lines SELECT * FROM appended_data", len(rows), func(i int) []driver.Value { return rows[i] })
 }
 
+// costRow is a line's values in the cost_lines table's column order.
 func costRow(l *store.CostLine) ([]driver.Value, error) {
-	amounts := make([]any, 6)
-	for i, d := range []decimal.Decimal{l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost, l.PricingQuantity, l.ConsumedQuantity} {
-		v, err := moneyValue(d)
-		if err != nil {
-			return nil, err
-		}
-		amounts[i] = v
+	vals, err := sqlq.CostValues(l, func(t time.Time) any { return t.UTC() }, func(d decimal.Decimal) (any, error) { return moneyValue(d) })
+	if err != nil {
+		return nil, err
 	}
-	tk, tv := l.Tags.Split()
-	return []driver.Value{
-		l.Tenant, l.BillingPeriodStart.UTC(), l.LineID, l.Source,
-		l.BillingAccountID, l.BillingAccountName, l.BillingCurrency, l.BillingPeriodEnd.UTC(),
-		l.ChargePeriodStart.UTC(), l.ChargePeriodEnd.UTC(), l.ChargeCategory, l.ChargeClass,
-		l.ChargeDescription, l.ChargeFrequency, l.PricingCategory,
-		amounts[0], amounts[1], amounts[2], amounts[3], amounts[4], l.PricingUnit, amounts[5], l.ConsumedUnit,
-		l.ProviderName, l.PublisherName, l.InvoiceIssuerName, l.ServiceCategory, l.ServiceName,
-		l.RegionID, l.RegionName, l.AvailabilityZone, l.ResourceID, l.ResourceName, l.ResourceType,
-		l.SkuID, l.SkuPriceID, l.SubAccountID, l.SubAccountName, l.CommitmentDiscountID, tk, tv,
-	}, nil
+	row := make([]driver.Value, 0, 1+len(vals))
+	row = append(row, l.Tenant)
+	for _, v := range vals {
+		row = append(row, v)
+	}
+	return row, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/vigil-dev/vigil/store"
 )
 
@@ -21,6 +23,30 @@ const CostColumns = `billing_period_start, line_id, source,
 	provider_name, publisher_name, invoice_issuer_name, service_category, service_name,
 	region_id, region_name, availability_zone, resource_id, resource_name, resource_type,
 	sku_id, sku_price_id, sub_account_id, sub_account_name, commitment_discount_id, tag_keys, tag_values`
+
+// CostValues returns a line's values in the order of CostColumns, with
+// times and amounts in the form the backend's driver takes them.
+func CostValues(l *store.CostLine, at func(time.Time) any, money func(decimal.Decimal) (any, error)) ([]any, error) {
+	var amounts [6]any
+	for i, d := range []decimal.Decimal{l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost, l.PricingQuantity, l.ConsumedQuantity} {
+		m, err := money(d)
+		if err != nil {
+			return nil, fmt.Errorf("cost line %q: %w", l.LineID, err)
+		}
+		amounts[i] = m
+	}
+	tk, tv := l.Tags.Split()
+	return []any{
+		at(l.BillingPeriodStart), l.LineID, l.Source,
+		l.BillingAccountID, l.BillingAccountName, l.BillingCurrency, at(l.BillingPeriodEnd),
+		at(l.ChargePeriodStart), at(l.ChargePeriodEnd), l.ChargeCategory, l.ChargeClass,
+		l.ChargeDescription, l.ChargeFrequency, l.PricingCategory,
+		amounts[0], amounts[1], amounts[2], amounts[3], amounts[4], l.PricingUnit, amounts[5], l.ConsumedUnit,
+		l.ProviderName, l.PublisherName, l.InvoiceIssuerName, l.ServiceCategory, l.ServiceName,
+		l.RegionID, l.RegionName, l.AvailabilityZone, l.ResourceID, l.ResourceName, l.ResourceType,
+		l.SkuID, l.SkuPriceID, l.SubAccountID, l.SubAccountName, l.CommitmentDiscountID, tk, tv,
+	}, nil
+}
 
 // costWhere selects the lines of a cost query.
 func (r *Reader) costWhere(q store.CostQuery) (conds, error) {

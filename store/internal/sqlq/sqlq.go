@@ -12,8 +12,8 @@
 //   - The backend owns its write path (batches, appenders, upserts), its
 //     transactions and its mutations. sqlq only builds the statements whose
 //     SQL is shared (Tally, RepriceUpdate), and lists the columns reads
-//     select in an order inserts may follow too (SpanColumns, CostColumns),
-//     so writes and reads cannot drift apart.
+//     select in an order inserts may follow too (SpanColumns, CostColumns,
+//     with CostValues), so writes and reads cannot drift apart.
 //   - The backend gives a Conn: its driver running a query, and scan
 //     destinations for the two column types whose Go form differs between
 //     the drivers. A Reader embedded in the backend's store then provides
