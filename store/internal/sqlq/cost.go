@@ -65,7 +65,7 @@ func (r *Reader) costWhere(q store.CostQuery) (conds, error) {
 }
 
 // dimension is the SQL expression of a dimension's value; a missing tag
-// is ”.
+// is the empty string.
 func (r *Reader) dimension(d store.CostDimension) (string, []any, error) {
 	col, tag, err := d.Column()
 	if err != nil {

@@ -19,8 +19,9 @@ import (
 type Dialect interface {
 	// has is true when the array column contains elem.
 	has(array, elem string) string
-	// lookup is the element of values at elem's position in keys, '' when
-	// keys lacks it: attributes are parallel key and value arrays.
+	// lookup is the element of values at elem's position in keys, the empty
+	// string when keys lacks it: attributes are parallel key and value
+	// arrays.
 	lookup(keys, values, elem string) string
 	// countIf counts the rows where cond holds.
 	countIf(cond string) string
@@ -85,7 +86,7 @@ var clickHouseTypes = [...]string{typeInt64: "Int64", typeUInt64: "UInt64", type
 func (clickHouse) has(array, elem string) string { return "has(" + array + ", " + elem + ")" }
 
 // lookup relies on indexOf being 0 for a missing key, and element 0 of an
-// array being the type's default, ”.
+// array being the type's default, the empty string.
 func (clickHouse) lookup(keys, values, elem string) string {
 	return values + "[indexOf(" + keys + ", " + elem + ")]"
 }

@@ -18,7 +18,7 @@ import (
 // transaction with the tally.
 
 // callerCost is the caller's cost attribute: the span's when set, else the
-// resource's, else ”.
+// resource's, else the empty string.
 func callerCost(d Dialect) string {
 	key := "'" + store.CallerCostAttribute + "'" // a constant with no quote in it
 	span := d.lookup("attr_keys", "attr_values", key)
