@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -150,7 +148,7 @@ func ValidateRepriceRules(rules []RepriceRule) error {
 				if c.Tokens != "input" && c.Tokens != "output" {
 					return fmt.Errorf("%s: condition on %q tokens: want input or output", where, c.Tokens)
 				}
-				if _, ok := conditionOps[c.Op]; !ok {
+				if c.Operator() == "" {
 					return fmt.Errorf("%s: condition operator %q: want gt, gte, lt, lte, eq or neq", where, c.Op)
 				}
 			}
@@ -169,137 +167,12 @@ func ValidateRepriceRules(rules []RepriceRule) error {
 
 var conditionOps = map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "!="}
 
-// RepriceDialect is what differs between the backends' SQL for repricing.
-type RepriceDialect struct {
-	// CallerCost is an expression for the caller's cost attribute: the span
-	// attribute when set and not empty, else the resource attribute, else ''.
-	CallerCost string
-	// Match formats a full regular-expression match of an expression
-	// against a pattern given as a ? placeholder.
-	Match func(expr string) string
-}
-
-// SQLPart is a piece of SQL with ? placeholders and their arguments.
-type SQLPart struct {
-	SQL  string
-	Args []any
-}
-
-type sqlBuilder struct {
-	b    strings.Builder
-	args []any
-}
-
-func (s *sqlBuilder) w(parts ...string) {
-	for _, p := range parts {
-		s.b.WriteString(p)
-	}
-}
-func (s *sqlBuilder) arg(v any) { s.b.WriteByte('?'); s.args = append(s.args, v) }
-func (s *sqlBuilder) part() SQLPart {
-	return SQLPart{SQL: s.b.String(), Args: s.args}
-}
-
-// RepriceSQL builds the shared SQL of a repricing:
-//   - rule: the 1-based index of the rule a span belongs to, 0 for none;
-//   - cost: the span's new cost (its current one outside every priced rule);
-//   - where: the spans of any rule.
-//
-// Column names are the span table's, the same on both backends.
-func RepriceSQL(rules []RepriceRule, d RepriceDialect) (rule, cost, where SQLPart) {
-	preds := make([]SQLPart, len(rules))
-	for i, r := range rules {
-		var p sqlBuilder
-		p.w("(tenant = ")
-		p.arg(r.Tenant)
-		p.w(" AND model = ")
-		p.arg(r.Model)
-		p.w(" AND start_ns >= ", strconv.FormatInt(r.Start.UnixNano(), 10),
-			" AND start_ns < ", strconv.FormatInt(r.End.UnixNano(), 10),
-			" AND (input_tokens > 0 OR output_tokens > 0) AND NOT ", d.Match(d.CallerCost))
-		p.args = append(p.args, CallerCostPattern)
-		p.w(")")
-		preds[i] = p.part()
-	}
-	var rb, cb, wb sqlBuilder
-	add := func(b *sqlBuilder, p SQLPart) { b.w(p.SQL); b.args = append(b.args, p.Args...) }
-
-	rb.w("CASE")
-	for i, p := range preds {
-		rb.w(" WHEN ")
-		add(&rb, p)
-		rb.w(" THEN ", strconv.Itoa(i+1))
-	}
-	rb.w(" ELSE 0 END")
-
-	priced := 0
-	cb.w("CASE")
-	for i, p := range preds {
-		if len(rules[i].Tiers) == 0 {
-			continue
-		}
-		priced++
-		cb.w(" WHEN ")
-		add(&cb, p)
-		cb.w(" THEN ", tierSQL(rules[i].Tiers))
-	}
-	cb.w(" ELSE cost END")
-	if priced == 0 {
-		cb = sqlBuilder{}
-		cb.w("cost")
-	}
-
-	wb.w("(")
-	for i, p := range preds {
-		if i > 0 {
-			wb.w(" OR ")
-		}
-		add(&wb, p)
-	}
-	if len(preds) == 0 {
-		wb.w("1 = 0")
-	}
-	wb.w(")")
-	return rb.part(), cb.part(), wb.part()
-}
-
-// tierSQL is the cost of a span under a rule's tiers, tried from the last
-// to the first as a price table does.
-func tierSQL(tiers []RateTier) string {
-	if len(tiers) == 1 {
-		return rateSQL(tiers[0].Rate)
-	}
-	var b strings.Builder
-	b.WriteString("CASE")
-	for i := len(tiers) - 1; i > 0; i-- {
-		b.WriteString(" WHEN ")
-		if len(tiers[i].When) == 0 {
-			b.WriteString("1 = 1")
-		}
-		for j, c := range tiers[i].When {
-			if j > 0 {
-				b.WriteString(" AND ")
-			}
-			fmt.Fprintf(&b, "%s_tokens %s %d", c.Tokens, conditionOps[c.Op], c.Value)
-		}
-		b.WriteString(" THEN " + rateSQL(tiers[i].Rate))
-	}
-	b.WriteString(" ELSE " + rateSQL(tiers[0].Rate) + " END")
-	return b.String()
-}
-
-// rateSQL multiplies exact prices (validated to fit MoneyScale places) by
-// integer token counts, so the product is exact at MoneyScale places.
-func rateSQL(r TokenRate) string {
-	lit := func(d decimal.Decimal) string {
-		return fmt.Sprintf("CAST('%s' AS Decimal(38, %d))", d.StringFixed(MoneyScale), MoneyScale)
-	}
-	return "(" + lit(r.Input) + " * greatest(input_tokens - cached_tokens, 0) + " +
-		lit(r.CachedInput) + " * cached_tokens + " + lit(r.Output) + " * output_tokens)"
-}
+// Operator is the comparison c.Op names (">", ">=", ...), the same in Go
+// and SQL, or "" when it names none.
+func (c TokenCondition) Operator() string { return conditionOps[c.Op] }
 
 // RepriceBounds is the smallest range covering every rule, for the
-// partition pruning both backends do on a day column.
+// partition pruning both backends do.
 func RepriceBounds(rules []RepriceRule) (start, end time.Time) {
 	for i, r := range rules {
 		if i == 0 || r.Start.Before(start) {

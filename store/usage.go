@@ -68,30 +68,3 @@ func SortUsageGroups(gs []UsageGroup) {
 		return false
 	})
 }
-
-// UsageSQL builds the parts of a usage query both backends share: the
-// grouping expressions and the filter conditions (with ? placeholders and
-// their arguments, in order).
-func UsageSQL(q UsageQuery) (groupCols []string, conds []string, args []any, err error) {
-	for _, d := range q.GroupBy {
-		c, err := d.Column()
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		groupCols = append(groupCols, c)
-	}
-	dims := make([]UsageDimension, 0, len(q.Filter))
-	for d := range q.Filter {
-		dims = append(dims, d)
-	}
-	sort.Slice(dims, func(i, j int) bool { return dims[i] < dims[j] })
-	for _, d := range dims {
-		c, err := d.Column()
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		conds = append(conds, c+" = ?")
-		args = append(args, q.Filter[d])
-	}
-	return groupCols, conds, args, nil
-}

@@ -16,6 +16,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/internal/sqlq"
 )
 
 // Config says where the store lives.
@@ -64,9 +65,10 @@ func redact(u *url.URL) string { return u.Redacted() }
 
 // Store implements store.Store on ClickHouse.
 type Store struct {
-	conn driver.Conn
-	ddl  ddl
-	addr string
+	*reads // every read but events'
+	conn   driver.Conn
+	ddl    ddl
+	addr   string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -100,7 +102,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to ClickHouse at %s: %w", addr, err)
 	}
-	s := &Store{conn: conn, ddl: d, addr: addr}
+	s := &Store{reads: sqlq.NewReader(sqlq.ClickHouse, sqlConn{conn}), conn: conn, ddl: d, addr: addr}
 	if err := s.migrate(ctx); err != nil {
 		conn.Close()
 		return nil, err

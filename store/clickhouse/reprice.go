@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/internal/sqlq"
 )
 
 // On ClickHouse, repricing is an ALTER TABLE spans UPDATE cost = ...
@@ -18,17 +17,6 @@ import (
 // says the table has none left to do, so that when it returns the new costs
 // are what readers see.
 
-// callerCost is the caller's cost attribute: the span's when set, else the
-// resource's (indexOf is 0 when the key is absent, and element 0 is ”).
-const callerCost = `if(attr_values[indexOf(attr_keys, '` + store.CallerCostAttribute + `')] != '', ` +
-	`attr_values[indexOf(attr_keys, '` + store.CallerCostAttribute + `')], ` +
-	`resource_values[indexOf(resource_keys, '` + store.CallerCostAttribute + `')])`
-
-var repriceDialect = store.RepriceDialect{
-	CallerCost: callerCost,
-	Match:      func(expr string) string { return "match(" + expr + ", ?)" },
-}
-
 // repriceBatch is how many rules go into one mutation: every mutation
 // rewrites the parts it touches, so fewer, larger ones are cheaper, while
 // the statement stays far below max_query_size.
@@ -36,40 +24,6 @@ const repriceBatch = 100
 
 // mutationPoll is how often Reprice looks at system.mutations.
 const mutationPoll = 100 * time.Millisecond
-
-// SpanCosts summarises model spans by tenant and model.
-func (s *Store) SpanCosts(ctx context.Context, q store.RepriceQuery) ([]store.SpanCostSummary, error) {
-	from, to := secondsRange(q.Start, q.End)
-	where := []string{"timestamp >= ?", "timestamp <= ?", "start_ns >= ?", "start_ns < ?", "model != ''"}
-	args := []any{from, to, q.Start.UnixNano(), q.End.UnixNano()}
-	if q.Tenant != "" {
-		where = append(where, "tenant = ?")
-		args = append(args, q.Tenant)
-	}
-	caller := repriceDialect.Match(callerCost)
-	query := `SELECT tenant, model, count(), countIf(` + caller + `),
-		countIf(NOT ` + caller + ` AND NOT (input_tokens > 0 OR output_tokens > 0)), sum(cost)
-		FROM spans WHERE ` + strings.Join(where, " AND ") + ` GROUP BY tenant, model`
-	args = append([]any{store.CallerCostPattern, store.CallerCostPattern}, args...)
-	rows, err := s.conn.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("cannot summarise span costs: %w", err)
-	}
-	defer rows.Close()
-	var out []store.SpanCostSummary
-	for rows.Next() {
-		var m store.SpanCostSummary
-		if err := rows.Scan(&m.Tenant, &m.Model, &m.Spans, &m.CallerPriced, &m.NoTokens, &m.Cost); err != nil {
-			return nil, fmt.Errorf("cannot summarise span costs: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("cannot summarise span costs: %w", err)
-	}
-	store.SortSpanCostSummaries(out)
-	return out, nil
-}
 
 // Reprice tallies the rules and, unless dryRun, rewrites the cost column
 // with one mutation per batch of rules, waiting for each to finish.
@@ -86,7 +40,7 @@ func (s *Store) Reprice(ctx context.Context, rules []store.RepriceRule, dryRun b
 	for len(rules) > 0 {
 		batch := rules[:min(repriceBatch, len(rules))]
 		rules = rules[len(batch):]
-		t, err := s.tally(ctx, batch)
+		t, err := sqlq.Tally(ctx, sqlq.ClickHouse, sqlConn{s.conn}, batch)
 		if err != nil {
 			return nil, err
 		}
@@ -94,13 +48,8 @@ func (s *Store) Reprice(ctx context.Context, rules []store.RepriceRule, dryRun b
 		if dryRun || !anyPriced(batch) {
 			continue
 		}
-		_, cost, where := store.RepriceSQL(batch, repriceDialect)
-		from, to := secondsRange(store.RepriceBounds(batch))
-		// The same expression that tallied After, so the stored costs are the
-		// ones reported. The timestamp bounds let 18.16 skip other partitions.
-		stmt := `ALTER TABLE spans UPDATE cost = ` + cost.SQL + ` WHERE timestamp >= ? AND timestamp <= ? AND ` + where.SQL
-		args := append(append(append([]any(nil), cost.Args...), from, to), where.Args...)
-		if err := s.conn.Exec(ctx, stmt, args...); err != nil {
+		update := sqlq.RepriceUpdate(sqlq.ClickHouse, batch)
+		if err := s.conn.Exec(ctx, update.SQL, update.Args...); err != nil {
 			return nil, fmt.Errorf("cannot start repricing mutation on spans: %w", err)
 		}
 		if err := s.waitMutations(ctx); err != nil {
@@ -117,47 +66,6 @@ func anyPriced(rules []store.RepriceRule) bool {
 		}
 	}
 	return false
-}
-
-// tally counts and sums each rule's spans now and as repriced, in one scan.
-func (s *Store) tally(ctx context.Context, rules []store.RepriceRule) ([]store.RepriceTally, error) {
-	rule, cost, where := store.RepriceSQL(rules, repriceDialect)
-	from, to := secondsRange(store.RepriceBounds(rules))
-	query := `SELECT CAST(` + rule.SQL + ` AS UInt32) AS rule, count(), sum(cost), sum(` + cost.SQL + `) FROM spans
-		WHERE timestamp >= ? AND timestamp <= ? AND ` + where.SQL + ` GROUP BY rule`
-	args := append(append(append(append([]any(nil), rule.Args...), cost.Args...), from, to), where.Args...)
-	rows, err := s.conn.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("cannot tally spans to reprice: %w", err)
-	}
-	defer rows.Close()
-	out := make([]store.RepriceTally, len(rules))
-	for i := range out {
-		out[i].Before, out[i].After = decimal.Zero, decimal.Zero
-	}
-	for rows.Next() {
-		var (
-			i             uint32
-			n             uint64
-			before, after decimal.Decimal
-		)
-		if err := rows.Scan(&i, &n, &before, &after); err != nil {
-			return nil, fmt.Errorf("cannot tally spans to reprice: %w", err)
-		}
-		if i == 0 || int(i) > len(out) {
-			continue
-		}
-		out[i-1] = store.RepriceTally{Spans: n, Before: before, After: after}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("cannot tally spans to reprice: %w", err)
-	}
-	for i, r := range rules {
-		if len(r.Tiers) == 0 {
-			out[i].After = out[i].Before
-		}
-	}
-	return out, nil
 }
 
 // waitMutations waits until the spans table has no unfinished mutation.

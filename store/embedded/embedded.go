@@ -20,6 +20,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/internal/sqlq"
 )
 
 // FileName is the database file Open creates in the data directory.
@@ -27,8 +28,9 @@ const FileName = "vigil.duckdb"
 
 // Store implements store.Store on DuckDB.
 type Store struct {
-	db   *sql.DB
-	path string
+	*reads // every read but events'
+	db     *sql.DB
+	path   string
 
 	// writeMu serialises writers: DuckDB's optimistic concurrency would
 	// otherwise turn two batches touching the same keys into a conflict
@@ -53,6 +55,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("cannot open %s: %w", path, err)
 	}
 	s := &Store{db: sql.OpenDB(connector), path: path}
+	s.reads = sqlq.NewReader(sqlq.DuckDB, sqlConn{s.db})
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()
 		return nil, err
@@ -154,15 +157,15 @@ func moneyValue(d decimal.Decimal) (*big.Int, error) {
 	return m.Shift(store.MoneyScale).BigInt(), nil
 }
 
-// money scans a DECIMAL column.
-type money struct{ d decimal.Decimal }
+// money scans a DECIMAL column into the decimal.Decimal it converts from.
+type money decimal.Decimal
 
 func (m *money) Scan(v any) error {
 	switch x := v.(type) {
 	case duckdb.Decimal:
-		m.d = decimal.NewFromBigInt(x.Value, -int32(x.Scale))
+		*m = money(decimal.NewFromBigInt(x.Value, -int32(x.Scale)))
 	case nil:
-		m.d = decimal.Zero
+		*m = money(decimal.Zero)
 	default:
 		return fmt.Errorf("cannot scan %T as money", v)
 	}

@@ -15,21 +15,3 @@ func (s *Store) Heartbeat(ctx context.Context, group, member string, at time.Tim
 	}
 	return nil
 }
-
-// LiveMembers implements store.Members.
-func (s *Store) LiveMembers(ctx context.Context, group string, since time.Time) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT member FROM members WHERE member_group = ? AND seen_ns >= ? ORDER BY member`, group, since.UnixNano())
-	if err != nil {
-		return nil, fmt.Errorf("cannot read members of %s: %w", group, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var m string
-		if err := rows.Scan(&m); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}

@@ -1,7 +1,8 @@
-// Package codec holds what both store backends share: the encodings of span
+// Package codec holds the stored encodings both store backends share: span
 // parts that are kept but never filtered on (events and links are stored as
-// one JSON document each, so the schema stays portable: no nested arrays),
-// row scanning, and the SQL of simple filters.
+// one JSON document each, so the schema stays portable: no nested arrays).
+// The SQL both backends run, and the scanning of its rows, is
+// store/internal/sqlq's.
 package codec
 
 import (
@@ -44,16 +45,4 @@ func DecodeEventsLinks(sp *store.Span, events, links string) error {
 		}
 	}
 	return nil
-}
-
-// Equal appends "col = ?" for each column whose value is set, in order:
-// the optional filters span reads share on both backends (an empty value
-// matches everything).
-func Equal(where []string, args []any, colValues ...string) ([]string, []any) {
-	for i := 0; i+1 < len(colValues); i += 2 {
-		if colValues[i+1] != "" {
-			where, args = append(where, colValues[i]+" = ?"), append(args, colValues[i+1])
-		}
-	}
-	return where, args
 }

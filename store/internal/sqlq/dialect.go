@@ -1,0 +1,235 @@
+package sqlq
+
+import (
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// Dialect is what differs between ClickHouse's SQL and DuckDB's in the
+// queries both backends run: a handful of functions and clauses, how a time
+// argument is bound, how rows that replace each other are read, and the two
+// schema features only ClickHouse has (tables partitioned by a DateTime
+// column, and a trace index). Its methods are unexported: ClickHouse and
+// DuckDB are the only dialects, and a backend hands its own to NewReader
+// instead of writing SQL of its own.
+type Dialect interface {
+	// has is true when the array column contains elem.
+	has(array, elem string) string
+	// lookup is the element of values at elem's position in keys, the empty
+	// string when keys lacks it: attributes are parallel key and value
+	// arrays.
+	lookup(keys, values, elem string) string
+	// countIf counts the rows where cond holds.
+	countIf(cond string) string
+	// sum adds expr up over the rows where cond holds (every row when cond
+	// is ""), as t; it is 0, not NULL, over no rows.
+	sum(expr, cond string, t sqlType) string
+	// intDiv divides non-negative integers, dropping the remainder.
+	intDiv(a, b string) string
+	cast(expr string, t sqlType) string
+	// tryCast is NULL where expr does not convert.
+	tryCast(expr string, t sqlType) string
+	// match is true when the whole of expr matches the regular expression.
+	match(expr, pattern string) string
+	// unixSeconds is a DateTime (TIMESTAMP) column as Int64 seconds.
+	unixSeconds(column string) string
+	// nthSmallest is the rank-th (from 1) smallest value of expr in a group.
+	nthSmallest(expr, rank string) string
+	// final reads a table whose rows replace each other by key (cost
+	// lines, series) with only the surviving rows.
+	final(table string) string
+	// latest is a subquery of the keys and values of the newest version of
+	// each key's rows that match where: the cheap form of final for tables
+	// read a few keys at a time (rollups).
+	latest(table string, keys, values []string, where string) string
+	// update rewrites rows in place; set is "column = expression".
+	update(table, set, where string) string
+	// traceID is what a trace_id column holding id equals, and its one
+	// argument.
+	traceID(id store.TraceID) (expr string, arg any)
+	// time is the argument for a DateTime (TIMESTAMP) column.
+	time(t time.Time) any
+	// prune bounds a table's partitioning DateTime column so that only the
+	// partitions that can hold [start, end) are read; nothing where the
+	// dialect has no such column. A zero bound is open.
+	prune(c *conds, column string, start, end time.Time)
+	// traceIndex is whether the trace_index table names the days a trace
+	// has spans on.
+	traceIndex() bool
+}
+
+// sqlType is a type queries cast to.
+type sqlType int
+
+const (
+	typeInt64 sqlType = iota
+	typeUInt64
+	typeFloat64
+	typeString
+)
+
+// ClickHouse is the SQL every ClickHouse from 18.16 runs: no DateTime64,
+// Map or LowCardinality, arrays indexed from 1 with a default element at 0.
+var ClickHouse Dialect = clickHouse{}
+
+// DuckDB is the embedded store's SQL.
+var DuckDB Dialect = duckDB{}
+
+type clickHouse struct{}
+
+var clickHouseTypes = [...]string{typeInt64: "Int64", typeUInt64: "UInt64", typeFloat64: "Float64", typeString: "String"}
+
+func (clickHouse) has(array, elem string) string { return "has(" + array + ", " + elem + ")" }
+
+// lookup relies on indexOf being 0 for a missing key, and element 0 of an
+// array being the type's default, the empty string.
+func (clickHouse) lookup(keys, values, elem string) string {
+	return values + "[indexOf(" + keys + ", " + elem + ")]"
+}
+
+func (clickHouse) countIf(cond string) string { return "countIf(" + cond + ")" }
+
+func (d clickHouse) sum(expr, cond string, t sqlType) string {
+	if cond == "" {
+		return d.cast("sum("+expr+")", t)
+	}
+	return d.cast("sumIf("+expr+", "+cond+")", t)
+}
+
+func (clickHouse) intDiv(a, b string) string { return "intDiv(" + a + ", " + b + ")" }
+
+func (clickHouse) cast(expr string, t sqlType) string {
+	return "CAST(" + expr + " AS " + clickHouseTypes[t] + ")"
+}
+
+func (clickHouse) tryCast(expr string, t sqlType) string {
+	return "to" + clickHouseTypes[t] + "OrNull(" + expr + ")"
+}
+
+func (clickHouse) match(expr, pattern string) string { return "match(" + expr + ", " + pattern + ")" }
+
+func (clickHouse) unixSeconds(column string) string {
+	return "toInt64(toUInt32(" + column + "))"
+}
+
+// nthSmallest sorts the group's values: quantileExact ranks differently
+// from the nearest rank both backends promise.
+func (clickHouse) nthSmallest(expr, rank string) string {
+	return "arrayElement(arraySort(groupArray(" + expr + ")), toUInt64(" + rank + "))"
+}
+
+func (clickHouse) final(table string) string { return table + " FINAL" }
+
+// latest groups by key with argMax over the version column (the write
+// time): it reads only the keys asked for, where FINAL on 18.16 merges
+// whole partitions (ten times slower for a month of one SLO's minutes
+// among 1,000 SLOs: 0.42 s against 0.042 s).
+func (clickHouse) latest(table string, keys, values []string, where string) string {
+	cols := append([]string(nil), keys...)
+	for _, v := range values {
+		cols = append(cols, "argMax("+v+", version) AS "+v)
+	}
+	return "(SELECT " + strings.Join(cols, ", ") + " FROM " + table + " WHERE " + where +
+		" GROUP BY " + strings.Join(keys, ", ") + ")"
+}
+
+// update is a mutation: it runs in the background, and the caller waits
+// for system.mutations to show it done.
+func (clickHouse) update(table, set, where string) string {
+	return "ALTER TABLE " + table + " UPDATE " + set + " WHERE " + where
+}
+
+// traceID binds the id as hex: the driver writes arguments into the query
+// text, where raw bytes do not belong.
+func (clickHouse) traceID(id store.TraceID) (string, any) {
+	return "toFixedString(unhex(?), " + strconv.Itoa(len(id)) + ")", hex.EncodeToString(id[:])
+}
+
+// time drops the fraction: the driver binds a time with one as DateTime64,
+// which 18.16 does not have.
+func (clickHouse) time(t time.Time) any { return t.UTC().Truncate(time.Second) }
+
+// prune bounds the whole seconds that can hold [start, end): from start's
+// second to before end rounded up to a second. The exact bound is the
+// caller's, on a nanosecond or millisecond column.
+func (d clickHouse) prune(c *conds, column string, start, end time.Time) {
+	if !start.IsZero() {
+		c.add(column+" >= ?", d.time(start))
+	}
+	if !end.IsZero() {
+		up := end.Truncate(time.Second)
+		if up.Before(end) {
+			up = up.Add(time.Second)
+		}
+		c.add(column+" < ?", d.time(up))
+	}
+}
+
+func (clickHouse) traceIndex() bool { return true }
+
+type duckDB struct{}
+
+var duckDBTypes = [...]string{typeInt64: "BIGINT", typeUInt64: "UBIGINT", typeFloat64: "DOUBLE", typeString: "VARCHAR"}
+
+func (duckDB) has(array, elem string) string { return "list_contains(" + array + ", " + elem + ")" }
+
+// lookup: list_position is NULL for a missing key, and so is the element.
+func (duckDB) lookup(keys, values, elem string) string {
+	return "coalesce(" + values + "[list_position(" + keys + ", " + elem + ")], '')"
+}
+
+func (duckDB) countIf(cond string) string { return "count(*) FILTER (WHERE " + cond + ")" }
+
+// sum: DuckDB sums to NULL over no rows, and integers to HUGEINT.
+func (d duckDB) sum(expr, cond string, t sqlType) string {
+	s := "sum(" + expr + ")"
+	if cond != "" {
+		s += " FILTER (WHERE " + cond + ")"
+	}
+	return d.cast("coalesce("+s+", 0)", t)
+}
+
+func (duckDB) intDiv(a, b string) string { return "((" + a + ") // (" + b + "))" }
+
+func (duckDB) cast(expr string, t sqlType) string {
+	return "CAST(" + expr + " AS " + duckDBTypes[t] + ")"
+}
+
+func (duckDB) tryCast(expr string, t sqlType) string {
+	return "TRY_CAST(" + expr + " AS " + duckDBTypes[t] + ")"
+}
+
+func (duckDB) match(expr, pattern string) string {
+	return "regexp_full_match(" + expr + ", " + pattern + ")"
+}
+
+func (d duckDB) unixSeconds(column string) string { return d.cast("epoch("+column+")", typeInt64) }
+
+func (duckDB) nthSmallest(expr, rank string) string {
+	return "list_sort(list(" + expr + "))[" + rank + "]"
+}
+
+// final: a primary key already keeps one row per key.
+func (duckDB) final(table string) string { return table }
+
+func (duckDB) latest(table string, keys, values []string, where string) string {
+	return "(SELECT " + strings.Join(append(append([]string(nil), keys...), values...), ", ") + " FROM " + table + " WHERE " + where + ")"
+}
+
+func (duckDB) update(table, set, where string) string {
+	return "UPDATE " + table + " SET " + set + " WHERE " + where
+}
+
+func (duckDB) traceID(id store.TraceID) (string, any) { return "?", id[:] }
+
+func (duckDB) time(t time.Time) any { return t.UTC() }
+
+// prune: DuckDB tables have no partitions; the min-max index of each row
+// group on the exact time column does the skipping.
+func (duckDB) prune(*conds, string, time.Time, time.Time) {}
+
+func (duckDB) traceIndex() bool { return false }

@@ -1,0 +1,88 @@
+package sqlq
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// rollupsOf is the latest value of each minute of one SLO in [start, end).
+func (r *Reader) rollupsOf(q store.RollupQuery) Query {
+	return Query{
+		SQL:  r.d.latest("sli_rollups", []string{"minute"}, []string{"good", "total"}, "tenant = ? AND slo = ? AND minute >= ? AND minute < ?"),
+		Args: []any{q.Tenant, q.SLO, r.d.time(q.Start), r.d.time(q.End)},
+	}
+}
+
+// Rollups returns stored minutes, ascending.
+func (r *Reader) Rollups(ctx context.Context, q store.RollupQuery) ([]store.Rollup, error) {
+	from := r.rollupsOf(q)
+	query := Query{SQL: "SELECT minute, good, total FROM " + from.SQL + " ORDER BY minute", Args: from.Args}
+	ru := store.Rollup{Tenant: q.Tenant, SLO: q.SLO}
+	var minute time.Time
+	return collect(ctx, r, "read rollups of "+q.SLO, query, []any{&minute, &ru.Good, &ru.Total}, func() (store.Rollup, error) {
+		ru.Minute = minute.UTC()
+		return ru, nil
+	})
+}
+
+// SumRollups adds up good and total.
+func (r *Reader) SumRollups(ctx context.Context, q store.RollupQuery) (good, total uint64, err error) {
+	from := r.rollupsOf(q)
+	query := Query{SQL: "SELECT " + r.d.sum("good", "", typeUInt64) + ", " + r.d.sum("total", "", typeUInt64) + " FROM " + from.SQL, Args: from.Args}
+	if err := r.one(ctx, "sum rollups of "+q.SLO, query, &good, &total); err != nil {
+		return 0, 0, err
+	}
+	return good, total, nil
+}
+
+// SumRollupWindows sums several windows ending at end, for many SLOs, in
+// one scan.
+func (r *Reader) SumRollupWindows(ctx context.Context, tenant string, slos []string, starts []time.Time, end time.Time) (map[string][]store.GoodTotal, error) {
+	if len(starts) == 0 || len(slos) == 0 {
+		return map[string][]store.GoodTotal{}, nil
+	}
+	earliest := starts[0]
+	sel := make([]string, 0, 2*len(starts))
+	var args []any // the SELECT list binds before the subquery's WHERE
+	for _, st := range starts {
+		if st.Before(earliest) {
+			earliest = st
+		}
+		sel = append(sel, r.d.sum("good", "minute >= ?", typeUInt64), r.d.sum("total", "minute >= ?", typeUInt64))
+		args = append(args, r.d.time(st), r.d.time(st))
+	}
+	// slo IN (?, ...) with one argument each: has(array, slo) would not
+	// use ClickHouse 18.16's primary key and scan every SLO's rollups.
+	marks := make([]string, len(slos))
+	args = append(args, tenant)
+	for i, name := range slos {
+		marks[i] = "?"
+		args = append(args, name)
+	}
+	args = append(args, r.d.time(earliest), r.d.time(end))
+	from := r.d.latest("sli_rollups", []string{"slo", "minute"}, []string{"good", "total"},
+		"tenant = ? AND slo IN ("+strings.Join(marks, ", ")+") AND minute >= ? AND minute < ?")
+	query := Query{SQL: "SELECT slo, " + strings.Join(sel, ", ") + " FROM " + from + " GROUP BY slo", Args: args}
+	sums := map[string][]store.GoodTotal{}
+	var name string
+	vals := make([]uint64, 2*len(starts))
+	dest := []any{&name}
+	for i := range vals {
+		dest = append(dest, &vals[i])
+	}
+	err := r.each(ctx, "sum rollups", query, dest, func() error {
+		windows := make([]store.GoodTotal, len(starts))
+		for i := range windows {
+			windows[i] = store.GoodTotal{Good: vals[2*i], Total: vals[2*i+1]}
+		}
+		sums[name] = windows
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sums, nil
+}

@@ -1,0 +1,176 @@
+package sqlq
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/internal/codec"
+)
+
+// SpanColumns are the span columns both schemas have, in the order Trace
+// reads them (a backend may insert them in this order too).
+const SpanColumns = `tenant, start_ns, duration_ns, trace_id, span_id, parent_span_id, trace_state,
+	service, operation, kind, status_code, status_message, scope_name, scope_version,
+	resource_keys, resource_values, attr_keys, attr_values, events, links,
+	model, model_version, deployment, provider, operation_type,
+	input_tokens, output_tokens, cached_tokens, cost`
+
+// failed is true for spans with an error status.
+var failed = "status_code = " + strconv.Itoa(int(store.StatusError))
+
+// nanosPerMinute divides start_ns into minutes since the epoch.
+var nanosPerMinute = strconv.FormatInt(int64(time.Minute), 10)
+
+// during bounds a time-series table's rows to [start, end) (a zero bound is
+// open): exactly on an integer column holding at(t), and on the DateTime
+// column the table is partitioned by where the dialect has one.
+func (c *conds) during(d Dialect, partition, exact string, at func(time.Time) int64, start, end time.Time) {
+	d.prune(c, partition, start, end)
+	if !start.IsZero() {
+		c.add(exact+" >= ?", at(start))
+	}
+	if !end.IsZero() {
+		c.add(exact+" < ?", at(end))
+	}
+}
+
+// spansStarting bounds span starts to [start, end).
+func (c *conds) spansStarting(d Dialect, start, end time.Time) {
+	c.during(d, "timestamp", "start_ns", time.Time.UnixNano, start, end)
+}
+
+// attrEquals is true for spans whose attribute k, or whose resource's
+// attribute k, is v.
+func attrEquals(d Dialect, k, v string) (string, []any) {
+	is := func(keys, values string) string {
+		return d.has(keys, "?") + " AND " + d.lookup(keys, values, "?") + " = ?"
+	}
+	return "(" + is("attr_keys", "attr_values") + " OR " + is("resource_keys", "resource_values") + ")", []any{k, k, v, k, k, v}
+}
+
+// Trace returns a trace's spans. With a trace index it reads only the days
+// the index names.
+func (r *Reader) Trace(ctx context.Context, tenant string, id store.TraceID) ([]store.Span, error) {
+	var c conds
+	c.add("tenant = ?", tenant)
+	if r.d.traceIndex() {
+		first, last, err := r.traceDays(ctx, tenant, id)
+		if err != nil {
+			return nil, err
+		}
+		if first.IsZero() {
+			return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
+		}
+		r.d.prune(&c, "timestamp", first, last.AddDate(0, 0, 1))
+	}
+	expr, arg := r.d.traceID(id)
+	c.add("trace_id = "+expr, arg)
+	q := Query{SQL: "SELECT " + SpanColumns + " FROM spans WHERE " + c.String() + " ORDER BY start_ns, span_id", Args: c.args}
+	dest, row := r.spanRow()
+	out, err := collect(ctx, r, "read trace "+id.String(), q, dest, row)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		// Without an index, or the index outlived the spans (retention
+		// drops both, not atomically).
+		return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
+	}
+	return out, nil
+}
+
+// traceDays returns the first and last day the trace index has the trace
+// on; zero times when it has none.
+func (r *Reader) traceDays(ctx context.Context, tenant string, id store.TraceID) (first, last time.Time, err error) {
+	expr, arg := r.d.traceID(id)
+	q := Query{SQL: "SELECT min(day), max(day) FROM trace_index WHERE tenant = ? AND trace_id = " + expr, Args: []any{tenant, arg}}
+	if err := r.one(ctx, "look up trace "+id.String(), q, &first, &last); err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	if first.Year() <= 1970 { // min over no rows is the zero Date
+		return time.Time{}, time.Time{}, nil
+	}
+	return first, last, nil
+}
+
+// spanRow returns the scan destinations of SpanColumns and the function
+// that makes a span of each row scanned into them.
+func (r *Reader) spanRow() ([]any, func() (store.Span, error)) {
+	var scanned store.Span // the columns that scan as they are
+	var traceID, spanID, parentID []byte
+	var kind, status int8
+	var rk, rv, ak, av []string
+	var events, links string
+	dest := []any{&scanned.Tenant, &scanned.StartUnixNano, &scanned.DurationNano, &traceID, &spanID, &parentID, &scanned.TraceState,
+		&scanned.Service, &scanned.Operation, &kind, &status, &scanned.StatusMessage, &scanned.ScopeName, &scanned.ScopeVersion,
+		r.conn.Strings(&rk), r.conn.Strings(&rv), r.conn.Strings(&ak), r.conn.Strings(&av), &events, &links,
+		&scanned.Model, &scanned.ModelVersion, &scanned.Deployment, &scanned.Provider, &scanned.OperationType,
+		&scanned.InputTokens, &scanned.OutputTokens, &scanned.CachedTokens, r.conn.Money(&scanned.Cost)}
+	return dest, func() (store.Span, error) {
+		sp := scanned
+		copy(sp.TraceID[:], traceID)
+		copy(sp.SpanID[:], spanID)
+		copy(sp.ParentSpanID[:], parentID)
+		sp.Kind, sp.StatusCode = store.SpanKind(kind), store.StatusCode(status)
+		sp.Resource = store.JoinAttributes(rk, rv)
+		sp.Attributes = store.JoinAttributes(ak, av)
+		return sp, codec.DecodeEventsLinks(&sp, events, links)
+	}
+}
+
+// FindTraceIDs finds traces with a span matching the query.
+func (r *Reader) FindTraceIDs(ctx context.Context, q store.TraceQuery) ([]store.TraceID, error) {
+	var c conds
+	c.add("tenant = ?", q.Tenant)
+	c.equal("service", q.Service, "operation", q.Operation)
+	c.spansStarting(r.d, q.Start, q.End)
+	if q.MinDuration > 0 {
+		c.add("duration_ns >= ?", int64(q.MinDuration))
+	}
+	if q.MaxDuration > 0 {
+		c.add("duration_ns <= ?", int64(q.MaxDuration))
+	}
+	for _, k := range slices.Sorted(maps.Keys(q.Tags)) {
+		v := q.Tags[k]
+		cond, args := attrEquals(r.d, k, v)
+		if k == "error" && v == "true" {
+			// As Jaeger's UI searches for errors.
+			cond = "(" + cond + " OR " + failed + ")"
+		}
+		c.add(cond, args...)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = store.DefaultTraceLimit
+	}
+	query := Query{SQL: "SELECT trace_id, max(start_ns) AS latest FROM spans WHERE " + c.String() +
+		fmt.Sprintf(" GROUP BY trace_id ORDER BY latest DESC, trace_id LIMIT %d", limit), Args: c.args}
+	var b []byte
+	var latest int64
+	return collect(ctx, r, "search traces", query, []any{&b, &latest}, func() (id store.TraceID, _ error) {
+		copy(id[:], b)
+		return id, nil
+	})
+}
+
+// Services lists a tenant's services.
+func (r *Reader) Services(ctx context.Context, tenant string) ([]string, error) {
+	q := Query{SQL: "SELECT DISTINCT service FROM spans WHERE tenant = ? ORDER BY service", Args: []any{tenant}}
+	var s string
+	return collect(ctx, r, "list services", q, []any{&s}, func() (string, error) { return s, nil })
+}
+
+// Operations lists a service's operations.
+func (r *Reader) Operations(ctx context.Context, tenant, service string) ([]store.Operation, error) {
+	q := Query{SQL: "SELECT DISTINCT operation, kind FROM spans WHERE tenant = ? AND service = ? ORDER BY operation, kind", Args: []any{tenant, service}}
+	var name string
+	var kind int8
+	return collect(ctx, r, "list operations", q, []any{&name, &kind}, func() (store.Operation, error) {
+		return store.Operation{Name: name, Kind: store.SpanKind(kind)}, nil
+	})
+}
