@@ -17,21 +17,14 @@ func (s *Store) WriteCostLines(ctx context.Context, lines []store.CostLine) erro
 		tenant, id string
 		period     int64
 	}
-	last := make(map[key]int, len(lines))
-	var rows [][]driver.Value
-	for i := range lines {
-		l := &lines[i]
-		row, err := costRow(l)
+	keep := lastOfEach(len(lines), func(i int) key { return key{lines[i].Tenant, lines[i].LineID, lines[i].BillingPeriodStart.Unix()} })
+	rows := make([][]driver.Value, len(keep))
+	for i, j := range keep {
+		row, err := costRow(&lines[j])
 		if err != nil {
 			return err
 		}
-		k := key{l.Tenant, l.LineID, l.BillingPeriodStart.Unix()}
-		if j, ok := last[k]; ok {
-			rows[j] = row
-			continue
-		}
-		last[k] = len(rows)
-		rows = append(rows, row)
+		rows[i] = row
 	}
 	return s.appendRows(ctx, "cost_lines", "INSERT OR REPLACE INTO cost_lines SELECT * FROM appended_data", len(rows), func(i int) []driver.Value { return rows[i] })
 }

@@ -189,3 +189,21 @@ func (s *stringList) Scan(v any) error {
 }
 
 func dayOf(t time.Time) time.Time { return store.RetentionDay(t) }
+
+// lastOfEach returns, in the order keys first appear, the index of the last
+// of the n items with each key: one DuckDB statement may not write a key
+// twice, and a later row of a batch replaces an earlier one.
+func lastOfEach[K comparable](n int, key func(i int) K) []int {
+	at := make(map[K]int, n)
+	var keep []int
+	for i := 0; i < n; i++ {
+		k := key(i)
+		if j, ok := at[k]; ok {
+			keep[j] = i
+			continue
+		}
+		at[k] = len(keep)
+		keep = append(keep, i)
+	}
+	return keep
+}

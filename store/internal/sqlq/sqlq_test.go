@@ -80,10 +80,12 @@ func TestPlaceholders(t *testing.T) {
 		r.SumRollups(c, rq)
 		r.SumRollupWindows(c, "acme", []string{"a", "b"}, []time.Time{start, day}, end)
 		r.LiveMembers(c, "analyzers", start)
+		r.Events(c, store.EventQuery{Tenant: "acme", Kinds: []store.EventKind{store.KindAlert}, Types: []string{"a", "b"}, Subjects: []string{"s"}, Start: start, End: end, Limit: 5})
+		r.Events(c, store.EventQuery{AllTenants: true, Start: start, End: end})
 		r.SpanCosts(c, store.RepriceQuery{Tenant: "acme", Start: start, End: end})
 		Tally(c, d, rec, rules)
 		queries := append(rec.queries, RepriceUpdate(d, rules))
-		if len(queries) < 22 {
+		if len(queries) < 24 {
 			t.Errorf("%s: only %d queries ran", name, len(queries))
 		}
 		for _, q := range queries {
