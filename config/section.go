@@ -2,8 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -134,20 +135,11 @@ func NewRegistry(sections ...AnySection) (*Registry, error) {
 func nameOf(s AnySection) string { name, _, _ := s.section(); return name }
 
 // Keys are the top-level keys the sections claim, sorted.
-func (r *Registry) Keys() []string { return sortedKeys(r.keys) }
+func (r *Registry) Keys() []string { return slices.Sorted(maps.Keys(r.keys)) }
 
 // APIVersions are the apiVersions of the documents the sections claim,
 // sorted.
-func (r *Registry) APIVersions() []string { return sortedKeys(r.kinds) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func (r *Registry) APIVersions() []string { return slices.Sorted(maps.Keys(r.kinds)) }
 
 // Load reads every YAML file under paths once, hands each item to the
 // section that claims it, and returns every section's value with every

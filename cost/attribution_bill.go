@@ -1,6 +1,8 @@
 package cost
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -58,7 +60,7 @@ func KubeNodeIdentities(series []MetricSeries) []NodeIdentity {
 		}
 	}
 	out := make([]NodeIdentity, 0, len(seen))
-	for _, n := range sortedKeys(seen) {
+	for _, n := range slices.Sorted(maps.Keys(seen)) {
 		out = append(out, NodeIdentity{Name: n, ProviderID: seen[n]})
 	}
 	return out

@@ -3,6 +3,8 @@ package slo
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/vigil-dev/vigil/store"
@@ -45,7 +47,7 @@ func (f SpanFilter) scope(service string) string {
 	if f.Model != "" {
 		scope += fmt.Sprintf(", model %q", f.Model)
 	}
-	for _, k := range sortedKeys(f.Attributes) {
+	for _, k := range slices.Sorted(maps.Keys(f.Attributes)) {
 		scope += fmt.Sprintf(", %s=%q", k, f.Attributes[k])
 	}
 	return scope
