@@ -49,6 +49,7 @@ type Store interface {
 	ThroughputReader
 	MetricWriter
 	MetricReader
+	MetricQuerier
 	CostWriter
 	CostReader
 	RollupWriter

@@ -52,7 +52,8 @@ func WindowSums(rows Rows, windows int) (map[string][]store.GoodTotal, error) {
 	return out, rows.Err()
 }
 
-// Samples scans (fingerprint, ts_ms, value) rows.
+// Samples scans (fingerprint, ts_ms, value) rows, leaving staleness
+// markers out (MetricReader.Samples promises values).
 func Samples(rows Rows, tenant string) ([]store.Sample, error) {
 	var out []store.Sample
 	for rows.Next() {
@@ -60,7 +61,9 @@ func Samples(rows Rows, tenant string) ([]store.Sample, error) {
 		if err := rows.Scan(&sm.Fingerprint, &sm.TimestampMsec, &sm.Value); err != nil {
 			return nil, err
 		}
-		out = append(out, sm)
+		if !store.IsStaleNaN(sm.Value) {
+			out = append(out, sm)
+		}
 	}
 	return out, rows.Err()
 }
