@@ -104,7 +104,9 @@ func (sel *selection) load(i int) error {
 	fps := make([]uint64, len(batch))
 	for j, s := range batch {
 		byFP[s.fp], fps[j] = s, s.fp
-		s.points, s.loaded = nil, true
+		// Room for as many samples as the last batch's series had: growing
+		// by appends alone would allocate each series' samples twice over.
+		s.points, s.loaded = make(points, 0, sel.perSeries), true
 	}
 	var read int64
 	err := sel.q.store.ScanSamples(sel.ctx, sel.q.tenant, fps, sel.mint, sel.maxt, func(fp uint64, t int64, v float64) {
