@@ -2,8 +2,8 @@
 // engine (github.com/prometheus/prometheus/promql) over a storage.Queryable
 // that pushes label matchers and time ranges down to the store
 // (store.MetricQuerier) and streams each selector's samples in batches, as
-// Thanos's and Mimir's queriers do over theirs. The HTTP API (web/prom) and
-// the SLO evaluator share one Engine, with its limits.
+// Thanos's and Mimir's queriers do over theirs. One Engine, with its limits,
+// serves the HTTP API (web/prom) and is meant for the SLO evaluator too.
 //
 // It is named for what it owns, as Mimir's and Cortex's querier is: a
 // package named promql would shadow Prometheus's in every file that imports
