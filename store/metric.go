@@ -178,7 +178,8 @@ type MetricReader interface {
 	// with SortSeries. At least one matcher is required.
 	Series(ctx context.Context, tenant string, matchers []*Matcher) ([]Series, error)
 	// Samples returns the samples of the given series with timestamps in
-	// [start, end), ordered by fingerprint, then time.
+	// [start, end), ordered by fingerprint, then time; staleness markers
+	// (StaleNaN) are left out.
 	Samples(ctx context.Context, tenant string, fingerprints []uint64, start, end time.Time) ([]Sample, error)
 }
 

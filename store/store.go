@@ -58,6 +58,7 @@ type Store interface {
 	ThroughputReader
 	MetricWriter
 	MetricReader
+	MetricQuerier
 	CostWriter
 	CostReader
 	RollupWriter

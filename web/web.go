@@ -1,6 +1,6 @@
 // Package web serves Vigil's HTTP port: health and readiness, Vigil's own
 // metrics, Vigil's own /api/v1, the Jaeger query API and the Prometheus
-// query API subset.
+// HTTP API under /prometheus/api/v1.
 package web
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-dev/vigil/config"
+	"github.com/vigil-dev/vigil/querier"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/web/api"
 	"github.com/vigil-dev/vigil/web/jaeger"
@@ -27,7 +28,8 @@ import (
 type Store interface {
 	// Ping is what readiness checks.
 	Ping(ctx context.Context) error
-	store.SpanReader // the Jaeger query API
+	store.SpanReader    // the Jaeger query API
+	store.MetricQuerier // the Prometheus API's metadata
 	api.Store
 }
 
@@ -36,7 +38,9 @@ type Options struct {
 	ListenAddr string
 	Store      Store
 	Gatherer   prometheus.Gatherer
-	Logger     *slog.Logger
+	// Engine answers PromQL over Store.
+	Engine *querier.Engine
+	Logger *slog.Logger
 	// Config returns the SLOs, budgets and attribution (the bill tags the
 	// cost API groups team, app and model by) as the config directory
 	// defines them now; the API calls it at every request. Nil: none.
@@ -81,7 +85,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
-	(&prom.API{Metrics: s.opts.Store}).Register(mux)
+	(&prom.API{Engine: s.opts.Engine, Store: s.opts.Store}).Register(mux)
 	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus}).Register(mux)
 	return mux
 }

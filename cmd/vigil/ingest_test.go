@@ -244,7 +244,7 @@ func testIngest(t *testing.T, storeURL string) {
 	mexp.Shutdown(ctx)
 
 	var series struct{ Data []map[string]string }
-	v.getJSON(t, "/api/v1/series?match[]="+url.QueryEscape(`gen_ai_client_token_usage_total`), &series)
+	v.getJSON(t, "/prometheus/api/v1/series?match[]="+url.QueryEscape(`gen_ai_client_token_usage_total`), &series)
 	if len(series.Data) != 2 || series.Data[0]["job"] != "vllm" {
 		t.Errorf("token series: %v", series.Data)
 	}
@@ -256,17 +256,17 @@ func testIngest(t *testing.T, storeURL string) {
 			}
 		}
 	}
-	v.getJSON(t, "/api/v1/query?query="+url.QueryEscape(`gen_ai_client_token_usage_total{model="gpt-4o"}`), &q)
+	v.getJSON(t, "/prometheus/api/v1/query?query="+url.QueryEscape(`gen_ai_client_token_usage_total{model="gpt-4o"}`), &q)
 	if len(q.Data.Result) != 1 || q.Data.Result[0].Value[1] != "1500" {
 		t.Errorf("token query: %+v", q.Data.Result)
 	}
 	// The SDK's default buckets are 0, 5, 10, 25, ...: 0.02, 0.3, 0.3 and 4
 	// all fall at or under 5.
-	v.getJSON(t, "/api/v1/query?query="+url.QueryEscape(`inference_latency_bucket{le="5"}`), &q)
+	v.getJSON(t, "/prometheus/api/v1/query?query="+url.QueryEscape(`inference_latency_bucket{le="5"}`), &q)
 	if len(q.Data.Result) != 1 || q.Data.Result[0].Value[1] != "4" {
 		t.Errorf("histogram bucket le=5: %+v", q.Data.Result)
 	}
-	v.getJSON(t, "/api/v1/query?query="+url.QueryEscape(`inference_latency_count`), &q)
+	v.getJSON(t, "/prometheus/api/v1/query?query="+url.QueryEscape(`inference_latency_count`), &q)
 	if len(q.Data.Result) != 1 || q.Data.Result[0].Value[1] != "4" {
 		t.Errorf("histogram count: %+v", q.Data.Result)
 	}

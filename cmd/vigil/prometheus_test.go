@@ -86,10 +86,10 @@ remote_write:
 				}
 			}
 		}
-		v.getJSON(t, "/api/v1/query?query="+url.QueryEscape(`vigil_build_info{job="vigil-self"}`), &q)
+		v.getJSON(t, "/prometheus/api/v1/query?query="+url.QueryEscape(`vigil_build_info{job="vigil-self"}`), &q)
 		build := len(q.Data.Result) == 1 && q.Data.Result[0].Value[1] == "1" && q.Data.Result[0].Metric["instance"] == v.web
 		// up is appended after the scrape and may come in a later batch.
-		v.getJSON(t, "/api/v1/query?query="+url.QueryEscape(`up{job="vigil-self"}`), &q)
+		v.getJSON(t, "/prometheus/api/v1/query?query="+url.QueryEscape(`up{job="vigil-self"}`), &q)
 		if build && len(q.Data.Result) == 1 {
 			break
 		}
@@ -108,7 +108,7 @@ remote_write:
 		}
 	}
 	now := time.Now()
-	v.getJSON(t, fmt.Sprintf("/api/v1/query_range?query=%s&start=%d&end=%d&step=1", url.QueryEscape(`up{job="vigil-self"}`), now.Add(-time.Minute).Unix(), now.Unix()), &r)
+	v.getJSON(t, fmt.Sprintf("/prometheus/api/v1/query_range?query=%s&start=%d&end=%d&step=1", url.QueryEscape(`up{job="vigil-self"}`), now.Add(-time.Minute).Unix(), now.Unix()), &r)
 	if len(r.Data.Result) != 1 || len(r.Data.Result[0].Values) < 2 {
 		t.Errorf("up over the last minute: %+v", r.Data.Result)
 	}
@@ -129,7 +129,7 @@ func TestScrape(t *testing.T) {
 				Result []struct{ Metric map[string]string }
 			}
 		}
-		v.getJSONTenant(t, "ops", "/api/v1/query?query="+url.QueryEscape(`vigil_build_info{job="other-vigil"}`), &q)
+		v.getJSONTenant(t, "ops", "/prometheus/api/v1/query?query="+url.QueryEscape(`vigil_build_info{job="other-vigil"}`), &q)
 		if len(q.Data.Result) == 1 && q.Data.Result[0].Metric["instance"] == target.web {
 			break
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/dispatch"
+	"github.com/vigil-dev/vigil/querier"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
@@ -51,10 +52,11 @@ type roleOptions struct {
 	slackURL         string
 	alertTimeout     time.Duration
 	configPoll       time.Duration
+	query            querier.Options
 }
 
 func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
-	o := &roleOptions{retention: map[store.Signal]*time.Duration{}}
+	o := &roleOptions{retention: map[store.Signal]*time.Duration{}, query: querier.DefaultOptions}
 	cmd := &cobra.Command{
 		Use:   name,
 		Short: short,
@@ -76,6 +78,7 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 		// Off by default: it is a plaintext gRPC port, for KEDA's operator
 		// inside the cluster, and most installs run no KEDA.
 		f.StringVar(&o.kedaListen, "keda.listen-address", "", "address of the KEDA external scaler (gRPC externalscaler.ExternalScaler, plaintext), e.g. :6000; empty serves none")
+		registerQueryFlags(f, &o.query)
 	}
 	if roles&roleAnalyzer != 0 {
 		f.DurationVar(&o.analyzerInterval, "analyzer.interval", time.Minute, "evaluation interval; ticks are aligned to multiples of it")
@@ -108,6 +111,9 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role) error {
 	logger, err := g.logger()
 	if err != nil {
+		return err
+	}
+	if err := checkQueryOptions(o.query); err != nil {
 		return err
 	}
 	reg := newRegistry()
@@ -151,8 +157,13 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	cctx, ccancel := context.WithCancel(context.Background())
 	group.Add(func() error { return reloader.Run(cctx) }, func(error) { ccancel() })
 
+	// PromQL: Prometheus's engine over the store, with the --query.* limits.
+	queryOpts := o.query
+	queryOpts.Logger, queryOpts.Registerer = logger.With("component", "query"), reg
+	engine := querier.NewEngine(st, queryOpts)
+
 	// Web port: health, readiness, metrics and the APIs, for every role.
-	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api, ConfigStatus: reloader.Status})
+	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Engine: engine, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api, ConfigStatus: reloader.Status})
 	if err != nil {
 		return err
 	}

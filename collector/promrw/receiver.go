@@ -2,7 +2,6 @@ package promrw
 
 import (
 	"fmt"
-	"math"
 	"mime"
 	"net/http"
 	"strings"
@@ -21,10 +20,6 @@ type Receiver struct {
 	Rate    *collector.TenantLimiter
 	Stats   *collector.Metrics
 }
-
-// staleNaN is Prometheus' staleness marker. Vigil does not store it: its
-// queries end a series by the lookback window instead.
-const staleNaN = 0x7ff0000000000002
 
 // ServeHTTP decodes, validates and writes one remote-write request. A
 // series that is invalid (no name, repeated label) is dropped and counted;
@@ -161,10 +156,9 @@ func toRows(org string, req *writeRequest) (series []store.Series, samples []sto
 		}
 		s := store.NewSeries(org, name, metricType(req.metadata, name), labels)
 		series = append(series, s)
+		// Staleness markers (store.StaleNaN) are stored like any sample:
+		// PromQL ends the series at them.
 		for _, sm := range ts.samples {
-			if math.Float64bits(sm.value) == staleNaN {
-				continue
-			}
 			samples = append(samples, store.Sample{Tenant: org, Fingerprint: s.Fingerprint, TimestampMsec: sm.ts, Value: sm.value})
 		}
 	}

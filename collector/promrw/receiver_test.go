@@ -102,7 +102,7 @@ func TestRemoteWrite(t *testing.T) {
 			{{5, 1000}},
 			{{1, 1000}},
 			{{1, 1000}},
-			{{1, 1000}, {math.Float64frombits(staleNaN), 2000}},
+			{{1, 1000}, {math.Float64frombits(store.StaleNaN), 2000}},
 		},
 		map[string]int32{"http_requests_total": typeCounter, "latency_seconds": typeHistogram},
 		false)
@@ -113,8 +113,12 @@ func TestRemoteWrite(t *testing.T) {
 	if got := rec.Header().Get("X-Vigil-Rejected"); got != "2: timeseries 2: no __name__ label" {
 		t.Errorf("rejected header %q", got)
 	}
-	if len(w.series) != 3 || len(w.samples) != 4 {
+	// up's staleness marker is stored with the values.
+	if len(w.series) != 3 || len(w.samples) != 5 {
 		t.Fatalf("stored %d series, %d samples", len(w.series), len(w.samples))
+	}
+	if !store.IsStaleNaN(w.samples[4].Value) || w.samples[4].TimestampMsec != 2000 {
+		t.Errorf("staleness marker stored as %+v", w.samples[4])
 	}
 	s := w.series[0]
 	if s.Tenant != "acme" || s.Name != "http_requests_total" || s.Type != store.MetricCounter || len(s.Labels) != 2 || s.Labels[0].Key != "code" {

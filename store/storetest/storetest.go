@@ -25,6 +25,7 @@ func Run(t *testing.T, open Opener) {
 		{"FindTraces", testFindTraces},
 		{"ServicesAndOperations", testServicesAndOperations},
 		{"Metrics", testMetrics},
+		{"MetricQuerier", testMetricQuerier},
 		{"CostLines", testCostLines},
 		{"CostIdempotent", testCostIdempotent},
 		{"Rollups", testRollups},

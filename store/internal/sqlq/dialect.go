@@ -2,6 +2,7 @@ package sqlq
 
 import (
 	"encoding/hex"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,9 @@ type Dialect interface {
 	tryCast(expr string, t sqlType) string
 	// match is true when the whole of expr matches the regular expression.
 	match(expr, pattern string) string
+	// namesOf yields a row for __name__ and one for each element of a
+	// series' label key array.
+	namesOf(keys string) string
 	// unixSeconds is a DateTime (TIMESTAMP) column as Int64 seconds.
 	unixSeconds(column string) string
 	// nthSmallest is the rank-th (from 1) smallest value of expr in a group.
@@ -112,6 +116,10 @@ func (clickHouse) tryCast(expr string, t sqlType) string {
 
 func (clickHouse) match(expr, pattern string) string { return "match(" + expr + ", " + pattern + ")" }
 
+func (clickHouse) namesOf(keys string) string {
+	return "arrayJoin(arrayPushFront(" + keys + ", '__name__'))"
+}
+
 func (clickHouse) unixSeconds(column string) string {
 	return "toInt64(toUInt32(" + column + "))"
 }
@@ -151,7 +159,11 @@ func (clickHouse) traceID(id store.TraceID) (string, any) {
 
 // time drops the fraction: the driver binds a time with one as DateTime64,
 // which 18.16 does not have.
-func (clickHouse) time(t time.Time) any { return t.UTC().Truncate(time.Second) }
+// time clamps to what a DateTime holds (1970 to 2106): an open API range
+// (PromQL's label and series reads) asks for far beyond it.
+func (clickHouse) time(t time.Time) any {
+	return time.Unix(min(max(t.Unix(), 0), math.MaxUint32), 0).UTC()
+}
 
 // prune bounds the whole seconds that can hold [start, end): from start's
 // second to before end rounded up to a second. The exact bound is the
@@ -206,6 +218,8 @@ func (duckDB) tryCast(expr string, t sqlType) string {
 func (duckDB) match(expr, pattern string) string {
 	return "regexp_full_match(" + expr + ", " + pattern + ")"
 }
+
+func (duckDB) namesOf(keys string) string { return "unnest(list_prepend('__name__', " + keys + "))" }
 
 func (d duckDB) unixSeconds(column string) string { return d.cast("epoch("+column+")", typeInt64) }
 

@@ -57,6 +57,18 @@ func (r *Reader) Samples(ctx context.Context, tenant string, fingerprints []uint
 	c.during(r.d, "timestamp", "ts_ms", time.Time.UnixMilli, start, end)
 	c.add("fingerprint IN (" + strings.Join(fps, ",") + ")")
 	q := Query{SQL: "SELECT fingerprint, ts_ms, value FROM metric_samples WHERE " + c.String() + " ORDER BY fingerprint, ts_ms", Args: c.args}
+	// Staleness markers end a series for PromQL (which reads them through
+	// MetricQuerier); to every other reader they are not values.
 	sm := store.Sample{Tenant: tenant}
-	return collect(ctx, r, "read samples", q, []any{&sm.Fingerprint, &sm.TimestampMsec, &sm.Value}, func() (store.Sample, error) { return sm, nil })
+	var out []store.Sample
+	err := r.each(ctx, "read samples", q, []any{&sm.Fingerprint, &sm.TimestampMsec, &sm.Value}, func() error {
+		if !store.IsStaleNaN(sm.Value) {
+			out = append(out, sm)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -82,10 +82,18 @@ func TestPlaceholders(t *testing.T) {
 		r.LiveMembers(c, "analyzers", start)
 		r.Events(c, store.EventQuery{Tenant: "acme", Kinds: []store.EventKind{store.KindAlert}, Types: []string{"a", "b"}, Subjects: []string{"s"}, Start: start, End: end, Limit: 5})
 		r.Events(c, store.EventQuery{AllTenants: true, Start: start, End: end})
+		pms, _ := store.ParseSelector(`up{job=~"a.*",env!="x",zone!~"b"}`)
+		sq := store.SeriesQuery{Tenant: "acme", Matchers: pms, Active: true, MinT: start.UnixMilli(), MaxT: end.UnixMilli()}
+		r.SelectSeries(c, sq)
+		r.LabelNames(c, sq)
+		r.LabelValues(c, sq, "job")
+		r.LabelValues(c, sq, "__name__")
+		r.MetricFamilies(c, sq)
+		r.ScanSamples(c, "acme", []uint64{1, 2}, sq.MinT, sq.MaxT, func(uint64, int64, float64) {})
 		r.SpanCosts(c, store.RepriceQuery{Tenant: "acme", Start: start, End: end})
 		Tally(c, d, rec, rules)
 		queries := append(rec.queries, RepriceUpdate(d, rules))
-		if len(queries) < 24 {
+		if len(queries) < 30 {
 			t.Errorf("%s: only %d queries ran", name, len(queries))
 		}
 		for _, q := range queries {
