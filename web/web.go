@@ -1,6 +1,7 @@
 // Package web serves Vigil's HTTP port: health and readiness, Vigil's own
 // metrics, Vigil's own /api/v1, the Jaeger query API and the Prometheus
-// query API subset.
+// query API subset, sign-in, and a page saying who is signed in. Every
+// route is in one table (Routes) with the role it needs, behind the guard.
 package web
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/web/api"
@@ -43,6 +45,12 @@ type Options struct {
 	Config func() api.Config
 	// ConfigStatus reports the last reading of the config directory.
 	ConfigStatus func() config.Status
+	// Guard decides every request (auth.Disabled() lets all through).
+	Guard *auth.Guard
+	// PublicMetrics opens /metrics and /debug/pprof to anyone, as a
+	// Prometheus scraping without credentials expects; otherwise they
+	// need viewer and admin in every tenant.
+	PublicMetrics bool
 }
 
 // Server is the web role.
@@ -54,6 +62,9 @@ type Server struct {
 
 // New listens on the address; Serve starts answering.
 func New(opts Options) (*Server, error) {
+	if opts.Guard == nil {
+		return nil, errors.New("web: no auth guard (auth.Disabled() to let every request through)")
+	}
 	ln, err := net.Listen("tcp", opts.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w", opts.ListenAddr, err)
@@ -67,21 +78,32 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Handler routes every path the web port serves.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", s.ready)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}))
-	// Profiles, as Prometheus serves them, for measuring Vigil in place.
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+func (s *Server) Handler() *auth.Mux {
+	mux := auth.NewMux(s.opts.Guard)
+	metrics, profiles := auth.Viewer, auth.Admin
+	if s.opts.PublicMetrics {
+		metrics, profiles = auth.Public, auth.Public
+	}
+	own := func(pattern string, role auth.Role, h http.HandlerFunc) auth.Route {
+		return auth.Route{Method: "GET", Pattern: pattern, Role: role, Scope: auth.ServerScope, Handler: h}
+	}
+	mux.Handle(
+		own("/healthz", auth.Public, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprintln(w, "ok")
+		}),
+		own("/readyz", auth.Public, s.ready),
+		own("/metrics", metrics, promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}).ServeHTTP),
+		// Profiles, as Prometheus serves them, for measuring Vigil in place.
+		own("/debug/pprof/", profiles, pprof.Index),
+		own("/debug/pprof/profile", profiles, pprof.Profile),
+		own("/debug/pprof/symbol", profiles, pprof.Symbol),
+		own("/debug/pprof/trace", profiles, pprof.Trace),
+		own("/{$}", auth.Public, s.home),
+	)
+	mux.Handle(s.opts.Guard.Routes()...)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
-	(&prom.API{Metrics: s.opts.Store}).Register(mux)
+	(&prom.API{Metrics: s.opts.Store}).Register(mux.Declaring(auth.Viewer))
 	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus}).Register(mux)
 	return mux
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store"
 )
 
@@ -41,7 +42,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		readyCode   int
 		readySubstr string
 	}{{nil, 200, "ready"}, {errors.New("connection refused"), 503, "connection refused"}} {
-		s := &Server{opts: Options{Store: pinger{err: tc.store}, Gatherer: reg, Logger: slog.Default()}}
+		s := &Server{opts: Options{Store: pinger{err: tc.store}, Gatherer: reg, Logger: slog.Default(), Guard: auth.Disabled()}}
 		h := s.Handler()
 		if code, body := get(t, h, "/healthz"); code != 200 || body != "ok\n" {
 			t.Errorf("/healthz = %d %q", code, body)

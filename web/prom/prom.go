@@ -30,8 +30,14 @@ type API struct {
 	Now     func() time.Time // nil means time.Now
 }
 
+// Mux is where Register adds routes: an http.ServeMux, or the web port's
+// auth.Mux, declaring the role every route here needs (viewer: all read).
+type Mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
 // Register adds the routes to mux, for GET and for POST with a form body.
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux Mux) {
 	for _, m := range []string{"GET", "POST"} {
 		mux.HandleFunc(m+" /api/v1/labels", a.handle(a.labels))
 		mux.HandleFunc(m+" /api/v1/label/{name}/values", a.handle(a.labelValues))
