@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
 )
