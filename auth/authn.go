@@ -112,6 +112,12 @@ func (a *Tokens) lookup(ctx context.Context, id string) (store.APIToken, error) 
 		return c.tok, nil
 	}
 	tok, err := a.Store.Token(ctx, id)
+	if err != nil && ok && !errors.Is(err, store.ErrNotFound) {
+		// The store does not answer: a token verified before stays trusted
+		// until it does, so an outage does not stop ingest, which spools
+		// meanwhile. A revocation waits for the store, as it must.
+		return c.tok, nil
+	}
 	if err != nil {
 		return tok, err
 	}
@@ -129,7 +135,8 @@ func (a *Tokens) remember(tok store.APIToken, now time.Time) {
 }
 
 // used records the token's use when the stored one is coarser than
-// lastUsedEvery. A failure only loses that record, so it is logged.
+// lastUsedEvery. A failure only loses that record: it is logged, and not
+// tried again before lastUsedEvery has passed.
 func (a *Tokens) used(ctx context.Context, tok store.APIToken, now time.Time) {
 	if now.Sub(tok.LastUsed) < lastUsedEvery {
 		return
@@ -137,7 +144,6 @@ func (a *Tokens) used(ctx context.Context, tok store.APIToken, now time.Time) {
 	tok.LastUsed = now
 	if err := a.Store.PutToken(ctx, tok); err != nil {
 		a.Logger.Warn("cannot record an API token's use", "token", tok.ID, "err", err)
-		return
 	}
 	a.remember(tok, now)
 }

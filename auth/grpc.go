@@ -85,8 +85,8 @@ func first(md metadata.MD, key string) string {
 func (g *Guard) refuseGRPC(ctx context.Context, method string, c Credentials, id *Identity, requested string, err error) error {
 	var e *Error
 	if !errors.As(err, &e) {
-		g.log.Error("cannot check a credential", "method", method, "err", err)
-		return status.Error(codes.Internal, "cannot check the credential")
+		g.storeFailed(method, err)
+		return status.Error(codes.Unavailable, storeDown)
 	}
 	if e.Code == CodeForbidden {
 		g.forbidden(ctx, id, c.Addr, method, requested, e.Msg)

@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-dev/vigil/store"
@@ -67,6 +68,8 @@ type Guard struct {
 	login    *loginLimiter
 	log      *slog.Logger
 	now      func() time.Time
+
+	lastStoreLog atomic.Int64 // when a store failure was last logged, Unix ns
 }
 
 // New builds the guard.
@@ -180,16 +183,33 @@ func (g *Guard) decide(ctx context.Context, c Credentials, requested string, nee
 	return id, t, nil
 }
 
+// storeDown is the answer when the store cannot say whether a credential
+// is good: a client retries (503, UNAVAILABLE), as during any outage.
+const storeDown = "cannot check the credential now: the store does not answer; retry later"
+
+// storeFailed logs a store failure, at most once every storeLogEvery: an
+// outage fails every request.
+func (g *Guard) storeFailed(where string, err error) {
+	now := g.now().UnixNano()
+	last := g.lastStoreLog.Load()
+	if now-last >= int64(storeLogEvery) && g.lastStoreLog.CompareAndSwap(last, now) {
+		g.log.Error("cannot check credentials: the store does not answer", "route", where, "err", err)
+	}
+}
+
+const storeLogEvery = 10 * time.Second
+
 // refuseHTTP answers a refusal: 401 with WWW-Authenticate, 403 (audited),
-// 400, or 500 for a store that failed, as JSON {"error": ...}, the shape
+// 400, or 503 for a store that failed, as JSON {"error": ...}, the shape
 // of every Vigil API error.
 func (g *Guard) refuseHTTP(w http.ResponseWriter, r *http.Request, rt Route, c Credentials, id *Identity, err error) {
-	code := http.StatusInternalServerError
-	msg := "cannot check the credential"
+	code := http.StatusServiceUnavailable
+	msg := storeDown
 	if e, ok := err.(*Error); ok {
 		code, msg = e.HTTPStatus(), e.Msg
 	} else {
-		g.log.Error("cannot check a credential", "route", rt.String(), "err", err)
+		g.storeFailed(rt.String(), err)
+		w.Header().Set("Retry-After", "5")
 	}
 	switch code {
 	case http.StatusUnauthorized:

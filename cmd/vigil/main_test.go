@@ -141,7 +141,7 @@ func TestServeEmbeddedKeepsDataAcrossRestarts(t *testing.T) {
 	for run := 0; run < 2; run++ {
 		addr := freeAddr(t)
 		// The environment twin sets the address; SIGTERM stops it cleanly.
-		p := start(t, []string{"VIGIL_WEB_LISTEN_ADDRESS=" + addr}, append([]string{"serve", "--data-dir", dataDir}, collectorPorts(t)...)...)
+		p := start(t, []string{"VIGIL_WEB_LISTEN_ADDRESS=" + addr}, append([]string{"serve", "--data-dir", dataDir, "--web.public-metrics"}, collectorPorts(t)...)...)
 		if code, body := get(t, p, "http://"+addr+"/healthz"); code != 200 || body != "ok\n" {
 			t.Fatalf("/healthz = %d %q", code, body)
 		}
