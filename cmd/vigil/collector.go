@@ -114,10 +114,8 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 	// Ingest HTTP: OTLP, Prometheus remote write and Jaeger Thrift, each
 	// route needing the ingest role (or admin), behind the guard.
 	if o.otlpHTTP != "" {
-		mux := auth.NewMux(guard)
-		mux.Handle(rcv.Routes()...)
-		mux.Handle((&promrw.Receiver{Metrics: pipe, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats}).Route(), jrcv.Route())
-		r, err := httpReceiver(o.otlpHTTP, mux, "ingest HTTP", logger)
+		prw := &promrw.Receiver{Metrics: pipe, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats}
+		r, err := httpReceiver(o.otlpHTTP, ingestMux(guard, rcv, prw, jrcv), "ingest HTTP", logger)
 		if err != nil {
 			return err
 		}
@@ -161,6 +159,15 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 
 	stop.add(group, "collector", svc.Run, svc.Shutdown)
 	return nil
+}
+
+// ingestMux is the ingest HTTP port's route table: OTLP/HTTP, remote
+// write and Jaeger Thrift, each needing the ingest role (or admin).
+func ingestMux(guard *auth.Guard, rcv *otlp.Receiver, prw *promrw.Receiver, jrcv *jaeger.Receiver) *auth.Mux {
+	mux := auth.NewMux(guard)
+	mux.Handle(rcv.Routes()...)
+	mux.Handle(prw.Route(), jrcv.Route())
+	return mux
 }
 
 // jaegerAgentTenant is the tenant the Jaeger agent's UDP spans go to, or
