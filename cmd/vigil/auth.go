@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"time"
@@ -30,13 +31,18 @@ func (o *authOptions) register(f *pflag.FlagSet) {
 
 // newGuard builds the guard every port shares. It warns at every start
 // when auth is disabled.
-func newGuard(o *authOptions, st auth.Store, logger *slog.Logger) *auth.Guard {
+func newGuard(o *authOptions, st auth.Store, logger *slog.Logger) (*auth.Guard, error) {
 	if o.disabled {
 		logger.Warn("auth is disabled (--auth.disabled): every port takes every request without a credential, for any tenant; use it only on a trusted network")
-		return auth.Disabled()
+		return auth.Disabled(), nil
+	}
+	if t := o.anonymousIngest; t != "" {
+		if err := auth.ValidTenant(t); err != nil || t == auth.AllTenants {
+			return nil, fmt.Errorf("--auth.anonymous-ingest-tenant %q: want one tenant's id", t)
+		}
 	}
 	return auth.New(auth.Options{Store: st, AnonymousIngestTenant: o.anonymousIngest, SessionIdle: o.sessionIdle,
-		SessionMaxAge: o.sessionMaxAge, Logger: logger})
+		SessionMaxAge: o.sessionMaxAge, Logger: logger}), nil
 }
 
 // announceSignIn says how to sign in, and creates the local admin on the

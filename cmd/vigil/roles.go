@@ -143,7 +143,10 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 
 	// Auth: one guard for every port. Its audit log is written until every
 	// port has stopped, then flushed before the store closes.
-	guard := newGuard(&o.auth, st, logger.With("component", "auth"))
+	guard, err := newGuard(&o.auth, st, logger.With("component", "auth"))
+	if err != nil {
+		return err
+	}
 	if audit := guard.Audit(); audit != nil {
 		actx, acancel := context.WithCancel(context.Background())
 		flushed := make(chan struct{})

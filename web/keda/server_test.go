@@ -242,3 +242,23 @@ func TestStreams(t *testing.T) {
 		t.Errorf("StreamMetricSpec after shutdown: %v", err)
 	}
 }
+
+// TestMethodsDeclared: every method the scaler serves declares its role.
+func TestMethodsDeclared(t *testing.T) {
+	desc := (&Server{}).serviceDesc()
+	var served []string
+	for _, m := range desc.Methods {
+		served = append(served, "/"+ServiceName+"/"+m.MethodName)
+	}
+	for _, s := range desc.Streams {
+		served = append(served, "/"+ServiceName+"/"+s.StreamName)
+	}
+	if len(served) != len(Methods()) {
+		t.Errorf("served %v, declared %v", served, Methods())
+	}
+	for _, m := range served {
+		if Methods()[m] != auth.Viewer {
+			t.Errorf("%s needs %q, want viewer", m, Methods()[m])
+		}
+	}
+}
