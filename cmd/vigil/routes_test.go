@@ -306,4 +306,3 @@ func invoke(ctx context.Context, conn *grpc.ClientConn, method string) error {
 	}
 	return err
 }
-
