@@ -69,10 +69,6 @@ func TestTenantResolution(t *testing.T) {
 	if !two.Grants.Allows("beta", Editor) || two.Grants.Allows("acme", Editor) || !all.Grants.Allows("x", Ingest) {
 		t.Errorf("grants allow the wrong roles")
 	}
-	g, err := ParseGrants(two.Grants.String())
-	if err != nil || g.String() != "acme=viewer,beta=editor" {
-		t.Errorf("grants round trip: %v, %v", g, err)
-	}
 }
 
 func TestTokenFormat(t *testing.T) {

@@ -19,7 +19,6 @@ const (
 	CodeUnauthenticated Code = iota + 1 // no credential, or a bad one
 	CodeForbidden                       // a credential without the role or tenant needed
 	CodeBadRequest                      // the request names its tenant wrongly
-	CodeTooManyRequests                 // too many failed logins
 )
 
 // Error is a refusal, with a message safe to show the client: it never
@@ -31,11 +30,9 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 
-var httpStatus = map[Code]int{CodeUnauthenticated: http.StatusUnauthorized, CodeForbidden: http.StatusForbidden,
-	CodeBadRequest: http.StatusBadRequest, CodeTooManyRequests: http.StatusTooManyRequests}
+var httpStatus = map[Code]int{CodeUnauthenticated: http.StatusUnauthorized, CodeForbidden: http.StatusForbidden, CodeBadRequest: http.StatusBadRequest}
 
-var grpcCode = map[Code]codes.Code{CodeUnauthenticated: codes.Unauthenticated, CodeForbidden: codes.PermissionDenied,
-	CodeBadRequest: codes.InvalidArgument, CodeTooManyRequests: codes.ResourceExhausted}
+var grpcCode = map[Code]codes.Code{CodeUnauthenticated: codes.Unauthenticated, CodeForbidden: codes.PermissionDenied, CodeBadRequest: codes.InvalidArgument}
 
 // HTTPStatus is the refusal's HTTP status.
 func (e *Error) HTTPStatus() int { return httpStatus[e.Code] }

@@ -38,38 +38,6 @@ func (g Grants) holds(tenant string) bool {
 	return g[tenant] != roleUnset || g[AllTenants] != roleUnset
 }
 
-// String lists the grants as tenant=role, sorted: for pages and logs.
-func (g Grants) String() string {
-	var parts []string
-	for _, t := range slices.Sorted(maps.Keys(g)) {
-		parts = append(parts, t+"="+g[t].String())
-	}
-	return strings.Join(parts, ",")
-}
-
-// ParseGrants reads what String writes.
-func ParseGrants(s string) (Grants, error) {
-	g := Grants{}
-	if s == "" {
-		return g, nil
-	}
-	for _, part := range strings.Split(s, ",") {
-		t, name, ok := strings.Cut(part, "=")
-		if !ok {
-			return nil, fmt.Errorf("grant %q: want tenant=role", part)
-		}
-		r, err := ParseRole(name)
-		if err != nil {
-			return nil, fmt.Errorf("grant %q: %w", part, err)
-		}
-		if err := ValidTenant(t); err != nil {
-			return nil, fmt.Errorf("grant %q: %w", part, err)
-		}
-		g[t] = r
-	}
-	return g, nil
-}
-
 // ValidTenant checks a tenant a grant names: a tenant id, or AllTenants.
 func ValidTenant(t string) error {
 	if t == "" {

@@ -64,15 +64,3 @@ func (r Role) Allows(need Role) bool {
 	}
 	return false
 }
-
-// MarshalText writes the role's name (JSON, flags).
-func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
-
-// UnmarshalText reads a grantable role's name.
-func (r *Role) UnmarshalText(b []byte) error {
-	v, err := ParseRole(string(b))
-	if err == nil {
-		*r = v
-	}
-	return err
-}
