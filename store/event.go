@@ -17,6 +17,7 @@ const (
 	KindAction         EventKind = "action"
 	KindDelivery       EventKind = "delivery" // a delivery attempt of the dispatcher
 	KindSilence        EventKind = "silence"  // a mute on alerts, created by a person
+	KindAudit          EventKind = "audit"    // who logged in, made a token, was refused: package auth's
 )
 
 // Event is an append-only record of something Vigil found, alerted on,

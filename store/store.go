@@ -67,6 +67,7 @@ type Store interface {
 	EventReader
 	Members
 	Retainer
+	Credentials
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error
 	// Close releases connections; the store must not be used afterwards.

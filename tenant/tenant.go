@@ -1,6 +1,9 @@
 // Package tenant owns how a request names its tenant: the X-Scope-OrgID
 // header (x-scope-orgid gRPC metadata), as Mimir, Loki and Tempo use it,
-// with the same validity rules.
+// with the same validity rules. With auth on, the tenant comes from the
+// caller's identity and the header may only narrow it (package auth); the
+// guard puts the result in the request's context, where FromHTTP and
+// FromGRPC read it first.
 package tenant
 
 import (
@@ -50,14 +53,35 @@ func orDefault(t string) string {
 	return t
 }
 
-// FromHTTP returns the request's tenant.
+type contextKey struct{}
+
+// NewContext returns ctx carrying the tenant a request acts in, as the
+// auth guard resolved it from the caller's identity.
+func NewContext(ctx context.Context, t string) context.Context {
+	return context.WithValue(ctx, contextKey{}, t)
+}
+
+func fromContext(ctx context.Context) (string, bool) {
+	t, ok := ctx.Value(contextKey{}).(string)
+	return t, ok
+}
+
+// FromHTTP returns the request's tenant: the one the auth guard resolved,
+// or with auth disabled the X-Scope-OrgID header's.
 func FromHTTP(r *http.Request) (string, error) {
+	if t, ok := fromContext(r.Context()); ok {
+		return t, nil
+	}
 	t := r.Header.Get(Header)
 	return orDefault(t), Validate(t)
 }
 
-// FromGRPC returns the tenant from the x-scope-orgid metadata.
+// FromGRPC returns the call's tenant: the one the auth guard resolved, or
+// with auth disabled the x-scope-orgid metadata's.
 func FromGRPC(ctx context.Context) (string, error) {
+	if t, ok := fromContext(ctx); ok {
+		return t, nil
+	}
 	var t string
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		if v := md.Get("x-scope-orgid"); len(v) > 0 {

@@ -1,6 +1,8 @@
 // Package web serves Vigil's HTTP port: health and readiness, Vigil's own
 // metrics, Vigil's own /api/v1, the Jaeger query API and the Prometheus
-// HTTP API under /prometheus/api/v1.
+// HTTP API under /prometheus/api/v1, sign-in, and a page saying who is
+// signed in. Every route is in one table (Routes) with the role it needs,
+// behind the guard.
 package web
 
 import (
@@ -16,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/querier"
 	"github.com/vigil-dev/vigil/store"
@@ -38,7 +41,8 @@ type Options struct {
 	ListenAddr string
 	Store      Store
 	Gatherer   prometheus.Gatherer
-	// Engine answers PromQL over Store.
+	// Engine answers PromQL over Store; nil builds one with Prometheus's
+	// default limits.
 	Engine *querier.Engine
 	Logger *slog.Logger
 	// Config returns the SLOs, budgets and attribution (the bill tags the
@@ -47,6 +51,12 @@ type Options struct {
 	Config func() api.Config
 	// ConfigStatus reports the last reading of the config directory.
 	ConfigStatus func() config.Status
+	// Guard decides every request (auth.Disabled() lets all through).
+	Guard *auth.Guard
+	// PublicMetrics opens /metrics and /debug/pprof to anyone, as a
+	// Prometheus scraping without credentials expects; otherwise they
+	// need viewer and admin in every tenant.
+	PublicMetrics bool
 }
 
 // Server is the web role.
@@ -58,9 +68,15 @@ type Server struct {
 
 // New listens on the address; Serve starts answering.
 func New(opts Options) (*Server, error) {
+	if opts.Guard == nil {
+		return nil, errors.New("web: no auth guard (auth.Disabled() to let every request through)")
+	}
 	ln, err := net.Listen("tcp", opts.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w", opts.ListenAddr, err)
+	}
+	if opts.Engine == nil {
+		opts.Engine = querier.NewEngine(opts.Store, querier.DefaultOptions)
 	}
 	s := &Server{opts: opts, ln: ln}
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -71,21 +87,32 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Handler routes every path the web port serves.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", s.ready)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}))
-	// Profiles, as Prometheus serves them, for measuring Vigil in place.
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+func (s *Server) Handler() *auth.Mux {
+	mux := auth.NewMux(s.opts.Guard)
+	metrics, profiles := auth.Viewer, auth.Admin
+	if s.opts.PublicMetrics {
+		metrics, profiles = auth.Public, auth.Public
+	}
+	own := func(pattern string, role auth.Role, h http.HandlerFunc) auth.Route {
+		return auth.Route{Method: "GET", Pattern: pattern, Role: role, Scope: auth.ServerScope, Handler: h}
+	}
+	mux.Handle(
+		own("/healthz", auth.Public, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprintln(w, "ok")
+		}),
+		own("/readyz", auth.Public, s.ready),
+		own("/metrics", metrics, promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}).ServeHTTP),
+		// Profiles, as Prometheus serves them, for measuring Vigil in place.
+		own("/debug/pprof/", profiles, pprof.Index),
+		own("/debug/pprof/profile", profiles, pprof.Profile),
+		own("/debug/pprof/symbol", profiles, pprof.Symbol),
+		own("/debug/pprof/trace", profiles, pprof.Trace),
+		own("/{$}", auth.Public, s.home),
+	)
+	mux.Handle(s.opts.Guard.Routes()...)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
-	(&prom.API{Engine: s.opts.Engine, Store: s.opts.Store}).Register(mux)
+	(&prom.API{Engine: s.opts.Engine, Store: s.opts.Store}).Register(mux.Declaring(auth.Viewer))
 	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus}).Register(mux)
 	return mux
 }

@@ -9,10 +9,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/embedded"
 )
 
 // pinger is a store whose readiness is set by the test; it reads nothing.
@@ -41,7 +44,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		readyCode   int
 		readySubstr string
 	}{{nil, 200, "ready"}, {errors.New("connection refused"), 503, "connection refused"}} {
-		s := &Server{opts: Options{Store: pinger{err: tc.store}, Gatherer: reg, Logger: slog.Default()}}
+		s := &Server{opts: Options{Store: pinger{err: tc.store}, Gatherer: reg, Logger: slog.Default(), Guard: auth.Disabled()}}
 		h := s.Handler()
 		if code, body := get(t, h, "/healthz"); code != 200 || body != "ok\n" {
 			t.Errorf("/healthz = %d %q", code, body)
@@ -52,5 +55,41 @@ func TestHealthReadyMetrics(t *testing.T) {
 		if code, body := get(t, h, "/metrics"); code != 200 || !strings.Contains(body, "vigil_test_total 1") {
 			t.Errorf("/metrics = %d %q", code, body)
 		}
+	}
+}
+
+// TestHomePage: signed out, / sends a browser to /login; with a
+// credential it says who is signed in with which roles, and offers a
+// sign-out form with its CSRF token; with auth disabled it says so.
+func TestHomePage(t *testing.T) {
+	st, err := embedded.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tok, rec, err := auth.CreateToken(context.Background(), st, auth.TokenSpec{Tenant: "acme", Role: auth.Editor}, "test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{opts: Options{Store: pinger{}, Gatherer: prometheus.NewRegistry(), Logger: slog.Default(), Guard: auth.New(auth.Options{Store: st})}}
+	h := s.Handler()
+	r := httptest.NewRequest("GET", "/", nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 303 || w.Header().Get("Location") != "/login" {
+		t.Errorf("signed out: %d %v", w.Code, w.Header())
+	}
+	r.Header.Set("Authorization", "Bearer "+tok)
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	body := w.Body.String()
+	if w.Code != 200 || !strings.Contains(body, "Signed in as <strong>"+rec.ID+"</strong> (machine)") ||
+		!strings.Contains(body, "<td>acme</td><td>editor</td>") || !strings.Contains(body, `name="csrf"`) ||
+		!strings.Contains(w.Header().Get("Content-Security-Policy"), "default-src 'none'") || strings.Contains(body, "<script") {
+		t.Errorf("signed in: %d %v\n%s", w.Code, w.Header(), body)
+	}
+	off := &Server{opts: Options{Store: pinger{}, Gatherer: prometheus.NewRegistry(), Logger: slog.Default(), Guard: auth.Disabled()}}
+	if code, body := get(t, off.Handler(), "/"); code != 200 || !strings.Contains(body, "--auth.disabled") {
+		t.Errorf("auth disabled: %d %s", code, body)
 	}
 }

@@ -48,7 +48,7 @@ type canaryAnswer struct {
 func sendDeployment(t *testing.T, ctx context.Context, grpcAddr, deployment string, rng *rand.Rand, n int, medianMS float64, start time.Time) {
 	t.Helper()
 	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(grpcAddr), otlptracegrpc.WithInsecure(),
-		otlptracegrpc.WithHeaders(map[string]string{"X-Scope-OrgID": "acme"}))
+		otlptracegrpc.WithHeaders(headers(grpcAddr, "X-Scope-OrgID", "acme")))
 	if err != nil {
 		t.Fatal(err)
 	}

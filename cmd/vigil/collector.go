@@ -18,12 +18,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/collector"
 	"github.com/vigil-dev/vigil/collector/jaeger"
 	"github.com/vigil-dev/vigil/collector/otlp"
 	"github.com/vigil-dev/vigil/collector/promrw"
 	"github.com/vigil-dev/vigil/collector/scrape"
 	"github.com/vigil-dev/vigil/cost"
+	"github.com/vigil-dev/vigil/store"
 )
 
 // collectorOptions are the collector role's flags.
@@ -66,7 +68,7 @@ func (o *collectorOptions) register(f *pflag.FlagSet) {
 // addCollector adds the collector to the group: the pipeline and the
 // receivers that write through it, started together and stopped in order
 // (collector.Service) within the shutdown's deadline.
-func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir string, st collector.Store, reg prometheus.Registerer, logger *slog.Logger) error {
+func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir string, st collector.Store, reg prometheus.Registerer, guard *auth.Guard, anonymousTenant string, logger *slog.Logger) error {
 	stats := collector.NewMetrics(reg)
 	prices, err := loadPrices(o.priceFiles)
 	if err != nil {
@@ -109,14 +111,11 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 		svc.Receivers = append(svc.Receivers, collector.RunUntil(m.Run))
 	}
 
-	// Ingest HTTP: OTLP, Prometheus remote write and Jaeger Thrift.
+	// Ingest HTTP: OTLP, Prometheus remote write and Jaeger Thrift, each
+	// route needing the ingest role (or admin), behind the guard.
 	if o.otlpHTTP != "" {
-		mux := http.NewServeMux()
-		mux.HandleFunc("POST /v1/traces", rcv.HandleTraces)
-		mux.HandleFunc("POST /v1/metrics", rcv.HandleMetrics)
-		mux.Handle("POST /api/v1/write", &promrw.Receiver{Metrics: pipe, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats})
-		mux.Handle("POST /api/traces", jrcv)
-		r, err := httpReceiver(o.otlpHTTP, mux, "ingest HTTP", logger)
+		prw := &promrw.Receiver{Metrics: pipe, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats}
+		r, err := httpReceiver(o.otlpHTTP, ingestMux(guard, rcv, prw, jrcv), "ingest HTTP", logger)
 		if err != nil {
 			return err
 		}
@@ -125,8 +124,8 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 
 	// Jaeger collector's own port, for clients configured with :14268.
 	if o.jaegerHTTP != "" {
-		mux := http.NewServeMux()
-		mux.Handle("POST /api/traces", jrcv)
+		mux := auth.NewMux(guard)
+		mux.Handle(jrcv.Route())
 		r, err := httpReceiver(o.jaegerHTTP, mux, "Jaeger HTTP", logger)
 		if err != nil {
 			return err
@@ -134,28 +133,54 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 		svc.Receivers = append(svc.Receivers, r)
 	}
 
-	// Jaeger agent UDP.
-	if o.jaegerAgent != "" {
-		udp, err := jaeger.ListenUDP(o.jaegerAgent, jrcv, 1024)
+	// Jaeger agent UDP: compact Thrift carries no credential, so with auth
+	// on it is served only into the anonymous ingest tenant.
+	if udpTenant, why := jaegerAgentTenant(guard, anonymousTenant); o.jaegerAgent != "" && why != "" {
+		logger.Info("not listening for the Jaeger agent's UDP: "+why, "addr", o.jaegerAgent)
+	} else if o.jaegerAgent != "" {
+		udp, err := jaeger.ListenUDP(o.jaegerAgent, udpTenant, jrcv, 1024)
 		if err != nil {
 			return err
 		}
 		svc.Receivers = append(svc.Receivers, udp)
 	}
 
-	// OTLP/gRPC.
+	// OTLP/gRPC, behind the guard's interceptors.
 	if o.otlpGRPC != "" {
 		ln, err := net.Listen("tcp", o.otlpGRPC)
 		if err != nil {
 			return fmt.Errorf("cannot listen on %s: %w", o.otlpGRPC, err)
 		}
-		gs := grpc.NewServer(grpc.MaxRecvMsgSize(int(o.maxDecodedBytes)), grpc.ChainUnaryInterceptor(recoverPanics(logger)))
+		opts := append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(o.maxDecodedBytes)), grpc.ChainUnaryInterceptor(recoverPanics(logger))}, guard.GRPC(otlp.GRPCMethods())...)
+		gs := grpc.NewServer(opts...)
 		rcv.RegisterGRPC(gs)
 		svc.Receivers = append(svc.Receivers, &collector.GRPCServer{Name: "OTLP gRPC", Listener: ln, Server: gs, Logger: logger})
 	}
 
 	stop.add(group, "collector", svc.Run, svc.Shutdown)
 	return nil
+}
+
+// ingestMux is the ingest HTTP port's route table: OTLP/HTTP, remote
+// write and Jaeger Thrift, each needing the ingest role (or admin).
+func ingestMux(guard *auth.Guard, rcv *otlp.Receiver, prw *promrw.Receiver, jrcv *jaeger.Receiver) *auth.Mux {
+	mux := auth.NewMux(guard)
+	mux.Handle(rcv.Routes()...)
+	mux.Handle(prw.Route(), jrcv.Route())
+	return mux
+}
+
+// jaegerAgentTenant is the tenant the Jaeger agent's UDP spans go to, or
+// why the port is not served: with auth on, only a trusted network named
+// by --auth.anonymous-ingest-tenant may send without a credential.
+func jaegerAgentTenant(guard *auth.Guard, anonymousTenant string) (tenant, why string) {
+	switch {
+	case !guard.Enabled():
+		return store.DefaultTenant, ""
+	case anonymousTenant != "":
+		return anonymousTenant, ""
+	}
+	return "", "compact Thrift over UDP carries no credential, and ingest needs one; set --auth.anonymous-ingest-tenant to take it from a trusted network, or send Jaeger Thrift over HTTP (/api/traces) with a token"
 }
 
 // loadPrices builds the price table: the built-in rows, then each file's.

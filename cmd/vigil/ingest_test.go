@@ -23,17 +23,31 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// vigilServer is a running `vigil serve` with its ports.
+// vigilServer is a running `vigil serve` with its ports and an API token
+// that may do anything in every tenant.
 type vigilServer struct {
 	*proc
 	web, grpc, http, udp string
+	token                string
 }
 
 // startServe runs `vigil serve` on free ports of its own.
 func startServe(t *testing.T, storeURL string, extra ...string) *vigilServer {
 	t.Helper()
 	v := &vigilServer{web: freeAddr(t), grpc: freeAddr(t), http: freeAddr(t), udp: freeUDPAddr(t)}
-	args := []string{"serve", "--data-dir", t.TempDir(), "--web.listen-address", v.web,
+	// Auth is on, as by default: the test's clients send a token made
+	// before the start, as a user would make one.
+	dataDir := t.TempDir()
+	for i, a := range extra {
+		if a == "--data-dir" && i+1 < len(extra) {
+			dataDir = extra[i+1]
+		}
+	}
+	v.token = createToken(t, dataDir, storeURL, "*", "admin")
+	for _, addr := range []string{v.web, v.grpc, v.http} {
+		tokens.Store(addr, v.token)
+	}
+	args := []string{"serve", "--data-dir", dataDir, "--web.listen-address", v.web,
 		"--collector.otlp-grpc-address", v.grpc, "--collector.http-address", v.http,
 		"--collector.jaeger-agent-address", v.udp, "--collector.max-batch-age", "100ms"}
 	if storeURL != "" {
@@ -172,12 +186,12 @@ func testIngest(t *testing.T, storeURL string) {
 	ctx := context.Background()
 
 	grpcExp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(v.grpc), otlptracegrpc.WithInsecure(),
-		otlptracegrpc.WithHeaders(map[string]string{"X-Scope-OrgID": "acme"}))
+		otlptracegrpc.WithHeaders(headers(v.grpc, "X-Scope-OrgID", "acme")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	httpExp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(v.http), otlptracehttp.WithInsecure(),
-		otlptracehttp.WithCompression(otlptracehttp.GzipCompression))
+		otlptracehttp.WithCompression(otlptracehttp.GzipCompression), otlptracehttp.WithHeaders(headers(v.http)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +233,7 @@ func testIngest(t *testing.T, storeURL string) {
 	}
 
 	// Metrics through the gRPC metric exporter.
-	mexp, err := otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithEndpoint(v.grpc), otlpmetricgrpc.WithInsecure())
+	mexp, err := otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithEndpoint(v.grpc), otlpmetricgrpc.WithInsecure(), otlpmetricgrpc.WithHeaders(headers(v.grpc)))
 	if err != nil {
 		t.Fatal(err)
 	}

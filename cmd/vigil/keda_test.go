@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +14,10 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/vigil-dev/vigil/web/keda"
 )
@@ -65,12 +69,14 @@ func TestKEDAExternalScaler(t *testing.T) {
 
 func testKEDA(t *testing.T, storeURL string) {
 	kedaAddr := freeAddr(t)
-	v := startServe(t, storeURL, "--keda.listen-address", kedaAddr)
+	dir := t.TempDir()
+	globexViewer := createToken(t, dir, storeURL, "globex", "viewer") // before the embedded store is locked
+	v := startServe(t, storeURL, "--keda.listen-address", kedaAddr, "--data-dir", dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
 	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(v.grpc), otlptracegrpc.WithInsecure(),
-		otlptracegrpc.WithHeaders(map[string]string{"X-Scope-OrgID": "acme"}))
+		otlptracegrpc.WithHeaders(headers(v.grpc, "X-Scope-OrgID", "acme")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +124,17 @@ func testKEDA(t *testing.T, storeURL string) {
 	}
 	defer conn.Close()
 	client := &keda.Client{Conn: conn}
+	ref0 := keda.ScaledObjectRef{Name: "chat-gateway", Namespace: "inference", ScalerMetadata: map[string]string{"service": "chat-gateway", "tenant": "acme", "latencySLO": "0.8"}}
+	// Without a credential the call is refused; a viewer of another
+	// tenant cannot name acme in its trigger.
+	if _, err := client.IsActive(ctx, ref0); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("IsActive without a token: %v", err)
+	}
+	globex := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+globexViewer)
+	if _, err := client.IsActive(globex, ref0); status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "not one of yours") {
+		t.Errorf("IsActive of acme with globex's token: %v", err)
+	}
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+v.token)
 	ref := keda.ScaledObjectRef{Name: "chat-gateway", Namespace: "inference", ScalerMetadata: map[string]string{
 		"scalerAddress": kedaAddr, "service": "chat-gateway", "tenant": "acme", "latencySLO": "0.8", "history": "30m", "replicas": "2"}}
 

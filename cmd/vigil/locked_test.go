@@ -18,6 +18,8 @@ func TestLockedDataDirectory(t *testing.T) {
 		{[]string{"import", "billing", "bill.csv"}, "use its POST /api/v1/billing/import"},
 		{[]string{"cost", "reprice", "--from", "2026-01-01", "--to", "2026-01-02"}, "stop it first"},
 		{[]string{"recommend"}, "pass --server to ask its API"},
+		{[]string{"token", "list"}, "stop it first"},
+		{[]string{"admin", "password"}, "stop it first"},
 	} {
 		out, err := exec.Command(binary, append(c.args, "--data-dir", dir)...).CombinedOutput()
 		msg := strings.TrimSpace(string(out))

@@ -65,6 +65,8 @@ func newRootCmd() *cobra.Command {
 		newCostCmd(g),
 		newBenchCmd(g),
 		newRecommendCmd(g),
+		newTokenCmd(g),
+		newAdminCmd(g),
 		newVersionCmd(),
 	)
 	return root

@@ -141,7 +141,7 @@ func TestServeEmbeddedKeepsDataAcrossRestarts(t *testing.T) {
 	for run := 0; run < 2; run++ {
 		addr := freeAddr(t)
 		// The environment twin sets the address; SIGTERM stops it cleanly.
-		p := start(t, []string{"VIGIL_WEB_LISTEN_ADDRESS=" + addr}, append([]string{"serve", "--data-dir", dataDir}, collectorPorts(t)...)...)
+		p := start(t, []string{"VIGIL_WEB_LISTEN_ADDRESS=" + addr}, append([]string{"serve", "--data-dir", dataDir, "--web.public-metrics"}, collectorPorts(t)...)...)
 		if code, body := get(t, p, "http://"+addr+"/healthz"); code != 200 || body != "ok\n" {
 			t.Fatalf("/healthz = %d %q", code, body)
 		}
@@ -239,7 +239,7 @@ func TestServeClickHouse(t *testing.T) {
 	v.stop(t)
 	out, err := exec.Command("clickhouse-client", "--host", strings.Split(ch, ":")[0], "--port", strings.Split(ch, ":")[1],
 		"--query", "SELECT max(version) FROM "+db+".vigil_schema").CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "2" {
+	if err != nil || strings.TrimSpace(string(out)) != "3" {
 		t.Errorf("schema version on ClickHouse: %q, %v", out, err)
 	}
 	exec.Command("clickhouse-client", "--host", strings.Split(ch, ":")[0], "--port", strings.Split(ch, ":")[1], "--query", "DROP DATABASE "+db).Run()

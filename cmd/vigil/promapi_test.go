@@ -21,7 +21,7 @@ import (
 // serve` holding scraped series of tenant ops, and checks the shapes
 // Grafana reads. The same requests as another tenant see none of them.
 func TestGrafanaPrometheusDataSource(t *testing.T) {
-	target := startServe(t, "")
+	target := startServe(t, "", "--web.public-metrics") // scrape configs carry no credentials
 	cfg := filepath.Join(t.TempDir(), "scrape.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("scrape_configs:\n  - job_name: other-vigil\n    scrape_interval: 1s\n    tenant: ops\n    static_configs:\n      - targets: [%q]\n", target.web)), 0o644)
 	v := startServe(t, "", "--collector.scrape-config", cfg)

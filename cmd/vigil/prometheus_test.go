@@ -62,14 +62,18 @@ func testPrometheusRemoteWrite(t *testing.T, storeURL string) {
   scrape_interval: 1s
 scrape_configs:
   - job_name: vigil-self
+    authorization:
+      credentials: %q
     static_configs:
       - targets: [%q]
 remote_write:
   - url: http://%s/api/v1/write
+    authorization:
+      credentials: %q
     queue_config:
       batch_send_deadline: 1s
       min_backoff: 100ms
-`, v.web, v.http)
+`, v.token, v.web, v.http, v.token)
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -119,7 +123,7 @@ remote_write:
 // TestScrape has `vigil serve` scrape a second Vigil's client_golang
 // /metrics and reads the samples back.
 func TestScrape(t *testing.T) {
-	target := startServe(t, "")
+	target := startServe(t, "", "--web.public-metrics") // scrape configs carry no credentials
 	cfg := filepath.Join(t.TempDir(), "scrape.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("scrape_configs:\n  - job_name: other-vigil\n    scrape_interval: 1s\n    tenant: ops\n    static_configs:\n      - targets: [%q]\n", target.web)), 0o644)
 	v := startServe(t, "", "--collector.scrape-config", cfg)

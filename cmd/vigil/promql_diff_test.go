@@ -185,7 +185,7 @@ func startPrometheusFor(t *testing.T, prom, target string, vigils map[string]*vi
 	dir := t.TempDir()
 	cfg := fmt.Sprintf("global:\n  scrape_interval: 500ms\n  scrape_timeout: 400ms\nscrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: [%q]\nremote_write:\n", target)
 	for _, v := range vigils {
-		cfg += fmt.Sprintf("  - url: http://%s/api/v1/write\n    queue_config:\n      min_shards: 1\n      max_shards: 1\n      batch_send_deadline: 500ms\n      min_backoff: 100ms\n", v.http)
+		cfg += fmt.Sprintf("  - url: http://%s/api/v1/write\n    authorization:\n      credentials: %q\n    queue_config:\n      min_shards: 1\n      max_shards: 1\n      batch_send_deadline: 500ms\n      min_backoff: 100ms\n", v.http, v.token)
 	}
 	path := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {

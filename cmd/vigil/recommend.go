@@ -17,6 +17,7 @@ import (
 
 type recommendOptions struct {
 	strategy, profile, output, server, tenant string
+	token                                     string
 	namespace, kind, workload, container      string
 	history, serverTimeout                    time.Duration
 }
@@ -65,6 +66,7 @@ API instead.`,
 	f.StringVar(&o.output, "output", "table", "table, json or yaml (strategic-merge patches)")
 	f.StringVar(&o.server, "server", "", "URL of a running vigil web role (http://host:8080) to ask instead of opening the store")
 	f.DurationVar(&o.serverTimeout, "server-timeout", client.DefaultTimeout, "how long to wait for --server's answer")
+	f.StringVar(&o.token, "token", "", "API token for --server (a viewer's: vigil token create --role viewer); prefer its environment twin, which stays out of the process list")
 	f.StringVar(&o.tenant, "tenant", "", "tenant to read; empty for the default tenant")
 	f.StringVar(&o.namespace, "namespace", "", "only this namespace")
 	f.StringVar(&o.kind, "kind", "", "only this workload kind (Deployment, StatefulSet, ...)")
@@ -113,7 +115,7 @@ func (o *recommendOptions) fetch(ctx context.Context, g *globalOptions) ([]right
 
 // fetchAPI asks a running vigil for the recommendations.
 func (o *recommendOptions) fetchAPI(ctx context.Context, start, end time.Time) ([]rightsize.Recommendation, error) {
-	c, err := client.New(o.server, client.Options{Tenant: o.tenant, Timeout: o.serverTimeout})
+	c, err := client.New(o.server, client.Options{Tenant: o.tenant, Timeout: o.serverTimeout, Token: o.token})
 	if err != nil {
 		return nil, fmt.Errorf("--server: %w", err)
 	}

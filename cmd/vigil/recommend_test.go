@@ -182,7 +182,7 @@ func TestRecommendEndToEnd(t *testing.T) {
 	}
 
 	// The CLI asks the running server and prints the patch.
-	out, err := exec.Command(binary, "recommend", "--server", "http://"+v.web, "--namespace", "shop", "--output", "yaml").CombinedOutput()
+	out, err := withToken(v, exec.Command(binary, "recommend", "--server", "http://"+v.web, "--namespace", "shop", "--output", "yaml")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("vigil recommend: %v\n%s", err, out)
 	}
@@ -207,12 +207,12 @@ spec:
 	if string(out) != wantYAML {
 		t.Errorf("vigil recommend --output yaml:\n%s\nwant:\n%s", out, wantYAML)
 	}
-	out, err = exec.Command(binary, "recommend", "--server", "http://"+v.web, "--output", "table").CombinedOutput()
+	out, err = withToken(v, exec.Command(binary, "recommend", "--server", "http://"+v.web, "--output", "table")).CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("shop       Deployment  api       app        1000m -> 400m")) || !bytes.Contains(out, []byte("$31.79")) {
 		t.Errorf("vigil recommend --output table (%v):\n%s", err, out)
 	}
 	// The API's refusal, quoted.
-	out, err = exec.Command(binary, "recommend", "--server", "http://"+v.web, "--strategy", "magic").CombinedOutput()
+	out, err = withToken(v, exec.Command(binary, "recommend", "--server", "http://"+v.web, "--strategy", "magic")).CombinedOutput()
 	if err == nil || !bytes.Contains(out, []byte(`answered 400 Bad Request: unknown strategy "magic"`)) {
 		t.Errorf("vigil recommend --strategy magic (%v):\n%s", err, out)
 	}

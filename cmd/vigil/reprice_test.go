@@ -24,7 +24,7 @@ import (
 // and one of a model no table prices.
 func sendModelCalls(t *testing.T, v *vigilServer) {
 	t.Helper()
-	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpoint(v.http), otlptracehttp.WithInsecure())
+	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpoint(v.http), otlptracehttp.WithInsecure(), otlptracehttp.WithHeaders(headers(v.http)))
 	if err != nil {
 		t.Fatal(err)
 	}

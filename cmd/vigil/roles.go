@@ -53,6 +53,7 @@ type roleOptions struct {
 	alertTimeout     time.Duration
 	configPoll       time.Duration
 	query            querier.Options
+	auth             authOptions
 }
 
 func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
@@ -70,6 +71,7 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 	// role adds the API and UI there.
 	f.StringVar(&o.webListen, "web.listen-address", ":8080", "address of the web port: API, UI, /metrics, /healthz, /readyz")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a clean shutdown may take to drain and flush")
+	o.auth.register(f)
 	f.DurationVar(&o.configPoll, "config.poll-interval", 10*time.Second, "how often the config directory's files are compared with those last read, besides change notifications; a change is read once the directory is quiet for half a second, and a reading with errors leaves the last good config in force")
 	if roles&roleCollector != 0 {
 		o.collector.register(f)
@@ -145,6 +147,19 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	}()
 	logger.Info("store open", "component", "store", "store", backend.Describe(g.storeURL, g.dataDir))
 
+	// Auth: one guard for every port. Its audit log is written until every
+	// port has stopped, then flushed before the store closes.
+	guard, err := newGuard(&o.auth, st, logger.With("component", "auth"))
+	if err != nil {
+		return err
+	}
+	if audit := guard.Audit(); audit != nil {
+		actx, acancel := context.WithCancel(context.Background())
+		flushed := make(chan struct{})
+		go func() { audit.Run(actx); close(flushed) }()
+		defer func() { acancel(); <-flushed }()
+	}
+
 	var group run.Group
 
 	// Signals: SIGINT or SIGTERM starts a clean shutdown. Every component
@@ -163,15 +178,21 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	engine := querier.NewEngine(st, queryOpts)
 
 	// Web port: health, readiness, metrics and the APIs, for every role.
-	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Engine: engine, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api, ConfigStatus: reloader.Status})
+	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Engine: engine, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api,
+		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics})
 	if err != nil {
 		return err
+	}
+	if roles&roleWeb != 0 && guard.Enabled() {
+		if err := announceSignIn(ctx, st, srv.Addr(), logger.With("component", "auth")); err != nil {
+			return err
+		}
 	}
 	stop.add(&group, "web", srv.Serve, srv.Shutdown)
 
 	// KEDA external scaler: replica recommendations on a port of its own.
 	if roles&roleWeb != 0 && o.kedaListen != "" {
-		ks, err := keda.New(keda.Options{ListenAddr: o.kedaListen, Store: st, Logger: logger.With("component", "keda")})
+		ks, err := keda.New(keda.Options{ListenAddr: o.kedaListen, Store: st, Logger: logger.With("component", "keda"), Guard: guard})
 		if err != nil {
 			return err
 		}
@@ -180,7 +201,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 
 	// Collector: receivers writing through the batching, spooling pipeline.
 	if roles&roleCollector != 0 {
-		if err := addCollector(&group, stop, &o.collector, g.dataDir, st, reg, logger.With("component", "collector")); err != nil {
+		if err := addCollector(&group, stop, &o.collector, g.dataDir, st, reg, guard, o.auth.anonymousIngest, logger.With("component", "collector")); err != nil {
 			return err
 		}
 	}

@@ -151,19 +151,20 @@ func TestSIGTERMLosesNothingAcknowledged(t *testing.T) {
 	dir := t.TempDir()
 	// A long batch age keeps every export waiting in the pipeline for a
 	// while, so exports are in flight when SIGTERM comes.
-	v := startServe(t, "", "--data-dir", dir, "--collector.max-batch-age", "500ms")
+	// The Jaeger agent's UDP carries no credential: a trusted network.
+	v := startServe(t, "", "--data-dir", dir, "--collector.max-batch-age", "500ms", "--auth.anonymous-ingest-tenant", "default")
 
 	load := &otlpLoad{acked: map[string]bool{}}
 	stop := make(chan struct{})
 	var senders sync.WaitGroup
 	for i := 0; i < 4; i++ {
 		g, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(v.grpc), otlptracegrpc.WithInsecure(),
-			otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}), otlptracegrpc.WithTimeout(20*time.Second))
+			otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}), otlptracegrpc.WithTimeout(20*time.Second), otlptracegrpc.WithHeaders(headers(v.grpc)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		h, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpoint(v.http), otlptracehttp.WithInsecure(),
-			otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}), otlptracehttp.WithTimeout(20*time.Second))
+			otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}), otlptracehttp.WithTimeout(20*time.Second), otlptracehttp.WithHeaders(headers(v.http)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/jaegertracing/jaeger-idl/thrift-gen/agent"
 	"github.com/jaegertracing/jaeger-idl/thrift-gen/jaeger"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/collector"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/tenant"
@@ -110,6 +111,12 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
+// Route is Jaeger Thrift over HTTP's route; sending needs the ingest role
+// (or admin).
+func (r *Receiver) Route() auth.Route {
+	return auth.Route{Method: "POST", Pattern: "/api/traces", Role: auth.Ingest, Handler: r}
+}
+
 // decodeAgentMessage reads one UDP datagram: a compact-Thrift oneway call
 // of Agent.emitBatch.
 func decodeAgentMessage(b []byte) (*jaeger.Batch, error) {
@@ -144,6 +151,7 @@ const maxDatagram = 65535
 // full.
 type UDPServer struct {
 	rcv      *Receiver
+	tenant   string // compact Thrift carries no tenant or credential: all spans go here
 	conn     net.PacketConn
 	inflight chan struct{}
 	writes   sync.WaitGroup // one per datagram being written
@@ -157,14 +165,14 @@ type UDPServer struct {
 	datagrams, undecodable, spansRead, spansWritten, spansDropped atomic.Int64
 }
 
-// ListenUDP opens the agent port. maxInflight bounds datagrams being
-// written at once.
-func ListenUDP(addr string, r *Receiver, maxInflight int) (*UDPServer, error) {
+// ListenUDP opens the agent port, whose spans all go to one tenant.
+// maxInflight bounds datagrams being written at once.
+func ListenUDP(addr, tenant string, r *Receiver, maxInflight int) (*UDPServer, error) {
 	conn, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on udp %s: %w", addr, err)
 	}
-	return &UDPServer{rcv: r, conn: conn, inflight: make(chan struct{}, maxInflight), readDone: make(chan struct{})}, nil
+	return &UDPServer{rcv: r, tenant: tenant, conn: conn, inflight: make(chan struct{}, maxInflight), readDone: make(chan struct{})}, nil
 }
 
 // Addr is the bound address.
@@ -194,7 +202,7 @@ func (u *UDPServer) Serve() error {
 		batch, err := decodeAgentMessage(buf[:n])
 		if err != nil {
 			u.undecodable.Add(1)
-			u.rcv.Stats.Refused.WithLabelValues(collector.SignalSpans, store.DefaultTenant, "invalid").Inc()
+			u.rcv.Stats.Refused.WithLabelValues(collector.SignalSpans, u.tenant, "invalid").Inc()
 			u.rcv.Logger.Debug("cannot decode jaeger agent datagram", "err", err)
 			continue
 		}
@@ -203,13 +211,13 @@ func (u *UDPServer) Serve() error {
 		case u.inflight <- struct{}{}:
 		default:
 			u.spansDropped.Add(int64(len(batch.Spans)))
-			u.rcv.Stats.Refused.WithLabelValues(collector.SignalSpans, store.DefaultTenant, "busy").Add(float64(len(batch.Spans)))
+			u.rcv.Stats.Refused.WithLabelValues(collector.SignalSpans, u.tenant, "busy").Add(float64(len(batch.Spans)))
 			continue
 		}
 		u.writes.Add(1)
 		go func() {
 			defer func() { <-u.inflight; u.writes.Done() }()
-			n, err := u.rcv.write(context.Background(), store.DefaultTenant, batch)
+			n, err := u.rcv.write(context.Background(), u.tenant, batch)
 			if err != nil {
 				u.spansDropped.Add(int64(len(batch.Spans)))
 				u.rcv.Logger.Warn("dropping jaeger agent batch", "spans", len(batch.Spans), "err", err)

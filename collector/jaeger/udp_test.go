@@ -56,7 +56,7 @@ func waitUntil(t *testing.T, cond func() bool) {
 func startUDP(t *testing.T, w store.SpanWriter, log *bytes.Buffer) (*UDPServer, net.Conn, chan error) {
 	t.Helper()
 	r := &Receiver{Spans: w, Stats: collector.NewMetrics(nil), Logger: slog.New(slog.NewTextHandler(log, nil))}
-	u, err := ListenUDP("127.0.0.1:0", r, 16)
+	u, err := ListenUDP("127.0.0.1:0", store.DefaultTenant, r, 16)
 	if err != nil {
 		t.Fatal(err)
 	}

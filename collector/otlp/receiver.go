@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/collector"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/tenant"
@@ -178,6 +179,22 @@ func writeResponse(w http.ResponseWriter, ct string, proto, json func() ([]byte,
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Write(b)
+}
+
+// Routes are OTLP/HTTP's routes; sending needs the ingest role (or admin).
+func (r *Receiver) Routes() []auth.Route {
+	return []auth.Route{
+		{Method: "POST", Pattern: "/v1/traces", Role: auth.Ingest, Handler: http.HandlerFunc(r.HandleTraces)},
+		{Method: "POST", Pattern: "/v1/metrics", Role: auth.Ingest, Handler: http.HandlerFunc(r.HandleMetrics)},
+	}
+}
+
+// GRPCMethods are the OTLP gRPC services' methods and the role each needs.
+func GRPCMethods() auth.Methods {
+	return auth.Methods{
+		"/opentelemetry.proto.collector.trace.v1.TraceService/Export":     auth.Ingest,
+		"/opentelemetry.proto.collector.metrics.v1.MetricsService/Export": auth.Ingest,
+	}
 }
 
 // RegisterGRPC adds the OTLP trace and metric services to a gRPC server.

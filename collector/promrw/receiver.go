@@ -8,6 +8,7 @@ import (
 
 	"github.com/klauspost/compress/snappy"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/collector"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/tenant"
@@ -19,6 +20,11 @@ type Receiver struct {
 	Limits  collector.BodyLimits
 	Rate    *collector.TenantLimiter
 	Stats   *collector.Metrics
+}
+
+// Route is remote write's route; sending needs the ingest role (or admin).
+func (rc *Receiver) Route() auth.Route {
+	return auth.Route{Method: "POST", Pattern: "/api/v1/write", Role: auth.Ingest, Handler: rc}
 }
 
 // ServeHTTP decodes, validates and writes one remote-write request. A

@@ -216,6 +216,61 @@ var migrations = []migration{
 			shard:  "cityHash64(member_group)",
 		}},
 	},
+	{ // 3: credentials (auth's users, API tokens and sessions). They are
+		// server-wide and looked up by key, so the key leads the sort key,
+		// not a tenant; no partitions, as retention never drops them. A
+		// row's version ranks a terminal state (revoked, ended) above any
+		// time (store.Credentials); readers use FINAL.
+		tables: []table{
+			{
+				name: "users",
+				columns: `name String,
+	password_hash String,
+	role_tenants Array(String),
+	role_names Array(String),
+	created_ns Int64,
+	updated_ns Int64,
+	version Int64`,
+				engine: "ReplacingMergeTree(version)",
+				order:  "name",
+				shard:  "cityHash64(name)",
+			},
+			{
+				name: "api_tokens",
+				columns: `id String,
+	hash String,
+	name String,
+	tenant String,
+	role String,
+	created_ns Int64,
+	expires_ns Int64,
+	revoked_ns Int64,
+	last_used_ns Int64,
+	created_by String,
+	revoked_by String,
+	version Int64`,
+				engine: "ReplacingMergeTree(version)",
+				order:  "id",
+				shard:  "cityHash64(id)",
+			},
+			{
+				name: "sessions",
+				columns: `id_hash String,
+	user_name String,
+	role_tenants Array(String),
+	role_names Array(String),
+	created_ns Int64,
+	last_seen_ns Int64,
+	idle_expires_ns Int64,
+	expires_ns Int64,
+	ended_ns Int64,
+	version Int64`,
+				engine: "ReplacingMergeTree(version)",
+				order:  "id_hash",
+				shard:  "cityHash64(id_hash)",
+			},
+		},
+	},
 }
 
 // schemaTable records applied migrations.

@@ -135,4 +135,48 @@ CREATE TABLE members (
 	PRIMARY KEY (member_group, member)
 );
 `,
+	// 3: credentials (auth's users, API tokens and sessions), replaced by
+	// key when a newer version arrives (see store.Credentials).
+	`
+CREATE TABLE users (
+	name VARCHAR NOT NULL,
+	password_hash VARCHAR NOT NULL,
+	role_tenants VARCHAR[] NOT NULL,
+	role_names VARCHAR[] NOT NULL,
+	created_ns BIGINT NOT NULL,
+	updated_ns BIGINT NOT NULL,
+	version BIGINT NOT NULL,
+	PRIMARY KEY (name)
+);
+
+CREATE TABLE api_tokens (
+	id VARCHAR NOT NULL,
+	hash VARCHAR NOT NULL,
+	name VARCHAR NOT NULL,
+	tenant VARCHAR NOT NULL,
+	role VARCHAR NOT NULL,
+	created_ns BIGINT NOT NULL,
+	expires_ns BIGINT NOT NULL,
+	revoked_ns BIGINT NOT NULL,
+	last_used_ns BIGINT NOT NULL,
+	created_by VARCHAR NOT NULL,
+	revoked_by VARCHAR NOT NULL,
+	version BIGINT NOT NULL,
+	PRIMARY KEY (id)
+);
+
+CREATE TABLE sessions (
+	id_hash VARCHAR NOT NULL,
+	user_name VARCHAR NOT NULL,
+	role_tenants VARCHAR[] NOT NULL,
+	role_names VARCHAR[] NOT NULL,
+	created_ns BIGINT NOT NULL,
+	last_seen_ns BIGINT NOT NULL,
+	idle_expires_ns BIGINT NOT NULL,
+	expires_ns BIGINT NOT NULL,
+	ended_ns BIGINT NOT NULL,
+	version BIGINT NOT NULL,
+	PRIMARY KEY (id_hash)
+);
+`,
 }

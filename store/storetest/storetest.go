@@ -39,6 +39,9 @@ func Run(t *testing.T, open Opener) {
 		{"SpanValues", testSpanValues},
 		{"LargeBatches", testLargeBatches},
 		{"Retention", testRetention},
+		{"Users", testUsers},
+		{"Tokens", testTokens},
+		{"Sessions", testSessions},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

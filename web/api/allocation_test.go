@@ -3,11 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
 )
@@ -65,7 +65,7 @@ func TestAllocationFromMetrics(t *testing.T) {
 	if err := s.WriteMetrics(ctx, series, samples); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	(&API{Store: s}).Register(mux)
 
 	code, body := do(t, mux, "GET", "/api/v1/cost/allocation?from=2026-11-20T10:00:00Z&to=2026-11-20T12:00:00Z&aggregate=namespace&shared_namespaces=kube-system", "", nil)
@@ -133,7 +133,7 @@ func TestSelfHosted(t *testing.T) {
 	if err := s.WriteMetrics(ctx, series, samples); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	(&API{Store: s}).Register(mux)
 	// The window ends a millisecond after the last sample so it is counted.
 	code, body := do(t, mux, "GET", `/api/v1/cost/self-hosted?from=2026-11-20T10:00:00Z&to=2026-11-20T11:00:00.001Z&hourly=3.20&selector=%7Bmodel_name%3D%22llama%22%7D`, "", nil)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/collector/billing"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
@@ -76,26 +77,37 @@ func (a *API) config() Config {
 	return Config{SLOs: a.SLOs, Budgets: a.Budgets, Attribution: a.Attribution}
 }
 
-// Register adds the routes to mux.
-func (a *API) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /api/v1/billing/import", a.handle(a.importBilling))
-	mux.HandleFunc("GET /api/v1/cost", a.handle(a.cost))
-	mux.HandleFunc("GET /api/v1/budgets", a.handle(a.budgets))
-	mux.HandleFunc("GET /api/v1/cost/unit", a.handle(a.unitCost))
-	mux.HandleFunc("GET /api/v1/cost/export", a.exportFOCUS)
-	mux.HandleFunc("GET /api/v1/cost/allocation", a.handle(a.allocation))
-	mux.HandleFunc("GET /api/v1/cost/self-hosted", a.handle(a.selfHosted))
-	mux.HandleFunc("GET /api/v1/slos", a.handle(a.slos))
-	mux.HandleFunc("GET /api/v1/slos/{name}", a.handle(a.sloOne))
-	mux.HandleFunc("GET /api/v1/slos/{name}/history", a.handle(a.sloHistory))
-	mux.HandleFunc("GET /api/v1/alerts", a.handle(a.alerts))
-	mux.HandleFunc("GET /api/v1/alerts/deliveries", a.handle(a.deliveries))
-	mux.HandleFunc("GET /api/v1/silences", a.handle(a.silences))
-	mux.HandleFunc("POST /api/v1/silences", a.handle(a.createSilence))
-	mux.HandleFunc("GET /api/v1/recommendations", a.handle(a.recommendations))
-	mux.HandleFunc("GET /api/v1/canary", a.handle(a.canaryAnalysis))
-	mux.HandleFunc("GET /api/v1/config/status", a.handle(a.configStatus))
-	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
+// Register adds the routes to mux, each with the role it needs: reads
+// need viewer, changes editor, the audit log admin. The config directory's
+// status is server-wide (its files serve every tenant), so it needs viewer
+// in every tenant; the OpenAPI document is the same for everyone and open.
+func (a *API) Register(mux *auth.Mux) {
+	route := func(method, pattern string, role auth.Role, h http.HandlerFunc) auth.Route {
+		return auth.Route{Method: method, Pattern: pattern, Role: role, Handler: h}
+	}
+	mux.Handle(
+		route("POST", "/api/v1/billing/import", auth.Editor, a.handle(a.importBilling)),
+		route("GET", "/api/v1/cost", auth.Viewer, a.handle(a.cost)),
+		route("GET", "/api/v1/budgets", auth.Viewer, a.handle(a.budgets)),
+		route("GET", "/api/v1/cost/unit", auth.Viewer, a.handle(a.unitCost)),
+		route("GET", "/api/v1/cost/export", auth.Viewer, a.exportFOCUS),
+		route("GET", "/api/v1/cost/allocation", auth.Viewer, a.handle(a.allocation)),
+		route("GET", "/api/v1/cost/self-hosted", auth.Viewer, a.handle(a.selfHosted)),
+		route("GET", "/api/v1/slos", auth.Viewer, a.handle(a.slos)),
+		route("GET", "/api/v1/slos/{name}", auth.Viewer, a.handle(a.sloOne)),
+		route("GET", "/api/v1/slos/{name}/history", auth.Viewer, a.handle(a.sloHistory)),
+		route("GET", "/api/v1/alerts", auth.Viewer, a.handle(a.alerts)),
+		route("GET", "/api/v1/alerts/deliveries", auth.Viewer, a.handle(a.deliveries)),
+		route("GET", "/api/v1/silences", auth.Viewer, a.handle(a.silences)),
+		route("POST", "/api/v1/silences", auth.Editor, a.handle(a.createSilence)),
+		route("GET", "/api/v1/recommendations", auth.Viewer, a.handle(a.recommendations)),
+		route("GET", "/api/v1/canary", auth.Viewer, a.handle(a.canaryAnalysis)),
+		route("GET", "/api/v1/audit", auth.Admin, a.handle(a.audit)),
+		route("GET", "/api/v1/openapi.json", auth.Public, serveOpenAPI),
+	)
+	status := route("GET", "/api/v1/config/status", auth.Viewer, a.handle(a.configStatus))
+	status.Scope = auth.ServerScope
+	mux.Handle(status)
 }
 
 // statusError carries an HTTP status.

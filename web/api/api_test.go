@@ -14,6 +14,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
@@ -25,7 +26,7 @@ func setup(t *testing.T) http.Handler {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	(&API{Store: s, MaxUploadBytes: 8 << 20}).Register(mux)
 	return mux
 }
@@ -136,7 +137,7 @@ func setupSmall(t *testing.T) http.Handler {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	(&API{Store: s, MaxUploadBytes: 1000}).Register(mux)
 	return mux
 }
@@ -147,7 +148,7 @@ func TestBudgets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	b := &cost.Budget{Name: "aws-sept", Period: "month", Amount: decimal.RequireFromString("30"), Currency: "USD", Cost: "billed",
 		Filter: map[string]string{"provider": "AWS"}, Thresholds: []int{50, 100}, Forecast: true, File: "budgets.yaml:2"}
 	at := time.Date(2024, 9, 16, 0, 0, 0, 0, time.UTC) // half of September gone
@@ -176,7 +177,7 @@ func TestExportFOCUS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	(&API{Store: s, MaxUploadBytes: 8 << 20}).Register(mux)
 	if code, body := do(t, mux, "POST", "/api/v1/billing/import", "text/csv", sample(t)); code != 200 {
 		t.Fatal(body)
@@ -204,7 +205,7 @@ func TestExportFOCUS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	mux2 := http.NewServeMux()
+	mux2 := auth.NewMux(auth.Disabled())
 	(&API{Store: s2, MaxUploadBytes: 8 << 20}).Register(mux2)
 	code, imported := do(t, mux2, "POST", "/api/v1/billing/import", "text/csv", []byte(body))
 	if code != 200 || !strings.Contains(imported, `"accepted":1001`) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
@@ -26,7 +27,7 @@ func attributionSetup(t *testing.T, attr cost.Attribution) http.Handler {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	(&API{Store: s, MaxUploadBytes: 8 << 20, Attribution: attr}).Register(mux)
 	if code, body := do(t, mux, "POST", "/api/v1/billing/import?name=sample.csv", "text/csv", sample(t)); code != 200 {
 		t.Fatalf("import: %d %s", code, body)

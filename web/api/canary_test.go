@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
 )
@@ -35,7 +36,7 @@ func TestCanary(t *testing.T) {
 	if err := s.WriteSpans(context.Background(), spans); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	(&API{Store: s}).Register(mux)
 
 	const window = "&from=2026-11-20T10:00:00Z&to=2026-11-20T11:00:00Z"

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store/embedded"
@@ -28,7 +28,7 @@ func TestCurrentConfig(t *testing.T) {
 		return &slo.SLO{Name: name, Service: "chat", Objective: 0.99, Window: slo.TimeWindow{Duration: time.Hour, Rolling: true}, Method: "Occurrences"}
 	}
 	cfg := Config{SLOs: []*slo.SLO{mk("first")}}
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	(&API{Store: s, SLOs: []*slo.SLO{mk("static")}, Current: func() Config { return cfg }}).Register(mux)
 	names := func(path string) []string {
 		rec := httptest.NewRecorder()

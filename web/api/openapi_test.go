@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -17,7 +14,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +24,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/shopspring/decimal"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/dispatch"
@@ -40,7 +37,7 @@ import (
 // with kin-openapi.
 func servedOpenAPI(t *testing.T) (*openapi3.T, []byte) {
 	t.Helper()
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	(&API{}).Register(mux)
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/openapi.json", nil))
@@ -88,9 +85,10 @@ func TestOpenAPIDocument(t *testing.T) {
 			if params.GetByInAndName("header", "X-Scope-OrgID") == nil {
 				t.Errorf("%s: no X-Scope-OrgID parameter", name)
 			}
-			// Every handler answers an invalid tenant 400 and a failing
-			// store 500, with {"error": ...}.
-			for _, code := range []int{400, 500} {
+			// Every handler answers an invalid tenant 400, a missing
+			// credential 401, a missing role 403 and a failing store 500,
+			// with {"error": ...}.
+			for _, code := range []int{400, 401, 403, 500} {
 				r := op.Responses.Status(code)
 				if r == nil || r.Value.Content.Get("application/json") == nil {
 					t.Errorf("%s: no JSON %d response", name, code)
@@ -104,51 +102,6 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 }
 
-// registeredPatterns reads the route patterns this package registers from
-// its source: every mux.HandleFunc or mux.Handle call with a literal
-// pattern. A pattern that is not a literal fails the test, so no route can
-// hide from it.
-func registeredPatterns(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	var out []string
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, f, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(file, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			sel, ok := call.Fun.(*ast.SelectorExpr)
-			if !ok || (sel.Sel.Name != "HandleFunc" && sel.Sel.Name != "Handle") || len(call.Args) != 2 {
-				return true
-			}
-			lit, ok := call.Args[0].(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				t.Errorf("%s: a route whose pattern is not a string literal; this test cannot check it", fset.Position(call.Pos()))
-				return true
-			}
-			p, err := strconv.Unquote(lit.Value)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, p)
-			return true
-		})
-	}
-	return out
-}
-
 // requestFor builds a request that pattern ("GET /a/{x}") matches.
 func requestFor(pattern string) *http.Request {
 	method, path, _ := strings.Cut(pattern, " ")
@@ -160,19 +113,15 @@ func requestFor(pattern string) *http.Request {
 // document and that every documented operation is registered.
 func TestOpenAPIRoutes(t *testing.T) {
 	doc, _ := servedOpenAPI(t)
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	(&API{}).Register(mux)
 
-	registered := registeredPatterns(t)
-	if len(registered) < 17 {
-		t.Fatalf("found only %d routes in the source: %v", len(registered), registered)
+	var registered []string
+	for _, rt := range mux.Routes() {
+		registered = append(registered, rt.String())
 	}
-	// The source's patterns are the mux's: each request routes to its own
-	// pattern, so the list read from the source is not stale.
-	for _, p := range registered {
-		if _, got := mux.Handler(requestFor(p)); got != p {
-			t.Errorf("the source registers %q but the mux routes it to %q", p, got)
-		}
+	if len(registered) < 18 {
+		t.Fatalf("only %d routes registered: %v", len(registered), registered)
 	}
 	var documented []string
 	for path, item := range doc.Paths.Map() {
@@ -180,18 +129,17 @@ func TestOpenAPIRoutes(t *testing.T) {
 			documented = append(documented, method+" "+path)
 		}
 	}
-	// Documented operations must route to a pattern of the same text: the
-	// document's {name} is the mux's {name}.
-	for _, p := range documented {
-		if _, got := mux.Handler(requestFor(p)); got != p {
-			t.Errorf("documented %q is not registered (the mux routes it to %q)", p, got)
-		}
-	}
+	// The document's {name} is the route's {name}: the texts are equal.
 	sort.Strings(registered)
 	sort.Strings(documented)
 	for _, p := range registered {
 		if _, ok := slices.BinarySearch(documented, p); !ok {
 			t.Errorf("route %q is not in the document", p)
+		}
+	}
+	for _, p := range documented {
+		if _, ok := slices.BinarySearch(registered, p); !ok {
+			t.Errorf("documented %q is not registered", p)
 		}
 	}
 	if len(registered) != len(documented) {
@@ -209,6 +157,7 @@ type validator struct {
 	router routers.Router
 	h      http.Handler
 	seen   map[string]bool // "METHOD path code" exchanges checked
+	bearer string          // the API token every request carries, if any
 }
 
 func newValidator(t *testing.T, h http.Handler) *validator {
@@ -246,7 +195,11 @@ func (v *validator) exchange(method, target string, header http.Header, body []b
 	if err != nil {
 		t.Fatalf("%s %s: not in the document: %v", method, target, err)
 	}
-	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route}
+	if v.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+v.bearer)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: credentialPresent}}
 	err = openapi3filter.ValidateRequest(ctx, in)
 	switch {
 	case valid && err != nil:
@@ -256,10 +209,7 @@ func (v *validator) exchange(method, target string, header http.Header, body []b
 	}
 	// The validated request's body is spent: send a fresh one.
 	sent := httptest.NewRequest(method, target, bytes.NewReader(body))
-	sent.Header = header.Clone()
-	if sent.Header == nil {
-		sent.Header = http.Header{}
-	}
+	sent.Header = req.Header.Clone()
 	rec := httptest.NewRecorder()
 	v.h.ServeHTTP(rec, sent)
 	got := rec.Body.Bytes()
@@ -287,6 +237,24 @@ func (v *validator) exchange(method, target string, header http.Header, body []b
 		t.Errorf("%s %s: fields the document does not name: %v", method, target, extra)
 	}
 	return got
+}
+
+// credentialPresent is the document's security requirement as a client
+// sees it: the request carries a credential of the scheme's kind. Whether
+// the credential is good is the server's to answer (401).
+func credentialPresent(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	r := in.RequestValidationInput.Request
+	switch in.SecuritySchemeName {
+	case "bearerToken":
+		if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+			return nil
+		}
+	case "sessionCookie":
+		if _, err := r.Cookie(auth.SessionCookie); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("no %s credential", in.SecuritySchemeName)
 }
 
 // undocumented appends the paths of object fields in v that s does not
@@ -462,11 +430,20 @@ func responseFixture(t *testing.T) (*embedded.Store, *API) {
 	return s, a
 }
 
+func newToken(t *testing.T, st auth.Store, tenant string, role auth.Role) string {
+	t.Helper()
+	tok, _, err := auth.CreateToken(context.Background(), st, auth.TokenSpec{Tenant: tenant, Role: role}, "test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
 // TestOpenAPIResponses holds real answers of every route to the document:
 // the ones the brief names first (cost, SLOs, alerts, budgets), then the
 // rest, and the error answers.
 func TestOpenAPIResponses(t *testing.T) {
-	_, a := responseFixture(t)
+	st, a := responseFixture(t)
 	// The config directory, after an edit that is refused.
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "slos.yaml"), []byte("slos: []\n"), 0o644)
@@ -481,9 +458,13 @@ func TestOpenAPIResponses(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "slos.yaml"), []byte("slo: []\n"), 0o644)
 	reloader.Reload()
 	a.ConfigStatus = reloader.Status
-	mux := http.NewServeMux()
+	// Behind a real guard, as the web port serves it: an admin of every
+	// tenant calls, and a viewer and a caller without a token are refused.
+	guard := auth.New(auth.Options{Store: st})
+	mux := auth.NewMux(guard)
 	a.Register(mux)
 	v := newValidator(t, mux)
+	v.bearer = newToken(t, st, auth.AllTenants, auth.Admin)
 	none := http.Header{}
 	csv := http.Header{"Content-Type": {"text/csv"}}
 
@@ -583,10 +564,37 @@ func TestOpenAPIResponses(t *testing.T) {
 	if body := v.refused("GET", "/api/v1/slos", http.Header{"X-Scope-Orgid": {"a/b"}}, nil, 400); !bytes.Contains(body, []byte("tenant id")) {
 		t.Errorf("bad tenant: %s", body)
 	}
-	small := http.NewServeMux()
+	small := auth.NewMux(auth.Disabled())
 	(&API{Store: a.Store, MaxUploadBytes: 1000}).Register(small)
 	sv := newValidator(t, small)
+	sv.bearer = v.bearer // with auth disabled it is not read
 	sv.call("POST", "/api/v1/billing/import", csv, sample(t), 413)
+
+	// Refusals: no credential, a bad one, a role short of what is needed.
+	anon := newValidator(t, mux)
+	if body := anon.refused("GET", "/api/v1/slos", none, nil, 401); !bytes.Contains(body, []byte("authentication required")) {
+		t.Errorf("no credential: %s", body)
+	}
+	anon.call("GET", "/api/v1/slos", http.Header{"Authorization": {"Bearer vigil_0000000000000000_" + strings.Repeat("0", 64)}}, nil, 401)
+	viewer := newValidator(t, mux)
+	viewer.bearer = newToken(t, st, store.DefaultTenant, auth.Viewer)
+	if body := viewer.call("POST", "/api/v1/silences", http.Header{"Content-Type": {"application/json"}}, []byte(`{"matchers":{"slo":"x"},"duration":"1h"}`), 403); !bytes.Contains(body, []byte("editor")) {
+		t.Errorf("a viewer creating a silence: %s", body)
+	}
+	viewer.call("GET", "/api/v1/audit", none, nil, 403)
+	for _, vv := range []*validator{anon, viewer} {
+		for k := range vv.seen {
+			v.seen[k] = true
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	guard.Audit().Run(ctx) // writes the 403s' records
+	if body := v.call("GET", "/api/v1/audit?from=2000-01-01&to=2100-01-01", none, nil, 200); !bytes.Contains(body, []byte(`"action":"forbidden"`)) ||
+		!bytes.Contains(body, []byte(`"target":"POST /api/v1/silences"`)) {
+		t.Errorf("audit: %s", body)
+	}
+	v.refused("GET", "/api/v1/audit?limit=0", none, nil, 400)
 
 	// Every documented operation has been called at least once.
 	for path, item := range v.doc.Paths.Map() {

@@ -3,12 +3,12 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
 )
@@ -39,7 +39,7 @@ func TestReplicaRecommendations(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := &API{Store: s, Now: func() time.Time { return t0.Add(10*time.Minute + 20*time.Second) }}
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	a.Register(mux)
 	get := func(query string) (int, rightsize.ReplicaAdvice, string) {
 		code, body := do(t, mux, "GET", "/api/v1/recommendations?kind=replicas&"+query, "", nil)

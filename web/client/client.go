@@ -33,6 +33,9 @@ type Options struct {
 	Timeout time.Duration
 	// HTTPClient sends the requests; nil means http.DefaultClient.
 	HTTPClient *http.Client
+	// Token is an API token sent as Authorization: Bearer; empty sends
+	// none (a server with --auth.disabled).
+	Token string
 }
 
 // Client calls one Vigil server. It is safe for concurrent use.
@@ -89,6 +92,9 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 	req.Header.Set("Accept", "application/json")
 	if c.opts.Tenant != "" {
 		req.Header.Set("X-Scope-OrgID", c.opts.Tenant)
+	}
+	if c.opts.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
 	}
 	resp, err := c.opts.HTTPClient.Do(req)
 	if err != nil {

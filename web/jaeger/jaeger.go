@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/tenant"
 )
@@ -23,13 +24,20 @@ type API struct {
 	Now   func() time.Time // nil means time.Now
 }
 
-// Register adds the routes to mux.
-func (a *API) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/services", a.handle(a.services))
-	mux.HandleFunc("GET /api/services/{service}/operations", a.handle(a.operations))
-	mux.HandleFunc("GET /api/operations", a.handle(a.operations))
-	mux.HandleFunc("GET /api/traces", a.handle(a.findTraces))
-	mux.HandleFunc("GET /api/traces/{traceID}", a.handle(a.trace))
+// Register adds the routes to mux; every one is a read, for viewers.
+func (a *API) Register(mux *auth.Mux) {
+	for _, rt := range []struct {
+		pattern string
+		fn      func(r *http.Request, tenant string) (any, int, error)
+	}{
+		{"/api/services", a.services},
+		{"/api/services/{service}/operations", a.operations},
+		{"/api/operations", a.operations},
+		{"/api/traces", a.findTraces},
+		{"/api/traces/{traceID}", a.trace},
+	} {
+		mux.Handle(auth.Route{Method: "GET", Pattern: rt.pattern, Role: auth.Viewer, Handler: a.handle(rt.fn)})
+	}
 }
 
 // httpError carries a status for the one place that writes errors.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
 )
@@ -42,7 +43,7 @@ func setup(t *testing.T) http.Handler {
 	if err := st.WriteSpans(context.Background(), []store.Span{root, child, other}); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
+	mux := auth.NewMux(auth.Disabled())
 	(&API{Spans: st, Now: func() time.Time { return t0.Add(time.Minute) }}).Register(mux)
 	return mux
 }

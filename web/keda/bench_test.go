@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store/backend"
 )
 
@@ -56,7 +57,7 @@ func benchGetMetrics(b *testing.B, url string) {
 			b.Fatal(err)
 		}
 	}
-	srv, err := New(Options{ListenAddr: "127.0.0.1:0", Store: st, Now: func() time.Time { return t0.Add(time.Hour) }})
+	srv, err := New(Options{ListenAddr: "127.0.0.1:0", Store: st, Guard: auth.Disabled(), Now: func() time.Time { return t0.Add(time.Hour) }})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
+	"github.com/vigil-dev/vigil/auth"
 )
 
 // DefaultStreamInterval is how often StreamIsActive looks again.
@@ -30,6 +31,19 @@ type Options struct {
 	// StreamInterval is how often StreamIsActive re-reads the store and
 	// sends a change; 0 means DefaultStreamInterval.
 	StreamInterval time.Duration
+	// Guard decides every call (auth.Disabled() lets all through); each
+	// method needs viewer in the trigger's tenant.
+	Guard *auth.Guard
+}
+
+// Methods are the scaler's gRPC methods and the role each needs: all
+// read replica recommendations.
+func Methods() auth.Methods {
+	m := auth.Methods{}
+	for _, name := range []string{"IsActive", "GetMetricSpec", "GetMetrics", "StreamIsActive", "StreamMetricSpec"} {
+		m["/"+ServiceName+"/"+name] = auth.Viewer
+	}
+	return m
 }
 
 // Server serves externalscaler.ExternalScaler on its own port, as KEDA
@@ -59,7 +73,11 @@ func New(opts Options) (*Server, error) {
 	if s.interval <= 0 {
 		s.interval = DefaultStreamInterval
 	}
-	s.grpc = grpc.NewServer()
+	if opts.Guard == nil {
+		ln.Close()
+		return nil, errors.New("keda: no auth guard (auth.Disabled() to let every call through)")
+	}
+	s.grpc = grpc.NewServer(opts.Guard.GRPC(Methods())...)
 	s.grpc.RegisterService(s.serviceDesc(), s)
 	return s, nil
 }
@@ -141,7 +159,10 @@ func unary(in protoreflect.MessageDescriptor, method string, call func(context.C
 }
 
 func (s *Server) isActive(ctx context.Context, req *dynamicpb.Message) (any, error) {
-	ref := scaledObjectRefOf(req)
+	ref, err := narrowed(ctx, scaledObjectRefOf(req))
+	if err != nil {
+		return nil, err
+	}
 	active, err := s.scaler.IsActive(ctx, ref)
 	if err != nil {
 		return nil, s.fail("IsActive", ref, err)
@@ -149,8 +170,11 @@ func (s *Server) isActive(ctx context.Context, req *dynamicpb.Message) (any, err
 	return isActiveResponse(active), nil
 }
 
-func (s *Server) getMetricSpec(_ context.Context, req *dynamicpb.Message) (any, error) {
-	ref := scaledObjectRefOf(req)
+func (s *Server) getMetricSpec(ctx context.Context, req *dynamicpb.Message) (any, error) {
+	ref, err := narrowed(ctx, scaledObjectRefOf(req))
+	if err != nil {
+		return nil, err
+	}
 	specs, err := s.scaler.MetricSpec(ref)
 	if err != nil {
 		return nil, s.fail("GetMetricSpec", ref, err)
@@ -160,6 +184,10 @@ func (s *Server) getMetricSpec(_ context.Context, req *dynamicpb.Message) (any, 
 
 func (s *Server) getMetrics(ctx context.Context, req *dynamicpb.Message) (any, error) {
 	ref, name := getMetricsRequestOf(req)
+	ref, err := narrowed(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
 	values, advice, err := s.scaler.Metrics(ctx, ref, name)
 	if err != nil {
 		return nil, s.fail("GetMetrics", ref, err)
@@ -176,7 +204,10 @@ func (s *Server) streamIsActive(_ any, stream grpc.ServerStream) error {
 	if err := decodeRequest(stream.RecvMsg, req); err != nil {
 		return err
 	}
-	ref := scaledObjectRefOf(req)
+	ref, err := narrowed(stream.Context(), scaledObjectRefOf(req))
+	if err != nil {
+		return err
+	}
 	ticker := time.NewTicker(s.interval)
 	defer ticker.Stop()
 	last, first := false, true
@@ -209,7 +240,10 @@ func (s *Server) streamMetricSpec(_ any, stream grpc.ServerStream) error {
 	if err := decodeRequest(stream.RecvMsg, req); err != nil {
 		return err
 	}
-	ref := scaledObjectRefOf(req)
+	ref, err := narrowed(stream.Context(), scaledObjectRefOf(req))
+	if err != nil {
+		return err
+	}
 	specs, err := s.scaler.MetricSpec(ref)
 	if err != nil {
 		return s.fail("StreamMetricSpec", ref, err)
@@ -222,6 +256,24 @@ func (s *Server) streamMetricSpec(_ any, stream grpc.ServerStream) error {
 	case <-s.done:
 	}
 	return nil
+}
+
+// narrowed resolves the tenant a trigger names in its metadata the way
+// X-Scope-OrgID is resolved: KEDA passes only the trigger's metadata, so
+// the tenant travels there, and the caller must hold the call's role in
+// it. The answer is a gRPC status.
+func narrowed(ctx context.Context, ref ScaledObjectRef) (ScaledObjectRef, error) {
+	t, err := auth.Narrow(ctx, ref.ScalerMetadata["tenant"])
+	if err != nil {
+		return ref, err
+	}
+	md := make(map[string]string, len(ref.ScalerMetadata)+1)
+	for k, v := range ref.ScalerMetadata {
+		md[k] = v
+	}
+	md["tenant"] = t
+	ref.ScalerMetadata = md
+	return ref, nil
 }
 
 // fail logs a failed call and turns its error into a gRPC status: bad

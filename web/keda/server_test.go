@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
 )
@@ -54,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{store: st}
 	f.now.Store(t0.Add(10*time.Minute + 30*time.Second).UnixNano())
-	srv, err := New(Options{ListenAddr: "127.0.0.1:0", Store: st, Now: func() time.Time { return time.Unix(0, f.now.Load()).UTC() },
+	srv, err := New(Options{ListenAddr: "127.0.0.1:0", Store: st, Guard: auth.Disabled(), Now: func() time.Time { return time.Unix(0, f.now.Load()).UTC() },
 		StreamInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -239,5 +240,25 @@ func TestStreams(t *testing.T) {
 	}
 	if _, err := specRecv(); !errors.Is(err, io.EOF) {
 		t.Errorf("StreamMetricSpec after shutdown: %v", err)
+	}
+}
+
+// TestMethodsDeclared: every method the scaler serves declares its role.
+func TestMethodsDeclared(t *testing.T) {
+	desc := (&Server{}).serviceDesc()
+	var served []string
+	for _, m := range desc.Methods {
+		served = append(served, "/"+ServiceName+"/"+m.MethodName)
+	}
+	for _, s := range desc.Streams {
+		served = append(served, "/"+ServiceName+"/"+s.StreamName)
+	}
+	if len(served) != len(Methods()) {
+		t.Errorf("served %v, declared %v", served, Methods())
+	}
+	for _, m := range served {
+		if Methods()[m] != auth.Viewer {
+			t.Errorf("%s needs %q, want viewer", m, Methods()[m])
+		}
 	}
 }

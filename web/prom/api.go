@@ -35,7 +35,7 @@ type API struct {
 }
 
 // Register adds the routes to mux, with the methods Prometheus accepts.
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux Mux) {
 	for path, fn := range map[string]apiFunc{
 		"/query":               a.query,
 		"/query_range":         a.queryRange,
@@ -54,6 +54,12 @@ func (a *API) Register(mux *http.ServeMux) {
 			mux.HandleFunc("POST "+Prefix+path, a.handle(fn))
 		}
 	}
+}
+
+// Mux is where Register adds routes: an http.ServeMux, or the web port's
+// route table, which declares the role they need.
+type Mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
 }
 
 // postable are the paths Prometheus also answers with a form body.

@@ -1,0 +1,213 @@
+package auth
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"html/template"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+//go:embed login.html
+var loginHTML string
+
+var loginPage = template.Must(template.New("login").Parse(loginHTML))
+
+// csrfCookie holds the token a form must echo (double submit): a page of
+// another site can make a browser post, but cannot read the cookie to put
+// it in the form.
+const csrfCookie = "vigil_csrf"
+
+// Routes are the sign-in pages: GET and POST /login, POST /logout. They
+// are public (a person signs in before having an identity) and check
+// their own form's CSRF token.
+func (g *Guard) Routes() []Route {
+	return []Route{
+		{Method: "GET", Pattern: "/login", Role: Public, Handler: http.HandlerFunc(g.loginForm)},
+		{Method: "POST", Pattern: "/login", Role: Public, Handler: http.HandlerFunc(g.loginSubmit)},
+		{Method: "POST", Pattern: "/logout", Role: Public, Handler: http.HandlerFunc(g.logout)},
+	}
+}
+
+type loginView struct {
+	Off     bool
+	CSRF    string
+	User    string
+	Problem string
+}
+
+func (g *Guard) loginForm(w http.ResponseWriter, r *http.Request) {
+	if id := FromContext(r.Context()); id != nil && id.Kind == KindPerson {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	g.renderLogin(w, r, http.StatusOK, loginView{})
+}
+
+func (g *Guard) renderLogin(w http.ResponseWriter, r *http.Request, code int, v loginView) {
+	v.Off = g.opts.Disabled
+	if !v.Off {
+		v.CSRF = CSRFToken(w, r)
+	}
+	PageHeaders(w)
+	w.WriteHeader(code)
+	loginPage.Execute(w, v)
+}
+
+// PageHeaders are the headers of Vigil's server-rendered pages: no script
+// or style from anywhere, no framing, nothing cached.
+func PageHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+}
+
+// CSRFToken returns the token a page's forms must carry, setting its
+// cookie when the browser has none yet.
+func CSRFToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && isHex(c.Value, 16) {
+		return c.Value
+	}
+	tok := randomHex(16)
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true, Secure: secureCookies(r), SameSite: http.SameSiteStrictMode})
+	return tok
+}
+
+// csrfOK checks a posted form's token against its cookie.
+func csrfOK(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	return err == nil && isHex(c.Value, 16) && sameHash(c.Value, r.PostFormValue("csrf"))
+}
+
+// secureCookies: cookies are Secure over TLS, and on loopback, where
+// browsers treat plain HTTP as secure; elsewhere over plain HTTP a Secure
+// cookie would never come back and nobody could sign in.
+func secureCookies(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	host, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = r.Host
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// maxFormBytes bounds a login form.
+const maxFormBytes = 16 << 10
+
+func (g *Guard) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	if g.opts.Disabled {
+		g.renderLogin(w, r, http.StatusNotFound, loginView{})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil || !csrfOK(r) {
+		g.renderLogin(w, r, http.StatusForbidden, loginView{Problem: "The form expired. Please sign in again."})
+		return
+	}
+	name, password, addr := r.PostFormValue("username"), r.PostFormValue("password"), clientAddr(r.RemoteAddr)
+	u, err := g.opts.Store.User(r.Context(), name)
+	known := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		g.log.Error("cannot read a user to sign in", "err", err)
+		g.renderLogin(w, r, http.StatusInternalServerError, loginView{User: name, Problem: "Vigil cannot read its users now. Please try again."})
+		return
+	}
+	limited := ""
+	if known {
+		limited = u.Name
+	}
+	if wait := g.login.wait(limited, addr); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		g.renderLogin(w, r, http.StatusTooManyRequests, loginView{User: name, Problem: "Too many failed sign-ins. Please wait and try again."})
+		return
+	}
+	hash := dummyHash() // an unknown user costs a wrong password's time
+	if known {
+		hash = u.PasswordHash
+	}
+	if !checkPassword(hash, password) || !known {
+		g.login.failed(limited, addr)
+		g.audit.Record(r.Context(), "", loginFailed(limited, addr))
+		g.renderLogin(w, r, http.StatusUnauthorized, loginView{User: name, Problem: "Wrong user name or password."})
+		return
+	}
+	g.startSession(w, r, u, addr)
+}
+
+// loginFailed is the audit record of a failed login. An unknown user name
+// is not recorded: it may be a password typed in the wrong field.
+func loginFailed(user, addr string) Audit {
+	a := Audit{Action: ActionLoginFailed, Actor: "anonymous:anonymous", Addr: addr, Detail: "wrong password"}
+	if user == "" {
+		a.Detail = "unknown user"
+	} else {
+		a.Actor, a.Target = "person:"+user, user
+	}
+	return a
+}
+
+func (g *Guard) startSession(w http.ResponseWriter, r *http.Request, u store.User, addr string) {
+	grants := Grants{}
+	for t, name := range u.Roles {
+		if role, err := ParseRole(name); err == nil {
+			grants[t] = role
+		}
+	}
+	id, expires, err := g.sessions.Start(r.Context(), u.Name, grants)
+	if err != nil {
+		g.log.Error("cannot start a session", "user", u.Name, "err", err)
+		g.renderLogin(w, r, http.StatusInternalServerError, loginView{User: u.Name, Problem: "Vigil cannot start a session now. Please try again."})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: id, Path: "/", Expires: expires, HttpOnly: true,
+		Secure: secureCookies(r), SameSite: http.SameSiteLaxMode})
+	g.audit.Record(r.Context(), "", Audit{Action: ActionLogin, Actor: "person:" + u.Name, Addr: addr, Target: u.Name})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// logout ends the session in the store, not only in this browser, and
+// clears the cookie.
+func (g *Guard) logout(w http.ResponseWriter, r *http.Request) {
+	if g.opts.Disabled {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil || !csrfOK(r) {
+		http.Error(w, "the form expired: reload the page and sign out again", http.StatusForbidden)
+		return
+	}
+	if id := FromContext(r.Context()); id != nil && id.Session != "" {
+		if err := g.endSession(r.Context(), id, clientAddr(r.RemoteAddr)); err != nil {
+			g.log.Error("cannot end a session", "user", id.Name, "err", err)
+			http.Error(w, "Vigil cannot end the session now; try again", http.StatusInternalServerError)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secureCookies(r), SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (g *Guard) endSession(ctx context.Context, id *Identity, addr string) error {
+	if err := g.sessions.End(ctx, id.Session); err != nil {
+		return err
+	}
+	g.audit.Record(ctx, "", Audit{Action: ActionLogout, Actor: id.Subject(), Addr: addr, Target: id.Name})
+	return nil
+}
