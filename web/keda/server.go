@@ -12,10 +12,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
+	pb "github.com/vigil-dev/vigil/web/keda/externalscaler"
 )
 
 // DefaultStreamInterval is how often StreamIsActive looks again.
@@ -35,6 +34,7 @@ type Options struct {
 // Server serves externalscaler.ExternalScaler on its own port, as KEDA
 // expects of an external scaler.
 type Server struct {
+	pb.UnimplementedExternalScalerServer
 	scaler   *Scaler
 	log      *slog.Logger
 	interval time.Duration
@@ -60,7 +60,7 @@ func New(opts Options) (*Server, error) {
 		s.interval = DefaultStreamInterval
 	}
 	s.grpc = grpc.NewServer()
-	s.grpc.RegisterService(s.serviceDesc(), s)
+	pb.RegisterExternalScalerServer(s.grpc, s)
 	return s, nil
 }
 
@@ -92,64 +92,18 @@ func (s *Server) Shutdown(ctx context.Context) {
 	}
 }
 
-func (s *Server) serviceDesc() *grpc.ServiceDesc {
-	return &grpc.ServiceDesc{
-		ServiceName: ServiceName,
-		HandlerType: (*any)(nil),
-		Methods: []grpc.MethodDesc{
-			{MethodName: "IsActive", Handler: unary(scaledObjectRefDesc, "IsActive", s.isActive)},
-			{MethodName: "GetMetricSpec", Handler: unary(scaledObjectRefDesc, "GetMetricSpec", s.getMetricSpec)},
-			{MethodName: "GetMetrics", Handler: unary(getMetricsRequestDesc, "GetMetrics", s.getMetrics)},
-		},
-		Streams: []grpc.StreamDesc{
-			{StreamName: "StreamIsActive", Handler: s.streamIsActive, ServerStreams: true},
-			{StreamName: "StreamMetricSpec", Handler: s.streamMetricSpec, ServerStreams: true},
-		},
-		Metadata: "externalscaler.proto",
-	}
-}
-
-// decodeRequest decodes a request, turning a panic of the decoder into
-// InvalidArgument. protobuf-go (1.36) panics unmarshalling a dynamicpb map
-// entry whose key field repeats with the wrong wire type (found by
-// FuzzScaledObjectRef), and grpc-go does not recover handler panics: one
-// malformed call would otherwise stop Vigil.
-func decodeRequest(dec func(any) error, m *dynamicpb.Message) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = status.Errorf(codes.InvalidArgument, "cannot decode %s: %v", m.Descriptor().FullName(), r)
-		}
-	}()
-	return dec(m)
-}
-
-// unary adapts a call on dynamic messages to grpc's method handler.
-func unary(in protoreflect.MessageDescriptor, method string, call func(context.Context, *dynamicpb.Message) (any, error)) grpc.MethodHandler {
-	full := "/" + ServiceName + "/" + method
-	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-		req := dynamicpb.NewMessage(in)
-		if err := decodeRequest(dec, req); err != nil {
-			return nil, err
-		}
-		if interceptor == nil {
-			return call(ctx, req)
-		}
-		return interceptor(ctx, req, &grpc.UnaryServerInfo{Server: srv, FullMethod: full}, func(ctx context.Context, r any) (any, error) {
-			return call(ctx, r.(*dynamicpb.Message))
-		})
-	}
-}
-
-func (s *Server) isActive(ctx context.Context, req *dynamicpb.Message) (any, error) {
+// IsActive answers KEDA's IsActive.
+func (s *Server) IsActive(ctx context.Context, req *pb.ScaledObjectRef) (*pb.IsActiveResponse, error) {
 	ref := scaledObjectRefOf(req)
 	active, err := s.scaler.IsActive(ctx, ref)
 	if err != nil {
 		return nil, s.fail("IsActive", ref, err)
 	}
-	return isActiveResponse(active), nil
+	return &pb.IsActiveResponse{Result: active}, nil
 }
 
-func (s *Server) getMetricSpec(_ context.Context, req *dynamicpb.Message) (any, error) {
+// GetMetricSpec answers KEDA's GetMetricSpec.
+func (s *Server) GetMetricSpec(_ context.Context, req *pb.ScaledObjectRef) (*pb.GetMetricSpecResponse, error) {
 	ref := scaledObjectRefOf(req)
 	specs, err := s.scaler.MetricSpec(ref)
 	if err != nil {
@@ -158,8 +112,9 @@ func (s *Server) getMetricSpec(_ context.Context, req *dynamicpb.Message) (any, 
 	return metricSpecResponse(specs), nil
 }
 
-func (s *Server) getMetrics(ctx context.Context, req *dynamicpb.Message) (any, error) {
-	ref, name := getMetricsRequestOf(req)
+// GetMetrics answers KEDA's GetMetrics.
+func (s *Server) GetMetrics(ctx context.Context, req *pb.GetMetricsRequest) (*pb.GetMetricsResponse, error) {
+	ref, name := scaledObjectRefOf(req.GetScaledObjectRef()), req.GetMetricName()
 	values, advice, err := s.scaler.Metrics(ctx, ref, name)
 	if err != nil {
 		return nil, s.fail("GetMetrics", ref, err)
@@ -169,13 +124,9 @@ func (s *Server) getMetrics(ctx context.Context, req *dynamicpb.Message) (any, e
 	return metricsResponse(values), nil
 }
 
-// streamIsActive sends the activity at once, then again whenever it
+// StreamIsActive sends the activity at once, then again whenever it
 // changes, until the client goes or the server shuts down.
-func (s *Server) streamIsActive(_ any, stream grpc.ServerStream) error {
-	req := dynamicpb.NewMessage(scaledObjectRefDesc)
-	if err := decodeRequest(stream.RecvMsg, req); err != nil {
-		return err
-	}
+func (s *Server) StreamIsActive(req *pb.ScaledObjectRef, stream grpc.ServerStreamingServer[pb.IsActiveResponse]) error {
 	ref := scaledObjectRefOf(req)
 	ticker := time.NewTicker(s.interval)
 	defer ticker.Stop()
@@ -186,7 +137,7 @@ func (s *Server) streamIsActive(_ any, stream grpc.ServerStream) error {
 			return s.fail("StreamIsActive", ref, err)
 		}
 		if first || active != last {
-			if err := stream.SendMsg(isActiveResponse(active)); err != nil {
+			if err := stream.Send(&pb.IsActiveResponse{Result: active}); err != nil {
 				return err
 			}
 			first, last = false, active
@@ -201,20 +152,16 @@ func (s *Server) streamIsActive(_ any, stream grpc.ServerStream) error {
 	}
 }
 
-// streamMetricSpec sends the spec once and holds the stream: the spec of
+// StreamMetricSpec sends the spec once and holds the stream: the spec of
 // a trigger never changes (target 1), which is what KEDA asks of this
 // optional RPC — the current spec at once, the same as GetMetricSpec.
-func (s *Server) streamMetricSpec(_ any, stream grpc.ServerStream) error {
-	req := dynamicpb.NewMessage(scaledObjectRefDesc)
-	if err := decodeRequest(stream.RecvMsg, req); err != nil {
-		return err
-	}
+func (s *Server) StreamMetricSpec(req *pb.ScaledObjectRef, stream grpc.ServerStreamingServer[pb.GetMetricSpecResponse]) error {
 	ref := scaledObjectRefOf(req)
 	specs, err := s.scaler.MetricSpec(ref)
 	if err != nil {
 		return s.fail("StreamMetricSpec", ref, err)
 	}
-	if err := stream.SendMsg(metricSpecResponse(specs)); err != nil {
+	if err := stream.Send(metricSpecResponse(specs)); err != nil {
 		return err
 	}
 	select {

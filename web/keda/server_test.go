@@ -13,11 +13,11 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
+	pb "github.com/vigil-dev/vigil/web/keda/externalscaler"
 )
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
@@ -154,12 +154,12 @@ func TestScalerOverGRPC(t *testing.T) {
 		t.Errorf("IsActive of the default tenant: %v, %v", active, err)
 	}
 
-	// A map entry whose key repeats with the wrong wire type panics
-	// protobuf-go's decoder (FuzzScaledObjectRef found it): the call fails,
-	// the server stays up.
-	bad := dynamicpb.NewMessage(scaledObjectRefDesc)
-	bad.SetUnknown(protoreflect.RawFields("\x1a\x17\n\x100000000000000000\r0000"))
-	if err := f.client.Conn.Invoke(ctx, method("IsActive"), bad, dynamicpb.NewMessage(isActiveResponseDesc)); status.Code(err) != codes.InvalidArgument {
+	// A map entry whose key repeats with the wrong wire type panicked
+	// protobuf-go's dynamicpb decoder (FuzzScaledObjectRef found it): the
+	// call fails, the server stays up.
+	bad := &pb.ScaledObjectRef{}
+	bad.ProtoReflect().SetUnknown(protoreflect.RawFields("\x1a\x17\n\x100000000000000000\r0000"))
+	if _, err := pb.NewExternalScalerClient(f.client.Conn).IsActive(ctx, bad); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("malformed map entry: %v", err)
 	}
 	if recv, err := f.client.StreamIsActive(ctx, ScaledObjectRef{}); err != nil {
