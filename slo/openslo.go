@@ -735,6 +735,9 @@ func (c *compiler) source(field string, m *osMetric) (typ string, spec map[strin
 			}
 		}
 	case m.DataSourceRef != "" || m.DataSourceSpec != nil:
+		if m.DataSourceRef != "" && m.DataSourceSpec != nil {
+			c.errorAt(field+".dataSourceRef", "give dataSourceRef or dataSourceSpec, not both")
+		}
 		spec = m.Spec
 		if m.DataSourceRef != "" {
 			if ds := c.set.lookup(c.o, c.line(field+".dataSourceRef"), field+".dataSourceRef", "DataSource", m.DataSourceRef); ds != nil {
@@ -900,6 +903,10 @@ func (c *compiler) alertPolicies(entries []osPolicyEntry, period time.Duration) 
 	for i, e := range entries {
 		field := fmt.Sprintf("spec.alertPolicies[%d]", i)
 		pc, pfield, spec := c, field+".spec", e.Spec
+		if e.AlertPolicyRef != "" && e.Kind != "" {
+			c.errorAt(field, "give alertPolicyRef or an inline policy (kind, metadata, spec), not both")
+			continue
+		}
 		if e.AlertPolicyRef != "" {
 			ap := c.set.lookup(c.o, c.line(field+".alertPolicyRef"), field+".alertPolicyRef", "AlertPolicy", e.AlertPolicyRef)
 			if ap == nil || config.DecodeStrict(ap.file, &ap.Spec, "spec", &spec) != nil {
