@@ -65,11 +65,9 @@ func newOpenSLO() *openSLO { return &openSLO{objects: map[string]map[string]*osO
 // compiling the objects it refers to come from compile.
 func (set *openSLO) add(file string, doc *yaml.Node) []config.Problem {
 	var o osObject
-	if p := config.DecodeStrict(file, doc, "", &o); p != nil {
-		return []config.Problem{*p}
-	}
+	// What does not decode is reported, and the rest is read on.
+	problems := config.Decode(file, doc, "", &o)
 	o.file, o.node = file, doc
-	var problems []config.Problem
 	at := func(field, format string, args ...any) {
 		problems = append(problems, config.Problem{File: file, Line: config.Line(doc, strings.Split(field, ".")...), Field: field, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 	}
@@ -610,7 +608,10 @@ func deref(f *float64) float64 {
 // shorthand; seconds become minutes, the finest step Vigil evaluates.
 func v1alphaDuration(unit string, count int) (string, bool) {
 	if unit == "Second" {
-		unit, count = "Minute", count/60*map[bool]int{true: 1}[count%60 == 0]
+		if count%60 != 0 {
+			return "", false
+		}
+		unit, count = "Minute", count/60
 	}
 	u := map[string]string{"Minute": "m", "Day": "d", "Week": "w", "Month": "M", "Quarter": "Q"}[unit]
 	return strconv.Itoa(count) + u, u != "" && count > 0
@@ -814,7 +815,7 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 		field = at.path + ".ratioMetrics"
 	}
 	if r.Raw != nil {
-		c.errorAt(field+".raw", "raw ratio metrics (a precomputed ratio) are not supported: give good or bad and total counters")
+		c.errorAt(field+".raw", "raw ratio metrics (a precomputed ratio, rawType) are read once Vigil has a PromQL engine; until then give good or bad and total counters")
 		return
 	}
 	counter := r.Counter

@@ -44,7 +44,8 @@ func checkMetadata(o *osObject, at func(field, format string, args ...any)) {
 	}
 	allowed := metadataFields[o.APIVersion]
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := m.Content[i].Value; !slices.Contains(allowed, k) {
+		// A key no version has is decoding's to report.
+		if k := m.Content[i].Value; !slices.Contains(allowed, k) && slices.Contains(metadataFields["openslo/v1"], k) {
 			at("metadata."+k, "%s metadata has %s, not %s", o.APIVersion, strings.Join(allowed, ", "), k)
 		}
 	}
@@ -55,8 +56,12 @@ func checkMetadata(o *osObject, at func(field, format string, args ...any)) {
 		if !labelKeyRE.MatchString(k) {
 			at("metadata.labels", "label %q: a key is at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit", k)
 		}
-		if !labelValueOK(o.v2(), v) {
-			at("metadata.labels", "label %q: %s", k, map[bool]string{true: "openslo.com/v2alpha label values are strings", false: "a value is a string or a list of strings"}[o.v2()])
+		switch {
+		case labelValueOK(o.v2(), v):
+		case o.v2():
+			at("metadata.labels", "label %q: openslo.com/v2alpha label values are strings", k)
+		default:
+			at("metadata.labels", "label %q: a value is a string or a list of strings", k)
 		}
 	}
 	for k := range o.Metadata.Annotations {

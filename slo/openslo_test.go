@@ -255,6 +255,20 @@ spec:
   timeWindow: [{duration: 4w, isRolling: true}]
   objectives: [{target: 0.99}]
 `, []string{`:7: spec.serviceRef: give serviceRef or service, not both`, `:8: spec.sliRef: no SLI named "web"`}},
+		// A metadata field v2alpha does not have and a key no version has
+		// are reported once each, beside the spec's problem.
+		{"v2alpha metadata and an unknown key", `
+apiVersion: openslo.com/v2alpha
+kind: Service
+metadata:
+  name: web
+  displayName: Web
+owner: team-a
+spec:
+  description: 7
+  tier: 1
+`, []string{`:6: field owner not found`, `:5: metadata.displayName: openslo.com/v2alpha metadata has name, labels, annotations, not displayName`,
+			`:9: spec: field tier not found`}},
 		{"connectionDetails of any shape, a Service without spec", `
 apiVersion: openslo/v1
 kind: DataSource
