@@ -73,6 +73,12 @@ func (r *row) money(name string, required bool) decimal.Decimal {
 	return r.decimal(name, required, store.MoneyScale)
 }
 
+// quantity parses a usage quantity, to 18 places; an absent or null field
+// is zero.
+func (r *row) quantity(name string) decimal.Decimal {
+	return r.decimal(name, false, store.QuantityScale)
+}
+
 // nullable parses a FOCUS decimal that may be null (or absent), naming the
 // column in l.Nulls when it is, to 18 places when quantity says it is a
 // quantity or unit price.
@@ -82,7 +88,7 @@ func (r *row) nullable(l *store.CostLine, name string, quantity bool) decimal.De
 		return decimal.Zero
 	}
 	if quantity {
-		return r.decimal(name, false, store.QuantityScale)
+		return r.quantity(name)
 	}
 	return r.money(name, false)
 }
