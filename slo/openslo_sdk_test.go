@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +91,7 @@ func vigilErrors(t *testing.T, file string) []string {
 			out = append(out, p.String())
 		}
 	}
-	return slices.Clip(out)
+	return out
 }
 
 // openSLODifferences are the cases where Vigil deliberately disagrees with
