@@ -218,10 +218,21 @@ func (e *Errors) Error() string {
 }
 
 // DecodeStrict decodes one node (an item of a list, say) into v, refusing
-// unknown fields, and reports a failure as a Problem on the node's line.
-// Aliases to anchors elsewhere in the file (a merge key <<: *defaults, say)
-// are followed.
+// unknown fields, and reports the first failure as a Problem on the node's
+// line. Aliases to anchors elsewhere in the file (a merge key <<:
+// *defaults, say) are followed.
 func DecodeStrict(file string, n *yaml.Node, field string, v any) *Problem {
+	if ps := Decode(file, n, field, v); len(ps) > 0 {
+		return &ps[0]
+	}
+	return nil
+}
+
+// Decode is DecodeStrict reporting every failure, each at the line of the
+// field it names where it names one: an unknown field or a value of the
+// wrong type does not stop the decoding, so v holds every other field and
+// a reader can go on to report what else is wrong.
+func Decode(file string, n *yaml.Node, field string, v any) []Problem {
 	if hasAlias(n) {
 		budget := maxExpanded
 		at, err := expand(n, &budget, map[*yaml.Node]bool{})
@@ -229,7 +240,7 @@ func DecodeStrict(file string, n *yaml.Node, field string, v any) *Problem {
 			at = n // the item, not where the count ran out
 		}
 		if err != nil {
-			return &Problem{File: file, Line: at.Line, Field: field, Severity: Error, Message: err.Error()}
+			return []Problem{{File: file, Line: at.Line, Field: field, Severity: Error, Message: err.Error()}}
 		}
 		n = at
 	}
@@ -238,26 +249,40 @@ func DecodeStrict(file string, n *yaml.Node, field string, v any) *Problem {
 	enc.Encode(n)
 	dec := yaml.NewDecoder(strings.NewReader(buf.String()))
 	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		msg := err.Error()
-		// Lines in the re-encoded node are relative to the item.
-		msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
-		if i := strings.Index(msg, ": "); strings.HasPrefix(msg, "line ") && i > 0 {
-			msg = msg[i+2:]
-		}
-		if i := strings.Index(msg, " in type "); i > 0 {
-			msg = msg[:i] // the Go type means nothing to the file's author
-		}
-		line := n.Line
-		var name string
-		if _, err := fmt.Sscanf(msg, "field %s not found", &name); err == nil {
-			if k := findKey(n, name); k != nil {
-				line = k.Line
-			}
-		}
-		return &Problem{File: file, Line: line, Field: field, Severity: Error, Message: msg}
+	err := dec.Decode(v)
+	if err == nil {
+		return nil
 	}
-	return nil
+	msgs := []string{err.Error()}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	problems := make([]Problem, 0, len(msgs))
+	for _, msg := range msgs {
+		problems = append(problems, decodeProblem(file, n, field, msg))
+	}
+	return problems
+}
+
+// decodeProblem turns one of yaml's decoding messages into a Problem.
+func decodeProblem(file string, n *yaml.Node, field, msg string) Problem {
+	// Lines in the re-encoded node are relative to the item.
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if i := strings.Index(msg, ": "); strings.HasPrefix(msg, "line ") && i > 0 {
+		msg = msg[i+2:]
+	}
+	if i := strings.Index(msg, " in type "); i > 0 {
+		msg = msg[:i] // the Go type means nothing to the file's author
+	}
+	line := n.Line
+	var name string
+	if _, err := fmt.Sscanf(msg, "field %s not found", &name); err == nil {
+		if k := findKey(n, name); k != nil {
+			line = k.Line
+		}
+	}
+	return Problem{File: file, Line: line, Field: field, Severity: Error, Message: msg}
 }
 
 // maxExpanded bounds the nodes one item may expand to through aliases, so

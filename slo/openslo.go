@@ -3,6 +3,7 @@ package slo
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ import (
 var openSLOVersions = []string{"openslo/v1", "openslo/v1alpha", "openslo.com/v2alpha"}
 
 // openSLOKinds are the kinds Vigil reads, and the kinds it recognises but
-// has no use for, of every version.
+// has no use for, of openslo/v1 and openslo.com/v2alpha.
 var openSLOKinds = []string{"SLO", "SLI", "DataSource", "Service", "AlertPolicy", "AlertCondition", "AlertNotificationTarget"}
 
 type osMeta struct {
@@ -64,11 +65,9 @@ func newOpenSLO() *openSLO { return &openSLO{objects: map[string]map[string]*osO
 // compiling the objects it refers to come from compile.
 func (set *openSLO) add(file string, doc *yaml.Node) []config.Problem {
 	var o osObject
-	if p := config.DecodeStrict(file, doc, "", &o); p != nil {
-		return []config.Problem{*p}
-	}
+	// What does not decode is reported, and the rest is read on.
+	problems := config.Decode(file, doc, "", &o)
 	o.file, o.node = file, doc
-	var problems []config.Problem
 	at := func(field, format string, args ...any) {
 		problems = append(problems, config.Problem{File: file, Line: config.Line(doc, strings.Split(field, ".")...), Field: field, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 	}
@@ -76,10 +75,8 @@ func (set *openSLO) add(file string, doc *yaml.Node) []config.Problem {
 		at("metadata.name", "%q must be a lower-case RFC 1123 label (a-z, 0-9, '-', at most 63)", o.Metadata.Name)
 		return problems
 	}
-	if len(o.Metadata.DisplayName) > 1050 {
-		at("metadata.displayName", "is %d characters long; at most 1050", len(o.Metadata.DisplayName))
-	}
-	if o.Spec.Kind == 0 {
+	checkMetadata(&o, at)
+	if o.Spec.Kind == 0 && o.Kind != "Service" { // a Service is its name alone
 		at("spec", "is required")
 		return problems
 	}
@@ -231,6 +228,7 @@ type osPolicySpec struct {
 type osSLOSpec struct {
 	Description     string          `yaml:"description"`
 	Service         string          `yaml:"service"`
+	ServiceRef      string          `yaml:"serviceRef"` // v2alpha
 	Indicator       *osInlineSLI    `yaml:"indicator"`
 	IndicatorRef    string          `yaml:"indicatorRef"`
 	SLI             *osInlineSLI    `yaml:"sli"`
@@ -257,7 +255,15 @@ type compiler struct {
 }
 
 func (c *compiler) errorAt(path, format string, args ...any) {
-	c.set.problems = append(c.set.problems, config.Problem{File: c.o.file, Line: c.line(path), Field: path, Severity: config.Error, Message: fmt.Sprintf(format, args...)})
+	c.report(config.Error, path, format, args...)
+}
+
+func (c *compiler) warnAt(path, format string, args ...any) {
+	c.report(config.Warning, path, format, args...)
+}
+
+func (c *compiler) report(severity config.Severity, path, format string, args ...any) {
+	c.set.problems = append(c.set.problems, config.Problem{File: c.o.file, Line: c.line(path), Field: path, Severity: severity, Message: fmt.Sprintf(format, args...)})
 }
 
 // line finds a dotted path such as spec.objectives[1].target in the
@@ -324,20 +330,17 @@ func (set *openSLO) check(o *osObject) {
 	case "AlertPolicy":
 		v = &osPolicySpec{}
 	case "DataSource":
-		v = &struct {
-			Type              string         `yaml:"type"`
-			Description       string         `yaml:"description"`
-			ConnectionDetails map[string]any `yaml:"connectionDetails"`
-		}{}
+		v = &osDataSourceSpec{}
 	case "Service":
 		v = &struct {
 			Description string `yaml:"description"`
 		}{}
 	}
-	if p := config.DecodeStrict(o.file, &o.Spec, "spec", v); p != nil {
-		set.problems = append(set.problems, *p)
-		return
+	if o.Spec.Kind == 0 {
+		return // a Service without spec
 	}
+	// Every decoding problem is reported, and what did decode is checked.
+	set.problems = append(set.problems, config.Decode(o.file, &o.Spec, "spec", v)...)
 	// What can be judged without an SLO; an SLO using the object repeats
 	// these problems, and Load reports each once.
 	c := &compiler{set: set, o: o}
@@ -358,7 +361,27 @@ func (set *openSLO) check(o *osObject) {
 		c.condition("spec", *spec, 0)
 	case *osPolicySpec:
 		c.policy("spec", *spec, 0)
+	case *osTargetSpec:
+		if spec.Target == "" {
+			c.errorAt("spec.target", "is required: where notifications go, e.g. email or pagerduty")
+		}
+	case *osDataSourceSpec:
+		if spec.Type == "" {
+			c.errorAt("spec.type", "is required: the kind of source, e.g. Prometheus")
+		}
+		if spec.ConnectionDetails.Kind == 0 {
+			c.errorAt("spec.connectionDetails", "is required: how to reach the source, any YAML (Vigil reads its own store and needs none, e.g. {})")
+		}
 	}
+}
+
+// osDataSourceSpec is a DataSource's spec, also written inline in v2alpha
+// (dataSourceSpec). connectionDetails is free-form: any YAML, a mapping or
+// a list.
+type osDataSourceSpec struct {
+	Type              string    `yaml:"type"`
+	Description       string    `yaml:"description"`
+	ConnectionDetails yaml.Node `yaml:"connectionDetails"`
 }
 
 // compileSLO compiles one SLO object: one Vigil SLO per objective, or none
@@ -366,11 +389,10 @@ func (set *openSLO) check(o *osObject) {
 func (c *compiler) compileSLO() []*SLO {
 	o := c.o
 	var spec osSLOSpec
-	if p := config.DecodeStrict(o.file, &o.Spec, "spec", &spec); p != nil {
-		c.set.problems = append(c.set.problems, *p)
-		return nil
-	}
 	before := len(c.set.problems)
+	// A field Vigil does not know is reported with everything else wrong
+	// with the SLO, not instead of it.
+	c.set.problems = append(c.set.problems, config.Decode(o.file, &o.Spec, "spec", &spec)...)
 	parts := c.sloParts(spec)
 	parts.sliSpec, parts.sliAt = c.indicator(spec)
 	if len(spec.Objectives) == 0 {
@@ -403,12 +425,9 @@ type sloParts struct {
 // and its budgeting method.
 func (c *compiler) sloParts(spec osSLOSpec) sloParts {
 	o := c.o
-	p := sloParts{base: SLO{Name: o.Metadata.Name, Service: spec.Service, Description: spec.Description, File: o.where()}}
+	p := sloParts{base: SLO{Name: o.Metadata.Name, Service: c.service(spec), Description: spec.Description, File: o.where()}}
 	if t, ok := o.Metadata.Labels["tenant"].(string); ok {
 		p.base.Tenant = t
-	}
-	if spec.Service == "" {
-		c.errorAt("spec.service", "is required")
 	}
 	windows, wfield := spec.TimeWindow, "spec.timeWindow"
 	if o.APIVersion == "openslo/v1alpha" {
@@ -421,7 +440,12 @@ func (c *compiler) sloParts(spec osSLOSpec) sloParts {
 		p.base.Window = c.window(wfield+"[0]", windows[0])
 	}
 	switch m := BudgetingMethod(spec.BudgetingMethod); m {
-	case Occurrences, Timeslices, RatioTimeslices:
+	case RatioTimeslices:
+		if o.APIVersion == "openslo/v1alpha" {
+			c.errorAt("spec.budgetingMethod", "openslo/v1alpha has Occurrences and Timeslices; RatioTimeslices came with openslo/v1")
+		}
+		p.base.Method = m
+	case Occurrences, Timeslices:
 		p.base.Method = m
 	case "":
 		c.errorAt("spec.budgetingMethod", "is required: Occurrences, Timeslices or RatioTimeslices")
@@ -429,6 +453,35 @@ func (c *compiler) sloParts(spec osSLOSpec) sloParts {
 		c.errorAt("spec.budgetingMethod", "%q is not Occurrences, Timeslices or RatioTimeslices", spec.BudgetingMethod)
 	}
 	return p
+}
+
+// service reads the OpenSLO Service the SLO belongs to: spec.service, or
+// in v2alpha spec.serviceRef as the go-sdk writes it (spec.service as its
+// older spec text does). It groups the SLO; the spans a Vigil source
+// counts are those of the source's own service when it names one.
+func (c *compiler) service(spec osSLOSpec) string {
+	field := "spec.service"
+	switch {
+	case !c.o.v2() && spec.ServiceRef != "":
+		c.errorAt("spec.serviceRef", "is openslo.com/v2alpha's; %s names the service with service", c.o.APIVersion)
+	case spec.Service != "" && spec.ServiceRef != "":
+		c.errorAt("spec.serviceRef", "give serviceRef or service, not both")
+	case c.o.v2():
+		field = "spec.serviceRef"
+		if spec.ServiceRef == "" {
+			return c.require(field, spec.Service)
+		}
+		return spec.ServiceRef
+	}
+	return c.require(field, spec.Service)
+}
+
+// require reports an empty value as a required field.
+func (c *compiler) require(field, v string) string {
+	if v == "" {
+		c.errorAt(field, "is required")
+	}
+	return v
 }
 
 // indicator finds the SLO's SLI: inline, or by reference to an SLI object
@@ -468,6 +521,9 @@ func (c *compiler) indicator(spec osSLOSpec) (*osSLISpec, *sliSite) {
 		// v1alpha puts ratio metrics on the objectives.
 	default:
 		c.errorAt(ifield, "an SLO needs an indicator: %s (inline) or %sRef", ifield[5:], ifield[5:])
+	}
+	if o.APIVersion == "openslo/v1alpha" && indicator != nil && slices.ContainsFunc(spec.Objectives, func(obj osObjective) bool { return obj.RatioMetrics != nil }) {
+		c.errorAt(ifield, "give an indicator or the objectives' ratioMetrics, not both")
 	}
 	return sliSpec, sliAt
 }
@@ -510,12 +566,11 @@ var slugRE = regexp.MustCompile(`[^a-z0-9]+`)
 func (c *compiler) window(field string, w osTimeWindow) TimeWindow {
 	duration := w.Duration
 	if c.o.APIVersion == "openslo/v1alpha" {
-		unit := map[string]string{"Second": "", "Minute": "m", "Hour": "h", "Day": "d", "Week": "w", "Month": "M", "Quarter": "Q", "Year": "Y"}[w.Unit]
-		if unit == "" || w.Count <= 0 {
-			c.errorAt(field, "want unit (Minute, Hour, Day, Week, Month, Quarter, Year) and a positive count, got %d %q", w.Count, w.Unit)
+		var ok bool
+		if duration, ok = v1alphaDuration(w.Unit, w.Count); !ok {
+			c.errorAt(field, "want unit (Second, Day, Week, Month or Quarter, as openslo/v1alpha has them) and a positive count, in whole minutes for seconds; got %d %q", w.Count, w.Unit)
 			return TimeWindow{}
 		}
-		duration = strconv.Itoa(w.Count) + unit
 	} else if c.o.v2() && duration != "" && strings.ContainsAny(duration[len(duration)-1:], "MQY") {
 		c.errorAt(field+".duration", "%q: openslo.com/v2alpha durations are in m, h, d or w", duration)
 		return TimeWindow{}
@@ -540,6 +595,26 @@ func (c *compiler) window(field string, w osTimeWindow) TimeWindow {
 		return tw
 	}
 	return TimeWindow{}
+}
+
+func deref(f *float64) float64 {
+	if f == nil {
+		return 0
+	}
+	return *f
+}
+
+// v1alphaDuration writes a v1alpha window (unit and count) as a duration
+// shorthand; seconds become minutes, the finest step Vigil evaluates.
+func v1alphaDuration(unit string, count int) (string, bool) {
+	if unit == "Second" {
+		if count%60 != 0 {
+			return "", false
+		}
+		unit, count = "Minute", count/60
+	}
+	u := map[string]string{"Minute": "m", "Day": "d", "Week": "w", "Month": "M", "Quarter": "Q"}[unit]
+	return strconv.Itoa(count) + u, u != "" && count > 0
 }
 
 // objective fills s from one objective and the SLI, reporting problems.
@@ -601,9 +676,7 @@ func (c *compiler) objective(s *SLO, field string, obj osObjective, sliSpec *osS
 	case sliSpec.ThresholdMetric != nil && sliSpec.RatioMetric != nil:
 		c.errorAt(field, "the indicator has both thresholdMetric and ratioMetric; give one")
 	case sliSpec.RatioMetric != nil:
-		if obj.Op != "" || obj.Value != nil {
-			c.errorAt(field+".op", "op and value belong to threshold metrics; a ratio objective has only a target")
-		}
+		c.ratioObjective(field, obj)
 		at.ratio(s, sliSpec.RatioMetric)
 	case sliSpec.ThresholdMetric != nil:
 		op, ok := parseOp(obj.Op)
@@ -613,7 +686,7 @@ func (c *compiler) objective(s *SLO, field string, obj osObjective, sliSpec *osS
 		if obj.Value == nil {
 			c.errorAt(field+".value", "a threshold metric needs the value good events stay within")
 		}
-		if len(c.set.problems) == before {
+		if !config.HasErrors(c.set.problems[before:]) {
 			if msg := at.threshold(s, sliSpec.ThresholdMetric, op, *obj.Value); msg != "" {
 				c.errorAt(field+".op", "%s", msg)
 			}
@@ -621,7 +694,23 @@ func (c *compiler) objective(s *SLO, field string, obj osObjective, sliSpec *osS
 	default:
 		c.errorAt(field, "the indicator has neither thresholdMetric nor ratioMetric")
 	}
-	return len(c.set.problems) == before
+	return !config.HasErrors(c.set.problems[before:])
+}
+
+// ratioObjective reports the op and value a ratio objective has no use
+// for, each at its own field. openslo/v1alpha's schema asks every objective
+// for a value, so there a ratio's value is only warned of as ignored.
+func (c *compiler) ratioObjective(field string, obj osObjective) {
+	if obj.Op != "" {
+		c.errorAt(field+".op", "a ratio objective has no op: op and value compare a threshold metric's values")
+	}
+	switch {
+	case obj.Value == nil:
+	case c.o.APIVersion == "openslo/v1alpha":
+		c.warnAt(field+".value", "is ignored: a ratio objective counts good events against its target, and compares no value")
+	default:
+		c.errorAt(field+".value", "a ratio objective has no value: op and value compare a threshold metric's values")
+	}
 }
 
 // sliSite is where an SLI's spec is written: in the SLO, or in an SLI
@@ -636,6 +725,9 @@ func (c *compiler) source(field string, m *osMetric) (typ string, spec map[strin
 	switch {
 	case m.MetricSource != nil:
 		typ, spec = m.MetricSource.Type, m.MetricSource.Spec
+		if len(spec) == 0 {
+			c.errorAt(field+".metricSource.spec", "is required: the query (for Vigil's spans, at least the service or operation)")
+		}
 		if ref := m.MetricSource.MetricSourceRef; ref != "" {
 			if ds := c.set.lookup(c.o, c.line(field+".metricSource.metricSourceRef"), field+".metricSource.metricSourceRef", "DataSource", ref); ds != nil && typ == "" {
 				if t := config.Value(&ds.Spec, "type"); t != nil {
@@ -644,6 +736,9 @@ func (c *compiler) source(field string, m *osMetric) (typ string, spec map[strin
 			}
 		}
 	case m.DataSourceRef != "" || m.DataSourceSpec != nil:
+		if m.DataSourceRef != "" && m.DataSourceSpec != nil {
+			c.errorAt(field+".dataSourceRef", "give dataSourceRef or dataSourceSpec, not both")
+		}
 		spec = m.Spec
 		if m.DataSourceRef != "" {
 			if ds := c.set.lookup(c.o, c.line(field+".dataSourceRef"), field+".dataSourceRef", "DataSource", m.DataSourceRef); ds != nil {
@@ -675,14 +770,18 @@ func (c *compiler) query(field, typ string, spec map[string]any) string {
 	return q
 }
 
-// spanFilter reads a Vigil span source's spec into f; service is the
-// SLO's.
-func (c *compiler) spanFilter(field string, spec map[string]any, service string, f *SpanFilter) (status string) {
+// spanFilter reads a Vigil span source's spec into f (a ratio's total, then
+// its good or bad part, which may narrow it).
+func (c *compiler) spanFilter(field string, spec map[string]any, f *SpanFilter) (status string) {
 	for k, v := range spec {
 		switch k {
 		case "service":
-			if sv, _ := v.(string); sv != "" && service != "" && sv != service {
-				c.errorAt(field, "spec.service %q differs from the SLO's service %q", sv, service)
+			// The telemetry service.name, which may differ from the OpenSLO
+			// Service the SLO belongs to.
+			if sv := fmt.Sprint(v); f.Service != "" && sv != f.Service {
+				c.errorAt(field, "spec.service %q differs from the total's %q: a ratio counts the spans of one service", sv, f.Service)
+			} else {
+				f.Service = sv
 			}
 		case "operation":
 			f.Operation = fmt.Sprint(v)
@@ -716,7 +815,7 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 		field = at.path + ".ratioMetrics"
 	}
 	if r.Raw != nil {
-		c.errorAt(field+".raw", "raw ratio metrics (a precomputed ratio) are not supported: give good or bad and total counters")
+		c.errorAt(field+".raw", "raw ratio metrics (a precomputed ratio, rawType) are read once Vigil has a PromQL engine; until then give good or bad and total counters")
 		return
 	}
 	counter := r.Counter
@@ -743,8 +842,8 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 	case isSpans(ttyp):
 		// Spans: total is the filter, good or bad names the status.
 		var spans SpanFilter
-		c.spanFilter(field+".total", tspec, s.Service, &spans)
-		status := strings.ToLower(c.spanFilter(field+"."+which, pspec, s.Service, &spans))
+		c.spanFilter(field+".total", tspec, &spans)
+		status := strings.ToLower(c.spanFilter(field+"."+which, pspec, &spans))
 		switch {
 		case which == "good" && status == "ok", which == "bad" && status == "error":
 			s.SLI = SpanAvailability{SpanFilter: spans}
@@ -776,7 +875,7 @@ func (at *sliSite) threshold(s *SLO, m *osMetric, op Op, value float64) (opProbl
 	switch {
 	case isSpans(typ):
 		var spans SpanFilter
-		c.spanFilter(mfield, spec, s.Service, &spans)
+		c.spanFilter(mfield, spec, &spans)
 		f, _ := spec["field"].(string)
 		if f == "" || f == "duration" {
 			if op != LessThan && op != LessOrEqual {
@@ -805,6 +904,10 @@ func (c *compiler) alertPolicies(entries []osPolicyEntry, period time.Duration) 
 	for i, e := range entries {
 		field := fmt.Sprintf("spec.alertPolicies[%d]", i)
 		pc, pfield, spec := c, field+".spec", e.Spec
+		if e.AlertPolicyRef != "" && e.Kind != "" {
+			c.errorAt(field, "give alertPolicyRef or an inline policy (kind, metadata, spec), not both")
+			continue
+		}
 		if e.AlertPolicyRef != "" {
 			ap := c.set.lookup(c.o, c.line(field+".alertPolicyRef"), field+".alertPolicyRef", "AlertPolicy", e.AlertPolicyRef)
 			if ap == nil || config.DecodeStrict(ap.file, &ap.Spec, "spec", &spec) != nil {
@@ -888,9 +991,17 @@ func (c *compiler) condition(field string, cs osConditionSpec, period time.Durat
 	if cond.Kind != "burnrate" {
 		c.errorAt(field+".condition.kind", "%q: the only condition kind is burnrate", cond.Kind)
 	}
+	// OpenSLO allows lt and lte, and its own example writes lte for
+	// "exceeds"; evaluated as written, such an alert fires while the budget
+	// burns slowly, that is while all is well. Vigil refuses it whole rather
+	// than guess which was meant.
 	op := Op(cond.Op)
-	if op != GreaterThan && op != GreaterOrEqual {
-		c.errorAt(field+".condition.op", "%q: a burn-rate alert fires when the rate is above the threshold: op gt or gte", cond.Op)
+	switch op {
+	case GreaterThan, GreaterOrEqual:
+	case LessThan, LessOrEqual:
+		c.errorAt(field+".condition.op", "%q would fire while the budget burns slower than %s, that is while the service is healthy: Vigil alerts on a budget burning too fast; write op gt or gte", cond.Op, formatFactor(deref(cond.Threshold)))
+	default:
+		c.errorAt(field+".condition.op", "%q is not one of gt, gte (lt and lte are refused: see the OpenSLO section of the README)", cond.Op)
 	}
 	if cond.Threshold == nil || *cond.Threshold <= 0 {
 		c.errorAt(field+".condition.threshold", "want a positive burn rate")

@@ -3,6 +3,8 @@ package slo
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +51,7 @@ func TestOpenSLO(t *testing.T) {
 		{name: "search-availability", service: "search", method: "Occurrences", file: "v1alpha.yaml:14", objective: 0.99, window: "a rolling 28d",
 			sli: MetricRatio{Good: `search_requests_total{status="ok"}`, Total: "search_requests_total"}},
 		{name: "embed-ttft", service: "embed", method: "RatioTimeslices", file: "v2alpha.yaml:13", objective: 0.9, window: "a rolling 7d",
-			sli: SpanAttribute{Attribute: "gen_ai.server.time_to_first_token", Op: LessThan, Threshold: 0.5}, slice: time.Hour},
+			sli: SpanAttribute{SpanFilter: SpanFilter{Service: "embedder"}, Attribute: "gen_ai.server.time_to_first_token", Op: LessThan, Threshold: 0.5}, slice: time.Hour},
 	} {
 		s := got[tc.name]
 		if s == nil {
@@ -73,6 +75,11 @@ func TestOpenSLO(t *testing.T) {
 	if w := got["chat-latency-most-requests"].Window; w.Location.String() != paris.String() {
 		t.Errorf("calendar zone %v", w.Location)
 	}
+	// The OpenSLO Service groups the SLO; its spans are the data source's
+	// service's.
+	if e, a := got["embed-ttft"], got["api-availability"]; e.Service != "embed" || e.TelemetryService() != "embedder" || a.TelemetryService() != "" {
+		t.Errorf("services: %s/%s, %q", e.Service, e.TelemetryService(), a.TelemetryService())
+	}
 	if p := got["api-availability"].Policy; p == nil || !p.Breaching || !p.Resolved || p.NoData || len(p.Targets) != 1 || p.Targets[0] != "oncall" {
 		t.Errorf("policy %+v", p)
 	}
@@ -91,7 +98,7 @@ func TestOpenSLOProblems(t *testing.T) {
 		`calendar.yaml:4: metadata.name: "Calendar" must be a lower-case RFC 1123 label`,
 		`calendar.yaml:61: kind: "Widget" is not one of SLO, SLI, DataSource`,
 		`calendar.yaml:33: spec.thresholdMetric: data source type "datadog" is not supported`,
-		`calendar.yaml:56: spec.condition.op: "lt": a burn-rate alert fires when the rate is above the threshold`,
+		`calendar.yaml:56: spec.condition.op: "lt" would fire while the budget burns slower than 2, that is while the service is healthy`,
 		`calendar.yaml:46: spec.notificationTargets: want at least one notification target`,
 		`calendar.yaml:44: spec.conditions: want exactly one condition, found 2`,
 		`calendar.yaml:19: spec.timeWindow[0].calendar: time zone "Mars/Olympus"`,
@@ -99,7 +106,7 @@ func TestOpenSLOProblems(t *testing.T) {
 		`calendar.yaml:23: spec.objectives[0].op: a threshold metric needs op`,
 		`calendar.yaml:23: spec.objectives[0].value: a threshold metric needs the value`,
 		// Lint's trap: at 90% a total outage burns at 10, below the page's 14.4.
-		`page-at-90.yaml:27: warning: spec.objectives[0].objective: the page rule (burn rate 14.4 over 1h) can never fire: at 90% a total outage burns at 10`,
+		`page-at-90.yaml:28: warning: spec.objectives[0].objective: the page rule (burn rate 14.4 over 1h) can never fire: at 90% a total outage burns at 10`,
 		`ratio-op.yaml:7: spec.indicatorRef: no SLI named "missing-sli" (defined: latency)`,
 		`ratio-op.yaml:14: spec.objectives[0].op: op without a value`,
 		`target.yaml:24: spec.timeWindow[0].duration: duration "1 month"`,
@@ -172,3 +179,133 @@ func TestTimeslicesFromRollups(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
+// TestOpenSLOReadsAsTheSDK checks the problems of the OpenSLO documents the
+// reference implementation reads differently than Vigil once did: each is
+// reported at its own field, a decoding error beside the others.
+func TestOpenSLOReadsAsTheSDK(t *testing.T) {
+	const ratio = `
+apiVersion: openslo/v1alpha
+kind: SLO
+metadata:
+  name: search
+spec:
+  service: search
+  budgetingMethod: Occurrences
+  timeWindows:
+    - unit: Day
+      count: 28
+      isRolling: true
+  objectives:
+    - target: 0.99
+      value: 1
+      ratioMetrics:
+        incremental: true
+        good: {source: prometheus, queryType: promql, query: 'req_total{ok="1"}'}
+        total: {source: prometheus, queryType: promql, query: req_total}
+`
+	const v1ratio = `
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: web
+spec:
+  service: web
+  owner: team-a
+  indicator:
+    metadata:
+      name: web
+    spec:
+      ratioMetric:
+        counter: true
+        good:
+          metricSource: {type: Prometheus, spec: {query: 'req_total{ok="1"}'}}
+        total:
+          metricSource: {type: Prometheus, spec: {query: req_total}}
+  timeWindow:
+    - duration: 28d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 1.5
+      value: 1
+`
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"v1alpha ratio with value", ratio, []string{
+			`:14: warning: spec.objectives[0].value: is ignored: a ratio objective counts good events`}},
+		// An unknown field no longer hides the objective's problems; a
+		// ratio's value is named as value.
+		{"v1 ratio with value and an unknown field", v1ratio, []string{
+			`:7: spec: field owner not found`,
+			`:23: spec.objectives[0].target: 1.5 is out of range [0,1)`,
+			`:24: spec.objectives[0].value: a ratio objective has no value`}},
+		{"v2alpha with both service and serviceRef", `
+apiVersion: openslo.com/v2alpha
+kind: SLO
+metadata:
+  name: web
+spec:
+  service: web
+  serviceRef: web
+  sliRef: web
+  budgetingMethod: Occurrences
+  timeWindow: [{duration: 4w, isRolling: true}]
+  objectives: [{target: 0.99}]
+`, []string{`:7: spec.serviceRef: give serviceRef or service, not both`, `:8: spec.sliRef: no SLI named "web"`}},
+		// A metadata field v2alpha does not have and a key no version has
+		// are reported once each, beside the spec's problem.
+		{"v2alpha metadata and an unknown key", `
+apiVersion: openslo.com/v2alpha
+kind: Service
+metadata:
+  name: web
+  displayName: Web
+owner: team-a
+spec:
+  description: 7
+  tier: 1
+`, []string{`:6: field owner not found`, `:5: metadata.displayName: openslo.com/v2alpha metadata has name, labels, annotations, not displayName`,
+			`:9: spec: field tier not found`}},
+		{"connectionDetails of any shape, a Service without spec", `
+apiVersion: openslo/v1
+kind: DataSource
+metadata:
+  name: prom
+spec:
+  type: Prometheus
+  connectionDetails:
+    - url: http://prometheus:9090
+    - timeout: 30s
+---
+apiVersion: openslo/v1
+kind: Service
+metadata:
+  name: web
+`, nil},
+	} {
+		file := filepath.Join(t.TempDir(), "slo.yaml")
+		if err := os.WriteFile(file, []byte(strings.TrimPrefix(tc.yaml, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, problems, err := Load([]string{file}, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range problems {
+			got = append(got, strings.TrimPrefix(p.String(), file))
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: got %d problems, want %d:\n%s", tc.name, len(got), len(tc.want), strings.Join(got, "\n"))
+			continue
+		}
+		for i, w := range tc.want {
+			if !strings.HasPrefix(got[i], w) {
+				t.Errorf("%s: problem %d:\n got %s\nwant %s...", tc.name, i, got[i], w)
+			}
+		}
+	}
+}

@@ -29,18 +29,29 @@ type sliReader interface {
 	store.EventReader
 }
 
-// SpanFilter selects the spans of the SLO's service that a span SLI
-// counts: of one operation and model ("" for any), with span or resource
-// attributes of these values.
+// SpanFilter selects the spans a span SLI counts: of one service (the
+// telemetry service.name; "" is the SLO's service), operation and model
+// ("" for any), with span or resource attributes of these values. An
+// OpenSLO SLO's service names an OpenSLO Service, which groups SLOs and
+// need not be the service.name its spans carry.
 type SpanFilter struct {
+	Service    string
 	Operation  string
 	Model      string
 	Attributes map[string]string
 }
 
+// service is the service.name of the spans of an SLO of service.
+func (f SpanFilter) service(service string) string {
+	if f.Service != "" {
+		return f.Service
+	}
+	return service
+}
+
 // scope describes the spans, for Describe.
 func (f SpanFilter) scope(service string) string {
-	scope := "spans of " + service
+	scope := "spans of " + f.service(service)
 	if f.Operation != "" {
 		scope += fmt.Sprintf(", operation %q", f.Operation)
 	}
@@ -56,7 +67,25 @@ func (f SpanFilter) scope(service string) string {
 // query selects the spans that started in [from, to); the caller says
 // which are good.
 func (f SpanFilter) query(tenant, service string, from, to time.Time) store.SLIQuery {
-	return store.SLIQuery{Tenant: tenant, Service: service, Operation: f.Operation, Model: f.Model, Attributes: f.Attributes, Start: from, End: to}
+	return store.SLIQuery{Tenant: tenant, Service: f.service(service), Operation: f.Operation, Model: f.Model, Attributes: f.Attributes, Start: from, End: to}
+}
+
+// TelemetryService is the service.name of the spans the SLO counts: its
+// SLI's source's service, else the SLO's; "" when the SLI counts no spans
+// (metrics, drift verdicts).
+func (s *SLO) TelemetryService() string {
+	var f SpanFilter
+	switch sli := s.SLI.(type) {
+	case SpanLatency:
+		f = sli.SpanFilter
+	case SpanAvailability:
+		f = sli.SpanFilter
+	case SpanAttribute:
+		f = sli.SpanFilter
+	default:
+		return ""
+	}
+	return f.service(s.Service)
 }
 
 // SpanLatency counts the filtered spans; a span is good when it took at

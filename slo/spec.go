@@ -102,7 +102,7 @@ type nativeYAML struct {
 func Section(evalStep time.Duration) *config.Section[[]*SLO] {
 	var docs []config.Kinds
 	for _, v := range openSLOVersions {
-		docs = append(docs, config.Kinds{APIVersion: v, Kinds: openSLOKinds})
+		docs = append(docs, config.Kinds{APIVersion: v, Kinds: openSLOKindsOf[v]})
 	}
 	return &config.Section[[]*SLO]{Name: "slos", Keys: []string{"slos"}, Documents: docs,
 		New: func() config.Decoder[[]*SLO] {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -10,8 +11,9 @@ import (
 )
 
 // CostLine is one billing line shaped after FinOps FOCUS (names are the
-// FOCUS column names). Money and quantities are exact decimals; a FOCUS null
-// is stored as zero or the empty string.
+// FOCUS column names). Money, quantities and unit prices are exact
+// decimals. A null string is the empty string; a null decimal is zero with
+// its column named in Nulls, so a FOCUS export writes it back as null.
 type CostLine struct {
 	Tenant string
 	// LineID identifies the line within its billing period: writing a line
@@ -61,7 +63,25 @@ type CostLine struct {
 	SubAccountName       string
 	CommitmentDiscountID string
 	Tags                 Attributes
+
+	ListUnitPrice              decimal.Decimal
+	ContractedUnitPrice        decimal.Decimal
+	CommitmentDiscountCategory string
+	CommitmentDiscountName     string
+	CommitmentDiscountStatus   string
+	CommitmentDiscountType     string
+
+	// Nulls are the FOCUS columns among NullableDecimals that are null.
+	Nulls []string
 }
+
+// NullableDecimals are the FOCUS decimal columns a cost line may leave null
+// (FOCUS 1.0 makes the quantities and unit prices nullable, and real
+// exports leave ContractedCost null too).
+var NullableDecimals = []string{"ListCost", "ContractedCost", "PricingQuantity", "ConsumedQuantity", "ListUnitPrice", "ContractedUnitPrice"}
+
+// IsNull reports whether the FOCUS column is null in the line.
+func (l *CostLine) IsNull(column string) bool { return slices.Contains(l.Nulls, column) }
 
 // CostQuery selects cost lines whose ChargePeriodStart is in [Start, End).
 type CostQuery struct {

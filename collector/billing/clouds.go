@@ -113,7 +113,7 @@ func (m curMapper) line(r *row) store.CostLine {
 	}
 	l.ContractedCost = l.BilledCost
 	l.BillingCurrency = r.str(n.currency)
-	l.ConsumedQuantity = r.money(n.amount, false)
+	l.ConsumedQuantity = r.quantity(n.amount)
 	l.PricingQuantity = l.ConsumedQuantity
 	l.PricingUnit = r.str(n.unit)
 	l.ConsumedUnit = l.PricingUnit
@@ -207,9 +207,9 @@ func (gcpMapper) line(r *row) store.CostLine {
 	l.RegionID = r.str("location.region")
 	l.ResourceID = r.str("resource.global_name", "resource.name")
 	l.ResourceName = r.str("resource.name")
-	l.ConsumedQuantity = r.money("usage.amount", false)
+	l.ConsumedQuantity = r.quantity("usage.amount")
 	l.ConsumedUnit = r.str("usage.unit")
-	l.PricingQuantity = r.money("usage.amount_in_pricing_units", false)
+	l.PricingQuantity = r.quantity("usage.amount_in_pricing_units")
 	l.PricingUnit = r.str("usage.pricing_unit")
 	l.ProviderName, l.PublisherName, l.InvoiceIssuerName = "Google Cloud", "Google Cloud", "Google Cloud"
 	if labels := r.str("labels"); labels != "" {
@@ -281,7 +281,7 @@ func (m azureMapper) line(r *row) store.CostLine {
 	l.ServiceName = r.str("MeterCategory", "ConsumedService")
 	l.ChargeDescription = r.str("MeterName")
 	l.SkuID = r.str("MeterId")
-	l.ConsumedQuantity = r.money("Quantity", false)
+	l.ConsumedQuantity = r.quantity("Quantity")
 	l.PricingQuantity = l.ConsumedQuantity
 	l.ConsumedUnit = r.str("UnitOfMeasure")
 	l.PricingUnit = l.ConsumedUnit

@@ -100,11 +100,13 @@ func (focusMapper) line(r *row) store.CostLine {
 	l.PricingCategory = r.str("PricingCategory")
 	l.BilledCost = r.money("BilledCost", true)
 	l.EffectiveCost = r.money("EffectiveCost", true)
-	l.ListCost = r.money("ListCost", false)
-	l.ContractedCost = r.money("ContractedCost", false)
-	l.PricingQuantity = r.money("PricingQuantity", false)
+	l.ListCost = r.nullable(&l, "ListCost", false)
+	l.ContractedCost = r.nullable(&l, "ContractedCost", false)
+	l.PricingQuantity = r.nullable(&l, "PricingQuantity", true)
 	l.PricingUnit = r.str("PricingUnit")
-	l.ConsumedQuantity = r.money("ConsumedQuantity", false)
+	l.ConsumedQuantity = r.nullable(&l, "ConsumedQuantity", true)
+	l.ListUnitPrice = r.nullable(&l, "ListUnitPrice", true)
+	l.ContractedUnitPrice = r.nullable(&l, "ContractedUnitPrice", true)
 	l.ConsumedUnit = r.str("ConsumedUnit")
 	l.ProviderName = r.str("ProviderName")
 	l.PublisherName = r.str("PublisherName")
@@ -122,6 +124,10 @@ func (focusMapper) line(r *row) store.CostLine {
 	l.SubAccountID = r.str("SubAccountId")
 	l.SubAccountName = r.str("SubAccountName")
 	l.CommitmentDiscountID = r.str("CommitmentDiscountId")
+	l.CommitmentDiscountCategory = r.str("CommitmentDiscountCategory")
+	l.CommitmentDiscountName = r.str("CommitmentDiscountName")
+	l.CommitmentDiscountStatus = r.str("CommitmentDiscountStatus")
+	l.CommitmentDiscountType = r.str("CommitmentDiscountType")
 	if r.err != nil {
 		return l
 	}

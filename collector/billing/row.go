@@ -70,6 +70,31 @@ func (r *row) fail(column, format string, args ...any) {
 // money parses an exact decimal; an absent or null field is zero unless
 // required.
 func (r *row) money(name string, required bool) decimal.Decimal {
+	return r.decimal(name, required, store.MoneyScale)
+}
+
+// quantity parses a usage quantity, to 18 places; an absent or null field
+// is zero.
+func (r *row) quantity(name string) decimal.Decimal {
+	return r.decimal(name, false, store.QuantityScale)
+}
+
+// nullable parses a FOCUS decimal that may be null (or absent), naming the
+// column in l.Nulls when it is, to 18 places when quantity says it is a
+// quantity or unit price.
+func (r *row) nullable(l *store.CostLine, name string, quantity bool) decimal.Decimal {
+	if strings.TrimSpace(r.str(name)) == "" {
+		l.Nulls = append(l.Nulls, name)
+		return decimal.Zero
+	}
+	if quantity {
+		return r.quantity(name)
+	}
+	return r.money(name, false)
+}
+
+// decimal parses an exact decimal that fits Decimal(38, scale).
+func (r *row) decimal(name string, required bool, scale int32) decimal.Decimal {
 	v := strings.TrimSpace(r.str(name))
 	if v == "" {
 		if required {
@@ -82,7 +107,7 @@ func (r *row) money(name string, required bool) decimal.Decimal {
 		r.fail(name, "%q is not a number", v)
 		return decimal.Zero
 	}
-	if d, err = store.Money(d); err != nil {
+	if d, err = store.Scaled(d, scale); err != nil {
 		r.fail(name, "%v", err)
 	}
 	return d

@@ -124,10 +124,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		return &store.SchemaTooNewError{Database: s.ddl.database + " on " + s.addr, Version: int(version), Known: len(migrations)}
 	}
 	for v := int(version) + 1; v <= len(migrations); v++ {
-		// Every statement is idempotent (IF NOT EXISTS), so a migration cut
-		// short, or run by two Vigils at once, is finished by the next start.
+		// Every statement is idempotent (IF NOT EXISTS, or a column found
+		// added), so a migration cut short, or run by two Vigils at once, is
+		// finished by the next start.
 		for _, stmt := range s.ddl.migration(migrations[v-1]) {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.conn.Exec(ctx, stmt); err != nil && !columnExists(stmt, err) {
 				return fmt.Errorf("cannot apply schema migration %d to %s: %w", v, s.ddl.database, err)
 			}
 		}
@@ -143,6 +144,14 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// columnExists reports whether err is an ADD COLUMN's for a column the
+// table has: ILLEGAL_COLUMN (44) in ClickHouse 18.16, DUPLICATE_COLUMN (15)
+// in later releases.
+func columnExists(stmt string, err error) bool {
+	var ex *ch.Exception
+	return strings.Contains(stmt, " ADD COLUMN ") && errors.As(err, &ex) && (ex.Code == 44 || ex.Code == 15)
 }
 
 // Ping checks the server answers.

@@ -16,7 +16,7 @@ func (s *Store) WriteCostLines(ctx context.Context, lines []store.CostLine) erro
 	version := time.Now().UnixNano()
 	return s.insert(ctx, "cost_lines", "tenant, version, "+sqlq.CostColumns, len(lines), func(i int) ([]any, error) {
 		l := &lines[i]
-		vals, err := sqlq.CostValues(l, func(t time.Time) any { return dateTime(t) }, func(d decimal.Decimal) (any, error) { return store.Money(d) })
+		vals, err := sqlq.CostValues(l, func(t time.Time) any { return dateTime(t) }, func(d decimal.Decimal, scale int32) (any, error) { return store.Scaled(d, scale) })
 		return append([]any{l.Tenant, version + int64(i)}, vals...), err
 	})
 }

@@ -28,10 +28,21 @@ type view struct {
 	name, from, to, query string // query selects FROM the from table
 }
 
-// migration is one schema version: tables, then views.
+// migration is one schema version: tables, then views, then changes to
+// existing tables.
 type migration struct {
 	tables []table
 	views  []view
+	alters []alter
+}
+
+// alter changes a table's columns, one action (ADD COLUMN, MODIFY COLUMN)
+// per statement so each is idempotent on its own: ClickHouse 18.16 has no
+// ADD COLUMN IF NOT EXISTS, and migrate takes a column that exists as
+// added.
+type alter struct {
+	table   string
+	actions []string
 }
 
 // migrations are applied in order, each once; the version of a database is
@@ -271,6 +282,20 @@ var migrations = []migration{
 			},
 		},
 	},
+	{ // 4: FOCUS columns a cost line lacked, nulls kept apart from zeros,
+		// and quantities and unit prices to 18 places (exports carry 15).
+		alters: []alter{{table: "cost_lines", actions: []string{
+			"MODIFY COLUMN pricing_quantity Decimal(38, 18)",
+			"MODIFY COLUMN consumed_quantity Decimal(38, 18)",
+			"ADD COLUMN list_unit_price Decimal(38, 18)",
+			"ADD COLUMN contracted_unit_price Decimal(38, 18)",
+			"ADD COLUMN commitment_discount_category String",
+			"ADD COLUMN commitment_discount_name String",
+			"ADD COLUMN commitment_discount_status String",
+			"ADD COLUMN commitment_discount_type String",
+			"ADD COLUMN null_columns Array(String)",
+		}}},
+	},
 }
 
 // schemaTable records applied migrations.
@@ -351,6 +376,26 @@ func (d ddl) migration(m migration) []string {
 	}
 	for _, v := range m.views {
 		stmts = append(stmts, d.createView(v))
+	}
+	for _, a := range m.alters {
+		stmts = append(stmts, d.alterTable(a)...)
+	}
+	return stmts
+}
+
+// alterTable changes the table on a node or, in a cluster, the local
+// tables and the Distributed table over them, which must have the same
+// columns.
+func (d ddl) alterTable(a alter) []string {
+	names := []string{d.local(a.table)}
+	if d.cluster != "" {
+		names = append(names, a.table)
+	}
+	var stmts []string
+	for _, name := range names {
+		for _, action := range a.actions {
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s.%s%s %s", quoteIdent(d.database), quoteIdent(name), d.onCluster(), action))
+		}
 	}
 	return stmts
 }

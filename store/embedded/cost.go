@@ -31,7 +31,7 @@ func (s *Store) WriteCostLines(ctx context.Context, lines []store.CostLine) erro
 
 // costRow is a line's values in the cost_lines table's column order.
 func costRow(l *store.CostLine) ([]driver.Value, error) {
-	vals, err := sqlq.CostValues(l, func(t time.Time) any { return t.UTC() }, func(d decimal.Decimal) (any, error) { return moneyValue(d) })
+	vals, err := sqlq.CostValues(l, func(t time.Time) any { return t.UTC() }, func(d decimal.Decimal, scale int32) (any, error) { return decimalValue(d, scale) })
 	if err != nil {
 		return nil, err
 	}

@@ -149,12 +149,16 @@ func (s *Store) appendRows(ctx context.Context, table, query string, n int, row 
 }
 
 // moneyValue converts an amount to DECIMAL(38,12)'s unscaled integer.
-func moneyValue(d decimal.Decimal) (*big.Int, error) {
-	m, err := store.Money(d)
+func moneyValue(d decimal.Decimal) (*big.Int, error) { return decimalValue(d, store.MoneyScale) }
+
+// decimalValue converts an amount to DECIMAL(38,scale)'s unscaled integer,
+// what the appender takes.
+func decimalValue(d decimal.Decimal, scale int32) (*big.Int, error) {
+	m, err := store.Scaled(d, scale)
 	if err != nil {
 		return nil, err
 	}
-	return m.Shift(store.MoneyScale).BigInt(), nil
+	return m.Shift(scale).BigInt(), nil
 }
 
 // money scans a DECIMAL column into the decimal.Decimal it converts from.

@@ -179,4 +179,17 @@ CREATE TABLE sessions (
 	PRIMARY KEY (id_hash)
 );
 `,
+	// 4: FOCUS columns a cost line lacked, nulls kept apart from zeros, and
+	// quantities and unit prices to 18 places (exports carry 15).
+	`
+ALTER TABLE cost_lines ALTER pricing_quantity SET DATA TYPE DECIMAL(38,18);
+ALTER TABLE cost_lines ALTER consumed_quantity SET DATA TYPE DECIMAL(38,18);
+ALTER TABLE cost_lines ADD COLUMN list_unit_price DECIMAL(38,18) DEFAULT 0;
+ALTER TABLE cost_lines ADD COLUMN contracted_unit_price DECIMAL(38,18) DEFAULT 0;
+ALTER TABLE cost_lines ADD COLUMN commitment_discount_category VARCHAR DEFAULT '';
+ALTER TABLE cost_lines ADD COLUMN commitment_discount_name VARCHAR DEFAULT '';
+ALTER TABLE cost_lines ADD COLUMN commitment_discount_status VARCHAR DEFAULT '';
+ALTER TABLE cost_lines ADD COLUMN commitment_discount_type VARCHAR DEFAULT '';
+ALTER TABLE cost_lines ADD COLUMN null_columns VARCHAR[] DEFAULT [];
+`,
 }

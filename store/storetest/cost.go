@@ -30,6 +30,15 @@ func costLine(tenant, id, provider, team, billed string, day int) store.CostLine
 		SkuID: "sku-1", SkuPriceID: "price-1", SubAccountID: "sub-1", SubAccountName: "ML",
 		CommitmentDiscountID: "",
 	}
+	if id == "c" {
+		// A line under a savings plan: the commitment discount columns, a
+		// 15-place quantity and a tiny unit price are kept exactly, and a
+		// null ContractedCost and ListUnitPrice stay null.
+		l.CommitmentDiscountID, l.CommitmentDiscountCategory, l.CommitmentDiscountName = "sp-1", "Spend", "plan"
+		l.CommitmentDiscountStatus, l.CommitmentDiscountType = "Used", "Savings Plan"
+		l.ConsumedQuantity, l.ContractedUnitPrice = decimal.RequireFromString("0.000235520312345"), decimal.RequireFromString("0.0000004")
+		l.ContractedCost, l.Nulls = decimal.Zero, []string{"ContractedCost", "ListUnitPrice"}
+	}
 	if team != "" {
 		l.Tags = store.Attributes{{Key: "team", Value: team}, {Key: "env", Value: "prod"}}
 	}
@@ -63,13 +72,15 @@ func testCostLines(t *testing.T, s store.Store) {
 		for _, m := range []struct {
 			name string
 			g, w decimal.Decimal
-		}{{"BilledCost", g.BilledCost, w.BilledCost}, {"EffectiveCost", g.EffectiveCost, w.EffectiveCost}, {"ListCost", g.ListCost, w.ListCost}, {"ContractedCost", g.ContractedCost, w.ContractedCost}, {"PricingQuantity", g.PricingQuantity, w.PricingQuantity}, {"ConsumedQuantity", g.ConsumedQuantity, w.ConsumedQuantity}} {
-			r, _ := store.Money(m.w)
-			if !m.g.Equal(r) {
-				t.Errorf("line %s %s = %s, want %s", w.LineID, m.name, m.g, r)
+		}{{"BilledCost", g.BilledCost, w.BilledCost}, {"EffectiveCost", g.EffectiveCost, w.EffectiveCost}, {"ListCost", g.ListCost, w.ListCost}, {"ContractedCost", g.ContractedCost, w.ContractedCost},
+			{"PricingQuantity", g.PricingQuantity, w.PricingQuantity}, {"ConsumedQuantity", g.ConsumedQuantity, w.ConsumedQuantity},
+			{"ListUnitPrice", g.ListUnitPrice, w.ListUnitPrice}, {"ContractedUnitPrice", g.ContractedUnitPrice, w.ContractedUnitPrice}} {
+			if !m.g.Equal(m.w) {
+				t.Errorf("line %s %s = %s, want %s", w.LineID, m.name, m.g, m.w)
 			}
 		}
 		g.BilledCost, g.EffectiveCost, g.ListCost, g.ContractedCost, g.PricingQuantity, g.ConsumedQuantity = w.BilledCost, w.EffectiveCost, w.ListCost, w.ContractedCost, w.PricingQuantity, w.ConsumedQuantity
+		g.ListUnitPrice, g.ContractedUnitPrice = w.ListUnitPrice, w.ContractedUnitPrice
 		if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", w) {
 			t.Errorf("line %d:\n got %+v\nwant %+v", i, g, w)
 		}

@@ -13,20 +13,8 @@ import (
 	"github.com/vigil-dev/vigil/tenant"
 )
 
-// focusColumns are the FOCUS 1.0 columns the export writes, in order.
-var focusColumns = []string{
-	"AvailabilityZone", "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart",
-	"ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart",
-	"CommitmentDiscountId", "ConsumedQuantity", "ConsumedUnit", "ContractedCost", "EffectiveCost", "InvoiceIssuerName",
-	"ListCost", "PricingCategory", "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "RegionId", "RegionName",
-	"ResourceId", "ResourceName", "ResourceType", "ServiceCategory", "ServiceName", "SkuId", "SkuPriceId", "SubAccountId",
-	"SubAccountName", "Tags",
-}
-
-const focusTime = "2006-01-02T15:04:05Z"
-
-// exportFOCUS streams GET /api/v1/cost/export?format=focus&from=&to= as a
-// FOCUS 1.0 CSV: the imported billing lines as they are, then the model
+// exportFOCUS streams GET /api/v1/cost/export?format=focus&version=&from=&to=
+// as a FOCUS CSV of the version asked for (the newest by default): the imported billing lines as they are, then the model
 // calls Vigil priced at ingest, one line per UTC day, service, model and
 // provider, attributed through Tags (service, model, deployment) — the FOCUS
 // export of attributed cost that OpenCost users ask for.
@@ -46,6 +34,11 @@ func (a *API) exportFOCUS(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, fmt.Errorf("format %q: only focus is supported", f))
 		return
 	}
+	layout, err := focusLayoutOf(q.Get("version"))
+	if err != nil {
+		fail(http.StatusBadRequest, err)
+		return
+	}
 	from, to, err := timeRange(q)
 	if err != nil {
 		fail(http.StatusBadRequest, err)
@@ -63,9 +56,9 @@ func (a *API) exportFOCUS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vigil-focus-%s-%s.csv"`, from.Format(time.DateOnly), to.Format(time.DateOnly)))
 	cw := csv.NewWriter(w)
-	cw.Write(focusColumns)
+	cw.Write(layout.header())
 	for i := range lines {
-		cw.Write(focusRow(&lines[i]))
+		cw.Write(layout.row(&lines[i]))
 	}
 	// Model calls, a day at a time.
 	for day := from.Truncate(24 * time.Hour); day.Before(to); day = day.AddDate(0, 0, 1) {
@@ -78,7 +71,7 @@ func (a *API) exportFOCUS(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		for _, g := range groups {
-			cw.Write(focusRow(callsLine(start, end, g)))
+			cw.Write(layout.row(callsLine(start, end, g)))
 		}
 	}
 	cw.Flush()
@@ -116,35 +109,12 @@ func callsLine(start, end time.Time, g store.UsageGroup) *store.CostLine {
 		ServiceCategory: "AI and Machine Learning", ServiceName: model, SkuID: model,
 		ResourceName: service, ResourceType: "LLM calls",
 		Tags: store.Attributes{{Key: "service", Value: service}, {Key: "model", Value: model}, {Key: "x_source", Value: "vigil-spans"}},
+		// A day of calls to a model mixes input and output tokens: no one
+		// unit price.
+		Nulls: []string{"ListUnitPrice", "ContractedUnitPrice"},
 	}
 	if deployment != "" {
 		l.Tags = append(l.Tags, store.KeyValue{Key: "deployment", Value: deployment})
 	}
 	return l
-}
-
-func focusRow(l *store.CostLine) []string {
-	t := func(x time.Time) string {
-		if x.IsZero() {
-			return ""
-		}
-		return x.UTC().Format(focusTime)
-	}
-	tags := ""
-	if len(l.Tags) > 0 {
-		m := make(map[string]string, len(l.Tags))
-		for _, kv := range l.Tags {
-			m[kv.Key] = kv.Value
-		}
-		b, _ := json.Marshal(m)
-		tags = string(b)
-	}
-	return []string{
-		l.AvailabilityZone, l.BilledCost.String(), l.BillingAccountID, l.BillingAccountName, l.BillingCurrency, t(l.BillingPeriodEnd), t(l.BillingPeriodStart),
-		l.ChargeCategory, l.ChargeClass, l.ChargeDescription, l.ChargeFrequency, t(l.ChargePeriodEnd), t(l.ChargePeriodStart),
-		l.CommitmentDiscountID, l.ConsumedQuantity.String(), l.ConsumedUnit, l.ContractedCost.String(), l.EffectiveCost.String(), l.InvoiceIssuerName,
-		l.ListCost.String(), l.PricingCategory, l.PricingQuantity.String(), l.PricingUnit, l.ProviderName, l.PublisherName, l.RegionID, l.RegionName,
-		l.ResourceID, l.ResourceName, l.ResourceType, l.ServiceCategory, l.ServiceName, l.SkuID, l.SkuPriceID, l.SubAccountID,
-		l.SubAccountName, tags,
-	}
 }

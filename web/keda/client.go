@@ -4,30 +4,28 @@ import (
 	"context"
 
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/dynamicpb"
+
+	pb "github.com/vigil-dev/vigil/web/keda/externalscaler"
 )
 
-// Client calls an external scaler as KEDA does, over the same
-// descriptor: for tests, and for checking a running Vigil by hand.
+// Client calls an external scaler as KEDA does, through the generated
+// client: for tests, and for checking a running Vigil by hand.
 type Client struct {
 	Conn grpc.ClientConnInterface
 }
 
-func method(name string) string { return "/" + ServiceName + "/" + name }
+func (c *Client) stub() pb.ExternalScalerClient { return pb.NewExternalScalerClient(c.Conn) }
 
 // IsActive calls IsActive.
 func (c *Client) IsActive(ctx context.Context, ref ScaledObjectRef) (bool, error) {
-	resp := dynamicpb.NewMessage(isActiveResponseDesc)
-	if err := c.Conn.Invoke(ctx, method("IsActive"), ref.message(), resp); err != nil {
-		return false, err
-	}
-	return isActiveOf(resp), nil
+	resp, err := c.stub().IsActive(ctx, ref.message())
+	return resp.GetResult(), err
 }
 
 // GetMetricSpec calls GetMetricSpec.
 func (c *Client) GetMetricSpec(ctx context.Context, ref ScaledObjectRef) ([]MetricSpec, error) {
-	resp := dynamicpb.NewMessage(getMetricSpecResponseDesc)
-	if err := c.Conn.Invoke(ctx, method("GetMetricSpec"), ref.message(), resp); err != nil {
+	resp, err := c.stub().GetMetricSpec(ctx, ref.message())
+	if err != nil {
 		return nil, err
 	}
 	return metricSpecsOf(resp), nil
@@ -35,8 +33,8 @@ func (c *Client) GetMetricSpec(ctx context.Context, ref ScaledObjectRef) ([]Metr
 
 // GetMetrics calls GetMetrics.
 func (c *Client) GetMetrics(ctx context.Context, ref ScaledObjectRef, metricName string) ([]MetricValue, error) {
-	resp := dynamicpb.NewMessage(getMetricsResponseDesc)
-	if err := c.Conn.Invoke(ctx, method("GetMetrics"), getMetricsRequest(ref, metricName), resp); err != nil {
+	resp, err := c.stub().GetMetrics(ctx, getMetricsRequest(ref, metricName))
+	if err != nil {
 		return nil, err
 	}
 	return metricValuesOf(resp), nil
@@ -45,42 +43,28 @@ func (c *Client) GetMetrics(ctx context.Context, ref ScaledObjectRef, metricName
 // StreamIsActive opens StreamIsActive; recv returns each activity the
 // server sends, until ctx ends or the stream fails.
 func (c *Client) StreamIsActive(ctx context.Context, ref ScaledObjectRef) (recv func() (bool, error), err error) {
-	stream, err := c.open(ctx, "StreamIsActive", ref)
+	stream, err := c.stub().StreamIsActive(ctx, ref.message())
 	if err != nil {
 		return nil, err
 	}
 	return func() (bool, error) {
-		resp := dynamicpb.NewMessage(isActiveResponseDesc)
-		if err := stream.RecvMsg(resp); err != nil {
-			return false, err
-		}
-		return isActiveOf(resp), nil
+		resp, err := stream.Recv()
+		return resp.GetResult(), err
 	}, nil
 }
 
 // StreamMetricSpec opens StreamMetricSpec; recv returns each spec the
 // server sends.
 func (c *Client) StreamMetricSpec(ctx context.Context, ref ScaledObjectRef) (recv func() ([]MetricSpec, error), err error) {
-	stream, err := c.open(ctx, "StreamMetricSpec", ref)
+	stream, err := c.stub().StreamMetricSpec(ctx, ref.message())
 	if err != nil {
 		return nil, err
 	}
 	return func() ([]MetricSpec, error) {
-		resp := dynamicpb.NewMessage(getMetricSpecResponseDesc)
-		if err := stream.RecvMsg(resp); err != nil {
+		resp, err := stream.Recv()
+		if err != nil {
 			return nil, err
 		}
 		return metricSpecsOf(resp), nil
 	}, nil
-}
-
-func (c *Client) open(ctx context.Context, name string, ref ScaledObjectRef) (grpc.ClientStream, error) {
-	stream, err := c.Conn.NewStream(ctx, &grpc.StreamDesc{StreamName: name, ServerStreams: true}, method(name))
-	if err != nil {
-		return nil, err
-	}
-	if err := stream.SendMsg(ref.message()); err != nil {
-		return nil, err
-	}
-	return stream, stream.CloseSend()
 }

@@ -1,10 +1,7 @@
 package keda
 
 import (
-	"fmt"
-
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/dynamicpb"
+	pb "github.com/vigil-dev/vigil/web/keda/externalscaler"
 )
 
 // ScaledObjectRef names the ScaledObject KEDA asks about, with its
@@ -28,115 +25,55 @@ type MetricValue struct {
 	MetricValueFloat float64
 }
 
-// The conversions between these structs and dynamicpb messages of the
-// descriptor: the gRPC codec marshals the messages, the code reads the
-// structs.
+// The conversions between these structs and the generated messages: the
+// scaler's logic reads plain structs, the wire is the generated code's.
 
-func fieldOf(m protoreflect.Message, name protoreflect.Name) protoreflect.FieldDescriptor {
-	f := m.Descriptor().Fields().ByName(name)
-	if f == nil {
-		panic(fmt.Sprintf("keda: message %s has no field %s", m.Descriptor().FullName(), name))
+func (r ScaledObjectRef) message() *pb.ScaledObjectRef {
+	return &pb.ScaledObjectRef{Name: r.Name, Namespace: r.Namespace, ScalerMetadata: r.ScalerMetadata}
+}
+
+// scaledObjectRefOf never returns a nil map, so the trigger's lookups need
+// no check.
+func scaledObjectRefOf(m *pb.ScaledObjectRef) ScaledObjectRef {
+	r := ScaledObjectRef{Name: m.GetName(), Namespace: m.GetNamespace(), ScalerMetadata: m.GetScalerMetadata()}
+	if r.ScalerMetadata == nil {
+		r.ScalerMetadata = map[string]string{}
 	}
-	return f
-}
-
-func getString(m protoreflect.Message, name protoreflect.Name) string {
-	return m.Get(fieldOf(m, name)).String()
-}
-
-func setString(m protoreflect.Message, name protoreflect.Name, v string) {
-	m.Set(fieldOf(m, name), protoreflect.ValueOfString(v))
-}
-
-func (r ScaledObjectRef) fill(m protoreflect.Message) {
-	setString(m, "name", r.Name)
-	setString(m, "namespace", r.Namespace)
-	mp := m.Mutable(fieldOf(m, "scalerMetadata")).Map()
-	for k, v := range r.ScalerMetadata {
-		mp.Set(protoreflect.ValueOfString(k).MapKey(), protoreflect.ValueOfString(v))
-	}
-}
-
-func (r ScaledObjectRef) message() *dynamicpb.Message {
-	m := dynamicpb.NewMessage(scaledObjectRefDesc)
-	r.fill(m)
-	return m
-}
-
-func scaledObjectRefOf(m protoreflect.Message) ScaledObjectRef {
-	r := ScaledObjectRef{Name: getString(m, "name"), Namespace: getString(m, "namespace"), ScalerMetadata: map[string]string{}}
-	m.Get(fieldOf(m, "scalerMetadata")).Map().Range(func(k protoreflect.MapKey, v protoreflect.Value) bool {
-		r.ScalerMetadata[k.String()] = v.String()
-		return true
-	})
 	return r
 }
 
-func isActiveResponse(active bool) *dynamicpb.Message {
-	m := dynamicpb.NewMessage(isActiveResponseDesc)
-	m.Set(fieldOf(m, "result"), protoreflect.ValueOfBool(active))
-	return m
-}
-
-func isActiveOf(m protoreflect.Message) bool { return m.Get(fieldOf(m, "result")).Bool() }
-
-func metricSpecResponse(specs []MetricSpec) *dynamicpb.Message {
-	m := dynamicpb.NewMessage(getMetricSpecResponseDesc)
-	list := m.Mutable(fieldOf(m, "metricSpecs")).List()
+func metricSpecResponse(specs []MetricSpec) *pb.GetMetricSpecResponse {
+	m := &pb.GetMetricSpecResponse{}
 	for _, s := range specs {
-		e := list.NewElement()
-		em := e.Message()
-		setString(em, "metricName", s.MetricName)
-		em.Set(fieldOf(em, "targetSize"), protoreflect.ValueOfInt64(s.TargetSize))
-		em.Set(fieldOf(em, "targetSizeFloat"), protoreflect.ValueOfFloat64(s.TargetSizeFloat))
-		list.Append(e)
+		m.MetricSpecs = append(m.MetricSpecs, &pb.MetricSpec{MetricName: s.MetricName, TargetSize: s.TargetSize, TargetSizeFloat: s.TargetSizeFloat})
 	}
 	return m
 }
 
-func metricSpecsOf(m protoreflect.Message) []MetricSpec {
-	list := m.Get(fieldOf(m, "metricSpecs")).List()
-	out := make([]MetricSpec, list.Len())
-	for i := range out {
-		em := list.Get(i).Message()
-		out[i] = MetricSpec{MetricName: getString(em, "metricName"), TargetSize: em.Get(fieldOf(em, "targetSize")).Int(),
-			TargetSizeFloat: em.Get(fieldOf(em, "targetSizeFloat")).Float()}
+func metricSpecsOf(m *pb.GetMetricSpecResponse) []MetricSpec {
+	out := make([]MetricSpec, 0, len(m.GetMetricSpecs()))
+	for _, s := range m.GetMetricSpecs() {
+		out = append(out, MetricSpec{MetricName: s.GetMetricName(), TargetSize: s.GetTargetSize(), TargetSizeFloat: s.GetTargetSizeFloat()})
 	}
 	return out
 }
 
-func getMetricsRequest(ref ScaledObjectRef, metricName string) *dynamicpb.Message {
-	m := dynamicpb.NewMessage(getMetricsRequestDesc)
-	ref.fill(m.Mutable(fieldOf(m, "scaledObjectRef")).Message())
-	setString(m, "metricName", metricName)
-	return m
-}
-
-func getMetricsRequestOf(m protoreflect.Message) (ScaledObjectRef, string) {
-	return scaledObjectRefOf(m.Get(fieldOf(m, "scaledObjectRef")).Message()), getString(m, "metricName")
-}
-
-func metricsResponse(values []MetricValue) *dynamicpb.Message {
-	m := dynamicpb.NewMessage(getMetricsResponseDesc)
-	list := m.Mutable(fieldOf(m, "metricValues")).List()
+func metricsResponse(values []MetricValue) *pb.GetMetricsResponse {
+	m := &pb.GetMetricsResponse{}
 	for _, v := range values {
-		e := list.NewElement()
-		em := e.Message()
-		setString(em, "metricName", v.MetricName)
-		em.Set(fieldOf(em, "metricValue"), protoreflect.ValueOfInt64(v.MetricValue))
-		em.Set(fieldOf(em, "metricValueFloat"), protoreflect.ValueOfFloat64(v.MetricValueFloat))
-		list.Append(e)
+		m.MetricValues = append(m.MetricValues, &pb.MetricValue{MetricName: v.MetricName, MetricValue: v.MetricValue, MetricValueFloat: v.MetricValueFloat})
 	}
 	return m
 }
 
-func metricValuesOf(m protoreflect.Message) []MetricValue {
-	list := m.Get(fieldOf(m, "metricValues")).List()
-	out := make([]MetricValue, list.Len())
-	for i := range out {
-		em := list.Get(i).Message()
-		out[i] = MetricValue{MetricName: getString(em, "metricName"), MetricValue: em.Get(fieldOf(em, "metricValue")).Int(),
-			MetricValueFloat: em.Get(fieldOf(em, "metricValueFloat")).Float()}
+func metricValuesOf(m *pb.GetMetricsResponse) []MetricValue {
+	out := make([]MetricValue, 0, len(m.GetMetricValues()))
+	for _, v := range m.GetMetricValues() {
+		out = append(out, MetricValue{MetricName: v.GetMetricName(), MetricValue: v.GetMetricValue(), MetricValueFloat: v.GetMetricValueFloat()})
 	}
 	return out
+}
+
+func getMetricsRequest(ref ScaledObjectRef, metricName string) *pb.GetMetricsRequest {
+	return &pb.GetMetricsRequest{ScaledObjectRef: ref.message(), MetricName: metricName}
 }

@@ -14,10 +14,9 @@
 // service had spans in the activation window, which is what KEDA scales
 // from and to zero on.
 //
-// The messages are built at run time from a descriptor written in Go
-// (descriptor.go) and marshalled by the ordinary gRPC protobuf codec as
-// dynamicpb messages: KEDA's Go module is too large to depend on for five
-// messages, and no protoc is needed.
+// The messages and the service are generated (package externalscaler) from
+// externalscaler.proto, written after KEDA's: KEDA's Go module is too large
+// to depend on for five messages.
 package keda
 
 import (

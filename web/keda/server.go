@@ -12,11 +12,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/auth"
+	pb "github.com/vigil-dev/vigil/web/keda/externalscaler"
 )
 
 // DefaultStreamInterval is how often StreamIsActive looks again.
@@ -41,7 +40,7 @@ type Options struct {
 func Methods() auth.Methods {
 	m := auth.Methods{}
 	for _, name := range []string{"IsActive", "GetMetricSpec", "GetMetrics", "StreamIsActive", "StreamMetricSpec"} {
-		m["/"+ServiceName+"/"+name] = auth.Viewer
+		m["/"+pb.ExternalScaler_ServiceDesc.ServiceName+"/"+name] = auth.Viewer
 	}
 	return m
 }
@@ -49,6 +48,7 @@ func Methods() auth.Methods {
 // Server serves externalscaler.ExternalScaler on its own port, as KEDA
 // expects of an external scaler.
 type Server struct {
+	pb.UnimplementedExternalScalerServer
 	scaler   *Scaler
 	log      *slog.Logger
 	interval time.Duration
@@ -78,7 +78,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("keda: no auth guard (auth.Disabled() to let every call through)")
 	}
 	s.grpc = grpc.NewServer(opts.Guard.GRPC(Methods())...)
-	s.grpc.RegisterService(s.serviceDesc(), s)
+	pb.RegisterExternalScalerServer(s.grpc, s)
 	return s, nil
 }
 
@@ -110,55 +110,8 @@ func (s *Server) Shutdown(ctx context.Context) {
 	}
 }
 
-func (s *Server) serviceDesc() *grpc.ServiceDesc {
-	return &grpc.ServiceDesc{
-		ServiceName: ServiceName,
-		HandlerType: (*any)(nil),
-		Methods: []grpc.MethodDesc{
-			{MethodName: "IsActive", Handler: unary(scaledObjectRefDesc, "IsActive", s.isActive)},
-			{MethodName: "GetMetricSpec", Handler: unary(scaledObjectRefDesc, "GetMetricSpec", s.getMetricSpec)},
-			{MethodName: "GetMetrics", Handler: unary(getMetricsRequestDesc, "GetMetrics", s.getMetrics)},
-		},
-		Streams: []grpc.StreamDesc{
-			{StreamName: "StreamIsActive", Handler: s.streamIsActive, ServerStreams: true},
-			{StreamName: "StreamMetricSpec", Handler: s.streamMetricSpec, ServerStreams: true},
-		},
-		Metadata: "externalscaler.proto",
-	}
-}
-
-// decodeRequest decodes a request, turning a panic of the decoder into
-// InvalidArgument. protobuf-go (1.36) panics unmarshalling a dynamicpb map
-// entry whose key field repeats with the wrong wire type (found by
-// FuzzScaledObjectRef), and grpc-go does not recover handler panics: one
-// malformed call would otherwise stop Vigil.
-func decodeRequest(dec func(any) error, m *dynamicpb.Message) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = status.Errorf(codes.InvalidArgument, "cannot decode %s: %v", m.Descriptor().FullName(), r)
-		}
-	}()
-	return dec(m)
-}
-
-// unary adapts a call on dynamic messages to grpc's method handler.
-func unary(in protoreflect.MessageDescriptor, method string, call func(context.Context, *dynamicpb.Message) (any, error)) grpc.MethodHandler {
-	full := "/" + ServiceName + "/" + method
-	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-		req := dynamicpb.NewMessage(in)
-		if err := decodeRequest(dec, req); err != nil {
-			return nil, err
-		}
-		if interceptor == nil {
-			return call(ctx, req)
-		}
-		return interceptor(ctx, req, &grpc.UnaryServerInfo{Server: srv, FullMethod: full}, func(ctx context.Context, r any) (any, error) {
-			return call(ctx, r.(*dynamicpb.Message))
-		})
-	}
-}
-
-func (s *Server) isActive(ctx context.Context, req *dynamicpb.Message) (any, error) {
+// IsActive answers KEDA's IsActive.
+func (s *Server) IsActive(ctx context.Context, req *pb.ScaledObjectRef) (*pb.IsActiveResponse, error) {
 	ref, err := narrowed(ctx, scaledObjectRefOf(req))
 	if err != nil {
 		return nil, err
@@ -167,10 +120,11 @@ func (s *Server) isActive(ctx context.Context, req *dynamicpb.Message) (any, err
 	if err != nil {
 		return nil, s.fail("IsActive", ref, err)
 	}
-	return isActiveResponse(active), nil
+	return &pb.IsActiveResponse{Result: active}, nil
 }
 
-func (s *Server) getMetricSpec(ctx context.Context, req *dynamicpb.Message) (any, error) {
+// GetMetricSpec answers KEDA's GetMetricSpec.
+func (s *Server) GetMetricSpec(ctx context.Context, req *pb.ScaledObjectRef) (*pb.GetMetricSpecResponse, error) {
 	ref, err := narrowed(ctx, scaledObjectRefOf(req))
 	if err != nil {
 		return nil, err
@@ -182,12 +136,13 @@ func (s *Server) getMetricSpec(ctx context.Context, req *dynamicpb.Message) (any
 	return metricSpecResponse(specs), nil
 }
 
-func (s *Server) getMetrics(ctx context.Context, req *dynamicpb.Message) (any, error) {
-	ref, name := getMetricsRequestOf(req)
-	ref, err := narrowed(ctx, ref)
+// GetMetrics answers KEDA's GetMetrics.
+func (s *Server) GetMetrics(ctx context.Context, req *pb.GetMetricsRequest) (*pb.GetMetricsResponse, error) {
+	ref, err := narrowed(ctx, scaledObjectRefOf(req.GetScaledObjectRef()))
 	if err != nil {
 		return nil, err
 	}
+	name := req.GetMetricName()
 	values, advice, err := s.scaler.Metrics(ctx, ref, name)
 	if err != nil {
 		return nil, s.fail("GetMetrics", ref, err)
@@ -197,13 +152,9 @@ func (s *Server) getMetrics(ctx context.Context, req *dynamicpb.Message) (any, e
 	return metricsResponse(values), nil
 }
 
-// streamIsActive sends the activity at once, then again whenever it
+// StreamIsActive sends the activity at once, then again whenever it
 // changes, until the client goes or the server shuts down.
-func (s *Server) streamIsActive(_ any, stream grpc.ServerStream) error {
-	req := dynamicpb.NewMessage(scaledObjectRefDesc)
-	if err := decodeRequest(stream.RecvMsg, req); err != nil {
-		return err
-	}
+func (s *Server) StreamIsActive(req *pb.ScaledObjectRef, stream grpc.ServerStreamingServer[pb.IsActiveResponse]) error {
 	ref, err := narrowed(stream.Context(), scaledObjectRefOf(req))
 	if err != nil {
 		return err
@@ -217,7 +168,7 @@ func (s *Server) streamIsActive(_ any, stream grpc.ServerStream) error {
 			return s.fail("StreamIsActive", ref, err)
 		}
 		if first || active != last {
-			if err := stream.SendMsg(isActiveResponse(active)); err != nil {
+			if err := stream.Send(&pb.IsActiveResponse{Result: active}); err != nil {
 				return err
 			}
 			first, last = false, active
@@ -232,14 +183,10 @@ func (s *Server) streamIsActive(_ any, stream grpc.ServerStream) error {
 	}
 }
 
-// streamMetricSpec sends the spec once and holds the stream: the spec of
+// StreamMetricSpec sends the spec once and holds the stream: the spec of
 // a trigger never changes (target 1), which is what KEDA asks of this
 // optional RPC — the current spec at once, the same as GetMetricSpec.
-func (s *Server) streamMetricSpec(_ any, stream grpc.ServerStream) error {
-	req := dynamicpb.NewMessage(scaledObjectRefDesc)
-	if err := decodeRequest(stream.RecvMsg, req); err != nil {
-		return err
-	}
+func (s *Server) StreamMetricSpec(req *pb.ScaledObjectRef, stream grpc.ServerStreamingServer[pb.GetMetricSpecResponse]) error {
 	ref, err := narrowed(stream.Context(), scaledObjectRefOf(req))
 	if err != nil {
 		return err
@@ -248,7 +195,7 @@ func (s *Server) streamMetricSpec(_ any, stream grpc.ServerStream) error {
 	if err != nil {
 		return s.fail("StreamMetricSpec", ref, err)
 	}
-	if err := stream.SendMsg(metricSpecResponse(specs)); err != nil {
+	if err := stream.Send(metricSpecResponse(specs)); err != nil {
 		return err
 	}
 	select {
@@ -256,24 +203,6 @@ func (s *Server) streamMetricSpec(_ any, stream grpc.ServerStream) error {
 	case <-s.done:
 	}
 	return nil
-}
-
-// narrowed resolves the tenant a trigger names in its metadata the way
-// X-Scope-OrgID is resolved: KEDA passes only the trigger's metadata, so
-// the tenant travels there, and the caller must hold the call's role in
-// it. The answer is a gRPC status.
-func narrowed(ctx context.Context, ref ScaledObjectRef) (ScaledObjectRef, error) {
-	t, err := auth.Narrow(ctx, ref.ScalerMetadata["tenant"])
-	if err != nil {
-		return ref, err
-	}
-	md := make(map[string]string, len(ref.ScalerMetadata)+1)
-	for k, v := range ref.ScalerMetadata {
-		md[k] = v
-	}
-	md["tenant"] = t
-	ref.ScalerMetadata = md
-	return ref, nil
 }
 
 // fail logs a failed call and turns its error into a gRPC status: bad
@@ -297,4 +226,22 @@ func (s *Server) fail(method string, ref ScaledObjectRef, err error) error {
 	}
 	s.log.Warn("KEDA call failed", "method", method, "scaledobject", ref.Namespace+"/"+ref.Name, "code", code.String(), "err", err)
 	return status.Error(code, err.Error())
+}
+
+// narrowed resolves the tenant a trigger names in its metadata the way
+// X-Scope-OrgID is resolved: KEDA passes only the trigger's metadata, so
+// the tenant travels there, and the caller must hold the call's role in
+// it. The answer is a gRPC status.
+func narrowed(ctx context.Context, ref ScaledObjectRef) (ScaledObjectRef, error) {
+	t, err := auth.Narrow(ctx, ref.ScalerMetadata["tenant"])
+	if err != nil {
+		return ref, err
+	}
+	md := make(map[string]string, len(ref.ScalerMetadata)+1)
+	for k, v := range ref.ScalerMetadata {
+		md[k] = v
+	}
+	md["tenant"] = t
+	ref.ScalerMetadata = md
+	return ref, nil
 }

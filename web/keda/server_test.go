@@ -13,12 +13,12 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
+	pb "github.com/vigil-dev/vigil/web/keda/externalscaler"
 )
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
@@ -155,12 +155,12 @@ func TestScalerOverGRPC(t *testing.T) {
 		t.Errorf("IsActive of the default tenant: %v, %v", active, err)
 	}
 
-	// A map entry whose key repeats with the wrong wire type panics
-	// protobuf-go's decoder (FuzzScaledObjectRef found it): the call fails,
-	// the server stays up.
-	bad := dynamicpb.NewMessage(scaledObjectRefDesc)
-	bad.SetUnknown(protoreflect.RawFields("\x1a\x17\n\x100000000000000000\r0000"))
-	if err := f.client.Conn.Invoke(ctx, method("IsActive"), bad, dynamicpb.NewMessage(isActiveResponseDesc)); status.Code(err) != codes.InvalidArgument {
+	// A map entry whose key repeats with the wrong wire type panicked
+	// protobuf-go's dynamicpb decoder (FuzzScaledObjectRef found it): the
+	// call fails, the server stays up.
+	bad := &pb.ScaledObjectRef{}
+	bad.ProtoReflect().SetUnknown(protoreflect.RawFields("\x1a\x17\n\x100000000000000000\r0000"))
+	if _, err := pb.NewExternalScalerClient(f.client.Conn).IsActive(ctx, bad); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("malformed map entry: %v", err)
 	}
 	if recv, err := f.client.StreamIsActive(ctx, ScaledObjectRef{}); err != nil {
@@ -245,13 +245,13 @@ func TestStreams(t *testing.T) {
 
 // TestMethodsDeclared: every method the scaler serves declares its role.
 func TestMethodsDeclared(t *testing.T) {
-	desc := (&Server{}).serviceDesc()
+	desc := pb.ExternalScaler_ServiceDesc
 	var served []string
 	for _, m := range desc.Methods {
-		served = append(served, "/"+ServiceName+"/"+m.MethodName)
+		served = append(served, "/"+desc.ServiceName+"/"+m.MethodName)
 	}
 	for _, s := range desc.Streams {
-		served = append(served, "/"+ServiceName+"/"+s.StreamName)
+		served = append(served, "/"+desc.ServiceName+"/"+s.StreamName)
 	}
 	if len(served) != len(Methods()) {
 		t.Errorf("served %v, declared %v", served, Methods())

@@ -14,7 +14,9 @@ import (
 )
 
 // CostColumns are the columns of a cost line after its tenant, in the
-// order CostLines reads them (a backend may insert them in this order too).
+// order CostLines reads them (a backend may insert them in this order too):
+// the columns added by a later migration come last, where ALTER TABLE puts
+// them.
 const CostColumns = `billing_period_start, line_id, source,
 	billing_account_id, billing_account_name, billing_currency, billing_period_end,
 	charge_period_start, charge_period_end, charge_category, charge_class,
@@ -22,18 +24,30 @@ const CostColumns = `billing_period_start, line_id, source,
 	billed_cost, effective_cost, list_cost, contracted_cost, pricing_quantity, pricing_unit, consumed_quantity, consumed_unit,
 	provider_name, publisher_name, invoice_issuer_name, service_category, service_name,
 	region_id, region_name, availability_zone, resource_id, resource_name, resource_type,
-	sku_id, sku_price_id, sub_account_id, sub_account_name, commitment_discount_id, tag_keys, tag_values`
+	sku_id, sku_price_id, sub_account_id, sub_account_name, commitment_discount_id, tag_keys, tag_values,
+	list_unit_price, contracted_unit_price, commitment_discount_category, commitment_discount_name,
+	commitment_discount_status, commitment_discount_type, null_columns`
 
 // CostValues returns a line's values in the order of CostColumns, with
-// times and amounts in the form the backend's driver takes them.
-func CostValues(l *store.CostLine, at func(time.Time) any, money func(decimal.Decimal) (any, error)) ([]any, error) {
-	var amounts [6]any
-	for i, d := range []decimal.Decimal{l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost, l.PricingQuantity, l.ConsumedQuantity} {
-		m, err := money(d)
+// times and amounts in the form the backend's driver takes them; scale is
+// the amount's column's: store.MoneyScale for money, store.QuantityScale for
+// quantities and unit prices.
+func CostValues(l *store.CostLine, at func(time.Time) any, amount func(d decimal.Decimal, scale int32) (any, error)) ([]any, error) {
+	var amounts [8]any
+	for i, d := range []decimal.Decimal{l.BilledCost, l.EffectiveCost, l.ListCost, l.ContractedCost, l.PricingQuantity, l.ConsumedQuantity, l.ListUnitPrice, l.ContractedUnitPrice} {
+		scale := int32(store.MoneyScale)
+		if i >= 4 {
+			scale = store.QuantityScale
+		}
+		m, err := amount(d, scale)
 		if err != nil {
 			return nil, fmt.Errorf("cost line %q: %w", l.LineID, err)
 		}
 		amounts[i] = m
+	}
+	nulls := l.Nulls
+	if nulls == nil {
+		nulls = []string{} // an Array(String) takes no nil
 	}
 	tk, tv := l.Tags.Split()
 	return []any{
@@ -45,6 +59,8 @@ func CostValues(l *store.CostLine, at func(time.Time) any, money func(decimal.De
 		l.ProviderName, l.PublisherName, l.InvoiceIssuerName, l.ServiceCategory, l.ServiceName,
 		l.RegionID, l.RegionName, l.AvailabilityZone, l.ResourceID, l.ResourceName, l.ResourceType,
 		l.SkuID, l.SkuPriceID, l.SubAccountID, l.SubAccountName, l.CommitmentDiscountID, tk, tv,
+		amounts[6], amounts[7], l.CommitmentDiscountCategory, l.CommitmentDiscountName,
+		l.CommitmentDiscountStatus, l.CommitmentDiscountType, nulls,
 	}, nil
 }
 
@@ -86,7 +102,7 @@ func (r *Reader) CostLines(ctx context.Context, q store.CostQuery) ([]store.Cost
 	query := Query{SQL: "SELECT " + CostColumns + " FROM " + r.d.final("cost_lines") + " WHERE " + c.String() +
 		" ORDER BY charge_period_start, line_id", Args: c.args}
 	l := store.CostLine{Tenant: q.Tenant} // each row is scanned into l
-	var tk, tv []string
+	var tk, tv, nulls []string
 	money := r.conn.Money
 	dest := []any{&l.BillingPeriodStart, &l.LineID, &l.Source,
 		&l.BillingAccountID, &l.BillingAccountName, &l.BillingCurrency, &l.BillingPeriodEnd,
@@ -97,13 +113,19 @@ func (r *Reader) CostLines(ctx context.Context, q store.CostQuery) ([]store.Cost
 		&l.ProviderName, &l.PublisherName, &l.InvoiceIssuerName, &l.ServiceCategory, &l.ServiceName,
 		&l.RegionID, &l.RegionName, &l.AvailabilityZone, &l.ResourceID, &l.ResourceName, &l.ResourceType,
 		&l.SkuID, &l.SkuPriceID, &l.SubAccountID, &l.SubAccountName, &l.CommitmentDiscountID,
-		r.conn.Strings(&tk), r.conn.Strings(&tv)}
+		r.conn.Strings(&tk), r.conn.Strings(&tv),
+		money(&l.ListUnitPrice), money(&l.ContractedUnitPrice), &l.CommitmentDiscountCategory, &l.CommitmentDiscountName,
+		&l.CommitmentDiscountStatus, &l.CommitmentDiscountType, r.conn.Strings(&nulls)}
 	return collect(ctx, r, "read cost lines", query, dest, func() (store.CostLine, error) {
 		line := l
 		for _, t := range []*time.Time{&line.BillingPeriodStart, &line.BillingPeriodEnd, &line.ChargePeriodStart, &line.ChargePeriodEnd} {
 			*t = t.UTC()
 		}
 		line.Tags = store.JoinAttributes(tk, tv)
+		line.Nulls = nil
+		if len(nulls) > 0 {
+			line.Nulls = slices.Clone(nulls)
+		}
 		return line, nil
 	})
 }
