@@ -92,7 +92,11 @@ type published struct {
 	evs []store.Event
 }
 
-func (p *published) Publish(evs ...store.Event) { p.mu.Lock(); p.evs = append(p.evs, evs...); p.mu.Unlock() }
+func (p *published) Publish(evs ...store.Event) {
+	p.mu.Lock()
+	p.evs = append(p.evs, evs...)
+	p.mu.Unlock()
+}
 func (p *published) take() []store.Event {
 	p.mu.Lock()
 	defer p.mu.Unlock()
