@@ -37,6 +37,11 @@ func (e *Engine) Resume(ctx context.Context, actor, reason string) error {
 
 func (e *Engine) setPaused(ctx context.Context, p Pause) error {
 	at := e.now()
+	// The newest event is the state: a flip is recorded after the one
+	// before, even when the clocks say otherwise.
+	if prev, err := Pauses.Read(ctx, e.opts.Store, switchQuery(at)); err == nil && len(prev) > 0 && !at.After(prev[0].Event.Time) {
+		at = prev[0].Event.Time.Add(time.Millisecond)
+	}
 	verb := map[bool]string{true: "paused", false: "resumed"}[p.Paused]
 	ev, err := Pauses.Event(store.Event{Tenant: store.DefaultTenant,
 		ID:      store.EventID(store.KindAction, killSwitch, at.Format(time.RFC3339Nano), verb, p.Actor),
@@ -56,9 +61,7 @@ func (e *Engine) Paused(ctx context.Context) (bool, Pause, error) {
 	if e.opts.Paused {
 		return true, Pause{Paused: true, Actor: "vigil", Reason: "--actions.paused"}, nil
 	}
-	// Over all of time: a pause holds until someone resumes.
-	recs, err := Pauses.Read(ctx, e.opts.Store, store.EventQuery{AllTenants: true, Subjects: []string{killSwitch},
-		Start: time.Unix(0, 0), End: e.now().Add(time.Hour), Limit: 1})
+	recs, err := Pauses.Read(ctx, e.opts.Store, switchQuery(e.now()))
 	if len(recs) == 0 {
 		// Unreadable is paused: the switch must stop everything when the
 		// store cannot say it is off.
@@ -68,4 +71,10 @@ func (e *Engine) Paused(ctx context.Context) (bool, Pause, error) {
 		return false, Pause{}, nil
 	}
 	return recs[0].Value.Paused, recs[0].Value, nil
+}
+
+// switchQuery reads the newest kill switch event, over all of time: a
+// pause holds until someone resumes.
+func switchQuery(now time.Time) store.EventQuery {
+	return store.EventQuery{AllTenants: true, Subjects: []string{killSwitch}, Start: time.Unix(0, 0), End: now.Add(24 * time.Hour), Limit: 1}
 }
