@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil/analyzer/canary"
+	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
 )
@@ -373,6 +374,20 @@ func TestGuardrailsBeforeExecuting(t *testing.T) {
 			t.Errorf("%s: %s", states(a), a.last().Reason)
 		}
 	})
+	t.Run("no data at the re-check", func(t *testing.T) {
+		r := newRig(t, Approve)
+		r.verdict(canary.VerdictFail)
+		a := r.only()
+		r.clock.add(time.Minute)
+		r.verdict(canary.VerdictInconclusive)
+		r.e.Approve(ctx, "", a.ID, Decision{Actor: "ann"})
+		if err := r.execute(); err != nil {
+			t.Fatal(err)
+		}
+		if a := r.only(); a.State != Rejected || !strings.Contains(a.last().Reason, "no data to act on") {
+			t.Errorf("%s: %s", states(a), a.last().Reason)
+		}
+	})
 	t.Run("one in flight per target", func(t *testing.T) {
 		r := newRig(t, Auto)
 		r.exec.holds = true
@@ -428,60 +443,61 @@ func (e *Engine) mustGet(t *testing.T, id string) *Action {
 	return a
 }
 
-// A scale whose change does not hold fails, escalates and reverts.
-func TestFailedVerificationRevertsAndEscalates(t *testing.T) {
-	r := newRig(t, Auto)
-	r.exec.holds = false
-	r.verdict(canary.VerdictFail)
-	r.execute()
-	r.clock.add(time.Minute)
-	r.tick()
-	a := r.only()
-	if a.State != Failed {
-		t.Fatalf("%s", states(a))
+// Verification against the SLO: a scale after which the SLO still burns
+// fails, escalates and is reverted; one without data by the deadline
+// fails (no data counts as a failure) and is left for a person.
+func TestVerificationFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		good       uint64 // of 100 requests a minute after the execution; 0 writes none
+		revert     bool
+		state      State
+		reason     string
+		replicasAt int
+	}{
+		{"still burning", 50, true, Reverted, "still burns at 50.00", 4},
+		{"no data", 0, false, Failed, "no data counts as a failure", 8},
+		{"recovered", 100, false, Succeeded, "burns at 0.00", 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, Auto)
+			r.pol.Verify = Verify{Within: 10 * time.Minute, SLO: "chat-errors", Expect: Expectation{BurnBelow: 1}}
+			r.e.opts.SLOs = func() []*slo.SLO { return []*slo.SLO{{Name: "chat-errors", Objective: 0.99}} }
+			r.verdict(canary.VerdictFail)
+			if err := r.execute(); err != nil {
+				t.Fatal(err)
+			}
+			executed := r.clock.Now()
+			var rollups []store.Rollup
+			for m := 1; m <= 11 && tc.good > 0; m++ {
+				rollups = append(rollups, store.Rollup{Tenant: store.DefaultTenant, SLO: "chat-errors", Minute: executed.Add(time.Duration(m) * time.Minute), Good: tc.good, Total: 100})
+			}
+			r.st.WriteRollups(context.Background(), rollups)
+			r.clock.add(11 * time.Minute)
+			r.tick()
+			a := r.only()
+			if a.State == Failed && a.last().Revert != tc.revert {
+				t.Errorf("revert %v", a.last().Revert)
+			}
+			if a.State == Failed {
+				failure := r.pub.take()
+				if !(&Escalation{}).Accepts(failure[len(failure)-1]) {
+					t.Error("the failure is not escalated")
+				}
+				r.pub.Publish(failure...)
+			}
+			if err := r.execute(); err != nil {
+				t.Fatal(err)
+			}
+			a = r.only()
+			if a.State != tc.state || !strings.Contains(a.Timeline[min(len(a.Timeline)-1, 4)].Reason, tc.reason) {
+				t.Errorf("%s: %s", states(a), a.Timeline[min(len(a.Timeline)-1, 4)].Reason)
+			}
+			if n, _ := r.exec.state(); n != tc.replicasAt {
+				t.Errorf("replicas %d", n)
+			}
+		})
 	}
-	// Failed for a reason other than the data: nothing to revert.
-	pub := r.pub.take()
-	esc := (&Escalation{}).Accepts(pub[len(pub)-1])
-	if !esc {
-		t.Error("a failure is not escalated")
-	}
-	// A verification the SLO failed reverts.
-	ctx := context.Background()
-	r.e.mustGet(t, a.ID)
-	if err := r.e.settleFor(ctx, t, a); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// settleFor replays a failed verification that asks for a revert.
-func (e *Engine) settleFor(ctx context.Context, t *testing.T, a *Action) error {
-	t.Helper()
-	a2 := &Action{ID: "revert-me", Tenant: a.Tenant}
-	plan := a.Plan
-	plan.Spec = []byte(`{"From":4,"To":8}`)
-	ts := []Transition{
-		{Policy: a.Policy, Target: a.Target, State: Proposed, Actor: "vigil", Mode: Auto, Plan: &plan, Evidence: &a.Evidence},
-		{Policy: a.Policy, Target: a.Target, State: Approved, Actor: "policy", Mode: Auto},
-		{Policy: a.Policy, Target: a.Target, State: Executing, Actor: "vigil", Mode: Auto, Plan: &plan},
-		{Policy: a.Policy, Target: a.Target, State: Verifying, Actor: "vigil", Mode: Auto},
-		{Policy: a.Policy, Target: a.Target, State: Failed, Actor: "vigil", Mode: Auto, Revert: true, Reason: "SLO still burns"},
-	}
-	evs, err := e.record(ctx, a.Tenant, a2, ts...)
-	if err != nil {
-		return err
-	}
-	sub := e.Executions()
-	if !sub.Accepts(evs[4]) {
-		t.Fatal("a failure asking for a revert is not taken")
-	}
-	if _, err := sub.Deliver(ctx, a.Tenant, evs[4:]); err != nil {
-		return err
-	}
-	if got := e.mustGet(t, "revert-me"); got.State != Reverted {
-		t.Errorf("%s", states(got))
-	}
-	return nil
 }
 
 // Two different actions that both recorded that they execute on one

@@ -157,7 +157,7 @@ func (e *Engine) refuse(ctx context.Context, a *Action, p *Policy, others map[st
 	case now.Sub(a.since()) > p.Guardrails.ApprovalTimeout:
 		return &Transition{State: Expired, Reason: fmt.Sprintf("approved %s ago and not executed within %s", now.Sub(a.since()).Round(1e9), p.Guardrails.ApprovalTimeout)}, nil
 	}
-	if why := e.busy(a, p, others); why != "" {
+	if why := busy(a, others); why != "" {
 		return nil, fmt.Errorf("%w: %s: %s", errHold, a.ID, why)
 	}
 	if why := cooling(a, p, others, now); why != "" {

@@ -13,7 +13,7 @@ func holdsLease(a *Action) bool { return a.State == Executing || a.State == Veri
 // busy says why another action keeps a from executing now: it holds the
 // target's lease. a waits (the dispatcher tries again), and expires if
 // the other outlasts its approval.
-func (e *Engine) busy(a *Action, p *Policy, others map[string]*Action) string {
+func busy(a *Action, others map[string]*Action) string {
 	for _, o := range others {
 		if o.ID != a.ID && holdsLease(o) {
 			return fmt.Sprintf("action %s is %s on %s: one at a time per target", o.ID, o.State, a.Target)
