@@ -32,7 +32,7 @@ import (
 type world struct {
 	t      *testing.T
 	st     *embedded.Store
-	kube   kube.Clients
+	kube   kubetest.Cluster
 	ns     string
 	mu     sync.Mutex
 	now    time.Time
@@ -79,7 +79,7 @@ func newWorld(t *testing.T) *world {
 	w.st = st
 	w.readConfig()
 	w.engine = actions.New(actions.Options{Store: st, Now: w.clock, SLOs: func() []*slo.SLO { return w.sloS.Of(w.cfg) },
-		Policies: w.policies, Executors: map[string]actions.Executor{actions.Kubernetes: &kube.Executor{Clients: c}}})
+		Policies: w.policies, Executors: map[string]actions.Executor{actions.Kubernetes: &kube.Executor{Clients: c.Clients}}})
 	w.disp, err = dispatch.New(dispatch.Options{Store: st, Subscribers: []dispatch.Subscriber{w.engine.Triggers(), w.engine.Executions()},
 		Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
 	if err != nil {

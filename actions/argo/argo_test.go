@@ -16,7 +16,6 @@ import (
 
 	"github.com/vigil-dev/vigil/actions"
 	"github.com/vigil-dev/vigil/actions/argo"
-	"github.com/vigil-dev/vigil/actions/kube"
 	"github.com/vigil-dev/vigil/actions/kube/kubetest"
 )
 
@@ -24,7 +23,7 @@ var crds = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "
 
 // installCRD installs testdata's Rollout CRD once and waits until it is
 // served.
-func installCRD(t *testing.T, c kube.Clients) {
+func installCRD(t *testing.T, c kubetest.Cluster) {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/rollout-crd.yaml")
 	if err != nil {
@@ -71,7 +70,7 @@ func TestAbortRetryPromote(t *testing.T) {
 	if _, err := ros.Create(ctx, rollout(ns, "registry.invalid/gw:v2"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	x := &argo.Executor{Clients: c}
+	x := &argo.Executor{Clients: c.Clients}
 	step := func(op, diff string) {
 		t.Helper()
 		p, err := x.Plan(ctx, req(op, ns))
@@ -125,7 +124,7 @@ func TestUndo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	x := &argo.Executor{Clients: c}
+	x := &argo.Executor{Clients: c.Clients}
 	p, err := x.Plan(ctx, req(actions.OpUndo, ns))
 	if err != nil || !strings.Contains(p.Diff(), "image gw registry.invalid/gw:v2 → registry.invalid/gw:v1") {
 		t.Fatalf("plan %q %v", p.Diff(), err)

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/vigil-dev/vigil/actions"
+	"github.com/vigil-dev/vigil/actions/kube"
 )
 
 // Argo's revision annotation and pod-template hash label.
@@ -61,8 +62,8 @@ func (x *Executor) planUndo(ctx context.Context, req actions.Request, ro *unstru
 // the previous one for 0.
 func (x *Executor) revision(ctx context.Context, ro *unstructured.Unstructured, want int64) (*appsv1.ReplicaSet, int64, error) {
 	sel, _, _ := unstructured.NestedStringMap(ro.Object, "spec", "selector", "matchLabels")
-	list, err := x.Kube.AppsV1().ReplicaSets(ro.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: sel})})
-	if err != nil {
+	list := &appsv1.ReplicaSetList{}
+	if err := x.List(ctx, kube.ReplicaSets, ro.GetNamespace(), metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: sel}), list); err != nil {
 		return nil, 0, fmt.Errorf("cannot list the ReplicaSets of rollout %s: %w", ro.GetName(), err)
 	}
 	var latest, previous *appsv1.ReplicaSet

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -24,9 +23,8 @@ type Config struct {
 	Burst int
 }
 
-// Clients are the typed and dynamic clients of one API server.
+// Clients are the clients of one API server.
 type Clients struct {
-	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
 }
 
@@ -38,15 +36,11 @@ func Connect(c Config) (Clients, error) {
 	}
 	rc.QPS, rc.Burst = c.QPS, c.Burst
 	rc.UserAgent = "vigil-actions"
-	kube, err := kubernetes.NewForConfig(rc)
+	dyn, err := dynamic.NewForConfig(rc)
 	if err != nil {
 		return Clients{}, fmt.Errorf("kubernetes client: %w", err)
 	}
-	dyn, err := dynamic.NewForConfig(rc)
-	if err != nil {
-		return Clients{}, fmt.Errorf("kubernetes dynamic client: %w", err)
-	}
-	return Clients{Kube: kube, Dynamic: dyn}, nil
+	return Clients{Dynamic: dyn}, nil
 }
 
 func (c Config) rest() (*rest.Config, error) {

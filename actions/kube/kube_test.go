@@ -29,7 +29,7 @@ func TestRollbackAsRolloutUndo(t *testing.T) {
 	c := kubetest.Connect(t)
 	ns := kubetest.Namespace(t, c)
 	ctx := context.Background()
-	x := &kube.Executor{Clients: c}
+	x := &kube.Executor{Clients: c.Clients}
 	kubetest.Deployment(t, c, ns, "chat", "registry.invalid/chat:v1", 1, corev1.ResourceRequirements{})
 	kubetest.Revision(t, c, ns, "chat", "1")
 	kubetest.SetImage(t, c, ns, "chat", "registry.invalid/chat:v2")
@@ -93,7 +93,7 @@ func TestScaleThroughTheScaleSubresource(t *testing.T) {
 	c := kubetest.Connect(t)
 	ns := kubetest.Namespace(t, c)
 	ctx := context.Background()
-	x := &kube.Executor{Clients: c}
+	x := &kube.Executor{Clients: c.Clients}
 	kubetest.Deployment(t, c, ns, "ranker", "registry.invalid/ranker:v1", 3, corev1.ResourceRequirements{})
 	req := request(actions.OpScale, ns, "ranker")
 	req.Do.Add = 10
@@ -129,7 +129,7 @@ func TestScaleChangesTheAutoscalersBounds(t *testing.T) {
 	c := kubetest.Connect(t)
 	ns := kubetest.Namespace(t, c)
 	ctx := context.Background()
-	x := &kube.Executor{Clients: c}
+	x := &kube.Executor{Clients: c.Clients}
 	kubetest.Deployment(t, c, ns, "gw", "registry.invalid/gw:v1", 2, corev1.ResourceRequirements{})
 	min := int32(2)
 	hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "gw", Namespace: ns},
@@ -166,7 +166,7 @@ func TestResizeWithinTheStep(t *testing.T) {
 	c := kubetest.Connect(t)
 	ns := kubetest.Namespace(t, c)
 	ctx := context.Background()
-	x := &kube.Executor{Clients: c}
+	x := &kube.Executor{Clients: c.Clients}
 	kubetest.Deployment(t, c, ns, "embed", "registry.invalid/embed:v1", 1, corev1.ResourceRequirements{
 		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")}})
 	req := request(actions.OpResize, ns, "embed")

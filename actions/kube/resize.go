@@ -8,10 +8,10 @@ import (
 	"sort"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/vigil-dev/vigil/actions"
@@ -38,8 +38,8 @@ func (x *Executor) planResize(ctx context.Context, req actions.Request) (actions
 	if advice == nil || len(advice.Resources) == 0 {
 		return actions.Plan{}, fmt.Errorf("the evidence recommends no resources for %s", t)
 	}
-	d, err := x.Kube.AppsV1().Deployments(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
-	if err != nil {
+	d := &appsv1.Deployment{}
+	if err := x.Get(ctx, Deployments, t.Namespace, t.Name, d); err != nil {
 		return actions.Plan{}, fmt.Errorf("cannot read deployment %s: %w", t, err)
 	}
 	live := current(d.Spec.Template.Spec.Containers)
@@ -145,9 +145,8 @@ func quantity(s string) float64 {
 // still has From, conditioned on the resource version read: done already
 // is done, anything else since the plan is refused.
 func (x *Executor) applyResize(ctx context.Context, t actions.Target, s *resizeSpec) (string, error) {
-	deployments := x.Kube.AppsV1().Deployments(t.Namespace)
-	d, err := deployments.Get(ctx, t.Name, metav1.GetOptions{})
-	if err != nil {
+	d := &appsv1.Deployment{}
+	if err := x.Get(ctx, Deployments, t.Namespace, t.Name, d); err != nil {
 		return "", fmt.Errorf("cannot read deployment %s: %w", t, err)
 	}
 	live := current(d.Spec.Template.Spec.Containers)
@@ -166,7 +165,7 @@ func (x *Executor) applyResize(ctx context.Context, t actions.Target, s *resizeS
 	json.Unmarshal(body, &doc)
 	doc["metadata"].(map[string]any)["resourceVersion"] = d.ResourceVersion
 	body, _ = json.Marshal(doc)
-	if _, err := deployments.Patch(ctx, t.Name, types.StrategicMergePatchType, body, metav1.PatchOptions{FieldManager: "vigil"}); err != nil {
+	if err := x.Patch(ctx, Deployments, t.Namespace, t.Name, types.StrategicMergePatchType, body); err != nil {
 		if apierrors.IsConflict(err) {
 			return "", fmt.Errorf("%w: %s changed while it was resized (%v)", actions.ErrStale, t, err)
 		}
@@ -197,8 +196,8 @@ func (s *resizeSpec) describe(vals settings) string {
 }
 
 func (x *Executor) verifyResize(ctx context.Context, t actions.Target, to settings) (bool, string, error) {
-	d, err := x.Kube.AppsV1().Deployments(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
-	if err != nil {
+	d := &appsv1.Deployment{}
+	if err := x.Get(ctx, Deployments, t.Namespace, t.Name, d); err != nil {
 		return false, "", err
 	}
 	live := current(d.Spec.Template.Spec.Containers)

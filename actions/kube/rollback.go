@@ -43,8 +43,8 @@ type rollbackSpec struct {
 
 func (x *Executor) planRollback(ctx context.Context, req actions.Request) (actions.Plan, error) {
 	t := req.Do.Target
-	d, err := x.Kube.AppsV1().Deployments(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
-	if err != nil {
+	d := &appsv1.Deployment{}
+	if err := x.Get(ctx, Deployments, t.Namespace, t.Name, d); err != nil {
 		return actions.Plan{}, fmt.Errorf("cannot read deployment %s/%s: %w", t.Namespace, t.Name, err)
 	}
 	if d.Spec.Paused {
@@ -73,8 +73,8 @@ func (x *Executor) revision(ctx context.Context, d *appsv1.Deployment, want int6
 	if err != nil {
 		return nil, 0, err
 	}
-	list, err := x.Kube.AppsV1().ReplicaSets(d.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-	if err != nil {
+	list := &appsv1.ReplicaSetList{}
+	if err := x.List(ctx, ReplicaSets, d.Namespace, sel.String(), list); err != nil {
 		return nil, 0, fmt.Errorf("cannot list the ReplicaSets of %s/%s: %w", d.Namespace, d.Name, err)
 	}
 	var latest, previous *appsv1.ReplicaSet
@@ -154,24 +154,23 @@ func (x *Executor) applyRollback(ctx context.Context, t actions.Target, s *rollb
 	if err != nil {
 		return "", err
 	}
-	deployments := x.Kube.AppsV1().Deployments(t.Namespace)
-	_, err = deployments.Patch(ctx, t.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: "vigil"})
+	err = x.Patch(ctx, Deployments, t.Namespace, t.Name, types.JSONPatchType, patch)
 	if err == nil {
 		return fmt.Sprintf("rolled %s back from revision %s to revision %d's template", t, s.FromRevision, s.ToRevision), nil
 	}
 	if !apierrors.IsInvalid(err) && !apierrors.IsConflict(err) {
 		return "", fmt.Errorf("cannot roll %s back: %w", t, err)
 	}
-	d, gerr := deployments.Get(ctx, t.Name, metav1.GetOptions{})
-	if gerr == nil && sameTemplate(&d.Spec.Template, &s.Template) {
+	d := &appsv1.Deployment{}
+	if gerr := x.Get(ctx, Deployments, t.Namespace, t.Name, d); gerr == nil && sameTemplate(&d.Spec.Template, &s.Template) {
 		return fmt.Sprintf("%s already has revision %d's template", t, s.ToRevision), nil
 	}
 	return "", fmt.Errorf("%w: %s is no longer at revision %s (%v)", actions.ErrStale, t, s.FromRevision, err)
 }
 
 func (x *Executor) verifyRollback(ctx context.Context, t actions.Target, s *rollbackSpec) (bool, string, error) {
-	d, err := x.Kube.AppsV1().Deployments(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
-	if err != nil {
+	d := &appsv1.Deployment{}
+	if err := x.Get(ctx, Deployments, t.Namespace, t.Name, d); err != nil {
 		return false, "", err
 	}
 	if !sameTemplate(&d.Spec.Template, &s.Template) {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,8 +38,8 @@ type scaleSpec struct {
 
 func (x *Executor) planScale(ctx context.Context, req actions.Request) (actions.Plan, error) {
 	t := req.Do.Target
-	sc, err := x.Kube.AppsV1().Deployments(t.Namespace).GetScale(ctx, t.Name, metav1.GetOptions{})
-	if err != nil {
+	sc := &autoscalingv1.Scale{}
+	if err := x.Get(ctx, Deployments, t.Namespace, t.Name, sc, "scale"); err != nil {
 		return actions.Plan{}, fmt.Errorf("cannot read the scale of %s: %w", t, err)
 	}
 	current := int(sc.Spec.Replicas)
@@ -124,8 +125,8 @@ func ownerKind(owner string) string {
 // minimum rises to the count (and the maximum with it if need be); down,
 // the maximum falls to it (and the minimum with it).
 func (x *Executor) autoscaler(ctx context.Context, t actions.Target, s *scaleSpec) error {
-	hpas, err := x.Kube.AutoscalingV2().HorizontalPodAutoscalers(t.Namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
+	hpas := &autoscalingv2.HorizontalPodAutoscalerList{}
+	if err := x.List(ctx, HPAs, t.Namespace, "", hpas); err != nil {
 		return fmt.Errorf("cannot list the autoscalers of %s: %w", t.Namespace, err)
 	}
 	for _, h := range hpas.Items {
@@ -250,25 +251,21 @@ func (x *Executor) scaleOwner(ctx context.Context, t actions.Target) (*scaleSpec
 }
 
 func (x *Executor) patchScale(ctx context.Context, t actions.Target, s *scaleSpec, patch []byte) error {
-	opts := metav1.PatchOptions{FieldManager: "vigil"}
-	var err error
 	switch s.Owner {
-	case "":
-		_, err = x.Kube.AppsV1().Deployments(t.Namespace).Patch(ctx, t.Name, types.JSONPatchType, patch, opts, "scale")
 	case "hpa":
-		_, err = x.Kube.AutoscalingV2().HorizontalPodAutoscalers(t.Namespace).Patch(ctx, s.OwnerName, types.JSONPatchType, patch, opts)
+		return x.Patch(ctx, HPAs, t.Namespace, s.OwnerName, types.JSONPatchType, patch)
 	case "keda":
-		_, err = x.Dynamic.Resource(scaledObjects).Namespace(t.Namespace).Patch(ctx, s.OwnerName, types.JSONPatchType, patch, opts)
+		return x.Patch(ctx, scaledObjects, t.Namespace, s.OwnerName, types.JSONPatchType, patch)
 	}
-	return err
+	return x.Patch(ctx, Deployments, t.Namespace, t.Name, types.JSONPatchType, patch, "scale")
 }
 
 // scaleNow reads the replicas, or the owning autoscaler's bounds.
 func (x *Executor) scaleNow(ctx context.Context, t actions.Target, s *scaleSpec) (bounds, error) {
 	switch s.Owner {
 	case "hpa":
-		h, err := x.Kube.AutoscalingV2().HorizontalPodAutoscalers(t.Namespace).Get(ctx, s.OwnerName, metav1.GetOptions{})
-		if err != nil {
+		h := &autoscalingv2.HorizontalPodAutoscaler{}
+		if err := x.Get(ctx, HPAs, t.Namespace, s.OwnerName, h); err != nil {
 			return bounds{}, err
 		}
 		return hpaBounds(h), nil
@@ -277,8 +274,8 @@ func (x *Executor) scaleNow(ctx context.Context, t actions.Target, s *scaleSpec)
 		err := x.autoscaler(ctx, t, fresh)
 		return fresh.From, err
 	}
-	sc, err := x.Kube.AppsV1().Deployments(t.Namespace).GetScale(ctx, t.Name, metav1.GetOptions{})
-	if err != nil {
+	sc := &autoscalingv1.Scale{}
+	if err := x.Get(ctx, Deployments, t.Namespace, t.Name, sc, "scale"); err != nil {
 		return bounds{}, err
 	}
 	return bounds{int(sc.Spec.Replicas), int(sc.Spec.Replicas)}, nil

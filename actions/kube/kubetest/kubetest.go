@@ -15,13 +15,22 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/vigil-dev/vigil/actions/kube"
 )
 
+// Cluster is the test cluster: the executors' clients, and the typed
+// clientset the tests set up their objects with.
+type Cluster struct {
+	kube.Clients
+	Kube kubernetes.Interface
+}
+
 // Connect returns clients of the test cluster, or skips.
-func Connect(t testing.TB) kube.Clients {
+func Connect(t testing.TB) Cluster {
 	t.Helper()
 	path := os.Getenv("VIGIL_TEST_KUBE")
 	if path == "" {
@@ -34,13 +43,22 @@ func Connect(t testing.TB) kube.Clients {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	rc, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.QPS, rc.Burst = 50, 100
+	typed, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Cluster{Clients: c, Kube: typed}
 }
 
 var seq atomic.Int64
 
 // Namespace creates a namespace of the test's own, deleted after it.
-func Namespace(t testing.TB, c kube.Clients) string {
+func Namespace(t testing.TB, c Cluster) string {
 	t.Helper()
 	name := fmt.Sprintf("vigil-%d-%d", time.Now().UnixNano()%1e9, seq.Add(1))
 	ctx := context.Background()
@@ -52,7 +70,7 @@ func Namespace(t testing.TB, c kube.Clients) string {
 }
 
 // Deployment creates a Deployment of one container at an image.
-func Deployment(t testing.TB, c kube.Clients, ns, name, image string, replicas int32, resources corev1.ResourceRequirements) *appsv1.Deployment {
+func Deployment(t testing.TB, c Cluster, ns, name, image string, replicas int32, resources corev1.ResourceRequirements) *appsv1.Deployment {
 	t.Helper()
 	labels := map[string]string{"app": name}
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: appsv1.DeploymentSpec{
@@ -84,7 +102,7 @@ func Eventually(t testing.TB, what string, cond func() (bool, error)) {
 
 // Revision waits until the Deployment's controller has numbered its
 // rollout rev, and returns its image at that revision.
-func Revision(t testing.TB, c kube.Clients, ns, name, rev string) {
+func Revision(t testing.TB, c Cluster, ns, name, rev string) {
 	t.Helper()
 	Eventually(t, fmt.Sprintf("deployment %s/%s at revision %s", ns, name, rev), func() (bool, error) {
 		d, err := c.Kube.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
@@ -93,7 +111,7 @@ func Revision(t testing.TB, c kube.Clients, ns, name, rev string) {
 }
 
 // SetImage changes the Deployment's container image: a new rollout.
-func SetImage(t testing.TB, c kube.Clients, ns, name, image string) {
+func SetImage(t testing.TB, c Cluster, ns, name, image string) {
 	t.Helper()
 	ctx := context.Background()
 	// The controllers update the Deployment too: retried on a conflict.
