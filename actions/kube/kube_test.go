@@ -1,15 +1,22 @@
 package kube_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/vigil-dev/vigil/actions"
 	"github.com/vigil-dev/vigil/actions/kube"
@@ -198,5 +205,62 @@ func TestResizeWithinTheStep(t *testing.T) {
 	d, _ = c.Kube.AppsV1().Deployments(ns).Get(ctx, "embed", metav1.GetOptions{})
 	if cpu := d.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]; cpu.String() != "100m" {
 		t.Errorf("cpu after the revert %s", cpu.String())
+	}
+}
+
+// The RBAC in deploy/ is all the executor needs: bound to a user with no
+// other rights, it rolls back, scales and resizes, and can delete nothing.
+func TestLeastPrivilege(t *testing.T) {
+	c := kubetest.Connect(t)
+	ns := kubetest.Namespace(t, c)
+	ctx := context.Background()
+	raw, err := os.ReadFile("../../deploy/kubernetes/actions-rbac.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var role rbacv1.ClusterRole
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		t.Fatal(err)
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &role); err != nil {
+		t.Fatal(err)
+	}
+	role.Name = ns // one per test: the ClusterRole as written, under a name of its own
+	if _, err := c.Kube.RbacV1().ClusterRoles().Create(ctx, &role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Kube.RbacV1().ClusterRoles().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "vigil-actions", Namespace: ns},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: ns},
+		Subjects: []rbacv1.Subject{{APIGroup: "rbac.authorization.k8s.io", Kind: "User", Name: "vigil"}}}
+	if _, err := c.Kube.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kubetest.Deployment(t, c, ns, "chat", "registry.invalid/chat:v1", 1, corev1.ResourceRequirements{})
+	kubetest.Revision(t, c, ns, "chat", "1")
+	kubetest.SetImage(t, c, ns, "chat", "registry.invalid/chat:v2")
+	kubetest.Revision(t, c, ns, "chat", "2")
+	least := kubetest.Unprivileged(t)
+	x := &kube.Executor{Clients: least}
+	for _, req := range []actions.Request{request(actions.OpRollback, ns, "chat"), func() actions.Request {
+		r := request(actions.OpScale, ns, "chat")
+		r.Do.Replicas = 2
+		return r
+	}()} {
+		var p actions.Plan
+		kubetest.Eventually(t, "RBAC in force for "+req.Do.Operation, func() (bool, error) {
+			var err error
+			p, err = x.Plan(ctx, req)
+			return err == nil, err
+		})
+		if _, err := x.Apply(ctx, p); err != nil {
+			t.Errorf("%s as vigil: %v", req.Do.Operation, err)
+		}
+	}
+	err = least.Dynamic.Resource(kube.Deployments).Namespace(ns).Delete(ctx, "chat", metav1.DeleteOptions{})
+	if !apierrors.IsForbidden(err) {
+		t.Errorf("vigil deleting a deployment: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,6 +54,19 @@ func Connect(t testing.TB) Cluster {
 		t.Fatal(err)
 	}
 	return Cluster{Clients: c, Kube: typed}
+}
+
+// Unprivileged connects as the cluster's "vigil" user, which has no
+// group and so no rights but those a test binds to it (scripts/
+// kube-cluster writes its kubeconfig beside the admin's).
+func Unprivileged(t testing.TB) kube.Clients {
+	t.Helper()
+	Connect(t)
+	c, err := kube.Connect(kube.Config{Kubeconfig: filepath.Join(filepath.Dir(os.Getenv("VIGIL_TEST_KUBE")), "vigil.kubeconfig")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 var seq atomic.Int64
