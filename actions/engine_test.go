@@ -523,3 +523,46 @@ func TestLeaseRace(t *testing.T) {
 		}
 	}
 }
+
+// Abort rejects what has not executed and fails a verification without a
+// revert; Retry approves a failed action's next attempt.
+func TestAbortAndRetry(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, Approve)
+	r.verdict(canary.VerdictFail)
+	a := r.only()
+	if _, err := r.e.Abort(ctx, "", a.ID, Decision{Actor: "ann", Reason: "wrong target"}); err != nil {
+		t.Fatal(err)
+	}
+	if a = r.only(); a.State != Rejected || a.last().Reason != "aborted: wrong target" {
+		t.Errorf("%s: %s", states(a), a.last().Reason)
+	}
+	if _, err := r.e.Retry(ctx, "", a.ID, Decision{Actor: "ann"}); !errors.Is(err, ErrState) {
+		t.Errorf("retrying a rejected action: %v", err)
+	}
+
+	r = newRig(t, Auto)
+	r.pol.Verify = Verify{Within: 10 * time.Minute, SLO: "chat-errors", Expect: Expectation{BurnBelow: 1}}
+	r.verdict(canary.VerdictFail)
+	r.execute()
+	a = r.only()
+	if _, err := r.e.Abort(ctx, "", a.ID, Decision{Actor: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if a = r.only(); a.State != Failed || a.last().Revert {
+		t.Errorf("aborting a verification: %s (revert %v)", states(a), a.last().Revert)
+	}
+	r.clock.add(time.Hour) // past the cooldown
+	r.exec.mu.Lock()
+	r.exec.replicas = 4
+	r.exec.mu.Unlock()
+	if _, err := r.e.Retry(ctx, "", a.ID, Decision{Actor: "ann", Version: a.Version}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.execute(); err != nil {
+		t.Fatal(err)
+	}
+	if a = r.e.mustGet(t, a.ID); a.State != Verifying || a.Attempt != 2 {
+		t.Errorf("the retry: %s, attempt %d", states(a), a.Attempt)
+	}
+}
