@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil/analyzer/canary"
+	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
@@ -564,5 +565,86 @@ func TestAbortAndRetry(t *testing.T) {
 	}
 	if a = r.e.mustGet(t, a.ID); a.State != Verifying || a.Attempt != 2 {
 		t.Errorf("the retry: %s, attempt %d", states(a), a.Attempt)
+	}
+}
+
+// A burn-rate alert proposes with the SLO's burn rates over every window
+// frozen as evidence; the alert resolved, the approved action is refused.
+func TestSLOAlertEvidence(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, Approve)
+	s := &slo.SLO{Name: "chat-latency", Service: "chat", Objective: 0.99, Window: slo.TimeWindow{Duration: 30 * 24 * time.Hour, Rolling: true},
+		Alerts: slo.DefaultAlertWindows(30 * 24 * time.Hour)}
+	r.e.opts.SLOs = func() []*slo.SLO { return []*slo.SLO{s} }
+	r.pol.When = When{Kind: OnSLO, SLO: "chat-latency", Alert: "page"}
+	now := r.clock.Now()
+	var rollups []store.Rollup
+	for m := 1; m <= 90; m++ {
+		rollups = append(rollups, store.Rollup{Tenant: store.DefaultTenant, SLO: s.Name, Minute: now.Add(-time.Duration(m) * time.Minute), Good: 80, Total: 100})
+	}
+	if err := r.st.WriteRollups(ctx, rollups); err != nil {
+		t.Fatal(err)
+	}
+	alert := func(state slo.AlertState, at time.Time) store.Event {
+		labels := map[string]string{"alertname": slo.AlertName, "slo": s.Name, "severity": "page", "tenant": store.DefaultTenant}
+		ev, err := slo.AlertTransitions.Event(store.Event{Tenant: store.DefaultTenant, ID: store.EventID(store.KindAlert, string(state)), Subject: s.Name, Time: at},
+			slo.AlertTransition{SLO: s.Name, Fingerprint: "fp", State: state, Labels: labels, StartsAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.st.WriteEvents(ctx, []store.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	firing := alert(slo.StateFiring, now)
+	if _, err := r.e.Triggers().Deliver(ctx, store.DefaultTenant, []store.Event{firing}); err != nil {
+		t.Fatal(err)
+	}
+	a := r.only()
+	x := a.Evidence.SLO
+	if x == nil || x.Severity != "page" || len(x.Burns) != 4 || !x.Burns[0].Firing || x.Burns[0].LongRate < 19 || x.Burns[0].LongWindow != "1h0m0s" || x.SLI > 0.81 {
+		t.Fatalf("evidence %+v", x)
+	}
+	r.clock.add(time.Minute)
+	alert(slo.StateResolved, r.clock.Now())
+	r.e.Approve(ctx, "", a.ID, Decision{Actor: "ann"})
+	if err := r.execute(); err != nil {
+		t.Fatal(err)
+	}
+	if a := r.only(); a.State != Rejected || !strings.Contains(a.last().Reason, "the alert is resolved") {
+		t.Errorf("%s: %s", states(a), a.last().Reason)
+	}
+}
+
+// Right-sizing advice for the policy's target proposes with the
+// recommendation and its inputs as evidence; advice for another workload
+// does not.
+func TestRecommendationTrigger(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, DryRun)
+	r.pol.When = When{Kind: OnRecommendation, Recommendation: "replicas"}
+	advice := func(workload string, recommended int) store.Event {
+		ev, err := rightsize.AdviceEvent(rightsize.Advice{Namespace: "llm", Kind: "Deployment", Workload: workload,
+			Replicas: &rightsize.ReplicaAdvice{ReplicaRecommendation: rightsize.ReplicaRecommendation{Current: 4, Recommended: recommended, Samples: 60},
+				Service: "chat", LatestRPS: 120, PeakRPS: 150}}, r.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	sub := r.e.Triggers()
+	if sub.Accepts(advice("chat", 4)) {
+		t.Error("advice to keep what is taken")
+	}
+	if _, err := sub.Deliver(ctx, store.DefaultTenant, []store.Event{advice("other", 8)}); err != nil || len(r.actions()) != 0 {
+		t.Fatalf("advice for another workload: %v, %d actions", err, len(r.actions()))
+	}
+	if _, err := sub.Deliver(ctx, store.DefaultTenant, []store.Event{advice("chat", 8)}); err != nil {
+		t.Fatal(err)
+	}
+	x := r.only().Evidence.Recommendation
+	if x == nil || x.Replicas.Recommended != 8 || x.Replicas.PeakRPS != 150 || x.Replicas.Samples != 60 {
+		t.Errorf("evidence %+v", x)
 	}
 }
