@@ -35,19 +35,19 @@ func (e *Engine) enrich(ctx context.Context, tenant string, x *Evidence) error {
 	return nil
 }
 
-// Holding is what a re-check of the evidence found.
-type Holding int
+// holding is what a re-check of the evidence found.
+type holding int
 
 const (
-	Holds      Holding = iota
-	NoLonger           // the newest finding says otherwise
-	NoDataLeft         // nothing newer says either way: never act on no data
+	holds      holding = iota
+	noLonger           // the newest finding says otherwise
+	noDataLeft         // nothing newer says either way: never act on no data
 )
 
 // recheck judges whether the evidence of a proposal still holds now, from
 // the newest finding of its kind: Flagger keeps checking while it waits,
 // and so does Vigil before it executes.
-func (e *Engine) recheck(ctx context.Context, a *Action) (Holding, string, error) {
+func (e *Engine) recheck(ctx context.Context, a *Action) (holding, string, error) {
 	x := a.Evidence
 	q := store.EventQuery{Tenant: a.Tenant, Start: x.At.Add(-time.Minute), End: e.now().Add(time.Minute), Limit: 1}
 	switch x.Kind {
@@ -55,51 +55,51 @@ func (e *Engine) recheck(ctx context.Context, a *Action) (Holding, string, error
 		return e.recheckSLO(ctx, a.Tenant, x.SLO)
 	case OnCanary:
 		q.Subjects = []string{x.Canary.Spec.Service + "/" + x.Canary.Spec.Canary}
-		return newest(ctx, e, canary.Analyses, q, func(v canary.Analysis) (Holding, string) {
+		return newest(ctx, e, canary.Analyses, q, func(v canary.Analysis) (holding, string) {
 			switch v.Verdict {
 			case canary.VerdictFail, canary.VerdictMarginal:
-				return Holds, "the canary is still " + string(v.Verdict)
+				return holds, "the canary is still " + string(v.Verdict)
 			case canary.VerdictInconclusive:
-				return NoDataLeft, "the canary's newest verdict is inconclusive: " + v.Reason
+				return noDataLeft, "the canary's newest verdict is inconclusive: " + v.Reason
 			}
-			return NoLonger, "the canary now passes"
+			return noLonger, "the canary now passes"
 		})
 	case OnDrift:
 		q.Subjects = []string{x.Drift.Monitor}
-		return newest(ctx, e, drift.Verdicts, q, func(v drift.Verdict) (Holding, string) {
+		return newest(ctx, e, drift.Verdicts, q, func(v drift.Verdict) (holding, string) {
 			switch {
 			case !v.Tested():
-				return NoDataLeft, "the drift monitor's newest window had no verdict: " + v.Reason
+				return noDataLeft, "the drift monitor's newest window had no verdict: " + v.Reason
 			case v.Drifted:
-				return Holds, "still drifted"
+				return holds, "still drifted"
 			}
-			return NoLonger, "no drift any more"
+			return noLonger, "no drift any more"
 		})
 	case OnBudget:
 		if _, end := budgetPeriod(x.Budget.PeriodStart, x.Budget.Period); e.now().Before(end) {
-			return Holds, "the budget's period is still running", nil
+			return holds, "the budget's period is still running", nil
 		}
-		return NoLonger, "the budget's period is over", nil
+		return noLonger, "the budget's period is over", nil
 	case OnRecommendation:
 		q.Subjects = []string{x.Recommendation.Subject()}
-		return newest(ctx, e, rightsize.Advices, q, func(v rightsize.Advice) (Holding, string) {
+		return newest(ctx, e, rightsize.Advices, q, func(v rightsize.Advice) (holding, string) {
 			if sameAdvice(v, *x.Recommendation) {
-				return Holds, "the recommendation stands"
+				return holds, "the recommendation stands"
 			}
-			return NoLonger, "a newer recommendation replaces it"
+			return noLonger, "a newer recommendation replaces it"
 		})
 	}
-	return NoDataLeft, "unknown trigger " + string(x.Kind), nil
+	return noDataLeft, "unknown trigger " + string(x.Kind), nil
 }
 
 // newest judges the newest event of a codec's that q selects.
-func newest[T any](ctx context.Context, e *Engine, c store.Codec[T], q store.EventQuery, judge func(T) (Holding, string)) (Holding, string, error) {
+func newest[T any](ctx context.Context, e *Engine, c store.Codec[T], q store.EventQuery, judge func(T) (holding, string)) (holding, string, error) {
 	recs, err := c.Read(ctx, e.opts.Store, q)
 	if len(recs) == 0 {
 		if err != nil {
-			return NoDataLeft, "", err
+			return noDataLeft, "", err
 		}
-		return NoDataLeft, "no finding since the proposal", nil
+		return noDataLeft, "no finding since the proposal", nil
 	}
 	h, why := judge(recs[0].Value)
 	return h, why, nil
@@ -107,31 +107,31 @@ func newest[T any](ctx context.Context, e *Engine, c store.Codec[T], q store.Eve
 
 // recheckSLO: the alert still fires (its newest transition), and the SLO
 // has data now.
-func (e *Engine) recheckSLO(ctx context.Context, tenant string, x *SLOEvidence) (Holding, string, error) {
+func (e *Engine) recheckSLO(ctx context.Context, tenant string, x *SLOEvidence) (holding, string, error) {
 	recs, err := slo.AlertTransitions.Read(ctx, e.opts.Store, store.EventQuery{Tenant: tenant, Subjects: []string{x.SLO},
 		Start: x.StartsAt.Add(-time.Minute), End: e.now().Add(time.Minute)})
 	if err != nil && len(recs) == 0 {
-		return NoDataLeft, "", err
+		return noDataLeft, "", err
 	}
 	for _, r := range recs { // newest first
 		if r.Value.Fingerprint != x.Fingerprint {
 			continue
 		}
 		if r.Value.State != slo.StateFiring {
-			return NoLonger, "the alert is " + string(r.Value.State), nil
+			return noLonger, "the alert is " + string(r.Value.State), nil
 		}
 		break
 	}
 	if s := e.slo(tenant, x.SLO); s != nil {
 		st, err := slo.Compute(ctx, e.opts.Store, s, e.now())
 		if err != nil {
-			return NoDataLeft, "", err
+			return noDataLeft, "", err
 		}
 		if st.State == "no data" {
-			return NoDataLeft, "SLO " + x.SLO + " has no data now", nil
+			return noDataLeft, "SLO " + x.SLO + " has no data now", nil
 		}
 	}
-	return Holds, "the alert still fires", nil
+	return holds, "the alert still fires", nil
 }
 
 // budgetPeriod bounds the period starting at start.

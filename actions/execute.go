@@ -170,9 +170,9 @@ func (e *Engine) refuse(ctx context.Context, a *Action, p *Policy, others map[st
 	switch {
 	case err != nil:
 		return nil, err
-	case h == NoLonger:
+	case h == noLonger:
 		return &Transition{State: Rejected, Reason: "the evidence no longer holds: " + why}, nil
-	case h == NoDataLeft:
+	case h == noDataLeft:
 		return &Transition{State: Rejected, Reason: "no data to act on: " + why}, nil
 	}
 	return nil, nil

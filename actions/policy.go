@@ -1,7 +1,6 @@
 package actions
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/vigil-dev/vigil/analyzer/canary"
@@ -175,14 +174,3 @@ type Policy struct {
 }
 
 func (p *Policy) tenant() string { return tenantOr(p.Tenant) }
-
-// revertible reports whether the policy's action can be undone by
-// Vigil: scales and resizes restore what they changed.
-func (p *Policy) revertible() bool {
-	return p.Do.Executor == Kubernetes && (p.Do.Operation == OpScale || p.Do.Operation == OpResize)
-}
-
-// Describe says in words what the policy does.
-func (p *Policy) Describe() string {
-	return fmt.Sprintf("%s %s %s (%s)", p.Do.Executor, p.Do.Operation, p.Do.Target, p.Mode)
-}
