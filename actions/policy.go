@@ -170,6 +170,7 @@ type Policy struct {
 	// of each field, for problems found across sections.
 	File  string
 	file  string
+	field string // its place in the file's list, e.g. actions[2]
 	lines map[string]int
 }
 

@@ -192,7 +192,7 @@ func readPolicy(file string, n *yaml.Node, field string) (*Policy, []config.Prob
 		return nil, []config.Problem{*p}
 	}
 	r := &policyReader{file: file, field: field, n: n}
-	p := &Policy{Name: y.Name, Tenant: y.Tenant, File: fmt.Sprintf("%s:%d", file, n.Line), file: file, lines: map[string]int{}}
+	p := &Policy{Name: y.Name, Tenant: y.Tenant, File: fmt.Sprintf("%s:%d", file, n.Line), file: file, field: field, lines: map[string]int{}}
 	if y.Name == "" {
 		r.bad("name", "is required")
 	}
@@ -457,7 +457,7 @@ func checkReferences(ps []*Policy, c Catalog) []config.Problem {
 	var problems []config.Problem
 	for _, p := range ps {
 		bad := func(path, format string, args ...any) {
-			problems = append(problems, config.Problem{File: p.file, Line: p.lines[path], Field: "actions." + p.Name + "." + path,
+			problems = append(problems, config.Problem{File: p.file, Line: p.lines[path], Field: p.field + "." + path,
 				Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 		}
 		key := func(name string) string { return p.tenant() + "/" + name }

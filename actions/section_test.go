@@ -103,9 +103,9 @@ func TestPolicyProblemsAtTheirLines(t *testing.T) {
 		"actions.yaml:19: actions[5].when.verdict: \"inconclusive\": want fail or marginal",
 		"actions.yaml:20: actions[5].do.webhook.url: \"ftp://x\" is not an http(s) URL",
 		"actions.yaml:21: actions[5].mode: \"yolo\": want auto, approve or dry-run",
-		"actions.yaml:3: actions.unknown-slo.when.slo: no SLO \"chat-latencyy\" is defined (tenant default)",
-		"actions.yaml:23: actions.unknown-names.when.drift: no drift monitor \"nope\" is defined (tenant default)",
-		"actions.yaml:25: actions.unknown-names.verify.slo: no SLO \"gone\" is defined (tenant default)",
+		"actions.yaml:3: actions[0].when.slo: no SLO \"chat-latencyy\" is defined (tenant default)",
+		"actions.yaml:23: actions[6].when.drift: no drift monitor \"nope\" is defined (tenant default)",
+		"actions.yaml:25: actions[6].verify.slo: no SLO \"gone\" is defined (tenant default)",
 	}
 	if !reflect.DeepEqual(problems, want) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))

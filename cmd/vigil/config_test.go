@@ -274,8 +274,8 @@ func TestLintActionsAcrossSections(t *testing.T) {
 `), 0o644)
 	code, out := lint(t, dir)
 	want := []string{
-		filepath.Join(dir, "actions.yaml") + `:6: actions.abort.when.canary: no canary monitor "chat-rollout" is defined (tenant default)`,
-		filepath.Join(dir, "actions.yaml") + `:8: actions.abort.verify.slo: no SLO "chat-latencyy" is defined (tenant default)`,
+		filepath.Join(dir, "actions.yaml") + `:6: actions[1].when.canary: no canary monitor "chat-rollout" is defined (tenant default)`,
+		filepath.Join(dir, "actions.yaml") + `:8: actions[1].verify.slo: no SLO "chat-latencyy" is defined (tenant default)`,
 	}
 	if code != 1 || !strings.HasPrefix(out, strings.Join(want, "\n")+"\n") {
 		t.Errorf("exit %d:\n%s\nwant:\n%s", code, out, strings.Join(want, "\n"))
