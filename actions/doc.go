@@ -43,8 +43,10 @@
 //   - The default mode is dry-run.
 //   - Cooldown per target: no proposal, and no execution, on a target
 //     within a policy's cooldown of the last execution on it.
-//   - One action in flight per target (the lease, below); a proposal
-//     waits for none, an approval waits for the lease.
+//   - One action in flight per target (the lease, below): nothing is
+//     proposed on a target while an action is approved, executing or
+//     verified on it, and an approved action executes only once no other
+//     holds the lease (it waits, and expires if that takes too long).
 //   - A maximum step: replicas at most × max_factor (2) and + max_add,
 //     within min/max bounds; resources at most ± max_change (50%) a step.
 //     Executors clamp their plans to it.
