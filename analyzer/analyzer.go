@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -93,6 +94,14 @@ func (o ownership) owns(key string) bool {
 	return best == o.self
 }
 
+// Owns is Owns outside a tick: whether this replica owned key at the last
+// tick (everything before the first). For work a tick does not start,
+// such as the dispatcher delivering an action to execute.
+func (s *Scheduler) Owns(key string) bool {
+	o := s.last.Load()
+	return o == nil || o.owns(key)
+}
+
 // TimeoutJob is a job with a timeout of its own.
 type TimeoutJob interface {
 	Job
@@ -111,6 +120,8 @@ type Scheduler struct {
 	duration *prometheus.HistogramVec
 	missed   prometheus.Counter
 	replicas prometheus.Gauge
+
+	last atomic.Pointer[ownership] // the ownership of the last tick
 }
 
 // NewScheduler returns a scheduler for the jobs.
@@ -178,7 +189,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // RunTick runs every job once for the tick, at most MaxConcurrent at a
 // time.
 func (s *Scheduler) RunTick(ctx context.Context, tick time.Time) {
-	ctx = context.WithValue(ctx, ownerKey{}, s.ownership(ctx, tick))
+	o := s.ownership(ctx, tick)
+	s.last.Store(&o)
+	ctx = context.WithValue(ctx, ownerKey{}, o)
 	sem := make(chan struct{}, s.opts.MaxConcurrent)
 	var wg sync.WaitGroup
 	for _, j := range s.jobs {

@@ -66,6 +66,14 @@ type CostWatch struct {
 	// directory defines them now; it is called at every tick instead of
 	// reading Config.
 	Current func() *cost.CostConfig
+	// Publisher, when set, is handed the findings once recorded: the
+	// dispatcher, which delivers them to the actions that act on them.
+	Publisher Publisher
+}
+
+// Publisher hands events that must leave a job to the dispatcher.
+type Publisher interface {
+	Publish(events ...store.Event)
 }
 
 // Name implements Job.
@@ -105,6 +113,8 @@ func (w *CostWatch) Run(ctx context.Context, tick time.Time) error {
 	if len(events) > 0 {
 		if err := w.Store.WriteEvents(ctx, events); err != nil {
 			errs = append(errs, err)
+		} else if w.Publisher != nil {
+			w.Publisher.Publish(events...)
 		}
 	}
 	return errors.Join(errs...)

@@ -70,6 +70,12 @@ func TestReplicasShareMonitors(t *testing.T) {
 			t.Errorf("%s is evaluated by %d replicas", k, n)
 		}
 	}
+	// Outside a tick, each answers as it did at its last.
+	for _, k := range ja.owned[t1] {
+		if !a.Owns(k) || b.Owns(k) {
+			t.Errorf("%s outside the tick: a %v, b %v", k, a.Owns(k), b.Owns(k))
+		}
+	}
 	// b stops after t1: at t4 it is still counted (seen within three
 	// intervals), at t5 a owns everything again.
 	t4, t5 := t0.Add(4*time.Minute), t0.Add(5*time.Minute)

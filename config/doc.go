@@ -26,6 +26,17 @@
 // section's keys, and keeps nothing between readings, so a reading that
 // fails leaves the one in force untouched.
 //
+// # Checks across sections
+//
+// What one section refers to in another (an action policy naming an SLO,
+// a canary monitor or a budget) is checked once every section is Done, by
+// the referring section's Check: it is given the whole reading, reads the
+// other sections' values with their Of, and reports a reference to
+// nothing at its own file and line. The sections it reads are handed to
+// it by cmd/vigil, as config imports no domain package. LoadSection,
+// which reads one section alone, runs no checks: only the whole registry
+// can tell a reference to nothing from one to a section not read.
+//
 // A consumer reads a section's value from the reading in force with
 // Section.Of: slos := sloSection.Of(reloader.Current()).
 //

@@ -49,6 +49,11 @@ type Section[T any] struct {
 	Documents []Kinds
 	// New starts one reading.
 	New func() Decoder[T]
+	// Check, when set, is the section's look at the whole reading, once
+	// every section is Done: for what refers to another section's values
+	// (an action policy naming an SLO, a monitor or a budget). It reads the
+	// others with their Of, and reports problems at its own items' lines.
+	Check func(c *Config, v T) []Problem
 }
 
 // Of is the section's value in the reading c; the zero T when c is nil or
@@ -65,10 +70,18 @@ func (s *Section[T]) section() (string, []string, []Kinds) { return s.Name, s.Ke
 
 func (s *Section[T]) begin() reading { return decoderOf[T]{s.New()} }
 
+func (s *Section[T]) check(c *Config) []Problem {
+	if s.Check == nil {
+		return nil
+	}
+	return s.Check(c, s.Of(c))
+}
+
 // AnySection is a *Section[T] of any T: what NewRegistry takes.
 type AnySection interface {
 	section() (name string, keys []string, documents []Kinds)
 	begin() reading
+	check(c *Config) []Problem
 }
 
 // reading is a Decoder with its type erased.
@@ -203,6 +216,14 @@ func (r *Registry) load(paths []string, partial bool) (*Config, []Problem, error
 		v, ps := readings[i].done()
 		c.values[s] = v
 		problems = append(problems, ps...)
+	}
+	// Checks across sections need every section: one read alone
+	// (partial) cannot tell a reference to nothing from one to a section
+	// it was read without.
+	if !partial {
+		for _, s := range r.sections {
+			problems = append(problems, s.check(c)...)
+		}
 	}
 	return c, problems, nil
 }

@@ -304,3 +304,32 @@ func checkHostile(t *testing.T, reg *Registry, name string, data []byte) {
 		}
 	}
 }
+
+// A section's Check sees the whole reading: here slos: counts what
+// things: may refer to, and a reference past it is reported at its line.
+// A section read alone is not checked.
+func TestCheckSeesTheWholeReading(t *testing.T) {
+	cnt := countsSection()
+	things := namesSection()
+	things.Check = func(c *Config, got []string) []Problem {
+		if n := cnt.Of(c); len(got) > n {
+			return []Problem{{File: "refs", Line: len(got), Severity: Error, Message: fmt.Sprintf("%d things, %d slos", len(got), n)}}
+		}
+		return nil
+	}
+	reg, err := NewRegistry(things, cnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeFiles(t, map[string]string{"a.yaml": "things: [a, b, c]\nslos: [x]\n"})
+	_, problems, err := reg.Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := problemLines(dir, problems); !reflect.DeepEqual(got, []string{"refs:3: 3 things, 1 slos"}) {
+		t.Errorf("problems %q", got)
+	}
+	if _, problems, err := LoadSection([]string{dir}, things); err != nil || len(problems) != 0 {
+		t.Errorf("read alone: %v %v", problems, err)
+	}
+}

@@ -58,7 +58,10 @@ func (s Spec) Validate() error {
 
 // Analysis is a judgement together with what was compared.
 type Analysis struct {
-	Spec Spec `json:"spec"`
+	// Monitor names the canary monitor that judged, when one did (see
+	// Job): what actions policies name.
+	Monitor string `json:"monitor,omitempty"`
+	Spec    Spec   `json:"spec"`
 	Result
 	// Sampled: at least one side had more spans than the limit, so the
 	// latency test ran on a uniform sample of them.

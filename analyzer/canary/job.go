@@ -37,6 +37,14 @@ type Job struct {
 	// Owns, when set, says which monitors this replica judges (the
 	// analyzer's Owns, by the key "canary/<tenant>/<name or service/canary>").
 	Owns func(ctx context.Context, key string) bool
+	// Publisher, when set, is handed the verdicts once recorded: the
+	// dispatcher, which delivers them to the actions that act on them.
+	Publisher Publisher
+}
+
+// Publisher hands events that must leave the job to the dispatcher.
+type Publisher interface {
+	Publish(events ...store.Event)
 }
 
 // Name implements the scheduler's Job.
@@ -64,7 +72,7 @@ func (j *Job) Run(ctx context.Context, tick time.Time) error {
 		}
 		spec := m.Spec
 		spec.Start, spec.End = tick.Add(-m.Window), tick
-		ev, err := j.judge(ctx, spec)
+		ev, err := j.judge(ctx, m.Name, spec)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("canary %s/%s: %w", spec.Service, spec.Canary, err))
 			continue
@@ -74,15 +82,18 @@ func (j *Job) Run(ctx context.Context, tick time.Time) error {
 	if len(events) > 0 {
 		if err := j.Store.WriteEvents(ctx, events); err != nil {
 			errs = append(errs, fmt.Errorf("cannot record canary verdicts: %w", err))
+		} else if j.Publisher != nil {
+			j.Publisher.Publish(events...)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (j *Job) judge(ctx context.Context, spec Spec) (store.Event, error) {
+func (j *Job) judge(ctx context.Context, monitor string, spec Spec) (store.Event, error) {
 	a, err := Analyze(ctx, j.Store, spec)
 	if err != nil {
 		return store.Event{}, err
 	}
+	a.Monitor = monitor
 	return Finding(a)
 }

@@ -55,6 +55,14 @@ type Job struct {
 	// Limit bounds the values read per window (0: the store's default,
 	// a uniform sample by span id above it).
 	Limit int
+	// Publisher, when set, is handed the verdicts once recorded: the
+	// dispatcher, which delivers them to the actions that act on them.
+	Publisher Publisher
+}
+
+// Publisher hands events that must leave the job to the dispatcher.
+type Publisher interface {
+	Publish(events ...store.Event)
 }
 
 // Name implements the scheduler's Job.
@@ -90,6 +98,8 @@ func (j *Job) Run(ctx context.Context, tick time.Time) error {
 	if len(events) > 0 {
 		if err := j.Store.WriteEvents(ctx, events); err != nil {
 			errs = append(errs, fmt.Errorf("cannot record drift findings: %w", err))
+		} else if j.Publisher != nil {
+			j.Publisher.Publish(events...)
 		}
 	}
 	return errors.Join(errs...)

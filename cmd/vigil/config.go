@@ -1,10 +1,12 @@
 package main
 
 import (
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigil-dev/vigil/actions"
 	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/config"
@@ -23,6 +25,7 @@ type configSections struct {
 	cost     *config.Section[*cost.CostConfig]
 	drift    *config.Section[[]*drift.Monitor]
 	canaries *config.Section[[]canary.Monitor]
+	actions  *config.Section[[]*actions.Policy]
 	registry *config.Registry
 }
 
@@ -33,9 +36,44 @@ func newConfigSections(evalStep time.Duration) (*configSections, error) {
 		evalStep = time.Minute
 	}
 	c := &configSections{slos: slo.Section(evalStep), cost: cost.Section(validCostDimension), drift: drift.Section, canaries: canary.Section}
+	c.actions = actions.Section(c.catalog)
 	var err error
-	c.registry, err = config.NewRegistry(c.slos, c.cost, c.drift, c.canaries)
+	c.registry, err = config.NewRegistry(c.slos, c.cost, c.drift, c.canaries, c.actions)
 	return c, err
+}
+
+// catalog is what the action policies of a reading may name: its SLOs
+// (with their rules' severities), monitors and budgets, by tenant/name.
+func (c *configSections) catalog(cfg *config.Config) actions.Catalog {
+	out := actions.Catalog{SLOs: map[string][]string{}, Canaries: map[string]bool{}, Drift: map[string]bool{}, Budgets: map[string]bool{}}
+	for _, s := range c.slos.Of(cfg) {
+		key := tenantOr(s.Tenant) + "/" + s.Name
+		out.SLOs[key] = []string{}
+		for _, w := range s.Alerts {
+			if !slices.Contains(out.SLOs[key], w.Severity) {
+				out.SLOs[key] = append(out.SLOs[key], w.Severity)
+			}
+		}
+	}
+	for _, m := range c.canaries.Of(cfg) {
+		out.Canaries[tenantOr(m.Spec.Tenant)+"/"+m.Name] = true
+	}
+	for _, m := range c.drift.Of(cfg) {
+		out.Drift[tenantOr(m.Tenant)+"/"+m.Name] = true
+	}
+	if costs := c.cost.Of(cfg); costs != nil {
+		for _, b := range costs.Budgets {
+			out.Budgets[tenantOr(b.Tenant)+"/"+b.Name] = true
+		}
+	}
+	return out
+}
+
+func tenantOr(t string) string {
+	if t == "" {
+		return store.DefaultTenant
+	}
+	return t
 }
 
 // configMetrics say how the last reading of the config directory went,
@@ -67,6 +105,7 @@ type liveConfig struct {
 func (l liveConfig) slos() []*slo.SLO           { return l.sections.slos.Of(l.current()) }
 func (l liveConfig) drift() []*drift.Monitor    { return l.sections.drift.Of(l.current()) }
 func (l liveConfig) canaries() []canary.Monitor { return l.sections.canaries.Of(l.current()) }
+func (l liveConfig) actions() []*actions.Policy { return l.sections.actions.Of(l.current()) }
 
 func (l liveConfig) cost() *cost.CostConfig {
 	if c := l.sections.cost.Of(l.current()); c != nil {

@@ -30,7 +30,7 @@ func TestLintUnclaimed(t *testing.T) {
 		want       []string // after "<file>:"
 	}{
 		{"slo instead of slos", "# chat\nslo:\n  - name: chat-availability\n    service: chat\n    availability: true\n    objective: 99%\n",
-			[]string{"2: unknown top-level key \"slo\" (did you mean `slos`?); the keys are attribution, budgets, canaries, cost_anomalies, drift, slos, and apiVersion/kind documents of openslo.com/v2alpha, openslo/v1, openslo/v1alpha"}},
+			[]string{"2: unknown top-level key \"slo\" (did you mean `slos`?); the keys are actions, attribution, budgets, canaries, cost_anomalies, drift, slos, and apiVersion/kind documents of openslo.com/v2alpha, openslo/v1, openslo/v1alpha"}},
 		{"budget instead of budgets", "budget:\n  - name: gpu\n    amount: \"10\"\n",
 			[]string{"1: unknown top-level key \"budget\" (did you mean `budgets`?)"}},
 		{"apiVersion foo", "apiVersion: foo\nkind: SLO\nmetadata: {name: chat}\nspec: {}\n",
@@ -89,7 +89,7 @@ spec:
     - name: "requests-availability"
       objective: 99.9
 `, []string{`1: apiVersion: "sloth.slok.dev/v1" kind "PrometheusServiceLevel" is Sloth's Kubernetes format; Vigil does not read it`}},
-		{"a list", "- name: chat-availability\n  service: chat\n", []string{"1: the document is a list; want a mapping of keys (attribution, budgets, canaries, cost_anomalies, drift, slos) or an apiVersion/kind object"}},
+		{"a list", "- name: chat-availability\n  service: chat\n", []string{"1: the document is a list; want a mapping of keys (actions, attribution, budgets, canaries, cost_anomalies, drift, slos) or an apiVersion/kind object"}},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 			dir := t.TempDir()
@@ -255,5 +255,29 @@ func TestConfigReload(t *testing.T) {
 	}
 	if ts := metric("vigil_config_last_reload_success_timestamp_seconds"); ts == "" || ts == "0" {
 		t.Errorf("vigil_config_last_reload_success_timestamp_seconds = %q", ts)
+	}
+}
+
+// An action policy is checked against the other sections of the same
+// reading: an SLO or a monitor it names must be defined, in any file.
+func TestLintActionsAcrossSections(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "slos.yaml"), []byte("slos:\n  - name: chat-latency\n    service: chat\n    latency: 500ms\n    objective: 99%\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "actions.yaml"), []byte(`actions:
+  - name: rollback
+    when: {slo: chat-latency, alert: page}
+    do: {kubernetes: {rollback: {deployment: chat}}}
+  - name: abort
+    when: {canary: chat-rollout}
+    do: {argo: {abort: {rollout: chat}}}
+    verify: {slo: chat-latencyy}
+`), 0o644)
+	code, out := lint(t, dir)
+	want := []string{
+		filepath.Join(dir, "actions.yaml") + `:6: actions[1].when.canary: no canary monitor "chat-rollout" is defined (tenant default)`,
+		filepath.Join(dir, "actions.yaml") + `:8: actions[1].verify.slo: no SLO "chat-latencyy" is defined (tenant default)`,
+	}
+	if code != 1 || !strings.HasPrefix(out, strings.Join(want, "\n")+"\n") {
+		t.Errorf("exit %d:\n%s\nwant:\n%s", code, out, strings.Join(want, "\n"))
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil/actions"
 	"github.com/vigil-dev/vigil/alert"
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/analyzer/canary"
@@ -54,6 +55,7 @@ type roleOptions struct {
 	configPoll       time.Duration
 	query            querier.Options
 	auth             authOptions
+	actions          actionsOptions
 }
 
 func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
@@ -90,6 +92,7 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 		f.StringVar(&o.webhookURL, "alert.webhook-url", "", "URL to post alerts to as Alertmanager-format (version 4) webhooks")
 		f.StringVar(&o.webhookSecret, "alert.webhook-secret", "", "secret to sign webhooks with (HMAC-SHA256 of timestamp.body in X-Vigil-Signature, timestamp in X-Vigil-Timestamp)")
 		f.StringVar(&o.slackURL, "alert.slack-url", "", "Slack incoming-webhook URL to post alerts to")
+		o.actions.register(f)
 		f.DurationVar(&o.alertTimeout, "alert.timeout", 10*time.Second, "how long one attempt to notify a receiver may take; a receiver that does not answer in time is retried with backoff, on a queue of its own")
 		defaults := map[store.Signal]time.Duration{
 			store.SignalSpans:   7 * 24 * time.Hour,
@@ -238,15 +241,31 @@ func newRegistry() *prometheus.Registry {
 }
 
 // addAnalyzer adds the dispatcher and the scheduler of the evaluators
-// (retention, cost watch, SLOs, drift, canaries) to the group.
+// (retention, cost watch, SLOs, drift, canaries, actions) to the group.
 func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, live liveConfig, reg prometheus.Registerer, logger *slog.Logger) error {
-	// Dispatcher: delivers what the evaluators publish (alerts, to each
-	// receiver on a queue of its own), after they have recorded it.
-	disp, err := dispatch.New(dispatch.Options{Store: st, Subscribers: o.alertReceivers(st),
+	// Actions: the engine proposes on what the evaluators find, and
+	// executes and verifies through the dispatcher, on the targets this
+	// replica owns at the last tick.
+	executors, err := o.actions.executors()
+	if err != nil {
+		return err
+	}
+	var sched *analyzer.Scheduler
+	engine := actions.New(actions.Options{Store: st, Policies: live.actions, SLOs: live.slos, Executors: executors,
+		Paused: o.actions.paused, Owns: func(key string) bool { return sched.Owns(key) }, Logger: logger.With("component", "actions")})
+
+	// Dispatcher: delivers what the evaluators publish (alerts to each
+	// receiver, findings to the actions, approved actions to their
+	// executors, failures to the receivers again), each subscriber on a
+	// queue of its own, after they have recorded it.
+	notifiers := o.notifiers()
+	subscribers := append(o.alertReceivers(st, notifiers), engine.Triggers(), engine.Executions())
+	disp, err := dispatch.New(dispatch.Options{Store: st, Subscribers: append(subscribers, escalations(notifiers)...),
 		Logger: logger.With("component", "dispatch"), Registerer: reg})
 	if err != nil {
 		return err
 	}
+	engine.SetPublisher(disp)
 	stop.add(group, "dispatch", disp.Serve, disp.Shutdown)
 
 	period := map[store.Signal]time.Duration{}
@@ -254,7 +273,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		period[sig] = *d
 	}
 	alerter := &slo.Alerter{Events: st, Publisher: disp, Interval: o.analyzerInterval}
-	sched := analyzer.NewScheduler(analyzer.Options{
+	sched = analyzer.NewScheduler(analyzer.Options{
 		Interval:   o.analyzerInterval,
 		Members:    st,
 		Replica:    o.analyzerReplica,
@@ -262,18 +281,18 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		Registerer: reg,
 	},
 		&analyzer.Retention{Store: st, Period: period},
-		&analyzer.CostWatch{Store: st, Current: live.cost},
+		&analyzer.CostWatch{Store: st, Current: live.cost, Publisher: disp},
 		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns},
-		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns},
-		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns})
+		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns, Publisher: disp},
+		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns, Publisher: disp},
+		engine)
 	actx, cancel := context.WithCancel(context.Background())
 	group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	return nil
 }
 
-// alertReceivers are the dispatcher's subscribers for the alert receivers
-// configured.
-func (o *roleOptions) alertReceivers(silences store.EventReader) []dispatch.Subscriber {
+// notifiers are the alert receivers configured.
+func (o *roleOptions) notifiers() []alert.Notifier {
 	client := alert.Client{HTTP: &http.Client{Timeout: o.alertTimeout}}
 	var notifiers []alert.Notifier
 	if o.alertmanagerURL != "" {
@@ -285,6 +304,11 @@ func (o *roleOptions) alertReceivers(silences store.EventReader) []dispatch.Subs
 	if o.slackURL != "" {
 		notifiers = append(notifiers, &alert.Slack{URL: o.slackURL, Client: client})
 	}
+	return notifiers
+}
+
+// alertReceivers are the dispatcher's subscribers for the alert receivers.
+func (o *roleOptions) alertReceivers(silences store.EventReader, notifiers []alert.Notifier) []dispatch.Subscriber {
 	out := make([]dispatch.Subscriber, len(notifiers))
 	for i, n := range notifiers {
 		out[i] = &slo.Receiver{Notifier: n, Silences: silences, Interval: o.analyzerInterval}

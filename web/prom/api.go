@@ -117,6 +117,11 @@ func execError(err error) *apiError {
 		return &apiError{errorCanceled, err}
 	case errors.As(err, &timeout):
 		return &apiError{errorTimeout, err}
+	case errors.Is(err, context.DeadlineExceeded):
+		// The deadline can pass before the engine looks at it (while a
+		// query is prepared or its series are selected); Prometheus's
+		// engine names it a timeout wherever it passes.
+		return &apiError{errorTimeout, promql.ErrQueryTimeout("query execution")}
 	case errors.As(err, &storage):
 		return &apiError{errorInternal, err}
 	}

@@ -61,7 +61,7 @@ func (a *API) query(r *http.Request, org string) result {
 	}
 	q, err := a.Engine.NewInstantQuery(ctx, org, r.FormValue("query"), ts, lookback)
 	if err != nil {
-		return result{err: invalidParam("query", err)}
+		return result{err: prepareError(err)}
 	}
 	return run(ctx, q, limit)
 }
@@ -99,7 +99,7 @@ func (a *API) queryRange(r *http.Request, org string) result {
 	}
 	q, err := a.Engine.NewRangeQuery(ctx, org, r.FormValue("query"), start, end, step, lookback)
 	if err != nil {
-		return result{err: invalidParam("query", err)}
+		return result{err: prepareError(err)}
 	}
 	return run(ctx, q, limit)
 }
@@ -161,4 +161,13 @@ func (a *API) queryExemplars(r *http.Request, _ string) result {
 		return result{}
 	}
 	return result{data: []struct{}{}}
+}
+
+// prepareError classifies an error preparing a query: the query's own fault
+// (it does not parse), unless its deadline passed meanwhile.
+func prepareError(err error) *apiError {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return execError(err)
+	}
+	return invalidParam("query", err)
 }
