@@ -70,10 +70,8 @@ type key struct {
 
 var overflowKey = key{Overflow, Overflow, Overflow, Overflow, Overflow}
 
-var statusNames = map[store.StatusCode]string{store.StatusUnset: "unset", store.StatusOK: "ok", store.StatusError: "error"}
-
 func keyOf(s *store.Span) key {
-	return key{s.Service, s.Operation, s.Model, s.Deployment, statusNames[s.StatusCode]}
+	return key{s.Service, s.Operation, s.Model, s.Deployment, s.StatusCode.String()}
 }
 
 // counts are one label set's cumulative totals.
