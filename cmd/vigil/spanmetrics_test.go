@@ -49,6 +49,33 @@ func waitValue(t *testing.T, v *vigilServer, org, query string, want float64) {
 	}
 }
 
+// exemplarLeadsToTrace follows Grafana's exemplar link: the trace id of
+// an exemplar of the latency series is a trace the Jaeger API returns.
+func exemplarLeadsToTrace(t *testing.T, v *vigilServer) {
+	t.Helper()
+	var ex struct {
+		Data []struct {
+			SeriesLabels map[string]string `json:"seriesLabels"`
+			Exemplars    []struct {
+				Labels map[string]string `json:"labels"`
+			} `json:"exemplars"`
+		} `json:"data"`
+	}
+	now := time.Now()
+	v.getJSONTenant(t, "acme", "/prometheus/api/v1/query_exemplars?"+url.Values{
+		"query": {`histogram_quantile(0.99, sum by (le, service) (rate(vigil_span_duration_seconds_bucket{service="chat-gw"}[5m])))`},
+		"start": {strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)}, "end": {strconv.FormatInt(now.Add(time.Minute).Unix(), 10)}}.Encode(), &ex)
+	if len(ex.Data) == 0 || len(ex.Data[0].Exemplars) == 0 {
+		t.Fatalf("no exemplars: %+v", ex)
+	}
+	id := ex.Data[0].Exemplars[0].Labels["trace_id"]
+	var tr jaegerTraces
+	v.getJSONTenant(t, "acme", "/api/traces/"+id, &tr)
+	if len(tr.Data) != 1 || tr.Data[0].TraceID != id {
+		t.Errorf("trace %s of the exemplar: %+v", id, tr)
+	}
+}
+
 // TestSpanMetrics sends traces through the OpenTelemetry SDK and reads the
 // series counted from them with PromQL; after a restart the counters go
 // on from where they were, with no reset.
@@ -72,12 +99,11 @@ func TestSpanMetrics(t *testing.T) {
 	if got := promValue(t, v, "acme", `sum(vigil_genai_tokens_total{type="input"})`); got != 2000 {
 		t.Errorf("input tokens %v, want 2000", got)
 	}
-	if got := promValue(t, v, "acme", `sum(vigil_span_duration_seconds_count{service="chat-gw"})`); got != 4 {
-		t.Errorf("duration count %v, want 4 (server and client spans)", got)
-	}
+	waitValue(t, v, "acme", `sum(vigil_span_duration_seconds_count{service="chat-gw"})`, 4) // server and client spans
 	if got := promValue(t, v, "acme", `count(vigil_span_duration_seconds_bucket{operation="POST /chat"})`); got != 18 {
 		t.Errorf("%v buckets, want 18 (17 bounds and +Inf)", got)
 	}
+	exemplarLeadsToTrace(t, v)
 	v.stop(t)
 
 	v = startServe(t, "", flags...)

@@ -42,6 +42,8 @@ func (e *encoder) data(d any) error {
 			return err
 		}
 		e.raw(`}`)
+	case []exemplarSeries:
+		e.exemplars(d)
 	case []labels.Labels:
 		e.raw(`[`)
 		for i, l := range d {

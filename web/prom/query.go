@@ -140,25 +140,3 @@ func (a *API) formatQuery(r *http.Request, _ string) result {
 	}
 	return result{data: expr.Pretty(0)}
 }
-
-// queryExemplars checks its parameters as Prometheus does. Vigil keeps no
-// exemplars yet (span exemplars are a later phase of issue 11), so a query
-// with selectors finds none; one without any answers 204, as in
-// Prometheus.
-func (a *API) queryExemplars(r *http.Request, _ string) result {
-	mint, maxt, aerr := rangeParams(r)
-	if aerr != nil {
-		return result{err: aerr}
-	}
-	if maxt < mint {
-		return result{err: badData(errors.New("end timestamp must not be before start timestamp"))}
-	}
-	expr, err := a.Engine.Parser().ParseExpr(r.FormValue("query"))
-	if err != nil {
-		return result{err: badData(err)}
-	}
-	if len(parser.ExtractSelectors(expr)) == 0 {
-		return result{}
-	}
-	return result{data: []struct{}{}}
-}
