@@ -115,7 +115,7 @@ type Emission struct {
 // staleness marker) the label sets idle for longer than the expiry, and
 // hands over the overflow events. Pass the emission to Done once written.
 func (g *Generator) Flush() *Emission {
-	now := g.now()
+	now := g.opts.Now()
 	ts := now.UnixMilli()
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -16,7 +16,7 @@ import (
 // staleness marker had ended and starts again from zero. Call it before
 // the first Add.
 func (g *Generator) Resume(ctx context.Context, q store.MetricQuerier) error {
-	now := g.now()
+	now := g.opts.Now()
 	minT, maxT := now.Add(-g.opts.Expiry).UnixMilli(), now.UnixMilli()
 	inst, err := store.NewMatcher(store.MatchEqual, InstanceLabel, g.opts.Instance)
 	if err != nil {
@@ -91,7 +91,7 @@ func (g *Generator) resumeTenant(ctx context.Context, q store.MetricQuerier, ten
 		if ended[k] {
 			continue
 		}
-		c := g.setFor(tenant, k, g.now())
+		c := g.setFor(tenant, k, g.opts.Now())
 		c.setValues(v, genai[k])
 		c.series = sets[k]
 		c.series.written = true

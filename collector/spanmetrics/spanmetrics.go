@@ -126,13 +126,14 @@ type Options struct {
 	Expiry  time.Duration
 	Metrics *Metrics // nil: none
 	Logger  *slog.Logger
+	// Now is the clock samples are stamped with; nil means time.Now.
+	Now func() time.Time
 }
 
 // Generator counts spans into cumulative series. It is safe for
 // concurrent use.
 type Generator struct {
 	opts Options
-	now  func() time.Time
 
 	mu      sync.Mutex
 	tenants map[string]*tenant // guarded by mu
@@ -153,12 +154,15 @@ func New(o Options) *Generator {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Generator{opts: o, now: time.Now, tenants: map[string]*tenant{}}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Generator{opts: o, tenants: map[string]*tenant{}}
 }
 
 // Add counts spans that the collector has made durable.
 func (g *Generator) Add(spans []store.Span) {
-	now := g.now()
+	now := g.opts.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for i := range spans {

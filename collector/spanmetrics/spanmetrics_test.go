@@ -28,10 +28,9 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 func newGen(o Options) (*Generator, *clock) {
-	g := New(o)
 	c := &clock{t: t0}
-	g.now = c.now
-	return g, c
+	o.Now = c.now
+	return New(o), c
 }
 
 // values maps "name{labels}" to the value of each sample of an emission.
