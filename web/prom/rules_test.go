@@ -120,3 +120,21 @@ func TestRulesAndAlerts(t *testing.T) {
 		t.Errorf("acme's alerts: %s", body)
 	}
 }
+
+// TestStats: a stats parameter adds the engine's timings and sample
+// counts, as Prometheus does.
+func TestStats(t *testing.T) {
+	h := setup(t, querier.DefaultOptions)
+	_, body := call(t, h, "GET", "/prometheus/api/v1/query", url.Values{"query": {`sum(rate(tokens_total[5m]))`}, "time": {unix(10 * time.Minute)}, "stats": {"all"}}, "")
+	var out struct {
+		Data struct {
+			Stats struct {
+				Timings map[string]float64
+				Samples struct{ TotalQueryableSamples int64 }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &out); err != nil || out.Data.Stats.Samples.TotalQueryableSamples != 20 || len(out.Data.Stats.Timings) == 0 {
+		t.Errorf("stats: %v %s", err, body)
+	}
+}
