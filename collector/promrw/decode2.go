@@ -19,7 +19,6 @@ type seriesV2 struct {
 	labelRefs  []uint32
 	samples    []sample
 	histograms []nativeHistogram
-	exemplars  int
 	metaType   int32
 	// createdMs is when the series' counter started (Unix ms): the
 	// samples' start_timestamp, or the created_timestamp field that
@@ -87,9 +86,7 @@ func decodeSeriesV2(b []byte) (seriesV2, error) {
 			}
 			ts.histograms = append(ts.histograms, h)
 			return err
-		case 4:
-			ts.exemplars++
-		case 5:
+		case 5: // (4, exemplars, are not stored)
 			return fields(v, "Metadata", func(num protowire.Number, _ protowire.Type, _ []byte, n uint64) error {
 				if num == 1 {
 					ts.metaType = int32(n)
