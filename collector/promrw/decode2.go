@@ -86,7 +86,7 @@ func decodeSeriesV2(b []byte) (seriesV2, error) {
 			}
 			ts.histograms = append(ts.histograms, h)
 			return err
-		case 5: // (4, exemplars, are not stored)
+		case 5: // field 4, exemplars, is not stored
 			return fields(v, "Metadata", func(num protowire.Number, _ protowire.Type, _ []byte, n uint64) error {
 				if num == 1 {
 					ts.metaType = int32(n)
