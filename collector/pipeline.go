@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-dev/vigil/collector/spanmetrics"
 	"github.com/vigil-dev/vigil/collector/spool"
 	"github.com/vigil-dev/vigil/store"
 )
@@ -51,6 +52,12 @@ type PipelineOptions struct {
 	ReplayInterval  time.Duration // how often to try the store while the spool is not empty
 	Logger          *slog.Logger
 	Metrics         *Metrics
+	// SpanMetrics, when set, counts every durable span; its series are
+	// written through the metrics lane every SpanMetricsInterval, and its
+	// overflow events to Events.
+	SpanMetrics         *spanmetrics.Generator
+	SpanMetricsInterval time.Duration
+	Events              store.EventWriter
 }
 
 func (o *PipelineOptions) setDefaults() {
@@ -68,6 +75,9 @@ func (o *PipelineOptions) setDefaults() {
 	}
 	if o.ReplayInterval == 0 {
 		o.ReplayInterval = time.Second
+	}
+	if o.SpanMetricsInterval == 0 {
+		o.SpanMetricsInterval = 15 * time.Second
 	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
@@ -108,6 +118,9 @@ func NewPipeline(st Store, opts PipelineOptions) (*Pipeline, error) {
 	p.spans, err = newLane(SignalSpans, &p.opts, p.writes, st.Ping, func(ctx context.Context, b *payload) error { return st.WriteSpans(ctx, b.Spans) })
 	if err != nil {
 		return nil, err
+	}
+	if g := opts.SpanMetrics; g != nil {
+		p.spans.durable = func(b *payload) { g.Add(b.Spans) }
 	}
 	p.metrics, err = newLane(SignalSamples, &p.opts, p.writes, st.Ping, func(ctx context.Context, b *payload) error {
 		return st.WriteMetrics(ctx, b.Series, b.Samples)
@@ -151,14 +164,59 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}()
-	var wg sync.WaitGroup
-	for _, l := range []*lane{p.spans, p.metrics} {
-		wg.Add(2)
-		go func() { defer wg.Done(); l.flushLoop(ctx) }()
-		go func() { defer wg.Done(); l.replayLoop(ctx) }()
+	// The metrics lane stops after the spans lane, so that the span
+	// metrics of the last spans are written too.
+	mctx, stopMetrics := context.WithCancel(context.Background())
+	var spans, metrics sync.WaitGroup
+	spans.Add(3)
+	go func() { defer spans.Done(); p.spans.flushLoop(ctx) }()
+	go func() { defer spans.Done(); p.spans.replayLoop(ctx) }()
+	go func() { defer spans.Done(); p.spanMetricsLoop(ctx) }()
+	metrics.Add(2)
+	go func() { defer metrics.Done(); p.metrics.flushLoop(mctx) }()
+	go func() { defer metrics.Done(); p.metrics.replayLoop(mctx) }()
+	spans.Wait()
+	if p.opts.SpanMetrics != nil {
+		p.emitSpanMetrics()
 	}
-	wg.Wait()
+	stopMetrics()
+	metrics.Wait()
 	return nil
+}
+
+// spanMetricsLoop writes the span metrics every interval until ctx ends.
+func (p *Pipeline) spanMetricsLoop(ctx context.Context) {
+	if p.opts.SpanMetrics == nil {
+		return
+	}
+	tick := time.NewTicker(p.opts.SpanMetricsInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			p.emitSpanMetrics()
+		}
+	}
+}
+
+// emitSpanMetrics writes the span metrics' current values through the
+// metrics lane, batched and spooled like any sample. A tick that fails
+// loses nothing: the next one writes the same cumulative counts.
+func (p *Pipeline) emitSpanMetrics() {
+	g := p.opts.SpanMetrics
+	e := g.Flush()
+	ctx, cancel := context.WithTimeout(context.Background(), p.opts.WriteTimeout)
+	defer cancel()
+	err := p.metrics.submit(ctx, payload{Series: e.Series, Samples: e.Samples}, len(e.Samples))
+	if err == nil && len(e.Events) > 0 && p.opts.Events != nil {
+		err = p.opts.Events.WriteEvents(ctx, e.Events)
+	}
+	if err != nil {
+		p.opts.Logger.Warn("cannot write span metrics; the next interval writes them", "err", err)
+	}
+	g.Done(e, err)
 }
 
 // Shutdown stops the pipeline as Run does when its context ends, and
@@ -222,8 +280,11 @@ type lane struct {
 	writes context.Context // every store write and ping derives from it
 	write  func(context.Context, *payload) error
 	ping   func(context.Context) error
-	spool  *spool.Spool // nil when spooling is off
-	kick   chan struct{}
+	// durable, when set, is called with each batch once it is written
+	// or spooled.
+	durable func(*payload)
+	spool   *spool.Spool // nil when spooling is off
+	kick    chan struct{}
 
 	mu      sync.Mutex
 	closed  bool         // guarded by mu
@@ -339,6 +400,9 @@ func (l *lane) flush() {
 		return
 	}
 	err := l.persist(&b)
+	if err == nil && l.durable != nil {
+		l.durable(&b)
+	}
 	if err == nil {
 		for tenant, c := range b.tenants() {
 			l.opts.Metrics.Accepted.WithLabelValues(l.signal, tenant).Add(float64(c))

@@ -20,6 +20,10 @@ func IsStaleNaN(v float64) bool { return math.Float64bits(v) == StaleNaN }
 // SeriesQuery selects a tenant's series for PromQL.
 type SeriesQuery struct {
 	Tenant string
+	// AllTenants selects every tenant's series, ignoring Tenant. It is for
+	// Vigil's own background work (a collector resuming the counters it
+	// wrote), never for answering a request.
+	AllTenants bool
 	// Matchers must all match. None selects every series of the tenant.
 	Matchers []*Matcher
 	// Active keeps only series with a sample in [MinT, MaxT], in Unix

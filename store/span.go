@@ -92,6 +92,16 @@ const (
 	StatusError
 )
 
+var statusNames = [...]string{"unset", "ok", "error"}
+
+// String returns the lower-case name: "unset", "ok" or "error".
+func (c StatusCode) String() string {
+	if c >= 0 && int(c) < len(statusNames) {
+		return statusNames[c]
+	}
+	return "unset"
+}
+
 // SpanEvent is a timed annotation on a span (a Jaeger log).
 type SpanEvent struct {
 	TimeUnixNano int64      `json:"t"`

@@ -50,6 +50,7 @@ var ErrLocked = errors.New("store is locked by another process")
 type Store interface {
 	SpanWriter
 	SpanReader
+	SpanExemplarReader
 	SpanRepricer
 	UsageReader
 	SLIReader

@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/querier"
+	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/web/api"
 	"github.com/vigil-dev/vigil/web/jaeger"
@@ -31,8 +32,9 @@ import (
 type Store interface {
 	// Ping is what readiness checks.
 	Ping(ctx context.Context) error
-	store.SpanReader    // the Jaeger query API
-	store.MetricQuerier // the Prometheus API's metadata
+	store.SpanReader         // the Jaeger query API
+	store.MetricQuerier      // the Prometheus API's metadata
+	store.SpanExemplarReader // the Prometheus API's exemplars
 	api.Store
 }
 
@@ -112,9 +114,17 @@ func (s *Server) Handler() *auth.Mux {
 	)
 	mux.Handle(s.opts.Guard.Routes()...)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
-	(&prom.API{Engine: s.opts.Engine, Store: s.opts.Store}).Register(mux.Declaring(auth.Viewer))
+	(&prom.API{Engine: s.opts.Engine, Store: s.opts.Store, Spans: s.opts.Store, Events: s.opts.Store, SLOs: s.slos}).Register(mux.Declaring(auth.Viewer))
 	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus}).Register(mux)
 	return mux
+}
+
+// slos are the configured SLOs, for the Prometheus rules API.
+func (s *Server) slos() []*slo.SLO {
+	if s.opts.Config == nil {
+		return nil
+	}
+	return s.opts.Config().SLOs
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-dev/vigil/collector/otlp"
 	"github.com/vigil-dev/vigil/collector/promrw"
 	"github.com/vigil-dev/vigil/collector/scrape"
+	"github.com/vigil-dev/vigil/collector/spanmetrics"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
 )
@@ -45,6 +46,16 @@ type collectorOptions struct {
 	jaegerHTTP      string
 	scrapeConfig    string
 	priceFiles      []string
+	instance        string
+	spanMetrics     spanMetricsOptions
+}
+
+// spanMetricsOptions are the flags of the series counted from spans.
+type spanMetricsOptions struct {
+	enabled      bool
+	interval     time.Duration
+	maxLabelSets int
+	expiry       time.Duration
 }
 
 func (o *collectorOptions) register(f *pflag.FlagSet) {
@@ -63,26 +74,36 @@ func (o *collectorOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.scrapeConfig, "collector.scrape-config", "", "file of Prometheus-style scrape_configs (static targets) to scrape; empty scrapes nothing")
 	f.StringSliceVar(&o.priceFiles, "cost.price-file", nil, "LLM price files (Vigil YAML, or LiteLLM, Langfuse or OpenLIT JSON) loaded over the built-in table, later files winning; repeat or separate with commas")
 	f.StringVar(&o.deploymentAttr, "collector.deployment-attribute", collector.DefaultDeploymentAttribute, "span or resource attribute holding the deployment or canary label")
+	host, _ := os.Hostname()
+	f.StringVar(&o.instance, "collector.instance", host, "this collector's name among the replicas sharing one store: the collector_instance label of the series it counts from spans; stable across restarts, so it resumes its counters")
+	f.BoolVar(&o.spanMetrics.enabled, "collector.span-metrics", true, "count every span into vigil_span_calls_total, vigil_span_duration_seconds, vigil_genai_tokens_total and vigil_genai_cost_total")
+	f.DurationVar(&o.spanMetrics.interval, "collector.span-metrics-interval", 15*time.Second, "how often the span metrics' cumulative values are written")
+	f.IntVar(&o.spanMetrics.maxLabelSets, "collector.span-metrics-max-label-sets", 2000, "label sets (service, operation, model, deployment, status) per tenant; spans of further ones are counted in the __overflow__ series")
+	f.DurationVar(&o.spanMetrics.expiry, "collector.span-metrics-expiry", 10*time.Minute, "a label set with no span for this long is ended with a staleness marker")
 }
 
 // addCollector adds the collector to the group: the pipeline and the
 // receivers that write through it, started together and stopped in order
 // (collector.Service) within the shutdown's deadline.
-func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir string, st collector.Store, reg prometheus.Registerer, guard *auth.Guard, anonymousTenant string, logger *slog.Logger) error {
+func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir string, st store.Store, reg prometheus.Registerer, guard *auth.Guard, anonymousTenant string, logger *slog.Logger) error {
 	stats := collector.NewMetrics(reg)
 	prices, err := loadPrices(o.priceFiles)
 	if err != nil {
 		return err
 	}
 	collector.RegisterUnpriced(reg, prices)
+	gen := newSpanMetrics(o, st, reg, logger)
 	pipe, err := collector.NewPipeline(st, collector.PipelineOptions{
-		MaxBatchItems:   o.maxBatchItems,
-		MaxBatchAge:     o.maxBatchAge,
-		MaxPendingItems: o.maxPending,
-		SpoolDir:        filepath.Join(dataDir, "spool"),
-		MaxSpoolBytes:   o.spoolMaxBytes,
-		Logger:          logger,
-		Metrics:         stats,
+		MaxBatchItems:       o.maxBatchItems,
+		MaxBatchAge:         o.maxBatchAge,
+		MaxPendingItems:     o.maxPending,
+		SpoolDir:            filepath.Join(dataDir, "spool"),
+		MaxSpoolBytes:       o.spoolMaxBytes,
+		Logger:              logger,
+		Metrics:             stats,
+		SpanMetrics:         gen,
+		SpanMetricsInterval: o.spanMetrics.interval,
+		Events:              st,
 	})
 	if err != nil {
 		return err
@@ -181,6 +202,24 @@ func jaegerAgentTenant(guard *auth.Guard, anonymousTenant string) (tenant, why s
 		return anonymousTenant, ""
 	}
 	return "", "compact Thrift over UDP carries no credential, and ingest needs one; set --auth.anonymous-ingest-tenant to take it from a trusted network, or send Jaeger Thrift over HTTP (/api/traces) with a token"
+}
+
+// newSpanMetrics returns the generator of series from spans, resumed
+// from what this instance last wrote, or nil when it is off. A store that
+// does not answer in time is no reason not to start: the counters then
+// start from zero, which PromQL reads as a counter reset.
+func newSpanMetrics(o *collectorOptions, st store.MetricQuerier, reg prometheus.Registerer, logger *slog.Logger) *spanmetrics.Generator {
+	if !o.spanMetrics.enabled {
+		return nil
+	}
+	gen := spanmetrics.New(spanmetrics.Options{Instance: o.instance, MaxLabelSets: o.spanMetrics.maxLabelSets, Expiry: o.spanMetrics.expiry,
+		Metrics: spanmetrics.NewMetrics(reg), Logger: logger})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := gen.Resume(ctx, st); err != nil {
+		logger.Warn("span metrics start from zero", "err", err)
+	}
+	return gen
 }
 
 // loadPrices builds the price table: the built-in rows, then each file's.

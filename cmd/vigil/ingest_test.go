@@ -276,11 +276,11 @@ func testIngest(t *testing.T, storeURL string) {
 	}
 	// The SDK's default buckets are 0, 5, 10, 25, ...: 0.02, 0.3, 0.3 and 4
 	// all fall at or under 5.
-	v.getJSON(t, "/prometheus/api/v1/query?query="+url.QueryEscape(`inference_latency_bucket{le="5"}`), &q)
+	v.getJSON(t, "/prometheus/api/v1/query?query="+url.QueryEscape(`inference_latency_seconds_bucket{le="5"}`), &q)
 	if len(q.Data.Result) != 1 || q.Data.Result[0].Value[1] != "4" {
 		t.Errorf("histogram bucket le=5: %+v", q.Data.Result)
 	}
-	v.getJSON(t, "/prometheus/api/v1/query?query="+url.QueryEscape(`inference_latency_count`), &q)
+	v.getJSON(t, "/prometheus/api/v1/query?query="+url.QueryEscape(`inference_latency_seconds_count`), &q)
 	if len(q.Data.Result) != 1 || q.Data.Result[0].Value[1] != "4" {
 		t.Errorf("histogram count: %+v", q.Data.Result)
 	}

@@ -72,7 +72,7 @@ func BenchmarkDecodeMetrics(b *testing.B) {
 		if err := req.UnmarshalProto(body); err != nil {
 			b.Fatal(err)
 		}
-		_, samples, _, _ := Metrics("acme", req.Metrics())
+		_, samples, _, _ := Metrics("acme", req.Metrics(), &Deltas{})
 		if len(samples) != 1000 {
 			b.Fatal(len(samples))
 		}

@@ -26,6 +26,8 @@ type Receiver struct {
 	Limits  collector.BodyLimits
 	Rate    *collector.TenantLimiter // nil: no limit
 	Stats   *collector.Metrics
+
+	deltas Deltas // the running totals of delta-temporality streams
 }
 
 // traces maps and writes one export; rejected spans are reported back as
@@ -47,7 +49,7 @@ func (r *Receiver) traces(ctx context.Context, tenant string, td ptrace.Traces) 
 }
 
 func (r *Receiver) metrics(ctx context.Context, tenant string, md pmetric.Metrics) (rejected int, msg string, err error) {
-	series, samples, rejected, msg := Metrics(tenant, md)
+	series, samples, rejected, msg := Metrics(tenant, md, &r.deltas)
 	r.Stats.Received.WithLabelValues(collector.SignalSamples, tenant).Add(float64(len(samples) + rejected))
 	if rejected > 0 {
 		r.Stats.Refused.WithLabelValues(collector.SignalSamples, tenant, "invalid").Add(float64(rejected))

@@ -22,9 +22,8 @@ func BenchmarkDecode(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, s, _, _ := toRows("acme", req)
-		if len(s) != 1000 {
-			b.Fatal(len(s))
+		if rs := toRows("acme", req); len(rs.samples) != 1000 {
+			b.Fatal(len(rs.samples))
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/sample")

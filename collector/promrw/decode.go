@@ -1,6 +1,9 @@
-// Package promrw receives Prometheus remote-write 1.0 (snappy-compressed
-// prometheus.WriteRequest protobuf), what Prometheus, Grafana Agent/Alloy
-// and the OpenTelemetry Collector's exporter send.
+// Package promrw receives Prometheus remote write, 1.0
+// (prometheus.WriteRequest, what Prometheus 2.x, Grafana Agent/Alloy and
+// the OpenTelemetry Collector's exporter send) and 2.0
+// (io.prometheus.write.v2.Request, with its symbol table, metadata and
+// created timestamps), both snappy-compressed protobuf. Native histograms
+// are stored as classic ones (_bucket, _sum and _count series).
 package promrw
 
 import (
@@ -29,7 +32,7 @@ type sample struct {
 type timeSeries struct {
 	labels     []label
 	samples    []sample
-	histograms int // native histograms, not stored
+	histograms []nativeHistogram
 }
 
 func decodeWriteRequest(b []byte) (*writeRequest, error) {
@@ -102,7 +105,12 @@ func decodeTimeSeries(b []byte) (timeSeries, error) {
 			}
 			ts.samples = append(ts.samples, s)
 		case 4:
-			ts.histograms++
+			// prometheus.Histogram has the fields of remote write 2.0's.
+			h, err := decodeHistogram(v)
+			if err != nil {
+				return err
+			}
+			ts.histograms = append(ts.histograms, h)
 		}
 		return nil
 	})

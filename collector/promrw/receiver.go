@@ -1,10 +1,11 @@
 package promrw
 
 import (
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
-	"strings"
+	"strconv"
 
 	"github.com/klauspost/compress/snappy"
 
@@ -27,63 +28,116 @@ func (rc *Receiver) Route() auth.Route {
 	return auth.Route{Method: "POST", Pattern: "/api/v1/write", Role: auth.Ingest, Handler: rc}
 }
 
+// The protobuf messages of remote write 1.0 and 2.0, as the Content-Type's
+// proto parameter names them.
+const (
+	protoV1 = "prometheus.WriteRequest"
+	protoV2 = "io.prometheus.write.v2.Request"
+)
+
 // ServeHTTP decodes, validates and writes one remote-write request. A
-// series that is invalid (no name, repeated label) is dropped and counted;
-// the rest of the request is still written, and the answer is 204 once it
-// is durable. Remote-write 1.0 has no partial-success answer, so the reason
-// goes to the log and the refused metric.
+// series that is invalid (no name, repeated label, unknown symbol) is
+// dropped and counted; the rest of the request is still written. Remote
+// write 1.0 has no partial-success answer, so 1.0 answers 204 and names
+// the reason in X-Vigil-Rejected; 2.0 answers 400 with the reason, and
+// both 2.0 answers say what was written in the
+// X-Prometheus-Remote-Write-*-Written headers, as Prometheus's receiver
+// does.
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	org, err := tenant.FromHTTP(r)
 	if err != nil {
 		collector.WriteHTTPError(w, err)
 		return
 	}
-	if err := checkHeaders(r); err != nil {
-		collector.WriteHTTPError(w, err)
+	proto, err := checkHeaders(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusUnsupportedMediaType)
 		return
 	}
-	req, err := rc.read(r)
+	b, err := rc.read(r)
 	if err != nil {
 		collector.WriteHTTPError(w, err)
 		return
 	}
-	series, samples, rejected, msg := toRows(org, req)
-	rc.Stats.Received.WithLabelValues(collector.SignalSamples, org).Add(float64(len(samples) + rejected))
-	if rejected > 0 {
-		rc.Stats.Refused.WithLabelValues(collector.SignalSamples, org, "invalid").Add(float64(rejected))
-		w.Header().Set("X-Vigil-Rejected", fmt.Sprintf("%d: %s", rejected, msg))
+	rows, err := decode(org, proto, b)
+	if err != nil {
+		collector.WriteHTTPError(w, collector.BadRequest("cannot decode remote-write protobuf: %v", err))
+		return
 	}
-	if len(samples) > 0 {
-		if !rc.Rate.Allow(org, len(samples)) {
-			rc.Stats.Refused.WithLabelValues(collector.SignalSamples, org, "rate_limited").Add(float64(len(samples)))
-			collector.WriteHTTPError(w, collector.ErrRateLimited)
+	if err := rc.write(r, org, rows); err != nil {
+		collector.WriteHTTPError(w, err)
+		return
+	}
+	if proto == protoV2 {
+		h := w.Header()
+		h.Set("X-Prometheus-Remote-Write-Samples-Written", strconv.Itoa(rows.floats))
+		h.Set("X-Prometheus-Remote-Write-Histograms-Written", strconv.Itoa(rows.histograms))
+		h.Set("X-Prometheus-Remote-Write-Exemplars-Written", "0")
+		if rows.rejected > 0 {
+			http.Error(w, fmt.Sprintf("%d samples rejected: %s", rows.rejected, rows.msg), http.StatusBadRequest)
 			return
 		}
-		if err := rc.Metrics.WriteMetrics(r.Context(), series, samples); err != nil {
-			collector.WriteHTTPError(w, err)
-			return
-		}
+	} else if rows.rejected > 0 {
+		w.Header().Set("X-Vigil-Rejected", fmt.Sprintf("%d: %s", rows.rejected, rows.msg))
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func checkHeaders(r *http.Request) error {
+func decode(org, proto string, b []byte) (*rows, error) {
+	if proto == protoV2 {
+		req, err := decodeRequestV2(b)
+		if err != nil {
+			return nil, err
+		}
+		return toRowsV2(org, req), nil
+	}
+	req, err := decodeWriteRequest(b)
+	if err != nil {
+		return nil, err
+	}
+	return toRows(org, req), nil
+}
+
+func (rc *Receiver) write(r *http.Request, org string, rows *rows) error {
+	rc.Stats.Received.WithLabelValues(collector.SignalSamples, org).Add(float64(len(rows.samples) + rows.rejected))
+	if rows.rejected > 0 {
+		rc.Stats.Refused.WithLabelValues(collector.SignalSamples, org, "invalid").Add(float64(rows.rejected))
+	}
+	if len(rows.samples) == 0 && len(rows.series) == 0 {
+		return nil
+	}
+	if !rc.Rate.Allow(org, len(rows.samples)) {
+		rc.Stats.Refused.WithLabelValues(collector.SignalSamples, org, "rate_limited").Add(float64(len(rows.samples)))
+		return collector.ErrRateLimited
+	}
+	return rc.Metrics.WriteMetrics(r.Context(), rows.series, rows.samples)
+}
+
+// checkHeaders returns the message a request carries, or why it cannot be
+// read: an unsupported media type, as Prometheus answers it (415).
+func checkHeaders(r *http.Request) (string, error) {
+	proto := protoV1
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, params, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/x-protobuf" {
-			return collector.BadRequest("unsupported Content-Type %q: remote write takes application/x-protobuf", ct)
+			return "", fmt.Errorf("unsupported Content-Type %q: remote write takes application/x-protobuf", ct)
 		}
-		if p := params["proto"]; p != "" && p != "prometheus.WriteRequest" {
-			return collector.BadRequest("unsupported remote-write message %q: only remote write 1.0 (prometheus.WriteRequest) is supported", p)
+		if p := params["proto"]; p != "" {
+			proto = p
+		}
+		if proto != protoV1 && proto != protoV2 {
+			return "", fmt.Errorf("unsupported remote-write message %q: want %s (1.0) or %s (2.0)", proto, protoV1, protoV2)
 		}
 	}
+	// A missing Content-Encoding is snappy too: remote write 1.0 senders
+	// did not always say.
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "snappy" {
-		return collector.BadRequest("unsupported Content-Encoding %q: remote write is snappy-compressed", enc)
+		return "", fmt.Errorf("unsupported Content-Encoding %q: remote write is snappy-compressed", enc)
 	}
-	return nil
+	return proto, nil
 }
 
-func (rc *Receiver) read(r *http.Request) (*writeRequest, error) {
+func (rc *Receiver) read(r *http.Request) ([]byte, error) {
 	// The body is snappy block format, not a Content-Encoding to undo:
 	// read it raw, then check the decoded length before allocating it.
 	raw, err := collector.ReadBody(withoutEncoding(r), collector.BodyLimits{MaxBytes: rc.Limits.MaxBytes, MaxDecodedBytes: rc.Limits.MaxBytes})
@@ -101,11 +155,7 @@ func (rc *Receiver) read(r *http.Request) (*writeRequest, error) {
 	if err != nil {
 		return nil, collector.BadRequest("cannot decode snappy body: %v", err)
 	}
-	req, err := decodeWriteRequest(b)
-	if err != nil {
-		return nil, collector.BadRequest("cannot decode remote-write protobuf: %v", err)
-	}
-	return req, nil
+	return b, nil
 }
 
 func withoutEncoding(r *http.Request) *http.Request {
@@ -115,84 +165,5 @@ func withoutEncoding(r *http.Request) *http.Request {
 	return r2
 }
 
-// prompb.MetricType values.
-const (
-	typeCounter   = 1
-	typeGauge     = 2
-	typeHistogram = 3
-	typeSummary   = 5
-)
-
-func toRows(org string, req *writeRequest) (series []store.Series, samples []store.Sample, rejected int, msg string) {
-	reject := func(n int, format string, args ...any) {
-		if rejected == 0 {
-			msg = fmt.Sprintf(format, args...)
-		}
-		rejected += n
-	}
-	for i, ts := range req.series {
-		if ts.histograms > 0 {
-			reject(ts.histograms, "timeseries %d: native histograms are not supported", i)
-		}
-		var name string
-		labels := make(store.Attributes, 0, len(ts.labels))
-		seen := make(map[string]bool, len(ts.labels))
-		bad := ""
-		for _, l := range ts.labels {
-			if seen[l.name] {
-				bad = fmt.Sprintf("label %q appears twice", l.name)
-				break
-			}
-			seen[l.name] = true
-			if l.name == store.MetricNameLabel {
-				name = l.value
-			} else if l.value != "" { // an empty label is the same as no label
-				labels = append(labels, store.KeyValue{Key: l.name, Value: l.value})
-			}
-		}
-		if bad == "" && name == "" {
-			bad = "no __name__ label"
-		}
-		if bad != "" {
-			reject(len(ts.samples), "timeseries %d: %s", i, bad)
-			continue
-		}
-		if len(ts.samples) == 0 {
-			continue
-		}
-		s := store.NewSeries(org, name, metricType(req.metadata, name), labels)
-		series = append(series, s)
-		// Staleness markers (store.StaleNaN) are stored like any sample:
-		// PromQL ends the series at them.
-		for _, sm := range ts.samples {
-			samples = append(samples, store.Sample{Tenant: org, Fingerprint: s.Fingerprint, TimestampMsec: sm.ts, Value: sm.value})
-		}
-	}
-	return series, samples, rejected, msg
-}
-
-// metricType finds a series' type from the request's metadata, which names
-// metric families (a histogram family covers its _bucket, _sum and _count).
-func metricType(meta map[string]int32, name string) store.MetricType {
-	t, ok := meta[name]
-	if !ok {
-		for _, suffix := range []string{"_bucket", "_sum", "_count", "_total"} {
-			if base, found := strings.CutSuffix(name, suffix); found {
-				if t, ok = meta[base]; ok {
-					break
-				}
-			}
-		}
-	}
-	switch t {
-	case typeCounter:
-		return store.MetricCounter
-	case typeGauge:
-		return store.MetricGauge
-	case typeHistogram:
-		return store.MetricHistogram
-	case typeSummary:
-		return store.MetricSummary
-	}
-	return store.MetricUnknown
-}
+// errNoName is a series without a metric name.
+var errNoName = errors.New("no __name__ label")

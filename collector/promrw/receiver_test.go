@@ -41,7 +41,7 @@ func encode(series [][]label, samples [][]sample, meta map[string]int32, histogr
 		}
 		if histograms {
 			ts = protowire.AppendTag(ts, 4, protowire.BytesType)
-			ts = protowire.AppendBytes(ts, []byte{0x08, 0x01})
+			ts = protowire.AppendBytes(ts, []byte{0x08, 0x01, 0x30, 0x01}) // count 1, zero_count 1
 		}
 		req = protowire.AppendTag(req, 1, protowire.BytesType)
 		req = protowire.AppendBytes(req, ts)
@@ -147,9 +147,9 @@ func TestRemoteWriteBadInput(t *testing.T) {
 		{"not snappy", []byte("hello"), nil, 400, "snappy"},
 		{"truncated protobuf", snappy.Encode(nil, encode([][]label{{{"__name__", "up"}}}, [][]sample{{{1, 1}}}, nil, false)[:5]), nil, 400, "cannot decode remote-write protobuf"},
 		{"bomb", bomb, nil, 413, "decompresses to"},
-		{"remote write 2", good, map[string]string{"Content-Type": "application/x-protobuf;proto=io.prometheus.write.v2.Request"}, 400, "only remote write 1.0"},
-		{"gzip", good, map[string]string{"Content-Encoding": "gzip"}, 400, "snappy-compressed"},
-		{"json", good, map[string]string{"Content-Type": "application/json"}, 400, "Content-Type"},
+		{"unknown message", good, map[string]string{"Content-Type": "application/x-protobuf;proto=io.prometheus.write.v3.Request"}, 415, "unsupported remote-write message"},
+		{"gzip", good, map[string]string{"Content-Encoding": "gzip"}, 415, "snappy-compressed"},
+		{"json", good, map[string]string{"Content-Type": "application/json"}, 415, "Content-Type"},
 	}
 	for _, c := range cases {
 		w := &memWriter{}
@@ -160,8 +160,10 @@ func TestRemoteWriteBadInput(t *testing.T) {
 	}
 	w := &memWriter{}
 	rec := send(newReceiver(w), snappy.Encode(nil, encode([][]label{{{"__name__", "h"}}}, [][]sample{{{1, 1}}}, nil, true)), nil)
-	if rec.Code != 204 || !strings.Contains(rec.Header().Get("X-Vigil-Rejected"), "native histograms are not supported") || len(w.samples) != 1 {
-		t.Errorf("native histogram: %d %q", rec.Code, rec.Header().Get("X-Vigil-Rejected"))
+	// A native histogram of count 1 is stored as classic series: le="0"
+	// (the zero bucket), le="+Inf", _sum and _count.
+	if rec.Code != 204 || rec.Header().Get("X-Vigil-Rejected") != "" || len(w.samples) != 5 {
+		t.Errorf("native histogram: %d %q, %d samples", rec.Code, rec.Header().Get("X-Vigil-Rejected"), len(w.samples))
 	}
 }
 

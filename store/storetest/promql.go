@@ -82,6 +82,7 @@ func testMetricQuerier(t *testing.T, s store.Store) {
 		{"active bounds are inclusive", active(-600, -600), []store.Series{old}},
 		{"inactive in a range", active(6, 10), nil},
 		{"tenant isolation", store.SeriesQuery{Tenant: "globex", Matchers: []*store.Matcher{m(store.MatchEqual, "secret", "x")}}, []store.Series{foreign}},
+		{"all tenants", store.SeriesQuery{AllTenants: true, Matchers: []*store.Matcher{m(store.MatchEqual, "code", "200")}, Active: true, MinT: at(0), MaxT: at(10)}, []store.Series{chat, embed, foreign}},
 	}
 	for _, tc := range selects {
 		t.Run("SelectSeries/"+tc.name, func(t *testing.T) {

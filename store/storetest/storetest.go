@@ -24,6 +24,7 @@ func Run(t *testing.T, open Opener) {
 		{"TraceNotFound", testTraceNotFound},
 		{"FindTraces", testFindTraces},
 		{"ServicesAndOperations", testServicesAndOperations},
+		{"SpanExemplars", testSpanExemplars},
 		{"Metrics", testMetrics},
 		{"MetricQuerier", testMetricQuerier},
 		{"CostLines", testCostLines},

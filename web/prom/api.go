@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/vigil-dev/vigil/querier"
+	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/tenant"
 )
@@ -31,7 +32,16 @@ type API struct {
 	Engine *querier.Engine
 	// Store answers what the engine does not: metric metadata.
 	Store store.MetricQuerier
-	Now   func() time.Time // nil means time.Now
+	// Spans answers exemplars: the slowest spans of the latency series
+	// counted from spans. Nil answers none.
+	Spans store.SpanExemplarReader
+	// SLOs returns the SLOs of the config directory, whose Prometheus
+	// rules /rules lists; nil lists none.
+	SLOs func() []*slo.SLO
+	// Events holds the SLO alert events /alerts and /rules read; nil
+	// answers no alerts.
+	Events store.EventReader
+	Now    func() time.Time // nil means time.Now
 }
 
 // Register adds the routes to mux, with the methods Prometheus accepts.

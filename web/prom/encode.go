@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/util/stats"
 )
 
 // encoder writes JSON byte for byte as Prometheus's API does: label sets
@@ -31,6 +32,7 @@ func (e *encoder) json(v any) error {
 type queryData struct {
 	ResultType parser.ValueType
 	Result     parser.Value
+	Stats      stats.QueryStats // nil unless the request asked for stats
 }
 
 // data appends an API response's data.
@@ -41,7 +43,15 @@ func (e *encoder) data(d any) error {
 		if err := e.value(d.Result); err != nil {
 			return err
 		}
+		if d.Stats != nil {
+			e.raw(`,"stats":`)
+			if err := e.json(d.Stats); err != nil {
+				return err
+			}
+		}
 		e.raw(`}`)
+	case []exemplarSeries:
+		e.exemplars(d)
 	case []labels.Labels:
 		e.raw(`[`)
 		for i, l := range d {

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/util/annotations"
+	"github.com/prometheus/prometheus/util/stats"
 
 	"github.com/vigil-dev/vigil/querier"
 )
@@ -63,7 +64,7 @@ func (a *API) query(r *http.Request, org string) result {
 	if err != nil {
 		return result{err: prepareError(err)}
 	}
-	return run(ctx, q, limit)
+	return run(ctx, q, limit, r.FormValue("stats") != "")
 }
 
 func (a *API) queryRange(r *http.Request, org string) result {
@@ -101,18 +102,24 @@ func (a *API) queryRange(r *http.Request, org string) result {
 	if err != nil {
 		return result{err: prepareError(err)}
 	}
-	return run(ctx, q, limit)
+	return run(ctx, q, limit, r.FormValue("stats") != "")
 }
 
 // run executes a prepared query; the result holds the query open until
-// the response is written, as the engine pools its points.
-func run(ctx context.Context, q *querier.Query, limit int) result {
+// the response is written, as the engine pools its points. With withStats
+// the data carries the engine's timings and sample counts, as Prometheus
+// answers a stats parameter.
+func run(ctx context.Context, q *querier.Query, limit int, withStats bool) result {
 	res := q.Exec(ctx)
 	if res.Err != nil {
 		return result{err: execError(res.Err), warnings: res.Warnings, release: q.Close}
 	}
 	val, ws := truncate(res.Value, limit, res.Warnings)
-	return result{data: &queryData{ResultType: res.Value.Type(), Result: val}, warnings: ws, release: q.Close}
+	data := &queryData{ResultType: res.Value.Type(), Result: val}
+	if withStats {
+		data.Stats = stats.NewQueryStats(q.Stats())
+	}
+	return result{data: data, warnings: ws, release: q.Close}
 }
 
 // truncate keeps the first limit series of a result.
@@ -139,28 +146,6 @@ func (a *API) formatQuery(r *http.Request, _ string) result {
 		return result{err: invalidParam("query", err)}
 	}
 	return result{data: expr.Pretty(0)}
-}
-
-// queryExemplars checks its parameters as Prometheus does. Vigil keeps no
-// exemplars yet (span exemplars are a later phase of issue 11), so a query
-// with selectors finds none; one without any answers 204, as in
-// Prometheus.
-func (a *API) queryExemplars(r *http.Request, _ string) result {
-	mint, maxt, aerr := rangeParams(r)
-	if aerr != nil {
-		return result{err: aerr}
-	}
-	if maxt < mint {
-		return result{err: badData(errors.New("end timestamp must not be before start timestamp"))}
-	}
-	expr, err := a.Engine.Parser().ParseExpr(r.FormValue("query"))
-	if err != nil {
-		return result{err: badData(err)}
-	}
-	if len(parser.ExtractSelectors(expr)) == 0 {
-		return result{}
-	}
-	return result{data: []struct{}{}}
 }
 
 // prepareError classifies an error preparing a query: the query's own fault

@@ -52,18 +52,3 @@ func releaseOf(module string) string {
 }
 
 func (a *API) buildInfo(*http.Request, string) result { return result{data: engineBuild()} }
-
-// rules and alerts answer Prometheus's shapes, empty: no rule source is
-// wired to this API yet (Vigil's SLO rules join in a later phase of issue
-// 11).
-func (a *API) rules(*http.Request, string) result {
-	return result{data: struct {
-		Groups []struct{} `json:"groups"`
-	}{Groups: []struct{}{}}}
-}
-
-func (a *API) alerts(*http.Request, string) result {
-	return result{data: struct {
-		Alerts []struct{} `json:"alerts"`
-	}{Alerts: []struct{}{}}}
-}

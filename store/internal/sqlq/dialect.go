@@ -43,6 +43,8 @@ type Dialect interface {
 	unixSeconds(column string) string
 	// nthSmallest is the rank-th (from 1) smallest value of expr in a group.
 	nthSmallest(expr, rank string) string
+	// argMax is arg's value in the row of a group where val is largest.
+	argMax(arg, val string) string
 	// final reads a table whose rows replace each other by key (cost
 	// lines, series) with only the surviving rows.
 	final(table string) string
@@ -129,6 +131,8 @@ func (clickHouse) unixSeconds(column string) string {
 func (clickHouse) nthSmallest(expr, rank string) string {
 	return "arrayElement(arraySort(groupArray(" + expr + ")), toUInt64(" + rank + "))"
 }
+
+func (clickHouse) argMax(arg, val string) string { return "argMax(" + arg + ", " + val + ")" }
 
 func (clickHouse) final(table string) string { return table + " FINAL" }
 
@@ -226,6 +230,8 @@ func (d duckDB) unixSeconds(column string) string { return d.cast("epoch("+colum
 func (duckDB) nthSmallest(expr, rank string) string {
 	return "list_sort(list(" + expr + "))[" + rank + "]"
 }
+
+func (duckDB) argMax(arg, val string) string { return "arg_max(" + arg + ", " + val + ")" }
 
 // final: a primary key already keeps one row per key.
 func (duckDB) final(table string) string { return table }

@@ -17,12 +17,18 @@ import (
 // seriesWhere selects q's series in metric_series.
 func (r *Reader) seriesWhere(q store.SeriesQuery) conds {
 	var c conds
-	c.add("tenant = ?", q.Tenant)
+	if !q.AllTenants {
+		c.add("tenant = ?", q.Tenant)
+	}
 	for _, m := range q.Matchers {
 		r.matcher(&c, m)
 	}
 	if q.Active {
-		w := r.sampleWindow(q.Tenant, q.MinT, q.MaxT)
+		var w conds
+		if !q.AllTenants {
+			w.add("tenant = ?", q.Tenant)
+		}
+		r.window(&w, q.MinT, q.MaxT)
 		c.add("fingerprint IN (SELECT fingerprint FROM metric_samples WHERE "+w.String()+")", w.args...)
 	}
 	return c
@@ -57,20 +63,25 @@ func anchored(re string) string { return "^(?s:" + re + ")$" }
 func (r *Reader) sampleWindow(tenant string, minT, maxT int64) conds {
 	var c conds
 	c.add("tenant = ?", tenant)
-	c.during(r.d, "timestamp", "ts_ms", time.Time.UnixMilli, time.UnixMilli(minT), time.UnixMilli(maxT).Add(time.Millisecond))
+	r.window(&c, minT, maxT)
 	return c
+}
+
+// window adds the conditions of samples in [minT, maxT].
+func (r *Reader) window(c *conds, minT, maxT int64) {
+	c.during(r.d, "timestamp", "ts_ms", time.Time.UnixMilli, time.UnixMilli(minT), time.UnixMilli(maxT).Add(time.Millisecond))
 }
 
 // SelectSeries implements store.MetricQuerier.
 func (r *Reader) SelectSeries(ctx context.Context, q store.SeriesQuery) ([]store.Series, error) {
 	c := r.seriesWhere(q)
-	query := Query{SQL: "SELECT fingerprint, name, type, label_keys, label_values FROM " + r.d.final("metric_series") + " WHERE " + c.String(), Args: c.args}
+	query := Query{SQL: "SELECT tenant, fingerprint, name, type, label_keys, label_values FROM " + r.d.final("metric_series") + " WHERE " + c.String(), Args: c.args}
 	var sr store.Series
 	var typ int8
 	var k, v []string
-	out, err := collect(ctx, r, "read series", query, []any{&sr.Fingerprint, &sr.Name, &typ, r.conn.Strings(&k), r.conn.Strings(&v)},
+	out, err := collect(ctx, r, "read series", query, []any{&sr.Tenant, &sr.Fingerprint, &sr.Name, &typ, r.conn.Strings(&k), r.conn.Strings(&v)},
 		func() (store.Series, error) {
-			return store.Series{Tenant: q.Tenant, Name: sr.Name, Type: store.MetricType(typ), Labels: store.JoinAttributes(k, v), Fingerprint: sr.Fingerprint}, nil
+			return store.Series{Tenant: sr.Tenant, Name: sr.Name, Type: store.MetricType(typ), Labels: store.JoinAttributes(k, v), Fingerprint: sr.Fingerprint}, nil
 		})
 	store.SortSeries(out)
 	return out, err
