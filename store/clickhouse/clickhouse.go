@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -65,10 +67,11 @@ func redact(u *url.URL) string { return u.Redacted() }
 
 // Store implements store.Store on ClickHouse.
 type Store struct {
-	*reads // every read but events'
-	conn   driver.Conn
-	ddl    ddl
-	addr   string
+	*reads  // every read but events'
+	conn    driver.Conn
+	ddl     ddl
+	dialect sqlq.Dialect
+	addr    string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -79,6 +82,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	opts := *cfg.Options
 	if opts.DialTimeout == 0 {
 		opts.DialTimeout = 5 * time.Second
+	}
+	if cfg.Cluster != "" {
+		opts.Settings = clusterSettings(opts.Settings)
 	}
 	addr := strings.Join(opts.Addr, ",")
 	// Connect without a database first: it may not exist yet.
@@ -102,12 +108,32 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to ClickHouse at %s: %w", addr, err)
 	}
-	s := &Store{reads: sqlq.NewReader(sqlq.ClickHouse, sqlConn{conn}), conn: conn, ddl: d, addr: addr}
+	dialect := sqlq.ClickHouse
+	if cfg.Cluster != "" {
+		dialect = sqlq.ClickHouseCluster(cfg.Cluster)
+	}
+	s := &Store{reads: sqlq.NewReader(dialect, sqlConn{conn}), conn: conn, ddl: d, dialect: dialect, addr: addr}
 	if err := s.migrate(ctx); err != nil {
 		conn.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// clusterSettings are what keeps a write visible to every read that starts
+// after it returns (actions/doc.go relies on it) on Distributed tables:
+//   - insert_distributed_sync: an insert returns once every shard has
+//     its rows, not when they are queued on the node that took them;
+//   - load_balancing in_order, prefer_localhost_replica off: every node,
+//     for inserts and reads alike, picks the first live replica of a
+//     shard in remote_servers order, so a read goes where the write went
+//     rather than to a replica that has not fetched it yet.
+//
+// Settings the URL names win.
+func clusterSettings(url ch.Settings) ch.Settings {
+	s := ch.Settings{"insert_distributed_sync": 1, "load_balancing": "in_order", "prefer_localhost_replica": 0}
+	maps.Copy(s, url)
+	return s
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -127,10 +153,8 @@ func (s *Store) migrate(ctx context.Context) error {
 		// Every statement is idempotent (IF NOT EXISTS, or a column found
 		// added), so a migration cut short, or run by two Vigils at once, is
 		// finished by the next start.
-		for _, stmt := range s.ddl.migration(migrations[v-1]) {
-			if err := s.conn.Exec(ctx, stmt); err != nil && !columnExists(stmt, err) {
-				return fmt.Errorf("cannot apply schema migration %d to %s: %w", v, s.ddl.database, err)
-			}
+		if err := s.apply(ctx, migrations[v-1]); err != nil {
+			return fmt.Errorf("cannot apply schema migration %d to %s: %w", v, s.ddl.database, err)
 		}
 		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO vigil_schema (version, applied)")
 		if err != nil {
@@ -141,6 +165,70 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		if err := b.Send(); err != nil {
 			return fmt.Errorf("cannot record schema migration %d in %s: %w", v, s.ddl.database, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) apply(ctx context.Context, m migration) error {
+	for _, step := range s.ddl.createSteps(m) {
+		if err := s.execAll(ctx, step); err != nil {
+			return err
+		}
+	}
+	for _, a := range m.alters {
+		if err := s.alter(ctx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// execAll runs statements that do not depend on each other: at once over
+// a cluster, where each waits about 0.25 s for the DDL queue whatever it
+// does; one after the other on one server.
+func (s *Store) execAll(ctx context.Context, stmts []string) error {
+	if s.ddl.cluster == "" {
+		for _, stmt := range stmts {
+			if err := s.conn.Exec(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, len(stmts))
+	var wg sync.WaitGroup
+	for i, stmt := range stmts {
+		wg.Go(func() { errs[i] = s.conn.Exec(ctx, stmt) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// alter applies a change of columns in one statement, one DDL round over a
+// cluster instead of one per action. When a column it adds exists (an
+// earlier run was cut short after adding it) the statement changes
+// nothing, so each action runs on its own, a column that exists counting
+// as added. In a cluster the Distributed table is then made again over
+// the altered local tables.
+func (s *Store) alter(ctx context.Context, a alter) error {
+	stmt := s.ddl.alterTable(a.table, a.actions...)
+	err := s.conn.Exec(ctx, stmt)
+	if columnExists(stmt, err) {
+		for _, action := range a.actions {
+			stmt := s.ddl.alterTable(a.table, action)
+			if err := s.conn.Exec(ctx, stmt); err != nil && !columnExists(stmt, err) {
+				return err
+			}
+		}
+		err = nil
+	}
+	if err != nil || s.ddl.cluster == "" {
+		return err
+	}
+	for _, stmt := range s.ddl.redistribute(a.table) {
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			return err
 		}
 	}
 	return nil

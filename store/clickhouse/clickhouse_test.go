@@ -30,11 +30,33 @@ func server(t testing.TB) string {
 	return addr
 }
 
-// openFresh opens a store in a database of its own, dropped after the test.
+// cluster returns the store URL (no database) in
+// VIGIL_TEST_CLICKHOUSE_CLUSTER, or skips: scripts/clickhouse-cluster
+// starts one, and .ci/run and scripts/test set it.
+func cluster(t testing.TB) string {
+	url := os.Getenv("VIGIL_TEST_CLICKHOUSE_CLUSTER")
+	if url == "" && os.Getenv("VIGIL_TEST_STRICT") != "" {
+		t.Fatal("VIGIL_TEST_STRICT is set but VIGIL_TEST_CLICKHOUSE_CLUSTER names no cluster")
+	}
+	if url == "" {
+		t.Skip("VIGIL_TEST_CLICKHOUSE_CLUSTER is not set: no ClickHouse cluster to test against (scripts/test starts one)")
+	}
+	return url
+}
+
+// openFresh opens a store in a database of its own on the server at addr,
+// dropped after the test.
 func openFresh(t testing.TB, addr string) (*clickhouse.Store, clickhouse.Config) {
+	return openFreshURL(t, "clickhouse://"+addr)
+}
+
+// openFreshURL is openFresh for a store URL without a database, such as
+// a cluster's.
+func openFreshURL(t testing.TB, url string) (*clickhouse.Store, clickhouse.Config) {
 	t.Helper()
 	db := fmt.Sprintf("vigil_test_%d", time.Now().UnixNano())
-	cfg, err := clickhouse.ParseURL("clickhouse://" + addr + "/" + db)
+	hosts, query, _ := strings.Cut(url, "?")
+	cfg, err := clickhouse.ParseURL(hosts + "/" + db + "?" + query)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +80,16 @@ func TestConformance(t *testing.T) {
 	addr := server(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
 		s, _ := openFresh(t, addr)
+		return s
+	})
+}
+
+// TestClusterConformance runs the suite, unchanged, on two shards of two
+// replicas: Replicated tables under Distributed ones.
+func TestClusterConformance(t *testing.T) {
+	url := cluster(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, _ := openFreshURL(t, url)
 		return s
 	})
 }

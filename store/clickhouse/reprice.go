@@ -2,7 +2,6 @@ package clickhouse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,7 +14,9 @@ import (
 // mutation (see store/reprice.go for why the column is rewritten in place).
 // Mutations run in the background: Reprice waits until system.mutations
 // says the table has none left to do, so that when it returns the new costs
-// are what readers see.
+// are what readers see. In a cluster the mutation runs ON CLUSTER on the
+// local tables, and Reprice waits for it on the replica of each shard that
+// reads go to (the first one alive, as load_balancing in_order picks).
 
 // repriceBatch is how many rules go into one mutation: every mutation
 // rewrites the parts it touches, so fewer, larger ones are cheaper, while
@@ -31,16 +32,11 @@ func (s *Store) Reprice(ctx context.Context, rules []store.RepriceRule, dryRun b
 	if err := store.ValidateRepriceRules(rules); err != nil {
 		return nil, err
 	}
-	if !dryRun && s.ddl.cluster != "" {
-		// A mutation would have to run ON CLUSTER against every shard's
-		// local table and be awaited on every replica; not built yet.
-		return nil, fmt.Errorf("repricing spans on ClickHouse cluster %s: %w (use --dry-run to see what it would change)", s.ddl.cluster, errors.ErrUnsupported)
-	}
 	tallies := make([]store.RepriceTally, 0, len(rules))
 	for len(rules) > 0 {
 		batch := rules[:min(repriceBatch, len(rules))]
 		rules = rules[len(batch):]
-		t, err := sqlq.Tally(ctx, sqlq.ClickHouse, sqlConn{s.conn}, batch)
+		t, err := sqlq.Tally(ctx, s.dialect, sqlConn{s.conn}, batch)
 		if err != nil {
 			return nil, err
 		}
@@ -48,7 +44,7 @@ func (s *Store) Reprice(ctx context.Context, rules []store.RepriceRule, dryRun b
 		if dryRun || !anyPriced(batch) {
 			continue
 		}
-		update := sqlq.RepriceUpdate(sqlq.ClickHouse, batch)
+		update := sqlq.RepriceUpdate(s.dialect, batch)
 		if err := s.conn.Exec(ctx, update.SQL, update.Args...); err != nil {
 			return nil, fmt.Errorf("cannot start repricing mutation on spans: %w", err)
 		}
@@ -72,9 +68,13 @@ func anyPriced(rules []store.RepriceRule) bool {
 // ClickHouse 18.16 keeps retrying a mutation that fails and has no column
 // saying why, so a stuck one shows as parts left to do when ctx ends.
 func (s *Store) waitMutations(ctx context.Context) error {
+	mutations := "system.mutations"
+	if s.ddl.cluster != "" {
+		mutations = "cluster(" + quoteString(s.ddl.cluster) + ", system, mutations)"
+	}
 	for {
-		rows, err := s.conn.Query(ctx, `SELECT mutation_id, parts_to_do FROM system.mutations
-			WHERE database = ? AND table = 'spans' AND is_done = 0`, s.ddl.database)
+		rows, err := s.conn.Query(ctx, `SELECT mutation_id, parts_to_do FROM `+mutations+`
+			WHERE database = ? AND table = ? AND is_done = 0`, s.ddl.database, s.ddl.local("spans"))
 		if err != nil {
 			return fmt.Errorf("cannot read system.mutations: %w", err)
 		}

@@ -36,10 +36,9 @@ type migration struct {
 	alters []alter
 }
 
-// alter changes a table's columns, one action (ADD COLUMN, MODIFY COLUMN)
-// per statement so each is idempotent on its own: ClickHouse 18.16 has no
-// ADD COLUMN IF NOT EXISTS, and migrate takes a column that exists as
-// added.
+// alter changes a table's columns (ADD COLUMN, MODIFY COLUMN actions).
+// ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS: migrate takes a column
+// that exists as added.
 type alter struct {
 	table   string
 	actions []string
@@ -368,36 +367,59 @@ func (d ddl) createView(v view) string {
 		quoteIdent(d.database), quoteIdent(v.name), d.onCluster(), quoteIdent(d.database), quoteIdent(d.local(v.to)), fmt.Sprintf(v.query, from))
 }
 
-// migration returns the statements of one migration, in order.
-func (d ddl) migration(m migration) []string {
-	var stmts []string
+// createSteps returns the statements that create a migration's tables
+// and views, in steps: the statements of a step do not depend on each
+// other, so migrate may send them at once. (Over a cluster each ON
+// CLUSTER statement waits for the DDL queue's polling, about 0.25 s on
+// 18.16, whatever it does.) First the tables that hold rows, then the
+// Distributed tables and the views over them.
+func (d ddl) createSteps(m migration) [][]string {
+	var holding, over []string
 	for _, t := range m.tables {
-		stmts = append(stmts, d.createTable(t)...)
+		stmts := d.createTable(t)
+		holding = append(holding, stmts[0])
+		over = append(over, stmts[1:]...)
 	}
 	for _, v := range m.views {
-		stmts = append(stmts, d.createView(v))
+		over = append(over, d.createView(v))
 	}
-	for _, a := range m.alters {
-		stmts = append(stmts, d.alterTable(a)...)
-	}
-	return stmts
+	return [][]string{holding, over}
 }
 
-// alterTable changes the table on a node or, in a cluster, the local
-// tables and the Distributed table over them, which must have the same
-// columns.
-func (d ddl) alterTable(a alter) []string {
-	names := []string{d.local(a.table)}
-	if d.cluster != "" {
-		names = append(names, a.table)
+// alterTable changes the table that holds a table's rows (the local
+// tables, in a cluster) with the actions in one statement.
+func (d ddl) alterTable(name string, actions ...string) string {
+	return fmt.Sprintf("ALTER TABLE %s.%s%s %s", quoteIdent(d.database), quoteIdent(d.local(name)), d.onCluster(), strings.Join(actions, ", "))
+}
+
+// redistribute makes a Distributed table again over its altered local
+// tables: 18.16 alters no Distributed table ON CLUSTER when the shards
+// replicate themselves ("isn't replicated, but shard #2 is replicated").
+// It holds no rows (Vigil inserts synchronously), so dropping it loses
+// nothing; readers and writers fail for the moment in between (collectors
+// spool, analyzers retry at their next tick).
+func (d ddl) redistribute(name string) []string {
+	return []string{
+		"DROP TABLE IF EXISTS " + quoteIdent(d.database) + "." + quoteIdent(name) + d.onCluster(),
+		d.createTable(tableNamed(name))[1],
 	}
-	var stmts []string
-	for _, name := range names {
-		for _, action := range a.actions {
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s.%s%s %s", quoteIdent(d.database), quoteIdent(name), d.onCluster(), action))
+}
+
+// tableNamed is the table of the schema called name.
+func tableNamed(name string) table {
+	for _, m := range migrations {
+		for _, t := range m.tables {
+			if t.name == name {
+				return t
+			}
 		}
 	}
-	return stmts
+	panic("no table " + name + " in the schema")
+}
+
+// quoteString is s as a string literal.
+func quoteString(s string) string {
+	return "'" + strings.NewReplacer("\\", "\\\\", "'", "\\'").Replace(s) + "'"
 }
 
 func quoteIdent(s string) string {

@@ -85,6 +85,13 @@ var ClickHouse Dialect = clickHouse{}
 // DuckDB is the embedded store's SQL.
 var DuckDB Dialect = duckDB{}
 
+// ClickHouseCluster is ClickHouse's SQL over the Distributed tables of a
+// cluster: reads are the same, but a mutation cannot go through a
+// Distributed table, so it goes to every shard's table_local (the
+// backend's name for the Replicated table under a Distributed one) ON
+// CLUSTER.
+func ClickHouseCluster(cluster string) Dialect { return clickHouseCluster{cluster: cluster} }
+
 type clickHouse struct{}
 
 var clickHouseTypes = [...]string{typeInt64: "Int64", typeUInt64: "UInt64", typeFloat64: "Float64", typeString: "String"}
@@ -186,6 +193,16 @@ func (d clickHouse) prune(c *conds, column string, start, end time.Time) {
 }
 
 func (clickHouse) traceIndex() bool { return true }
+
+type clickHouseCluster struct {
+	clickHouse
+	cluster string
+}
+
+func (d clickHouseCluster) update(table, set, where string) string {
+	on := "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(d.cluster) + "`"
+	return "ALTER TABLE " + table + "_local ON CLUSTER " + on + " UPDATE " + set + " WHERE " + where
+}
 
 type duckDB struct{}
 
