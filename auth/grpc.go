@@ -39,6 +39,7 @@ func (g *Guard) GRPC(methods Methods) []grpc.ServerOption {
 			}
 			return h(srv, &guardedStream{ServerStream: ss, ctx: ctx})
 		}),
+		grpc.StatsHandler(inBytes{}),
 	}
 }
 
@@ -68,6 +69,13 @@ func (g *Guard) call(ctx context.Context, method string, methods Methods) (conte
 	}
 	requested := first(md, strings.ToLower(tenant.Header))
 	id, t, err := g.decide(ctx, c, requested, need, TenantScope)
+	if err == nil {
+		// A unary call's request is received by now and charged; a
+		// stream's messages are not.
+		if _, e := g.limit(id, t, received(ctx)); e != nil {
+			err = e
+		}
+	}
 	if err != nil {
 		return nil, g.refuseGRPC(ctx, method, c, id, requested, err)
 	}

@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/tenant"
 )
@@ -48,8 +50,13 @@ type Options struct {
 	SessionMaxAge         time.Duration // 0: DefaultSessionMaxAge
 	// LoginLimits bound failed logins; zero: DefaultLoginLimits.
 	LoginLimits LoginLimits
-	Logger      *slog.Logger
-	Now         func() time.Time // nil: time.Now
+	// Policy returns the auth: section in force (nil: none), read at every
+	// request so a reload of the config directory takes effect at once.
+	Policy func() *Policy
+	// Registerer takes the guard's metrics; nil: not exported.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	Now        func() time.Time // nil: time.Now
 }
 
 // Session lifetimes by default: a working day idle, a week in all, as
@@ -66,6 +73,7 @@ type Guard struct {
 	sessions *Sessions
 	audit    *AuditLog
 	login    *loginLimiter
+	limits   *rateLimiter
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -94,7 +102,16 @@ func New(opts Options) *Guard {
 	g.authn = Chain{&Tokens{Store: opts.Store, Now: g.now, Logger: g.log}, g.sessions}
 	g.audit = NewAuditLog(opts.Store, g.log)
 	g.login = newLoginLimiter(opts.LoginLimits, g.now)
+	g.limits = newRateLimiter(opts.Registerer, g.now)
 	return g
+}
+
+// policy is the auth: section in force; nil when there is none.
+func (g *Guard) policy() *Policy {
+	if g.opts.Policy == nil {
+		return nil
+	}
+	return g.opts.Policy()
 }
 
 // Disabled is a guard that lets everything through: for tests of
@@ -116,6 +133,9 @@ func (g *Guard) HTTP(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := credentialsOf(r)
 		id, t, err := g.decide(r.Context(), c, r.Header.Get(tenant.Header), rt.Role, rt.Scope)
+		if err == nil && t != "" {
+			err = g.limitHTTP(r, id, t)
+		}
 		if err != nil {
 			g.refuseHTTP(w, r, rt, c, id, err)
 			return
@@ -126,6 +146,19 @@ func (g *Guard) HTTP(rt Route) http.Handler {
 		}
 		rt.Handler.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// limitHTTP applies the rate limits to a request of a tenant; a body of
+// unknown length is charged as it is read.
+func (g *Guard) limitHTTP(r *http.Request, id *Identity, t string) error {
+	l, err := g.limit(id, t, r.ContentLength)
+	if err != nil {
+		return err
+	}
+	if r.ContentLength < 0 && r.Body != nil && l != (Limits{}) {
+		r.Body = owingBody{ReadCloser: r.Body, owe: func(n int64) { g.limits.owe(t, id.Subject(), l, n) }}
+	}
+	return nil
 }
 
 // SessionCookie is the name of the cookie that carries a session's id.
@@ -220,6 +253,8 @@ func (g *Guard) refuseHTTP(w http.ResponseWriter, r *http.Request, rt Route, c C
 		w.Header().Set("WWW-Authenticate", challenge)
 	case http.StatusForbidden:
 		g.forbidden(r.Context(), id, c.Addr, r.Method+" "+r.URL.Path, r.Header.Get(tenant.Header), msg)
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", err.(*Error).retryAfterSeconds())
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)

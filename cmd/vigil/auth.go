@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
 	"github.com/vigil-dev/vigil/auth"
@@ -29,9 +30,10 @@ func (o *authOptions) register(f *pflag.FlagSet) {
 	f.BoolVar(&o.publicMetrics, "web.public-metrics", false, "serve /metrics and /debug/pprof without a credential, for a Prometheus scraping without one; otherwise they need viewer and admin in every tenant (a token made with --tenant '*')")
 }
 
-// newGuard builds the guard every port shares. It warns at every start
-// when auth is disabled.
-func newGuard(o *authOptions, st auth.Store, logger *slog.Logger) (*auth.Guard, error) {
+// newGuard builds the guard every port shares, reading the auth: section
+// in force at every request. It warns at every start when auth is
+// disabled.
+func newGuard(o *authOptions, st auth.Store, policy func() *auth.Policy, reg prometheus.Registerer, logger *slog.Logger) (*auth.Guard, error) {
 	if o.disabled {
 		logger.Warn("auth is disabled (--auth.disabled): every port takes every request without a credential, for any tenant; use it only on a trusted network")
 		return auth.Disabled(), nil
@@ -42,7 +44,7 @@ func newGuard(o *authOptions, st auth.Store, logger *slog.Logger) (*auth.Guard, 
 		}
 	}
 	return auth.New(auth.Options{Store: st, AnonymousIngestTenant: o.anonymousIngest, SessionIdle: o.sessionIdle,
-		SessionMaxAge: o.sessionMaxAge, Logger: logger}), nil
+		SessionMaxAge: o.sessionMaxAge, Policy: policy, Registerer: reg, Logger: logger}), nil
 }
 
 // announceSignIn says how to sign in, and creates the local admin on the

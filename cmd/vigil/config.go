@@ -108,6 +108,7 @@ func (l liveConfig) slos() []*slo.SLO           { return l.sections.slos.Of(l.cu
 func (l liveConfig) drift() []*drift.Monitor    { return l.sections.drift.Of(l.current()) }
 func (l liveConfig) canaries() []canary.Monitor { return l.sections.canaries.Of(l.current()) }
 func (l liveConfig) actions() []*actions.Policy { return l.sections.actions.Of(l.current()) }
+func (l liveConfig) auth() *auth.Policy         { return l.sections.auth.Of(l.current()) }
 
 func (l liveConfig) cost() *cost.CostConfig {
 	if c := l.sections.cost.Of(l.current()); c != nil {

@@ -152,7 +152,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 
 	// Auth: one guard for every port. Its audit log is written until every
 	// port has stopped, then flushed before the store closes.
-	guard, err := newGuard(&o.auth, st, logger.With("component", "auth"))
+	guard, err := newGuard(&o.auth, st, live.auth, reg, logger.With("component", "auth"))
 	if err != nil {
 		return err
 	}
