@@ -26,6 +26,7 @@ const (
 	CodeForbidden                       // a credential without the role or tenant needed
 	CodeBadRequest                      // the request names its tenant wrongly
 	CodeRateLimited                     // over a rate limit of the auth: section
+	CodeUnavailable                     // what vouches for credentials (the OpenID provider) does not answer
 )
 
 // Error is a refusal, with a message safe to show the client: it never
@@ -40,10 +41,10 @@ type Error struct {
 func (e *Error) Error() string { return e.Msg }
 
 var httpStatus = map[Code]int{CodeUnauthenticated: http.StatusUnauthorized, CodeForbidden: http.StatusForbidden, CodeBadRequest: http.StatusBadRequest,
-	CodeRateLimited: http.StatusTooManyRequests}
+	CodeRateLimited: http.StatusTooManyRequests, CodeUnavailable: http.StatusServiceUnavailable}
 
 var grpcCode = map[Code]codes.Code{CodeUnauthenticated: codes.Unauthenticated, CodeForbidden: codes.PermissionDenied, CodeBadRequest: codes.InvalidArgument,
-	CodeRateLimited: codes.ResourceExhausted}
+	CodeRateLimited: codes.ResourceExhausted, CodeUnavailable: codes.Unavailable}
 
 // HTTPStatus is the refusal's HTTP status.
 func (e *Error) HTTPStatus() int { return httpStatus[e.Code] }

@@ -96,8 +96,11 @@ func (g *Guard) refuseGRPC(ctx context.Context, method string, c Credentials, id
 		g.storeFailed(method, err)
 		return status.Error(codes.Unavailable, storeDown)
 	}
-	if e.Code == CodeForbidden {
+	switch e.Code {
+	case CodeForbidden:
 		g.forbidden(ctx, id, c.Addr, method, requested, e.Msg)
+	case CodeUnavailable:
+		g.storeFailed(method, err)
 	}
 	return e.GRPCStatus().Err()
 }

@@ -1,16 +1,19 @@
 // Package auth owns who may see, send and act: identities (a person
-// through a session after logging in, a machine through an API token),
-// roles per tenant, the tenant a request acts in, and the guard that
-// decides every request on every port — one HTTP middleware and one pair
-// of gRPC interceptors — before any handler runs. Handlers declare the
-// role they need (Route, Methods) and never check anything themselves.
+// through a session after logging in, a machine through an API token or a
+// JWT of the configured issuer), roles per tenant, the tenant a request
+// acts in, rate limits, and the guard that decides every request on every
+// port — one HTTP middleware and one pair of gRPC interceptors — before
+// any handler runs. Handlers declare the role they need (Route, Methods)
+// and never check anything themselves.
 //
 // The guard authenticates through a Chain of Authenticators (API tokens,
-// then sessions; phase 2 adds JWTs and OpenID Connect logins as more
-// links), resolves the tenant from the identity (X-Scope-OrgID may only
-// narrow it), and authorizes the route's role in that tenant. A missing
-// or bad credential is 401 (UNAUTHENTICATED), a missing role or tenant
-// 403 (PERMISSION_DENIED) naming what is needed; every 403 is audited.
+// JWTs, sessions), resolves the tenant from the identity (X-Scope-OrgID
+// may only narrow it), authorizes the route's role in that tenant, then
+// applies the tenant's rate limits. A missing or bad credential is 401
+// (UNAUTHENTICATED), a missing role or tenant 403 (PERMISSION_DENIED)
+// naming what is needed, a spent limit 429 (RESOURCE_EXHAUSTED); every
+// 403 is audited. What the identities of an identity provider may do, and
+// the limits, are the auth: section of the config directory (Policy).
 package auth
 
 import (
@@ -50,6 +53,8 @@ type Options struct {
 	SessionMaxAge         time.Duration // 0: DefaultSessionMaxAge
 	// LoginLimits bound failed logins; zero: DefaultLoginLimits.
 	LoginLimits LoginLimits
+	// JWT, when set, accepts the JWTs of one issuer as bearer credentials.
+	JWT *JWTOptions
 	// Policy returns the auth: section in force (nil: none), read at every
 	// request so a reload of the config directory takes effect at once.
 	Policy func() *Policy
@@ -99,7 +104,11 @@ func New(opts Options) *Guard {
 		opts.SessionMaxAge = DefaultSessionMaxAge
 	}
 	g.sessions = &Sessions{Store: opts.Store, Now: g.now, Idle: opts.SessionIdle, MaxAge: opts.SessionMaxAge, Logger: g.log}
-	g.authn = Chain{&Tokens{Store: opts.Store, Now: g.now, Logger: g.log}, g.sessions}
+	chain := Chain{&Tokens{Store: opts.Store, Now: g.now, Logger: g.log}}
+	if opts.JWT != nil {
+		chain = append(chain, NewJWTs(*opts.JWT, g.policy, g.now))
+	}
+	g.authn = append(chain, g.sessions)
 	g.audit = NewAuditLog(opts.Store, g.log)
 	g.login = newLoginLimiter(opts.LoginLimits, g.now)
 	g.limits = newRateLimiter(opts.Registerer, g.now)
@@ -220,29 +229,27 @@ func (g *Guard) decide(ctx context.Context, c Credentials, requested string, nee
 // is good: a client retries (503, UNAVAILABLE), as during any outage.
 const storeDown = "cannot check the credential now: the store does not answer; retry later"
 
-// storeFailed logs a store failure, at most once every storeLogEvery: an
-// outage fails every request.
+// storeFailed logs a failure of the store or the OpenID provider, at most
+// once every storeLogEvery: an outage fails every request.
 func (g *Guard) storeFailed(where string, err error) {
 	now := g.now().UnixNano()
 	last := g.lastStoreLog.Load()
 	if now-last >= int64(storeLogEvery) && g.lastStoreLog.CompareAndSwap(last, now) {
-		g.log.Error("cannot check credentials: the store does not answer", "route", where, "err", err)
+		g.log.Error("cannot check credentials: the store or the OpenID provider does not answer", "route", where, "err", err)
 	}
 }
 
 const storeLogEvery = 10 * time.Second
 
 // refuseHTTP answers a refusal: 401 with WWW-Authenticate, 403 (audited),
-// 400, or 503 for a store that failed, as JSON {"error": ...}, the shape
-// of every Vigil API error.
+// 400, 429 with Retry-After, or 503 for a store or an OpenID provider that
+// does not answer, as JSON {"error": ...}, the shape of every Vigil API
+// error.
 func (g *Guard) refuseHTTP(w http.ResponseWriter, r *http.Request, rt Route, c Credentials, id *Identity, err error) {
 	code := http.StatusServiceUnavailable
 	msg := storeDown
 	if e, ok := err.(*Error); ok {
 		code, msg = e.HTTPStatus(), e.Msg
-	} else {
-		g.storeFailed(rt.String(), err)
-		w.Header().Set("Retry-After", "5")
 	}
 	switch code {
 	case http.StatusUnauthorized:
@@ -255,6 +262,9 @@ func (g *Guard) refuseHTTP(w http.ResponseWriter, r *http.Request, rt Route, c C
 		g.forbidden(r.Context(), id, c.Addr, r.Method+" "+r.URL.Path, r.Header.Get(tenant.Header), msg)
 	case http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", err.(*Error).retryAfterSeconds())
+	case http.StatusServiceUnavailable:
+		g.storeFailed(rt.String(), err)
+		w.Header().Set("Retry-After", "5")
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,6 +21,7 @@ type authOptions struct {
 	sessionIdle     time.Duration
 	sessionMaxAge   time.Duration
 	publicMetrics   bool
+	jwt             auth.JWTOptions
 }
 
 func (o *authOptions) register(f *pflag.FlagSet) {
@@ -27,6 +29,10 @@ func (o *authOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.anonymousIngest, "auth.anonymous-ingest-tenant", "", "let ingest requests without a credential (OTLP, remote write, Jaeger) send into this one tenant, for a trusted network; also opens the Jaeger agent UDP port, which cannot carry credentials. Empty: ingest needs a token")
 	f.DurationVar(&o.sessionIdle, "auth.session-idle-timeout", auth.DefaultSessionIdle, "a signed-in person's session ends after this long unused")
 	f.DurationVar(&o.sessionMaxAge, "auth.session-max-age", auth.DefaultSessionMaxAge, "a signed-in person's session ends this long after signing in, used or not")
+	f.StringVar(&o.jwt.Issuer, "auth.jwt.issuer", "", "accept JWTs of this issuer (its iss) as bearer credentials on every port, verified against its keys (from its discovery document, or --auth.jwt.jwks-url); the auth: section maps their subjects and groups to roles. Empty: none")
+	f.StringVar(&o.jwt.Audience, "auth.jwt.audience", "", "the audience (aud) a JWT must be made for; required with --auth.jwt.issuer")
+	f.StringVar(&o.jwt.JWKSURL, "auth.jwt.jwks-url", "", "where the JWT issuer's keys are (a JWKS), for an issuer without a discovery document; empty: from its discovery document")
+	f.StringVar(&o.jwt.GroupsClaim, "auth.jwt.groups-claim", "groups", "the JWT claim that lists the caller's groups")
 	f.BoolVar(&o.publicMetrics, "web.public-metrics", false, "serve /metrics and /debug/pprof without a credential, for a Prometheus scraping without one; otherwise they need viewer and admin in every tenant (a token made with --tenant '*')")
 }
 
@@ -43,8 +49,15 @@ func newGuard(o *authOptions, st auth.Store, policy func() *auth.Policy, reg pro
 			return nil, fmt.Errorf("--auth.anonymous-ingest-tenant %q: want one tenant's id", t)
 		}
 	}
-	return auth.New(auth.Options{Store: st, AnonymousIngestTenant: o.anonymousIngest, SessionIdle: o.sessionIdle,
-		SessionMaxAge: o.sessionMaxAge, Policy: policy, Registerer: reg, Logger: logger}), nil
+	opts := auth.Options{Store: st, AnonymousIngestTenant: o.anonymousIngest, SessionIdle: o.sessionIdle,
+		SessionMaxAge: o.sessionMaxAge, Policy: policy, Registerer: reg, Logger: logger}
+	if o.jwt.Issuer != "" {
+		if o.jwt.Audience == "" {
+			return nil, errors.New("--auth.jwt.issuer needs --auth.jwt.audience: JWTs made for other services must not be accepted")
+		}
+		opts.JWT = &o.jwt
+	}
+	return auth.New(opts), nil
 }
 
 // announceSignIn says how to sign in, and creates the local admin on the
