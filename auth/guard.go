@@ -55,6 +55,11 @@ type Options struct {
 	LoginLimits LoginLimits
 	// JWT, when set, accepts the JWTs of one issuer as bearer credentials.
 	JWT *JWTOptions
+	// OIDC, when set, signs people in through an OpenID provider, and the
+	// local users' password sign-in is off unless LocalLogin keeps it, as
+	// Argo CD's admin.enabled: "false" turns its admin off once SSO works.
+	OIDC       *OIDCOptions
+	LocalLogin bool
 	// Policy returns the auth: section in force (nil: none), read at every
 	// request so a reload of the config directory takes effect at once.
 	Policy func() *Policy
@@ -77,6 +82,7 @@ type Guard struct {
 	authn    Authenticator
 	sessions *Sessions
 	audit    *AuditLog
+	oidc     *oidcLogin // nil: no OpenID provider
 	login    *loginLimiter
 	limits   *rateLimiter
 	log      *slog.Logger
@@ -112,8 +118,18 @@ func New(opts Options) *Guard {
 	g.audit = NewAuditLog(opts.Store, g.log)
 	g.login = newLoginLimiter(opts.LoginLimits, g.now)
 	g.limits = newRateLimiter(opts.Registerer, g.now)
+	if o := opts.OIDC; o != nil {
+		if o.GroupsClaim == "" {
+			o.GroupsClaim = "groups"
+		}
+		g.oidc = &oidcLogin{opts: *o, discovery: &discovery{issuer: o.Issuer}, now: g.now}
+	}
 	return g
 }
+
+// LocalLogin reports whether local users sign in with a password: always
+// without an OpenID provider, with one only when asked for.
+func (g *Guard) LocalLogin() bool { return g.oidc == nil || g.opts.LocalLogin }
 
 // policy is the auth: section in force; nil when there is none.
 func (g *Guard) policy() *Policy {

@@ -24,22 +24,29 @@ var loginPage = template.Must(template.New("login").Parse(loginHTML))
 // it in the form.
 const csrfCookie = "vigil_csrf"
 
-// Routes are the sign-in pages: GET and POST /login, POST /logout. They
-// are public (a person signs in before having an identity) and check
-// their own form's CSRF token.
+// Routes are the sign-in pages: GET and POST /login, POST /logout, and
+// with an OpenID provider the start and callback of its sign-in. They are
+// public (a person signs in before having an identity) and check their
+// own form's CSRF token, or the sign-in's state.
 func (g *Guard) Routes() []Route {
-	return []Route{
+	routes := []Route{
 		{Method: "GET", Pattern: "/login", Role: Public, Handler: http.HandlerFunc(g.loginForm)},
 		{Method: "POST", Pattern: "/login", Role: Public, Handler: http.HandlerFunc(g.loginSubmit)},
 		{Method: "POST", Pattern: "/logout", Role: Public, Handler: http.HandlerFunc(g.logout)},
 	}
+	if g.oidc != nil {
+		routes = append(routes, g.oidcRoutes()...)
+	}
+	return routes
 }
 
 type loginView struct {
-	Off     bool
-	CSRF    string
-	User    string
-	Problem string
+	Off      bool
+	Local    bool   // the password form is shown
+	Provider string // the OpenID provider's name, when there is one
+	CSRF     string
+	User     string
+	Problem  string
 }
 
 func (g *Guard) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +58,10 @@ func (g *Guard) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Guard) renderLogin(w http.ResponseWriter, r *http.Request, code int, v loginView) {
-	v.Off = g.opts.Disabled
+	v.Off, v.Local = g.opts.Disabled, g.LocalLogin()
+	if g.oidc != nil {
+		v.Provider = g.oidc.providerName()
+	}
 	if !v.Off {
 		v.CSRF = CSRFToken(w, r)
 	}
@@ -111,8 +121,8 @@ func secureCookies(r *http.Request) bool {
 const maxFormBytes = 16 << 10
 
 func (g *Guard) loginSubmit(w http.ResponseWriter, r *http.Request) {
-	if g.opts.Disabled {
-		g.renderLogin(w, r, http.StatusNotFound, loginView{})
+	if g.opts.Disabled || !g.LocalLogin() {
+		g.renderLogin(w, r, http.StatusNotFound, loginView{Problem: "Signing in with a password is off here."})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -147,7 +157,19 @@ func (g *Guard) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		g.renderLogin(w, r, http.StatusUnauthorized, loginView{User: name, Problem: "Wrong user name or password."})
 		return
 	}
-	g.startSession(w, r, u, addr)
+	g.startSession(w, r, u.Name, grantsOf(u.Roles), addr, "password")
+}
+
+// grantsOf reads stored roles; a role this Vigil does not know grants
+// nothing.
+func grantsOf(roles map[string]string) Grants {
+	g := Grants{}
+	for t, name := range roles {
+		if role, err := ParseRole(name); err == nil {
+			g[t] = role
+		}
+	}
+	return g
 }
 
 // loginFailed is the audit record of a failed login. An unknown user name
@@ -162,22 +184,18 @@ func loginFailed(user, addr string) Audit {
 	return a
 }
 
-func (g *Guard) startSession(w http.ResponseWriter, r *http.Request, u store.User, addr string) {
-	grants := Grants{}
-	for t, name := range u.Roles {
-		if role, err := ParseRole(name); err == nil {
-			grants[t] = role
-		}
-	}
-	id, expires, err := g.sessions.Start(r.Context(), u.Name, grants)
+// startSession signs a person in with their grants; how says how they
+// proved who they are, for the audit log.
+func (g *Guard) startSession(w http.ResponseWriter, r *http.Request, name string, grants Grants, addr, how string) {
+	id, expires, err := g.sessions.Start(r.Context(), name, grants)
 	if err != nil {
-		g.log.Error("cannot start a session", "user", u.Name, "err", err)
-		g.renderLogin(w, r, http.StatusInternalServerError, loginView{User: u.Name, Problem: "Vigil cannot start a session now. Please try again."})
+		g.log.Error("cannot start a session", "user", name, "err", err)
+		g.renderLogin(w, r, http.StatusInternalServerError, loginView{Problem: "Vigil cannot start a session now. Please try again."})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: id, Path: "/", Expires: expires, HttpOnly: true,
 		Secure: secureCookies(r), SameSite: http.SameSiteLaxMode})
-	g.audit.Record(r.Context(), "", Audit{Action: ActionLogin, Actor: "person:" + u.Name, Addr: addr, Target: u.Name})
+	g.audit.Record(r.Context(), "", Audit{Action: ActionLogin, Actor: "person:" + name, Addr: addr, Target: name, Detail: how})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

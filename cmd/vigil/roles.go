@@ -187,7 +187,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		return err
 	}
 	if roles&roleWeb != 0 && guard.Enabled() {
-		if err := announceSignIn(ctx, st, srv.Addr(), logger.With("component", "auth")); err != nil {
+		if err := announceSignIn(ctx, st, guard, &o.auth, srv.Addr(), logger.With("component", "auth")); err != nil {
 			return err
 		}
 	}
