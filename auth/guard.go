@@ -150,14 +150,28 @@ func (g *Guard) Enabled() bool { return !g.opts.Disabled }
 // must be part of the process's run group.
 func (g *Guard) Audit() *AuditLog { return g.audit }
 
-// HTTP wraps a route's handler in the guard.
+// HTTP wraps a route's handler in the guard, and sets the headers every
+// answer carries.
 func (g *Guard) HTTP(rt Route) http.Handler {
+	h := g.decideHTTP(rt)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w, r)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// decideHTTP is the guard of one route: authentication, the tenant,
+// authorization, CSRF for a browser's changes, rate limits.
+func (g *Guard) decideHTTP(rt Route) http.Handler {
 	if g.opts.Disabled {
 		return rt.Handler
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := credentialsOf(r)
 		id, t, err := g.decide(r.Context(), c, r.Header.Get(tenant.Header), rt.Role, rt.Scope)
+		if err == nil && rt.Role != Public && id.Session != "" && !safeMethod(r.Method) && !csrfOK(r) {
+			err = &Error{Code: CodeForbidden, Msg: fmt.Sprintf("a change from a signed-in browser needs its CSRF token: send the %s header, or a csrf form field, with the token of the page", CSRFHeader)}
+		}
 		if err == nil && t != "" {
 			err = g.limitHTTP(r, id, t)
 		}
@@ -172,6 +186,10 @@ func (g *Guard) HTTP(rt Route) http.Handler {
 		rt.Handler.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// safeMethod reports a method that changes nothing, which a page of
+// another site may make a browser send without harm.
+func safeMethod(m string) bool { return m == "GET" || m == "HEAD" || m == "OPTIONS" }
 
 // limitHTTP applies the rate limits to a request of a tenant; a body of
 // unknown length is charged as it is read.
