@@ -183,7 +183,7 @@ func (o *oidcLogin) verify(ctx context.Context, code string, fl flight) (person,
 	if err := idt.Claims(&claims); err != nil {
 		return person{}, fmt.Errorf("invalid ID token claims: %w", err)
 	}
-	if _, ok := claims[o.opts.GroupsClaim]; !ok && p.UserInfoEndpoint() != "" {
+	if !hasClaims(claims, o.opts.GroupsClaim) && p.UserInfoEndpoint() != "" {
 		more, err := o.userinfo(ctx, p, tok, idt.Subject)
 		if err != nil {
 			return person{}, err
@@ -196,7 +196,7 @@ func (o *oidcLogin) verify(ctx context.Context, code string, fl flight) (person,
 }
 
 // userinfo reads the person's claims from the userinfo endpoint, for
-// providers that keep groups out of the ID token.
+// providers that keep groups or names out of the ID token.
 func (o *oidcLogin) userinfo(ctx context.Context, p *oidc.Provider, tok *oauth2.Token, subject string) (map[string]any, error) {
 	ui, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 	if err != nil {
@@ -210,6 +210,14 @@ func (o *oidcLogin) userinfo(ctx context.Context, p *oidc.Provider, tok *oauth2.
 		return nil, fmt.Errorf("invalid userinfo claims: %w", err)
 	}
 	return claims, nil
+}
+
+// hasClaims reports whether an ID token says all Vigil needs: the
+// groups, and a name to show. Many providers keep both for the userinfo
+// endpoint when an access token is issued too (OpenID Connect Core 5.4).
+func hasClaims(claims map[string]any, groupsClaim string) bool {
+	_, groups := claims[groupsClaim]
+	return groups && nameOf(claims, "") != ""
 }
 
 // nameOf is the name a person goes by in Vigil: their email, their user
