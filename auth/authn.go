@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,9 @@ type Credentials struct {
 	Bearer  string // the Authorization header's (or gRPC metadata's) bearer token
 	Session string // the session cookie's value (HTTP only)
 	Addr    string // the client's address, for the audit log and login limits
+	// Certificate is the client's certificate, verified against the
+	// listener's client CA; nil without mutual TLS.
+	Certificate *x509.Certificate
 }
 
 // Authenticator recognises one kind of credential: API tokens, JWTs of

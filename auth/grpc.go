@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -63,6 +64,9 @@ func (g *Guard) call(ctx context.Context, method string, methods Methods) (conte
 	c := Credentials{}
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		c.Addr = clientAddr(p.Addr.String())
+		if info, ok := p.AuthInfo.(credentials.TLSInfo); ok {
+			c.Certificate = verifiedLeaf(&info.State)
+		}
 	}
 	if scheme, tok, ok := strings.Cut(first(md, "authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		c.Bearer = strings.TrimSpace(tok)

@@ -7,7 +7,7 @@
 // and never check anything themselves.
 //
 // The guard authenticates through a Chain of Authenticators (API tokens,
-// JWTs, sessions), resolves the tenant from the identity (X-Scope-OrgID
+// JWTs, sessions, client certificates), resolves the tenant from the identity (X-Scope-OrgID
 // may only narrow it), authorizes the route's role in that tenant, then
 // applies the tenant's rate limits. A missing or bad credential is 401
 // (UNAUTHENTICATED), a missing role or tenant 403 (PERMISSION_DENIED)
@@ -114,7 +114,7 @@ func New(opts Options) *Guard {
 	if opts.JWT != nil {
 		chain = append(chain, NewJWTs(*opts.JWT, g.policy, g.now))
 	}
-	g.authn = append(chain, g.sessions)
+	g.authn = append(chain, g.sessions, certificates{policy: g.policy})
 	g.audit = NewAuditLog(opts.Store, g.log)
 	g.login = newLoginLimiter(opts.LoginLimits, g.now)
 	g.limits = newRateLimiter(opts.Registerer, g.now)
@@ -208,7 +208,7 @@ func (g *Guard) limitHTTP(r *http.Request, id *Identity, t string) error {
 const SessionCookie = "vigil_session"
 
 func credentialsOf(r *http.Request) Credentials {
-	c := Credentials{Addr: clientAddr(r.RemoteAddr)}
+	c := Credentials{Addr: clientAddr(r.RemoteAddr), Certificate: verifiedLeaf(r.TLS)}
 	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		c.Bearer = strings.TrimSpace(tok)
 	}

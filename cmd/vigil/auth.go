@@ -100,8 +100,11 @@ func (o *authOptions) oidcOptions() (*auth.OIDCOptions, error) {
 // announceSignIn says how to sign in, and creates the local admin on the
 // first start, printing its password this once, unless an OpenID provider
 // signs people in.
-func announceSignIn(ctx context.Context, st auth.Store, guard *auth.Guard, o *authOptions, webAddr net.Addr, logger *slog.Logger) error {
+func announceSignIn(ctx context.Context, st auth.Store, guard *auth.Guard, o *authOptions, webAddr net.Addr, overTLS bool, logger *slog.Logger) error {
 	url := "http://" + loginHost(webAddr) + "/login"
+	if overTLS {
+		url = "https://" + loginHost(webAddr) + "/login"
+	}
 	if !guard.LocalLogin() {
 		logger.Info("auth is on: people sign in at the URL through the OpenID provider, with the roles the auth: section gives their groups; the local admin's password sign-in is off (--auth.local-admin keeps it); machines send API tokens made with `vigil token create --tenant T --role R`",
 			"url", url, "issuer", o.oidc.Issuer)

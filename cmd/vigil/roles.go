@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/dispatch"
 	"github.com/vigil-dev/vigil/querier"
@@ -41,7 +42,9 @@ const (
 // roleOptions are the flags of the role commands.
 type roleOptions struct {
 	webListen        string
+	webTLS           auth.TLSFiles
 	kedaListen       string
+	kedaTLS          auth.TLSFiles
 	analyzerInterval time.Duration
 	analyzerReplica  string
 	retention        map[store.Signal]*time.Duration
@@ -72,6 +75,7 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 	// Every role serves health and metrics on the web port; only the web
 	// role adds the API and UI there.
 	f.StringVar(&o.webListen, "web.listen-address", ":8080", "address of the web port: API, UI, /metrics, /healthz, /readyz")
+	registerTLS(f, &o.webTLS, "web", "the web port", false)
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a clean shutdown may take to drain and flush")
 	o.auth.register(f)
 	f.DurationVar(&o.configPoll, "config.poll-interval", 10*time.Second, "how often the config directory's files are compared with those last read, besides change notifications; a change is read once the directory is quiet for half a second, and a reading with errors leaves the last good config in force")
@@ -79,9 +83,10 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 		o.collector.register(f)
 	}
 	if roles&roleWeb != 0 {
-		// Off by default: it is a plaintext gRPC port, for KEDA's operator
-		// inside the cluster, and most installs run no KEDA.
-		f.StringVar(&o.kedaListen, "keda.listen-address", "", "address of the KEDA external scaler (gRPC externalscaler.ExternalScaler, plaintext), e.g. :6000; empty serves none")
+		// Off by default: it is a gRPC port for KEDA's operator inside the
+		// cluster, and most installs run no KEDA.
+		f.StringVar(&o.kedaListen, "keda.listen-address", "", "address of the KEDA external scaler (gRPC externalscaler.ExternalScaler; TLS and mutual TLS with --keda.tls-*), e.g. :6000; empty serves none")
+		registerTLS(f, &o.kedaTLS, "keda", "the KEDA external scaler", true)
 		registerQueryFlags(f, &o.query)
 	}
 	if roles&roleAnalyzer != 0 {
@@ -181,13 +186,17 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	engine := querier.NewEngine(st, queryOpts)
 
 	// Web port: health, readiness, metrics and the APIs, for every role.
+	webTLS, err := serverTLS(o.webTLS, logger.With("component", "web"), "h2", "http/1.1")
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Engine: engine, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api,
-		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics})
+		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics, TLS: webTLS})
 	if err != nil {
 		return err
 	}
 	if roles&roleWeb != 0 && guard.Enabled() {
-		if err := announceSignIn(ctx, st, guard, &o.auth, srv.Addr(), logger.With("component", "auth")); err != nil {
+		if err := announceSignIn(ctx, st, guard, &o.auth, srv.Addr(), webTLS != nil, logger.With("component", "auth")); err != nil {
 			return err
 		}
 	}
@@ -195,7 +204,11 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 
 	// KEDA external scaler: replica recommendations on a port of its own.
 	if roles&roleWeb != 0 && o.kedaListen != "" {
-		ks, err := keda.New(keda.Options{ListenAddr: o.kedaListen, Store: st, Logger: logger.With("component", "keda"), Guard: guard})
+		kedaTLS, err := serverTLS(o.kedaTLS, logger.With("component", "keda"), "h2")
+		if err != nil {
+			return err
+		}
+		ks, err := keda.New(keda.Options{ListenAddr: o.kedaListen, Store: st, Logger: logger.With("component", "keda"), Guard: guard, TLS: kedaTLS})
 		if err != nil {
 			return err
 		}
