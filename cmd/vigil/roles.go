@@ -54,6 +54,8 @@ type roleOptions struct {
 	webhookURL       string
 	webhookSecret    string
 	slackURL         string
+	webhookFile      string // --alert.webhook-secret-file
+	slackFile        string // --alert.slack-url-file
 	alertTimeout     time.Duration
 	configPoll       time.Duration
 	query            querier.Options
@@ -97,6 +99,8 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 		f.StringVar(&o.webhookURL, "alert.webhook-url", "", "URL to post alerts to as Alertmanager-format (version 4) webhooks")
 		f.StringVar(&o.webhookSecret, "alert.webhook-secret", "", "secret to sign webhooks with (HMAC-SHA256 of timestamp.body in X-Vigil-Signature, timestamp in X-Vigil-Timestamp)")
 		f.StringVar(&o.slackURL, "alert.slack-url", "", "Slack incoming-webhook URL to post alerts to")
+		f.StringVar(&o.webhookFile, "alert.webhook-secret-file", "", "file holding --alert.webhook-secret, kept out of the process list")
+		f.StringVar(&o.slackFile, "alert.slack-url-file", "", "file holding --alert.slack-url, whose path is its secret")
 		o.actions.register(f)
 		f.DurationVar(&o.alertTimeout, "alert.timeout", 10*time.Second, "how long one attempt to notify a receiver may take; a receiver that does not answer in time is retried with backoff, on a queue of its own")
 		defaults := map[store.Signal]time.Duration{
@@ -124,6 +128,9 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		return err
 	}
 	if err := checkQueryOptions(o.query); err != nil {
+		return err
+	}
+	if err := o.readSecretFiles(); err != nil {
 		return err
 	}
 	reg := newRegistry()
