@@ -126,7 +126,7 @@ func csrfOK(r *http.Request) bool {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 		return false
 	}
-	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
+	r.Body = http.MaxBytesReader(nil, r.Body, maxCheckedFormBytes)
 	return sameHash(c.Value, r.PostFormValue("csrf"))
 }
 
@@ -148,8 +148,12 @@ func secureCookies(r *http.Request) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// maxFormBytes bounds a login form.
-const maxFormBytes = 16 << 10
+// maxFormBytes bounds a login form; maxCheckedFormBytes any other form
+// the guard reads for its CSRF token.
+const (
+	maxFormBytes        = 16 << 10
+	maxCheckedFormBytes = 1 << 20
+)
 
 func (g *Guard) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if g.opts.Disabled || !g.LocalLogin() {
