@@ -7,6 +7,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,6 +60,8 @@ type Options struct {
 	// Prometheus scraping without credentials expects; otherwise they
 	// need viewer and admin in every tenant.
 	PublicMetrics bool
+	// TLS, when set, serves the port over TLS (auth.TLSFiles.Config).
+	TLS *tls.Config
 }
 
 // Server is the web role.
@@ -76,6 +79,9 @@ func New(opts Options) (*Server, error) {
 	ln, err := net.Listen("tcp", opts.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w", opts.ListenAddr, err)
+	}
+	if opts.TLS != nil {
+		ln = tls.NewListener(ln, opts.TLS)
 	}
 	if opts.Engine == nil {
 		opts.Engine = querier.NewEngine(opts.Store, querier.DefaultOptions)
