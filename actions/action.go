@@ -37,6 +37,9 @@ const (
 	Reverted   State = "reverted"
 )
 
+// States are every state, in the lifecycle's order.
+var States = []State{Proposed, Approved, Rejected, Expired, Superseded, Executing, Verifying, Succeeded, Failed, Reverted}
+
 // next are the states each state may move to.
 var next = map[State][]State{
 	Proposed:  {Approved, Rejected, Expired, Superseded},

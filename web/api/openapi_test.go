@@ -595,6 +595,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		t.Errorf("audit: %s", body)
 	}
 	v.refused("GET", "/api/v1/audit?limit=0", none, nil, 400)
+	checkActionRoutes(t, v, st, guard, a)
 
 	// Every documented operation has been called at least once.
 	for path, item := range v.doc.Paths.Map() {
