@@ -59,6 +59,8 @@ type Options struct {
 	// Prometheus scraping without credentials expects; otherwise they
 	// need viewer and admin in every tenant.
 	PublicMetrics bool
+	// Actions is the actions engine /api/v1/actions asks.
+	Actions api.Actions
 }
 
 // Server is the web role.
@@ -115,7 +117,7 @@ func (s *Server) Handler() *auth.Mux {
 	mux.Handle(s.opts.Guard.Routes()...)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Engine: s.opts.Engine, Store: s.opts.Store, Spans: s.opts.Store, Events: s.opts.Store, SLOs: s.slos}).Register(mux.Declaring(auth.Viewer))
-	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus}).Register(mux)
+	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus, Actions: s.opts.Actions}).Register(mux)
 	return mux
 }
 

@@ -180,9 +180,16 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	queryOpts.Logger, queryOpts.Registerer = logger.With("component", "query"), reg
 	engine := querier.NewEngine(st, queryOpts)
 
+	// Actions: one engine, which the API asks and the analyzer runs.
+	owner := &owner{}
+	acts, err := o.actionsEngine(roles, st, live, reg, owner, logger.With("component", "actions"))
+	if err != nil {
+		return err
+	}
+
 	// Web port: health, readiness, metrics and the APIs, for every role.
 	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Engine: engine, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api,
-		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics})
+		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics, Actions: acts})
 	if err != nil {
 		return err
 	}
@@ -212,7 +219,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	// Analyzer: evaluators on aligned ticks, and the dispatcher delivering
 	// what they conclude.
 	if roles&roleAnalyzer != 0 {
-		if err := addAnalyzer(&group, stop, o, st, live, reg, logger); err != nil {
+		if err := addAnalyzer(&group, stop, o, st, live, reg, acts, owner, logger); err != nil {
 			return err
 		}
 	}
@@ -242,18 +249,8 @@ func newRegistry() *prometheus.Registry {
 
 // addAnalyzer adds the dispatcher and the scheduler of the evaluators
 // (retention, cost watch, SLOs, drift, canaries, actions) to the group.
-func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, live liveConfig, reg prometheus.Registerer, logger *slog.Logger) error {
-	// Actions: the engine proposes on what the evaluators find, and
-	// executes and verifies through the dispatcher, on the targets this
-	// replica owns at the last tick.
-	executors, err := o.actions.executors()
-	if err != nil {
-		return err
-	}
-	var sched *analyzer.Scheduler
-	engine := actions.New(actions.Options{Store: st, Policies: live.actions, SLOs: live.slos, Executors: executors,
-		Paused: o.actions.paused, Owns: func(key string) bool { return sched.Owns(key) }, Logger: logger.With("component", "actions")})
-
+func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, live liveConfig, reg prometheus.Registerer,
+	engine *actions.Engine, owner *owner, logger *slog.Logger) error {
 	// Dispatcher: delivers what the evaluators publish (alerts to each
 	// receiver, findings to the actions, approved actions to their
 	// executors, failures to the receivers again), each subscriber on a
@@ -273,7 +270,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		period[sig] = *d
 	}
 	alerter := &slo.Alerter{Events: st, Publisher: disp, Interval: o.analyzerInterval}
-	sched = analyzer.NewScheduler(analyzer.Options{
+	sched := analyzer.NewScheduler(analyzer.Options{
 		Interval:   o.analyzerInterval,
 		Members:    st,
 		Replica:    o.analyzerReplica,
@@ -286,6 +283,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns, Publisher: disp},
 		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns, Publisher: disp},
 		engine)
+	owner.sched = sched
 	actx, cancel := context.WithCancel(context.Background())
 	group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	return nil
