@@ -161,8 +161,14 @@ func (e *Engine) decide(ctx context.Context, tenant, id string, d Decision, verb
 		return nil, err
 	}
 	defer e.lock(tenant, a.Target)()
-	if a, err = e.Get(ctx, tenant, id); err != nil {
+	// Read again under the lock: only the target's actions, which the
+	// store selects by subject, not the tenant's whole week again.
+	onTarget, err := e.read(ctx, tenant, a.Target)
+	if err != nil {
 		return nil, err
+	}
+	if a = onTarget[id]; a == nil {
+		return nil, fmt.Errorf("%s: %w", id, ErrNotFound)
 	}
 	if d.IdempotencyKey != "" && slices.ContainsFunc(a.Timeline, func(s Step) bool {
 		return s.IdempotencyKey == d.IdempotencyKey && s.Decision == verb
