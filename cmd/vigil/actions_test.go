@@ -28,8 +28,9 @@ import (
 )
 
 // actionsConfig is a tenant's SLO, canary monitor and rollback policy:
-// what the end-to-end tests run vigil serve with, once the Deployment's
-// NAMESPACE and the policy's MODE are filled in.
+// what the end-to-end tests run vigil serve with, once the policy's
+// trigger (WHEN), the Deployment's NAMESPACE and the policy's MODE are
+// filled in.
 const actionsConfig = `slos:
   - name: chat-errors
     tenant: acme
@@ -48,12 +49,18 @@ canaries:
 actions:
   - name: rollback-chat
     tenant: acme
-    when: {canary: chat-rollout, verdict: fail}
+    when: WHEN
     do: {kubernetes: {rollback: {deployment: chat, namespace: NAMESPACE}}}
     mode: MODE
     cooldown: 30m
     verify: {within: 3m, slo: chat-errors, expect: burn-below-1}
 `
+
+// Policy triggers: the canary monitor failing, the SLO's page alert.
+const (
+	onCanary = "{canary: chat-rollout, verdict: fail}"
+	onAlert  = "{slo: chat-errors, alert: page}"
+)
 
 // actionsWorld is vigil serve acting on a Deployment of the real API
 // server, with tokens for an operator and a viewer of tenant acme.
@@ -61,15 +68,16 @@ type actionsWorld struct {
 	t                *testing.T
 	v                *vigilServer
 	kube             kubetest.Cluster
-	ns, config       string
+	ns, config, when string
 	operator, viewer string
 }
 
 // newActionsWorld rolls the Deployment chat out at v1, then v2, and
-// starts vigil serve with the policy in mode, ticking every second.
-func newActionsWorld(t *testing.T, mode actions.Mode) *actionsWorld {
+// starts vigil serve with the policy on when in mode, ticking every
+// second.
+func newActionsWorld(t *testing.T, when string, mode actions.Mode) *actionsWorld {
 	c := kubetest.Connect(t)
-	w := &actionsWorld{t: t, kube: c, ns: kubetest.Namespace(t, c), config: t.TempDir()}
+	w := &actionsWorld{t: t, kube: c, ns: kubetest.Namespace(t, c), config: t.TempDir(), when: when}
 	kubetest.Deployment(t, c, w.ns, "chat", "registry.invalid/chat:v1", 1, corev1.ResourceRequirements{})
 	kubetest.Revision(t, c, w.ns, "chat", "1")
 	kubetest.SetImage(t, c, w.ns, "chat", "registry.invalid/chat:v2")
@@ -84,7 +92,7 @@ func newActionsWorld(t *testing.T, mode actions.Mode) *actionsWorld {
 }
 
 func (w *actionsWorld) setMode(m actions.Mode) {
-	body := strings.NewReplacer("NAMESPACE", w.ns, "MODE", string(m)).Replace(actionsConfig)
+	body := strings.NewReplacer("WHEN", w.when, "NAMESPACE", w.ns, "MODE", string(m)).Replace(actionsConfig)
 	if err := os.WriteFile(filepath.Join(w.config, "vigil.yaml"), []byte(body), 0o644); err != nil {
 		w.t.Fatal(err)
 	}
@@ -236,7 +244,7 @@ func tokenSubject(token string) string { return "token:" + strings.Split(token, 
 // audit log, the outcome in the metrics.
 func TestActionsRollbackApproved(t *testing.T) {
 	t.Parallel()
-	w := newActionsWorld(t, actions.Approve)
+	w := newActionsWorld(t, onCanary, actions.Approve)
 	w.regress()
 	s := w.await(1, actions.Proposed)
 	if s.Change != "revision 2 → 1, image server registry.invalid/chat:v2 → registry.invalid/chat:v1" || s.Trigger != actions.OnCanary {
@@ -317,7 +325,7 @@ func TestActionsRollbackApproved(t *testing.T) {
 // within its cooldown, saying so in the actions' delivery log.
 func TestActionsAutoRespectsTheCooldown(t *testing.T) {
 	t.Parallel()
-	w := newActionsWorld(t, actions.Auto)
+	w := newActionsWorld(t, onCanary, actions.Auto)
 	w.regress()
 	s := w.await(1, actions.Verifying)
 	kubetest.Revision(t, w.kube, w.ns, "chat", "3")
@@ -349,7 +357,7 @@ func TestActionsAutoRespectsTheCooldown(t *testing.T) {
 // pause) holds an approved rollback until vigil actions resume.
 func TestActionsDryRunAndKillSwitch(t *testing.T) {
 	t.Parallel()
-	w := newActionsWorld(t, actions.DryRun)
+	w := newActionsWorld(t, onCanary, actions.DryRun)
 	w.regress()
 	dry := w.await(1, actions.Proposed)
 	if _, stderr, code := w.cli(w.operator, "approve", dry.ID); code != 1 || !strings.Contains(stderr, "dry-run, which never executes") {
