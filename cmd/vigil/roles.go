@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
+	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/dispatch"
 	"github.com/vigil-dev/vigil/querier"
@@ -248,7 +249,8 @@ func newRegistry() *prometheus.Registry {
 }
 
 // addAnalyzer adds the dispatcher and the scheduler of the evaluators
-// (retention, cost watch, SLOs, drift, canaries, actions) to the group.
+// (retention, cost watch, SLOs, drift, canaries, right-sizing advice,
+// actions) to the group.
 func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, live liveConfig, reg prometheus.Registerer,
 	engine *actions.Engine, owner *owner, logger *slog.Logger) error {
 	// Dispatcher: delivers what the evaluators publish (alerts to each
@@ -282,6 +284,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns},
 		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns, Publisher: disp},
 		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns, Publisher: disp},
+		&rightsize.Job{Store: st, Current: live.advise, Owns: analyzer.Owns, Publisher: disp},
 		engine)
 	owner.sched = sched
 	actx, cancel := context.WithCancel(context.Background())
