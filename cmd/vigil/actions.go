@@ -44,7 +44,7 @@ func (o *actionsOptions) register(f *pflag.FlagSet) {
 // executes and verifies through the dispatcher on the targets this
 // replica owns. Without the analyzer it executes nothing: it has no
 // executors, and its status judges none.
-func (o *roleOptions) actionsEngine(roles role, st store.Store, live liveConfig, reg prometheus.Registerer, owner *owner, logger *slog.Logger) (*actions.Engine, error) {
+func (o *roleOptions) actionsEngine(roles role, st store.Store, live liveConfig, reg prometheus.Registerer, owner *targetOwner, logger *slog.Logger) (*actions.Engine, error) {
 	opts := actions.Options{Store: st, Policies: live.actions, SLOs: live.slos, Paused: o.actions.paused, Owns: owner.owns, Registerer: reg, Logger: logger}
 	if roles&roleAnalyzer != 0 {
 		var err error
@@ -55,12 +55,12 @@ func (o *roleOptions) actionsEngine(roles role, st store.Store, live liveConfig,
 	return actions.New(opts), nil
 }
 
-// owner says which targets this replica drives: those it owned at the
+// targetOwner says which targets this replica drives: those it owned at the
 // analyzer scheduler's last tick, once addAnalyzer has built the
 // scheduler (before any actor of the run group starts).
-type owner struct{ sched *analyzer.Scheduler }
+type targetOwner struct{ sched *analyzer.Scheduler }
 
-func (w *owner) owns(key string) bool { return w.sched == nil || w.sched.Owns(key) }
+func (w *targetOwner) owns(key string) bool { return w.sched == nil || w.sched.Owns(key) }
 
 // executors are the executors the flags configure: the webhook always,
 // Kubernetes and Argo Rollouts when a cluster is named.

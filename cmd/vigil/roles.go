@@ -182,7 +182,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	engine := querier.NewEngine(st, queryOpts)
 
 	// Actions: one engine, which the API asks and the analyzer runs.
-	owner := &owner{}
+	owner := &targetOwner{}
 	acts, err := o.actionsEngine(roles, st, live, reg, owner, logger.With("component", "actions"))
 	if err != nil {
 		return err
@@ -252,7 +252,7 @@ func newRegistry() *prometheus.Registry {
 // (retention, cost watch, SLOs, drift, canaries, right-sizing advice,
 // actions) to the group.
 func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, live liveConfig, reg prometheus.Registerer,
-	engine *actions.Engine, owner *owner, logger *slog.Logger) error {
+	engine *actions.Engine, owner *targetOwner, logger *slog.Logger) error {
 	// Dispatcher: delivers what the evaluators publish (alerts to each
 	// receiver, findings to the actions, approved actions to their
 	// executors, failures to the receivers again), each subscriber on a
