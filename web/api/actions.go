@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,21 +101,9 @@ func (a *API) listActions(r *http.Request, org string) (any, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
-	f := actions.Filter{Tenant: org, Policy: q.Get("policy"), Target: q.Get("target")}
-	for _, s := range q["state"] {
-		for _, name := range splitList(s) {
-			if !slices.Contains(actions.States, actions.State(name)) {
-				return nil, badRequest("state %q: want one of %v", name, actions.States)
-			}
-			f.States = append(f.States, actions.State(name))
-		}
-	}
-	for name, at := range map[string]*time.Time{"from": &f.Start, "to": &f.End} {
-		if s := q.Get(name); s != "" {
-			if *at, err = apiTime(s, name); err != nil {
-				return nil, err
-			}
-		}
+	f, err := actionFilter(q, org)
+	if err != nil {
+		return nil, err
 	}
 	limit, after, err := pageOf(q.Get("limit"), q.Get("page_token"))
 	if err != nil {
@@ -136,6 +125,27 @@ func (a *API) listActions(r *http.Request, org string) (any, error) {
 		page.Actions = append(page.Actions, act.Summary())
 	}
 	return page, nil
+}
+
+// actionFilter reads state (repeated or comma-separated), policy,
+// target (a target's key), and from and to (the proposals').
+func actionFilter(q url.Values, org string) (actions.Filter, error) {
+	f := actions.Filter{Tenant: org, Policy: q.Get("policy"), Target: q.Get("target")}
+	for _, name := range splitList(strings.Join(q["state"], ",")) {
+		if !slices.Contains(actions.States, actions.State(name)) {
+			return f, badRequest("state %q: want one of %v", name, actions.States)
+		}
+		f.States = append(f.States, actions.State(name))
+	}
+	for name, at := range map[string]*time.Time{"from": &f.Start, "to": &f.End} {
+		if s := q.Get(name); s != "" {
+			var err error
+			if *at, err = apiTime(s, name); err != nil {
+				return f, err
+			}
+		}
+	}
+	return f, nil
 }
 
 // cursor is where a page ended: the last action's proposal and id, in
