@@ -62,6 +62,8 @@ type Options struct {
 	PublicMetrics bool
 	// TLS, when set, serves the port over TLS (auth.TLSFiles.Config).
 	TLS *tls.Config
+	// Actions is the actions engine /api/v1/actions asks.
+	Actions api.Actions
 }
 
 // Server is the web role.
@@ -121,7 +123,7 @@ func (s *Server) Handler() *auth.Mux {
 	mux.Handle(s.opts.Guard.Routes()...)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Engine: s.opts.Engine, Store: s.opts.Store, Spans: s.opts.Store, Events: s.opts.Store, SLOs: s.slos}).Register(mux.Declaring(auth.Viewer))
-	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus}).Register(mux)
+	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus, Actions: s.opts.Actions}).Register(mux)
 	return mux
 }
 

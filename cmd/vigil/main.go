@@ -72,6 +72,7 @@ func newRootCmd() *cobra.Command {
 		newRecommendCmd(g),
 		newTokenCmd(g),
 		newAdminCmd(g),
+		newActionsCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
+	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/dispatch"
@@ -192,13 +193,20 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	queryOpts.Logger, queryOpts.Registerer = logger.With("component", "query"), reg
 	engine := querier.NewEngine(st, queryOpts)
 
+	// Actions: one engine, which the API asks and the analyzer runs.
+	owner := &targetOwner{}
+	acts, err := o.actionsEngine(roles, st, live, reg, owner, logger.With("component", "actions"))
+	if err != nil {
+		return err
+	}
+
 	// Web port: health, readiness, metrics and the APIs, for every role.
 	webTLS, err := serverTLS(o.webTLS, logger.With("component", "web"), "h2", "http/1.1")
 	if err != nil {
 		return err
 	}
 	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Engine: engine, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api,
-		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics, TLS: webTLS})
+		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics, TLS: webTLS, Actions: acts})
 	if err != nil {
 		return err
 	}
@@ -232,7 +240,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	// Analyzer: evaluators on aligned ticks, and the dispatcher delivering
 	// what they conclude.
 	if roles&roleAnalyzer != 0 {
-		if err := addAnalyzer(&group, stop, o, st, live, reg, logger); err != nil {
+		if err := addAnalyzer(&group, stop, o, st, live, reg, acts, owner, logger); err != nil {
 			return err
 		}
 	}
@@ -261,19 +269,10 @@ func newRegistry() *prometheus.Registry {
 }
 
 // addAnalyzer adds the dispatcher and the scheduler of the evaluators
-// (retention, cost watch, SLOs, drift, canaries, actions) to the group.
-func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, live liveConfig, reg prometheus.Registerer, logger *slog.Logger) error {
-	// Actions: the engine proposes on what the evaluators find, and
-	// executes and verifies through the dispatcher, on the targets this
-	// replica owns at the last tick.
-	executors, err := o.actions.executors()
-	if err != nil {
-		return err
-	}
-	var sched *analyzer.Scheduler
-	engine := actions.New(actions.Options{Store: st, Policies: live.actions, SLOs: live.slos, Executors: executors,
-		Paused: o.actions.paused, Owns: func(key string) bool { return sched.Owns(key) }, Logger: logger.With("component", "actions")})
-
+// (retention, cost watch, SLOs, drift, canaries, right-sizing advice,
+// actions) to the group.
+func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, live liveConfig, reg prometheus.Registerer,
+	engine *actions.Engine, owner *targetOwner, logger *slog.Logger) error {
 	// Dispatcher: delivers what the evaluators publish (alerts to each
 	// receiver, findings to the actions, approved actions to their
 	// executors, failures to the receivers again), each subscriber on a
@@ -293,7 +292,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		period[sig] = *d
 	}
 	alerter := &slo.Alerter{Events: st, Publisher: disp, Interval: o.analyzerInterval}
-	sched = analyzer.NewScheduler(analyzer.Options{
+	sched := analyzer.NewScheduler(analyzer.Options{
 		Interval:   o.analyzerInterval,
 		Members:    st,
 		Replica:    o.analyzerReplica,
@@ -305,7 +304,9 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns},
 		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns, Publisher: disp},
 		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns, Publisher: disp},
+		&rightsize.Job{Store: st, Current: live.advise, Owns: analyzer.Owns, Publisher: disp},
 		engine)
+	owner.sched = sched
 	actx, cancel := context.WithCancel(context.Background())
 	group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	return nil
