@@ -174,7 +174,7 @@ func TestRouteRoles(t *testing.T) {
 // something needs at least editor (ingest routes ingest), only health and
 // sign-in are open, and only Vigil's own routes are server-wide.
 func checkPolicy(t *testing.T, port string, routes []auth.Route) {
-	open := []string{"GET /healthz", "GET /readyz", "GET /{$}", "GET /login", "POST /login", "POST /logout", "GET /api/v1/openapi.json"}
+	open := []string{"GET /healthz", "GET /readyz", "GET /{$}", "GET /login", "POST /login", "POST /logout", "GET /api/v1/openapi.json", "GET /static/{file}"}
 	server := regexp.MustCompile(`^GET (/metrics|/debug/pprof/.*|/api/v1/config/status)$`)
 	// The Prometheus API takes long queries as form POSTs: reads.
 	promRead := regexp.MustCompile(`^POST (/prometheus)?/api/v1/(query|query_range|query_exemplars|series|labels|label/\{name\}/values|format_query|parse_query)$`)
