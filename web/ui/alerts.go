@@ -27,6 +27,7 @@ type alertsData struct {
 	CanSilence       bool
 	Created          string // the id of the silence just created
 	Form             silenceForm
+	FormProblems     map[string]string // the posted silence form's, by field
 	Problem          string
 	SilencesProblem  string
 	DeliveryProblem  string
@@ -223,7 +224,7 @@ func (u *UI) silenceProblem(w http.ResponseWriter, r *http.Request, field, msg s
 	if len(form) > 0 {
 		d.Form = form[0]
 	}
-	v.Problems[field] = msg
+	d.FormProblems = map[string]string{field: msg}
 	v.Status = status
 	u.render(w, get, "alerts", v)
 }
