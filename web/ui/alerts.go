@@ -86,7 +86,7 @@ func (u *UI) alertsView(w http.ResponseWriter, r *http.Request) (*view, *alertsD
 	if !v.OK() {
 		return v, d
 	}
-	if v.query.Get("panel") == "deliveries" {
+	if v.Panel == "deliveries" {
 		u.loadDeliveries(r, v, d, tr)
 	} else {
 		u.loadAlerts(r, v, d, tr)

@@ -19,6 +19,7 @@ type view struct {
 	Title string
 	Nav   string // the navigation entry of the page
 	Path  string
+	Panel string     // the panel asked for alone (?panel=), "" for the page
 	query url.Values // the URL's parameters, without panel
 
 	Tenant    string // the tenant the page shows
@@ -42,7 +43,7 @@ type fieldError struct{ Field, Msg string }
 func (u *UI) newView(w http.ResponseWriter, r *http.Request, title, nav string) *view {
 	q := r.URL.Query()
 	q.Del("panel")
-	v := &view{Title: title, Nav: nav, Path: r.URL.Path, query: q, Theme: themeOf(r), Problems: map[string]string{}, Status: http.StatusOK, Now: u.opts.Now().UTC()}
+	v := &view{Title: title, Nav: nav, Path: r.URL.Path, Panel: r.URL.Query().Get("panel"), query: q, Theme: themeOf(r), Problems: map[string]string{}, Status: http.StatusOK, Now: u.opts.Now().UTC()}
 	v.Tenant, _ = tenant.FromHTTP(r)
 	if id := auth.FromContext(r.Context()); id != nil {
 		v.User, v.SignOut = id.Name, id.Kind == auth.KindPerson

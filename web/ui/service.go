@@ -36,7 +36,6 @@ type serviceData struct {
 	OpsProblem     string
 	ModelsProblem  string
 	ChartsProblem  string
-	ChartsLoaded   bool // the charts' panel was asked for: no second request
 }
 
 var chartGroupings = []string{"operation", "model"}
@@ -64,7 +63,7 @@ func (u *UI) service(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if v.OK() {
-		if v.query.Get("panel") == "red" {
+		if v.Panel == "red" {
 			u.loadServiceCharts(r, v, d, tr)
 		} else {
 			u.loadService(r, v, d, tr)
@@ -163,7 +162,6 @@ func (u *UI) loadServiceCharts(r *http.Request, v *view, d *serviceData, tr time
 		return err
 	})
 	rs.wait()
-	d.ChartsLoaded = true
 	x := steps(tr, step)
 	rate, errs, lat := newSeriesSet(len(x)), newSeriesSet(len(x)), newSeriesSet(len(x))
 	for _, s := range stats {

@@ -24,7 +24,6 @@ type sloData struct {
 	Problem       string
 	HistProblem   string
 	ChartsProblem string
-	ChartsLoaded  bool // the charts' panel was asked for: no second request
 }
 
 // maxSLORange bounds the SLI and event-rate charts' range: rollups are
@@ -51,7 +50,7 @@ func (u *UI) sloPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.OK() {
 		d.describe(v)
-		if v.query.Get("panel") == "charts" {
+		if v.Panel == "charts" {
 			u.loadSLOCharts(r, v, d, tr)
 		} else {
 			u.loadSLO(r, v, d)
@@ -115,7 +114,6 @@ func (u *UI) loadSLOCharts(r *http.Request, v *view, d *sloData, tr timeRange) {
 		return err
 	})
 	rs.wait()
-	d.ChartsLoaded = true
 	cum := newCumulative(rollups)
 	d.Charts = append(d.Charts, burnDown(s, cum, winStart, v.Now))
 	d.Charts = append(d.Charts, sliCharts(s, cum, tr)...)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -138,7 +139,18 @@ func (u *UI) latestAlerts(ctx context.Context, t string, from, to time.Time, slo
 				Summary: ev.Event.Summary, Since: ev.Event.Time, StartsAt: tr.StartsAt})
 		}
 	}
+	// Firing first, pages before tickets, then by SLO and window.
 	order := []slo.AlertState{slo.StateFiring, slo.StatePending, slo.StateResolved}
-	slices.SortStableFunc(rows, func(a, b alertRow) int { return slices.Index(order, a.State) - slices.Index(order, b.State) })
+	slices.SortStableFunc(rows, func(a, b alertRow) int {
+		return cmp.Or(slices.Index(order, a.State)-slices.Index(order, b.State), boolRank(a.Severity != "page")-boolRank(b.Severity != "page"),
+			strings.Compare(a.SLO, b.SLO), strings.Compare(a.Labels["long_window"], b.Labels["long_window"]))
+	})
 	return rows, nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -33,6 +33,7 @@ func funcs(a *assets) template.FuncMap {
 	return template.FuncMap{
 		"asset":     a.url,
 		"dur":       formatDuration,
+		"span":      shortDuration,
 		"num":       formatNumber,
 		"pct":       func(f float64) string { return formatNumber(f) + "%" },
 		"ratio":     func(f float64) string { return strconv.FormatFloat(math.Round(f*100*1e4)/1e4, 'f', -1, 64) + "%" },

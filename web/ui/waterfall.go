@@ -68,9 +68,10 @@ func layout(spans []store.Span) waterfall {
 }
 
 // criticalPath marks the spans that the trace's end waited on, as Jaeger
-// finds them: from the root that ends last, walk back from its end,
-// following the child that ended last before the point reached, then
-// that child's start, and so on down each child.
+// finds them: from the root that ends last, walk back from its end to
+// the child that finished last before that point (a child overflowing
+// its parent counts up to the parent's end), move the point to that
+// child's start, and so on; then the same within each child chosen.
 func criticalPath(spans []store.Span, children map[int][]int, roots []int) []bool {
 	on := make([]bool, len(spans))
 	if len(roots) == 0 {
@@ -94,10 +95,11 @@ func criticalPath(spans []store.Span, children map[int][]int, roots []int) []boo
 			if cursor <= spans[vi.i].StartUnixNano {
 				break
 			}
-			if spans[k].StartUnixNano >= cursor {
-				continue
+			e := min(end(k), vi.cursor)
+			if e > cursor {
+				continue // it overlaps the child chosen after it
 			}
-			stack = append(stack, visit{k, min(end(k), cursor)})
+			stack = append(stack, visit{k, e})
 			cursor = spans[k].StartUnixNano
 		}
 	}

@@ -8,6 +8,14 @@
 
 const palette = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6", "--c7", "--c8"];
 
+/** A tick's number, short: 1.2k, 3.5M; the unit is in the caption. */
+function short(v) {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${+(v / 1e6).toFixed(1)}M`;
+  if (a >= 1e3) return `${+(v / 1e3).toFixed(1)}k`;
+  return `${+v.toFixed(3)}`;
+}
+
 function css(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
@@ -93,7 +101,7 @@ function options(spec, width) {
     width,
     height: 220,
     series: [{}, ...seriesOf(spec)],
-    axes: [axis, { ...axis, size: 60, values: (u, vals) => vals.map((v) => `${v} ${spec.unit}`) }],
+    axes: [axis, { ...axis, size: 56, values: (u, vals) => vals.map(short) }],
     scales: spec.marks?.length ? { y: { range: (u, min, max) => [Math.min(min ?? 0, ...spec.marks.map((m) => m.value)), Math.max(max ?? 1, ...spec.marks.map((m) => m.value))] } } : {},
     cursor: { drag: { x: true, y: false, setScale: false } },
     legend: { show: spec.kind !== "scatter" },
