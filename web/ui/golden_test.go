@@ -45,9 +45,14 @@ const csrfToken = "00112233445566778899aabbccddeeff"
 func fixtureUI(t testing.TB, st Store) http.Handler {
 	slos := fixtureSLOList(t)
 	u := New(Options{Store: st, SLOs: func() []*slo.SLO { return slos }, Now: func() time.Time { return fixedNow }, PanelTimeout: time.Second})
+	return Browser(muxOf(u))
+}
+
+// muxOf serves the UI's routes behind a guard that lets all through.
+func muxOf(u *UI) *auth.Mux {
 	mux := auth.NewMux(auth.Disabled())
 	mux.Handle(u.Routes()...)
-	return Browser(mux)
+	return mux
 }
 
 // asPerson makes a request come from a signed-in person who holds two
