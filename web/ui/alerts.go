@@ -72,10 +72,7 @@ func (u *UI) alerts(w http.ResponseWriter, r *http.Request) {
 
 func (u *UI) alertsView(w http.ResponseWriter, r *http.Request) (*view, *alertsData) {
 	v := u.newView(w, r, "Alerts", "alerts")
-	if v.query.Get("from") == "" && v.query.Get("to") == "" {
-		v.query.Set("from", alertsDefaultFrom)
-	}
-	tr := v.timeRange(maxSLORange)
+	tr := v.timeRangeFrom(alertsDefaultFrom, maxSLORange)
 	d := &alertsData{State: v.query.Get("state"), Created: v.query.Get("silenced"), Form: silenceForm{Duration: "2h"}}
 	id := auth.FromContext(r.Context())
 	d.CanSilence = id == nil || id.Grants.Allows(v.Tenant, auth.Editor)

@@ -78,9 +78,15 @@ func (v *view) problem(fe *fieldError, status int) {
 // OK reports whether the URL had no problem, so the page reads data.
 func (v *view) OK() bool { return len(v.Problems) == 0 }
 
-// timeRange reads the page's range, recording a problem.
+// timeRange reads the page's range, by default the last hour, recording
+// a problem.
 func (v *view) timeRange(maxSpan time.Duration) timeRange {
-	tr, fe := parseRange(v.query.Get("from"), v.query.Get("to"), v.Now, maxSpan)
+	return v.timeRangeFrom(defaultFrom, maxSpan)
+}
+
+// timeRangeFrom reads the page's range, by default from def to now.
+func (v *view) timeRangeFrom(def string, maxSpan time.Duration) timeRange {
+	tr, fe := parseRange(v.query.Get("from"), v.query.Get("to"), def, v.Now, maxSpan)
 	v.problem(fe, http.StatusBadRequest)
 	if fe != nil {
 		tr.Start, tr.End = v.Now.Add(-time.Hour), v.Now

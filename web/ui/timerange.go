@@ -20,10 +20,11 @@ type timeRange struct {
 // slow (SigNoz #9364).
 const defaultFrom = "now-1h"
 
-// parseRange reads from and to at now. A problem names the parameter.
-func parseRange(from, to string, now time.Time, maxSpan time.Duration) (timeRange, *fieldError) {
+// parseRange reads from and to at now (from defaults to def). A problem
+// names the parameter.
+func parseRange(from, to, def string, now time.Time, maxSpan time.Duration) (timeRange, *fieldError) {
 	if from == "" {
-		from = defaultFrom
+		from = def
 	}
 	if to == "" {
 		to = "now"

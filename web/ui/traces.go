@@ -109,22 +109,25 @@ func (v *view) traceSearch(tr timeRange, d *tracesData) store.TraceSearch {
 	return q
 }
 
-// loadPickers reads the choices of the form: services, the service's
-// operations, the models seen in the range. An unknown service or
-// operation is a 404 beside its control.
+// loadPickers reads the choices of the form, in parallel: services, the
+// service's operations, the models seen in the range. An unknown service
+// or operation is a 404 beside its control.
 func (u *UI) loadPickers(r *http.Request, v *view, d *tracesData, tr timeRange) {
 	service, op := v.query.Get("service"), v.query.Get("operation")
 	var ops []store.Operation
 	var models []store.UsageGroup
+	var servicesProblem, opsProblem, modelsProblem string
 	rs := u.reads(r)
-	rs.do(&d.ListProblem, "The lists of services, operations and models", func(ctx context.Context) (err error) {
-		if d.Services, err = u.opts.Store.Services(ctx, v.Tenant); err != nil || service == "" {
-			return err
-		}
-		ops, err = u.opts.Store.Operations(ctx, v.Tenant, service)
+	rs.do(&servicesProblem, "The list of services", func(ctx context.Context) (err error) {
+		d.Services, err = u.opts.Store.Services(ctx, v.Tenant)
 		return err
 	})
-	var modelsProblem string
+	if service != "" {
+		rs.do(&opsProblem, "The list of operations", func(ctx context.Context) (err error) {
+			ops, err = u.opts.Store.Operations(ctx, v.Tenant, service)
+			return err
+		})
+	}
 	rs.do(&modelsProblem, "The models", func(ctx context.Context) (err error) {
 		models, err = u.opts.Store.Usage(ctx, store.UsageQuery{Tenant: v.Tenant, Start: tr.Start, End: tr.End, GroupBy: []store.UsageDimension{"model"}})
 		return err
@@ -138,8 +141,9 @@ func (u *UI) loadPickers(r *http.Request, v *view, d *tracesData, tr timeRange) 
 	for _, m := range models {
 		d.Models = append(d.Models, m.Keys[0])
 	}
-	if d.ListProblem != "" {
-		return
+	d.ListProblem = strings.TrimSpace(servicesProblem + " " + opsProblem + " " + modelsProblem)
+	if servicesProblem != "" || opsProblem != "" {
+		return // whether the service and operation exist is not known
 	}
 	if service != "" && !slices.Contains(d.Services, service) {
 		v.problem(&fieldError{"service", fmt.Sprintf("There is no service named %q.", service)}, http.StatusNotFound)

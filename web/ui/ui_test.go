@@ -35,7 +35,7 @@ func TestTimeRange(t *testing.T) {
 		{"now-30d", "now", time.Time{}, time.Time{}, "from", "", "", "", "", 0},
 		{"now-1h", "soon", time.Time{}, time.Time{}, "to", "", "", "", "", 0},
 	} {
-		tr, fe := parseRange(tc.from, tc.to, fixedNow, 7*24*time.Hour)
+		tr, fe := parseRange(tc.from, tc.to, defaultFrom, fixedNow, 7*24*time.Hour)
 		if tc.problem != "" {
 			if fe == nil || fe.Field != tc.problem {
 				t.Errorf("%q..%q: problem %+v, want one with %s", tc.from, tc.to, fe, tc.problem)
