@@ -177,7 +177,7 @@ func TestRouteRoles(t *testing.T) {
 // metrics, profiles and config directory, and the actions' kill switch,
 // which holds in every tenant).
 func checkPolicy(t *testing.T, port string, routes []auth.Route) {
-	open := []string{"GET /healthz", "GET /readyz", "GET /{$}", "GET /login", "POST /login", "POST /logout", "GET /login/oidc", "GET /login/oidc/callback", "GET /api/v1/openapi.json"}
+	open := []string{"GET /healthz", "GET /readyz", "GET /{$}", "GET /login", "POST /login", "POST /logout", "GET /login/oidc", "GET /login/oidc/callback", "GET /api/v1/openapi.json", "GET /static/{file}", "GET /favicon.ico"}
 	server := regexp.MustCompile(`^(GET (/metrics|/debug/pprof/.*|/api/v1/config/status)|POST /api/v1/actions/(pause|resume))$`)
 	// The Prometheus API takes long queries as form POSTs: reads.
 	promRead := regexp.MustCompile(`^POST (/prometheus)?/api/v1/(query|query_range|query_exemplars|series|labels|label/\{name\}/values|format_query|parse_query)$`)
