@@ -37,6 +37,7 @@ type Store interface {
 	store.RollupReader         // SLO standings and history
 	store.EventReader          // alerts, deliveries, silences
 	store.EventWriter          // silences
+	store.Credentials          // API tokens
 }
 
 // API serves /api/v1.
@@ -114,6 +115,7 @@ func (a *API) Register(mux *auth.Mux) {
 	status.Scope = auth.ServerScope
 	mux.Handle(status)
 	mux.Handle(a.actionRoutes()...)
+	mux.Handle(a.tokenRoutes()...)
 }
 
 // statusError carries an HTTP status.
