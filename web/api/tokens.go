@@ -127,4 +127,3 @@ func (a *API) revokeToken(r *http.Request, org string) (any, error) {
 	}
 	return auth.DescribeToken(tok, a.now()), nil
 }
-
