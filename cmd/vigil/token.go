@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -70,9 +69,9 @@ the role in every tenant, e.g. a viewer to scrape /metrics.`,
 				return fmt.Errorf("--role: %w", err)
 			}
 			now := time.Now().UTC()
-			exp, err := expiry(expires, now)
+			exp, err := auth.ParseExpiry(expires, now)
 			if err != nil {
-				return err
+				return fmt.Errorf("--%w", err)
 			}
 			st, err := openCredentials(cmd.Context(), g)
 			if err != nil {
@@ -99,59 +98,11 @@ the role in every tenant, e.g. a viewer to scrape /metrics.`,
 	return c
 }
 
-// expiry reads --expires: "never", whole days ("90d") or a Go duration.
-func expiry(s string, now time.Time) (time.Time, error) {
-	if s == "never" {
-		return time.Time{}, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n > 0 {
-			return now.AddDate(0, 0, n), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return now.Add(d), nil
-	}
-	return time.Time{}, fmt.Errorf("--expires %q: want days (90d), a duration (12h) or never", s)
-}
-
 func when(t time.Time, zero string) string {
 	if t.IsZero() {
 		return zero
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// tokenJSON is a token as vigil token list --output json prints it: never
-// its secret, which is not stored, nor its hash.
-type tokenJSON struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Tenant    string     `json:"tenant"`
-	Role      string     `json:"role"`
-	Status    string     `json:"status"`
-	Created   time.Time  `json:"created"`
-	CreatedBy string     `json:"created_by"`
-	Expires   *time.Time `json:"expires"`
-	LastUsed  *time.Time `json:"last_used"`
-	Revoked   *time.Time `json:"revoked"`
-}
-
-func tokenStatus(t store.APIToken, now time.Time) string {
-	switch {
-	case !t.Revoked.IsZero():
-		return "revoked"
-	case !t.Expires.IsZero() && !now.Before(t.Expires):
-		return "expired"
-	}
-	return "active"
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 func newTokenListCmd(g *globalOptions) *cobra.Command {
@@ -184,10 +135,9 @@ func newTokenListCmd(g *globalOptions) *cobra.Command {
 
 func writeTokens(w io.Writer, toks []store.APIToken, output string, now time.Time) error {
 	if output == "json" {
-		out := make([]tokenJSON, 0, len(toks))
+		out := make([]auth.TokenInfo, 0, len(toks))
 		for _, t := range toks {
-			out = append(out, tokenJSON{ID: t.ID, Name: t.Name, Tenant: t.Tenant, Role: t.Role, Status: tokenStatus(t, now), Created: t.Created,
-				CreatedBy: t.CreatedBy, Expires: timePtr(t.Expires), LastUsed: timePtr(t.LastUsed), Revoked: timePtr(t.Revoked)})
+			out = append(out, auth.DescribeToken(t, now))
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -196,7 +146,7 @@ func writeTokens(w io.Writer, toks []store.APIToken, output string, now time.Tim
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tTENANT\tROLE\tSTATUS\tCREATED\tEXPIRES\tLAST USED")
 	for _, t := range toks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Tenant, t.Role, tokenStatus(t, now), when(t.Created, "-"), when(t.Expires, "never"), when(t.LastUsed, "never"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Tenant, t.Role, auth.DescribeToken(t, now).Status, when(t.Created, "-"), when(t.Expires, "never"), when(t.LastUsed, "never"))
 	}
 	return tw.Flush()
 }
