@@ -101,6 +101,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		boot.Close()
 		return nil, fmt.Errorf("cannot reach ClickHouse at %s: %w", addr, firstLine(err))
 	}
+	if cfg.Cluster != "" {
+		if err := checkCluster(ctx, boot, cfg.Cluster); err != nil {
+			boot.Close()
+			return nil, fmt.Errorf("ClickHouse at %s: %w", addr, err)
+		}
+	}
 	err = boot.Exec(ctx, d.createDatabase())
 	boot.Close()
 	if err != nil {
@@ -113,7 +119,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	dialect := sqlq.ClickHouse
 	if cfg.Cluster != "" {
-		dialect = sqlq.ClickHouseCluster(cfg.Cluster)
+		dialect = sqlq.ClickHouseCluster(cfg.Cluster, cfg.Database)
 	}
 	s := &Store{reads: sqlq.NewReader(dialect, sqlConn{conn}), conn: conn, ddl: d, dialect: dialect, addr: addr}
 	if err := s.migrate(ctx); err != nil {
@@ -132,11 +138,35 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 //     shard in remote_servers order, so a read goes where the write went
 //     rather than to a replica that has not fetched it yet.
 //
-// Settings the URL names win.
+// load_balancing is not among them: 18.16's protocol carries only integer
+// settings from a client, so the user's profile must set it, which
+// checkCluster verifies. Settings the URL names win.
 func clusterSettings(url ch.Settings) ch.Settings {
-	s := ch.Settings{"insert_distributed_sync": 1, "load_balancing": "in_order", "prefer_localhost_replica": 0}
+	s := ch.Settings{"insert_distributed_sync": 1, "prefer_localhost_replica": 0}
 	maps.Copy(s, url)
 	return s
+}
+
+// checkCluster refuses a cluster the server does not know, and a profile
+// whose load balancing would read from a replica other than the one a
+// write went to (see clusterSettings): the reads would miss rows for as
+// long as replication lags, which no error would show.
+func checkCluster(ctx context.Context, conn driver.Conn, cluster string) error {
+	var hosts uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.clusters WHERE cluster = ?", cluster).Scan(&hosts); err != nil {
+		return fmt.Errorf("cannot read system.clusters: %w", err)
+	}
+	if hosts == 0 {
+		return fmt.Errorf("no cluster %q in the server's remote_servers (the store URL's cluster parameter names it)", cluster)
+	}
+	var lb string
+	if err := conn.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'load_balancing'").Scan(&lb); err != nil {
+		return fmt.Errorf("cannot read system.settings: %w", err)
+	}
+	if lb != "in_order" {
+		return fmt.Errorf("cluster %q: the user's profile sets load_balancing = %s, and Vigil needs in_order so that a read goes to the replica its write went to; set <load_balancing>in_order</load_balancing> in the profile (deploy/clickhouse/users.xml)", cluster, lb)
+	}
+	return nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {

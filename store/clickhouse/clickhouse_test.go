@@ -107,6 +107,16 @@ func TestOpenErrors(t *testing.T) {
 	}
 
 	addr := server(t)
+	// A cluster the server does not know: named, not a failure at the
+	// first ON CLUSTER statement.
+	cfg, err = clickhouse.ParseURL("clickhouse://" + addr + "/vigil_nocluster?cluster=nowhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = clickhouse.Open(ctx, cfg); err == nil || !strings.Contains(err.Error(), `no cluster "nowhere" in the server's remote_servers`) {
+		t.Errorf("unknown cluster: %v", err)
+	}
+
 	s, cfg := openFresh(t, addr)
 	s.Close()
 	// A newer Vigil migrated this database: refuse to touch it.

@@ -84,7 +84,7 @@ var migrations = []migration{
 				engine:    "MergeTree()",
 				partition: "toYYYYMMDD(timestamp)",
 				order:     "(tenant, service, operation, timestamp)",
-				shard:     "cityHash64(trace_id)",
+				shard:     "cityHash64(tenant, trace_id)",
 			},
 			{
 				// Finds the days a trace has spans on, so reading a trace by id
@@ -96,7 +96,7 @@ var migrations = []migration{
 				engine:    "ReplacingMergeTree()",
 				partition: "toYYYYMMDD(day)",
 				order:     "(tenant, trace_id, day)",
-				shard:     "cityHash64(trace_id)",
+				shard:     "cityHash64(tenant, trace_id)",
 			},
 			{
 				name: "metric_series",

@@ -68,3 +68,19 @@ func TestClusterDDL(t *testing.T) {
 		t.Errorf("single-node DDL: %v", got)
 	}
 }
+
+// TestColocatedShards pins the sharding keys queries rely on: a series and
+// its samples on one shard (sqlq reads samples in an IN subquery on each
+// shard), and a trace's spans and its index rows on one shard, chosen by
+// tenant and trace id.
+func TestColocatedShards(t *testing.T) {
+	for _, pair := range [][2]string{{"metric_series", "metric_samples"}, {"spans", "trace_index"}} {
+		a, b := tableNamed(pair[0]), tableNamed(pair[1])
+		if a.shard != b.shard {
+			t.Errorf("%s is sharded by %s but %s by %s", a.name, a.shard, b.name, b.shard)
+		}
+	}
+	if got := tableNamed("spans").shard; got != "cityHash64(tenant, trace_id)" {
+		t.Errorf("spans are sharded by %s", got)
+	}
+}

@@ -72,6 +72,17 @@ type Dialect interface {
 	// traceIndex is whether the trace_index table names the days a trace
 	// has spans on.
 	traceIndex() bool
+	// colocated is the table to read in an IN subquery over table whose
+	// rows live on the same shard as the outer query's rows they match
+	// (the two tables share their sharding key): on a cluster each shard
+	// then answers from its own rows, where a second Distributed read is
+	// refused (distributed_product_mode) or, as GLOBAL IN, ships the whole
+	// subquery's result to every shard.
+	colocated(table string) string
+	// globalIn is the IN operator for a subquery that must see every
+	// shard's rows, such as one that ranks and limits them: on a cluster
+	// it runs once and its result goes to every shard.
+	globalIn() string
 }
 
 // sqlType is a type queries cast to.
@@ -92,11 +103,13 @@ var ClickHouse Dialect = clickHouse{}
 var DuckDB Dialect = duckDB{}
 
 // ClickHouseCluster is ClickHouse's SQL over the Distributed tables of a
-// cluster: reads are the same, but a mutation cannot go through a
-// Distributed table, so it goes to every shard's table_local (the
-// backend's name for the Replicated table under a Distributed one) ON
-// CLUSTER.
-func ClickHouseCluster(cluster string) Dialect { return clickHouseCluster{cluster: cluster} }
+// cluster's database: reads are the same, but a mutation cannot go
+// through a Distributed table, so it goes to every shard's table_local
+// (the backend's name for the Replicated table under a Distributed one)
+// ON CLUSTER, and subqueries say whether they run on each shard or once.
+func ClickHouseCluster(cluster, database string) Dialect {
+	return clickHouseCluster{cluster: cluster, database: database}
+}
 
 type clickHouse struct{}
 
@@ -208,14 +221,32 @@ func (d clickHouse) prune(c *conds, column string, start, end time.Time) {
 
 func (clickHouse) traceIndex() bool { return true }
 
+func (clickHouse) colocated(table string) string { return table }
+
+func (clickHouse) globalIn() string { return "IN" }
+
 type clickHouseCluster struct {
 	clickHouse
-	cluster string
+	cluster, database string
 }
 
+// local is the Replicated table under a Distributed one, named with its
+// database: a subquery sent to a shard runs in the shard's default
+// database, not the connection's.
+func (d clickHouseCluster) local(table string) string {
+	return quoteIdent(d.database) + "." + quoteIdent(table+"_local")
+}
+
+func (d clickHouseCluster) colocated(table string) string { return d.local(table) }
+
+func (clickHouseCluster) globalIn() string { return "GLOBAL IN" }
+
 func (d clickHouseCluster) update(table, set, where string) string {
-	on := "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(d.cluster) + "`"
-	return "ALTER TABLE " + table + "_local ON CLUSTER " + on + " UPDATE " + set + " WHERE " + where
+	return "ALTER TABLE " + d.local(table) + " ON CLUSTER " + quoteIdent(d.cluster) + " UPDATE " + set + " WHERE " + where
+}
+
+func quoteIdent(s string) string {
+	return "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(s) + "`"
 }
 
 type duckDB struct{}
@@ -290,3 +321,7 @@ func (duckDB) time(t time.Time) any { return t.UTC() }
 func (duckDB) prune(*conds, string, time.Time, time.Time) {}
 
 func (duckDB) traceIndex() bool { return false }
+
+func (duckDB) globalIn() string { return "IN" }
+
+func (duckDB) colocated(table string) string { return table }

@@ -29,7 +29,9 @@ func (r *Reader) seriesWhere(q store.SeriesQuery) conds {
 			w.add("tenant = ?", q.Tenant)
 		}
 		r.window(&w, q.MinT, q.MaxT)
-		c.add("fingerprint IN (SELECT fingerprint FROM metric_samples WHERE "+w.String()+")", w.args...)
+		// A series and its samples share a shard (both are sharded by
+		// fingerprint).
+		c.add("fingerprint IN (SELECT fingerprint FROM "+r.d.colocated("metric_samples")+" WHERE "+w.String()+")", w.args...)
 	}
 	return c
 }

@@ -125,7 +125,8 @@ func (r *Reader) TraceSummaries(ctx context.Context, q store.TraceSearch) ([]sto
 	var c conds
 	c.add("tenant = ?", q.Tenant)
 	c.spansStarting(r.d, widen(q.Start, -store.TraceSummaryMargin), widen(q.End, store.TraceSummaryMargin))
-	c.add("trace_id IN ("+found+")", match.args...)
+	// found ranks traces across every shard, so it runs once.
+	c.add("trace_id "+r.d.globalIn()+" ("+found+")", match.args...)
 	sel := []string{"trace_id", "min(start_ns) AS trace_start", "max(start_ns + duration_ns)", "count(*)", r.d.countIf(failed),
 		r.d.argMin("service", rootFirst), r.d.argMin("operation", rootFirst),
 		r.d.sum("input_tokens", "", typeInt64), r.d.sum("output_tokens", "", typeInt64), "sum(cost)"}
