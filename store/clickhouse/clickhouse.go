@@ -275,8 +275,28 @@ func columnExists(stmt string, err error) bool {
 	return strings.Contains(stmt, " ADD COLUMN ") && errors.As(err, &ex) && (ex.Code == 44 || ex.Code == 15)
 }
 
-// Ping checks the server answers.
-func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
+// Ping checks the server answers; on a cluster, that what an insert needs
+// answers too: a replica of every shard (the one writes go to), none of
+// whose tables of this database is read-only for want of ZooKeeper. The
+// collector tells an outage from a batch the store refuses by Ping: with
+// only the first server asked, a shard or ZooKeeper down would read as a
+// refusal, and the spooled batches would be set aside after some retries
+// instead of waiting.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.conn.Ping(ctx); err != nil || s.ddl.cluster == "" {
+		return err
+	}
+	var readOnly uint64
+	err := s.conn.QueryRow(ctx, "SELECT count() FROM cluster("+quoteString(s.ddl.cluster)+", system, replicas) WHERE database = ? AND is_readonly",
+		s.ddl.database).Scan(&readOnly)
+	if err != nil {
+		return fmt.Errorf("ClickHouse cluster %s: not every shard answers: %w", s.ddl.cluster, firstLine(err))
+	}
+	if readOnly > 0 {
+		return fmt.Errorf("ClickHouse cluster %s: %d tables are read-only (ZooKeeper lost)", s.ddl.cluster, readOnly)
+	}
+	return nil
+}
 
 // Close closes the connections.
 func (s *Store) Close() error { return s.conn.Close() }
