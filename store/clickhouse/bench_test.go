@@ -2,12 +2,14 @@ package clickhouse_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"testing"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/clickhouse"
 	"github.com/vigil-dev/vigil/store/storetest"
 )
@@ -100,6 +102,57 @@ func BenchmarkClusterWriteSpans(b *testing.B) {
 			}
 			if rows > 0 {
 				b.ReportMetric(float64(bytes)/float64(rows), "B/span-on-disk")
+			}
+		})
+	}
+}
+
+// BenchmarkTraceByID reads one 10-span trace by id among 200,000 spans
+// (20,000 traces over the last 2 days) on the single server and on the
+// cluster: on the cluster every shard is asked, each looks its trace
+// index up, and one of them has the spans.
+func BenchmarkTraceByID(b *testing.B) {
+	targets := map[string]func(testing.TB) store.Store{
+		"server": func(tb testing.TB) store.Store { s, _ := openFresh(tb, server(tb)); return s },
+		"cluster": func(tb testing.TB) store.Store {
+			s, _ := openFreshURL(tb, cluster(tb))
+			return s
+		},
+	}
+	for _, name := range []string{"server", "cluster"} {
+		b.Run(name, func(b *testing.B) {
+			s := targets[name](b)
+			b.Cleanup(func() { s.Close() })
+			ctx := context.Background()
+			start := time.Now().Add(-48 * time.Hour)
+			const traces, perTrace = 20000, 10
+			spans := make([]store.Span, 0, 10000)
+			for t := range traces {
+				for i := range perTrace {
+					var sp store.Span
+					sp.Tenant, sp.Service, sp.Operation = "acme", fmt.Sprintf("svc-%d", t%5), "op"
+					binary.BigEndian.PutUint64(sp.TraceID[8:], uint64(t+1))
+					binary.BigEndian.PutUint64(sp.SpanID[:], uint64(t*perTrace+i+1))
+					sp.StartUnixNano = start.Add(time.Duration(t) * 8 * time.Second).UnixNano()
+					sp.DurationNano = int64(time.Millisecond)
+					spans = append(spans, sp)
+				}
+				if len(spans) == cap(spans) {
+					if err := s.WriteSpans(ctx, spans); err != nil {
+						b.Fatal(err)
+					}
+					spans = spans[:0]
+				}
+			}
+			i := 0
+			for b.Loop() {
+				var id store.TraceID
+				binary.BigEndian.PutUint64(id[8:], uint64(i*7919%traces+1))
+				got, err := s.Trace(ctx, "acme", id)
+				if err != nil || len(got) != perTrace {
+					b.Fatalf("trace %x: %d spans, %v", id, len(got), err)
+				}
+				i++
 			}
 		})
 	}
