@@ -365,6 +365,30 @@ func TestClusterFaults(t *testing.T) {
 			name, ended.Sub(began).Round(100*time.Millisecond), spooled, caughtUp.Round(100*time.Millisecond), time.Since(began).Round(100*time.Millisecond))
 	}
 
+	t.Run("analyzer", func(t *testing.T) {
+		// Two analyzers find each other through the members table on the
+		// cluster; when one dies the other counts itself alone within
+		// the three intervals a heartbeat stays live, and so owns every
+		// monitor.
+		a := startRole(t, "analyzer", storeURL, token, "--analyzer.interval", "1s", "--analyzer.replica", "a")
+		b := startRole(t, "analyzer", storeURL, token, "--analyzer.interval", "1s", "--analyzer.replica", "b")
+		waitMetric := func(r *roleProc, want float64, within time.Duration) time.Duration {
+			began := time.Now()
+			for deadline := began.Add(within); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+				if r.metric(t, "vigil_analyzer_replicas") == want {
+					return time.Since(began)
+				}
+			}
+			t.Fatalf("vigil_analyzer_replicas is not %v after %s; stderr:\n%s", want, within, r.stderr)
+			return 0
+		}
+		waitMetric(a, 2, 30*time.Second)
+		waitMetric(b, 2, 30*time.Second)
+		b.cmd.Process.Kill()
+		took := waitMetric(a, 1, 10*time.Second)
+		t.Logf("the surviving analyzer counted itself alone %s after the other was killed", took.Round(100*time.Millisecond))
+		a.cmd.Process.Kill()
+	})
 	t.Run("replica", func(t *testing.T) {
 		// Writes and reads go on on the other replica of shard 1.
 		// s1r1 is the first replica of shard 1 and the first host of the
