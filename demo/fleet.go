@@ -85,7 +85,7 @@ const (
 func NewFleet(ctx context.Context, ends Endpoints, seed uint64) (*Fleet, error) {
 	f := &Fleet{ends: ends, chat: map[string]trace.Tracer{}, Metrics: NewMetrics(),
 		routing: Routing{StableVersion: StableVersion, CanaryVersion: CanaryVersion, StableReplicas: 2},
-		rng:     rand.New(rand.NewPCG(seed, seed^0x5eed))}
+		rng:     newRand(seed)}
 	grpcExp := func() (sdktrace.SpanExporter, error) {
 		return otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(ends.OTLPGRPC), otlptracegrpc.WithInsecure(), otlptracegrpc.WithHeaders(ends.headers()))
 	}

@@ -142,3 +142,5 @@ func NewRequest(r *rand.Rand, start time.Time, rt Routing) Request {
 	}
 	return q
 }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x5eed)) }

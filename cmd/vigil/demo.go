@@ -91,7 +91,7 @@ func (d *demoOptions) prepare(cmd *cobra.Command, g *globalOptions, o *roleOptio
 		os.Setenv(demo.SecretEnv, hex.EncodeToString(b))
 	}
 	if !cmd.Flags().Changed("analyzer.interval") {
-		o.analyzerInterval = max(2*time.Second, (time.Duration(float64(10*time.Second) / d.speed)).Round(time.Second))
+		o.analyzerInterval = max(5*time.Second, (time.Duration(float64(10*time.Second) / d.speed)).Round(time.Second))
 	}
 	d.historyDone = make(chan struct{})
 	o.analyzerGate = d.historyDone
