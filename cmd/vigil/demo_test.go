@@ -179,7 +179,9 @@ func TestDemoStory(t *testing.T) {
 	// The drift (six story-minutes in), the resize advice (every two
 	// minutes) and the anomaly (eight story-minutes in) come later: wait for
 	// the last step, then a little more for the analyzer.
-	await("yesterday's bill", 2*time.Minute, func() bool { return strings.Contains(stderr.String(), "imported the fleet's cloud bill\" component=demo file=focus-") && strings.Count(stderr.String(), "imported the fleet's cloud bill") == 2 })
+	await("yesterday's bill", 2*time.Minute, func() bool {
+		return strings.Contains(stderr.String(), "imported the fleet's cloud bill\" component=demo file=focus-") && strings.Count(stderr.String(), "imported the fleet's cloud bill") == 2
+	})
 	time.Sleep(2*time.Minute + 10*time.Second)
 
 	cmd.Process.Signal(syscall.SIGTERM)
