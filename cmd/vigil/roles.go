@@ -62,6 +62,10 @@ type roleOptions struct {
 	query            querier.Options
 	auth             authOptions
 	actions          actionsOptions
+	demo             demoOptions
+	// analyzerGate, when set, holds the analyzer back until it is closed:
+	// the demo's history must be stored before the first SLO rollup.
+	analyzerGate <-chan struct{}
 }
 
 func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
@@ -71,6 +75,10 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer o.demo.cleanup()
+			if err := o.demo.prepare(cmd, g, o); err != nil {
+				return err
+			}
 			return runRoles(cmd.Context(), g, o, roles)
 		},
 	}
@@ -115,6 +123,9 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 			o.retention[sig] = d
 			f.DurationVar(d, "retention."+string(sig), defaults[sig], fmt.Sprintf("keep %s this long (whole days are dropped); 0 keeps them forever", sig))
 		}
+	}
+	if roles == roleCollector|roleAnalyzer|roleWeb {
+		o.demo.register(f)
 	}
 	withEnvHelp(cmd)
 	return cmd
@@ -209,6 +220,13 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics, TLS: webTLS, Actions: acts})
 	if err != nil {
 		return err
+	}
+	// Demo: the fleet and its story, with its tokens and the local admin
+	// made before the sign-in is announced.
+	if o.demo.on() {
+		if err := o.demo.add(ctx, &group, st, guard, o, srv.Addr(), logger.With("component", "demo")); err != nil {
+			return err
+		}
 	}
 	if roles&roleWeb != 0 && guard.Enabled() {
 		if err := announceSignIn(ctx, st, guard, &o.auth, srv.Addr(), webTLS != nil, logger.With("component", "auth")); err != nil {
@@ -308,7 +326,16 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		engine)
 	owner.sched = sched
 	actx, cancel := context.WithCancel(context.Background())
-	group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
+	group.Add(func() error {
+		if o.analyzerGate != nil {
+			select {
+			case <-o.analyzerGate:
+			case <-actx.Done():
+				return nil
+			}
+		}
+		return sched.Run(actx)
+	}, func(error) { cancel() })
 	return nil
 }
 
