@@ -22,14 +22,17 @@ import (
 type serverOptions struct {
 	server, token, tokenFile string
 	timeout                  time.Duration
-	role                     string // the role the command needs, for messages
+	role                     string // "an editor", the role the command needs, for messages
 }
 
 // register adds --server, --token, --token-file and --server-timeout.
 func (o *serverOptions) register(f *pflag.FlagSet, role string, timeout time.Duration) {
-	o.role = role
+	o.role = "a " + role
+	if strings.ContainsAny(role[:1], "aeiou") {
+		o.role = "an " + role
+	}
 	f.StringVar(&o.server, "server", "", "URL of a running Vigil (http://host:8080) to ask instead of opening the store")
-	f.StringVar(&o.token, "token", "", "API token for the server (a "+role+"'s: vigil token create --role "+role+"); prefer its environment twin, which stays out of the process list")
+	f.StringVar(&o.token, "token", "", "API token for the server ("+o.role+"'s: vigil token create --role "+role+"); prefer its environment twin, which stays out of the process list")
 	f.StringVar(&o.tokenFile, "token-file", "", "file holding the API token for the server (a Kubernetes Secret, say)")
 	f.DurationVar(&o.timeout, "server-timeout", timeout, "how long to wait for the server's answer")
 }
@@ -81,10 +84,10 @@ func (o *serverOptions) open(cmd *cobra.Command, g *globalOptions, tenant string
 	}
 	sf, found, ferr := readServerFile(g.dataDir)
 	if ferr != nil || !found {
-		return nil, nil, fmt.Errorf("%w (is vigil serve running on %s? pass --server with its URL and a %s's token in VIGIL_TOKEN or --token-file)", err, g.dataDir, o.role)
+		return nil, nil, fmt.Errorf("%w (is vigil serve running on %s? pass --server with its URL and %s's token in VIGIL_TOKEN or --token-file)", err, g.dataDir, o.role)
 	}
 	if o.token == "" && o.tokenFile == "" {
-		return nil, nil, fmt.Errorf("%w: vigil serve (pid %d) holds it and answers at %s; give a %s's token in VIGIL_TOKEN or --token-file and this command asks it, or pass --server %s",
+		return nil, nil, fmt.Errorf("%w: vigil serve (pid %d) holds it and answers at %s; give %s's token in VIGIL_TOKEN or --token-file and this command asks it, or pass --server %s",
 			err, sf.PID, sf.URL, o.role, sf.URL)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "vigil: the store in %s is held by vigil serve (pid %d): asking it at %s\n", g.dataDir, sf.PID, sf.URL)
