@@ -238,24 +238,25 @@ func newSpanMetrics(o *collectorOptions, st store.MetricQuerier, reg prometheus.
 
 // loadPrices builds the price table: the built-in rows, then each file's.
 func loadPrices(files []string) (*cost.PriceTable, error) {
-	table := cost.NewPriceTable()
-	if err := table.Add(cost.DefaultPrices()...); err != nil {
+	read, err := readPriceFiles(files)
+	if err != nil {
 		return nil, err
 	}
+	return cost.DefaultPriceTable(read...)
+}
+
+// readPriceFiles reads price files from disk, for the table built here or
+// sent to a server that builds it.
+func readPriceFiles(files []string) ([]cost.PriceFile, error) {
+	out := make([]cost.PriceFile, 0, len(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		rows, err := cost.ParsePrices(f, data, "auto")
-		if err != nil {
-			return nil, err
-		}
-		if err := table.Add(rows...); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
+		out = append(out, cost.PriceFile{Name: f, Data: data})
 	}
-	return table, nil
+	return out, nil
 }
 
 // httpReceiver listens on addr for mux's requests, over TLS when

@@ -234,6 +234,19 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		}
 	}
 	stop.add(&group, "web", srv.Serve, srv.Shutdown)
+	// The embedded store is open in this process only: say where its
+	// server answers, so a command that finds it locked can ask here.
+	if roles&roleWeb != 0 && g.storeURL == "" {
+		scheme := "http://"
+		if webTLS != nil {
+			scheme = "https://"
+		}
+		remove, err := writeServerFile(g.dataDir, scheme+loginHost(srv.Addr()))
+		if err != nil {
+			return err
+		}
+		defer remove()
+	}
 
 	// KEDA external scaler: replica recommendations on a port of its own.
 	if roles&roleWeb != 0 && o.kedaListen != "" {

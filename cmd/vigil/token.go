@@ -29,6 +29,9 @@ func openCredentials(ctx context.Context, g *globalOptions) (store.Store, error)
 	defer cancel()
 	st, err := backend.Open(ctx, g.storeURL, g.dataDir)
 	if errors.Is(err, store.ErrLocked) {
+		if sf, found, _ := readServerFile(g.dataDir); found {
+			return nil, fmt.Errorf("%w: vigil serve (pid %d, at %s) holds it; stop it first: credentials are managed on the store, which is open in one process at a time", err, sf.PID, sf.URL)
+		}
 		return nil, fmt.Errorf("%w (is vigil serve running on %s? stop it first: the embedded store is open in one process at a time)", err, g.dataDir)
 	}
 	return st, err

@@ -21,6 +21,7 @@ func Run(t *testing.T, open Opener) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"SpansRoundTrip", testSpansRoundTrip},
+		{"TypedAttributes", testTypedAttributes},
 		{"TraceNotFound", testTraceNotFound},
 		{"FindTraces", testFindTraces},
 		{"ServicesAndOperations", testServicesAndOperations},

@@ -38,6 +38,7 @@ type Store interface {
 	store.EventReader          // alerts, deliveries, silences
 	store.EventWriter          // silences
 	store.Credentials          // API tokens
+	store.SpanRepricer         // repricing
 }
 
 // API serves /api/v1.
@@ -111,6 +112,10 @@ func (a *API) Register(mux *auth.Mux) {
 		route("GET", "/api/v1/audit", auth.Admin, a.handle(a.audit)),
 		route("GET", "/api/v1/openapi.json", auth.Public, serveOpenAPI),
 	)
+	// Repricing every tenant's spans holds in every tenant.
+	repriceAll := route("POST", "/api/v1/admin/cost/reprice", auth.Admin, a.handle(a.reprice(true)))
+	repriceAll.Scope = auth.ServerScope
+	mux.Handle(route("POST", "/api/v1/cost/reprice", auth.Editor, a.handle(a.reprice(false))), repriceAll)
 	status := route("GET", "/api/v1/config/status", auth.Viewer, a.handle(a.configStatus))
 	status.Scope = auth.ServerScope
 	mux.Handle(status)

@@ -562,6 +562,15 @@ func TestOpenAPIResponses(t *testing.T) {
 		t.Errorf("config status: %s", body)
 	}
 
+	json := http.Header{"Content-Type": {"application/json"}}
+	if body := v.call("POST", "/api/v1/cost/reprice", json, []byte(`{"from":"2024-09-01T00:00:00Z","to":"2024-10-01T00:00:00Z","dry_run":true}`), 200); !bytes.Contains(body, []byte(`"tenant":"default"`)) {
+		t.Errorf("reprice: %s", body)
+	}
+	v.call("POST", "/api/v1/admin/cost/reprice", json, []byte(`{"from":"2024-09-01T00:00:00Z","to":"2024-10-01T00:00:00Z","price_files":[{"name":"p.yaml","data":"cHJpY2VzOiBbXQo="}]}`), 200)
+	if body := v.call("POST", "/api/v1/cost/reprice", json, []byte(`{"from":"2024-10-01T00:00:00Z","to":"2024-09-01T00:00:00Z"}`), 400); !bytes.Contains(body, []byte("is not after")) {
+		t.Errorf("reprice backwards: %s", body)
+	}
+
 	// Errors: the tenant, a missing parameter, an upload over the limit.
 	v.refused("GET", "/api/v1/cost?to=2024-10-01", none, nil, 400)
 	v.call("GET", "/api/v1/budgets", http.Header{"X-Scope-Orgid": {"acme"}}, nil, 200)
@@ -586,6 +595,8 @@ func TestOpenAPIResponses(t *testing.T) {
 		t.Errorf("a viewer creating a silence: %s", body)
 	}
 	viewer.call("GET", "/api/v1/audit", none, nil, 403)
+	viewer.call("POST", "/api/v1/cost/reprice", json, []byte(`{"from":"2024-09-01T00:00:00Z","to":"2024-10-01T00:00:00Z"}`), 403)
+	viewer.call("POST", "/api/v1/admin/cost/reprice", json, []byte(`{"from":"2024-09-01T00:00:00Z","to":"2024-10-01T00:00:00Z"}`), 403)
 	for _, vv := range []*validator{anon, viewer} {
 		for k := range vv.seen {
 			v.seen[k] = true
