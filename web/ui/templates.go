@@ -77,6 +77,12 @@ func funcs(a *assets) template.FuncMap {
 		},
 		"burnBar": burnBar,
 		"inc":     func(i int) int { return i + 1 },
+		"lasts": func(d *time.Duration) string {
+			if *d <= 0 {
+				return "exhausted"
+			}
+			return formatDuration(*d)
+		},
 		"verdictClass": func(v canary.Verdict) string {
 			return map[canary.Verdict]string{canary.VerdictPass: "ok", canary.VerdictFail: "failed", canary.VerdictMarginal: "pending", canary.VerdictInconclusive: "pending"}[v]
 		},
