@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/vigil-dev/vigil/store/backend"
 	"github.com/vigil-dev/vigil/web"
 	"github.com/vigil-dev/vigil/web/keda"
+	"github.com/vigil-dev/vigil/web/ui"
 )
 
 type role int
@@ -216,8 +218,14 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	if err != nil {
 		return err
 	}
+	// The LLM usage page shows the price table the collector prices with.
+	prices, err := loadPrices(o.collector.priceFiles)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Engine: engine, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api,
-		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics, TLS: webTLS, Actions: acts})
+		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics, TLS: webTLS, Actions: acts,
+		Drift: live.drift, Prices: prices, Build: ui.Build{Version: versionString(), GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}})
 	if err != nil {
 		return err
 	}

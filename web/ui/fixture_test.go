@@ -73,6 +73,7 @@ func fixtureStore(t testing.TB) *embedded.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fillMore(t, st)
 	return st
 }
 
