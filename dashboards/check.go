@@ -23,8 +23,8 @@ import (
 // parsing once Grafana's macros are substituted, and no rate window of
 // $__interval (too short at small steps; $__rate_interval is meant).
 func Check(raw []byte) (dashboard.Dashboard, error) {
-	var d dashboard.Dashboard
-	if err := sdkError(d.UnmarshalJSONStrict(raw)); err != nil {
+	d, err := decodeStrict(raw)
+	if err != nil {
 		return d, fmt.Errorf("cannot decode dashboard: %w", err)
 	}
 	if err := sdkError(d.Validate()); err != nil {
@@ -74,6 +74,97 @@ func Check(raw []byte) (dashboard.Dashboard, error) {
 		}
 	}
 	return d, nil
+}
+
+// decodeStrict is the SDK's strict decoding, with its panels and their
+// targets decoded again here: in v0.0.22 a panel's and a query's strict
+// decoders return an empty cog.BuildErrors (a non-nil error) on success,
+// so the dashboard's decoder drops every panel and every target as
+// failed without reporting anything.
+func decodeStrict(raw []byte) (dashboard.Dashboard, error) {
+	var d dashboard.Dashboard
+	if err := sdkError(d.UnmarshalJSONStrict(raw)); err != nil {
+		return d, err
+	}
+	var top struct{ Panels []json.RawMessage }
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return d, err
+	}
+	d.Panels = nil
+	for i, rawPanel := range top.Panels {
+		var kind struct{ Type string }
+		if err := json.Unmarshal(rawPanel, &kind); err != nil {
+			return d, fmt.Errorf("panels[%d]: %w", i, err)
+		}
+		if kind.Type == "row" {
+			row := &dashboard.RowPanel{}
+			if err := sdkError(row.UnmarshalJSONStrict(rawPanel)); err != nil {
+				return d, fmt.Errorf("panels[%d]: %w", i, err)
+			}
+			var nested struct{ Panels []json.RawMessage }
+			json.Unmarshal(rawPanel, &nested)
+			row.Panels = nil
+			for j, rp := range nested.Panels {
+				p, err := decodePanel(rp)
+				if err != nil {
+					return d, fmt.Errorf("panels[%d].panels[%d]: %w", i, j, err)
+				}
+				row.Panels = append(row.Panels, *p)
+			}
+			d.Panels = append(d.Panels, dashboard.PanelOrRowPanel{RowPanel: row})
+			continue
+		}
+		p, err := decodePanel(rawPanel)
+		if err != nil {
+			return d, fmt.Errorf("panels[%d]: %w", i, err)
+		}
+		d.Panels = append(d.Panels, dashboard.PanelOrRowPanel{Panel: p})
+	}
+	return d, nil
+}
+
+// decodePanel decodes a panel strictly, and its targets by their data
+// source's type: Prometheus, or Vigil's Jaeger query type.
+func decodePanel(raw []byte) (*dashboard.Panel, error) {
+	p := &dashboard.Panel{}
+	if err := sdkError(p.UnmarshalJSONStrict(raw)); err != nil {
+		return nil, err
+	}
+	var ts struct{ Targets []json.RawMessage }
+	if err := json.Unmarshal(raw, &ts); err != nil {
+		return nil, err
+	}
+	p.Targets = nil
+	for i, rt := range ts.Targets {
+		var ref struct{ Datasource *common.DataSourceRef }
+		if err := json.Unmarshal(rt, &ref); err != nil {
+			return nil, fmt.Errorf("targets[%d]: %w", i, err)
+		}
+		typ := ""
+		if ref.Datasource != nil {
+			typ = deref(ref.Datasource.Type)
+		}
+		switch typ {
+		case "prometheus":
+			var q prometheus.Dataquery
+			if err := sdkError(q.UnmarshalJSONStrict(rt)); err != nil {
+				return nil, fmt.Errorf("targets[%d]: %w", i, err)
+			}
+			if err := sdkError(q.Validate()); err != nil {
+				return nil, fmt.Errorf("targets[%d]: %w", i, err)
+			}
+			p.Targets = append(p.Targets, q)
+		case JaegerType:
+			q, err := strictJaeger(rt)
+			if err != nil {
+				return nil, fmt.Errorf("targets[%d]: %w", i, err)
+			}
+			p.Targets = append(p.Targets, q)
+		default:
+			return nil, fmt.Errorf("targets[%d]: a query of data source type %q, not prometheus or jaeger", i, typ)
+		}
+	}
+	return p, nil
 }
 
 // sdkError is the SDK's error, or nil: its strict decoder can return an

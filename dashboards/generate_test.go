@@ -80,3 +80,72 @@ func TestGoldenDashboards(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckSeesEveryQuery guards against the SDK's strict decoder losing
+// panels or targets: the self dashboard has 10 panels and 12 targets
+// besides its variable, the service dashboard two Jaeger searches.
+func TestCheckSeesEveryQuery(t *testing.T) {
+	set, err := Generate(fixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string][3]int{} // variables, PromQL targets, Jaeger queries
+	for _, d := range set.Dashboards {
+		dash, err := Check(d.JSON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs, err := Queries(dash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c [3]int
+		for _, q := range qs {
+			switch {
+			case q.Variable != "":
+				c[0]++
+			case q.Jaeger != nil:
+				c[2]++
+			default:
+				c[1]++
+			}
+		}
+		counts[d.UID] = c
+	}
+	for uid, want := range map[string][3]int{"vigil-self": {1, 12, 0}, "vigil-service-chat-gateway": {3, 13, 2}, "vigil-slo-chat-availability": {0, 15, 1}} {
+		if counts[uid] != want {
+			t.Errorf("%s: variables, PromQL targets, Jaeger queries = %v, want %v", uid, counts[uid], want)
+		}
+	}
+}
+
+// TestCheckRefuses: what Check exists to catch is caught, each with a
+// message naming it.
+func TestCheckRefuses(t *testing.T) {
+	set, err := Generate(fixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var self []byte
+	for _, d := range set.Dashboards {
+		if d.UID == "vigil-self" {
+			self = d.JSON
+		}
+	}
+	for _, c := range []struct{ name, from, to, want string }{
+		{"unknown field", `"refresh": "1m"`, `"refrsh": "1m"`, "refrsh"},
+		{"empty enum", `"mode": "multi"`, `"mode": ""`, "empty string"},
+		{"rate over $__interval", `[$__rate_interval]`, `[$__interval]`, "use $__rate_interval"},
+		{"fixed data source", `"uid": "${datasource}"`, `"uid": "prom-1"`, "${datasource}"},
+		{"bad PromQL", `sum by (signal) (vigil_collector_queue_items`, `sum by (signal) (vigil_collector_queue_items)(`, "cannot parse PromQL"},
+		{"unknown variable", `instance=~\"$instance\"`, `instance=~\"$inst\"`, "$inst"},
+	} {
+		bad := bytes.Replace(self, []byte(c.from), []byte(c.to), 1)
+		if bytes.Equal(bad, self) {
+			t.Fatalf("%s: %q not found", c.name, c.from)
+		}
+		if _, err := Check(bad); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %q", c.name, err, c.want)
+		}
+	}
+}
