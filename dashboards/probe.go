@@ -77,8 +77,13 @@ func ProbeDashboard(ctx context.Context, raw []byte, api QueryAPI, w Window) ([]
 			jq := *q.Jaeger
 			for _, f := range []*string{&jq.Service, &jq.Operation, &jq.Tags, &jq.MinDuration, &jq.MaxDuration, &jq.Query} {
 				if *f, err = w.Interpolate(*f, d, sel); err != nil {
-					return nil, fmt.Errorf("dashboard %s, %s: %w", uid, q.Where, err)
+					break
 				}
+			}
+			if err != nil { // a variable without values: reported on the variable too
+				p.Problem = err.Error()
+				out = append(out, p)
+				continue
 			}
 			p.Query = fmt.Sprintf("traces of service=%q operation=%q tags=%q minDuration=%q limit=%d", jq.Service, jq.Operation, jq.Tags, jq.MinDuration, jq.Limit)
 			n, err := api.FindTraces(ctx, jq, w)

@@ -134,8 +134,9 @@ remote_write:
 	// The check can fail: a tenant with no data has empty panels.
 	cmd := withToken(v, exec.Command(binary, append([]string{"dashboards", "check", "--server", "http://" + v.web, "--tenant", "nobody", "--config-dir", cfgDir, "--range", "10m"}, dashboardFlags...)...))
 	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	if err := cmd.Run(); err == nil || !strings.Contains(stdout.String(), "no data") {
+	cmd.Stdout, cmd.Stderr = &stdout, &stdout
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stdout.String(), "no data") || !strings.Contains(stdout.String(), "no traces") {
 		t.Errorf("check of an empty tenant: %v\n%s", err, stdout.String())
 	}
 	p.cmd.Process.Kill()
