@@ -117,7 +117,28 @@ func TestCLIThroughServer(t *testing.T) {
 	if !strings.Contains(served[0], "every tenant: would reprice (dry run, nothing written) 2 spans") || !strings.Contains(served[1], "tenant default: would reprice") {
 		t.Errorf("reprice through the server:\n%s\n%s", served[0], served[1])
 	}
+	// Tokens through the server that holds the store: made, listed and
+	// revoked as on the store, and listed the same after it stops.
+	made, stderr, code := runVigil(t, tokenEnv, "token", "create", "--data-dir", dir, "--tenant", "acme", "--role", "viewer", "--name", "ci", "--expires", "30d")
+	made = strings.TrimSpace(made)
+	if code != 0 || !strings.HasPrefix(made, "vigil_") || !strings.Contains(stderr, "viewer in tenant acme") {
+		t.Fatalf("token create through the server: exit %d: %q %s", code, made, stderr)
+	}
+	id := strings.Split(made, "_")[1]
+	if out, stderr, code := runVigil(t, tokenEnv, "token", "revoke", "--data-dir", dir, id); code != 0 || !strings.Contains(out, "token "+id+" revoked at ") {
+		t.Errorf("token revoke through the server: exit %d: %s %s", code, out, stderr)
+	}
+	listed, stderr, code := runVigil(t, tokenEnv, "token", "list", "--server", url, "--tenant", "acme", "--output", "json")
+	if code != 0 || !strings.Contains(listed, `"status": "revoked"`) || strings.Contains(listed, made) {
+		t.Errorf("token list through the server: exit %d: %s %s", code, listed, stderr)
+	}
+	if _, stderr, code := runVigil(t, []string{"VIGIL_TOKEN=" + viewer}, "token", "list", "--server", url); code != 1 || !strings.Contains(stderr, "admin") {
+		t.Errorf("a viewer listing tokens: exit %d: %s", code, stderr)
+	}
 	v.stop(t)
+	if local, stderr, code := runVigil(t, nil, "token", "list", "--data-dir", dir, "--tenant", "acme", "--output", "json"); code != 0 || local != listed {
+		t.Errorf("token list on the store: exit %d %s\n%s\nthrough the server:\n%s", code, stderr, local, listed)
+	}
 	for i, args := range [][]string{rangeArgs, append(rangeArgs, "--tenant", "default"), append(rangeArgs, "--output", "json")} {
 		out, stderr, code := runVigil(t, nil, append(args, "--data-dir", dir)...)
 		if code != 0 || out != served[i] {
