@@ -152,7 +152,7 @@ func newTokenListCmd(g *globalOptions) *cobra.Command {
 tenant's). The last use is recorded at most once an hour. Through a
 running Vigil (--server), the tokens its admin token manages: an admin
 of every tenant sees all.`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output: want text or json, got %q", output)
