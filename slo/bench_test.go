@@ -65,7 +65,7 @@ func BenchmarkCompute1000SLOsClickHouse(b *testing.B) {
 		}
 		for _, status := range statuses {
 			if status.Counts.Total != minutes*100 || status.Burns[0].LongRate < 0.99 || status.Burns[0].LongRate > 1.01 {
-				b.Fatalf("%s: %d events, burn %v; want %d and 1", status.SLO.Name, status.Counts.Total, status.Burns[0].LongRate, minutes*100)
+				b.Fatalf("%s: %g events, burn %v; want %d and 1", status.SLO.Name, status.Counts.Total, status.Burns[0].LongRate, minutes*100)
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package slo
 import (
 	"context"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/vigil-dev/vigil/store"
@@ -17,20 +16,19 @@ const counterLookback = 5 * time.Minute
 // minutes counts a counter SLI over [from, to): a minute's count is the
 // sum over matching series of the increase between consecutive samples
 // whose later sample lies in the minute, a drop read as a reset (the
-// increase is the new value), rounded to a whole event. That is
-// Prometheus's increase() without its extrapolation, so minutes add up
-// exactly to longer windows. A series' very first sample has nothing
-// before it and counts nothing, as in Prometheus. Good never exceeds
-// total: the two come from different series, scraped at different
-// moments.
-func (m MetricRatio) minutes(ctx context.Context, r sliReader, tenant, _ string, from, to time.Time) ([]store.MinuteCounts, error) {
-	total, err := counterMinutes(ctx, r, tenant, m.Total, from, to)
+// increase is the new value). That is Prometheus's increase() without its
+// extrapolation, so minutes add up exactly to longer windows. A series'
+// very first sample has nothing before it and counts nothing, as in
+// Prometheus. Good never exceeds total: the two come from different
+// series, scraped at different moments.
+func (m MetricRatio) minutes(ctx context.Context, src sources, tenant, _ string, from, to time.Time) ([]minute, error) {
+	total, err := counterMinutes(ctx, src.store, tenant, m.Total, from, to)
 	if err != nil {
 		return nil, err
 	}
 	var good map[int64]float64
 	if m.Bad != "" {
-		bad, err := counterMinutes(ctx, r, tenant, m.Bad, from, to)
+		bad, err := counterMinutes(ctx, src.store, tenant, m.Bad, from, to)
 		if err != nil {
 			return nil, err
 		}
@@ -38,20 +36,17 @@ func (m MetricRatio) minutes(ctx context.Context, r sliReader, tenant, _ string,
 		for minute, t := range total {
 			good[minute] = t - bad[minute]
 		}
-	} else if good, err = counterMinutes(ctx, r, tenant, m.Good, from, to); err != nil {
+	} else if good, err = counterMinutes(ctx, src.store, tenant, m.Good, from, to); err != nil {
 		return nil, err
 	}
-	out := make([]store.MinuteCounts, 0, len(total))
-	for minute, t := range total {
-		tc := uint64(math.Max(0, math.Round(t)))
-		if tc == 0 {
+	byMinute := map[int64]*minute{}
+	for at, t := range total {
+		if t <= 0 {
 			continue
 		}
-		gc := uint64(math.Max(0, math.Round(good[minute])))
-		out = append(out, store.MinuteCounts{Minute: time.Unix(minute*60, 0).UTC(), Good: min(gc, tc), Total: tc})
+		byMinute[at] = &minute{at: time.Unix(at*60, 0).UTC(), good: min(max(good[at], 0), t), total: t}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Minute.Before(out[j].Minute) })
-	return out, nil
+	return sortedMinutes(byMinute), nil
 }
 
 func counterMinutes(ctx context.Context, r store.MetricReader, tenant, query string, from, to time.Time) (map[int64]float64, error) {
@@ -77,8 +72,8 @@ func counterMinutes(ctx context.Context, r store.MetricReader, tenant, query str
 // minutes counts a gauge SLI over [from, to): a minute with samples is
 // one event, good when the mean of the samples of every matching series
 // in it passes the threshold.
-func (m MetricThreshold) minutes(ctx context.Context, r sliReader, tenant, _ string, from, to time.Time) ([]store.MinuteCounts, error) {
-	samples, err := store.SelectSamples(ctx, r, tenant, m.Gauge, from, to)
+func (m MetricThreshold) minutes(ctx context.Context, src sources, tenant, _ string, from, to time.Time) ([]minute, error) {
+	samples, err := store.SelectSamples(ctx, src.store, tenant, m.Gauge, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -98,14 +93,17 @@ func (m MetricThreshold) minutes(ctx context.Context, r sliReader, tenant, _ str
 		minutes[minute].sum += s.Value
 		minutes[minute].n++
 	}
-	out := make([]store.MinuteCounts, 0, len(minutes))
-	for minute, a := range minutes {
-		c := store.MinuteCounts{Minute: time.Unix(minute*60, 0).UTC(), Total: 1}
-		if m.Op.Holds(a.sum/float64(a.n), m.Threshold) {
-			c.Good = 1
-		}
-		out = append(out, c)
+	byMinute := map[int64]*minute{}
+	for at, a := range minutes {
+		byMinute[at] = &minute{at: time.Unix(at*60, 0).UTC(), total: 1, good: b2f(m.Op.Holds(a.sum/float64(a.n), m.Threshold))}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Minute.Before(out[j].Minute) })
-	return out, nil
+	return sortedMinutes(byMinute), nil
+}
+
+// b2f is 1 for true, 0 for false: a minute that passes is one good event.
+func b2f(ok bool) float64 {
+	if ok {
+		return 1
+	}
+	return 0
 }

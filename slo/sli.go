@@ -19,14 +19,34 @@ type SLI interface {
 	Describe(service string) string
 	// minutes counts good and total events per minute over [from, to),
 	// ascending: what the SLO's rollups are made of.
-	minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error)
+	minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error)
 }
 
-// sliReader is what counting any SLI reads.
+// sliReader is what counting any SLI reads from the store.
 type sliReader interface {
 	store.SLIReader
 	store.MetricReader
 	store.EventReader
+}
+
+// sources is what SLIs are counted from.
+type sources struct {
+	store sliReader
+}
+
+// minute is an SLI's good and total events in one minute.
+type minute struct {
+	at          time.Time
+	good, total float64
+}
+
+// spanMinutes converts the store's span counts.
+func spanMinutes(counts []store.MinuteCounts, err error) ([]minute, error) {
+	out := make([]minute, len(counts))
+	for i, c := range counts {
+		out[i] = minute{at: c.Minute, good: float64(c.Good), total: float64(c.Total)}
+	}
+	return out, err
 }
 
 // SpanFilter selects the spans a span SLI counts: of one service (the
@@ -99,10 +119,10 @@ func (s SpanLatency) Describe(service string) string {
 	return fmt.Sprintf("good: %s faster than %s; total: all of them", s.scope(service), s.Latency)
 }
 
-func (s SpanLatency) minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error) {
+func (s SpanLatency) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
 	q := s.query(tenant, service, from, to)
 	q.Good, q.Latency = "latency", s.Latency
-	return r.SLICounts(ctx, q)
+	return spanMinutes(src.store.SLICounts(ctx, q))
 }
 
 // SpanAvailability counts the filtered spans; a span is good when its
@@ -115,10 +135,10 @@ func (s SpanAvailability) Describe(service string) string {
 	return fmt.Sprintf("good: %s without an error status; total: all of them", s.scope(service))
 }
 
-func (s SpanAvailability) minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error) {
+func (s SpanAvailability) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
 	q := s.query(tenant, service, from, to)
 	q.Good = "availability"
-	return r.SLICounts(ctx, q)
+	return spanMinutes(src.store.SLICounts(ctx, q))
 }
 
 // SpanAttribute counts the filtered spans that have a number in the span
@@ -135,10 +155,10 @@ func (s SpanAttribute) Describe(service string) string {
 	return fmt.Sprintf("good: %s with %s %s %g; total: those with a number in %s", s.scope(service), s.Attribute, s.Op.Symbol(), s.Threshold, s.Attribute)
 }
 
-func (s SpanAttribute) minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error) {
+func (s SpanAttribute) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
 	q := s.query(tenant, service, from, to)
 	q.Good, q.Attribute, q.Op, q.Threshold = "attribute", s.Attribute, string(s.Op), s.Threshold
-	return r.SLICounts(ctx, q)
+	return spanMinutes(src.store.SLICounts(ctx, q))
 }
 
 // MetricRatio counts the increase of counters per minute: good is the

@@ -296,6 +296,13 @@ var migrations = []migration{
 			"ADD COLUMN null_columns Array(String)",
 		}}},
 	},
+	{ // 5: an SLO's events per minute may be fractional (SLIs read from
+		// PromQL rates and precomputed ratios); whole counts stay exact.
+		alters: []alter{{table: "sli_rollups", actions: []string{
+			"MODIFY COLUMN good Float64",
+			"MODIFY COLUMN total Float64",
+		}}},
+	},
 }
 
 // schemaTable records applied migrations.

@@ -192,4 +192,10 @@ ALTER TABLE cost_lines ADD COLUMN commitment_discount_status VARCHAR DEFAULT '';
 ALTER TABLE cost_lines ADD COLUMN commitment_discount_type VARCHAR DEFAULT '';
 ALTER TABLE cost_lines ADD COLUMN null_columns VARCHAR[] DEFAULT [];
 `,
+	// 5: an SLO's events per minute may be fractional (SLIs read from
+	// PromQL rates and precomputed ratios); whole counts stay exact.
+	`
+ALTER TABLE sli_rollups ALTER good SET DATA TYPE DOUBLE;
+ALTER TABLE sli_rollups ALTER total SET DATA TYPE DOUBLE;
+`,
 }

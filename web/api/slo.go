@@ -19,7 +19,7 @@ type burnJSON struct {
 	Factor        float64  `json:"factor"`
 	LongBurnRate  *float64 `json:"long_burn_rate"` // null without data
 	ShortBurnRate *float64 `json:"short_burn_rate"`
-	LongEvents    uint64   `json:"long_events"`
+	LongEvents    float64  `json:"long_events"`
 	Firing        bool     `json:"firing"`
 	CanFire       bool     `json:"can_fire"`
 }
@@ -32,8 +32,8 @@ type sloJSON struct {
 	Window           string     `json:"window"`
 	State            string     `json:"state"`
 	SLI              *float64   `json:"sli"` // null without data
-	Good             uint64     `json:"good_events"`
-	Total            uint64     `json:"total_events"`
+	Good             float64    `json:"good_events"`
+	Total            float64    `json:"total_events"`
 	BudgetRemaining  *float64   `json:"error_budget_remaining"`
 	BudgetConsumed   *float64   `json:"error_budget_consumed"`
 	BurnRates        []burnJSON `json:"burn_rates"`
@@ -119,8 +119,8 @@ func (a *API) sloOne(r *http.Request, org string) (any, error) {
 
 type historyPoint struct {
 	Time  time.Time `json:"time"`
-	Good  uint64    `json:"good_events"`
-	Total uint64    `json:"total_events"`
+	Good  float64   `json:"good_events"`
+	Total float64   `json:"total_events"`
 	SLI   *float64  `json:"sli"`
 }
 
