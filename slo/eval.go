@@ -216,10 +216,10 @@ func slicesBudget(ctx context.Context, r store.RollupReader, s *SLO, from, to ti
 	return RatioTimeslicesBudget(slices, s.Objective), nil
 }
 
-// Evaluator keeps every SLO's per-minute rollups up to date from spans: on
-// its first run it fills the SLO's whole window, then each tick recomputes
-// the last Recompute minutes and the minute in progress, so spans that
-// arrive late still count. A rollup replaces the stored minute, so ticks
+// Evaluator keeps every SLO's per-minute rollups up to date from spans,
+// metrics and drift verdicts: on its first run it fills the SLO's whole
+// window, then each tick recomputes the last Recompute minutes and the
+// minute in progress, so spans and samples that arrive late still count. A rollup replaces the stored minute, so ticks
 // and replicas agree.
 type Evaluator struct {
 	Store     RollupStore
@@ -234,6 +234,8 @@ type Evaluator struct {
 	// Current, when set, returns the SLOs as the config directory defines
 	// them now; it is called at every tick instead of reading SLOs.
 	Current func() []*SLO
+	// PromQL evaluates the SLIs written as PromQL queries.
+	PromQL PromQL
 
 	mu    sync.Mutex
 	done  map[string]time.Time // guarded by mu: rollups are complete before this minute
@@ -346,7 +348,7 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 		if end.After(to) {
 			end = to
 		}
-		counts, err := s.SLI.minutes(ctx, sources{store: e.Store}, s.tenant(), s.Service, start, end)
+		counts, err := s.SLI.minutes(ctx, sources{store: e.Store, promql: e.PromQL}, s.tenant(), s.Service, start, end)
 		if err != nil {
 			return err
 		}

@@ -113,7 +113,7 @@ func TestOpenSLOProblems(t *testing.T) {
 		`target.yaml:28: spec.objectives[0].target: 1.2 is out of range [0,1)`,
 		`target.yaml:28: spec.objectives[0].timeSliceTarget: Timeslices needs a timeSliceTarget in (0,1]`,
 		`target.yaml:28: spec.objectives[0].timeSliceWindow: Timeslices needs a timeSliceWindow`,
-		`target.yaml:19: spec.indicator.spec.ratioMetric.total: cannot parse selector "sum(rate(all_total[5m]))"`,
+		`target.yaml:22: spec.indicator.spec.ratioMetric.total.metricSource.spec.query: cannot parse "sum(rate(all_total[5m])) by": 1:28: parse error:`,
 	}
 	if len(problems) != len(want) {
 		var all []string

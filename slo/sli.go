@@ -29,9 +29,11 @@ type sliReader interface {
 	store.EventReader
 }
 
-// sources is what SLIs are counted from.
+// sources is what SLIs are counted from: the store, and the PromQL engine
+// for SLIs written as queries (nil where none is wired: those SLIs fail).
 type sources struct {
-	store sliReader
+	store  sliReader
+	promql PromQL
 }
 
 // minute is an SLI's good and total events in one minute.
@@ -161,25 +163,41 @@ func (s SpanAttribute) minutes(ctx context.Context, src sources, tenant, service
 	return spanMinutes(src.store.SLICounts(ctx, q))
 }
 
-// MetricRatio counts the increase of counters per minute: good is the
-// increase of Good, or that of Total less that of Bad; total is the
-// increase of Total. Exactly one of Good and Bad is set; all three are
-// PromQL series selectors. A histogram SLI is a MetricRatio whose Good is
-// the bucket of its bound and whose Total is the histogram's count.
+// MetricRatio counts events per minute from PromQL queries (see
+// promql.go for how a query's values become events): good is Good's
+// events, or Total's less Bad's; total is Total's. Exactly one of Good and
+// Bad is set. A histogram SLI is a MetricRatio whose Good is the bucket of
+// its bound and whose Total is the histogram's count.
 type MetricRatio struct {
 	Good, Bad, Total string
+	// Rates declares the queries rates even where they read no range
+	// (OpenSLO's counter: false, for recording rules that hold rates).
+	Rates bool
 }
 
 func (m MetricRatio) Describe(string) string {
 	if m.Bad != "" {
-		return fmt.Sprintf("good: increase of %s minus increase of %s; total: increase of %s (counters, per minute)", m.Total, m.Bad, m.Total)
+		return fmt.Sprintf("good: %s minus %s; total: %s (per minute)", m.describe(m.Total), m.describe(m.Bad), m.describe(m.Total))
 	}
-	return fmt.Sprintf("good: increase of %s; total: increase of %s (counters, per minute)", m.Good, m.Total)
+	return fmt.Sprintf("good: %s; total: %s (per minute)", m.describe(m.Good), m.describe(m.Total))
 }
 
-// MetricThreshold counts the minutes that have samples of the gauge
-// selector Gauge; a minute is good when the mean of its samples compares
-// to Threshold by Op.
+// describe says how a query counts events.
+func (m MetricRatio) describe(q string) string {
+	c, err := compileQuery(q, m.Rates)
+	switch {
+	case err != nil:
+		return q
+	case c.kind == rateQuery:
+		return fmt.Sprintf("%s at each minute's start × %s", q, promFloat(c.scale))
+	}
+	return "increase of " + q
+}
+
+// MetricThreshold counts the minutes that have values of the PromQL query
+// Gauge; a minute is good when the mean of its values compares to
+// Threshold by Op. A plain selector's values are its samples in the
+// minute; any other query's, its series at the minute's start.
 type MetricThreshold struct {
 	Gauge     string
 	Op        Op
@@ -188,6 +206,24 @@ type MetricThreshold struct {
 
 func (m MetricThreshold) Describe(string) string {
 	return fmt.Sprintf("good: minutes whose mean of %s is %s %g; total: minutes with samples", m.Gauge, m.Op.Symbol(), m.Threshold)
+}
+
+// RawRatio reads a precomputed ratio, the PromQL query Query (OpenSLO's
+// rawType and raw, Sloth's raw SLI): each minute with a value is one
+// event, as good as the ratio at the minute's start: the share of
+// successes, or of failures when Failure. A window's SLI is then the mean
+// of its minutes' ratios.
+type RawRatio struct {
+	Query   string
+	Failure bool
+}
+
+func (r RawRatio) Describe(string) string {
+	what := "successes"
+	if r.Failure {
+		what = "failures"
+	}
+	return fmt.Sprintf("good: the ratio of %s %s at each minute's start; total: minutes with a value", what, r.Query)
 }
 
 // DriftVerdicts counts the judgements of the drift monitor Monitor that

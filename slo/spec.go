@@ -399,7 +399,7 @@ func traps(s *SLO, file string, objectiveLine int, field string, windowLine, ale
 func readMetricSLI(good, bad, total, histogram, le, gauge, op string, value *float64, problem func(sub, msg string) config.Problem) (SLI, []config.Problem) {
 	var problems []config.Problem
 	check := func(sub, q string) {
-		if _, err := store.ParseSelector(q); err != nil {
+		if _, err := compileQuery(q, false); err != nil {
 			problems = append(problems, problem(sub, err.Error()))
 		}
 	}
