@@ -37,6 +37,9 @@ const (
 	Reverted   State = "reverted"
 )
 
+// States are every state, in the lifecycle's order.
+var States = []State{Proposed, Approved, Rejected, Expired, Superseded, Executing, Verifying, Succeeded, Failed, Reverted}
+
 // next are the states each state may move to.
 var next = map[State][]State{
 	Proposed:  {Approved, Rejected, Expired, Superseded},
@@ -72,9 +75,13 @@ type Transition struct {
 	Mode    Mode   `json:"mode"`
 	// IdempotencyKey is the decision's key, so that a decision sent
 	// twice is made once.
-	IdempotencyKey string    `json:"idempotency_key,omitempty"`
-	Evidence       *Evidence `json:"evidence,omitempty"`
-	Plan           *Plan     `json:"plan,omitempty"`
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// Decision is the verb of the person's decision that made this
+	// transition (an abort records rejected or failed); empty for the
+	// engine's own.
+	Decision Verb      `json:"decision,omitempty"`
+	Evidence *Evidence `json:"evidence,omitempty"`
+	Plan     *Plan     `json:"plan,omitempty"`
 	// Result is what applying, verifying or reverting found.
 	Result string `json:"result,omitempty"`
 	// Revert, on a failed verification: the executor is to restore what
@@ -140,6 +147,35 @@ type Action struct {
 	Updated  time.Time `json:"updated_at"`
 	// Timeline is every transition, oldest first.
 	Timeline []Step `json:"timeline"`
+}
+
+// Summary is an action as a list shows it: where it stands, without its
+// evidence, the plan's spec and the timeline.
+type Summary struct {
+	ID        string      `json:"id"`
+	Policy    string      `json:"policy"`
+	Target    Target      `json:"target"`
+	TargetKey string      `json:"target_key"`
+	Mode      Mode        `json:"mode"`
+	State     State       `json:"state"`
+	Attempt   int         `json:"attempt"`
+	Version   int         `json:"version"`
+	Trigger   TriggerKind `json:"trigger"`
+	Evidence  string      `json:"evidence"` // the evidence's summary
+	Change    string      `json:"change"`   // the plan's Diff
+	// Actor and Reason are the latest transition's.
+	Actor    string    `json:"actor"`
+	Reason   string    `json:"reason,omitempty"`
+	Proposed time.Time `json:"proposed_at"`
+	Updated  time.Time `json:"updated_at"`
+}
+
+// Summary is the action as a list shows it.
+func (a *Action) Summary() Summary {
+	last := a.last()
+	return Summary{ID: a.ID, Policy: a.Policy, Target: a.Target, TargetKey: a.Target.Key(), Mode: a.Mode, State: a.State,
+		Attempt: a.Attempt, Version: a.Version, Trigger: a.Evidence.Kind, Evidence: a.Evidence.Summary, Change: a.Plan.Diff(),
+		Actor: last.Actor, Reason: last.Reason, Proposed: a.Proposed, Updated: a.Updated}
 }
 
 // Step is one transition of an action's timeline.

@@ -34,6 +34,16 @@ type Decision struct {
 	IdempotencyKey string
 }
 
+// Verb names a person's decision, as the audit trail records it.
+type Verb string
+
+const (
+	VerbApprove Verb = "approve"
+	VerbReject  Verb = "reject"
+	VerbAbort   Verb = "abort"
+	VerbRetry   Verb = "retry"
+)
+
 // Filter selects actions to list.
 type Filter struct {
 	Tenant     string
@@ -86,7 +96,7 @@ func (e *Engine) Get(ctx context.Context, tenant, id string) (*Action, error) {
 // Approve approves a proposed action, which then executes through the
 // dispatcher once every guardrail allows.
 func (e *Engine) Approve(ctx context.Context, tenant, id string, d Decision) (*Action, error) {
-	return e.decide(ctx, tenant, id, d, Approved, func(a *Action) (Transition, error) {
+	return e.decide(ctx, tenant, id, d, VerbApprove, func(a *Action) (Transition, error) {
 		if a.State != Proposed {
 			return Transition{}, fmt.Errorf("%w: it is %s, not proposed", ErrState, a.State)
 		}
@@ -99,7 +109,7 @@ func (e *Engine) Approve(ctx context.Context, tenant, id string, d Decision) (*A
 
 // Reject rejects a proposed or approved action; the reason is required.
 func (e *Engine) Reject(ctx context.Context, tenant, id string, d Decision) (*Action, error) {
-	return e.decide(ctx, tenant, id, d, Rejected, func(a *Action) (Transition, error) {
+	return e.decide(ctx, tenant, id, d, VerbReject, func(a *Action) (Transition, error) {
 		if d.Reason == "" {
 			return Transition{}, fmt.Errorf("%w: a rejection needs a reason", ErrState)
 		}
@@ -113,7 +123,7 @@ func (e *Engine) Reject(ctx context.Context, tenant, id string, d Decision) (*Ac
 // Abort stops an action: one not executed yet is rejected; one being
 // verified fails at once, without a revert (a person decides what next).
 func (e *Engine) Abort(ctx context.Context, tenant, id string, d Decision) (*Action, error) {
-	return e.decide(ctx, tenant, id, d, "", func(a *Action) (Transition, error) {
+	return e.decide(ctx, tenant, id, d, VerbAbort, func(a *Action) (Transition, error) {
 		reason := "aborted"
 		if d.Reason != "" {
 			reason += ": " + d.Reason
@@ -131,7 +141,7 @@ func (e *Engine) Abort(ctx context.Context, tenant, id string, d Decision) (*Act
 // Retry approves a failed action again: its next attempt plans and
 // executes afresh, under every guardrail.
 func (e *Engine) Retry(ctx context.Context, tenant, id string, d Decision) (*Action, error) {
-	return e.decide(ctx, tenant, id, d, Approved, func(a *Action) (Transition, error) {
+	return e.decide(ctx, tenant, id, d, VerbRetry, func(a *Action) (Transition, error) {
 		if a.State != Failed {
 			return Transition{}, fmt.Errorf("%w: it is %s, not failed", ErrState, a.State)
 		}
@@ -141,20 +151,27 @@ func (e *Engine) Retry(ctx context.Context, tenant, id string, d Decision) (*Act
 	})
 }
 
-// decide applies a person's decision: idempotent on its key, refused on
-// a stale version, recorded, and an approval handed to the dispatcher.
-func (e *Engine) decide(ctx context.Context, tenant, id string, d Decision, want State, build func(*Action) (Transition, error)) (*Action, error) {
+// decide applies a person's decision: idempotent on its key (the same
+// verb sent again with it is made once), refused on a stale version,
+// recorded with its verb, and an approval handed to the dispatcher.
+func (e *Engine) decide(ctx context.Context, tenant, id string, d Decision, verb Verb, build func(*Action) (Transition, error)) (*Action, error) {
 	tenant = tenantOr(tenant)
 	a, err := e.Get(ctx, tenant, id)
 	if err != nil {
 		return nil, err
 	}
 	defer e.lock(tenant, a.Target)()
-	if a, err = e.Get(ctx, tenant, id); err != nil {
+	// Read again under the lock: only the target's actions, which the
+	// store selects by subject, not the tenant's whole week again.
+	onTarget, err := e.read(ctx, tenant, a.Target)
+	if err != nil {
 		return nil, err
 	}
+	if a = onTarget[id]; a == nil {
+		return nil, fmt.Errorf("%s: %w", id, ErrNotFound)
+	}
 	if d.IdempotencyKey != "" && slices.ContainsFunc(a.Timeline, func(s Step) bool {
-		return s.IdempotencyKey == d.IdempotencyKey && (want == "" || s.State == want)
+		return s.IdempotencyKey == d.IdempotencyKey && s.Decision == verb
 	}) {
 		return a, nil
 	}
@@ -165,7 +182,7 @@ func (e *Engine) decide(ctx context.Context, tenant, id string, d Decision, want
 	if err != nil {
 		return nil, err
 	}
-	t.IdempotencyKey = d.IdempotencyKey
+	t.IdempotencyKey, t.Decision = d.IdempotencyKey, verb
 	evs, err := e.record(ctx, tenant, a, t)
 	if err != nil {
 		return nil, err

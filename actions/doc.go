@@ -19,8 +19,10 @@
 //
 // A person approves or rejects through the Go API (Approve, Reject,
 // Abort, Retry: with the version read, 409 when it changed, and an
-// idempotency key); an auto policy approves its own proposal; a dry-run
-// policy (the default) only proposes. Each transition is an
+// idempotency key), each recorded with its verb (Transition.Decision),
+// which is how the audit log tells a person's decisions from the
+// engine's; an auto policy approves its own proposal; a dry-run policy
+// (the default) only proposes. Each transition is an
 // actions.transition event (Transitions) with its actor and reason, its
 // id derived from the action, the state and the attempt, so that
 // whoever records a transition records the same event. An action's id
@@ -41,6 +43,9 @@
 // # Guardrails
 //
 //   - The default mode is dry-run.
+//   - A policy that cannot be evaluated (an SLO it names is not defined,
+//     its executor is not configured: Status reports it) proposes and
+//     executes nothing.
 //   - Cooldown per target: no proposal, and no execution, on a target
 //     within a policy's cooldown of the last execution on it.
 //   - One action in flight per target (the lease, below): nothing is

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 )
@@ -47,6 +49,8 @@ type Options struct {
 	Lookback time.Duration
 	Now      func() time.Time // nil is time.Now
 	Logger   *slog.Logger
+	// Registerer takes the engine's metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
 }
 
 // Engine proposes actions on triggers, decides on them with people or
@@ -54,6 +58,7 @@ type Options struct {
 type Engine struct {
 	opts      Options
 	publisher Publisher
+	metrics   *metrics
 	locks     sync.Map // tenant/target key → *sync.Mutex: one decision at a time per target
 }
 
@@ -75,7 +80,7 @@ func New(opts Options) *Engine {
 	if opts.SLOs == nil {
 		opts.SLOs = func() []*slo.SLO { return nil }
 	}
-	return &Engine{opts: opts}
+	return &Engine{opts: opts, metrics: newMetrics(opts.Registerer)}
 }
 
 // SetPublisher sets the dispatcher approved actions are handed to.
@@ -143,8 +148,10 @@ func (e *Engine) read(ctx context.Context, tenant string, targets ...Target) (ma
 // record writes transitions of a tenant's action, each the next version.
 func (e *Engine) record(ctx context.Context, tenant string, a *Action, ts ...Transition) ([]store.Event, error) {
 	evs := make([]store.Event, 0, len(ts))
+	prev := make([]State, len(ts))
 	at := e.now()
-	for _, t := range ts {
+	for i, t := range ts {
+		prev[i] = a.State
 		a.Version++
 		t.Action, t.Version = a.ID, a.Version
 		if t.Attempt == 0 {
@@ -160,6 +167,9 @@ func (e *Engine) record(ctx context.Context, tenant string, a *Action, ts ...Tra
 	}
 	if err := e.opts.Store.WriteEvents(ctx, evs); err != nil {
 		return nil, fmt.Errorf("cannot record the action's %s: %w", ts[len(ts)-1].State, err)
+	}
+	for i, s := range a.Timeline[len(a.Timeline)-len(ts):] {
+		e.metrics.observe(a, prev[i], s.Transition, at)
 	}
 	return evs, nil
 }

@@ -544,6 +544,7 @@ func TestAbortAndRetry(t *testing.T) {
 
 	r = newRig(t, Auto)
 	r.pol.Verify = Verify{Within: 10 * time.Minute, SLO: "chat-errors", Expect: Expectation{BurnBelow: 1}}
+	r.e.opts.SLOs = func() []*slo.SLO { return []*slo.SLO{{Name: "chat-errors", Service: "chat", Objective: 0.99}} }
 	r.verdict(canary.VerdictFail)
 	r.execute()
 	a = r.only()

@@ -150,11 +150,14 @@ func (e *Engine) executor(a *Action) Executor {
 // refuse is the guardrails an approved action meets before it executes;
 // nil lets it go on.
 func (e *Engine) refuse(ctx context.Context, a *Action, p *Policy, others map[string]*Action) (*Transition, error) {
-	now := e.now()
-	switch {
-	case p == nil:
+	if p == nil {
 		return &Transition{State: Rejected, Reason: "its policy is no longer defined"}, nil
-	case now.Sub(a.since()) > p.Guardrails.ApprovalTimeout:
+	}
+	if why := e.problems(p, true); len(why) > 0 {
+		return &Transition{State: Rejected, Reason: "its policy cannot be evaluated: " + strings.Join(why, "; ")}, nil
+	}
+	now := e.now()
+	if now.Sub(a.since()) > p.Guardrails.ApprovalTimeout {
 		return &Transition{State: Expired, Reason: fmt.Sprintf("approved %s ago and not executed within %s", now.Sub(a.since()).Round(1e9), p.Guardrails.ApprovalTimeout)}, nil
 	}
 	if why := busy(a, others); why != "" {

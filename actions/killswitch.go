@@ -58,19 +58,27 @@ func (e *Engine) setPaused(ctx context.Context, p Pause) error {
 // Paused reports whether the kill switch is on (the flag, or the stored
 // state) and the event that turned it on.
 func (e *Engine) Paused(ctx context.Context) (bool, Pause, error) {
+	ks, err := e.KillSwitch(ctx)
+	return ks.Paused, Pause{Paused: ks.Paused, Actor: ks.Actor, Reason: ks.Reason}, err
+}
+
+// KillSwitch reports the kill switch: on by the flag, or as its newest
+// stored event left it.
+func (e *Engine) KillSwitch(ctx context.Context) (KillSwitch, error) {
 	if e.opts.Paused {
-		return true, Pause{Paused: true, Actor: "vigil", Reason: "--actions.paused"}, nil
+		return KillSwitch{Paused: true, Flag: true, Actor: "vigil", Reason: "--actions.paused"}, nil
 	}
 	recs, err := Pauses.Read(ctx, e.opts.Store, switchQuery(e.now()))
 	if len(recs) == 0 {
 		// Unreadable is paused: the switch must stop everything when the
 		// store cannot say it is off.
 		if err != nil {
-			return true, Pause{}, fmt.Errorf("cannot read the kill switch: %w", err)
+			return KillSwitch{Paused: true}, fmt.Errorf("cannot read the kill switch: %w", err)
 		}
-		return false, Pause{}, nil
+		return KillSwitch{}, nil
 	}
-	return recs[0].Value.Paused, recs[0].Value, nil
+	p, at := recs[0].Value, recs[0].Event.Time
+	return KillSwitch{Paused: p.Paused, Actor: p.Actor, Reason: p.Reason, Since: &at}, nil
 }
 
 // switchQuery reads the newest kill switch event, over all of time: a

@@ -136,10 +136,10 @@ func matches(p *Policy, x Evidence) bool {
 // says not to, and approves it when the policy is auto. It answers what
 // it did, for the delivery log.
 func (e *Engine) propose(ctx context.Context, p *Policy, trigger store.Event, x Evidence) (string, error) {
-	exec := e.opts.Executors[p.Do.Executor]
-	if exec == nil {
-		return "no " + p.Do.Executor + " executor is configured", nil
+	if why := e.problems(p, true); len(why) > 0 {
+		return "cannot be evaluated: " + strings.Join(why, "; "), nil
 	}
+	exec := e.opts.Executors[p.Do.Executor]
 	tenant := p.tenant()
 	defer e.lock(tenant, p.Do.Target)()
 	actions, err := e.read(ctx, tenant, p.Do.Target)

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,11 +17,14 @@ type Credentials struct {
 	Bearer  string // the Authorization header's (or gRPC metadata's) bearer token
 	Session string // the session cookie's value (HTTP only)
 	Addr    string // the client's address, for the audit log and login limits
+	// Certificate is the client's certificate, verified against the
+	// listener's client CA; nil without mutual TLS.
+	Certificate *x509.Certificate
 }
 
-// Authenticator recognises one kind of credential. A new kind (phase 2:
-// JWTs from the configured issuer, verified against its JWKS) is one more
-// Authenticator in the Chain; nothing else changes.
+// Authenticator recognises one kind of credential: API tokens, JWTs of
+// the configured issuer, sessions, client certificates. A new kind is one
+// more Authenticator in the Chain; nothing else changes.
 type Authenticator interface {
 	// Authenticate returns the identity the credentials prove. It returns
 	// ErrNoCredential when they hold none of its kind, so the chain asks
@@ -42,7 +46,7 @@ func (ch Chain) Authenticate(ctx context.Context, c Credentials) (*Identity, err
 		}
 	}
 	if c.Bearer != "" {
-		return nil, unauthenticated("the bearer credential is not a Vigil API token")
+		return nil, unauthenticated("the bearer credential is not a Vigil API token, nor a JWT of an issuer Vigil accepts")
 	}
 	return nil, ErrNoCredential
 }

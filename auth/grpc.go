@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -39,6 +40,7 @@ func (g *Guard) GRPC(methods Methods) []grpc.ServerOption {
 			}
 			return h(srv, &guardedStream{ServerStream: ss, ctx: ctx})
 		}),
+		grpc.StatsHandler(inBytes{}),
 	}
 }
 
@@ -62,12 +64,22 @@ func (g *Guard) call(ctx context.Context, method string, methods Methods) (conte
 	c := Credentials{}
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		c.Addr = clientAddr(p.Addr.String())
+		if info, ok := p.AuthInfo.(credentials.TLSInfo); ok {
+			c.Certificate = verifiedLeaf(&info.State)
+		}
 	}
 	if scheme, tok, ok := strings.Cut(first(md, "authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		c.Bearer = strings.TrimSpace(tok)
 	}
 	requested := first(md, strings.ToLower(tenant.Header))
 	id, t, err := g.decide(ctx, c, requested, need, TenantScope)
+	if err == nil {
+		// A unary call's request is received by now and charged; a
+		// stream's messages are not.
+		if _, e := g.limit(id, t, received(ctx)); e != nil {
+			err = e
+		}
+	}
 	if err != nil {
 		return nil, g.refuseGRPC(ctx, method, c, id, requested, err)
 	}
@@ -88,8 +100,11 @@ func (g *Guard) refuseGRPC(ctx context.Context, method string, c Credentials, id
 		g.storeFailed(method, err)
 		return status.Error(codes.Unavailable, storeDown)
 	}
-	if e.Code == CodeForbidden {
+	switch e.Code {
+	case CodeForbidden:
 		g.forbidden(ctx, id, c.Addr, method, requested, e.Msg)
+	case CodeUnavailable:
+		g.storeFailed(method, err)
 	}
 	return e.GRPCStatus().Err()
 }

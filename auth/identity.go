@@ -22,6 +22,8 @@ const (
 	KindPerson    Kind = "person"    // a session, after a login
 	KindMachine   Kind = "machine"   // an API token
 	KindAnonymous Kind = "anonymous" // no credential, let in by --auth.anonymous-ingest-tenant
+	KindJWT       Kind = "jwt"       // a JWT of the configured issuer; Name is its subject
+	KindCert      Kind = "cert"      // a verified client certificate; Name is its subject
 )
 
 // Grants are an identity's roles: one per tenant, and maybe one in every
@@ -52,7 +54,7 @@ func ValidTenant(t string) error {
 // Identity is who a request comes from.
 type Identity struct {
 	Kind   Kind
-	Name   string // the user, the token's id, or "anonymous"
+	Name   string // the user, the token's id, a JWT's or certificate's subject, or "anonymous"
 	Grants Grants
 	// Session is the hash of the session's id, for logging out; empty
 	// for other kinds.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"math"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -24,22 +25,29 @@ var loginPage = template.Must(template.New("login").Parse(loginHTML))
 // it in the form.
 const csrfCookie = "vigil_csrf"
 
-// Routes are the sign-in pages: GET and POST /login, POST /logout. They
-// are public (a person signs in before having an identity) and check
-// their own form's CSRF token.
+// Routes are the sign-in pages: GET and POST /login, POST /logout, and
+// with an OpenID provider the start and callback of its sign-in. They are
+// public (a person signs in before having an identity) and check their
+// own form's CSRF token, or the sign-in's state.
 func (g *Guard) Routes() []Route {
-	return []Route{
+	routes := []Route{
 		{Method: "GET", Pattern: "/login", Role: Public, Handler: http.HandlerFunc(g.loginForm)},
 		{Method: "POST", Pattern: "/login", Role: Public, Handler: http.HandlerFunc(g.loginSubmit)},
 		{Method: "POST", Pattern: "/logout", Role: Public, Handler: http.HandlerFunc(g.logout)},
 	}
+	if g.oidc != nil {
+		routes = append(routes, g.oidcRoutes()...)
+	}
+	return routes
 }
 
 type loginView struct {
-	Off     bool
-	CSRF    string
-	User    string
-	Problem string
+	Off      bool
+	Local    bool   // the password form is shown
+	Provider string // the OpenID provider's name, when there is one
+	CSRF     string
+	User     string
+	Problem  string
 }
 
 func (g *Guard) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +59,10 @@ func (g *Guard) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Guard) renderLogin(w http.ResponseWriter, r *http.Request, code int, v loginView) {
-	v.Off = g.opts.Disabled
+	v.Off, v.Local = g.opts.Disabled, g.LocalLogin()
+	if g.oidc != nil {
+		v.Provider = g.oidc.providerName()
+	}
 	if !v.Off {
 		v.CSRF = CSRFToken(w, r)
 	}
@@ -60,20 +71,36 @@ func (g *Guard) renderLogin(w http.ResponseWriter, r *http.Request, code int, v 
 	loginPage.Execute(w, v)
 }
 
-// PageHeaders are the headers of Vigil's server-rendered pages: no script
-// or style from anywhere, no framing, nothing cached.
+// PageHeaders are the headers of Vigil's server-rendered pages: scripts,
+// styles and images from Vigil only and never inline, no framing, nothing
+// cached. The guard adds nosniff, and HSTS over TLS, to every answer.
 func PageHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
 }
 
-// CSRFToken returns the token a page's forms must carry, setting its
-// cookie when the browser has none yet.
+// securityHeaders are set on every answer of every port: no sniffing of
+// types, and over TLS, HSTS, so a browser never comes back over plain
+// HTTP.
+func securityHeaders(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+}
+
+// CSRFHeader is the header a page's script sends its CSRF token in.
+const CSRFHeader = "X-CSRF-Token"
+
+// CSRFToken returns the token a page's forms (field csrf) and scripts
+// (header X-CSRF-Token) must send with every change, setting its cookie
+// when the browser has none yet. The guard checks it on every request
+// that changes something and is authenticated by a session.
 func CSRFToken(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(csrfCookie); err == nil && isHex(c.Value, 16) {
 		return c.Value
@@ -83,10 +110,24 @@ func CSRFToken(w http.ResponseWriter, r *http.Request) string {
 	return tok
 }
 
-// csrfOK checks a posted form's token against its cookie.
+// csrfOK checks the token a request sends, in the header or in a posted
+// form's field, against its cookie (double submit): a page of another
+// site can make a browser send a request, but cannot read the cookie to
+// put it in the request. A multipart form must send the header: its body
+// is not read here.
 func csrfOK(r *http.Request) bool {
 	c, err := r.Cookie(csrfCookie)
-	return err == nil && isHex(c.Value, 16) && sameHash(c.Value, r.PostFormValue("csrf"))
+	if err != nil || !isHex(c.Value, 16) {
+		return false
+	}
+	if h := r.Header.Get(CSRFHeader); h != "" {
+		return sameHash(c.Value, h)
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		return false
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, maxCheckedFormBytes)
+	return sameHash(c.Value, r.PostFormValue("csrf"))
 }
 
 // secureCookies: cookies are Secure over TLS, and on loopback, where
@@ -107,12 +148,16 @@ func secureCookies(r *http.Request) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// maxFormBytes bounds a login form.
-const maxFormBytes = 16 << 10
+// maxFormBytes bounds a login form; maxCheckedFormBytes any other form
+// the guard reads for its CSRF token.
+const (
+	maxFormBytes        = 16 << 10
+	maxCheckedFormBytes = 1 << 20
+)
 
 func (g *Guard) loginSubmit(w http.ResponseWriter, r *http.Request) {
-	if g.opts.Disabled {
-		g.renderLogin(w, r, http.StatusNotFound, loginView{})
+	if g.opts.Disabled || !g.LocalLogin() {
+		g.renderLogin(w, r, http.StatusNotFound, loginView{Problem: "Signing in with a password is off here."})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -147,7 +192,19 @@ func (g *Guard) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		g.renderLogin(w, r, http.StatusUnauthorized, loginView{User: name, Problem: "Wrong user name or password."})
 		return
 	}
-	g.startSession(w, r, u, addr)
+	g.startSession(w, r, u.Name, grantsOf(u.Roles), addr, "password")
+}
+
+// grantsOf reads stored roles; a role this Vigil does not know grants
+// nothing.
+func grantsOf(roles map[string]string) Grants {
+	g := Grants{}
+	for t, name := range roles {
+		if role, err := ParseRole(name); err == nil {
+			g[t] = role
+		}
+	}
+	return g
 }
 
 // loginFailed is the audit record of a failed login. An unknown user name
@@ -162,22 +219,18 @@ func loginFailed(user, addr string) Audit {
 	return a
 }
 
-func (g *Guard) startSession(w http.ResponseWriter, r *http.Request, u store.User, addr string) {
-	grants := Grants{}
-	for t, name := range u.Roles {
-		if role, err := ParseRole(name); err == nil {
-			grants[t] = role
-		}
-	}
-	id, expires, err := g.sessions.Start(r.Context(), u.Name, grants)
+// startSession signs a person in with their grants; how says how they
+// proved who they are, for the audit log.
+func (g *Guard) startSession(w http.ResponseWriter, r *http.Request, name string, grants Grants, addr, how string) {
+	id, expires, err := g.sessions.Start(r.Context(), name, grants)
 	if err != nil {
-		g.log.Error("cannot start a session", "user", u.Name, "err", err)
-		g.renderLogin(w, r, http.StatusInternalServerError, loginView{User: u.Name, Problem: "Vigil cannot start a session now. Please try again."})
+		g.log.Error("cannot start a session", "user", name, "err", err)
+		g.renderLogin(w, r, http.StatusInternalServerError, loginView{Problem: "Vigil cannot start a session now. Please try again."})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: id, Path: "/", Expires: expires, HttpOnly: true,
 		Secure: secureCookies(r), SameSite: http.SameSiteLaxMode})
-	g.audit.Record(r.Context(), "", Audit{Action: ActionLogin, Actor: "person:" + u.Name, Addr: addr, Target: u.Name})
+	g.audit.Record(r.Context(), "", Audit{Action: ActionLogin, Actor: "person:" + name, Addr: addr, Target: name, Detail: how})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -177,6 +177,9 @@ func (r *Reloader) Run(ctx context.Context) error {
 	defer poll.Stop()
 	quiet := time.NewTimer(time.Hour)
 	quiet.Stop()
+	r.mu.Lock()
+	seen := r.files // the files as the last poll found them
+	r.mu.Unlock()
 	for {
 		select {
 		case <-ctx.Done():
@@ -196,10 +199,10 @@ func (r *Reloader) Run(ctx context.Context) error {
 			log.Warn("watching the config directory", "dir", r.dir, "err", err)
 			quiet.Reset(r.opts.Debounce)
 		case <-poll.C:
-			r.mu.Lock()
-			last := r.files
-			r.mu.Unlock()
-			if fingerprint(r.dir) != last {
+			// A change since the last poll restarts the quiet period; files
+			// that stay as they are let it run out, however often polls come.
+			if fp := fingerprint(r.dir); fp != seen {
+				seen = fp
 				quiet.Reset(r.opts.Debounce)
 			}
 		case <-quiet.C:

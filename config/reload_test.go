@@ -180,3 +180,19 @@ func TestReloaderDebounces(t *testing.T) {
 		t.Errorf("%d readings of a burst of 20 writes, want 2", n)
 	}
 }
+
+// TestReloaderPollsFasterThanDebounce: polls that come more often than the
+// debounce do not keep postponing the reading of a finished change.
+func TestReloaderPollsFasterThanDebounce(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "a.yaml"), "things: [a]\n")
+	s := namesSection()
+	r := newTestReloader(t, dir, s, ReloadOptions{Poll: 10 * time.Millisecond, Debounce: 200 * time.Millisecond})
+	r.noNotify = true
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	time.Sleep(50 * time.Millisecond)
+	write(t, filepath.Join(dir, "a.yaml"), "things: [a, b]\n")
+	waitFor(t, "the edit", func() bool { return len(s.Of(r.Current())) == 2 })
+}

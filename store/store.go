@@ -57,6 +57,8 @@ type Store interface {
 	DurationReader
 	SpanValueReader
 	ThroughputReader
+	SpanStatsReader
+	TraceSummaryReader
 	MetricWriter
 	MetricReader
 	MetricQuerier

@@ -1,12 +1,13 @@
 // Package web serves Vigil's HTTP port: health and readiness, Vigil's own
 // metrics, Vigil's own /api/v1, the Jaeger query API and the Prometheus
-// HTTP API under /prometheus/api/v1, sign-in, and a page saying who is
-// signed in. Every route is in one table (Routes) with the role it needs,
+// HTTP API under /prometheus/api/v1, sign-in, and the web UI's pages
+// (web/ui). Every route is in one table (Routes) with the role it needs,
 // behind the guard.
 package web
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,7 @@ import (
 	"github.com/vigil-dev/vigil/web/api"
 	"github.com/vigil-dev/vigil/web/jaeger"
 	"github.com/vigil-dev/vigil/web/prom"
+	"github.com/vigil-dev/vigil/web/ui"
 )
 
 // Store is what the web port reads and writes.
@@ -36,6 +38,7 @@ type Store interface {
 	store.MetricQuerier      // the Prometheus API's metadata
 	store.SpanExemplarReader // the Prometheus API's exemplars
 	api.Store
+	ui.Store // the web UI's pages
 }
 
 // Options configure the server.
@@ -59,6 +62,10 @@ type Options struct {
 	// Prometheus scraping without credentials expects; otherwise they
 	// need viewer and admin in every tenant.
 	PublicMetrics bool
+	// TLS, when set, serves the port over TLS (auth.TLSFiles.Config).
+	TLS *tls.Config
+	// Actions is the actions engine /api/v1/actions asks.
+	Actions api.Actions
 }
 
 // Server is the web role.
@@ -77,11 +84,14 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w", opts.ListenAddr, err)
 	}
+	if opts.TLS != nil {
+		ln = tls.NewListener(ln, opts.TLS)
+	}
 	if opts.Engine == nil {
 		opts.Engine = querier.NewEngine(opts.Store, querier.DefaultOptions)
 	}
 	s := &Server{opts: opts, ln: ln}
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: ui.Browser(s.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
 
@@ -110,12 +120,12 @@ func (s *Server) Handler() *auth.Mux {
 		own("/debug/pprof/profile", profiles, pprof.Profile),
 		own("/debug/pprof/symbol", profiles, pprof.Symbol),
 		own("/debug/pprof/trace", profiles, pprof.Trace),
-		own("/{$}", auth.Public, s.home),
 	)
+	mux.Handle(ui.New(ui.Options{Store: s.opts.Store, SLOs: s.slos, SignIn: s.opts.Guard.Enabled(), Logger: s.opts.Logger}).Routes()...)
 	mux.Handle(s.opts.Guard.Routes()...)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Engine: s.opts.Engine, Store: s.opts.Store, Spans: s.opts.Store, Events: s.opts.Store, SLOs: s.slos}).Register(mux.Declaring(auth.Viewer))
-	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus}).Register(mux)
+	(&api.API{Store: s.opts.Store, MaxUploadBytes: 1 << 30, Current: s.opts.Config, ConfigStatus: s.opts.ConfigStatus, Actions: s.opts.Actions}).Register(mux)
 	return mux
 }
 

@@ -7,7 +7,9 @@
 //
 // The strategies are pure functions over per-container sample series, so
 // they are tested on hand-computed series and benchmarked in memory; the
-// Recommender reads those series from the store.
+// Recommender reads those series from the store. Job advises on the
+// workloads the config directory's rightsize: section names (Section), as
+// rightsize.advice events the actions act on.
 package rightsize
 
 import (

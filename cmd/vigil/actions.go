@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
 	"github.com/vigil-dev/vigil/actions"
@@ -12,7 +14,9 @@ import (
 	"github.com/vigil-dev/vigil/actions/kube"
 	"github.com/vigil-dev/vigil/actions/webhook"
 	"github.com/vigil-dev/vigil/alert"
+	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/dispatch"
+	"github.com/vigil-dev/vigil/store"
 )
 
 // actionsOptions are the flags of the actions engine: how to reach
@@ -34,6 +38,29 @@ func (o *actionsOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.tokenFile, "actions.kube-token-file", "", "file holding the bearer token for --actions.kube-server")
 	f.StringVar(&o.caFile, "actions.kube-ca-file", "", "CA bundle of --actions.kube-server")
 }
+
+// actionsEngine is the process's one actions engine: the API asks it
+// and, with the analyzer, it proposes on what the evaluators find, and
+// executes and verifies through the dispatcher on the targets this
+// replica owns. Without the analyzer it executes nothing: it has no
+// executors, and its status judges none.
+func (o *roleOptions) actionsEngine(roles role, st store.Store, live liveConfig, reg prometheus.Registerer, owner *targetOwner, logger *slog.Logger) (*actions.Engine, error) {
+	opts := actions.Options{Store: st, Policies: live.actions, SLOs: live.slos, Paused: o.actions.paused, Owns: owner.owns, Registerer: reg, Logger: logger}
+	if roles&roleAnalyzer != 0 {
+		var err error
+		if opts.Executors, err = o.actions.executors(); err != nil {
+			return nil, err
+		}
+	}
+	return actions.New(opts), nil
+}
+
+// targetOwner says which targets this replica drives: those it owned at the
+// analyzer scheduler's last tick, once addAnalyzer has built the
+// scheduler (before any actor of the run group starts).
+type targetOwner struct{ sched *analyzer.Scheduler }
+
+func (w *targetOwner) owns(key string) bool { return w.sched == nil || w.sched.Owns(key) }
 
 // executors are the executors the flags configure: the webhook always,
 // Kubernetes and Argo Rollouts when a cluster is named.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
 	"github.com/vigil-dev/vigil/auth"
@@ -33,6 +35,7 @@ import (
 type collectorOptions struct {
 	otlpGRPC        string
 	otlpHTTP        string
+	tls             auth.TLSFiles
 	maxBatchItems   int
 	maxBatchAge     time.Duration
 	maxPending      int
@@ -61,6 +64,7 @@ type spanMetricsOptions struct {
 func (o *collectorOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.otlpGRPC, "collector.otlp-grpc-address", ":4317", "OTLP/gRPC listen address; empty disables")
 	f.StringVar(&o.otlpHTTP, "collector.http-address", ":4318", "ingest HTTP listen address (OTLP /v1/traces and /v1/metrics, Prometheus remote write /api/v1/write, Jaeger Thrift /api/traces); empty disables")
+	registerTLS(f, &o.tls, "collector", "the collector's OTLP gRPC and ingest HTTP ports (and --collector.jaeger-http-address)", true)
 	f.IntVar(&o.maxBatchItems, "collector.max-batch-items", 10000, "write a batch to the store when it holds this many spans or samples")
 	f.DurationVar(&o.maxBatchAge, "collector.max-batch-age", time.Second, "write a batch when its oldest item waited this long")
 	f.IntVar(&o.maxPending, "collector.max-pending-items", 200000, "items per signal accepted but not yet written; beyond it requests get 429 / RESOURCE_EXHAUSTED")
@@ -122,6 +126,13 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 	// Pipeline: batches and spool; the receivers below write through it.
 	svc := &collector.Service{Pipeline: pipe, Logger: logger}
 
+	// TLS, one config for every port of the collector: h2 for gRPC, and
+	// http/1.1 too for HTTP.
+	tlsConfig, err := serverTLS(o.tls, logger, "h2", "http/1.1")
+	if err != nil {
+		return err
+	}
+
 	// Scraping of targets that only expose /metrics.
 	if o.scrapeConfig != "" {
 		cfg, err := scrape.LoadFile(o.scrapeConfig)
@@ -136,7 +147,7 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 	// route needing the ingest role (or admin), behind the guard.
 	if o.otlpHTTP != "" {
 		prw := &promrw.Receiver{Metrics: pipe, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats}
-		r, err := httpReceiver(o.otlpHTTP, ingestMux(guard, rcv, prw, jrcv), "ingest HTTP", logger)
+		r, err := httpReceiver(o.otlpHTTP, ingestMux(guard, rcv, prw, jrcv), "ingest HTTP", tlsConfig, logger)
 		if err != nil {
 			return err
 		}
@@ -147,7 +158,7 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 	if o.jaegerHTTP != "" {
 		mux := auth.NewMux(guard)
 		mux.Handle(jrcv.Route())
-		r, err := httpReceiver(o.jaegerHTTP, mux, "Jaeger HTTP", logger)
+		r, err := httpReceiver(o.jaegerHTTP, mux, "Jaeger HTTP", tlsConfig, logger)
 		if err != nil {
 			return err
 		}
@@ -173,6 +184,9 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 			return fmt.Errorf("cannot listen on %s: %w", o.otlpGRPC, err)
 		}
 		opts := append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(o.maxDecodedBytes)), grpc.ChainUnaryInterceptor(recoverPanics(logger))}, guard.GRPC(otlp.GRPCMethods())...)
+		if tlsConfig != nil {
+			opts = append(opts, grpc.Creds(credentials.NewTLS(tlsConfig)))
+		}
 		gs := grpc.NewServer(opts...)
 		rcv.RegisterGRPC(gs)
 		svc.Receivers = append(svc.Receivers, &collector.GRPCServer{Name: "OTLP gRPC", Listener: ln, Server: gs, Logger: logger})
@@ -244,11 +258,15 @@ func loadPrices(files []string) (*cost.PriceTable, error) {
 	return table, nil
 }
 
-// httpReceiver listens on addr for mux's requests.
-func httpReceiver(addr string, mux http.Handler, name string, logger *slog.Logger) (*collector.HTTPServer, error) {
+// httpReceiver listens on addr for mux's requests, over TLS when
+// tlsConfig is set.
+func httpReceiver(addr string, mux http.Handler, name string, tlsConfig *tls.Config, logger *slog.Logger) (*collector.HTTPServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return &collector.HTTPServer{Name: name, Listener: ln, Server: srv, Logger: logger}, nil

@@ -9,6 +9,8 @@ import (
 	"github.com/vigil-dev/vigil/actions"
 	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
+	"github.com/vigil-dev/vigil/analyzer/rightsize"
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
@@ -26,6 +28,8 @@ type configSections struct {
 	drift    *config.Section[[]*drift.Monitor]
 	canaries *config.Section[[]canary.Monitor]
 	actions  *config.Section[[]*actions.Policy]
+	auth     *config.Section[*auth.Policy]
+	advise   *config.Section[[]rightsize.Workload]
 	registry *config.Registry
 }
 
@@ -35,10 +39,10 @@ func newConfigSections(evalStep time.Duration) (*configSections, error) {
 	if evalStep <= 0 {
 		evalStep = time.Minute
 	}
-	c := &configSections{slos: slo.Section(evalStep), cost: cost.Section(validCostDimension), drift: drift.Section, canaries: canary.Section}
+	c := &configSections{slos: slo.Section(evalStep), cost: cost.Section(validCostDimension), drift: drift.Section, canaries: canary.Section, auth: auth.Section, advise: rightsize.Section}
 	c.actions = actions.Section(c.catalog)
 	var err error
-	c.registry, err = config.NewRegistry(c.slos, c.cost, c.drift, c.canaries, c.actions)
+	c.registry, err = config.NewRegistry(c.slos, c.cost, c.drift, c.canaries, c.actions, c.auth, c.advise)
 	return c, err
 }
 
@@ -106,6 +110,10 @@ func (l liveConfig) slos() []*slo.SLO           { return l.sections.slos.Of(l.cu
 func (l liveConfig) drift() []*drift.Monitor    { return l.sections.drift.Of(l.current()) }
 func (l liveConfig) canaries() []canary.Monitor { return l.sections.canaries.Of(l.current()) }
 func (l liveConfig) actions() []*actions.Policy { return l.sections.actions.Of(l.current()) }
+func (l liveConfig) auth() *auth.Policy         { return l.sections.auth.Of(l.current()) }
+
+// advise are the workloads right-sizing advises on.
+func (l liveConfig) advise() []rightsize.Workload { return l.sections.advise.Of(l.current()) }
 
 func (l liveConfig) cost() *cost.CostConfig {
 	if c := l.sections.cost.Of(l.current()); c != nil {

@@ -14,6 +14,7 @@ import (
 type globalOptions struct {
 	dataDir   string
 	storeURL  string
+	storeFile string // --store-password-file
 	configDir string
 	logLevel  string
 	logFormat string
@@ -23,6 +24,7 @@ func (g *globalOptions) register(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.StringVar(&g.dataDir, "data-dir", "data", "directory for the embedded store and the collector's spool")
 	f.StringVar(&g.storeURL, "store", "", "store URL: clickhouse://user:pass@host:9000/db[?cluster=name]; empty for the embedded DuckDB store in --data-dir")
+	f.StringVar(&g.storeFile, "store-password-file", "", "file holding the password of the store URL's user (ClickHouse), instead of writing it in --store")
 	f.StringVar(&g.configDir, "config-dir", "config", "directory of SLO, drift monitor and policy YAML files")
 	f.StringVar(&g.logLevel, "log.level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&g.logFormat, "log.format", "text", "log format: text or json")

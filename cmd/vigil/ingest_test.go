@@ -34,7 +34,14 @@ type vigilServer struct {
 // startServe runs `vigil serve` on free ports of its own.
 func startServe(t *testing.T, storeURL string, extra ...string) *vigilServer {
 	t.Helper()
-	v := &vigilServer{web: freeAddr(t), grpc: freeAddr(t), http: freeAddr(t), udp: freeUDPAddr(t)}
+	return startServeOn(t, freeAddr(t), storeURL, extra...)
+}
+
+// startServeOn is startServe with the web port at web, for a test that
+// must know it before the start (an OpenID provider's redirect URL).
+func startServeOn(t *testing.T, web, storeURL string, extra ...string) *vigilServer {
+	t.Helper()
+	v := &vigilServer{web: web, grpc: freeAddr(t), http: freeAddr(t), udp: freeUDPAddr(t)}
 	// Auth is on, as by default: the test's clients send a token made
 	// before the start, as a user would make one.
 	dataDir := t.TempDir()

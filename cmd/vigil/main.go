@@ -48,7 +48,12 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			return applyEnv(cmd)
+			if err := applyEnv(cmd); err != nil {
+				return err
+			}
+			var err error
+			g.storeURL, err = withStorePassword(g.storeURL, g.storeFile)
+			return err
 		},
 	}
 	g.register(root)
@@ -67,6 +72,7 @@ func newRootCmd() *cobra.Command {
 		newRecommendCmd(g),
 		newTokenCmd(g),
 		newAdminCmd(g),
+		newActionsCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -20,6 +20,8 @@ import (
 	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
+	"github.com/vigil-dev/vigil/analyzer/rightsize"
+	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/dispatch"
 	"github.com/vigil-dev/vigil/querier"
@@ -41,7 +43,9 @@ const (
 // roleOptions are the flags of the role commands.
 type roleOptions struct {
 	webListen        string
+	webTLS           auth.TLSFiles
 	kedaListen       string
+	kedaTLS          auth.TLSFiles
 	analyzerInterval time.Duration
 	analyzerReplica  string
 	retention        map[store.Signal]*time.Duration
@@ -51,6 +55,8 @@ type roleOptions struct {
 	webhookURL       string
 	webhookSecret    string
 	slackURL         string
+	webhookFile      string // --alert.webhook-secret-file
+	slackFile        string // --alert.slack-url-file
 	alertTimeout     time.Duration
 	configPoll       time.Duration
 	query            querier.Options
@@ -72,6 +78,7 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 	// Every role serves health and metrics on the web port; only the web
 	// role adds the API and UI there.
 	f.StringVar(&o.webListen, "web.listen-address", ":8080", "address of the web port: API, UI, /metrics, /healthz, /readyz")
+	registerTLS(f, &o.webTLS, "web", "the web port", false)
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a clean shutdown may take to drain and flush")
 	o.auth.register(f)
 	f.DurationVar(&o.configPoll, "config.poll-interval", 10*time.Second, "how often the config directory's files are compared with those last read, besides change notifications; a change is read once the directory is quiet for half a second, and a reading with errors leaves the last good config in force")
@@ -79,9 +86,10 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 		o.collector.register(f)
 	}
 	if roles&roleWeb != 0 {
-		// Off by default: it is a plaintext gRPC port, for KEDA's operator
-		// inside the cluster, and most installs run no KEDA.
-		f.StringVar(&o.kedaListen, "keda.listen-address", "", "address of the KEDA external scaler (gRPC externalscaler.ExternalScaler, plaintext), e.g. :6000; empty serves none")
+		// Off by default: it is a gRPC port for KEDA's operator inside the
+		// cluster, and most installs run no KEDA.
+		f.StringVar(&o.kedaListen, "keda.listen-address", "", "address of the KEDA external scaler (gRPC externalscaler.ExternalScaler; TLS and mutual TLS with --keda.tls-*), e.g. :6000; empty serves none")
+		registerTLS(f, &o.kedaTLS, "keda", "the KEDA external scaler", true)
 		registerQueryFlags(f, &o.query)
 	}
 	if roles&roleAnalyzer != 0 {
@@ -92,6 +100,8 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 		f.StringVar(&o.webhookURL, "alert.webhook-url", "", "URL to post alerts to as Alertmanager-format (version 4) webhooks")
 		f.StringVar(&o.webhookSecret, "alert.webhook-secret", "", "secret to sign webhooks with (HMAC-SHA256 of timestamp.body in X-Vigil-Signature, timestamp in X-Vigil-Timestamp)")
 		f.StringVar(&o.slackURL, "alert.slack-url", "", "Slack incoming-webhook URL to post alerts to")
+		f.StringVar(&o.webhookFile, "alert.webhook-secret-file", "", "file holding --alert.webhook-secret, kept out of the process list")
+		f.StringVar(&o.slackFile, "alert.slack-url-file", "", "file holding --alert.slack-url, whose path is its secret")
 		o.actions.register(f)
 		f.DurationVar(&o.alertTimeout, "alert.timeout", 10*time.Second, "how long one attempt to notify a receiver may take; a receiver that does not answer in time is retried with backoff, on a queue of its own")
 		defaults := map[store.Signal]time.Duration{
@@ -119,6 +129,9 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		return err
 	}
 	if err := checkQueryOptions(o.query); err != nil {
+		return err
+	}
+	if err := o.readSecretFiles(); err != nil {
 		return err
 	}
 	reg := newRegistry()
@@ -152,7 +165,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 
 	// Auth: one guard for every port. Its audit log is written until every
 	// port has stopped, then flushed before the store closes.
-	guard, err := newGuard(&o.auth, st, logger.With("component", "auth"))
+	guard, err := newGuard(&o.auth, st, live.auth, reg, logger.With("component", "auth"))
 	if err != nil {
 		return err
 	}
@@ -181,14 +194,25 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	queryOpts.Logger, queryOpts.Registerer = logger.With("component", "query"), reg
 	engine := querier.NewEngine(st, queryOpts)
 
+	// Actions: one engine, which the API asks and the analyzer runs.
+	owner := &targetOwner{}
+	acts, err := o.actionsEngine(roles, st, live, reg, owner, logger.With("component", "actions"))
+	if err != nil {
+		return err
+	}
+
 	// Web port: health, readiness, metrics and the APIs, for every role.
+	webTLS, err := serverTLS(o.webTLS, logger.With("component", "web"), "h2", "http/1.1")
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Engine: engine, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api,
-		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics})
+		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics, TLS: webTLS, Actions: acts})
 	if err != nil {
 		return err
 	}
 	if roles&roleWeb != 0 && guard.Enabled() {
-		if err := announceSignIn(ctx, st, srv.Addr(), logger.With("component", "auth")); err != nil {
+		if err := announceSignIn(ctx, st, guard, &o.auth, srv.Addr(), webTLS != nil, logger.With("component", "auth")); err != nil {
 			return err
 		}
 	}
@@ -196,7 +220,11 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 
 	// KEDA external scaler: replica recommendations on a port of its own.
 	if roles&roleWeb != 0 && o.kedaListen != "" {
-		ks, err := keda.New(keda.Options{ListenAddr: o.kedaListen, Store: st, Logger: logger.With("component", "keda"), Guard: guard})
+		kedaTLS, err := serverTLS(o.kedaTLS, logger.With("component", "keda"), "h2")
+		if err != nil {
+			return err
+		}
+		ks, err := keda.New(keda.Options{ListenAddr: o.kedaListen, Store: st, Logger: logger.With("component", "keda"), Guard: guard, TLS: kedaTLS})
 		if err != nil {
 			return err
 		}
@@ -213,7 +241,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	// Analyzer: evaluators on aligned ticks, and the dispatcher delivering
 	// what they conclude.
 	if roles&roleAnalyzer != 0 {
-		if err := addAnalyzer(&group, stop, o, st, engine, live, reg, logger); err != nil {
+		if err := addAnalyzer(&group, stop, o, st, engine, live, reg, acts, owner, logger); err != nil {
 			return err
 		}
 	}
@@ -242,19 +270,10 @@ func newRegistry() *prometheus.Registry {
 }
 
 // addAnalyzer adds the dispatcher and the scheduler of the evaluators
-// (retention, cost watch, SLOs, drift, canaries, actions) to the group.
-func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, promql *querier.Engine, live liveConfig, reg prometheus.Registerer, logger *slog.Logger) error {
-	// Actions: the engine proposes on what the evaluators find, and
-	// executes and verifies through the dispatcher, on the targets this
-	// replica owns at the last tick.
-	executors, err := o.actions.executors()
-	if err != nil {
-		return err
-	}
-	var sched *analyzer.Scheduler
-	engine := actions.New(actions.Options{Store: st, Policies: live.actions, SLOs: live.slos, Executors: executors,
-		Paused: o.actions.paused, Owns: func(key string) bool { return sched.Owns(key) }, Logger: logger.With("component", "actions")})
-
+// (retention, cost watch, SLOs, drift, canaries, right-sizing advice,
+// actions) to the group. promql evaluates the SLOs' PromQL SLIs.
+func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, promql *querier.Engine, live liveConfig, reg prometheus.Registerer,
+	engine *actions.Engine, owner *targetOwner, logger *slog.Logger) error {
 	// Dispatcher: delivers what the evaluators publish (alerts to each
 	// receiver, findings to the actions, approved actions to their
 	// executors, failures to the receivers again), each subscriber on a
@@ -274,7 +293,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		period[sig] = *d
 	}
 	alerter := &slo.Alerter{Events: st, Publisher: disp, Interval: o.analyzerInterval}
-	sched = analyzer.NewScheduler(analyzer.Options{
+	sched := analyzer.NewScheduler(analyzer.Options{
 		Interval:   o.analyzerInterval,
 		Members:    st,
 		Replica:    o.analyzerReplica,
@@ -286,7 +305,9 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns, PromQL: promql},
 		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns, Publisher: disp},
 		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns, Publisher: disp},
+		&rightsize.Job{Store: st, Current: live.advise, Owns: analyzer.Owns, Publisher: disp},
 		engine)
+	owner.sched = sched
 	actx, cancel := context.WithCancel(context.Background())
 	group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
 	return nil

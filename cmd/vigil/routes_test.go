@@ -122,7 +122,8 @@ func pathOf(pattern string) string {
 // without a role cannot be registered at all).
 func TestRouteRoles(t *testing.T) {
 	st := openStore(t)
-	on := auth.New(auth.Options{Store: st})
+	// With an OpenID provider, so its sign-in routes are in the table too.
+	on := auth.New(auth.Options{Store: st, OIDC: &auth.OIDCOptions{Issuer: "http://127.0.0.1:1", ClientID: "vigil", RedirectURL: "https://vigil.example.com/login/oidc/callback"}})
 	who := callers(t, st)
 	tables := portRoutes(t, on, false)
 	if n := len(tables["web"]) + len(tables["ingest"]); n < 40 {
@@ -172,10 +173,12 @@ func TestRouteRoles(t *testing.T) {
 
 // checkPolicy holds a port's table to the rules: a route that changes
 // something needs at least editor (ingest routes ingest), only health and
-// sign-in are open, and only Vigil's own routes are server-wide.
+// sign-in are open, and only Vigil's own routes are server-wide (its
+// metrics, profiles and config directory, and the actions' kill switch,
+// which holds in every tenant).
 func checkPolicy(t *testing.T, port string, routes []auth.Route) {
-	open := []string{"GET /healthz", "GET /readyz", "GET /{$}", "GET /login", "POST /login", "POST /logout", "GET /api/v1/openapi.json"}
-	server := regexp.MustCompile(`^GET (/metrics|/debug/pprof/.*|/api/v1/config/status)$`)
+	open := []string{"GET /healthz", "GET /readyz", "GET /{$}", "GET /login", "POST /login", "POST /logout", "GET /login/oidc", "GET /login/oidc/callback", "GET /api/v1/openapi.json", "GET /static/{file}", "GET /favicon.ico"}
+	server := regexp.MustCompile(`^(GET (/metrics|/debug/pprof/.*|/api/v1/config/status)|POST /api/v1/actions/(pause|resume))$`)
 	// The Prometheus API takes long queries as form POSTs: reads.
 	promRead := regexp.MustCompile(`^POST (/prometheus)?/api/v1/(query|query_range|query_exemplars|series|labels|label/\{name\}/values|format_query|parse_query)$`)
 	for _, rt := range routes {
@@ -219,7 +222,8 @@ func TestGRPCMethodRoles(t *testing.T) {
 	}
 
 	st := openStore(t)
-	on := auth.New(auth.Options{Store: st})
+	// With an OpenID provider, so its sign-in routes are in the table too.
+	on := auth.New(auth.Options{Store: st, OIDC: &auth.OIDCOptions{Issuer: "http://127.0.0.1:1", ClientID: "vigil", RedirectURL: "https://vigil.example.com/login/oidc/callback"}})
 	who := callers(t, st)
 	for name, methods := range map[string]auth.Methods{"otlp": otlp.GRPCMethods(), "keda": keda.Methods()} {
 		for _, guard := range []*auth.Guard{on, auth.Disabled()} {

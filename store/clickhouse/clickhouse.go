@@ -34,6 +34,9 @@ const DefaultDatabase = "vigil"
 // ClickHouse settings.
 func ParseURL(raw string) (Config, error) {
 	u, err := url.Parse(raw)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		err = ue.Err // url.Error repeats the URL, password and all
+	}
 	if err != nil {
 		return Config{}, fmt.Errorf("cannot parse store URL: %w", err)
 	}

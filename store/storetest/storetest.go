@@ -36,6 +36,8 @@ func Run(t *testing.T, open Opener) {
 		{"SLICounts", testSLICounts},
 		{"SpanDurations", testSpanDurations},
 		{"Throughput", testThroughput},
+		{"SpanStats", testSpanStats},
+		{"TraceSummaries", testTraceSummaries},
 		{"Members", testMembers},
 		{"SpanValues", testSpanValues},
 		{"LargeBatches", testLargeBatches},

@@ -1,6 +1,6 @@
 // Package api serves Vigil's own JSON API under /api/v1: billing, cost,
-// budgets, SLOs and the config directory's status. One function writes every
-// response and maps errors to status codes.
+// budgets, SLOs, actions and the config directory's status. One function
+// writes every response and maps errors to status codes.
 package api
 
 import (
@@ -60,6 +60,9 @@ type API struct {
 	// ConfigStatus reports the last reading of the config directory, for
 	// GET /api/v1/config/status.
 	ConfigStatus func() config.Status
+	// Actions is the actions engine the /api/v1/actions routes ask; nil
+	// answers them 503.
+	Actions Actions
 }
 
 // Config is what the API reads from the config directory.
@@ -78,9 +81,11 @@ func (a *API) config() Config {
 }
 
 // Register adds the routes to mux, each with the role it needs: reads
-// need viewer, changes editor, the audit log admin. The config directory's
-// status is server-wide (its files serve every tenant), so it needs viewer
-// in every tenant; the OpenAPI document is the same for everyone and open.
+// need viewer, changes editor, decisions on actions operator, the audit
+// log admin. The config directory's status is server-wide (its files
+// serve every tenant), so it needs viewer in every tenant, and the actions'
+// kill switch, which stops every tenant's actions, admin in every tenant;
+// the OpenAPI document is the same for everyone and open.
 func (a *API) Register(mux *auth.Mux) {
 	route := func(method, pattern string, role auth.Role, h http.HandlerFunc) auth.Route {
 		return auth.Route{Method: method, Pattern: pattern, Role: role, Handler: h}
@@ -108,6 +113,7 @@ func (a *API) Register(mux *auth.Mux) {
 	status := route("GET", "/api/v1/config/status", auth.Viewer, a.handle(a.configStatus))
 	status.Scope = auth.ServerScope
 	mux.Handle(status)
+	mux.Handle(a.actionRoutes()...)
 }
 
 // statusError carries an HTTP status.
@@ -150,6 +156,10 @@ func (a *API) handle(fn func(r *http.Request, org string) (any, error)) http.Han
 			w.WriteHeader(code)
 			json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
 			return
+		}
+		if t, ok := data.(tagged); ok {
+			w.Header().Set("ETag", t.etag)
+			data = t.body
 		}
 		json.NewEncoder(w).Encode(data)
 	}

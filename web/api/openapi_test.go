@@ -414,6 +414,7 @@ func responseFixture(t *testing.T) (*embedded.Store, *API) {
 		{Subscriber: "webhook", Target: "https://hooks.example", Try: 1, LatencyMS: 12, Status: 503, Outcome: dispatch.Retrying, Error: "503 Service Unavailable", Events: []string{"e1"}, Keys: []string{"f1"}},
 		{Subscriber: "webhook", Target: "https://hooks.example", Try: 2, LatencyMS: 9, Status: 200, Outcome: dispatch.Delivered, Events: []string{"e1"}, Keys: []string{"f1"}},
 		{Subscriber: "slack", Target: "https://hooks.slack.com", Try: 1, Outcome: dispatch.Skipped, Note: "silenced: 1 alert(s)", Events: []string{"e1"}, Keys: []string{}},
+		{Subscriber: "actions", Target: "actions", Try: 1, Outcome: dispatch.Skipped, Note: "rollback: already proposed", Events: []string{"e1"}, Keys: []string{}},
 	} {
 		at := now.Add(time.Duration(i-45) * time.Minute)
 		record(dispatch.Deliveries.Event(store.Event{Tenant: store.DefaultTenant, ID: fmt.Sprint("d", i), Subject: d.Subscriber, Time: at}, d))
@@ -509,8 +510,11 @@ func TestOpenAPIResponses(t *testing.T) {
 		t.Errorf("history: %s", body)
 	}
 	v.call("GET", "/api/v1/slos/chat-availability/history?from=2024-01-01&to=2024-09-16&step=1m", none, nil, 400)
-	if body := v.call("GET", "/api/v1/alerts/deliveries", none, nil, 200); !bytes.Contains(body, []byte(`"outcome":"retrying"`)) {
+	if body := v.call("GET", "/api/v1/alerts/deliveries", none, nil, 200); !bytes.Contains(body, []byte(`"outcome":"retrying"`)) || bytes.Contains(body, []byte(`"receiver":"actions"`)) {
 		t.Errorf("deliveries: %s", body)
+	}
+	if body := v.call("GET", "/api/v1/alerts/deliveries?receiver=actions,slack", none, nil, 200); bytes.Count(body, []byte(`"receiver":`)) != 2 || !bytes.Contains(body, []byte(`"receiver":"actions"`)) {
+		t.Errorf("the actions' deliveries: %s", body)
 	}
 	v.call("POST", "/api/v1/silences", http.Header{"Content-Type": {"application/json"}}, []byte(`{"matchers":{"slo":"chat-availability"},"duration":"2h","created_by":"oncall","comment":"deploying a fix"}`), 200)
 	v.call("POST", "/api/v1/silences", http.Header{"Content-Type": {"application/json"}}, []byte(`{"matchers":{"slo":"chat-availability"},"ends_at":"2024-09-16T02:00:00Z"}`), 200)
@@ -595,6 +599,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		t.Errorf("audit: %s", body)
 	}
 	v.refused("GET", "/api/v1/audit?limit=0", none, nil, 400)
+	checkActionRoutes(t, v, st, guard, a)
 
 	// Every documented operation has been called at least once.
 	for path, item := range v.doc.Paths.Map() {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/vigil-dev/vigil/actions"
+	"github.com/vigil-dev/vigil/alert"
 	"github.com/vigil-dev/vigil/dispatch"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
@@ -232,13 +235,19 @@ type deliveryJSON struct {
 }
 
 // deliveries answers the delivery log over [from, to) (default: the last
-// day), newest first: every attempt to deliver the tenant's alerts.
+// day), newest first: every attempt to deliver the tenant's alerts, or,
+// with receiver=NAME (repeated or comma-separated), every attempt of the
+// dispatcher's subscribers of those names.
 func (a *API) deliveries(r *http.Request, org string) (any, error) {
 	from, to, err := a.window(r, 24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := dispatch.Deliveries.Read(r.Context(), a.Store, store.EventQuery{Tenant: org, Start: from, End: to, Limit: 1000})
+	receivers := alertReceivers()
+	if names := r.URL.Query()["receiver"]; len(names) > 0 {
+		receivers = splitList(strings.Join(names, ","))
+	}
+	recs, err := dispatch.Deliveries.Read(r.Context(), a.Store, store.EventQuery{Tenant: org, Subjects: receivers, Start: from, End: to, Limit: 1000})
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +259,19 @@ func (a *API) deliveries(r *http.Request, org string) (any, error) {
 			LatencyMS: strconv.FormatFloat(d.LatencyMS, 'f', 3, 64), Outcome: string(d.Outcome), Error: d.Error, Note: d.Note, Fingerprints: append([]string{}, d.Keys...)})
 	}
 	return out, nil
+}
+
+// alertReceivers are the subscribers whose deliveries are alerts to
+// people: the alert receivers, and the actions' escalations through them.
+// The actions engine's own subscribers are left out: a firing alert
+// reaches them at every evaluation, and their deliveries would crowd the
+// receivers' out of the log.
+func alertReceivers() []string {
+	var out []string
+	for _, n := range []alert.Notifier{&alert.Alertmanager{}, &alert.Webhook{}, &alert.Slack{}} {
+		out = append(out, n.Name(), (&actions.Escalation{Notifier: n}).Name())
+	}
+	return out
 }
 
 type silenceJSON struct {

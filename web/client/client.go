@@ -6,6 +6,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,14 +81,36 @@ func (e *APIError) Error() string {
 // Get asks path (e.g. /api/v1/recommendations) with the query and decodes
 // the JSON answer into out.
 func (c *Client) Get(ctx context.Context, path string, query url.Values, out any) error {
+	return c.do(ctx, http.MethodGet, path, query, nil, nil, out)
+}
+
+// Post sends body as JSON to path, with the headers, and decodes the JSON
+// answer into out.
+func (c *Client) Post(ctx context.Context, path string, header http.Header, body, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("cannot encode the request to %s: %w", path, err)
+	}
+	h := header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("Content-Type", "application/json")
+	return c.do(ctx, http.MethodPost, path, nil, h, b, out)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, header http.Header, body []byte, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	u := *c.base
 	u.Path += path
 	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("cannot ask %s: %w", c.server, err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	req.Header.Set("Accept", "application/json")
 	if c.opts.Tenant != "" {
@@ -101,25 +124,25 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 		return c.callError(ctx, "cannot ask", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
 	if err != nil {
 		return c.callError(ctx, "cannot read the answer of", err)
 	}
-	if len(body) > maxAnswerBytes {
+	if len(answer) > maxAnswerBytes {
 		return fmt.Errorf("the answer of %s to %s is over %d MiB", c.server, path, maxAnswerBytes>>20)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
 			Error string `json:"error"`
 		}
-		msg := strings.TrimSpace(fmt.Sprintf("%.200s", body))
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+		msg := strings.TrimSpace(fmt.Sprintf("%.200s", answer))
+		if json.Unmarshal(answer, &e) == nil && e.Error != "" {
 			msg = e.Error
 		}
 		return &APIError{Server: c.server, StatusCode: resp.StatusCode, Status: resp.Status, Message: msg}
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("%s answered %s with what is not the JSON expected (%v): %.200s", c.server, path, err, body)
+	if err := json.Unmarshal(answer, out); err != nil {
+		return fmt.Errorf("%s answered %s with what is not the JSON expected (%v): %.200s", c.server, path, err, answer)
 	}
 	return nil
 }

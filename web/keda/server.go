@@ -2,6 +2,7 @@ package keda
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
@@ -33,6 +35,9 @@ type Options struct {
 	// Guard decides every call (auth.Disabled() lets all through); each
 	// method needs viewer in the trigger's tenant.
 	Guard *auth.Guard
+	// TLS, when set, serves over TLS; with a client CA, KEDA's operator is
+	// known by its certificate (auth.TLSFiles.Config).
+	TLS *tls.Config
 }
 
 // Methods are the scaler's gRPC methods and the role each needs: all
@@ -77,7 +82,11 @@ func New(opts Options) (*Server, error) {
 		ln.Close()
 		return nil, errors.New("keda: no auth guard (auth.Disabled() to let every call through)")
 	}
-	s.grpc = grpc.NewServer(opts.Guard.GRPC(Methods())...)
+	sopts := opts.Guard.GRPC(Methods())
+	if opts.TLS != nil {
+		sopts = append(sopts, grpc.Creds(credentials.NewTLS(opts.TLS)))
+	}
+	s.grpc = grpc.NewServer(sopts...)
 	pb.RegisterExternalScalerServer(s.grpc, s)
 	return s, nil
 }

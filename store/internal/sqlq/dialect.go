@@ -45,6 +45,12 @@ type Dialect interface {
 	nthSmallest(expr, rank string) string
 	// argMax is arg's value in the row of a group where val is largest.
 	argMax(arg, val string) string
+	// argMin is arg's value in the row of a group where val is smallest.
+	argMin(arg, val string) string
+	// sortedList is a group's values of expr as an array, ascending.
+	sortedList(expr string) string
+	// element is an array's index-th element (from 1).
+	element(array, index string) string
 	// final reads a table whose rows replace each other by key (cost
 	// lines, series) with only the surviving rows.
 	final(table string) string
@@ -132,6 +138,14 @@ func (clickHouse) nthSmallest(expr, rank string) string {
 }
 
 func (clickHouse) argMax(arg, val string) string { return "argMax(" + arg + ", " + val + ")" }
+
+func (clickHouse) argMin(arg, val string) string { return "argMin(" + arg + ", " + val + ")" }
+
+func (clickHouse) sortedList(expr string) string { return "arraySort(groupArray(" + expr + "))" }
+
+func (clickHouse) element(array, index string) string {
+	return "arrayElement(" + array + ", toUInt64(" + index + "))"
+}
 
 func (clickHouse) final(table string) string { return table + " FINAL" }
 
@@ -231,6 +245,12 @@ func (duckDB) nthSmallest(expr, rank string) string {
 }
 
 func (duckDB) argMax(arg, val string) string { return "arg_max(" + arg + ", " + val + ")" }
+
+func (duckDB) argMin(arg, val string) string { return "arg_min(" + arg + ", " + val + ")" }
+
+func (duckDB) sortedList(expr string) string { return "list_sort(list(" + expr + "))" }
+
+func (duckDB) element(array, index string) string { return array + "[" + index + "]" }
 
 // final: a primary key already keeps one row per key.
 func (duckDB) final(table string) string { return table }

@@ -125,6 +125,27 @@ func (r *Reader) spanRow() ([]any, func() (store.Span, error)) {
 
 // FindTraceIDs finds traces with a span matching the query.
 func (r *Reader) FindTraceIDs(ctx context.Context, q store.TraceQuery) ([]store.TraceID, error) {
+	c := r.traceMatch(q)
+	query := Query{SQL: "SELECT trace_id, max(start_ns) AS latest FROM spans WHERE " + c.String() +
+		fmt.Sprintf(" GROUP BY trace_id ORDER BY latest DESC, trace_id LIMIT %d", traceLimit(q)), Args: c.args}
+	var b []byte
+	var latest int64
+	return collect(ctx, r, "search traces", query, []any{&b, &latest}, func() (id store.TraceID, _ error) {
+		copy(id[:], b)
+		return id, nil
+	})
+}
+
+// traceLimit is the query's limit, or the default.
+func traceLimit(q store.TraceQuery) int {
+	if q.Limit <= 0 {
+		return store.DefaultTraceLimit
+	}
+	return q.Limit
+}
+
+// traceMatch are the conditions a span of a trace the query finds meets.
+func (r *Reader) traceMatch(q store.TraceQuery) conds {
 	var c conds
 	c.add("tenant = ?", q.Tenant)
 	c.equal("service", q.Service, "operation", q.Operation)
@@ -144,18 +165,7 @@ func (r *Reader) FindTraceIDs(ctx context.Context, q store.TraceQuery) ([]store.
 		}
 		c.add(cond, args...)
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = store.DefaultTraceLimit
-	}
-	query := Query{SQL: "SELECT trace_id, max(start_ns) AS latest FROM spans WHERE " + c.String() +
-		fmt.Sprintf(" GROUP BY trace_id ORDER BY latest DESC, trace_id LIMIT %d", limit), Args: c.args}
-	var b []byte
-	var latest int64
-	return collect(ctx, r, "search traces", query, []any{&b, &latest}, func() (id store.TraceID, _ error) {
-		copy(id[:], b)
-		return id, nil
-	})
+	return c
 }
 
 // Services lists a tenant's services.
