@@ -2,6 +2,7 @@ package slo
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -158,8 +159,14 @@ func ruleWindows(s *SLO) []time.Duration {
 	return out
 }
 
+// sloLabels label every rule of an SLO: its own labels, under Vigil's.
 func sloLabels(s *SLO) map[string]string {
-	return map[string]string{"slo": s.Name, "service": s.Service, "tenant": s.tenant()}
+	out := maps.Clone(s.Labels)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, map[string]string{"slo": s.Name, "service": s.Service, "tenant": s.tenant()})
+	return out
 }
 
 func recordingGroup(s *SLO, sli promSLI) RuleGroup {
@@ -199,13 +206,28 @@ func alertingGroup(s *SLO) RuleGroup {
 		if _, ok := minEvents(s, w.Long); ok {
 			expr += fmt.Sprintf("\nand\nslo:sli_total:increase%s%s >= %d", long, sel, s.MinEvents)
 		}
-		labels := sloLabels(s)
+		labels := maps.Clone(w.Labels)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		maps.Copy(labels, sloLabels(s))
 		labels["severity"], labels["long_window"], labels["short_window"] = w.Severity, long, short
-		r := Rule{Alert: AlertName, Expr: expr, Labels: labels, Annotations: map[string]string{
-			"summary": fmt.Sprintf("SLO %s is burning its error budget faster than %sx", s.Name, formatFactor(w.Factor)),
-			"description": fmt.Sprintf("Error ratio above %s over %s and over %s (objective %s; %d%% of the budget spent when it fires).",
-				formatFactor(w.Factor), long, short, formatPercent(s.Objective), w.BudgetPercent),
-		}}
+		annotations := maps.Clone(w.Annotations)
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		if annotations["summary"] == "" {
+			annotations["summary"] = fmt.Sprintf("SLO %s is burning its error budget faster than %sx", s.Name, formatFactor(w.Factor))
+		}
+		if annotations["description"] == "" {
+			annotations["description"] = fmt.Sprintf("Error ratio above %s over %s and over %s (objective %s; %d%% of the budget spent when it fires).",
+				formatFactor(w.Factor), long, short, formatPercent(s.Objective), w.BudgetPercent)
+		}
+		name := AlertName
+		if s.AlertName != "" {
+			name = s.AlertName
+		}
+		r := Rule{Alert: name, Expr: expr, Labels: labels, Annotations: annotations}
 		if w.For > 0 {
 			r.For = formatDuration(w.For)
 		}
