@@ -257,3 +257,29 @@ func parseFloat(t *testing.T, s string) float64 {
 	}
 	return f
 }
+
+// TestSlothAlertLabels: a Sloth SLO's alerts carry its labels and its
+// page alert's labels and annotations, under the labels that identify a
+// Vigil alert; the file's summary replaces Vigil's.
+func TestSlothAlertLabels(t *testing.T) {
+	slos, _, err := Load([]string{"testdata/sloth/chat.yaml"}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := slos[0]
+	page := s.Alerts[0]
+	firing := raised([]Status{{SLO: s, State: "page", Burns: []WindowBurn{{Rule: page, Firing: true, LongRate: 20, ShortRate: 30}}}})
+	if len(firing) != 1 {
+		t.Fatalf("%d alerts raised", len(firing))
+	}
+	for _, r := range firing {
+		want := map[string]string{"alertname": AlertName, "slo": "chat-requests-availability", "service": "chat", "severity": "page", "long_window": "1h", "short_window": "5m",
+			"tenant": "default", "owner": "genai-team", "tier": "1", "category": "availability", "routing_key": "genai"}
+		if !reflect.DeepEqual(r.labels, want) {
+			t.Errorf("labels %v\nwant %v", r.labels, want)
+		}
+		if r.annotations["summary"] != "High error rate on chat completions" || !strings.HasPrefix(r.annotations["description"], "Burn rate 20.00 over 1h") {
+			t.Errorf("annotations %v", r.annotations)
+		}
+	}
+}
