@@ -188,6 +188,8 @@ func (m MetricRatio) describe(q string) string {
 	switch {
 	case err != nil:
 		return q
+	case c.kind == rateQuery && templated(q):
+		return fmt.Sprintf("%s at each minute's start × %s", render(q, sampleRange), promFloat(c.scale))
 	case c.kind == rateQuery:
 		return fmt.Sprintf("%s at each minute's start × %s", q, promFloat(c.scale))
 	}
@@ -223,7 +225,7 @@ func (r RawRatio) Describe(string) string {
 	if r.Failure {
 		what = "failures"
 	}
-	return fmt.Sprintf("good: the ratio of %s %s at each minute's start; total: minutes with a value", what, r.Query)
+	return fmt.Sprintf("good: the ratio of %s %s at each minute's start; total: minutes with a value", what, render(r.Query, sampleRange))
 }
 
 // DriftVerdicts counts the judgements of the drift monitor Monitor that

@@ -2,8 +2,10 @@ package slo
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -547,6 +549,16 @@ func (s *SLO) Plan() string {
 	}
 	if s.MinEvents > 0 {
 		fmt.Fprintf(&b, "  alerts need at least %d events in the long window\n", s.MinEvents)
+	}
+	if len(s.Labels) > 0 {
+		var ls []string
+		for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
+			ls = append(ls, fmt.Sprintf("%s=%q", k, s.Labels[k]))
+		}
+		fmt.Fprintf(&b, "  labels on its alerts and rules: %s\n", strings.Join(ls, ", "))
+	}
+	if s.AlertName != "" {
+		fmt.Fprintf(&b, "  exported alerts are named %s\n", s.AlertName)
 	}
 	return b.String()
 }
