@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -48,6 +49,50 @@ spec:
   objectives:
     - target: 0.99
 `, promqlSLOBad, promqlSLOTotal)
+
+// slothSLO is the same SLI as Sloth writes it (its getting-started
+// example's shape): Vigil names it <service>-<name>, as Sloth's sloth_id,
+// and samples its {{.window}} queries over five minutes, so its burn rates
+// are the OpenSLO file's.
+const slothSLO = `version: "prometheus/v1"
+service: "web"
+labels:
+  owner: "web-team"
+slos:
+  - name: "requests-availability"
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
+        total_query: sum(rate(http_requests_total[{{.window}}]))
+    alerting:
+      name: WebHighErrorRate
+      page_alert:
+        labels:
+          routing_key: web
+      ticket_alert:
+        disable: true
+`
+
+// pyrraSLO is the same counters as Pyrra's ratio indicator reads them:
+// plain selectors, whose increases Vigil counts minute by minute.
+const pyrraSLO = `apiVersion: pyrra.dev/v1alpha1
+kind: ServiceLevelObjective
+metadata:
+  name: web-errors
+  namespace: web
+  labels:
+    pyrra.dev/team: web-team
+spec:
+  target: "99"
+  window: 4w
+  indicator:
+    ratio:
+      errors:
+        metric: http_requests_total{code=~"5.."}
+      total:
+        metric: http_requests_total
+`
 
 // requestsExporter serves http_requests_total for codes 200 and 500,
 // advancing them by uneven steps at every scrape, so the error ratio
@@ -99,8 +144,10 @@ func (e *requestsExporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestPromQLSLOMatchesPrometheus(t *testing.T) {
 	prom := needTool(t, "prometheus")
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "http.yaml"), []byte(promqlSLO), 0o644); err != nil {
-		t.Fatal(err)
+	for name, body := range map[string]string{"http.yaml": promqlSLO, "sloth.yaml": slothSLO, "pyrra.yaml": pyrraSLO} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if code, out := lint(t, dir); code != 0 || out != "" {
 		t.Fatalf("lint: exit %d\n%s", code, out)
@@ -141,44 +188,88 @@ func TestPromQLSLOMatchesPrometheus(t *testing.T) {
 		// recomputed the minute that starts at at with all of them.
 		waitForParity(t, promAPI, "http://"+v.web+"/prometheus/api/v1", at, name)
 		time.Sleep(3 * time.Second)
-		var r struct {
-			SLI       *float64  `json:"sli"`
-			At        time.Time `json:"evaluated_at"`
-			BurnRates []struct {
-				LongWindow    string   `json:"long_window"`
-				ShortWindow   string   `json:"short_window"`
-				LongBurnRate  *float64 `json:"long_burn_rate"`
-				ShortBurnRate *float64 `json:"short_burn_rate"`
-			} `json:"burn_rates"`
-		}
-		v.getJSON(t, "/api/v1/slos/http-errors", &r)
-		if !r.At.Equal(at.Add(time.Minute)) {
-			t.Fatalf("%s: evaluated at %s, not in the minute from %s: the comparison took too long", name, r.At, at)
-		}
-		for _, b := range r.BurnRates {
-			for _, w := range []struct {
-				window string
-				got    *float64
-			}{{b.LongWindow, b.LongBurnRate}, {b.ShortWindow, b.ShortBurnRate}} {
-				d, err := time.ParseDuration(w.window)
-				if err != nil || w.got == nil {
-					t.Fatalf("%s: burn rate over %q: %v %v", name, w.window, w.got, err)
+		// The OpenSLO file's SLO, and Sloth's of the same queries over its
+		// 30 days, page rules only.
+		for _, sloName := range []string{"http-errors", "web-requests-availability"} {
+			r := getSLOStatus(t, v, sloName)
+			if !r.At.Equal(at.Add(time.Minute)) {
+				t.Fatalf("%s: %s evaluated at %s, not in the minute from %s: the comparison took too long", name, sloName, r.At, at)
+			}
+			if sloName == "web-requests-availability" && (len(r.BurnRates) != 2 || !reflect.DeepEqual(r.Labels, map[string]string{"owner": "web-team"})) {
+				t.Errorf("%s: Sloth's SLO: %d burn-rate rules (want its 2 page rules), labels %v", name, len(r.BurnRates), r.Labels)
+			}
+			for _, b := range r.BurnRates {
+				for _, w := range []struct {
+					window string
+					got    *float64
+				}{{b.LongWindow, b.LongBurnRate}, {b.ShortWindow, b.ShortBurnRate}} {
+					d, err := time.ParseDuration(w.window)
+					if err != nil || w.got == nil {
+						t.Fatalf("%s: %s: burn rate over %q: %v %v", name, sloName, w.window, w.got, err)
+					}
+					want := errorRatioAt(t, promAPI, at, d, started) / (1 - 0.99)
+					if !sameValue(*w.got, want) {
+						t.Errorf("%s: %s: burn rate over %s is %.17g, Prometheus %.17g", name, sloName, w.window, *w.got, want)
+					}
+					compared++
 				}
-				want := errorRatioAt(t, promAPI, at, d, started) / (1 - 0.99)
-				if !sameValue(*w.got, want) {
-					t.Errorf("%s: burn rate over %s is %.17g, Prometheus %.17g", name, w.window, *w.got, want)
-				}
-				compared++
+			}
+			// The SLI over the SLO's window: every minute start since the
+			// data began.
+			window, _ := time.ParseDuration(r.Window)
+			if want := 1 - errorRatioAt(t, promAPI, at, window, started); r.SLI == nil {
+				t.Errorf("%s: %s: no SLI, Prometheus %.17g", name, sloName, want)
+			} else if !sameValue(*r.SLI, want) {
+				t.Errorf("%s: %s: SLI %.17g, Prometheus %.17g", name, sloName, *r.SLI, want)
 			}
 		}
-		// The SLI over 28 days: every minute start since the data began.
-		if want := 1 - errorRatioAt(t, promAPI, at, 28*24*time.Hour, started); r.SLI == nil {
-			t.Errorf("%s: no SLI, Prometheus %.17g", name, want)
-		} else if !sameValue(*r.SLI, want) {
-			t.Errorf("%s: SLI %.17g, Prometheus %.17g", name, *r.SLI, want)
+		// Pyrra's SLO counts the counters' increases minute by minute, the
+		// minute in progress up to the evaluation (slo's tests compare that
+		// arithmetic with the engine exactly). Here, where the evaluation
+		// and Prometheus's answer are seconds apart, its error ratio is
+		// compared with the ratio of increase() to within 10%, and its
+		// rules are Pyrra's for four weeks.
+		p := getSLOStatus(t, v, "web-errors")
+		var windows []string
+		for _, b := range p.BurnRates {
+			windows = append(windows, b.ShortWindow+"/"+b.LongWindow)
+		}
+		if want := []string{"5m0s/1h0m0s", "30m0s/6h0m0s", "2h0m0s/24h0m0s", "6h0m0s/96h0m0s"}; !reflect.DeepEqual(windows, want) || !reflect.DeepEqual(p.Labels, map[string]string{"team": "web-team"}) || p.Service != "web" {
+			t.Errorf("%s: Pyrra's SLO: windows %v (want %v), labels %v, service %q", name, windows, want, p.Labels, p.Service)
+		}
+		increases := ask(t, promAPI, url.Values{"query": {`sum(increase(http_requests_total{code=~"5.."}[1h])) / sum(increase(http_requests_total[1h]))`}, "time": {seconds(at)}})
+		iv, err := decodeSeries(increases.Data.Result)
+		if err != nil || len(iv) != 1 || p.SLI == nil {
+			t.Fatalf("%s: Pyrra's SLO: SLI %v; Prometheus %v %s", name, p.SLI, err, increases.raw)
+		}
+		want, _ := strconv.ParseFloat(iv[0].points()[0][1].(string), 64)
+		if got := 1 - *p.SLI; !(math.Abs(got-want) <= 0.1*want) {
+			t.Errorf("%s: Pyrra's SLO: error ratio %.6g, Prometheus's increase() ratio %.6g", name, got, want)
 		}
 	}
 	t.Logf("%d burn rates matched Prometheus to 1e-9 at %s", compared, at.Format(time.RFC3339))
+}
+
+// sloStatus is what the test reads of GET /api/v1/slos/{name}.
+type sloStatus struct {
+	Service   string            `json:"service"`
+	Window    string            `json:"window"`
+	SLI       *float64          `json:"sli"`
+	At        time.Time         `json:"evaluated_at"`
+	Labels    map[string]string `json:"labels"`
+	BurnRates []struct {
+		LongWindow    string   `json:"long_window"`
+		ShortWindow   string   `json:"short_window"`
+		LongBurnRate  *float64 `json:"long_burn_rate"`
+		ShortBurnRate *float64 `json:"short_burn_rate"`
+	} `json:"burn_rates"`
+}
+
+func getSLOStatus(t *testing.T, v *vigilServer, name string) sloStatus {
+	t.Helper()
+	var r sloStatus
+	v.getJSON(t, "/api/v1/slos/"+name, &r)
+	return r
 }
 
 // errorRatioAt is the SLI's error ratio over the window w ending with the
