@@ -2,6 +2,8 @@ package slo
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,7 +97,7 @@ func readPyrra(file string, doc *yaml.Node, evalStep time.Duration) (*SLO, []con
 	} else {
 		s.Tenant = s.Labels["tenant"]
 	}
-	for k := range reservedLabels {
+	for _, k := range slices.Sorted(maps.Keys(reservedLabels)) {
 		if _, ok := s.Labels[k]; ok && k != "tenant" {
 			r.warnAt(config.Value(meta["labels"], pyrraPropagate+k), "metadata.labels."+pyrraPropagate+k, "is left out: Vigil's alerts set %s to %s", k, reservedLabels[k])
 			delete(s.Labels, k)
