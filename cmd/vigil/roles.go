@@ -201,7 +201,8 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	cctx, ccancel := context.WithCancel(context.Background())
 	group.Add(func() error { return reloader.Run(cctx) }, func(error) { ccancel() })
 
-	// PromQL: Prometheus's engine over the store, with the --query.* limits.
+	// PromQL: Prometheus's engine over the store, with the --query.* limits,
+	// for the API and the SLO evaluator.
 	queryOpts := o.query
 	queryOpts.Logger, queryOpts.Registerer = logger.With("component", "query"), reg
 	engine := querier.NewEngine(st, queryOpts)
@@ -279,7 +280,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	// Analyzer: evaluators on aligned ticks, and the dispatcher delivering
 	// what they conclude.
 	if roles&roleAnalyzer != 0 {
-		if err := addAnalyzer(&group, stop, o, st, live, reg, acts, owner, logger); err != nil {
+		if err := addAnalyzer(&group, stop, o, st, engine, live, reg, acts, owner, logger); err != nil {
 			return err
 		}
 	}
@@ -309,8 +310,8 @@ func newRegistry() *prometheus.Registry {
 
 // addAnalyzer adds the dispatcher and the scheduler of the evaluators
 // (retention, cost watch, SLOs, drift, canaries, right-sizing advice,
-// actions) to the group.
-func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, live liveConfig, reg prometheus.Registerer,
+// actions) to the group. promql evaluates the SLOs' PromQL SLIs.
+func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, promql *querier.Engine, live liveConfig, reg prometheus.Registerer,
 	engine *actions.Engine, owner *targetOwner, logger *slog.Logger) error {
 	// Dispatcher: delivers what the evaluators publish (alerts to each
 	// receiver, findings to the actions, approved actions to their
@@ -340,7 +341,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 	},
 		&analyzer.Retention{Store: st, Period: period},
 		&analyzer.CostWatch{Store: st, Current: live.cost, Publisher: disp},
-		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns},
+		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns, PromQL: promql},
 		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns, Publisher: disp},
 		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns, Publisher: disp},
 		&rightsize.Job{Store: st, Current: live.advise, Owns: analyzer.Owns, Publisher: disp},

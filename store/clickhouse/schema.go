@@ -296,15 +296,21 @@ var migrations = []migration{
 			"ADD COLUMN null_columns Array(String)",
 		}}},
 	},
-	{ // 5 (typed attributes; another branch's SLO rollups also take 5, so
-		// the two are ordered at merge): the type of each span and resource
-		// attribute (store.AttrType), parallel to its keys and values, as
-		// the portable schema keeps attributes: parallel arrays, no Map.
+	{ // 5: the type of each span and resource attribute
+		// (store.AttrType), parallel to its keys and values, as the
+		// portable schema keeps attributes: parallel arrays, no Map.
 		// Empty means every value is a string, which is what rows written
 		// before read back as.
 		alters: []alter{{table: "spans", actions: []string{
 			"ADD COLUMN resource_types Array(Int8)",
 			"ADD COLUMN attr_types Array(Int8)",
+		}}},
+	},
+	{ // 6: an SLO's events per minute may be fractional (SLIs read from
+		// PromQL rates and precomputed ratios); whole counts stay exact.
+		alters: []alter{{table: "sli_rollups", actions: []string{
+			"MODIFY COLUMN good Float64",
+			"MODIFY COLUMN total Float64",
 		}}},
 	},
 }

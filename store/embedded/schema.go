@@ -192,9 +192,7 @@ ALTER TABLE cost_lines ADD COLUMN commitment_discount_status VARCHAR DEFAULT '';
 ALTER TABLE cost_lines ADD COLUMN commitment_discount_type VARCHAR DEFAULT '';
 ALTER TABLE cost_lines ADD COLUMN null_columns VARCHAR[] DEFAULT [];
 `,
-	// 5 (typed attributes; another branch's SLO rollups also take 5, so
-	// the two are ordered at merge — renumber this comment, not the SQL):
-	// the type of each span and resource attribute (store.AttrType),
+	// 5: the type of each span and resource attribute (store.AttrType),
 	// parallel to its keys and values. Empty means every value is a
 	// string, which is what rows written before read back as: their NULL
 	// scans as empty. (No DEFAULT []: DuckDB fails to commit two list
@@ -202,5 +200,11 @@ ALTER TABLE cost_lines ADD COLUMN null_columns VARCHAR[] DEFAULT [];
 	`
 ALTER TABLE spans ADD COLUMN resource_types TINYINT[];
 ALTER TABLE spans ADD COLUMN attr_types TINYINT[];
+`,
+	// 6: an SLO's events per minute may be fractional (SLIs read from
+	// PromQL rates and precomputed ratios); whole counts stay exact.
+	`
+ALTER TABLE sli_rollups ALTER good SET DATA TYPE DOUBLE;
+ALTER TABLE sli_rollups ALTER total SET DATA TYPE DOUBLE;
 `,
 }

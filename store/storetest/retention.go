@@ -51,7 +51,7 @@ func testRetention(t *testing.T, s store.Store) {
 	}
 	_, total, err := s.SumRollups(c, store.RollupQuery{Tenant: "acme", SLO: "x", Start: from, End: to})
 	if err != nil || total != 2 {
-		t.Errorf("rollups after retention = %d, %v; want 2", total, err)
+		t.Errorf("rollups after retention = %g, %v; want 2", total, err)
 	}
 	evs, err := s.Events(c, store.EventQuery{Tenant: "acme", Start: from, End: to})
 	if err != nil || len(evs) != 2 {

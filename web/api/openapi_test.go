@@ -382,7 +382,7 @@ func responseFixture(t *testing.T) (*embedded.Store, *API) {
 	}
 	var rollups []store.Rollup
 	for m := now.Add(-3 * time.Hour); m.Before(now); m = m.Add(time.Minute) {
-		good := uint64(995)
+		good := 995.0
 		if now.Sub(m) <= time.Hour {
 			good = 800 // 20% errors: a burn rate of 20 against 1%
 		}

@@ -38,13 +38,16 @@ func parsePages(a *assets) map[string]*template.Template {
 
 func funcs(a *assets) template.FuncMap {
 	return template.FuncMap{
-		"asset":     a.url,
-		"dur":       formatDuration,
-		"span":      shortDuration,
-		"num":       formatNumber,
-		"pct":       func(f float64) string { return formatNumber(f) + "%" },
-		"ratio":     func(f float64) string { return strconv.FormatFloat(math.Round(f*100*1e4)/1e4, 'f', -1, 64) + "%" },
-		"money":     formatMoney,
+		"asset": a.url,
+		"dur":   formatDuration,
+		"span":  shortDuration,
+		"num":   formatNumber,
+		"pct":   func(f float64) string { return formatNumber(f) + "%" },
+		"ratio": func(f float64) string { return strconv.FormatFloat(math.Round(f*100*1e4)/1e4, 'f', -1, 64) + "%" },
+		"money": formatMoney,
+		// events counts SLO events, which PromQL SLIs make fractional:
+		// whole counts print as integers, fractions to three places.
+		"events":    func(f float64) string { return strconv.FormatFloat(math.Round(f*1000)/1000, 'f', -1, 64) },
 		"when":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 		"unixNano":  func(ns int64) time.Time { return time.Unix(0, ns).UTC() },
 		"nanos":     func(ns int64) time.Duration { return time.Duration(ns) },

@@ -79,7 +79,6 @@ type sqlType int
 
 const (
 	typeInt64 sqlType = iota
-	typeUInt64
 	typeFloat64
 	typeString
 )
@@ -93,7 +92,7 @@ var DuckDB Dialect = duckDB{}
 
 type clickHouse struct{}
 
-var clickHouseTypes = [...]string{typeInt64: "Int64", typeUInt64: "UInt64", typeFloat64: "Float64", typeString: "String"}
+var clickHouseTypes = [...]string{typeInt64: "Int64", typeFloat64: "Float64", typeString: "String"}
 
 func (clickHouse) has(array, elem string) string { return "has(" + array + ", " + elem + ")" }
 
@@ -203,7 +202,7 @@ func (clickHouse) traceIndex() bool { return true }
 
 type duckDB struct{}
 
-var duckDBTypes = [...]string{typeInt64: "BIGINT", typeUInt64: "UBIGINT", typeFloat64: "DOUBLE", typeString: "VARCHAR"}
+var duckDBTypes = [...]string{typeInt64: "BIGINT", typeFloat64: "DOUBLE", typeString: "VARCHAR"}
 
 func (duckDB) has(array, elem string) string { return "list_contains(" + array + ", " + elem + ")" }
 
