@@ -192,4 +192,28 @@ ALTER TABLE cost_lines ADD COLUMN commitment_discount_status VARCHAR DEFAULT '';
 ALTER TABLE cost_lines ADD COLUMN commitment_discount_type VARCHAR DEFAULT '';
 ALTER TABLE cost_lines ADD COLUMN null_columns VARCHAR[] DEFAULT [];
 `,
+	// logs (issue 20): numbered after the versions of the branches merged
+	// before it; renumber at merge, never reorder once shipped. The words
+	// of each body (store.Tokens) are kept in tokens for full-text search.
+	`
+CREATE TABLE logs (
+	tenant VARCHAR NOT NULL,
+	day DATE NOT NULL,
+	time_ns BIGINT NOT NULL,
+	observed_ns BIGINT NOT NULL,
+	id UBIGINT NOT NULL,
+	service VARCHAR NOT NULL,
+	severity TINYINT NOT NULL,
+	severity_text VARCHAR NOT NULL,
+	body VARCHAR NOT NULL,
+	trace_id BLOB NOT NULL,
+	span_id BLOB NOT NULL,
+	scope_name VARCHAR NOT NULL,
+	resource_keys VARCHAR[] NOT NULL,
+	resource_values VARCHAR[] NOT NULL,
+	attr_keys VARCHAR[] NOT NULL,
+	attr_values VARCHAR[] NOT NULL,
+	tokens VARCHAR[] NOT NULL
+);
+`,
 }

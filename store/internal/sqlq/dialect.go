@@ -72,6 +72,10 @@ type Dialect interface {
 	// traceIndex is whether the trace_index table names the days a trace
 	// has spans on.
 	traceIndex() bool
+	// hasWords is true for the log rows whose tokens hold every word,
+	// using the dialect's token index, for a tenant's logs in [start, end)
+	// (zero bounds are open).
+	hasWords(tenant string, words []string, start, end time.Time) (string, []any)
 }
 
 // sqlType is a type queries cast to.
@@ -201,6 +205,24 @@ func (d clickHouse) prune(c *conds, column string, start, end time.Time) {
 
 func (clickHouse) traceIndex() bool { return true }
 
+// hasWords looks the rarest-looking word up in log_tokens, sorted by word,
+// and checks every word on the rows it names. GLOBAL IN runs the lookup
+// once, where a cluster's Distributed tables would otherwise refuse a
+// subquery over another Distributed table; on one node it is a plain IN.
+func (d clickHouse) hasWords(tenant string, words []string, start, end time.Time) (string, []any) {
+	var sub conds
+	sub.add("tenant = ?", tenant)
+	sub.add("token = ?", longest(words))
+	d.prune(&sub, "timestamp", start, end)
+	cond := "id GLOBAL IN (SELECT id FROM log_tokens WHERE " + sub.String() + ")"
+	args := sub.args
+	for _, w := range words {
+		cond += " AND has(tokens, ?)"
+		args = append(args, w)
+	}
+	return "(" + cond + ")", args
+}
+
 type duckDB struct{}
 
 var duckDBTypes = [...]string{typeInt64: "BIGINT", typeUInt64: "UBIGINT", typeFloat64: "DOUBLE", typeString: "VARCHAR"}
@@ -273,3 +295,13 @@ func (duckDB) time(t time.Time) any { return t.UTC() }
 func (duckDB) prune(*conds, string, time.Time, time.Time) {}
 
 func (duckDB) traceIndex() bool { return false }
+
+// hasWords scans the tokens lists: DuckDB's full-text extension is not
+// built in, and the embedded store holds one machine's logs.
+func (d duckDB) hasWords(_ string, words []string, _, _ time.Time) (string, []any) {
+	var c conds
+	for _, w := range words {
+		c.add(d.has("tokens", "?"), w)
+	}
+	return "(" + c.String() + ")", c.args
+}
