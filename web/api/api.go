@@ -37,6 +37,7 @@ type Store interface {
 	store.RollupReader         // SLO standings and history
 	store.EventReader          // alerts, deliveries, silences
 	store.EventWriter          // silences
+	LogReader                  // logs
 }
 
 // API serves /api/v1.
@@ -108,6 +109,7 @@ func (a *API) Register(mux *auth.Mux) {
 		route("GET", "/api/v1/recommendations", auth.Viewer, a.handle(a.recommendations)),
 		route("GET", "/api/v1/canary", auth.Viewer, a.handle(a.canaryAnalysis)),
 		route("GET", "/api/v1/audit", auth.Admin, a.handle(a.audit)),
+		route("GET", "/api/v1/logs", auth.Viewer, a.handle(a.logs)),
 		route("GET", "/api/v1/openapi.json", auth.Public, serveOpenAPI),
 	)
 	status := route("GET", "/api/v1/config/status", auth.Viewer, a.handle(a.configStatus))
