@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode"
@@ -71,6 +72,7 @@ type LogRecord struct {
 	Tenant string
 	// ID tells records with the same time apart, for paging; the receiver
 	// draws it at random, and it stays with the record through the spool.
+	// Below 2^63 (MaxLogID).
 	ID               uint64
 	TimeUnixNano     int64 // when the event happened; the observed time when the sender gave none
 	ObservedUnixNano int64 // when a collector first saw it
@@ -180,9 +182,15 @@ func Tokens(text string) []string {
 	return out
 }
 
+// MaxLogID is the largest log record id: database/sql, through which the
+// embedded store reads, binds no uint64 with the high bit set.
+const MaxLogID = math.MaxInt64
+
 // ValidateLog checks what every backend needs of a record.
 func ValidateLog(r *LogRecord) error {
 	switch {
+	case r.ID > MaxLogID:
+		return fmt.Errorf("log record id %d is above %d", r.ID, uint64(MaxLogID))
 	case r.TimeUnixNano <= 0:
 		return fmt.Errorf("log record has no time")
 	case r.Severity < 0 || r.Severity > SeverityFatal+3:

@@ -14,7 +14,7 @@ func logRecord(tenant string, n int, service string, sev store.Severity, body st
 	at := base.Add(time.Duration(n) * time.Second)
 	return store.LogRecord{
 		Tenant:           tenant,
-		ID:               uint64(1000 + n),
+		ID:               uint64(1_000_000 + n),
 		TimeUnixNano:     at.UnixNano() + 7, // nanoseconds must survive
 		ObservedUnixNano: at.UnixNano() + 1000,
 		Service:          service,
@@ -60,7 +60,10 @@ func testLogs(t *testing.T, s store.Store) {
 		{"a word of another tenant", func(q store.LogQuery) store.LogQuery { q.Tenant = "globex"; q.Text = "refused"; return q }, []int{5}},
 		{"unicode words", func(q store.LogQuery) store.LogQuery { q.Text = "SCHLÜSSEL für"; return q }, []int{4}},
 		{"attribute", func(q store.LogQuery) store.LogQuery { q.Attributes = map[string]string{"pool": "db"}; return q }, []int{3}},
-		{"resource attribute", func(q store.LogQuery) store.LogQuery { q.Attributes = map[string]string{"host.name": "node-1"}; return q }, []int{3, 2, 1, 0}},
+		{"resource attribute", func(q store.LogQuery) store.LogQuery {
+			q.Attributes = map[string]string{"host.name": "node-1"}
+			return q
+		}, []int{3, 2, 1, 0}},
 		{"trace", func(q store.LogQuery) store.LogQuery { q.TraceID = traceID(7); return q }, []int{1}},
 		{"time range", func(q store.LogQuery) store.LogQuery {
 			q.Start, q.End = recs[1].Time(), recs[3].Time()
@@ -103,7 +106,7 @@ func testLogPaging(t *testing.T, s store.Store) {
 	var recs []store.LogRecord
 	for i := range 25 {
 		r := logRecord("acme", i/4, "chat-gateway", store.SeverityInfo, fmt.Sprintf("line %d of the batch", i))
-		r.ID = uint64(i*7919%97 + 1) // ids in no order
+		r.ID = uint64(i*7919%97+1) << 56 // ids in no order, up to 2^63
 		recs = append(recs, r)
 	}
 	if err := s.WriteLogs(c, recs); err != nil {
@@ -144,6 +147,11 @@ func testLogsInvalid(t *testing.T, s store.Store) {
 	bad.TimeUnixNano = 0
 	if err := s.WriteLogs(c, []store.LogRecord{logRecord("acme", 1, "x", store.SeverityInfo, "fine"), bad}); err == nil {
 		t.Fatal("a record without a time was written")
+	}
+	big := logRecord("acme", 2, "x", store.SeverityInfo, "id too large")
+	big.ID = store.MaxLogID + 1
+	if err := s.WriteLogs(c, []store.LogRecord{big}); err == nil {
+		t.Fatal("a record with an id above MaxLogID was written")
 	}
 	got, err := s.Logs(c, store.LogQuery{Tenant: "acme"})
 	if err != nil || len(got) != 0 {

@@ -130,7 +130,7 @@ func (a *API) logQuery(r *http.Request, org string) (store.LogQuery, error) {
 	if tok := p.Get("page_token"); tok != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(tok)
 		var c store.LogCursor
-		if _, serr := fmt.Sscanf(string(raw), "%d %d", &c.TimeUnixNano, &c.ID); err != nil || serr != nil {
+		if _, serr := fmt.Sscanf(string(raw), "%d %d", &c.TimeUnixNano, &c.ID); err != nil || serr != nil || c.ID > store.MaxLogID {
 			return q, badRequest("page_token %q is not one this API gave", tok)
 		}
 		q.After = &c
