@@ -40,20 +40,26 @@ func (r *Reader) Logs(ctx context.Context, q store.LogQuery) ([]store.LogRecord,
 		cond, args := attrEquals(r.d, k, q.Attributes[k])
 		c.add(cond, args...)
 	}
+	var prewhere string
+	var preArgs []any
 	if q.Text != "" {
 		words := store.Tokens(q.Text)
 		if len(words) == 0 {
 			return nil, fmt.Errorf("cannot search logs for %q: it has no word (letters or digits) to look up", q.Text)
 		}
-		cond, args := r.d.hasWords(q.Tenant, words, q.Start, end)
-		c.add(cond, args...)
+		pre, where := r.d.hasWords(q.Tenant, words, q.Start, end)
+		c.add(where.SQL, where.Args...)
+		if pre.SQL != "" {
+			prewhere = " PREWHERE " + pre.SQL
+			preArgs = pre.Args
+		}
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = store.DefaultLogLimit
 	}
-	query := Query{SQL: "SELECT " + LogColumns + " FROM logs WHERE " + c.String() +
-		fmt.Sprintf(" ORDER BY time_ns DESC, id DESC LIMIT %d", limit), Args: c.args}
+	query := Query{SQL: "SELECT " + LogColumns + " FROM logs" + prewhere + " WHERE " + c.String() +
+		fmt.Sprintf(" ORDER BY time_ns DESC, id DESC LIMIT %d", limit), Args: append(preArgs, c.args...)}
 	var rec store.LogRecord
 	var severity int8
 	var traceID, spanID []byte
