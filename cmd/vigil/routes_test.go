@@ -23,9 +23,11 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/vigil-dev/vigil/auth"
+	"github.com/vigil-dev/vigil/collector/elastic"
 	"github.com/vigil-dev/vigil/collector/jaeger"
 	"github.com/vigil-dev/vigil/collector/otlp"
 	"github.com/vigil-dev/vigil/collector/promrw"
+	"github.com/vigil-dev/vigil/collector/splunk"
 	"github.com/vigil-dev/vigil/store/embedded"
 	"github.com/vigil-dev/vigil/web"
 	"github.com/vigil-dev/vigil/web/keda"
@@ -82,7 +84,7 @@ func portRoutes(t *testing.T, guard *auth.Guard, publicMetrics bool) map[string]
 	srv.Shutdown(context.Background())
 	return map[string][]auth.Route{
 		"web":    srv.Handler().Routes(),
-		"ingest": ingestMux(guard, &otlp.Receiver{}, &promrw.Receiver{}, &jaeger.Receiver{}).Routes(),
+		"ingest": ingestMux(guard, &otlp.Receiver{}, &promrw.Receiver{}, &jaeger.Receiver{}, &elastic.Receiver{}, &splunk.Receiver{}).Routes(),
 	}
 }
 

@@ -207,4 +207,26 @@ ALTER TABLE spans ADD COLUMN attr_types TINYINT[];
 ALTER TABLE sli_rollups ALTER good SET DATA TYPE DOUBLE;
 ALTER TABLE sli_rollups ALTER total SET DATA TYPE DOUBLE;
 `,
+	// 7: logs. The words of each body (store.Tokens) are kept in tokens for full-text search.
+	`
+CREATE TABLE logs (
+	tenant VARCHAR NOT NULL,
+	day DATE NOT NULL,
+	time_ns BIGINT NOT NULL,
+	observed_ns BIGINT NOT NULL,
+	id UBIGINT NOT NULL,
+	service VARCHAR NOT NULL,
+	severity TINYINT NOT NULL,
+	severity_text VARCHAR NOT NULL,
+	body VARCHAR NOT NULL,
+	trace_id BLOB NOT NULL,
+	span_id BLOB NOT NULL,
+	scope_name VARCHAR NOT NULL,
+	resource_keys VARCHAR[] NOT NULL,
+	resource_values VARCHAR[] NOT NULL,
+	attr_keys VARCHAR[] NOT NULL,
+	attr_values VARCHAR[] NOT NULL,
+	tokens VARCHAR[] NOT NULL
+);
+`,
 }

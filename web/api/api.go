@@ -39,6 +39,7 @@ type Store interface {
 	store.EventWriter          // silences
 	store.Credentials          // API tokens
 	store.SpanRepricer         // repricing
+	LogReader                  // logs
 }
 
 // API serves /api/v1.
@@ -110,6 +111,7 @@ func (a *API) Register(mux *auth.Mux) {
 		route("GET", "/api/v1/recommendations", auth.Viewer, a.handle(a.recommendations)),
 		route("GET", "/api/v1/canary", auth.Viewer, a.handle(a.canaryAnalysis)),
 		route("GET", "/api/v1/audit", auth.Admin, a.handle(a.audit)),
+		route("GET", "/api/v1/logs", auth.Viewer, a.handle(a.logs)),
 		route("GET", "/api/v1/openapi.json", auth.Public, serveOpenAPI),
 	)
 	// Repricing every tenant's spans holds in every tenant.

@@ -612,6 +612,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	v.refused("GET", "/api/v1/audit?limit=0", none, nil, 400)
 	checkActionRoutes(t, v, st, guard, a)
 	checkTokenRoutes(t, v, st, mux)
+	checkLogRoutes(t, v, st, a.Now())
 
 	// Every documented operation has been called at least once.
 	for path, item := range v.doc.Paths.Map() {

@@ -72,6 +72,12 @@ type Dialect interface {
 	// traceIndex is whether the trace_index table names the days a trace
 	// has spans on.
 	traceIndex() bool
+	// hasWords is true for the log rows whose tokens hold every word,
+	// using the dialect's token index, for a tenant's logs in [start, end)
+	// (zero bounds are open). prewhere, when not empty, is a condition to
+	// read first, before any other column (ClickHouse's PREWHERE), with
+	// its own arguments; where is the rest.
+	hasWords(tenant string, words []string, start, end time.Time) (prewhere Query, where Query)
 }
 
 // sqlType is a type queries cast to.
@@ -200,6 +206,25 @@ func (d clickHouse) prune(c *conds, column string, start, end time.Time) {
 
 func (clickHouse) traceIndex() bool { return true }
 
+// hasWords looks the rarest-looking word up in log_tokens, sorted by word,
+// in a PREWHERE: the logs table's id column is read first, and the rest
+// only of the granules that hold a match; then every word is checked on
+// those rows. GLOBAL IN runs the lookup once, where a cluster's
+// Distributed tables would otherwise refuse a subquery over another
+// Distributed table; on one node it is a plain IN.
+func (d clickHouse) hasWords(tenant string, words []string, start, end time.Time) (Query, Query) {
+	var sub conds
+	sub.add("tenant = ?", tenant)
+	sub.add("token = ?", longest(words))
+	d.prune(&sub, "timestamp", start, end)
+	pre := Query{SQL: "id GLOBAL IN (SELECT id FROM log_tokens WHERE " + sub.String() + ")", Args: sub.args}
+	var c conds
+	for _, w := range words {
+		c.add("has(tokens, ?)", w)
+	}
+	return pre, Query{SQL: "(" + c.String() + ")", Args: c.args}
+}
+
 type duckDB struct{}
 
 var duckDBTypes = [...]string{typeInt64: "BIGINT", typeFloat64: "DOUBLE", typeString: "VARCHAR"}
@@ -272,3 +297,13 @@ func (duckDB) time(t time.Time) any { return t.UTC() }
 func (duckDB) prune(*conds, string, time.Time, time.Time) {}
 
 func (duckDB) traceIndex() bool { return false }
+
+// hasWords scans the tokens lists: DuckDB's full-text extension is not
+// built in, and the embedded store holds one machine's logs.
+func (d duckDB) hasWords(_ string, words []string, _, _ time.Time) (Query, Query) {
+	var c conds
+	for _, w := range words {
+		c.add(d.has("tokens", "?"), w)
+	}
+	return Query{}, Query{SQL: "(" + c.String() + ")", Args: c.args}
+}
