@@ -450,7 +450,7 @@ func (e *Engine) mustGet(t *testing.T, id string) *Action {
 func TestVerificationFailures(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
-		good       uint64 // of 100 requests a minute after the execution; 0 writes none
+		good       float64 // of 100 requests a minute after the execution; 0 writes none
 		revert     bool
 		state      State
 		reason     string

@@ -10,6 +10,7 @@ import (
 const (
 	SignalSpans   = "spans"
 	SignalSamples = "samples"
+	SignalLogs    = "logs"
 )
 
 // Metrics are the collector's self-metrics, shared by the receivers (what

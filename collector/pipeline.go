@@ -37,6 +37,7 @@ var ErrClosed = errors.New("collector is shutting down")
 type Store interface {
 	store.SpanWriter
 	store.MetricWriter
+	store.LogWriter
 	// Ping tells a store that is down from a batch the store refuses.
 	Ping(ctx context.Context) error
 }
@@ -88,7 +89,8 @@ func (o *PipelineOptions) setDefaults() {
 }
 
 // Pipeline batches writes per table and makes them durable. It implements
-// store.SpanWriter and store.MetricWriter with the store's contract: a nil
+// store.SpanWriter, store.MetricWriter and store.LogWriter with the
+// store's contract: a nil
 // error means the data is in the store or in the spool, and will be in the
 // store once it is back.
 type Pipeline struct {
@@ -96,6 +98,7 @@ type Pipeline struct {
 	store   Store
 	spans   *lane
 	metrics *lane
+	logs    *lane
 
 	stop    chan struct{} // closed by Shutdown
 	done    chan struct{} // closed when a started Run has returned
@@ -128,6 +131,10 @@ func NewPipeline(st Store, opts PipelineOptions) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.logs, err = newLane(SignalLogs, &p.opts, p.writes, st.Ping, func(ctx context.Context, b *payload) error { return st.WriteLogs(ctx, b.Logs) })
+	if err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -141,6 +148,12 @@ func (p *Pipeline) WriteSpans(ctx context.Context, spans []store.Span) error {
 // it is durable.
 func (p *Pipeline) WriteMetrics(ctx context.Context, series []store.Series, samples []store.Sample) error {
 	return p.metrics.submit(ctx, payload{Series: series, Samples: samples}, len(samples))
+}
+
+// WriteLogs adds log records to the current batch and waits until it is
+// durable.
+func (p *Pipeline) WriteLogs(ctx context.Context, logs []store.LogRecord) error {
+	return p.logs.submit(ctx, payload{Logs: logs}, len(logs))
 }
 
 // Run flushes batches and replays the spool until ctx ends or Shutdown is
@@ -168,9 +181,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	// metrics of the last spans are written too.
 	mctx, stopMetrics := context.WithCancel(context.Background())
 	var spans, metrics sync.WaitGroup
-	spans.Add(3)
+	spans.Add(5)
 	go func() { defer spans.Done(); p.spans.flushLoop(ctx) }()
 	go func() { defer spans.Done(); p.spans.replayLoop(ctx) }()
+	go func() { defer spans.Done(); p.logs.flushLoop(ctx) }()
+	go func() { defer spans.Done(); p.logs.replayLoop(ctx) }()
 	go func() { defer spans.Done(); p.spanMetricsLoop(ctx) }()
 	metrics.Add(2)
 	go func() { defer metrics.Done(); p.metrics.flushLoop(mctx) }()
@@ -240,9 +255,10 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 		<-p.done // at ctx's end the writes are cancelled: what is left goes to the spool
 	} else { // never run: nothing to wait for but what was accepted
 		p.spans.closeAndFlush()
+		p.logs.closeAndFlush()
 		p.metrics.closeAndFlush()
 	}
-	if n := p.spans.cutOff.Load() + p.metrics.cutOff.Load(); n > 0 {
+	if n := p.spans.cutOff.Load() + p.metrics.cutOff.Load() + p.logs.cutOff.Load(); n > 0 {
 		return fmt.Errorf("%w: %d batch writes cut off (spooled when there is a spool)", ctx.Err(), n)
 	}
 	return nil
@@ -253,12 +269,14 @@ type payload struct {
 	Spans   []store.Span
 	Series  []store.Series
 	Samples []store.Sample
+	Logs    []store.LogRecord
 }
 
 func (b *payload) append(o payload) {
 	b.Spans = append(b.Spans, o.Spans...)
 	b.Series = append(b.Series, o.Series...)
 	b.Samples = append(b.Samples, o.Samples...)
+	b.Logs = append(b.Logs, o.Logs...)
 }
 
 // tenants counts a payload's items per tenant, for metrics.
@@ -269,6 +287,9 @@ func (b *payload) tenants() map[string]int {
 	}
 	for i := range b.Samples {
 		m[b.Samples[i].Tenant]++
+	}
+	for i := range b.Logs {
+		m[b.Logs[i].Tenant]++
 	}
 	return m
 }

@@ -25,6 +25,7 @@ type fakeStore struct {
 	batches [][]store.Span
 	samples []store.Sample
 	series  []store.Series
+	logs    []store.LogRecord
 }
 
 func (f *fakeStore) WriteSpans(ctx context.Context, spans []store.Span) error {
@@ -61,6 +62,27 @@ func (f *fakeStore) WriteMetrics(ctx context.Context, series []store.Series, sam
 	f.series = append(f.series, series...)
 	f.samples = append(f.samples, samples...)
 	return nil
+}
+
+func (f *fakeStore) WriteLogs(ctx context.Context, logs []store.LogRecord) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return errors.New("connection refused")
+	}
+	f.logs = append(f.logs, logs...)
+	return nil
+}
+
+// bodies returns the bodies of every stored log record, in write order.
+func (f *fakeStore) bodies() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, r := range f.logs {
+		out = append(out, r.Body)
+	}
+	return out
 }
 
 func (f *fakeStore) Ping(context.Context) error {
@@ -335,4 +357,43 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("condition not reached in 10s")
+}
+
+// Logs go through a lane of their own, spooled while the store is down
+// and replayed in order, every field kept.
+func TestLogsSpoolAndReplay(t *testing.T) {
+	st := &fakeStore{down: true}
+	p, _, _ := startPipeline(t, st, PipelineOptions{MaxBatchAge: 5 * time.Millisecond, SpoolDir: t.TempDir(), ReplayInterval: 5 * time.Millisecond})
+	rec := func(i int) store.LogRecord {
+		return store.LogRecord{Tenant: "acme", ID: uint64(i), TimeUnixNano: int64(i + 1), Body: fmt.Sprint(i), Severity: store.SeverityError,
+			TraceID: store.TraceID{1, 2}, Attributes: store.Attributes{{Key: "k", Value: "v"}}}
+	}
+	for i := range 3 {
+		if err := p.WriteLogs(context.Background(), []store.LogRecord{rec(i)}); err != nil {
+			t.Fatalf("write %d while down: %v", i, err)
+		}
+	}
+	if n, _ := p.logs.spool.Len(); n != 3 {
+		t.Fatalf("log spool holds %d batches, want 3", n)
+	}
+	if len(st.ops()) != 0 {
+		t.Fatal("logs went to the spans lane")
+	}
+	st.setDown(false)
+	if err := p.WriteLogs(context.Background(), []store.LogRecord{rec(3)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(st.bodies()) == 4 })
+	if got := fmt.Sprint(st.bodies()); got != "[0 1 2 3]" {
+		t.Errorf("replayed order = %s", got)
+	}
+	st.mu.Lock()
+	got := st.logs[1]
+	st.mu.Unlock()
+	if want := rec(1); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("replayed record = %+v, want %+v", got, want)
+	}
+	if got := testutil.ToFloat64(p.opts.Metrics.Replayed.WithLabelValues(SignalLogs, "acme")); got != 3 {
+		t.Errorf("replayed logs metric = %v", got)
+	}
 }

@@ -48,8 +48,14 @@ func isObject(n *yaml.Node) bool {
 	return Value(n, "kind") != nil && (Value(n, "metadata") != nil || Value(n, "spec") != nil)
 }
 
-// mapping hands each top-level key to its section.
+// mapping hands a document of a format a section claims whole to it, and
+// otherwise each top-level key to its section.
 func (r *Registry) mapping(file string, n *yaml.Node, readings []reading, partial bool) []Problem {
+	for f, s := range r.formats {
+		if v := Value(n, f.Key); v != nil && v.Kind == yaml.ScalarNode && v.Value == f.Value {
+			return readings[s].Decode(Item{File: file, Node: n})
+		}
+	}
 	if p, ok := foreignFile(file, n); ok {
 		if partial {
 			return nil

@@ -37,6 +37,11 @@
 // which reads one section alone, runs no checks: only the whole registry
 // can tell a reference to nothing from one to a section not read.
 //
+// A section may also claim the mapping documents of another tool whole,
+// known by one key's value (Formats: Sloth's version: prometheus/v1): such
+// a document is handed over as one item, as an apiVersion/kind document
+// is, rather than key by key, since its keys mean what that tool says.
+//
 // A consumer reads a section's value from the reading in force with
 // Section.Of: slos := sloSection.Of(reloader.Current()).
 //

@@ -37,6 +37,14 @@ type Kinds struct {
 	Kinds      []string
 }
 
+// Format is a mapping document of another tool that a section reads
+// whole, known by the value of one of its keys (Sloth's specs say
+// version: prometheus/v1). Such a document is handed over as one Item
+// with Key "", like an apiVersion/kind document, instead of key by key.
+type Format struct {
+	Key, Value string
+}
+
 // Section is the part of the config directory a domain package owns, and
 // how it reads it into a T. Its pointer is its identity: the value read
 // is found with Of.
@@ -47,6 +55,8 @@ type Section[T any] struct {
 	Keys []string
 	// Documents are the apiVersion/kind documents it claims.
 	Documents []Kinds
+	// Formats are the mapping documents it claims whole.
+	Formats []Format
 	// New starts one reading.
 	New func() Decoder[T]
 	// Check, when set, is the section's look at the whole reading, once
@@ -66,7 +76,9 @@ func (s *Section[T]) Of(c *Config) T {
 	return v
 }
 
-func (s *Section[T]) section() (string, []string, []Kinds) { return s.Name, s.Keys, s.Documents }
+func (s *Section[T]) section() (string, []string, []Kinds, []Format) {
+	return s.Name, s.Keys, s.Documents, s.Formats
+}
 
 func (s *Section[T]) begin() reading { return decoderOf[T]{s.New()} }
 
@@ -79,7 +91,7 @@ func (s *Section[T]) check(c *Config) []Problem {
 
 // AnySection is a *Section[T] of any T: what NewRegistry takes.
 type AnySection interface {
-	section() (name string, keys []string, documents []Kinds)
+	section() (name string, keys []string, documents []Kinds, formats []Format)
 	begin() reading
 	check(c *Config) []Problem
 }
@@ -108,16 +120,17 @@ type Registry struct {
 	keys     map[string]int            // top-level key → section
 	kinds    map[string]map[string]int // apiVersion → kind → section
 	order    map[string][]string       // apiVersion → its kinds, as declared
+	formats  map[Format]int            // mapping document format → section
 }
 
 // NewRegistry builds a registry of the sections. It fails when two claim
 // the same key or the same kind of document: a directory has one owner
 // for each.
 func NewRegistry(sections ...AnySection) (*Registry, error) {
-	r := &Registry{keys: map[string]int{}, kinds: map[string]map[string]int{}, order: map[string][]string{}}
+	r := &Registry{keys: map[string]int{}, kinds: map[string]map[string]int{}, order: map[string][]string{}, formats: map[Format]int{}}
 	names := map[string]bool{}
 	for i, s := range sections {
-		name, keys, docs := s.section()
+		name, keys, docs, formats := s.section()
 		if name == "" || names[name] {
 			return nil, fmt.Errorf("config: a section needs a name of its own, got %q", name)
 		}
@@ -140,12 +153,18 @@ func NewRegistry(sections ...AnySection) (*Registry, error) {
 				r.order[d.APIVersion] = append(r.order[d.APIVersion], k)
 			}
 		}
+		for _, f := range formats {
+			if prev, ok := r.formats[f]; ok {
+				return nil, fmt.Errorf("config: sections %s and %s both claim documents with %s: %s", nameOf(sections[prev]), name, f.Key, f.Value)
+			}
+			r.formats[f] = i
+		}
 		r.sections = append(r.sections, s)
 	}
 	return r, nil
 }
 
-func nameOf(s AnySection) string { name, _, _ := s.section(); return name }
+func nameOf(s AnySection) string { name, _, _, _ := s.section(); return name }
 
 // Keys are the top-level keys the sections claim, sorted.
 func (r *Registry) Keys() []string { return slices.Sorted(maps.Keys(r.keys)) }

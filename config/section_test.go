@@ -333,3 +333,41 @@ func TestCheckSeesTheWholeReading(t *testing.T) {
 		t.Errorf("read alone: %v %v", problems, err)
 	}
 }
+
+// TestFormats: a section that claims another tool's mapping documents by a
+// key's value gets each such document whole, keys a section of its own
+// claims included (Sloth's spec has slos:); other versions of that tool
+// are still named as foreign.
+func TestFormats(t *testing.T) {
+	var got []string
+	whole := &Section[[]string]{Name: "whole", Formats: []Format{{Key: "version", Value: "prometheus/v1"}},
+		New: func() Decoder[[]string] { return &wholeDocs{got: &got} }}
+	reg, err := NewRegistry(whole, countsSection())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeFiles(t, map[string]string{"x.yaml": "version: prometheus/v1\nservice: chat\nslos: [a]\n---\nversion: prometheus/v2\nslos: []\n"})
+	_, problems, err := reg.Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"chat"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("documents read whole: %q, want %q", got, want)
+	}
+	if lines := problemLines(dir, problems); len(lines) != 1 || !strings.HasPrefix(lines[0], `x.yaml:5: version: "prometheus/v2" is Sloth's spec`) {
+		t.Errorf("problems: %q", lines)
+	}
+	if _, err := NewRegistry(whole, &Section[int]{Name: "again", Formats: whole.Formats, New: func() Decoder[int] { return &counts{} }}); err == nil {
+		t.Error("two sections claim one format, and NewRegistry accepts it")
+	}
+}
+
+type wholeDocs struct{ got *[]string }
+
+func (d *wholeDocs) Decode(it Item) []Problem {
+	if it.Key == "" {
+		*d.got = append(*d.got, Value(it.Node, "service").Value)
+	}
+	return nil
+}
+func (d *wholeDocs) Done() ([]string, []Problem) { return *d.got, nil }

@@ -473,3 +473,30 @@ func parseOpenLIT(data []byte) ([]*ModelPrice, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Model < out[j].Model })
 	return out, nil
 }
+
+// PriceFile is a price file's name and bytes, read by whoever has it: the
+// CLI from disk, the API from a request.
+type PriceFile struct {
+	Name string `json:"name"`
+	Data []byte `json:"data"` // base64 in JSON
+}
+
+// DefaultPriceTable returns the built-in prices with the files' rows over
+// them, later files winning: the table vigil serve's --cost.price-file and
+// vigil cost reprice's --price-file build.
+func DefaultPriceTable(files ...PriceFile) (*PriceTable, error) {
+	table := NewPriceTable()
+	if err := table.Add(DefaultPrices()...); err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		rows, err := ParsePrices(f.Name, f.Data, "auto")
+		if err != nil {
+			return nil, err
+		}
+		if err := table.Add(rows...); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+	}
+	return table, nil
+}

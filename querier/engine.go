@@ -3,7 +3,7 @@
 // that pushes label matchers and time ranges down to the store
 // (store.MetricQuerier) and streams each selector's samples in batches, as
 // Thanos's and Mimir's queriers do over theirs. One Engine, with its limits,
-// serves the HTTP API (web/prom) and is meant for the SLO evaluator too.
+// serves the HTTP API (web/prom) and the SLO evaluator (QueryRange).
 //
 // It is named for what it owns, as Mimir's and Cortex's querier is: a
 // package named promql would shadow Prometheus's in every file that imports
@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,9 +56,15 @@ type Engine struct {
 	parser parser.Parser
 }
 
+// ParseExpr parses PromQL as every engine does: what lint checks queries
+// with before any engine runs them.
+func ParseExpr(qs string) (parser.Expr, error) { return newParser().ParseExpr(qs) }
+
+func newParser() parser.Parser { return parser.NewParser(parser.Options{}) }
+
 // NewEngine returns an engine reading from s.
 func NewEngine(s store.MetricQuerier, o Options) *Engine {
-	p := parser.NewParser(parser.Options{})
+	p := newParser()
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -109,6 +116,32 @@ func (e *Engine) NewRangeQuery(ctx context.Context, tenant, qs string, start, en
 		return nil, err
 	}
 	return &Query{Query: pq, reads: q}, nil
+}
+
+// QueryRange evaluates qs for the tenant from start to end every step, with
+// the engine's lookback delta, and returns the float samples of each
+// series: the whole of a range query for callers that want values, not a
+// Query to manage. The result is a copy, so the query's memory goes back
+// to the engine's pools at once.
+func (e *Engine) QueryRange(ctx context.Context, tenant, qs string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
+	q, err := e.NewRangeQuery(ctx, tenant, qs, start, end, step, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer q.Close()
+	res := q.Exec(ctx)
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	m, err := res.Matrix()
+	if err != nil {
+		return nil, err
+	}
+	out := make(promql.Matrix, len(m))
+	for i, s := range m {
+		out[i] = promql.Series{Metric: s.Metric, Floats: slices.Clone(s.Floats)}
+	}
+	return out, nil
 }
 
 // Query is a prepared query. Close it once its result is no longer used.

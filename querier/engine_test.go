@@ -198,3 +198,27 @@ func TestLimits(t *testing.T) {
 		t.Errorf("after a query ends: %v", err)
 	}
 }
+
+// TestQueryRange: the whole range query as values, a copy that outlives
+// the query, and a parse error as the parser words it.
+func TestQueryRange(t *testing.T) {
+	e := NewEngine(fixture(t), DefaultOptions)
+	m, err := e.QueryRange(context.Background(), "acme", `sum(rate(req_total{svc="a"}[1m]))`, t0.Add(2*time.Minute), t0.Add(4*time.Minute), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 1 || len(m[0].Floats) != 3 {
+		t.Fatalf("got %v, want one series of 3 points", m)
+	}
+	for _, p := range m[0].Floats {
+		if math.Abs(p.F-1) > 1e-12 {
+			t.Errorf("rate at %d is %g, want 1", p.T, p.F)
+		}
+	}
+	if _, err := e.QueryRange(context.Background(), "acme", `sum(rate(req_total[1m])`, t0, t0, time.Minute); err == nil || err.Error() != `1:24: parse error: unclosed left parenthesis` {
+		t.Errorf("parse error: %v", err)
+	}
+	if _, err := ParseExpr(`rate(x[5m]`); err == nil {
+		t.Error("ParseExpr accepted an unclosed call")
+	}
+}

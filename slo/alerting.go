@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -247,11 +248,24 @@ func (a *Alerter) event(t *tracked, now time.Time) (store.Event, error) {
 	}, tr)
 }
 
+// alertLabels are a burn-rate alert's labels: the SLO's and the rule's
+// own (Sloth's and Pyrra's), under Vigil's, which identify the alert.
 func alertLabels(st Status, b WindowBurn) map[string]string {
-	return map[string]string{
+	out := map[string]string{}
+	maps.Copy(out, st.SLO.Labels)
+	maps.Copy(out, b.Rule.Labels)
+	maps.Copy(out, map[string]string{
 		"alertname": AlertName, "slo": st.SLO.Name, "service": st.SLO.Service, "severity": b.Rule.Severity,
 		"long_window": formatDuration(b.Rule.Long), "short_window": formatDuration(b.Rule.Short), "tenant": st.SLO.tenant(),
-	}
+	})
+	return out
+}
+
+// reservedLabels are the labels Vigil's alerts carry of their own; an SLO
+// file's labels of these names are left out, with a warning.
+var reservedLabels = map[string]string{
+	"alertname": "the alert's name", "slo": "the SLO's name", "service": "the SLO's service", "severity": "page or ticket",
+	"long_window": "the rule's long window", "short_window": "the rule's short window", "tenant": "the SLO's tenant",
 }
 
 // firingRule is one alert an evaluation raises.
@@ -268,7 +282,11 @@ func raised(statuses []Status) map[string]firingRule {
 	for _, st := range statuses {
 		policy := st.SLO.policy()
 		if policy.NoData && st.State == "no data" {
-			labels := map[string]string{"alertname": NoDataAlertName, "slo": st.SLO.Name, "service": st.SLO.Service, "severity": "ticket", "tenant": st.SLO.tenant()}
+			labels := maps.Clone(st.SLO.Labels)
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			maps.Copy(labels, map[string]string{"alertname": NoDataAlertName, "slo": st.SLO.Name, "service": st.SLO.Service, "severity": "ticket", "tenant": st.SLO.tenant()})
 			out[alert.Fingerprint(labels)] = firingRule{labels: labels, sendResolved: policy.Resolved, slo: st.SLO, annotations: map[string]string{
 				"summary":     fmt.Sprintf("SLO %s has no events over %s", st.SLO.Name, st.SLO.Window),
 				"description": "No event matched the SLI: the service may be down, or its telemetry may not reach Vigil.",
@@ -282,12 +300,21 @@ func raised(statuses []Status) map[string]firingRule {
 				continue
 			}
 			labels := alertLabels(st, b)
-			out[alert.Fingerprint(labels)] = firingRule{labels: labels, forDuration: b.Rule.For, sendResolved: policy.Resolved, slo: st.SLO, annotations: map[string]string{
-				"summary": fmt.Sprintf("SLO %s is burning its error budget %.1fx too fast", st.SLO.Name, b.LongRate),
-				"description": fmt.Sprintf("Burn rate %.2f over %s and %.2f over %s, above %s (objective %s, SLI %.5f over %s).",
+			annotations := maps.Clone(b.Rule.Annotations)
+			if annotations == nil {
+				annotations = map[string]string{}
+			}
+			// Vigil's summary and description stand unless the SLO file
+			// writes its own (Sloth's alerting.annotations.summary).
+			if annotations["summary"] == "" {
+				annotations["summary"] = fmt.Sprintf("SLO %s is burning its error budget %.1fx too fast", st.SLO.Name, b.LongRate)
+			}
+			if annotations["description"] == "" {
+				annotations["description"] = fmt.Sprintf("Burn rate %.2f over %s and %.2f over %s, above %s (objective %s, SLI %.5f over %s).",
 					b.LongRate, formatDuration(b.Rule.Long), b.ShortRate, formatDuration(b.Rule.Short), formatFactor(b.Rule.Factor),
-					formatPercent(st.SLO.Objective), st.Budget.SLI, formatDuration(st.SLO.Window.Duration)),
-			}}
+					formatPercent(st.SLO.Objective), st.Budget.SLI, formatDuration(st.SLO.Window.Duration))
+			}
+			out[alert.Fingerprint(labels)] = firingRule{labels: labels, forDuration: b.Rule.For, sendResolved: policy.Resolved, slo: st.SLO, annotations: annotations}
 		}
 	}
 	return out

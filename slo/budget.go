@@ -19,9 +19,10 @@ const (
 // sliced reports whether the method judges the window by slices.
 func (m BudgetingMethod) sliced() bool { return m == Timeslices || m == RatioTimeslices }
 
-// Counts are good and total events over a window.
+// Counts are good and total events over a window: fractional for SLIs
+// read from PromQL rates and ratios (see store.Rollup).
 type Counts struct {
-	Good, Total uint64
+	Good, Total float64
 }
 
 // Ratio is good over total; ok is false without events (no data is never
@@ -30,7 +31,7 @@ func (c Counts) Ratio() (float64, bool) {
 	if c.Total == 0 {
 		return 0, false
 	}
-	return float64(c.Good) / float64(c.Total), true
+	return c.Good / c.Total, true
 }
 
 // ErrorRatio is bad over total.

@@ -27,6 +27,9 @@ type AlertWindow struct {
 	// Inclusive rules fire at the factor itself (OpenSLO's op gte);
 	// the workbook's rules fire above it.
 	Inclusive bool
+	// Labels and Annotations are added to this rule's alerts (Sloth's
+	// page_alert and ticket_alert); the SLO's own labels come first.
+	Labels, Annotations map[string]string
 }
 
 // Exceeds reports whether a burn rate trips the rule.

@@ -52,7 +52,7 @@ func TestEvaluatorReadsCurrentSLOs(t *testing.T) {
 	}
 	for _, s := range statuses {
 		if s.Counts.Total != 10 {
-			t.Errorf("%s counted %d events, want 10", s.SLO.Name, s.Counts.Total)
+			t.Errorf("%s counted %g events, want 10", s.SLO.Name, s.Counts.Total)
 		}
 	}
 }

@@ -110,7 +110,7 @@ func burn(s *SLO, w AlertWindow, long, short Counts) WindowBurn {
 	if sok {
 		b.ShortRate = BurnRate(se, s.Objective)
 	}
-	b.Firing = !b.NoData && w.Exceeds(b.LongRate) && w.Exceeds(b.ShortRate) && b.Long.Total >= s.MinEvents
+	b.Firing = !b.NoData && w.Exceeds(b.LongRate) && w.Exceeds(b.ShortRate) && b.Long.Total >= float64(s.MinEvents)
 	return b
 }
 
@@ -216,10 +216,10 @@ func slicesBudget(ctx context.Context, r store.RollupReader, s *SLO, from, to ti
 	return RatioTimeslicesBudget(slices, s.Objective), nil
 }
 
-// Evaluator keeps every SLO's per-minute rollups up to date from spans: on
-// its first run it fills the SLO's whole window, then each tick recomputes
-// the last Recompute minutes and the minute in progress, so spans that
-// arrive late still count. A rollup replaces the stored minute, so ticks
+// Evaluator keeps every SLO's per-minute rollups up to date from spans,
+// metrics and drift verdicts: on its first run it fills the SLO's whole
+// window, then each tick recomputes the last Recompute minutes and the
+// minute in progress, so spans and samples that arrive late still count. A rollup replaces the stored minute, so ticks
 // and replicas agree.
 type Evaluator struct {
 	Store     RollupStore
@@ -234,6 +234,8 @@ type Evaluator struct {
 	// Current, when set, returns the SLOs as the config directory defines
 	// them now; it is called at every tick instead of reading SLOs.
 	Current func() []*SLO
+	// PromQL evaluates the SLIs written as PromQL queries.
+	PromQL PromQL
 
 	mu    sync.Mutex
 	done  map[string]time.Time // guarded by mu: rollups are complete before this minute
@@ -346,7 +348,7 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 		if end.After(to) {
 			end = to
 		}
-		counts, err := s.SLI.minutes(ctx, e.Store, s.tenant(), s.Service, start, end)
+		counts, err := s.SLI.minutes(ctx, sources{store: e.Store, promql: e.PromQL}, s.tenant(), s.Service, start, end)
 		if err != nil {
 			return err
 		}
@@ -355,7 +357,7 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 		}
 		rollups := make([]store.Rollup, len(counts))
 		for i, c := range counts {
-			rollups[i] = store.Rollup{Tenant: s.tenant(), SLO: s.Name, Minute: c.Minute, Good: c.Good, Total: c.Total}
+			rollups[i] = store.Rollup{Tenant: s.tenant(), SLO: s.Name, Minute: c.at, Good: c.good, Total: c.total}
 		}
 		if err := e.Store.WriteRollups(ctx, rollups); err != nil {
 			return err
@@ -366,29 +368,34 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 
 // minutes counts the monitor's verdicts per minute: each that says
 // drifted or not is an event, good when it found no drift.
-func (d DriftVerdicts) minutes(ctx context.Context, r sliReader, tenant, _ string, from, to time.Time) ([]store.MinuteCounts, error) {
-	verdicts, err := drift.Verdicts.Read(ctx, r, store.EventQuery{Tenant: tenant, Subjects: []string{d.Monitor}, Start: from, End: to})
+func (d DriftVerdicts) minutes(ctx context.Context, src sources, tenant, _ string, from, to time.Time) ([]minute, error) {
+	verdicts, err := drift.Verdicts.Read(ctx, src.store, store.EventQuery{Tenant: tenant, Subjects: []string{d.Monitor}, Start: from, End: to})
 	if err != nil {
 		return nil, err
 	}
-	byMinute := map[int64]*store.MinuteCounts{}
+	byMinute := map[int64]*minute{}
 	for _, v := range verdicts {
 		if !v.Value.Tested() {
 			continue
 		}
 		m := v.Event.Time.Unix() / 60
 		if byMinute[m] == nil {
-			byMinute[m] = &store.MinuteCounts{Minute: time.Unix(m*60, 0).UTC()}
+			byMinute[m] = &minute{at: time.Unix(m*60, 0).UTC()}
 		}
-		byMinute[m].Total++
+		byMinute[m].total++
 		if !v.Value.Drifted {
-			byMinute[m].Good++
+			byMinute[m].good++
 		}
 	}
-	out := make([]store.MinuteCounts, 0, len(byMinute))
+	return sortedMinutes(byMinute), nil
+}
+
+// sortedMinutes lists minutes, keyed by Unix minute, in time order.
+func sortedMinutes(byMinute map[int64]*minute) []minute {
+	out := make([]minute, 0, len(byMinute))
 	for _, c := range byMinute {
 		out = append(out, *c)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Minute.Before(out[j].Minute) })
-	return out, nil
+	sort.Slice(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
+	return out
 }

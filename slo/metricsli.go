@@ -2,35 +2,28 @@ package slo
 
 import (
 	"context"
-	"math"
-	"sort"
+	"fmt"
 	"time"
-
-	"github.com/vigil-dev/vigil/store"
 )
 
-// counterLookback is how far before a range metric rollups read, so the
-// first minute's increase has a sample to start from (four scrapes at the
-// common 15 s interval, and one at 1 m, fit in it).
-const counterLookback = 5 * time.Minute
-
-// minutes counts a counter SLI over [from, to): a minute's count is the
-// sum over matching series of the increase between consecutive samples
-// whose later sample lies in the minute, a drop read as a reset (the
-// increase is the new value), rounded to a whole event. That is
-// Prometheus's increase() without its extrapolation, so minutes add up
-// exactly to longer windows. A series' very first sample has nothing
-// before it and counts nothing, as in Prometheus. Good never exceeds
-// total: the two come from different series, scraped at different
-// moments.
-func (m MetricRatio) minutes(ctx context.Context, r sliReader, tenant, _ string, from, to time.Time) ([]store.MinuteCounts, error) {
-	total, err := counterMinutes(ctx, r, tenant, m.Total, from, to)
+// minutes counts a ratio SLI over [from, to), each query as promql.go
+// says. Good never exceeds total: the two come from different series,
+// scraped at different moments.
+func (m MetricRatio) minutes(ctx context.Context, src sources, tenant, _ string, from, to time.Time) ([]minute, error) {
+	count := func(q string) (map[int64]float64, error) {
+		c, err := compileQuery(q, m.Rates)
+		if err != nil {
+			return nil, err
+		}
+		return src.events(ctx, tenant, c, from, to)
+	}
+	total, err := count(m.Total)
 	if err != nil {
 		return nil, err
 	}
 	var good map[int64]float64
 	if m.Bad != "" {
-		bad, err := counterMinutes(ctx, r, tenant, m.Bad, from, to)
+		bad, err := count(m.Bad)
 		if err != nil {
 			return nil, err
 		}
@@ -38,74 +31,76 @@ func (m MetricRatio) minutes(ctx context.Context, r sliReader, tenant, _ string,
 		for minute, t := range total {
 			good[minute] = t - bad[minute]
 		}
-	} else if good, err = counterMinutes(ctx, r, tenant, m.Good, from, to); err != nil {
+	} else if good, err = count(m.Good); err != nil {
 		return nil, err
 	}
-	out := make([]store.MinuteCounts, 0, len(total))
-	for minute, t := range total {
-		tc := uint64(math.Max(0, math.Round(t)))
-		if tc == 0 {
+	byMinute := map[int64]*minute{}
+	for at, t := range total {
+		if t <= 0 {
 			continue
 		}
-		gc := uint64(math.Max(0, math.Round(good[minute])))
-		out = append(out, store.MinuteCounts{Minute: time.Unix(minute*60, 0).UTC(), Good: min(gc, tc), Total: tc})
+		byMinute[at] = &minute{at: time.Unix(at*60, 0).UTC(), good: min(max(good[at], 0), t), total: t}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Minute.Before(out[j].Minute) })
-	return out, nil
+	return sortedMinutes(byMinute), nil
 }
 
-func counterMinutes(ctx context.Context, r store.MetricReader, tenant, query string, from, to time.Time) (map[int64]float64, error) {
-	samples, err := store.SelectSamples(ctx, r, tenant, query, from.Add(-counterLookback), to)
+// minutes counts a gauge SLI over [from, to): a minute with values is one
+// event, good when their mean passes the threshold. A plain selector's
+// values are its samples in the minute; any other query's, its series at
+// the minute's start.
+func (m MetricThreshold) minutes(ctx context.Context, src sources, tenant, _ string, from, to time.Time) ([]minute, error) {
+	q, err := compileQuery(m.Gauge, false)
 	if err != nil {
 		return nil, err
 	}
-	out := map[int64]float64{}
-	for i := 1; i < len(samples); i++ {
-		prev, cur := samples[i-1], samples[i]
-		if prev.Fingerprint != cur.Fingerprint || cur.TimestampMsec < from.UnixMilli() || math.IsNaN(cur.Value) || math.IsNaN(prev.Value) {
-			continue
-		}
-		inc := cur.Value - prev.Value
-		if inc < 0 {
-			inc = cur.Value
-		}
-		out[cur.TimestampMsec/60000] += inc
+	var means map[int64]float64
+	if q.kind == selectorQuery {
+		means, err = src.minuteSums(ctx, tenant, pooledMean(m.Gauge), from, to)
+	} else {
+		means, err = src.meanPerMinute(ctx, tenant, q, from, to)
 	}
-	return out, nil
-}
-
-// minutes counts a gauge SLI over [from, to): a minute with samples is
-// one event, good when the mean of the samples of every matching series
-// in it passes the threshold.
-func (m MetricThreshold) minutes(ctx context.Context, r sliReader, tenant, _ string, from, to time.Time) ([]store.MinuteCounts, error) {
-	samples, err := store.SelectSamples(ctx, r, tenant, m.Gauge, from, to)
 	if err != nil {
 		return nil, err
 	}
-	type acc struct {
-		sum float64
-		n   int
+	byMinute := map[int64]*minute{}
+	for at, mean := range means {
+		byMinute[at] = &minute{at: time.Unix(at*60, 0).UTC(), total: 1, good: b2f(m.Op.Holds(mean, m.Threshold))}
 	}
-	minutes := map[int64]*acc{}
-	for _, s := range samples {
-		if math.IsNaN(s.Value) {
-			continue
-		}
-		minute := s.TimestampMsec / 60000
-		if minutes[minute] == nil {
-			minutes[minute] = &acc{}
-		}
-		minutes[minute].sum += s.Value
-		minutes[minute].n++
+	return sortedMinutes(byMinute), nil
+}
+
+// minutes counts a raw ratio over [from, to): one event a minute with a
+// value, as good as its share of successes (clamped to [0, 1]).
+func (r RawRatio) minutes(ctx context.Context, src sources, tenant, _ string, from, to time.Time) ([]minute, error) {
+	q, err := compileQuery(r.Query, true)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]store.MinuteCounts, 0, len(minutes))
-	for minute, a := range minutes {
-		c := store.MinuteCounts{Minute: time.Unix(minute*60, 0).UTC(), Total: 1}
-		if m.Op.Holds(a.sum/float64(a.n), m.Threshold) {
-			c.Good = 1
-		}
-		out = append(out, c)
+	ratios, err := src.meanPerMinute(ctx, tenant, q, from, to)
+	if err != nil {
+		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Minute.Before(out[j].Minute) })
-	return out, nil
+	byMinute := map[int64]*minute{}
+	for at, ratio := range ratios {
+		ratio = min(max(ratio, 0), 1)
+		if r.Failure {
+			ratio = 1 - ratio
+		}
+		byMinute[at] = &minute{at: time.Unix(at*60, 0).UTC(), total: 1, good: ratio}
+	}
+	return sortedMinutes(byMinute), nil
+}
+
+// pooledMean is the mean of every sample of a selector's series in the
+// minute before the query's time.
+func pooledMean(selector string) string {
+	return fmt.Sprintf("sum(sum_over_time(%s[1m])) / sum(count_over_time(%s[1m]))", selector, selector)
+}
+
+// b2f is 1 for true, 0 for false: a minute that passes is one good event.
+func b2f(ok bool) float64 {
+	if ok {
+		return 1
+	}
+	return 0
 }

@@ -13,7 +13,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-dev/vigil/config"
-	"github.com/vigil-dev/vigil/store"
 )
 
 // OpenSLO objects are collected from every file first and compiled after,
@@ -757,17 +756,30 @@ func (c *compiler) source(field string, m *osMetric) (typ string, spec map[strin
 	return strings.ToLower(typ), spec
 }
 
+// query reads a Prometheus source's spec.query, a PromQL query that the
+// engine parses here, so lint reports what it would refuse.
 func (c *compiler) query(field, typ string, spec map[string]any) string {
 	q, _ := spec["query"].(string)
 	if q == "" {
-		c.errorAt(field, "a %s metric needs spec.query: a series selector", typ)
+		c.errorAt(field, "a %s metric needs spec.query: a PromQL query", typ)
 		return ""
 	}
-	if _, err := store.ParseSelector(q); err != nil {
-		c.errorAt(field, "%v", err)
+	if _, err := compileQuery(q, false); err != nil {
+		c.errorAt(c.queryField(field), "%v", err)
 		return ""
 	}
 	return q
+}
+
+// queryField is where a metric at field writes its query, by version.
+func (c *compiler) queryField(field string) string {
+	switch c.o.APIVersion {
+	case "openslo/v1alpha":
+		return field + ".query"
+	case "openslo.com/v2alpha":
+		return field + ".spec.query"
+	}
+	return field + ".metricSource.spec.query"
 }
 
 // spanFilter reads a Vigil span source's spec into f (a ratio's total, then
@@ -815,7 +827,7 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 		field = at.path + ".ratioMetrics"
 	}
 	if r.Raw != nil {
-		c.errorAt(field+".raw", "raw ratio metrics (a precomputed ratio, rawType) are read once Vigil has a PromQL engine; until then give good or bad and total counters")
+		at.raw(s, field, r)
 		return
 	}
 	counter := r.Counter
@@ -851,11 +863,10 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 			c.errorAt(field+"."+which, "a Vigil span ratio counts availability: good has spec.status: ok, or bad has spec.status: error")
 		}
 	case ttyp == "prometheus":
-		if counter != nil && !*counter {
-			c.errorAt(field+".counter", "Prometheus ratio metrics are read as counters (counter: true)")
-			return
-		}
-		m := MetricRatio{Total: c.query(field+".total", ttyp, tspec)}
+		// counter: false says the queries hold rates though they read no
+		// range (recording rules); counter: true changes nothing, as a
+		// query that reads a range is a rate whatever the flag says.
+		m := MetricRatio{Total: c.query(field+".total", ttyp, tspec), Rates: counter != nil && !*counter}
 		if which == "good" {
 			m.Good = c.query(field+".good", ptyp, pspec)
 		} else {
@@ -863,7 +874,29 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 		}
 		s.SLI = m
 	default:
-		c.errorAt(field+".total", "data source type %q is not supported: Vigil reads Prometheus (series selectors over the metrics it stores) and Vigil (its spans)", ttyp)
+		c.errorAt(field+".total", "data source type %q is not supported: Vigil reads Prometheus (PromQL queries over the metrics it stores) and Vigil (its spans)", ttyp)
+	}
+}
+
+// raw reads a precomputed ratio: rawType says whether raw is the share of
+// successes or of failures.
+func (at *sliSite) raw(s *SLO, field string, r *osRatio) {
+	c := at.c
+	if r.Good != nil || r.Bad != nil || r.Total != nil {
+		c.errorAt(field+".raw", "give raw (a precomputed ratio) or good or bad and total, not both")
+		return
+	}
+	if r.RawType != "success" && r.RawType != "failure" {
+		c.errorAt(field+".rawType", "%q: say whether raw is the ratio of successes or of failures (rawType: success or failure)", r.RawType)
+		return
+	}
+	typ, spec := c.source(field+".raw", r.Raw)
+	if typ != "prometheus" {
+		c.errorAt(field+".raw", "data source type %q is not supported for a raw ratio: Vigil reads it from Prometheus queries over the metrics it stores", typ)
+		return
+	}
+	if q := c.query(field+".raw", typ, spec); q != "" {
+		s.SLI = RawRatio{Query: q, Failure: r.RawType == "failure"}
 	}
 }
 
@@ -888,7 +921,7 @@ func (at *sliSite) threshold(s *SLO, m *osMetric, op Op, value float64) (opProbl
 	case typ == "prometheus":
 		s.SLI = MetricThreshold{Gauge: c.query(mfield, typ, spec), Op: op, Threshold: value}
 	default:
-		c.errorAt(mfield, "data source type %q is not supported: Vigil reads Prometheus (series selectors over the metrics it stores) and Vigil (its spans)", typ)
+		c.errorAt(mfield, "data source type %q is not supported: Vigil reads Prometheus (PromQL queries over the metrics it stores) and Vigil (its spans)", typ)
 	}
 	return ""
 }

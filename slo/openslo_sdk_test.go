@@ -103,8 +103,6 @@ var openSLODifferences = map[string]string{
 	"valid/v1-sli-appdynamics.yaml":       "a data source Vigil cannot query (AppDynamics), read as gauges (counter: false), which Vigil's Prometheus ratios are not",
 	"valid/v1-slo-datadog.yaml":           "a data source Vigil cannot query: it reads Prometheus series selectors over the metrics it stores and its own spans (type Vigil)",
 	"valid/v1-slo-no-objectives.yaml":     "an SLO without objectives has nothing to evaluate",
-	"valid/v1-slo-promql-expression.yaml": "Prometheus queries are series selectors until Vigil has a PromQL engine (issue 18 waits for it)",
-	"valid/v1-slo-raw-ratio.yaml":         "rawType/raw ratio metrics (a precomputed ratio) need PromQL (issue 18 waits for it)",
 	"invalid/v1alpha-ratio-no-value.yaml": "openslo/v1alpha's schema asks every objective for a value, but a ratio objective compares none: Vigil does not ask for it (and warns that it is ignored when given)",
 	"invalid/v2alpha-service-field.yaml":  "openslo.com/v2alpha SLOs name their service with serviceRef in the go-sdk and with service in the older spec text: Vigil reads both",
 }

@@ -113,7 +113,7 @@ func TestOpenSLOProblems(t *testing.T) {
 		`target.yaml:28: spec.objectives[0].target: 1.2 is out of range [0,1)`,
 		`target.yaml:28: spec.objectives[0].timeSliceTarget: Timeslices needs a timeSliceTarget in (0,1]`,
 		`target.yaml:28: spec.objectives[0].timeSliceWindow: Timeslices needs a timeSliceWindow`,
-		`target.yaml:19: spec.indicator.spec.ratioMetric.total: cannot parse selector "sum(rate(all_total[5m]))"`,
+		`target.yaml:22: spec.indicator.spec.ratioMetric.total.metricSource.spec.query: cannot parse "sum(rate(all_total[5m])) by": 1:28: parse error:`,
 	}
 	if len(problems) != len(want) {
 		var all []string
@@ -141,7 +141,7 @@ func TestTimeslicesFromRollups(t *testing.T) {
 	end := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	var rollups []store.Rollup
 	for m := 0; m < 60; m++ {
-		good := uint64(10)
+		good := 10.0
 		switch {
 		case m >= 50 && m < 55:
 			good = 8
@@ -173,7 +173,7 @@ func TestTimeslicesFromRollups(t *testing.T) {
 			t.Errorf("%s: SLI %v remaining %v, want %v and %v", tc.s.Name, status.Budget.SLI, status.Budget.Remaining, tc.sli, tc.left)
 		}
 		if status.Counts.Good != 585 || status.Counts.Total != 600 {
-			t.Errorf("%s: events %d/%d, want 585/600", tc.s.Name, status.Counts.Good, status.Counts.Total)
+			t.Errorf("%s: events %g/%g, want 585/600", tc.s.Name, status.Counts.Good, status.Counts.Total)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,28 +75,72 @@ func PrometheusRules(slos []*SLO) (file RuleFile, skipped []string) {
 type promSLI interface {
 	SLI
 	// errorRatio is the PromQL error ratio over a window.
-	errorRatio(window string) string
+	errorRatio(w time.Duration) string
 }
 
-func (m MetricRatio) errorRatio(w string) string {
+func (m MetricRatio) errorRatio(w time.Duration) string {
 	if m.Bad != "" {
-		return fmt.Sprintf("sum(rate(%s[%s])) / sum(rate(%s[%s]))", m.Bad, w, m.Total, w)
+		return fmt.Sprintf("%s / %s", m.rate(m.Bad, w), m.rate(m.Total, w))
 	}
-	return fmt.Sprintf("1 - (sum(rate(%s[%s])) / sum(rate(%s[%s])))", m.Good, w, m.Total, w)
+	return fmt.Sprintf("1 - (%s / %s)", m.rate(m.Good, w), m.rate(m.Total, w))
+}
+
+// rate writes a query's events per second over the window w as Vigil
+// counts them (promql.go): the selector's counters' rate; a counter
+// query's rate across its values at the minute boundaries; a rate query's
+// samples at the minute starts, scale events each, over the window's
+// seconds. A query written for Sloth's {{.window}} gets the window, as
+// Sloth writes its rules.
+func (m MetricRatio) rate(q string, w time.Duration) string {
+	c, _ := compileQuery(q, m.Rates) // lint has parsed it
+	win := formatDuration(w)
+	switch {
+	case templated(q):
+		return "(" + render(q, w) + ")"
+	case c.kind == selectorQuery:
+		return fmt.Sprintf("sum(rate(%s[%s]))", q, win)
+	case c.kind == counterQuery:
+		return fmt.Sprintf("sum(rate((%s)[%s:1m]))", q, win)
+	}
+	return fmt.Sprintf("(sum(sum_over_time((%s)[%s:1m])) / %s)", q, win, promFloat(w.Seconds()/c.scale))
 }
 
 // errorRatio is the share of minutes in the window whose mean of the gauge
 // does not pass, since such a minute is a bad event.
-func (m MetricThreshold) errorRatio(w string) string {
-	return fmt.Sprintf("1 - avg_over_time((avg(avg_over_time(%s[1m])) %s %s)[%s:1m])", m.Gauge, m.Op.PromQLBool(), promFloat(m.Threshold), w)
+func (m MetricThreshold) errorRatio(w time.Duration) string {
+	mean := fmt.Sprintf("avg(%s)", render(m.Gauge, sampleRange))
+	if c, _ := compileQuery(m.Gauge, false); c.kind == selectorQuery {
+		mean = "(" + pooledMean(m.Gauge) + ")"
+	}
+	return fmt.Sprintf("1 - avg_over_time((%s %s %s)[%s:1m])", mean, m.Op.PromQLBool(), promFloat(m.Threshold), formatDuration(w))
 }
 
-// minEventsTotal is the counter whose increase the SLO's min_events
-// bounds in PromQL; there is none for a gauge SLI, whose events are
+// errorRatio is the mean ratio of failures of the window's minutes; a
+// query written for Sloth's {{.window}} gets the window, as Sloth writes
+// its rules.
+func (r RawRatio) errorRatio(w time.Duration) string {
+	ratio := fmt.Sprintf("avg_over_time((avg(%s))[%s:1m])", r.Query, formatDuration(w))
+	if templated(r.Query) {
+		ratio = "(" + render(r.Query, w) + ")"
+	}
+	if r.Failure {
+		return ratio
+	}
+	return "1 - " + ratio
+}
+
+// minEvents is the PromQL of a window's events that the SLO's min_events
+// bounds; there is none for a gauge SLI or a raw ratio, whose events are
 // minutes.
-func minEventsTotal(s *SLO) (string, bool) {
+func minEvents(s *SLO, w time.Duration) (string, bool) {
 	m, ok := s.SLI.(MetricRatio)
-	return m.Total, ok && s.MinEvents > 0
+	if !ok || s.MinEvents == 0 {
+		return "", false
+	}
+	if c, _ := compileQuery(m.Total, m.Rates); c.kind == selectorQuery && !templated(m.Total) {
+		return fmt.Sprintf("sum(increase(%s[%s]))", m.Total, formatDuration(w)), true
+	}
+	return fmt.Sprintf("%s * %s", m.rate(m.Total, w), promFloat(w.Seconds())), true
 }
 
 // ruleWindows lists every window an SLO's rules read, shortest first.
@@ -114,23 +159,27 @@ func ruleWindows(s *SLO) []time.Duration {
 	return out
 }
 
+// sloLabels label every rule of an SLO: its own labels, under Vigil's.
 func sloLabels(s *SLO) map[string]string {
-	return map[string]string{"slo": s.Name, "service": s.Service, "tenant": s.tenant()}
+	out := maps.Clone(s.Labels)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, map[string]string{"slo": s.Name, "service": s.Service, "tenant": s.tenant()})
+	return out
 }
 
 func recordingGroup(s *SLO, sli promSLI) RuleGroup {
 	g := RuleGroup{Name: "vigil-slo-" + s.Name + "-sli"}
 	for _, w := range ruleWindows(s) {
-		win := formatDuration(w)
-		g.Rules = append(g.Rules, Rule{Record: "slo:sli_error:ratio_rate" + win, Expr: sli.errorRatio(win), Labels: sloLabels(s)})
+		g.Rules = append(g.Rules, Rule{Record: "slo:sli_error:ratio_rate" + formatDuration(w), Expr: sli.errorRatio(w), Labels: sloLabels(s)})
 	}
-	if total, ok := minEventsTotal(s); ok {
-		for _, w := range s.Alerts {
-			win := formatDuration(w.Long)
-			g.Rules = append(g.Rules, Rule{Record: "slo:sli_total:increase" + win, Expr: fmt.Sprintf("sum(increase(%s[%s]))", total, win), Labels: sloLabels(s)})
+	for _, w := range s.Alerts {
+		if events, ok := minEvents(s, w.Long); ok {
+			g.Rules = append(g.Rules, Rule{Record: "slo:sli_total:increase" + formatDuration(w.Long), Expr: events, Labels: sloLabels(s)})
 		}
-		g.Rules = uniqueRules(g.Rules)
 	}
+	g.Rules = uniqueRules(g.Rules)
 	return g
 }
 
@@ -154,16 +203,31 @@ func alertingGroup(s *SLO) RuleGroup {
 		// Burn rate > factor is error ratio > factor × (1 − objective).
 		limit := fmt.Sprintf("(%s * %s)", promFloat(w.Factor), promFloat(1-s.Objective))
 		expr := fmt.Sprintf("slo:sli_error:ratio_rate%s%s %s %s\nand\nslo:sli_error:ratio_rate%s%s %s %s", long, sel, w.op(), limit, short, sel, w.op(), limit)
-		if _, ok := minEventsTotal(s); ok {
+		if _, ok := minEvents(s, w.Long); ok {
 			expr += fmt.Sprintf("\nand\nslo:sli_total:increase%s%s >= %d", long, sel, s.MinEvents)
 		}
-		labels := sloLabels(s)
+		labels := maps.Clone(w.Labels)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		maps.Copy(labels, sloLabels(s))
 		labels["severity"], labels["long_window"], labels["short_window"] = w.Severity, long, short
-		r := Rule{Alert: AlertName, Expr: expr, Labels: labels, Annotations: map[string]string{
-			"summary": fmt.Sprintf("SLO %s is burning its error budget faster than %sx", s.Name, formatFactor(w.Factor)),
-			"description": fmt.Sprintf("Error ratio above %s over %s and over %s (objective %s; %d%% of the budget spent when it fires).",
-				formatFactor(w.Factor), long, short, formatPercent(s.Objective), w.BudgetPercent),
-		}}
+		annotations := maps.Clone(w.Annotations)
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		if annotations["summary"] == "" {
+			annotations["summary"] = fmt.Sprintf("SLO %s is burning its error budget faster than %sx", s.Name, formatFactor(w.Factor))
+		}
+		if annotations["description"] == "" {
+			annotations["description"] = fmt.Sprintf("Error ratio above %s over %s and over %s (objective %s; %d%% of the budget spent when it fires).",
+				formatFactor(w.Factor), long, short, formatPercent(s.Objective), w.BudgetPercent)
+		}
+		name := AlertName
+		if s.AlertName != "" {
+			name = s.AlertName
+		}
+		r := Rule{Alert: name, Expr: expr, Labels: labels, Annotations: annotations}
 		if w.For > 0 {
 			r.For = formatDuration(w.For)
 		}

@@ -76,7 +76,7 @@ func TestPrometheusRulesShape(t *testing.T) {
 	if got := file.Groups[3].Rules[0].Expr; !strings.HasSuffix(got, ">= 100") {
 		t.Errorf("min events guard missing: %s", got)
 	}
-	if got := file.Groups[4].Rules[0].Expr; got != `1 - avg_over_time((avg(avg_over_time(queue_depth{job="api"}[1m])) < bool 10)[5m:1m])` {
+	if got := file.Groups[4].Rules[0].Expr; got != `1 - avg_over_time(((sum(sum_over_time(queue_depth{job="api"}[1m])) / sum(count_over_time(queue_depth{job="api"}[1m]))) < bool 10)[5m:1m])` {
 		t.Errorf("gauge SLI: %s", got)
 	}
 }

@@ -19,14 +19,36 @@ type SLI interface {
 	Describe(service string) string
 	// minutes counts good and total events per minute over [from, to),
 	// ascending: what the SLO's rollups are made of.
-	minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error)
+	minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error)
 }
 
-// sliReader is what counting any SLI reads.
+// sliReader is what counting any SLI reads from the store.
 type sliReader interface {
 	store.SLIReader
 	store.MetricReader
 	store.EventReader
+}
+
+// sources is what SLIs are counted from: the store, and the PromQL engine
+// for SLIs written as queries (nil where none is wired: those SLIs fail).
+type sources struct {
+	store  sliReader
+	promql PromQL
+}
+
+// minute is an SLI's good and total events in one minute.
+type minute struct {
+	at          time.Time
+	good, total float64
+}
+
+// spanMinutes converts the store's span counts.
+func spanMinutes(counts []store.MinuteCounts, err error) ([]minute, error) {
+	out := make([]minute, len(counts))
+	for i, c := range counts {
+		out[i] = minute{at: c.Minute, good: float64(c.Good), total: float64(c.Total)}
+	}
+	return out, err
 }
 
 // SpanFilter selects the spans a span SLI counts: of one service (the
@@ -99,10 +121,10 @@ func (s SpanLatency) Describe(service string) string {
 	return fmt.Sprintf("good: %s faster than %s; total: all of them", s.scope(service), s.Latency)
 }
 
-func (s SpanLatency) minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error) {
+func (s SpanLatency) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
 	q := s.query(tenant, service, from, to)
 	q.Good, q.Latency = "latency", s.Latency
-	return r.SLICounts(ctx, q)
+	return spanMinutes(src.store.SLICounts(ctx, q))
 }
 
 // SpanAvailability counts the filtered spans; a span is good when its
@@ -115,10 +137,10 @@ func (s SpanAvailability) Describe(service string) string {
 	return fmt.Sprintf("good: %s without an error status; total: all of them", s.scope(service))
 }
 
-func (s SpanAvailability) minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error) {
+func (s SpanAvailability) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
 	q := s.query(tenant, service, from, to)
 	q.Good = "availability"
-	return r.SLICounts(ctx, q)
+	return spanMinutes(src.store.SLICounts(ctx, q))
 }
 
 // SpanAttribute counts the filtered spans that have a number in the span
@@ -135,31 +157,49 @@ func (s SpanAttribute) Describe(service string) string {
 	return fmt.Sprintf("good: %s with %s %s %g; total: those with a number in %s", s.scope(service), s.Attribute, s.Op.Symbol(), s.Threshold, s.Attribute)
 }
 
-func (s SpanAttribute) minutes(ctx context.Context, r sliReader, tenant, service string, from, to time.Time) ([]store.MinuteCounts, error) {
+func (s SpanAttribute) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
 	q := s.query(tenant, service, from, to)
 	q.Good, q.Attribute, q.Op, q.Threshold = "attribute", s.Attribute, string(s.Op), s.Threshold
-	return r.SLICounts(ctx, q)
+	return spanMinutes(src.store.SLICounts(ctx, q))
 }
 
-// MetricRatio counts the increase of counters per minute: good is the
-// increase of Good, or that of Total less that of Bad; total is the
-// increase of Total. Exactly one of Good and Bad is set; all three are
-// PromQL series selectors. A histogram SLI is a MetricRatio whose Good is
-// the bucket of its bound and whose Total is the histogram's count.
+// MetricRatio counts events per minute from PromQL queries (see
+// promql.go for how a query's values become events): good is Good's
+// events, or Total's less Bad's; total is Total's. Exactly one of Good and
+// Bad is set. A histogram SLI is a MetricRatio whose Good is the bucket of
+// its bound and whose Total is the histogram's count.
 type MetricRatio struct {
 	Good, Bad, Total string
+	// Rates declares the queries rates even where they read no range
+	// (OpenSLO's counter: false, for recording rules that hold rates).
+	Rates bool
 }
 
 func (m MetricRatio) Describe(string) string {
 	if m.Bad != "" {
-		return fmt.Sprintf("good: increase of %s minus increase of %s; total: increase of %s (counters, per minute)", m.Total, m.Bad, m.Total)
+		return fmt.Sprintf("good: %s minus %s; total: %s (per minute)", m.describe(m.Total), m.describe(m.Bad), m.describe(m.Total))
 	}
-	return fmt.Sprintf("good: increase of %s; total: increase of %s (counters, per minute)", m.Good, m.Total)
+	return fmt.Sprintf("good: %s; total: %s (per minute)", m.describe(m.Good), m.describe(m.Total))
 }
 
-// MetricThreshold counts the minutes that have samples of the gauge
-// selector Gauge; a minute is good when the mean of its samples compares
-// to Threshold by Op.
+// describe says how a query counts events.
+func (m MetricRatio) describe(q string) string {
+	c, err := compileQuery(q, m.Rates)
+	switch {
+	case err != nil:
+		return q
+	case c.kind == rateQuery && templated(q):
+		return fmt.Sprintf("%s at each minute's start × %s", render(q, sampleRange), promFloat(c.scale))
+	case c.kind == rateQuery:
+		return fmt.Sprintf("%s at each minute's start × %s", q, promFloat(c.scale))
+	}
+	return "increase of " + q
+}
+
+// MetricThreshold counts the minutes that have values of the PromQL query
+// Gauge; a minute is good when the mean of its values compares to
+// Threshold by Op. A plain selector's values are its samples in the
+// minute; any other query's, its series at the minute's start.
 type MetricThreshold struct {
 	Gauge     string
 	Op        Op
@@ -168,6 +208,24 @@ type MetricThreshold struct {
 
 func (m MetricThreshold) Describe(string) string {
 	return fmt.Sprintf("good: minutes whose mean of %s is %s %g; total: minutes with samples", m.Gauge, m.Op.Symbol(), m.Threshold)
+}
+
+// RawRatio reads a precomputed ratio, the PromQL query Query (OpenSLO's
+// rawType and raw, Sloth's raw SLI): each minute with a value is one
+// event, as good as the ratio at the minute's start: the share of
+// successes, or of failures when Failure. A window's SLI is then the mean
+// of its minutes' ratios.
+type RawRatio struct {
+	Query   string
+	Failure bool
+}
+
+func (r RawRatio) Describe(string) string {
+	what := "successes"
+	if r.Failure {
+		what = "failures"
+	}
+	return fmt.Sprintf("good: the ratio of %s %s at each minute's start; total: minutes with a value", what, render(r.Query, sampleRange))
 }
 
 // DriftVerdicts counts the judgements of the drift monitor Monitor that

@@ -2,8 +2,10 @@ package slo
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +33,12 @@ type SLO struct {
 	MinEvents   uint64       // a window with fewer events never fires
 	Policy      *AlertPolicy // nil: notify breaching and resolved, not no data
 	File        string       // file:line of the definition
+	// Labels are added to the SLO's alerts and exported rules (Sloth's and
+	// Pyrra's labels); Vigil's own alert labels win where both name one.
+	Labels map[string]string
+	// AlertName names the burn-rate alert in exported Prometheus rules
+	// (Sloth's alerting.name, Pyrra's alerting.name); "" is AlertName.
+	AlertName string
 }
 
 func (s *SLO) policy() AlertPolicy {
@@ -95,8 +103,10 @@ type nativeYAML struct {
 }
 
 // Section is the SLOs' part of the config directory: the slos: list of
-// Vigil's dialect, and OpenSLO documents (openslo/v1, openslo/v1alpha,
-// openslo.com/v2alpha), whose references may cross files. Problems carry
+// Vigil's dialect, OpenSLO documents (openslo/v1, openslo/v1alpha,
+// openslo.com/v2alpha), whose references may cross files, Sloth's files
+// (version: prometheus/v1 specs and sloth.slok.dev/v1 CRDs) and Pyrra's
+// (pyrra.dev/v1alpha1 ServiceLevelObjectives). Problems carry
 // file and line: errors for what is wrong, warnings for traps such as an
 // alert rule that can never fire. evalStep is the analyzer's interval.
 func Section(evalStep time.Duration) *config.Section[[]*SLO] {
@@ -104,7 +114,10 @@ func Section(evalStep time.Duration) *config.Section[[]*SLO] {
 	for _, v := range openSLOVersions {
 		docs = append(docs, config.Kinds{APIVersion: v, Kinds: openSLOKindsOf[v]})
 	}
+	docs = append(docs, config.Kinds{APIVersion: slothAPIVersion, Kinds: []string{slothKind}},
+		config.Kinds{APIVersion: pyrraAPIVersion, Kinds: []string{pyrraKind}})
 	return &config.Section[[]*SLO]{Name: "slos", Keys: []string{"slos"}, Documents: docs,
+		Formats: []config.Format{{Key: "version", Value: slothSpecVersion}},
 		New: func() config.Decoder[[]*SLO] {
 			return &sloReader{evalStep: evalStep, seen: map[string]string{}, openslo: newOpenSLO()}
 		}}
@@ -126,6 +139,17 @@ type sloReader struct {
 
 func (r *sloReader) Decode(it config.Item) []config.Problem {
 	if it.Key == "" {
+		switch av := config.Value(it.Node, "apiVersion"); {
+		case av == nil, av.Value == slothAPIVersion:
+			slos, problems := readSloth(it.File, it.Node, r.evalStep)
+			return append(problems, r.add(it.File, slos...)...)
+		case av.Value == pyrraAPIVersion:
+			s, problems := readPyrra(it.File, it.Node, r.evalStep)
+			if s == nil {
+				return problems
+			}
+			return append(problems, r.add(it.File, s)...)
+		}
 		return r.openslo.add(it.File, it.Node)
 	}
 	list := it.Node
@@ -141,6 +165,21 @@ func (r *sloReader) Decode(it config.Item) []config.Problem {
 		}
 		if prev, ok := r.seen[s.Name]; ok {
 			problems = append(problems, config.Problem{File: it.File, Line: item.Line, Field: fmt.Sprintf("slos[%d].name", i), Severity: config.Error, Message: fmt.Sprintf("%q is also defined at %s", s.Name, prev)})
+			continue
+		}
+		r.seen[s.Name] = s.File
+		r.slos = append(r.slos, s)
+	}
+	return problems
+}
+
+// add keeps SLOs read from a file of Sloth's or Pyrra's, each name once.
+func (r *sloReader) add(file string, slos ...*SLO) []config.Problem {
+	var problems []config.Problem
+	for _, s := range slos {
+		if prev, ok := r.seen[s.Name]; ok {
+			_, line := splitWhere(s.File)
+			problems = append(problems, config.Problem{File: file, Line: line, Field: "name", Severity: config.Error, Message: fmt.Sprintf("SLO %q is also defined at %s", s.Name, prev)})
 			continue
 		}
 		r.seen[s.Name] = s.File
@@ -399,7 +438,7 @@ func traps(s *SLO, file string, objectiveLine int, field string, windowLine, ale
 func readMetricSLI(good, bad, total, histogram, le, gauge, op string, value *float64, problem func(sub, msg string) config.Problem) (SLI, []config.Problem) {
 	var problems []config.Problem
 	check := func(sub, q string) {
-		if _, err := store.ParseSelector(q); err != nil {
+		if _, err := compileQuery(q, false); err != nil {
 			problems = append(problems, problem(sub, err.Error()))
 		}
 	}
@@ -510,6 +549,16 @@ func (s *SLO) Plan() string {
 	}
 	if s.MinEvents > 0 {
 		fmt.Fprintf(&b, "  alerts need at least %d events in the long window\n", s.MinEvents)
+	}
+	if len(s.Labels) > 0 {
+		var ls []string
+		for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
+			ls = append(ls, fmt.Sprintf("%s=%q", k, s.Labels[k]))
+		}
+		fmt.Fprintf(&b, "  labels on its alerts and rules: %s\n", strings.Join(ls, ", "))
+	}
+	if s.AlertName != "" {
+		fmt.Fprintf(&b, "  exported alerts are named %s\n", s.AlertName)
 	}
 	return b.String()
 }

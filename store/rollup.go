@@ -5,13 +5,17 @@ import (
 	"time"
 )
 
-// Rollup is an SLO's good and total event counts for one minute.
+// Rollup is an SLO's good and total events in one minute. They are whole
+// numbers for SLIs that count spans or counter increases, and fractional
+// for SLIs read from PromQL rates (60 × a rate of 0.35/s is 21 events) or
+// precomputed ratios: rounding those to whole events would lose a
+// low-traffic service's errors altogether.
 type Rollup struct {
 	Tenant string
 	SLO    string
 	Minute time.Time // UTC, truncated to the minute
-	Good   uint64
-	Total  uint64
+	Good   float64
+	Total  float64
 }
 
 // RollupQuery selects one SLO's minutes in [Start, End).
@@ -22,7 +26,7 @@ type RollupQuery struct {
 }
 
 // GoodTotal is a window's sums.
-type GoodTotal struct{ Good, Total uint64 }
+type GoodTotal struct{ Good, Total float64 }
 
 // RollupWriter writes rollups. A rollup replaces the one stored for the same
 // tenant, SLO and minute: the evaluator recomputes recent minutes when late
@@ -37,7 +41,7 @@ type RollupReader interface {
 	// Rollups returns the stored minutes, ascending.
 	Rollups(ctx context.Context, q RollupQuery) ([]Rollup, error)
 	// SumRollups adds up good and total over the range.
-	SumRollups(ctx context.Context, q RollupQuery) (good, total uint64, err error)
+	SumRollups(ctx context.Context, q RollupQuery) (good, total float64, err error)
 	// SumRollupWindows adds up good and total of each of the tenant's SLOs
 	// over several windows that all end at end, one per start, in one read:
 	// what an evaluation round needs. SLOs without rollups are absent.

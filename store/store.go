@@ -50,6 +50,8 @@ var ErrLocked = errors.New("store is locked by another process")
 type Store interface {
 	SpanWriter
 	SpanReader
+	LogWriter
+	LogReader
 	SpanExemplarReader
 	SpanRepricer
 	UsageReader
@@ -85,10 +87,11 @@ const (
 	SignalSamples Signal = "samples"
 	SignalRollups Signal = "rollups"
 	SignalEvents  Signal = "events"
+	SignalLogs    Signal = "logs"
 )
 
 // Signals lists every signal that retention applies to.
-var Signals = []Signal{SignalSpans, SignalSamples, SignalRollups, SignalEvents}
+var Signals = []Signal{SignalSpans, SignalSamples, SignalRollups, SignalEvents, SignalLogs}
 
 // Retainer drops old data. Cost lines are billing records and are never
 // dropped by retention.

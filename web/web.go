@@ -19,8 +19,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/config"
+	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/querier"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
@@ -64,8 +66,17 @@ type Options struct {
 	PublicMetrics bool
 	// TLS, when set, serves the port over TLS (auth.TLSFiles.Config).
 	TLS *tls.Config
-	// Actions is the actions engine /api/v1/actions asks.
+	// Actions is the actions engine /api/v1/actions and the actions pages
+	// ask.
 	Actions api.Actions
+	// Drift returns the drift monitors the config directory defines now,
+	// for the drift page; nil: none.
+	Drift func() []*drift.Monitor
+	// Prices is the LLM price table spans are priced with, for the LLM
+	// usage page; nil: the built-in table.
+	Prices *cost.PriceTable
+	// Build says what binary this is, for the settings page.
+	Build ui.Build
 }
 
 // Server is the web role.
@@ -121,7 +132,13 @@ func (s *Server) Handler() *auth.Mux {
 		own("/debug/pprof/symbol", profiles, pprof.Symbol),
 		own("/debug/pprof/trace", profiles, pprof.Trace),
 	)
-	mux.Handle(ui.New(ui.Options{Store: s.opts.Store, SLOs: s.slos, SignIn: s.opts.Guard.Enabled(), Logger: s.opts.Logger}).Routes()...)
+	pages := ui.Options{Store: s.opts.Store, SLOs: s.slos, SignIn: s.opts.Guard.Enabled(), Logger: s.opts.Logger,
+		Budgets: s.budgets, Attribution: s.attribution, DriftMonitors: s.opts.Drift, Prices: s.opts.Prices,
+		ConfigStatus: s.opts.ConfigStatus, Build: s.opts.Build}
+	if s.opts.Actions != nil {
+		pages.Actions = s.opts.Actions
+	}
+	mux.Handle(ui.New(pages).Routes()...)
 	mux.Handle(s.opts.Guard.Routes()...)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Engine: s.opts.Engine, Store: s.opts.Store, Spans: s.opts.Store, Events: s.opts.Store, SLOs: s.slos}).Register(mux.Declaring(auth.Viewer))
@@ -135,6 +152,22 @@ func (s *Server) slos() []*slo.SLO {
 		return nil
 	}
 	return s.opts.Config().SLOs
+}
+
+// budgets are the configured budgets, for the cost page.
+func (s *Server) budgets() []*cost.Budget {
+	if s.opts.Config == nil {
+		return nil
+	}
+	return s.opts.Config().Budgets
+}
+
+// attribution names the bill tags team, app and model resolve to.
+func (s *Server) attribution() cost.Attribution {
+	if s.opts.Config == nil {
+		return cost.Attribution{}
+	}
+	return s.opts.Config().Attribution
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {

@@ -22,11 +22,13 @@ import (
 
 	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/collector"
+	"github.com/vigil-dev/vigil/collector/elastic"
 	"github.com/vigil-dev/vigil/collector/jaeger"
 	"github.com/vigil-dev/vigil/collector/otlp"
 	"github.com/vigil-dev/vigil/collector/promrw"
 	"github.com/vigil-dev/vigil/collector/scrape"
 	"github.com/vigil-dev/vigil/collector/spanmetrics"
+	"github.com/vigil-dev/vigil/collector/splunk"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
 )
@@ -63,7 +65,7 @@ type spanMetricsOptions struct {
 
 func (o *collectorOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.otlpGRPC, "collector.otlp-grpc-address", ":4317", "OTLP/gRPC listen address; empty disables")
-	f.StringVar(&o.otlpHTTP, "collector.http-address", ":4318", "ingest HTTP listen address (OTLP /v1/traces and /v1/metrics, Prometheus remote write /api/v1/write, Jaeger Thrift /api/traces); empty disables")
+	f.StringVar(&o.otlpHTTP, "collector.http-address", ":4318", "ingest HTTP listen address (OTLP /v1/traces, /v1/metrics and /v1/logs, Prometheus remote write /api/v1/write, Jaeger Thrift /api/traces, the Elasticsearch bulk API /_bulk, Splunk HEC /services/collector); empty disables")
 	registerTLS(f, &o.tls, "collector", "the collector's OTLP gRPC and ingest HTTP ports (and --collector.jaeger-http-address)", true)
 	f.IntVar(&o.maxBatchItems, "collector.max-batch-items", 10000, "write a batch to the store when it holds this many spans or samples")
 	f.DurationVar(&o.maxBatchAge, "collector.max-batch-age", time.Second, "write a batch when its oldest item waited this long")
@@ -115,6 +117,7 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 	rcv := &otlp.Receiver{
 		Spans:   pipe,
 		Metrics: pipe,
+		Logs:    pipe,
 		Mapping: collector.Mapping{DeploymentAttribute: o.deploymentAttr, Pricer: prices},
 		Limits:  collector.BodyLimits{MaxBytes: o.maxRequestBytes, MaxDecodedBytes: o.maxDecodedBytes},
 		Rate:    collector.NewTenantLimiter(o.tenantRate, o.tenantBurst),
@@ -143,11 +146,16 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 		svc.Receivers = append(svc.Receivers, collector.RunUntil(m.Run))
 	}
 
-	// Ingest HTTP: OTLP, Prometheus remote write and Jaeger Thrift, each
-	// route needing the ingest role (or admin), behind the guard.
+	// Ingest HTTP: OTLP, Prometheus remote write, Jaeger Thrift, and the
+	// log shippers' Elasticsearch bulk API and Splunk HEC, each route
+	// needing the ingest role (or admin), behind the guard; shippers'
+	// ways of sending a token are read as bearer tokens.
 	if o.otlpHTTP != "" {
 		prw := &promrw.Receiver{Metrics: pipe, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats}
-		r, err := httpReceiver(o.otlpHTTP, ingestMux(guard, rcv, prw, jrcv), "ingest HTTP", tlsConfig, logger)
+		es := &elastic.Receiver{Logs: pipe, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats}
+		hec := &splunk.Receiver{Logs: pipe, Limits: rcv.Limits, Rate: rcv.Rate, Stats: stats}
+		mux := collector.ShipperCredentials(ingestMux(guard, rcv, prw, jrcv, es, hec))
+		r, err := httpReceiver(o.otlpHTTP, mux, "ingest HTTP", tlsConfig, logger)
 		if err != nil {
 			return err
 		}
@@ -197,13 +205,20 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 }
 
 // ingestMux is the ingest HTTP port's route table: OTLP/HTTP, remote
-// write and Jaeger Thrift, each needing the ingest role (or admin).
-func ingestMux(guard *auth.Guard, rcv *otlp.Receiver, prw *promrw.Receiver, jrcv *jaeger.Receiver) *auth.Mux {
+// write, Jaeger Thrift and the log receivers, each needing the ingest
+// role (or admin).
+func ingestMux(guard *auth.Guard, rcv *otlp.Receiver, prw *promrw.Receiver, jrcv *jaeger.Receiver, logs ...routed) *auth.Mux {
 	mux := auth.NewMux(guard)
 	mux.Handle(rcv.Routes()...)
 	mux.Handle(prw.Route(), jrcv.Route())
+	for _, l := range logs {
+		mux.Handle(l.Routes()...)
+	}
 	return mux
 }
+
+// routed is a receiver that serves several routes.
+type routed interface{ Routes() []auth.Route }
 
 // jaegerAgentTenant is the tenant the Jaeger agent's UDP spans go to, or
 // why the port is not served: with auth on, only a trusted network named
@@ -238,24 +253,25 @@ func newSpanMetrics(o *collectorOptions, st store.MetricQuerier, reg prometheus.
 
 // loadPrices builds the price table: the built-in rows, then each file's.
 func loadPrices(files []string) (*cost.PriceTable, error) {
-	table := cost.NewPriceTable()
-	if err := table.Add(cost.DefaultPrices()...); err != nil {
+	read, err := readPriceFiles(files)
+	if err != nil {
 		return nil, err
 	}
+	return cost.DefaultPriceTable(read...)
+}
+
+// readPriceFiles reads price files from disk, for the table built here or
+// sent to a server that builds it.
+func readPriceFiles(files []string) ([]cost.PriceFile, error) {
+	out := make([]cost.PriceFile, 0, len(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		rows, err := cost.ParsePrices(f, data, "auto")
-		if err != nil {
-			return nil, err
-		}
-		if err := table.Add(rows...); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
+		out = append(out, cost.PriceFile{Name: f, Data: data})
 	}
-	return table, nil
+	return out, nil
 }
 
 // httpReceiver listens on addr for mux's requests, over TLS when

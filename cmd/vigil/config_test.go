@@ -23,7 +23,8 @@ func lint(t *testing.T, paths ...string) (int, string) {
 
 // TestLintUnclaimed: a key, a document or a file of another tool that no
 // section reads fails lint with its file, its line and why, and serve
-// refuses to start on it — never silence and zero SLOs.
+// refuses to start on it — never silence and zero SLOs; so does a Sloth
+// or Pyrra file with a problem.
 func TestLintUnclaimed(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string
@@ -37,8 +38,9 @@ func TestLintUnclaimed(t *testing.T) {
 			[]string{`1: apiVersion: "foo" is not a format Vigil reads; the apiVersions are openslo.com/v2alpha, openslo/v1, openslo/v1alpha`}},
 		{"OpenSLO kind unknown", "apiVersion: openslo/v1\nkind: Objective\nmetadata: {name: chat}\nspec: {}\n",
 			[]string{`2: kind: "Objective" is not one of SLO, SLI, DataSource, Service, AlertPolicy, AlertCondition, AlertNotificationTarget (the kinds of openslo/v1)`}},
-		// Pyrra's own example (examples/kubernetes/slos in its repository).
-		{"Pyrra", `apiVersion: pyrra.dev/v1alpha1
+		// Sloth's and Pyrra's files are read as SLOs: what is missing from
+		// them is named at its line like any other problem.
+		{"Pyrra without an indicator", `apiVersion: pyrra.dev/v1alpha1
 kind: ServiceLevelObjective
 metadata:
   name: apiserver-read-response-errors
@@ -60,10 +62,8 @@ metadata:
 spec:
   target: "99"
   window: 1w
-`, []string{`1: apiVersion: "pyrra.dev/v1alpha1" kind "ServiceLevelObjective" is Pyrra's format; Vigil does not read it: write the SLOs under slos:, or as OpenSLO (apiVersion: openslo/v1)`,
-			`16: apiVersion: "pyrra.dev/v1alpha1" kind "ServiceLevelObjective" is Pyrra's format`}},
-		// Sloth's getting-started example: a slos: list, but Sloth's.
-		{"Sloth spec", `version: "prometheus/v1"
+`, []string{`20: spec.indicator: is required: one of ratio, latency or bool_gauge`}},
+		{"Sloth spec without an alert name", `version: "prometheus/v1"
 service: "myservice"
 labels:
   owner: "myteam"
@@ -78,8 +78,9 @@ slos:
       page_alert:
         labels:
           severity: pageteam
-`, []string{`1: version: "prometheus/v1" is Sloth's spec; Vigil does not read it: write the SLOs under slos:, or as OpenSLO (apiVersion: openslo/v1)`}},
-		{"Sloth CRD", `apiVersion: sloth.slok.dev/v1
+`, []string{`12: slos[0].alerting.name: is required while the page alert is on, as Sloth requires`,
+			`15: warning: slos[0].alerting.page_alert.labels.severity: is left out: Vigil's alerts set severity to page or ticket`}},
+		{"Sloth CRD without an SLI", `apiVersion: sloth.slok.dev/v1
 kind: PrometheusServiceLevel
 metadata:
   name: sloth-slo-my-service
@@ -88,7 +89,8 @@ spec:
   slos:
     - name: "requests-availability"
       objective: 99.9
-`, []string{`1: apiVersion: "sloth.slok.dev/v1" kind "PrometheusServiceLevel" is Sloth's Kubernetes format; Vigil does not read it`}},
+      alerting: {pageAlert: {disable: true}, ticketAlert: {disable: true}}
+`, []string{`8: spec.slos[0].sli: is required: events (error and total queries) or raw (an error ratio query)`}},
 		{"a list", "- name: chat-availability\n  service: chat\n", []string{"1: the document is a list; want a mapping of keys (actions, attribution, auth, budgets, canaries, cost_anomalies, drift, rightsize, slos) or an apiVersion/kind object"}},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {

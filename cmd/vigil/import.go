@@ -3,21 +3,21 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil/collector/billing"
-	"github.com/vigil-dev/vigil/store"
-	"github.com/vigil-dev/vigil/store/backend"
+	"github.com/vigil-dev/vigil/web/client"
 )
 
 func newImportCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "import", Short: "Import data into the store"}
 	var format, tenantID, output string
+	remote := &serverOptions{}
 	bill := &cobra.Command{
 		Use:   "billing FILE...",
 		Short: "Import billing exports (FOCUS, AWS CUR, GCP, Azure; CSV or Parquet) as cost lines",
@@ -26,25 +26,31 @@ func newImportCmd(g *globalOptions) *cobra.Command {
 Parquet, the row), column and reason of each bad row. A file is Parquet if
 its bytes say so (PAR1 at both ends), whatever its name; it is read one row
 group at a time. Importing a file again replaces its
-lines instead of adding them. The embedded store can be open in one process
-only: while vigil serve runs on it, send files to its
-POST /api/v1/billing/import instead.`,
+lines instead of adding them.
+
+With --server (or VIGIL_SERVER) the files go to that Vigil's
+POST /api/v1/billing/import instead, with an editor's token (VIGIL_TOKEN or
+--token-file), and the output and exit codes are the same. The embedded
+store is open in one process only: while vigil serve runs on --data-dir,
+this command asks it when a token is given, and otherwise names its URL.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
-			st, err := backend.Open(ctx, g.storeURL, g.dataDir)
-			cancel()
+			st, api, err := remote.open(cmd, g, tenantID)
 			if err != nil {
-				if errors.Is(err, store.ErrLocked) {
-					return fmt.Errorf("%w (is vigil serve running on %s? use its POST /api/v1/billing/import)", err, g.dataDir)
-				}
 				return err
 			}
-			defer st.Close()
+			if st != nil {
+				defer st.Close()
+			}
 			var sums []billing.Summary
 			failed := false
 			for _, name := range args {
-				sum, err := billing.ImportFile(cmd.Context(), st, name, billing.Options{Tenant: tenantID, Format: format})
+				var sum billing.Summary
+				if api != nil {
+					sum, err = uploadBill(cmd.Context(), api, name, format)
+				} else {
+					sum, err = billing.ImportFile(cmd.Context(), st, name, billing.Options{Tenant: tenantID, Format: format})
+				}
 				if err != nil {
 					return err
 				}
@@ -82,7 +88,19 @@ POST /api/v1/billing/import instead.`,
 	bill.Flags().StringVar(&format, "format", billing.FormatAuto, "file format: auto (by header), focus, aws-cur, aws-cur-legacy, gcp, azure or azure-amortized (amortised exports cannot be told from actual ones by header)")
 	bill.Flags().StringVar(&tenantID, "tenant", "", "tenant to import into; empty for the default tenant")
 	bill.Flags().StringVar(&output, "output", "text", "text or json")
+	// An upload of a large bill takes as long as its import.
+	remote.register(bill.Flags(), "editor", time.Hour)
 	withEnvHelp(bill)
 	cmd.AddCommand(bill)
 	return cmd
+}
+
+// uploadBill sends one file to a server's billing import.
+func uploadBill(ctx context.Context, api *client.Client, name, format string) (billing.Summary, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return billing.Summary{}, err
+	}
+	defer f.Close()
+	return api.ImportBilling(ctx, name, format, f)
 }

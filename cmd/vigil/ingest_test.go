@@ -116,6 +116,9 @@ func sendTraces(t *testing.T, exp sdktrace.SpanExporter, service string) trace.T
 		attribute.Int("gen_ai.usage.input_tokens", 1000),
 		attribute.Int("gen_ai.usage.output_tokens", 500),
 		attribute.String("deployment.name", "canary"),
+		attribute.Float64("gen_ai.request.temperature", 0.7),
+		attribute.Bool("gen_ai.request.stream", true),
+		attribute.StringSlice("gen_ai.request.stop_sequences", []string{"END", "STOP"}),
 	))
 	llm.AddEvent("first_token")
 	time.Sleep(2 * time.Millisecond)
@@ -140,6 +143,7 @@ type jaegerTraces struct {
 			} `json:"references"`
 			Tags []struct {
 				Key   string `json:"key"`
+				Type  string `json:"type"`
 				Value any    `json:"value"`
 			} `json:"tags"`
 			Logs []json.RawMessage `json:"logs"`
@@ -173,12 +177,26 @@ func checkTrace(t *testing.T, v *vigilServer, id trace.TraceID, service string) 
 			continue
 		}
 		tags := map[string]any{}
+		typed := map[string]string{}
 		for _, kv := range s.Tags {
 			tags[kv.Key] = kv.Value
+			typed[kv.Key] = fmt.Sprintf("%s %v", kv.Type, kv.Value)
 		}
 		// Priced at ingest from the built-in table: 1,000 in and 500 out of gpt-4o.
-		if tags["gen_ai.request.model"] != "gpt-4o" || tags["gen_ai.usage.input_tokens"] != "1000" || tags["span.kind"] != "client" || tags["gen_ai.usage.cost"] != "0.0075" {
+		if tags["gen_ai.request.model"] != "gpt-4o" || tags["gen_ai.usage.input_tokens"] != 1000.0 || tags["span.kind"] != "client" || tags["gen_ai.usage.cost"] != "0.0075" {
 			t.Errorf("llm span tags: %v", tags)
+		}
+		// Typed as Jaeger's OTLP translator types them.
+		for k, want := range map[string]string{
+			"gen_ai.request.model":          "string gpt-4o",
+			"gen_ai.usage.input_tokens":     "int64 1000",
+			"gen_ai.request.temperature":    "float64 0.7",
+			"gen_ai.request.stream":         "bool true",
+			"gen_ai.request.stop_sequences": `string ["END","STOP"]`,
+		} {
+			if typed[k] != want {
+				t.Errorf("llm span tag %s = %q, want %q", k, typed[k], want)
+			}
 		}
 		if len(s.Logs) != 1 || len(s.References) != 1 || s.Duration < 2000 {
 			t.Errorf("llm span: %d logs, %d references, duration %dµs", len(s.Logs), len(s.References), s.Duration)

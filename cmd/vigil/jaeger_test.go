@@ -30,6 +30,9 @@ func sendJaeger(t *testing.T, service string, reporter *jaegercfg.ReporterConfig
 	ext.SpanKindRPCServer.Set(root)
 	root.SetTag("gen_ai.request.model", "ranker-v3")
 	root.SetTag("gen_ai.usage.input_tokens", 321)
+	root.SetTag("gen_ai.request.temperature", 0.25)
+	root.SetTag("gen_ai.request.stream", false)
+	root.SetTag("request.digest", []byte{0xde, 0xad, 0xbe, 0xef})
 	child := tracer.StartSpan("feature-fetch", opentracing.ChildOf(root.Context()))
 	child.LogKV("event", "cache miss", "key", "user:1")
 	ext.Error.Set(child, true)
@@ -89,10 +92,14 @@ func testJaegerClient(t *testing.T, storeURL string) {
 			}
 		}
 		tags := map[string]map[string]any{}
+		typed := map[string]string{}
 		for _, s := range tr.Spans {
 			tags[s.OperationName] = map[string]any{}
 			for _, kv := range s.Tags {
 				tags[s.OperationName][kv.Key] = kv.Value
+				if s.OperationName == "rank" {
+					typed[kv.Key] = fmt.Sprintf("%s %v", kv.Type, kv.Value)
+				}
 			}
 			if s.OperationName == "feature-fetch" && (len(s.References) != 1 || len(s.Logs) != 1) {
 				t.Errorf("%s child: %d references, %d logs", c.service, len(s.References), len(s.Logs))
@@ -100,6 +107,18 @@ func testJaegerClient(t *testing.T, storeURL string) {
 		}
 		if tags["rank"]["span.kind"] != "server" || tags["rank"]["gen_ai.request.model"] != "ranker-v3" || tags["feature-fetch"]["error"] != true {
 			t.Errorf("%s tags: %v", c.service, tags)
+		}
+		// The client's typed tags keep their types (binary as base64 JSON).
+		for k, want := range map[string]string{
+			"gen_ai.request.model":       "string ranker-v3",
+			"gen_ai.usage.input_tokens":  "int64 321",
+			"gen_ai.request.temperature": "float64 0.25",
+			"gen_ai.request.stream":      "bool false",
+			"request.digest":             "binary 3q2+7w==",
+		} {
+			if typed[k] != want {
+				t.Errorf("%s: rank tag %s = %q, want %q", c.service, k, typed[k], want)
+			}
 		}
 	}
 	// The promoted columns are searchable: the error tag finds the child's trace.

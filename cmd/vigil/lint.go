@@ -125,6 +125,57 @@ two). SLOs over spans are listed on stderr as skipped. Exit codes: 0 written,
 	}
 	export.Flags().StringVar(&format, "format", "prometheus", "rule format: prometheus")
 	export.Flags().StringVarP(&output, "output", "o", "-", "file to write, - for stdout")
-	cmd.AddCommand(export)
+	cmd.AddCommand(export, newSLOConvertCmd(g))
 	return cmd
+}
+
+func newSLOConvertCmd(g *globalOptions) *cobra.Command {
+	var to, output string
+	convert := &cobra.Command{
+		Use:   "convert [paths...]",
+		Short: "Write the SLOs (Sloth's, Pyrra's or Vigil's own) as OpenSLO",
+		Long: `Convert reads the SLO files under the paths (default: --config-dir) in any
+format Vigil reads and writes each SLO over metrics as an openslo/v1 SLO
+document that Vigil reads back into the same SLO. What OpenSLO cannot say
+(alert labels and names, a short window that is not a twelfth of its long
+one, an SLO without alerts) is printed on stderr as a note; SLOs over
+Vigil's spans or drift verdicts are listed as skipped. Exit codes: 0
+written, 1 the SLO files have errors, 2 the files cannot be read or
+written.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if to != "openslo" {
+				return &exitError{code: 2, err: fmt.Errorf("--to %q: the only format is openslo", to)}
+			}
+			paths := args
+			if len(paths) == 0 {
+				paths = []string{g.configDir}
+			}
+			slos, err := readSLOs(cmd, paths)
+			if err != nil {
+				return err
+			}
+			conv, err := slo.ConvertToOpenSLO(slos)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			for _, n := range conv.Notes {
+				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n)
+			}
+			for _, s := range conv.Skipped {
+				fmt.Fprintln(cmd.ErrOrStderr(), "skipped: "+s)
+			}
+			if output == "" || output == "-" {
+				_, err = cmd.OutOrStdout().Write(conv.Documents)
+			} else {
+				err = os.WriteFile(output, conv.Documents, 0o644)
+			}
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			return nil
+		},
+	}
+	convert.Flags().StringVar(&to, "to", "openslo", "format to write: openslo")
+	convert.Flags().StringVarP(&output, "output", "o", "-", "file to write, - for stdout")
+	return convert
 }

@@ -73,6 +73,7 @@ func newRootCmd() *cobra.Command {
 		newTokenCmd(g),
 		newAdminCmd(g),
 		newActionsCmd(),
+		newDashboardsCmd(g),
 		newVersionCmd(),
 	)
 	return root

@@ -239,7 +239,8 @@ func TestServeClickHouse(t *testing.T) {
 	v.stop(t)
 	out, err := exec.Command("clickhouse-client", "--host", strings.Split(ch, ":")[0], "--port", strings.Split(ch, ":")[1],
 		"--query", "SELECT max(version) FROM "+db+".vigil_schema").CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "4" {
+	// 7: typed attributes (5), fractional SLO rollups (6), logs (7).
+	if err != nil || strings.TrimSpace(string(out)) != "7" {
 		t.Errorf("schema version on ClickHouse: %q, %v", out, err)
 	}
 	exec.Command("clickhouse-client", "--host", strings.Split(ch, ":")[0], "--port", strings.Split(ch, ":")[1], "--query", "DROP DATABASE "+db).Run()

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,15 +9,14 @@ import (
 
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/store"
-	"github.com/vigil-dev/vigil/store/backend"
 	"github.com/vigil-dev/vigil/web/client"
 )
 
 type recommendOptions struct {
-	strategy, profile, output, server, tenant string
-	token                                     string
-	namespace, kind, workload, container      string
-	history, serverTimeout                    time.Duration
+	strategy, profile, output, tenant    string
+	namespace, kind, workload, container string
+	history                              time.Duration
+	remote                               serverOptions
 }
 
 func newRecommendCmd(g *globalOptions) *cobra.Command {
@@ -34,9 +31,14 @@ last --history, and prints one recommendation per workload container.
 
 --output yaml prints Kubernetes strategic-merge patches of the containers'
 resources, one document per workload, ready for
-kubectl patch --type strategic --patch-file. The embedded store can be open
-in one process only: while vigil serve runs on it, pass --server to ask its
-API instead.`,
+kubectl patch --type strategic --patch-file.
+
+With --server (or VIGIL_SERVER) a running Vigil's
+GET /api/v1/recommendations answers instead, with a viewer's token
+(VIGIL_TOKEN or --token-file); the output and exit codes are the same. The
+embedded store is open in one process only: while vigil serve runs on
+--data-dir, this command asks it when a token is given, and otherwise names
+its URL.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch o.output {
@@ -44,7 +46,7 @@ API instead.`,
 			default:
 				return fmt.Errorf("--output %q: want table, json or yaml", o.output)
 			}
-			recs, err := o.fetch(cmd.Context(), g)
+			recs, err := o.fetch(cmd, g)
 			if err != nil {
 				return err
 			}
@@ -64,9 +66,7 @@ API instead.`,
 	f.StringVar(&o.strategy, "strategy", "simple", "simple (Robusta KRR), vpa (Kubernetes VPA recommender) or kubecost")
 	f.StringVar(&o.profile, "profile", "", "kubecost target-utilisation profile: development, production, high-availability (default 0.7)")
 	f.StringVar(&o.output, "output", "table", "table, json or yaml (strategic-merge patches)")
-	f.StringVar(&o.server, "server", "", "URL of a running vigil web role (http://host:8080) to ask instead of opening the store")
-	f.DurationVar(&o.serverTimeout, "server-timeout", client.DefaultTimeout, "how long to wait for --server's answer")
-	f.StringVar(&o.token, "token", "", "API token for --server (a viewer's: vigil token create --role viewer); prefer its environment twin, which stays out of the process list")
+	o.remote.register(f, "viewer", client.DefaultTimeout)
 	f.StringVar(&o.tenant, "tenant", "", "tenant to read; empty for the default tenant")
 	f.StringVar(&o.namespace, "namespace", "", "only this namespace")
 	f.StringVar(&o.kind, "kind", "", "only this workload kind (Deployment, StatefulSet, ...)")
@@ -77,12 +77,19 @@ API instead.`,
 	return cmd
 }
 
-func (o *recommendOptions) fetch(ctx context.Context, g *globalOptions) ([]rightsize.Recommendation, error) {
+func (o *recommendOptions) fetch(cmd *cobra.Command, g *globalOptions) ([]rightsize.Recommendation, error) {
 	end := time.Now().UTC()
 	start := end.Add(-o.history)
-	if o.server != "" {
-		return o.fetchAPI(ctx, start, end)
+	st, api, err := o.remote.open(cmd, g, o.tenant)
+	if err != nil {
+		return nil, err
 	}
+	if api != nil {
+		// The server checks the strategy and says what is wrong, quoted.
+		return api.Recommendations(cmd.Context(), client.RecommendationQuery{Strategy: o.strategy, Profile: o.profile, From: start, To: end,
+			Namespace: o.namespace, Kind: o.kind, Workload: o.workload, Container: o.container})
+	}
+	defer st.Close()
 	name := o.strategy
 	if o.profile != "" {
 		if name != "kubecost" {
@@ -94,31 +101,11 @@ func (o *recommendOptions) fetch(ctx context.Context, g *globalOptions) ([]right
 	if err != nil {
 		return nil, fmt.Errorf("--strategy: %w", err)
 	}
-	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	st, err := backend.Open(openCtx, g.storeURL, g.dataDir)
-	cancel()
-	if err != nil {
-		if errors.Is(err, store.ErrLocked) {
-			return nil, fmt.Errorf("%w (is vigil serve running on %s? pass --server to ask its API)", err, g.dataDir)
-		}
-		return nil, err
-	}
-	defer st.Close()
 	tenantID := o.tenant
 	if tenantID == "" {
 		tenantID = store.DefaultTenant
 	}
 	r := &rightsize.Recommender{Metrics: st}
-	return r.Recommend(ctx, rightsize.Query{Tenant: tenantID, Start: start, End: end, Strategy: strategy,
-		Namespace: o.namespace, Kind: o.kind, Workload: o.workload, Container: o.container})
-}
-
-// fetchAPI asks a running vigil for the recommendations.
-func (o *recommendOptions) fetchAPI(ctx context.Context, start, end time.Time) ([]rightsize.Recommendation, error) {
-	c, err := client.New(o.server, client.Options{Tenant: o.tenant, Timeout: o.serverTimeout, Token: o.token})
-	if err != nil {
-		return nil, fmt.Errorf("--server: %w", err)
-	}
-	return c.Recommendations(ctx, client.RecommendationQuery{Strategy: o.strategy, Profile: o.profile, From: start, To: end,
+	return r.Recommend(cmd.Context(), rightsize.Query{Tenant: tenantID, Start: start, End: end, Strategy: strategy,
 		Namespace: o.namespace, Kind: o.kind, Workload: o.workload, Container: o.container})
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +9,7 @@ import (
 
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
-	"github.com/vigil-dev/vigil/store/backend"
+	"github.com/vigil-dev/vigil/web/client"
 )
 
 func newCostCmd(g *globalOptions) *cobra.Command {
@@ -20,6 +18,7 @@ func newCostCmd(g *globalOptions) *cobra.Command {
 		from, to, tenant, output string
 		priceFiles               []string
 		dryRun                   bool
+		remote                   = &serverOptions{}
 	)
 	reprice := &cobra.Command{
 		Use:   "reprice --from TIME --to TIME",
@@ -31,8 +30,14 @@ whose caller supplied gen_ai.usage.cost keep that cost; models without a
 price are listed and keep the cost they have (never priced at zero).
 
 Running it again changes nothing. On ClickHouse it can run while collectors
-ingest (restart them with the new prices first, so new spans get them);
-the embedded store is open in one process only, so stop vigil serve first.`,
+ingest (restart them with the new prices first, so new spans get them).
+
+With --server (or VIGIL_SERVER) a running Vigil reprices, with the price
+files sent to it: an editor's token (VIGIL_TOKEN or --token-file) for one
+--tenant, an admin's of every tenant for all of them. The output and exit
+codes are the same. The embedded store is open in one process only: while
+vigil serve runs on --data-dir, this command asks it when a token is given,
+and otherwise names its URL.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start, err := repriceTime(from, "--from")
@@ -46,24 +51,29 @@ the embedded store is open in one process only, so stop vigil serve first.`,
 			if !end.After(start) {
 				return fmt.Errorf("--to %s is not after --from %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
 			}
-			prices, err := loadPrices(priceFiles)
+			files, err := readPriceFiles(priceFiles)
+			if err != nil {
+				return err
+			}
+			// Built here either way, so a bad file is refused before asking.
+			prices, err := cost.DefaultPriceTable(files...)
 			if err != nil {
 				return err
 			}
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output: want text or json, got %q", output)
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
-			st, err := backend.Open(ctx, g.storeURL, g.dataDir)
-			cancel()
+			st, api, err := remote.open(cmd, g, tenant)
 			if err != nil {
-				if errors.Is(err, store.ErrLocked) {
-					return fmt.Errorf("%w (is vigil serve running on %s? stop it first)", err, g.dataDir)
-				}
 				return err
 			}
-			defer st.Close()
-			rep, err := cost.Reprice(cmd.Context(), st, prices, store.RepriceQuery{Tenant: tenant, Start: start, End: end}, dryRun)
+			var rep *cost.RepriceReport
+			if api != nil {
+				rep, err = api.Reprice(cmd.Context(), client.RepriceRequest{From: start, To: end, DryRun: dryRun, PriceFiles: files}, tenant == "")
+			} else {
+				defer st.Close()
+				rep, err = cost.Reprice(cmd.Context(), st, prices, store.RepriceQuery{Tenant: tenant, Start: start, End: end}, dryRun)
+			}
 			if err != nil {
 				return err
 			}
@@ -82,6 +92,7 @@ the embedded store is open in one process only, so stop vigil serve first.`,
 	f.StringVar(&tenant, "tenant", "", "reprice one tenant's spans; empty for every tenant")
 	f.BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
 	f.StringVar(&output, "output", "text", "text or json")
+	remote.register(f, "editor", 10*time.Minute)
 	reprice.MarkFlagRequired("from")
 	reprice.MarkFlagRequired("to")
 	withEnvHelp(reprice)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/vigil-dev/vigil/store/backend"
 	"github.com/vigil-dev/vigil/web"
 	"github.com/vigil-dev/vigil/web/keda"
+	"github.com/vigil-dev/vigil/web/ui"
 )
 
 type role int
@@ -62,6 +64,10 @@ type roleOptions struct {
 	query            querier.Options
 	auth             authOptions
 	actions          actionsOptions
+	demo             demoOptions
+	// analyzerGate, when set, holds the analyzer back until it is closed:
+	// the demo's history must be stored before the first SLO rollup.
+	analyzerGate <-chan struct{}
 }
 
 func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command {
@@ -71,6 +77,10 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer o.demo.cleanup()
+			if err := o.demo.prepare(cmd, g, o); err != nil {
+				return err
+			}
 			return runRoles(cmd.Context(), g, o, roles)
 		},
 	}
@@ -115,6 +125,9 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 			o.retention[sig] = d
 			f.DurationVar(d, "retention."+string(sig), defaults[sig], fmt.Sprintf("keep %s this long (whole days are dropped); 0 keeps them forever", sig))
 		}
+	}
+	if roles == roleCollector|roleAnalyzer|roleWeb {
+		o.demo.register(f)
 	}
 	withEnvHelp(cmd)
 	return cmd
@@ -188,7 +201,8 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	cctx, ccancel := context.WithCancel(context.Background())
 	group.Add(func() error { return reloader.Run(cctx) }, func(error) { ccancel() })
 
-	// PromQL: Prometheus's engine over the store, with the --query.* limits.
+	// PromQL: Prometheus's engine over the store, with the --query.* limits,
+	// for the API and the SLO evaluator.
 	queryOpts := o.query
 	queryOpts.Logger, queryOpts.Registerer = logger.With("component", "query"), reg
 	engine := querier.NewEngine(st, queryOpts)
@@ -205,10 +219,23 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Engine: engine, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api,
-		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics, TLS: webTLS, Actions: acts})
+	// The LLM usage page shows the price table the collector prices with.
+	prices, err := loadPrices(o.collector.priceFiles)
 	if err != nil {
 		return err
+	}
+	srv, err := web.New(web.Options{ListenAddr: o.webListen, Store: st, Engine: engine, Gatherer: reg, Logger: logger.With("component", "web"), Config: live.api,
+		ConfigStatus: reloader.Status, Guard: guard, PublicMetrics: o.auth.publicMetrics, TLS: webTLS, Actions: acts,
+		Drift: live.drift, Prices: prices, Build: ui.Build{Version: versionString(), GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}})
+	if err != nil {
+		return err
+	}
+	// Demo: the fleet and its story, with its tokens and the local admin
+	// made before the sign-in is announced.
+	if o.demo.on() {
+		if err := o.demo.add(ctx, &group, st, guard, o, srv.Addr(), logger.With("component", "demo")); err != nil {
+			return err
+		}
 	}
 	if roles&roleWeb != 0 && guard.Enabled() {
 		if err := announceSignIn(ctx, st, guard, &o.auth, srv.Addr(), webTLS != nil, logger.With("component", "auth")); err != nil {
@@ -216,6 +243,19 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		}
 	}
 	stop.add(&group, "web", srv.Serve, srv.Shutdown)
+	// The embedded store is open in this process only: say where its
+	// server answers, so a command that finds it locked can ask here.
+	if roles&roleWeb != 0 && g.storeURL == "" {
+		scheme := "http://"
+		if webTLS != nil {
+			scheme = "https://"
+		}
+		remove, err := writeServerFile(g.dataDir, scheme+loginHost(srv.Addr()))
+		if err != nil {
+			return err
+		}
+		defer remove()
+	}
 
 	// KEDA external scaler: replica recommendations on a port of its own.
 	if roles&roleWeb != 0 && o.kedaListen != "" {
@@ -240,7 +280,7 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	// Analyzer: evaluators on aligned ticks, and the dispatcher delivering
 	// what they conclude.
 	if roles&roleAnalyzer != 0 {
-		if err := addAnalyzer(&group, stop, o, st, live, reg, acts, owner, logger); err != nil {
+		if err := addAnalyzer(&group, stop, o, st, engine, live, reg, acts, owner, logger); err != nil {
 			return err
 		}
 	}
@@ -270,8 +310,8 @@ func newRegistry() *prometheus.Registry {
 
 // addAnalyzer adds the dispatcher and the scheduler of the evaluators
 // (retention, cost watch, SLOs, drift, canaries, right-sizing advice,
-// actions) to the group.
-func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, live liveConfig, reg prometheus.Registerer,
+// actions) to the group. promql evaluates the SLOs' PromQL SLIs.
+func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Store, promql *querier.Engine, live liveConfig, reg prometheus.Registerer,
 	engine *actions.Engine, owner *targetOwner, logger *slog.Logger) error {
 	// Dispatcher: delivers what the evaluators publish (alerts to each
 	// receiver, findings to the actions, approved actions to their
@@ -301,14 +341,23 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 	},
 		&analyzer.Retention{Store: st, Period: period},
 		&analyzer.CostWatch{Store: st, Current: live.cost, Publisher: disp},
-		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns},
+		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns, PromQL: promql},
 		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns, Publisher: disp},
 		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns, Publisher: disp},
 		&rightsize.Job{Store: st, Current: live.advise, Owns: analyzer.Owns, Publisher: disp},
 		engine)
 	owner.sched = sched
 	actx, cancel := context.WithCancel(context.Background())
-	group.Add(func() error { return sched.Run(actx) }, func(error) { cancel() })
+	group.Add(func() error {
+		if o.analyzerGate != nil {
+			select {
+			case <-o.analyzerGate:
+			case <-actx.Done():
+				return nil
+			}
+		}
+		return sched.Run(actx)
+	}, func(error) { cancel() })
 	return nil
 }
 

@@ -23,9 +23,11 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/vigil-dev/vigil/auth"
+	"github.com/vigil-dev/vigil/collector/elastic"
 	"github.com/vigil-dev/vigil/collector/jaeger"
 	"github.com/vigil-dev/vigil/collector/otlp"
 	"github.com/vigil-dev/vigil/collector/promrw"
+	"github.com/vigil-dev/vigil/collector/splunk"
 	"github.com/vigil-dev/vigil/store/embedded"
 	"github.com/vigil-dev/vigil/web"
 	"github.com/vigil-dev/vigil/web/keda"
@@ -82,7 +84,7 @@ func portRoutes(t *testing.T, guard *auth.Guard, publicMetrics bool) map[string]
 	srv.Shutdown(context.Background())
 	return map[string][]auth.Route{
 		"web":    srv.Handler().Routes(),
-		"ingest": ingestMux(guard, &otlp.Receiver{}, &promrw.Receiver{}, &jaeger.Receiver{}).Routes(),
+		"ingest": ingestMux(guard, &otlp.Receiver{}, &promrw.Receiver{}, &jaeger.Receiver{}, &elastic.Receiver{}, &splunk.Receiver{}).Routes(),
 	}
 }
 
@@ -174,11 +176,11 @@ func TestRouteRoles(t *testing.T) {
 // checkPolicy holds a port's table to the rules: a route that changes
 // something needs at least editor (ingest routes ingest), only health and
 // sign-in are open, and only Vigil's own routes are server-wide (its
-// metrics, profiles and config directory, and the actions' kill switch,
-// which holds in every tenant).
+// metrics, profiles and config directory, the actions' kill switch,
+// which holds in every tenant, and repricing every tenant's spans).
 func checkPolicy(t *testing.T, port string, routes []auth.Route) {
 	open := []string{"GET /healthz", "GET /readyz", "GET /{$}", "GET /login", "POST /login", "POST /logout", "GET /login/oidc", "GET /login/oidc/callback", "GET /api/v1/openapi.json", "GET /static/{file}", "GET /favicon.ico"}
-	server := regexp.MustCompile(`^(GET (/metrics|/debug/pprof/.*|/api/v1/config/status)|POST /api/v1/actions/(pause|resume))$`)
+	server := regexp.MustCompile(`^(GET (/metrics|/debug/pprof/.*|/api/v1/config/status)|POST /api/v1/actions/(pause|resume)|POST /api/v1/admin/cost/reprice)$`)
 	// The Prometheus API takes long queries as form POSTs: reads.
 	promRead := regexp.MustCompile(`^POST (/prometheus)?/api/v1/(query|query_range|query_exemplars|series|labels|label/\{name\}/values|format_query|parse_query)$`)
 	for _, rt := range routes {

@@ -290,3 +290,48 @@ spec:
 		t.Errorf("unknown format: %v\n%s", err, out)
 	}
 }
+
+// TestSlothPyrraCLI: Sloth's and Pyrra's files (slo's testdata, cases of
+// our own covering their public examples) lint clean but for warnings;
+// vigil slo export writes rules promtool accepts; vigil slo convert writes
+// OpenSLO that lints clean, with a note on stderr for what OpenSLO cannot
+// carry; a wrong --to is a usage error.
+func TestSlothPyrraCLI(t *testing.T) {
+	src := []string{filepath.Join("..", "..", "slo", "testdata", "sloth"), filepath.Join("..", "..", "slo", "testdata", "pyrra")}
+	if code, out := lint(t, src...); code != 0 || !strings.Contains(out, "warning: spec.sloPlugins.chain[0].id: sloth.dev/contrib/rule_intervals/v1") {
+		t.Fatalf("lint: exit %d\n%s", code, out)
+	}
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	if out, err := exec.Command(binary, append([]string{"slo", "export", "-o", rules}, src...)...).CombinedOutput(); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	data, _ := os.ReadFile(rules)
+	for _, want := range []string{"alert: ChatHighErrorRate", "alert: GatewaySlow", `sum(rate(http_requests_total{code=~"5..",job="gateway"}[4d]))`, "routing_key: genai"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("rules lack %q:\n%s", want, data)
+		}
+	}
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		if out, err := exec.Command(promtool, "check", "rules", rules).CombinedOutput(); err != nil {
+			t.Errorf("promtool check rules: %v\n%s", err, out)
+		}
+	} else if os.Getenv("VIGIL_TEST_STRICT") != "" {
+		t.Error("promtool not found")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(binary, append([]string{"slo", "convert", "--to", "openslo", "-o", filepath.Join(dir, "openslo.yaml")}, src...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("convert: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "note: gateway-errors (") || !strings.Contains(stderr.String(), "the ticket rule over 4d pairs it with 6h") {
+		t.Errorf("convert's notes:\n%s", stderr.String())
+	}
+	if code, out := lint(t, dir); code != 0 || out != "" {
+		t.Errorf("the converted OpenSLO: lint exit %d\n%s", code, out)
+	}
+	if out, err := exec.Command(binary, "slo", "convert", "--to", "sloth", dir).CombinedOutput(); err == nil || !strings.Contains(string(out), `--to "sloth": the only format is openslo`) {
+		t.Errorf("unknown format: %v\n%s", err, out)
+	}
+}

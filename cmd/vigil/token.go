@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
+	"github.com/vigil-dev/vigil/web/client"
 )
 
 // openCredentials opens the store for a command that manages credentials.
@@ -29,6 +30,9 @@ func openCredentials(ctx context.Context, g *globalOptions) (store.Store, error)
 	defer cancel()
 	st, err := backend.Open(ctx, g.storeURL, g.dataDir)
 	if errors.Is(err, store.ErrLocked) {
+		if sf, found, _ := readServerFile(g.dataDir); found {
+			return nil, fmt.Errorf("%w: vigil serve (pid %d, at %s) holds it; stop it first: credentials are managed on the store, which is open in one process at a time", err, sf.PID, sf.URL)
+		}
 		return nil, fmt.Errorf("%w (is vigil serve running on %s? stop it first: the embedded store is open in one process at a time)", err, g.dataDir)
 	}
 	return st, err
@@ -50,6 +54,7 @@ func newTokenCmd(g *globalOptions) *cobra.Command {
 
 func newTokenCreateCmd(g *globalOptions) *cobra.Command {
 	var tenant, role, expires, name string
+	var remote serverOptions
 	c := &cobra.Command{
 		Use:   "create --tenant T --role R",
 		Short: "Make an API token and print it once",
@@ -61,7 +66,10 @@ OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer <token>").
 Roles: viewer (reads), editor (also silences and billing imports), operator
 (also runs actions), admin (everything, including sending data and the
 audit log), ingest (only sends data). --tenant '*' makes a token that holds
-the role in every tenant, e.g. a viewer to scrape /metrics.`,
+the role in every tenant, e.g. a viewer to scrape /metrics.
+
+On the store, or through a running Vigil with --server (or by itself when
+vigil serve holds the embedded store) and an admin's token in VIGIL_TOKEN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := auth.ParseRole(role)
@@ -73,12 +81,23 @@ the role in every tenant, e.g. a viewer to scrape /metrics.`,
 			if err != nil {
 				return fmt.Errorf("--%w", err)
 			}
-			st, err := openCredentials(cmd.Context(), g)
+			st, api, err := remote.open(cmd, g, tokenHeaderTenant(tenant))
 			if err != nil {
 				return err
 			}
+			var tok string
+			var rec store.APIToken
+			if api != nil {
+				made, err := api.CreateToken(cmd.Context(), client.TokenRequest{Name: name, Tenant: tenant, Role: r.String(), Expires: expires})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), made.Token)
+				fmt.Fprintf(cmd.ErrOrStderr(), "token %s: %s in tenant %s, expires %s; it is shown only this once\n", made.ID, made.Role, made.Tenant, whenPtr(made.Expires, "never"))
+				return nil
+			}
 			defer st.Close()
-			tok, rec, err := auth.CreateToken(cmd.Context(), st, auth.TokenSpec{Name: name, Tenant: tenant, Role: r, Expires: exp}, cliActor(), now)
+			tok, rec, err = auth.CreateToken(cmd.Context(), st, auth.TokenSpec{Name: name, Tenant: tenant, Role: r, Expires: exp}, cliActor(), now)
 			if err != nil {
 				return err
 			}
@@ -92,10 +111,28 @@ the role in every tenant, e.g. a viewer to scrape /metrics.`,
 	f.StringVar(&role, "role", "", "viewer, editor, operator, admin or ingest")
 	f.StringVar(&expires, "expires", "never", "how long the token lives: days (90d), a duration (12h) or never")
 	f.StringVar(&name, "name", "", "what the token is for, shown by vigil token list")
+	remote.register(f, "admin", client.DefaultTimeout)
 	c.MarkFlagRequired("tenant")
 	c.MarkFlagRequired("role")
 	withEnvHelp(c)
 	return c
+}
+
+func whenPtr(t *time.Time, zero string) string {
+	if t == nil {
+		return zero
+	}
+	return when(*t, zero)
+}
+
+// tokenHeaderTenant is the tenant a token command asks a server as: the
+// token's own, or none (the caller's) for a token of every tenant, which
+// is no tenant a request can act in.
+func tokenHeaderTenant(t string) string {
+	if t == auth.AllTenants {
+		return ""
+	}
+	return t
 }
 
 func when(t time.Time, zero string) string {
@@ -106,61 +143,90 @@ func when(t time.Time, zero string) string {
 }
 
 func newTokenListCmd(g *globalOptions) *cobra.Command {
-	var output string
+	var output, tenant string
+	var remote serverOptions
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List API tokens (never their secrets)",
-		Long:  "Lists every API token, revoked and expired ones too. The last use is recorded at most once an hour.",
-		Args:  cobra.NoArgs,
+		Long: `Lists every API token, revoked and expired ones too (--tenant: one
+tenant's). The last use is recorded at most once an hour. Through a
+running Vigil (--server), the tokens its admin token manages: an admin
+of every tenant sees all.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output: want text or json, got %q", output)
 			}
-			st, err := openCredentials(cmd.Context(), g)
+			if tenant != "" {
+				if err := auth.ValidTenant(tenant); err != nil {
+					return fmt.Errorf("--tenant: %w", err)
+				}
+			}
+			st, api, err := remote.open(cmd, g, tokenHeaderTenant(tenant))
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			toks, err := st.Tokens(cmd.Context())
-			if err != nil {
-				return err
+			var infos []auth.TokenInfo
+			if api != nil {
+				if infos, err = api.Tokens(cmd.Context(), tenant); err != nil {
+					return err
+				}
+			} else {
+				defer st.Close()
+				toks, err := st.Tokens(cmd.Context())
+				if err != nil {
+					return err
+				}
+				now := time.Now()
+				for _, t := range toks {
+					if tenant == "" || t.Tenant == tenant {
+						infos = append(infos, auth.DescribeToken(t, now))
+					}
+				}
 			}
-			return writeTokens(cmd.OutOrStdout(), toks, output, time.Now())
+			return writeTokens(cmd.OutOrStdout(), infos, output)
 		},
 	}
 	c.Flags().StringVar(&output, "output", "text", "text or json")
+	c.Flags().StringVar(&tenant, "tenant", "", "only this tenant's tokens ('*': the tokens of every tenant)")
+	remote.register(c.Flags(), "admin", client.DefaultTimeout)
 	withEnvHelp(c)
 	return c
 }
 
-func writeTokens(w io.Writer, toks []store.APIToken, output string, now time.Time) error {
+func writeTokens(w io.Writer, toks []auth.TokenInfo, output string) error {
 	if output == "json" {
-		out := make([]auth.TokenInfo, 0, len(toks))
-		for _, t := range toks {
-			out = append(out, auth.DescribeToken(t, now))
-		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return enc.Encode(append([]auth.TokenInfo{}, toks...))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tTENANT\tROLE\tSTATUS\tCREATED\tEXPIRES\tLAST USED")
 	for _, t := range toks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Tenant, t.Role, auth.DescribeToken(t, now).Status, when(t.Created, "-"), when(t.Expires, "never"), when(t.LastUsed, "never"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Tenant, t.Role, t.Status, when(t.Created, "-"), whenPtr(t.Expires, "never"), whenPtr(t.LastUsed, "never"))
 	}
 	return tw.Flush()
 }
 
 func newTokenRevokeCmd(g *globalOptions) *cobra.Command {
+	var remote serverOptions
 	c := &cobra.Command{
 		Use:   "revoke ID",
 		Short: "Revoke an API token for good",
 		Long:  "Revokes a token by the id vigil token list shows. Running servers refuse it within a few seconds (they trust a token's row for 5 s).",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openCredentials(cmd.Context(), g)
+			st, api, err := remote.open(cmd, g, "")
 			if err != nil {
 				return err
+			}
+			if api != nil {
+				tok, err := api.RevokeToken(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "token %s revoked at %s\n", tok.ID, whenPtr(tok.Revoked, "-"))
+				return nil
 			}
 			defer st.Close()
 			tok, err := auth.RevokeToken(cmd.Context(), st, args[0], cliActor(), time.Now().UTC())
@@ -171,6 +237,7 @@ func newTokenRevokeCmd(g *globalOptions) *cobra.Command {
 			return nil
 		},
 	}
+	remote.register(c.Flags(), "admin", client.DefaultTimeout)
 	withEnvHelp(c)
 	return c
 }

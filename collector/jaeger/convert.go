@@ -139,20 +139,20 @@ func tags(ts []*jaeger.Tag) store.Attributes {
 		if t == nil {
 			continue
 		}
-		var v string
+		kv := store.KeyValue{Key: t.Key}
 		switch t.VType {
 		case jaeger.TagType_STRING:
-			v = t.GetVStr()
+			kv.Value = t.GetVStr()
 		case jaeger.TagType_DOUBLE:
-			v = strconv.FormatFloat(t.GetVDouble(), 'g', -1, 64)
+			kv.Value, kv.Type = strconv.FormatFloat(t.GetVDouble(), 'g', -1, 64), store.AttrDouble
 		case jaeger.TagType_BOOL:
-			v = strconv.FormatBool(t.GetVBool())
+			kv.Value, kv.Type = strconv.FormatBool(t.GetVBool()), store.AttrBool
 		case jaeger.TagType_LONG:
-			v = strconv.FormatInt(t.GetVLong(), 10)
+			kv.Value, kv.Type = strconv.FormatInt(t.GetVLong(), 10), store.AttrInt
 		case jaeger.TagType_BINARY:
-			v = base64.StdEncoding.EncodeToString(t.GetVBinary())
+			kv.Value, kv.Type = base64.StdEncoding.EncodeToString(t.GetVBinary()), store.AttrBytes
 		}
-		out = append(out, store.KeyValue{Key: t.Key, Value: v})
+		out = append(out, kv)
 	}
 	return out
 }

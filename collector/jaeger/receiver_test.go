@@ -77,6 +77,7 @@ func TestSpansMapping(t *testing.T) {
 		{"attributes without kind and error", len(s.Attributes), 4},
 		{"double", mustGet(s.Attributes, "score"), "0.25"},
 		{"binary", mustGet(s.Attributes, "blob"), "AQI="},
+		{"types", typeOf(s.Attributes, "score").String() + " " + typeOf(s.Attributes, "blob").String() + " " + typeOf(s.Attributes, "gen_ai.usage.input_tokens").String() + " " + typeOf(s.Attributes, "gen_ai.request.model").String(), "double bytes int string"},
 		{"resource", mustGet(s.Resource, "hostname"), "node-7"},
 		{"event", s.Events[0].Name + " " + mustGet(s.Events[0].Attributes, "key"), "cache miss user:1"},
 		{"child parent from reference", spans[1].ParentSpanID.String(), "0000000000000007"},
@@ -90,6 +91,16 @@ func TestSpansMapping(t *testing.T) {
 }
 
 func mustGet(a store.Attributes, k string) string { v, _ := a.Get(k); return v }
+
+// typeOf is the type of the first attribute with key k; -1 when there is none.
+func typeOf(a store.Attributes, k string) store.AttrType {
+	for _, kv := range a {
+		if kv.Key == k {
+			return kv.Type
+		}
+	}
+	return -1
+}
 
 type memWriter struct {
 	mu    sync.Mutex

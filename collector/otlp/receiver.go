@@ -4,7 +4,10 @@ import (
 	"context"
 	"mime"
 	"net/http"
+	"time"
 
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -22,6 +25,7 @@ import (
 type Receiver struct {
 	Spans   store.SpanWriter
 	Metrics store.MetricWriter
+	Logs    store.LogWriter
 	Mapping collector.Mapping
 	Limits  collector.BodyLimits
 	Rate    *collector.TenantLimiter // nil: no limit
@@ -62,6 +66,22 @@ func (r *Receiver) metrics(ctx context.Context, tenant string, md pmetric.Metric
 		return 0, "", collector.ErrRateLimited
 	}
 	return rejected, msg, r.Metrics.WriteMetrics(ctx, series, samples)
+}
+
+func (r *Receiver) logs(ctx context.Context, tenant string, ld plog.Logs) (rejected int, msg string, err error) {
+	logs, rejected, msg := Logs(tenant, ld, time.Now())
+	r.Stats.Received.WithLabelValues(collector.SignalLogs, tenant).Add(float64(len(logs) + rejected))
+	if rejected > 0 {
+		r.Stats.Refused.WithLabelValues(collector.SignalLogs, tenant, "invalid").Add(float64(rejected))
+	}
+	if len(logs) == 0 {
+		return rejected, msg, nil
+	}
+	if !r.Rate.Allow(tenant, len(logs)) {
+		r.Stats.Refused.WithLabelValues(collector.SignalLogs, tenant, "rate_limited").Add(float64(len(logs)))
+		return 0, "", collector.ErrRateLimited
+	}
+	return rejected, msg, r.Logs.WriteLogs(ctx, logs)
 }
 
 const (
@@ -154,6 +174,26 @@ func (r *Receiver) HandleMetrics(w http.ResponseWriter, req *http.Request) {
 	})
 }
 
+// HandleLogs serves POST /v1/logs.
+func (r *Receiver) HandleLogs(w http.ResponseWriter, req *http.Request) {
+	ex := plogotlp.NewExportRequest()
+	r.serve(w, req, export{
+		signal: "logs",
+		decode: func(b []byte, json bool) error { return decodeWith(b, json, ex.UnmarshalJSON, ex.UnmarshalProto) },
+		handle: func(ctx context.Context, tenant string) (int, string, error) {
+			return r.logs(ctx, tenant, ex.Logs())
+		},
+		answer: func(rejected int, msg string) (func() ([]byte, error), func() ([]byte, error)) {
+			resp := plogotlp.NewExportResponse()
+			if rejected > 0 {
+				resp.PartialSuccess().SetRejectedLogRecords(int64(rejected))
+				resp.PartialSuccess().SetErrorMessage(msg)
+			}
+			return resp.MarshalProto, resp.MarshalJSON
+		},
+	})
+}
+
 func (r *Receiver) read(w http.ResponseWriter, req *http.Request) (org string, body []byte, ct string, ok bool) {
 	org, err := tenant.FromHTTP(req)
 	if err == nil {
@@ -188,6 +228,7 @@ func (r *Receiver) Routes() []auth.Route {
 	return []auth.Route{
 		{Method: "POST", Pattern: "/v1/traces", Role: auth.Ingest, Handler: http.HandlerFunc(r.HandleTraces)},
 		{Method: "POST", Pattern: "/v1/metrics", Role: auth.Ingest, Handler: http.HandlerFunc(r.HandleMetrics)},
+		{Method: "POST", Pattern: "/v1/logs", Role: auth.Ingest, Handler: http.HandlerFunc(r.HandleLogs)},
 	}
 }
 
@@ -196,6 +237,7 @@ func GRPCMethods() auth.Methods {
 	return auth.Methods{
 		"/opentelemetry.proto.collector.trace.v1.TraceService/Export":     auth.Ingest,
 		"/opentelemetry.proto.collector.metrics.v1.MetricsService/Export": auth.Ingest,
+		"/opentelemetry.proto.collector.logs.v1.LogsService/Export":       auth.Ingest,
 	}
 }
 
@@ -203,6 +245,7 @@ func GRPCMethods() auth.Methods {
 func (r *Receiver) RegisterGRPC(s *grpc.Server) {
 	ptraceotlp.RegisterGRPCServer(s, &traceService{r: r})
 	pmetricotlp.RegisterGRPCServer(s, &metricService{r: r})
+	plogotlp.RegisterGRPCServer(s, &logService{r: r})
 }
 
 type traceService struct {
@@ -244,6 +287,28 @@ func (m *metricService) Export(ctx context.Context, req pmetricotlp.ExportReques
 	}
 	if rejected > 0 {
 		resp.PartialSuccess().SetRejectedDataPoints(int64(rejected))
+		resp.PartialSuccess().SetErrorMessage(msg)
+	}
+	return resp, nil
+}
+
+type logService struct {
+	plogotlp.UnimplementedGRPCServer
+	r *Receiver
+}
+
+func (l *logService) Export(ctx context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
+	resp := plogotlp.NewExportResponse()
+	org, err := tenant.FromGRPC(ctx)
+	if err != nil {
+		return resp, collector.GRPCError(err)
+	}
+	rejected, msg, err := l.r.logs(ctx, org, req.Logs())
+	if err != nil {
+		return resp, collector.GRPCError(err)
+	}
+	if rejected > 0 {
+		resp.PartialSuccess().SetRejectedLogRecords(int64(rejected))
 		resp.PartialSuccess().SetErrorMessage(msg)
 	}
 	return resp, nil

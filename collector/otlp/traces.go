@@ -88,10 +88,31 @@ func attributes(m pcommon.Map) store.Attributes {
 	}
 	out := make(store.Attributes, 0, m.Len())
 	m.Range(func(k string, v pcommon.Value) bool {
-		out = append(out, store.KeyValue{Key: k, Value: v.AsString()})
+		out = append(out, store.KeyValue{Key: k, Value: v.AsString(), Type: attrType(v.Type())})
 		return true
 	})
 	return out
+}
+
+// attrType is the stored type of an OTLP value. AsString writes each in
+// the form store.AttrType documents; an empty value is an empty string, as
+// Jaeger's OTLP translator makes it.
+func attrType(t pcommon.ValueType) store.AttrType {
+	switch t {
+	case pcommon.ValueTypeBool:
+		return store.AttrBool
+	case pcommon.ValueTypeInt:
+		return store.AttrInt
+	case pcommon.ValueTypeDouble:
+		return store.AttrDouble
+	case pcommon.ValueTypeBytes:
+		return store.AttrBytes
+	case pcommon.ValueTypeSlice:
+		return store.AttrArray
+	case pcommon.ValueTypeMap:
+		return store.AttrMap
+	}
+	return store.AttrString
 }
 
 func events(es ptrace.SpanEventSlice) []store.SpanEvent {

@@ -41,6 +41,13 @@ func genAITraces() ptrace.Traces {
 	a.PutDouble("temperature", 0.5)
 	a.PutBool("stream", true)
 	a.PutStr("deployment.name", "canary")
+	a.PutEmptyBytes("digest").FromRaw([]byte{0xde, 0xad})
+	arr := a.PutEmptySlice("stop")
+	arr.AppendEmpty().SetStr("END")
+	arr.AppendEmpty().SetInt(3)
+	a.PutEmptyMap("meta").PutStr("team", "ml")
+	a.PutEmpty("nothing")
+	res.PutInt("host.cpu.count", 64)
 	ev := sp.Events().AppendEmpty()
 	ev.SetName("first_token")
 	ev.SetTimestamp(1_700_000_000_100_000_000)
@@ -83,6 +90,16 @@ func TestSpansMapping(t *testing.T) {
 		{"double attribute", mustGet(s.Attributes, "temperature"), "0.5"},
 		{"bool attribute", mustGet(s.Attributes, "stream"), "true"},
 		{"resource", mustGet(s.Resource, "deployment.environment.name"), "prod"},
+		{"string type", typeOf(s.Attributes, "gen_ai.system"), store.AttrString},
+		{"int type", typeOf(s.Attributes, "gen_ai.usage.input_tokens"), store.AttrInt},
+		{"double type", typeOf(s.Attributes, "temperature"), store.AttrDouble},
+		{"bool type", typeOf(s.Attributes, "stream"), store.AttrBool},
+		{"bytes", mustGet(s.Attributes, "digest") + " " + typeOf(s.Attributes, "digest").String(), "3q0= bytes"},
+		{"array", mustGet(s.Attributes, "stop") + " " + typeOf(s.Attributes, "stop").String(), `["END",3] array`},
+		{"map", mustGet(s.Attributes, "meta") + " " + typeOf(s.Attributes, "meta").String(), `{"team":"ml"} map`},
+		{"empty value is an empty string", mustGet(s.Attributes, "nothing") + typeOf(s.Attributes, "nothing").String(), "string"},
+		{"resource int type", typeOf(s.Resource, "host.cpu.count"), store.AttrInt},
+		{"event attribute type", typeOf(s.Events[0].Attributes, "index"), store.AttrInt},
 		{"event", s.Events[0].Name + "@" + mustGet(s.Events[0].Attributes, "index"), "first_token@0"},
 		{"link", s.Links[0].TraceID.String()[:2], "09"},
 	}
@@ -94,6 +111,16 @@ func TestSpansMapping(t *testing.T) {
 }
 
 func mustGet(a store.Attributes, k string) string { v, _ := a.Get(k); return v }
+
+// typeOf is the type of the first attribute with key k; -1 when there is none.
+func typeOf(a store.Attributes, k string) store.AttrType {
+	for _, kv := range a {
+		if kv.Key == k {
+			return kv.Type
+		}
+	}
+	return -1
+}
 
 func TestSpansRejectInvalid(t *testing.T) {
 	td := genAITraces()

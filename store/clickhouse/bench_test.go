@@ -36,6 +36,13 @@ func BenchmarkWriteSpans(b *testing.B) {
 // returns its active parts' bytes on disk and rows.
 func spansOnDisk(b *testing.B, cfg clickhouse.Config) (bytes, rows uint64) {
 	b.Helper()
+	return tableOnDisk(b, cfg, "spans")
+}
+
+// tableOnDisk merges a table down to one part per partition and returns
+// its active parts' bytes on disk and rows.
+func tableOnDisk(b *testing.B, cfg clickhouse.Config, table string) (bytes, rows uint64) {
+	b.Helper()
 	ctx := context.Background()
 	opts := *cfg.Options
 	opts.Auth.Database = cfg.Database
@@ -50,7 +57,7 @@ func spansOnDisk(b *testing.B, cfg clickhouse.Config) (bytes, rows uint64) {
 	for deadline := time.Now().Add(2 * time.Minute); ; {
 		var parts, partitions uint64
 		err := conn.QueryRow(ctx, `SELECT count(), uniqExact(partition_id) FROM system.parts
-			WHERE database = ? AND table = 'spans' AND active`, cfg.Database).Scan(&parts, &partitions)
+			WHERE database = ? AND table = ? AND active`, cfg.Database, table).Scan(&parts, &partitions)
 		if err != nil {
 			b.Fatalf("reading system.parts: %v", err)
 		}
@@ -58,14 +65,14 @@ func spansOnDisk(b *testing.B, cfg clickhouse.Config) (bytes, rows uint64) {
 			break
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("spans still has %d parts in %d partitions after OPTIMIZE", parts, partitions)
+			b.Fatalf("%s still has %d parts in %d partitions after OPTIMIZE", table, parts, partitions)
 		}
-		if err := conn.Exec(optimize, "OPTIMIZE TABLE spans FINAL"); err != nil {
+		if err := conn.Exec(optimize, "OPTIMIZE TABLE "+table+" FINAL"); err != nil {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
 	err = conn.QueryRow(ctx, `SELECT sum(bytes_on_disk), sum(rows) FROM system.parts
-		WHERE database = ? AND table = 'spans' AND active`, cfg.Database).Scan(&bytes, &rows)
+		WHERE database = ? AND table = ? AND active`, cfg.Database, table).Scan(&bytes, &rows)
 	if err != nil {
 		b.Fatalf("reading system.parts: %v", err)
 	}

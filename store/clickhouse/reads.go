@@ -23,4 +23,6 @@ func (c sqlConn) Query(ctx context.Context, query string, args ...any) (sqlq.Row
 
 func (sqlConn) Strings(p *[]string) any { return p }
 
+func (sqlConn) Int8s(p *[]int8) any { return p }
+
 func (sqlConn) Money(p *decimal.Decimal) any { return p }

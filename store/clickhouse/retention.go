@@ -15,6 +15,7 @@ var retained = map[store.Signal][]struct{ table, column string }{
 	store.SignalSamples: {{"metric_samples", "timestamp"}},
 	store.SignalRollups: {{"sli_rollups", "minute"}},
 	store.SignalEvents:  {{"events", "time"}},
+	store.SignalLogs:    {{"logs", "timestamp"}, {"log_tokens", "timestamp"}},
 }
 
 // DropBefore drops the daily partitions before cutoff's day. It finds them

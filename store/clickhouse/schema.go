@@ -295,6 +295,72 @@ var migrations = []migration{
 			"ADD COLUMN null_columns Array(String)",
 		}}},
 	},
+	{ // 5: the type of each span and resource attribute
+		// (store.AttrType), parallel to its keys and values, as the
+		// portable schema keeps attributes: parallel arrays, no Map.
+		// Empty means every value is a string, which is what rows written
+		// before read back as.
+		alters: []alter{{table: "spans", actions: []string{
+			"ADD COLUMN resource_types Array(Int8)",
+			"ADD COLUMN attr_types Array(Int8)",
+		}}},
+	},
+	{ // 6: an SLO's events per minute may be fractional (SLIs read from
+		// PromQL rates and precomputed ratios); whole counts stay exact.
+		alters: []alter{{table: "sli_rollups", actions: []string{
+			"MODIFY COLUMN good Float64",
+			"MODIFY COLUMN total Float64",
+		}}},
+	},
+	{ // 7: logs.
+		//
+		// Full-text search without skip indexes (18.16 has none): the
+		// collector splits each body into words (store.Tokens), kept in
+		// tokens; a materialized view copies one row per word into
+		// log_tokens, sorted by word, so a search reads the few granules
+		// of its rarest word there and the log rows whose ids it finds.
+		tables: []table{
+			{
+				name: "logs",
+				columns: `tenant String,
+	timestamp DateTime,
+	time_ns Int64,
+	observed_ns Int64,
+	id UInt64,
+	service String,
+	severity Int8,
+	severity_text String,
+	body String,
+	trace_id FixedString(16),
+	span_id FixedString(8),
+	scope_name String,
+	resource_keys Array(String),
+	resource_values Array(String),
+	attr_keys Array(String),
+	attr_values Array(String),
+	tokens Array(String)`,
+				engine:    "MergeTree()",
+				partition: "toYYYYMMDD(timestamp)",
+				order:     "(tenant, service, timestamp)",
+				shard:     "cityHash64(tenant, id)",
+			},
+			{
+				name: "log_tokens",
+				columns: `tenant String,
+	token String,
+	timestamp DateTime,
+	id UInt64`,
+				engine:    "MergeTree()",
+				partition: "toYYYYMMDD(timestamp)",
+				order:     "(tenant, token, timestamp)",
+				shard:     "cityHash64(tenant, id)",
+			},
+		},
+		views: []view{{
+			name: "log_tokens_mv", from: "logs", to: "log_tokens",
+			query: "SELECT tenant, arrayJoin(tokens) AS token, timestamp, id FROM %s",
+		}},
+	},
 }
 
 // schemaTable records applied migrations.

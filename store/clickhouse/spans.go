@@ -32,6 +32,7 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 		start, duration, inTok, outTok, cachedTok      = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		kind, status                                   = make([]int8, n), make([]int8, n)
 		resKeys, resVals, attrKeys, attrVals           = make([][]string, n), make([][]string, n), make([][]string, n), make([][]string, n)
+		resTypes, attrTypes                            = make([][]int8, n), make([][]int8, n)
 		cost                                           = make([]decimal.Decimal, n)
 	)
 	for i := range spans {
@@ -49,8 +50,8 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 		timestamp[i], start[i], duration[i] = dateTime(sp.Start()), sp.StartUnixNano, sp.DurationNano
 		inTok[i], outTok[i], cachedTok[i] = sp.InputTokens, sp.OutputTokens, sp.CachedTokens
 		kind[i], status[i], cost[i] = int8(sp.Kind), int8(sp.StatusCode), c
-		resKeys[i], resVals[i] = sp.Resource.Split()
-		attrKeys[i], attrVals[i] = sp.Attributes.Split()
+		resKeys[i], resVals[i], resTypes[i] = sp.Resource.SplitTyped()
+		attrKeys[i], attrVals[i], attrTypes[i] = sp.Attributes.SplitTyped()
 	}
 	// In the order of spanColumns.
 	return s.insertColumns(ctx, "spans", spanColumns, []any{
@@ -58,6 +59,6 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 		service, operation, kind, status, statusMsg, scope, scopeVer,
 		resKeys, resVals, attrKeys, attrVals, events, links,
 		model, modelVer, deployment, provider, opType,
-		inTok, outTok, cachedTok, cost,
+		inTok, outTok, cachedTok, cost, resTypes, attrTypes,
 	})
 }

@@ -192,6 +192,25 @@ func (s *stringList) Scan(v any) error {
 	return nil
 }
 
+type int8List []int8
+
+func (s *int8List) Scan(v any) error {
+	list, ok := v.([]any)
+	if !ok && v != nil {
+		return fmt.Errorf("cannot scan %T as a list of TINYINT", v)
+	}
+	out := make([]int8, len(list))
+	for i, e := range list {
+		n, ok := e.(int8)
+		if !ok {
+			return fmt.Errorf("cannot scan list element %T as a TINYINT", e)
+		}
+		out[i] = n
+	}
+	*s = out
+	return nil
+}
+
 func dayOf(t time.Time) time.Time { return store.RetentionDay(t) }
 
 // lastOfEach returns, in the order keys first appear, the index of the last

@@ -32,5 +32,8 @@ func (c sqlConn) Query(ctx context.Context, query string, args ...any) (sqlq.Row
 // Strings converts the []any DuckDB's driver gives for a list.
 func (sqlConn) Strings(p *[]string) any { return (*stringList)(p) }
 
+// Int8s converts the []any DuckDB's driver gives for a list.
+func (sqlConn) Int8s(p *[]int8) any { return (*int8List)(p) }
+
 // Money converts the duckdb.Decimal DuckDB's driver gives for a DECIMAL.
 func (sqlConn) Money(p *decimal.Decimal) any { return (*money)(p) }

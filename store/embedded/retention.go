@@ -20,6 +20,8 @@ func (s *Store) DropBefore(ctx context.Context, sig store.Signal, cutoff time.Ti
 		query, arg = `DELETE FROM metric_samples WHERE day < ?`, day
 	case store.SignalRollups:
 		query, arg = `DELETE FROM sli_rollups WHERE minute < ?`, day
+	case store.SignalLogs:
+		query, arg = `DELETE FROM logs WHERE day < ?`, day
 	case store.SignalEvents:
 		query, arg = `DELETE FROM events WHERE time_ns < ?`, day.UnixNano()
 	default:

@@ -192,4 +192,41 @@ ALTER TABLE cost_lines ADD COLUMN commitment_discount_status VARCHAR DEFAULT '';
 ALTER TABLE cost_lines ADD COLUMN commitment_discount_type VARCHAR DEFAULT '';
 ALTER TABLE cost_lines ADD COLUMN null_columns VARCHAR[] DEFAULT [];
 `,
+	// 5: the type of each span and resource attribute (store.AttrType),
+	// parallel to its keys and values. Empty means every value is a
+	// string, which is what rows written before read back as: their NULL
+	// scans as empty. (No DEFAULT []: DuckDB fails to commit two list
+	// columns with defaults added in one transaction to a table with rows.)
+	`
+ALTER TABLE spans ADD COLUMN resource_types TINYINT[];
+ALTER TABLE spans ADD COLUMN attr_types TINYINT[];
+`,
+	// 6: an SLO's events per minute may be fractional (SLIs read from
+	// PromQL rates and precomputed ratios); whole counts stay exact.
+	`
+ALTER TABLE sli_rollups ALTER good SET DATA TYPE DOUBLE;
+ALTER TABLE sli_rollups ALTER total SET DATA TYPE DOUBLE;
+`,
+	// 7: logs. The words of each body (store.Tokens) are kept in tokens for full-text search.
+	`
+CREATE TABLE logs (
+	tenant VARCHAR NOT NULL,
+	day DATE NOT NULL,
+	time_ns BIGINT NOT NULL,
+	observed_ns BIGINT NOT NULL,
+	id UBIGINT NOT NULL,
+	service VARCHAR NOT NULL,
+	severity TINYINT NOT NULL,
+	severity_text VARCHAR NOT NULL,
+	body VARCHAR NOT NULL,
+	trace_id BLOB NOT NULL,
+	span_id BLOB NOT NULL,
+	scope_name VARCHAR NOT NULL,
+	resource_keys VARCHAR[] NOT NULL,
+	resource_values VARCHAR[] NOT NULL,
+	attr_keys VARCHAR[] NOT NULL,
+	attr_values VARCHAR[] NOT NULL,
+	tokens VARCHAR[] NOT NULL
+);
+`,
 }

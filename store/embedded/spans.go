@@ -22,15 +22,15 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 		if err != nil {
 			return err
 		}
-		rk, rv := sp.Resource.Split()
-		ak, av := sp.Attributes.Split()
+		rk, rv, rt := sp.Resource.SplitTyped()
+		ak, av, at := sp.Attributes.SplitTyped()
 		rows[i] = []driver.Value{
 			sp.Tenant, dayOf(sp.Start()), sp.StartUnixNano, sp.DurationNano,
 			sp.TraceID[:], sp.SpanID[:], sp.ParentSpanID[:], sp.TraceState,
 			sp.Service, sp.Operation, int8(sp.Kind), int8(sp.StatusCode), sp.StatusMessage,
 			sp.ScopeName, sp.ScopeVersion, rk, rv, ak, av, events, links,
 			sp.Model, sp.ModelVersion, sp.Deployment, sp.Provider, sp.OperationType,
-			sp.InputTokens, sp.OutputTokens, sp.CachedTokens, cost,
+			sp.InputTokens, sp.OutputTokens, sp.CachedTokens, cost, rt, at,
 		}
 	}
 	return s.appendRows(ctx, "spans", "", len(rows), func(i int) []driver.Value { return rows[i] })

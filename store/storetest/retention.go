@@ -24,6 +24,9 @@ func testRetention(t *testing.T, s store.Store) {
 		if err := s.WriteEvents(c, []store.Event{event("acme", store.KindFinding, "x", n*24*60)}); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.WriteLogs(c, []store.LogRecord{logRecord("acme", n*24*3600, "x", store.SeverityInfo, "kept a while")}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// Noon of day -1: day -2 goes, day -1 (which holds the cutoff) stays.
 	cutoff := time.Date(day(-1).Year(), day(-1).Month(), day(-1).Day(), 12, 0, 0, 0, time.UTC)
@@ -51,11 +54,15 @@ func testRetention(t *testing.T, s store.Store) {
 	}
 	_, total, err := s.SumRollups(c, store.RollupQuery{Tenant: "acme", SLO: "x", Start: from, End: to})
 	if err != nil || total != 2 {
-		t.Errorf("rollups after retention = %d, %v; want 2", total, err)
+		t.Errorf("rollups after retention = %g, %v; want 2", total, err)
 	}
 	evs, err := s.Events(c, store.EventQuery{Tenant: "acme", Start: from, End: to})
 	if err != nil || len(evs) != 2 {
 		t.Errorf("events after retention = %d, %v; want 2", len(evs), err)
+	}
+	logs, err := s.Logs(c, store.LogQuery{Tenant: "acme", Text: "kept"})
+	if err != nil || len(logs) != 2 || logs[1].Time().Before(day(-1)) {
+		t.Errorf("logs after retention = %d, %v; want days -1 and 0", len(logs), err)
 	}
 	// The series itself outlives its samples: it is metadata.
 	m, _ := store.NewMatcher(store.MatchEqual, store.MetricNameLabel, "up")

@@ -13,7 +13,7 @@ func testRollups(t *testing.T, s store.Store) {
 	c := ctx(t)
 	var rs []store.Rollup
 	for m := 0; m < 10; m++ {
-		rs = append(rs, store.Rollup{Tenant: "acme", SLO: "chat-latency", Minute: base.Add(time.Duration(m) * time.Minute), Good: uint64(90 + m), Total: 100})
+		rs = append(rs, store.Rollup{Tenant: "acme", SLO: "chat-latency", Minute: base.Add(time.Duration(m) * time.Minute), Good: float64(90 + m), Total: 100})
 	}
 	rs = append(rs,
 		store.Rollup{Tenant: "acme", SLO: "chat-availability", Minute: base, Good: 1, Total: 1},
@@ -45,13 +45,13 @@ func testRollups(t *testing.T, s store.Store) {
 		t.Fatalf("SumRollups: %v", err)
 	}
 	if good != 92+150+94 || total != 360 {
-		t.Errorf("SumRollups = %d/%d, want 336/360", good, total)
+		t.Errorf("SumRollups = %g/%g, want 336/360", good, total)
 	}
 	q.Start, q.End = base, base.Add(time.Hour)
 	good, total, err = s.SumRollups(c, q)
 	// 90..99 summed is 945; minute 3 went from 93/100 to 150/160.
 	if err != nil || good != 945-93+150 || total != 1000-100+160 {
-		t.Errorf("SumRollups whole = %d/%d, %v; want 1002/1060", good, total, err)
+		t.Errorf("SumRollups whole = %g/%g, %v; want 1002/1060", good, total, err)
 	}
 	// Several windows ending together, in one read: the last 2, 5 and 60
 	// minutes before minute 5.
@@ -68,6 +68,19 @@ func testRollups(t *testing.T, s store.Store) {
 	q.SLO = "missing"
 	good, total, err = s.SumRollups(c, q)
 	if err != nil || good != 0 || total != 0 {
-		t.Errorf("SumRollups of no data = %d/%d, %v; want 0/0", good, total, err)
+		t.Errorf("SumRollups of no data = %g/%g, %v; want 0/0", good, total, err)
+	}
+	// An SLI read from a PromQL rate has fractional events: kept as they
+	// are, not rounded (binary fractions, so the sums are exact).
+	var frac []store.Rollup
+	for m := 0; m < 3; m++ {
+		frac = append(frac, store.Rollup{Tenant: "acme", SLO: "api-rate", Minute: base.Add(time.Duration(m) * time.Minute), Good: 20.125, Total: 21.5})
+	}
+	if err := s.WriteRollups(c, frac); err != nil {
+		t.Fatalf("WriteRollups fractional: %v", err)
+	}
+	sums, err = s.SumRollupWindows(c, "acme", []string{"api-rate"}, []time.Time{base.Add(time.Minute)}, end)
+	if got := fmt.Sprint(sums["api-rate"], err); got != "[{40.25 43}] <nil>" {
+		t.Errorf("SumRollupWindows of fractional events = %s, want [{40.25 43}]", got)
 	}
 }

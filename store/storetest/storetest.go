@@ -21,6 +21,7 @@ func Run(t *testing.T, open Opener) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"SpansRoundTrip", testSpansRoundTrip},
+		{"TypedAttributes", testTypedAttributes},
 		{"TraceNotFound", testTraceNotFound},
 		{"FindTraces", testFindTraces},
 		{"ServicesAndOperations", testServicesAndOperations},
@@ -40,6 +41,9 @@ func Run(t *testing.T, open Opener) {
 		{"TraceSummaries", testTraceSummaries},
 		{"Members", testMembers},
 		{"SpanValues", testSpanValues},
+		{"Logs", testLogs},
+		{"LogPaging", testLogPaging},
+		{"LogsInvalid", testLogsInvalid},
 		{"LargeBatches", testLargeBatches},
 		{"Retention", testRetention},
 		{"Users", testUsers},

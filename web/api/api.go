@@ -38,6 +38,8 @@ type Store interface {
 	store.EventReader          // alerts, deliveries, silences
 	store.EventWriter          // silences
 	store.Credentials          // API tokens
+	store.SpanRepricer         // repricing
+	LogReader                  // logs
 }
 
 // API serves /api/v1.
@@ -109,8 +111,13 @@ func (a *API) Register(mux *auth.Mux) {
 		route("GET", "/api/v1/recommendations", auth.Viewer, a.handle(a.recommendations)),
 		route("GET", "/api/v1/canary", auth.Viewer, a.handle(a.canaryAnalysis)),
 		route("GET", "/api/v1/audit", auth.Admin, a.handle(a.audit)),
+		route("GET", "/api/v1/logs", auth.Viewer, a.handle(a.logs)),
 		route("GET", "/api/v1/openapi.json", auth.Public, serveOpenAPI),
 	)
+	// Repricing every tenant's spans holds in every tenant.
+	repriceAll := route("POST", "/api/v1/admin/cost/reprice", auth.Admin, a.handle(a.reprice(true)))
+	repriceAll.Scope = auth.ServerScope
+	mux.Handle(route("POST", "/api/v1/cost/reprice", auth.Editor, a.handle(a.reprice(false))), repriceAll)
 	status := route("GET", "/api/v1/config/status", auth.Viewer, a.handle(a.configStatus))
 	status.Scope = auth.ServerScope
 	mux.Handle(status)

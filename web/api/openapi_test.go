@@ -382,7 +382,7 @@ func responseFixture(t *testing.T) (*embedded.Store, *API) {
 	}
 	var rollups []store.Rollup
 	for m := now.Add(-3 * time.Hour); m.Before(now); m = m.Add(time.Minute) {
-		good := uint64(995)
+		good := 995.0
 		if now.Sub(m) <= time.Hour {
 			good = 800 // 20% errors: a burn rate of 20 against 1%
 		}
@@ -562,6 +562,15 @@ func TestOpenAPIResponses(t *testing.T) {
 		t.Errorf("config status: %s", body)
 	}
 
+	json := http.Header{"Content-Type": {"application/json"}}
+	if body := v.call("POST", "/api/v1/cost/reprice", json, []byte(`{"from":"2024-09-01T00:00:00Z","to":"2024-10-01T00:00:00Z","dry_run":true}`), 200); !bytes.Contains(body, []byte(`"tenant":"default"`)) {
+		t.Errorf("reprice: %s", body)
+	}
+	v.call("POST", "/api/v1/admin/cost/reprice", json, []byte(`{"from":"2024-09-01T00:00:00Z","to":"2024-10-01T00:00:00Z","price_files":[{"name":"p.yaml","data":"cHJpY2VzOiBbXQo="}]}`), 200)
+	if body := v.call("POST", "/api/v1/cost/reprice", json, []byte(`{"from":"2024-10-01T00:00:00Z","to":"2024-09-01T00:00:00Z"}`), 400); !bytes.Contains(body, []byte("is not after")) {
+		t.Errorf("reprice backwards: %s", body)
+	}
+
 	// Errors: the tenant, a missing parameter, an upload over the limit.
 	v.refused("GET", "/api/v1/cost?to=2024-10-01", none, nil, 400)
 	v.call("GET", "/api/v1/budgets", http.Header{"X-Scope-Orgid": {"acme"}}, nil, 200)
@@ -586,6 +595,8 @@ func TestOpenAPIResponses(t *testing.T) {
 		t.Errorf("a viewer creating a silence: %s", body)
 	}
 	viewer.call("GET", "/api/v1/audit", none, nil, 403)
+	viewer.call("POST", "/api/v1/cost/reprice", json, []byte(`{"from":"2024-09-01T00:00:00Z","to":"2024-10-01T00:00:00Z"}`), 403)
+	viewer.call("POST", "/api/v1/admin/cost/reprice", json, []byte(`{"from":"2024-09-01T00:00:00Z","to":"2024-10-01T00:00:00Z"}`), 403)
 	for _, vv := range []*validator{anon, viewer} {
 		for k := range vv.seen {
 			v.seen[k] = true
@@ -601,6 +612,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	v.refused("GET", "/api/v1/audit?limit=0", none, nil, 400)
 	checkActionRoutes(t, v, st, guard, a)
 	checkTokenRoutes(t, v, st, mux)
+	checkLogRoutes(t, v, st, a.Now())
 
 	// Every documented operation has been called at least once.
 	for path, item := range v.doc.Paths.Map() {

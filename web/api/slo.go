@@ -22,26 +22,27 @@ type burnJSON struct {
 	Factor        float64  `json:"factor"`
 	LongBurnRate  *float64 `json:"long_burn_rate"` // null without data
 	ShortBurnRate *float64 `json:"short_burn_rate"`
-	LongEvents    uint64   `json:"long_events"`
+	LongEvents    float64  `json:"long_events"`
 	Firing        bool     `json:"firing"`
 	CanFire       bool     `json:"can_fire"`
 }
 
 type sloJSON struct {
-	Name             string     `json:"name"`
-	Service          string     `json:"service"`
-	TelemetryService string     `json:"telemetry_service,omitempty"`
-	Objective        float64    `json:"objective"`
-	Window           string     `json:"window"`
-	State            string     `json:"state"`
-	SLI              *float64   `json:"sli"` // null without data
-	Good             uint64     `json:"good_events"`
-	Total            uint64     `json:"total_events"`
-	BudgetRemaining  *float64   `json:"error_budget_remaining"`
-	BudgetConsumed   *float64   `json:"error_budget_consumed"`
-	BurnRates        []burnJSON `json:"burn_rates"`
-	At               time.Time  `json:"evaluated_at"`
-	Defined          string     `json:"defined_in"`
+	Name             string            `json:"name"`
+	Service          string            `json:"service"`
+	TelemetryService string            `json:"telemetry_service,omitempty"`
+	Objective        float64           `json:"objective"`
+	Window           string            `json:"window"`
+	State            string            `json:"state"`
+	SLI              *float64          `json:"sli"` // null without data
+	Good             float64           `json:"good_events"`
+	Total            float64           `json:"total_events"`
+	BudgetRemaining  *float64          `json:"error_budget_remaining"`
+	BudgetConsumed   *float64          `json:"error_budget_consumed"`
+	BurnRates        []burnJSON        `json:"burn_rates"`
+	At               time.Time         `json:"evaluated_at"`
+	Defined          string            `json:"defined_in"`
+	Labels           map[string]string `json:"labels,omitempty"`
 }
 
 func opt(v float64, ok bool) *float64 {
@@ -54,7 +55,7 @@ func opt(v float64, ok bool) *float64 {
 func toJSON(st slo.Status) sloJSON {
 	s := st.SLO
 	j := sloJSON{Name: s.Name, Service: s.Service, TelemetryService: s.TelemetryService(), Objective: s.Objective, Window: s.Window.Duration.String(), State: st.State,
-		Good: st.Counts.Good, Total: st.Counts.Total, At: st.At, Defined: s.File, BurnRates: []burnJSON{}}
+		Good: st.Counts.Good, Total: st.Counts.Total, At: st.At, Defined: s.File, BurnRates: []burnJSON{}, Labels: s.Labels}
 	data := !st.Budget.NoData
 	j.SLI, j.BudgetRemaining, j.BudgetConsumed = opt(st.Budget.SLI, data), opt(st.Budget.Remaining, data), opt(st.Budget.Consumed, data)
 	for _, b := range st.Burns {
@@ -122,8 +123,8 @@ func (a *API) sloOne(r *http.Request, org string) (any, error) {
 
 type historyPoint struct {
 	Time  time.Time `json:"time"`
-	Good  uint64    `json:"good_events"`
-	Total uint64    `json:"total_events"`
+	Good  float64   `json:"good_events"`
+	Total float64   `json:"total_events"`
 	SLI   *float64  `json:"sli"`
 }
 

@@ -12,10 +12,10 @@ import (
 
 // The API tokens of machines, managed by admins over HTTP as well as by
 // `vigil token`: a running server holds the embedded store, so without
-// these an admin could not make a token without stopping it. An admin
-// sees and manages the tokens of the tenant the request acts in; tokens
-// of every tenant (*) belong to admins of every tenant. A token another
-// admin may not see answers 404, as if it did not exist.
+// these an admin could not make a token without stopping it. An admin of
+// a tenant sees and manages that tenant's tokens; an admin of every
+// tenant manages every token, as `vigil token` on the store does. A token
+// the caller may not see answers 404, as if it did not exist.
 
 // tokenRoutes are the token routes: all admin.
 func (a *API) tokenRoutes() []auth.Route {
@@ -27,22 +27,26 @@ func (a *API) tokenRoutes() []auth.Route {
 }
 
 // managesTokensOf reports whether the request may see and manage tokens
-// of tenant t: those of its own tenant, and those of every tenant only
-// with admin in every tenant. With auth disabled there is no identity and
-// everything is allowed, as everywhere.
+// of tenant t: with admin in every tenant, every token; otherwise those
+// of the tenant the request acts in. With auth disabled there is no
+// identity and everything is allowed, as everywhere.
 func managesTokensOf(r *http.Request, org, t string) bool {
 	id := auth.FromContext(r.Context())
-	if id == nil {
+	if id == nil || id.Grants[auth.AllTenants].Allows(auth.Admin) {
 		return true
-	}
-	if t == auth.AllTenants {
-		return id.Grants[auth.AllTenants].Allows(auth.Admin)
 	}
 	return t == org
 }
 
-// tokens lists the tokens the caller manages, oldest first.
+// tokens lists the tokens the caller manages, oldest first; ?tenant=
+// keeps one tenant's (* for the tokens of every tenant).
 func (a *API) tokens(r *http.Request, org string) (any, error) {
+	only := r.URL.Query().Get("tenant")
+	if only != "" {
+		if err := auth.ValidTenant(only); err != nil {
+			return nil, badRequest("tenant: %v", err)
+		}
+	}
 	toks, err := a.Store.Tokens(r.Context())
 	if err != nil {
 		return nil, err
@@ -50,7 +54,7 @@ func (a *API) tokens(r *http.Request, org string) (any, error) {
 	now := a.now()
 	out := []auth.TokenInfo{}
 	for _, t := range toks {
-		if managesTokensOf(r, org, t.Tenant) {
+		if managesTokensOf(r, org, t.Tenant) && (only == "" || t.Tenant == only) {
 			out = append(out, auth.DescribeToken(t, now))
 		}
 	}

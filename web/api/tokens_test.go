@@ -11,9 +11,10 @@ import (
 )
 
 // checkTokenRoutes holds the token routes to the document and to the
-// tenancy rules: an admin of every tenant (v) makes and lists tokens of
-// any tenant; an admin of acme sees, makes and revokes only acme's, and
-// another tenant's token is as absent to it as one that never existed;
+// tenancy rules: an admin of every tenant (v) makes, lists and revokes
+// tokens of any tenant; an admin of acme sees, makes and revokes only
+// acme's, and another tenant's token is as absent to it as one that never
+// existed;
 // a token made over HTTP works at once and stops working when revoked.
 func checkTokenRoutes(t *testing.T, v *validator, st *embedded.Store, mux http.Handler) {
 	jsonBody := http.Header{"Content-Type": {"application/json"}}
@@ -71,14 +72,24 @@ func checkTokenRoutes(t *testing.T, v *validator, st *embedded.Store, mux http.H
 	if revoked.Status != "revoked" || revoked.Revoked == nil {
 		t.Errorf("revoked: %+v", revoked)
 	}
-	decode(v.call("GET", "/api/v1/tokens", http.Header{"X-Scope-Orgid": {"acme"}}, nil, 200), &listed)
-	var tenants []string
-	for _, tok := range listed {
-		tenants = append(tenants, tok.Tenant)
+	tenantsOf := func(query string) string {
+		t.Helper()
+		decode(v.call("GET", "/api/v1/tokens"+query, http.Header{}, nil, 200), &listed)
+		var tenants []string
+		for _, tok := range listed {
+			tenants = append(tenants, tok.Tenant)
+		}
+		return strings.Join(tenants, ",")
 	}
-	if got := strings.Join(tenants, ","); !strings.Contains(got, "*") || !strings.Contains(got, "acme") || strings.Contains(got, "default") {
-		t.Errorf("the admin of every tenant sees tokens of %v", tenants)
+	if got := tenantsOf(""); !strings.Contains(got, "*") || !strings.Contains(got, "acme") || !strings.Contains(got, "default") {
+		t.Errorf("the admin of every tenant sees tokens of %v", got)
 	}
+	if got := tenantsOf("?tenant=acme"); got != "acme,acme,acme" {
+		t.Errorf("acme's tokens: %v", got)
+	}
+	v.call("GET", "/api/v1/tokens?tenant=a/b", http.Header{}, nil, 400)
+	decode(acme.call("POST", "/api/v1/tokens", jsonBody, []byte(`{"role":"viewer"}`), 200), &made)
+	v.call("DELETE", "/api/v1/tokens/"+made.ID, http.Header{}, nil, 200) // the admin of every tenant revokes acme's
 	for _, vv := range []*validator{acme, reader} {
 		for k := range vv.seen {
 			v.seen[k] = true

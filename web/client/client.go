@@ -96,16 +96,25 @@ func (c *Client) Post(ctx context.Context, path string, header http.Header, body
 		h = http.Header{}
 	}
 	h.Set("Content-Type", "application/json")
-	return c.do(ctx, http.MethodPost, path, nil, h, b, out)
+	return c.do(ctx, http.MethodPost, path, nil, h, bytes.NewReader(b), out)
 }
 
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, header http.Header, body []byte, out any) error {
+// PostStream sends body as it is read (a bill of any size) to path with
+// the query, as contentType, and decodes the JSON answer into out.
+func (c *Client) PostStream(ctx context.Context, path string, query url.Values, contentType string, body io.Reader, out any) error {
+	return c.do(ctx, http.MethodPost, path, query, http.Header{"Content-Type": {contentType}}, body, out)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, header http.Header, body io.Reader, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	u := *c.base
 	u.Path += path
 	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if body == nil {
+		body = http.NoBody
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return fmt.Errorf("cannot ask %s: %w", c.server, err)
 	}

@@ -152,3 +152,63 @@ func TestFindTraces(t *testing.T) {
 
 func itoa(n int64) string    { return jsonNum(n) }
 func jsonNum(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestTypedTags checks each stored type comes out as Jaeger's query
+// service writes it after its OTLP translator, through the API.
+func TestTypedTags(t *testing.T) {
+	st, err := embedded.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tid := store.TraceID{15: 7}
+	sp := store.Span{
+		Tenant: "default", TraceID: tid, SpanID: store.SpanID{7}, Service: "chat", Operation: "op",
+		StartUnixNano: t0.UnixNano(), DurationNano: 1000,
+		Resource: store.Attributes{{Key: "host.cpu.count", Value: "64", Type: store.AttrInt}},
+		Attributes: store.Attributes{
+			{Key: "s", Value: "text"},
+			{Key: "i", Value: "-42", Type: store.AttrInt},
+			{Key: "big", Value: "9007199254740993", Type: store.AttrInt},
+			{Key: "d", Value: "0.25", Type: store.AttrDouble},
+			{Key: "nan", Value: "NaN", Type: store.AttrDouble},
+			{Key: "inf", Value: "-Infinity", Type: store.AttrDouble},
+			{Key: "b", Value: "true", Type: store.AttrBool},
+			{Key: "bytes", Value: "3q2+7w==", Type: store.AttrBytes},
+			{Key: "arr", Value: `["a",1]`, Type: store.AttrArray},
+			{Key: "map", Value: `{"k":"v"}`, Type: store.AttrMap},
+			{Key: "bad int", Value: "forty", Type: store.AttrInt},
+		},
+		Events: []store.SpanEvent{{TimeUnixNano: t0.UnixNano(), Name: "e", Attributes: store.Attributes{{Key: "n", Value: "3", Type: store.AttrInt}}}},
+	}
+	if err := st.WriteSpans(context.Background(), []store.Span{sp}); err != nil {
+		t.Fatal(err)
+	}
+	mux := auth.NewMux(auth.Disabled())
+	(&API{Spans: st, Now: func() time.Time { return t0.Add(time.Minute) }}).Register(mux)
+	code, b := get(t, mux, "/api/traces/"+tid.String())
+	if code != 200 {
+		t.Fatalf("%d %v", code, b)
+	}
+	tr := b["data"].([]any)[0].(map[string]any)
+	js := mustJSON(tr)
+	for _, want := range []string{
+		`{"key":"s","type":"string","value":"text"}`,
+		`{"key":"i","type":"int64","value":-42}`,
+		`{"key":"big","type":"int64","value":"9007199254740993"}`,
+		`{"key":"d","type":"float64","value":0.25}`,
+		`{"key":"nan","type":"float64","value":"NaN"}`,
+		`{"key":"inf","type":"float64","value":"-Infinity"}`,
+		`{"key":"b","type":"bool","value":true}`,
+		`{"key":"bytes","type":"binary","value":"3q2+7w=="}`,
+		`{"key":"arr","type":"string","value":"[\"a\",1]"}`,
+		`{"key":"map","type":"string","value":"{\"k\":\"v\"}"}`,
+		`{"key":"bad int","type":"string","value":"forty"}`,
+		`{"key":"n","type":"int64","value":3}`,
+		`{"key":"host.cpu.count","type":"int64","value":64}`,
+	} {
+		if !strings.Contains(js, want) {
+			t.Errorf("trace lacks %s:\n%s", want, js)
+		}
+	}
+}

@@ -1,9 +1,12 @@
 package jaeger
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 
 	"github.com/vigil-dev/vigil/store"
 )
@@ -77,9 +80,51 @@ func str(k, v string) keyValue { return keyValue{Key: k, Type: "string", Value: 
 func tags(a store.Attributes) []keyValue {
 	out := make([]keyValue, 0, len(a))
 	for _, kv := range a {
-		out = append(out, str(kv.Key, kv.Value))
+		out = append(out, tag(kv))
 	}
 	return out
+}
+
+// JavaScript's safe integers: beyond them a JSON number loses digits in
+// the Jaeger UI, so Jaeger's query service sends such an int64 as a string.
+const (
+	jsMaxSafeInteger = 1<<53 - 1
+	jsMinSafeInteger = -jsMaxSafeInteger
+)
+
+// tag is an attribute as Jaeger's OTLP translator and query service give
+// it: int, double, bool and bytes as int64, float64, bool and binary (the
+// bytes, which encoding/json writes as base64, as Jaeger's []byte is);
+// arrays and maps as strings holding their JSON. A value that does not
+// parse as its type — never written by Vigil's receivers — is sent as the
+// string it is rather than failing the trace.
+func tag(kv store.KeyValue) keyValue {
+	switch kv.Type {
+	case store.AttrBool:
+		if b, err := strconv.ParseBool(kv.Value); err == nil {
+			return keyValue{Key: kv.Key, Type: "bool", Value: b}
+		}
+	case store.AttrInt:
+		if n, err := strconv.ParseInt(kv.Value, 10, 64); err == nil {
+			if n > jsMaxSafeInteger || n < jsMinSafeInteger {
+				return keyValue{Key: kv.Key, Type: "int64", Value: kv.Value}
+			}
+			return keyValue{Key: kv.Key, Type: "int64", Value: n}
+		}
+	case store.AttrDouble:
+		if f, err := strconv.ParseFloat(kv.Value, 64); err == nil {
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				// JSON has no number for these; the text keeps the value.
+				return keyValue{Key: kv.Key, Type: "float64", Value: kv.Value}
+			}
+			return keyValue{Key: kv.Key, Type: "float64", Value: f}
+		}
+	case store.AttrBytes:
+		if b, err := base64.StdEncoding.DecodeString(kv.Value); err == nil {
+			return keyValue{Key: kv.Key, Type: "binary", Value: b}
+		}
+	}
+	return str(kv.Key, kv.Value)
 }
 
 // toTrace converts a trace's spans. Each distinct service and resource

@@ -13,6 +13,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/vigil-dev/vigil/actions"
+	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/clickhouse"
@@ -63,7 +65,10 @@ var benchTrace = store.TraceID{0xb1, 0x9, 15: 1}
 
 func benchPages(b *testing.B, st Store) {
 	slos := fixtureSLOList(b)
-	u := New(Options{Store: st, SLOs: func() []*slo.SLO { return slos }, Now: func() time.Time { return benchNow }, PanelTimeout: time.Minute})
+	now := func() time.Time { return benchNow }
+	engine := actions.New(actions.Options{Store: st, SLOs: func() []*slo.SLO { return slos }, Now: now})
+	u := New(Options{Store: st, SLOs: func() []*slo.SLO { return slos }, Now: now, PanelTimeout: time.Minute, Actions: engine,
+		Budgets: fixtureBudgets, DriftMonitors: fixtureMonitors, ConfigStatus: fixtureConfigStatus})
 	h := Browser(muxOf(u))
 	for _, p := range []struct{ name, url string }{
 		{"services", "/services"},
@@ -76,6 +81,17 @@ func benchPages(b *testing.B, st Store) {
 		{"slo", "/slos/chat-availability"},
 		{"slo-charts", "/slos/chat-availability?panel=charts"},
 		{"alerts", "/alerts"},
+		{"llm", "/llm"},
+		{"cost", "/cost"},
+		{"cost-daily-drill", "/cost?by=service&f=provider%3AAWS&view=daily"},
+		{"cost-calls", "/cost?source=calls&by=model&from=now-1h"},
+		{"actions", "/actions"},
+		{"action", "/actions/act-rollback"},
+		{"audit", "/actions/audit"},
+		{"drift", "/drift"},
+		{"canaries", "/canaries"},
+		{"recommendations", "/recommendations"},
+		{"settings", "/settings"},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			var size int
@@ -177,6 +193,26 @@ func fillBench(b *testing.B, st Store, n int) {
 		err = w.WriteEvents(ctx, evs)
 	}
 	if err != nil {
+		b.Fatal(err)
+	}
+	// The cost and actions pages' data: 30 days of bills and the fixture's
+	// actions (benchNow is the fixture's now).
+	if err := st.(interface {
+		WriteCostLines(context.Context, []store.CostLine) error
+	}).WriteCostLines(ctx, fixtureBills()); err != nil {
+		b.Fatal(err)
+	}
+	var acts []store.Event
+	for _, a := range fixtureActions(rightsize.Advice{Namespace: "llm", Kind: "Deployment", Workload: "chat-gateway"}) {
+		for _, s := range a {
+			ev, err := s()
+			if err != nil {
+				b.Fatal(err)
+			}
+			acts = append(acts, ev)
+		}
+	}
+	if err := w.WriteEvents(ctx, acts); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // pageRoots are the first path segments of the pages.
-var pageRoots = []string{"services", "traces", "slos", "alerts"}
+var pageRoots = []string{"services", "traces", "llm", "cost", "slos", "drift", "canaries", "recommendations", "alerts", "actions", "settings"}
 
 func isPage(path string) bool {
 	first, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")

@@ -96,10 +96,29 @@ const browserSLOs = `slos:
     objective: 95%
 `
 
+// browserConfig is the rest of the config directory: a drift monitor on
+// the model calls' prompt tokens, and a policy that, when the
+// availability SLO pages, proposes calling a webhook (the test's
+// receiver, %s) for a person to approve.
+const browserConfig = `drift:
+  - name: prompt-tokens
+    filter: {service: llm-proxy}
+    watch: input_tokens
+    reference: {offset: 20m}
+    current: 20m
+    every: 10s
+actions:
+  - name: call-oncall
+    when: {slo: chat-availability, alert: page}
+    do: {webhook: {url: "%s"}}
+    mode: approve
+`
+
 // startVigil builds vigil, makes an API token, and starts `vigil serve`
-// with two SLOs in its config directory; it reads the local admin's first
-// password from the log, as a person would.
-func startVigil(t *testing.T) *server {
+// with two SLOs, a drift monitor and an action policy calling hook in its
+// config directory; it reads the local admin's first password from the
+// log, as a person would.
+func startVigil(t *testing.T, hook string) *server {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "vigil")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/vigil-dev/vigil/cmd/vigil").CombinedOutput(); err != nil {
@@ -108,6 +127,7 @@ func startVigil(t *testing.T) *server {
 	data, config := filepath.Join(dir, "data"), filepath.Join(dir, "config")
 	os.MkdirAll(config, 0o755)
 	os.WriteFile(filepath.Join(config, "slos.yaml"), []byte(browserSLOs), 0o644)
+	os.WriteFile(filepath.Join(config, "more.yaml"), []byte(fmt.Sprintf(browserConfig, hook)), 0o644)
 	out, err := exec.Command(bin, "token", "create", "--data-dir", data, "--tenant", "*", "--role", "admin").Output()
 	if err != nil {
 		t.Fatalf("vigil token create: %v", err)
@@ -361,9 +381,12 @@ func waitForAlert(t *testing.T, s *server) {
 // DOM and reaches its last span; the keyboard moves between pages.
 func TestPagesInChromium(t *testing.T) {
 	path := chromium(t)
-	s := startVigil(t)
+	hook := newReceiver(t)
+	s := startVigil(t, hook.URL)
 	big := fleet(t, s)
+	importBills(t, s)
 	waitForAlert(t, s)
+	waitForProposal(t, s)
 	ctx, console := browser(t, path)
 	signIn(t, ctx, s)
 	shots := screenshotDir(t)
@@ -379,6 +402,17 @@ func TestPagesInChromium(t *testing.T) {
 		{"slos", "/slos"},
 		{"slo", "/slos/chat-availability?from=now-3h"},
 		{"alerts", "/alerts"},
+		{"llm", "/llm"},
+		{"cost", "/cost?" + billRange + "&view=daily"},
+		{"cost-calls", "/cost?source=calls&by=model"},
+		{"drift", "/drift"},
+		{"drift-report", "/drift/prompt-tokens"},
+		{"canaries", "/canaries"},
+		{"recommendations", "/recommendations"},
+		{"actions", "/actions"},
+		{"action", "/actions/" + firstAction(t, s)},
+		{"audit", "/actions/audit"},
+		{"settings", "/settings"},
 	}
 	for _, p := range pages {
 		for _, theme := range []string{"light", "dark"} {
@@ -406,6 +440,8 @@ func TestPagesInChromium(t *testing.T) {
 	dragZoom(t, ctx, s)
 	bigWaterfall(t, ctx, s, big)
 	keyboard(t, ctx, s)
+	costJourney(t, ctx, s)
+	actionJourney(t, ctx, s, hook)
 	for _, e := range console.take() {
 		t.Errorf("journeys: %s", e)
 	}

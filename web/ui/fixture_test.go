@@ -73,6 +73,7 @@ func fixtureStore(t testing.TB) *embedded.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fillMore(t, st)
 	return st
 }
 
@@ -138,7 +139,7 @@ func fixtureTraceSpans() []store.Span {
 func fixtureRollups() []store.Rollup {
 	var out []store.Rollup
 	for m := fixedNow.Add(-48 * time.Hour); m.Before(fixedNow); m = m.Add(time.Minute) {
-		good := uint64(997)
+		good := float64(997)
 		if fixedNow.Sub(m) <= time.Hour {
 			good = 900
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/actions"
 	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
@@ -43,9 +44,18 @@ const csrfToken = "00112233445566778899aabbccddeeff"
 // fixtureUI is the UI over the fixture store at fixedNow, behind a guard
 // that lets everything through, and Browser, as the web port serves it.
 func fixtureUI(t testing.TB, st Store) http.Handler {
+	return Browser(muxOf(fixtureUIOf(t, st)))
+}
+
+// fixtureUIOf is the UI over the fixture store at fixedNow, with a real
+// actions engine over the same store.
+func fixtureUIOf(t testing.TB, st Store) *UI {
 	slos := fixtureSLOList(t)
-	u := New(Options{Store: st, SLOs: func() []*slo.SLO { return slos }, Now: func() time.Time { return fixedNow }, PanelTimeout: time.Second})
-	return Browser(muxOf(u))
+	now := func() time.Time { return fixedNow }
+	engine := actions.New(actions.Options{Store: st, SLOs: func() []*slo.SLO { return slos }, Now: now})
+	return New(Options{Store: st, SLOs: func() []*slo.SLO { return slos }, Now: now, PanelTimeout: time.Second, Actions: engine,
+		Budgets: fixtureBudgets, DriftMonitors: fixtureMonitors, ConfigStatus: fixtureConfigStatus,
+		Build: Build{Version: "v1.2.3", GoVersion: "go1.26", Platform: "linux/amd64"}})
 }
 
 // muxOf serves the UI's routes behind a guard that lets all through.
@@ -113,6 +123,32 @@ func TestGolden(t *testing.T) {
 		{"alerts-panel-deliveries", "/alerts?panel=deliveries", 200, h, false, true},
 		{"alerts-bad-state", "/alerts?state=asleep", 400, h, false, false},
 		{"bad-panel", "/services?panel=nope", 400, h, false, false},
+		{"actions", "/actions", 200, h, true, false},
+		{"actions-all", "/actions?state=all&policy=rollback-canary", 200, h, false, false},
+		{"actions-bad-state", "/actions?state=sleeping", 400, h, false, false},
+		{"action", "/actions/act-rollback", 200, h, true, false},
+		{"action-done", "/actions/act-hook", 200, h, true, false},
+		{"action-dry-run", "/actions/act-scale", 200, h, false, false},
+		{"action-panel-timeline", "/actions/act-hook?panel=timeline", 200, h, false, true},
+		{"action-unknown", "/actions/nope", 404, h, false, false},
+		{"audit", "/actions/audit?from=now-1d", 200, h, false, false},
+		{"audit-bad", "/actions/audit?state=x&format=xml", 400, h, false, false},
+		{"cost", "/cost", 200, h, true, false},
+		{"cost-drill", "/cost?by=service&f=provider%3AAWS&view=daily&from=now-7d", 200, h, false, false},
+		{"cost-calls", "/cost?source=calls&by=model&from=now-1h", 200, h, false, false},
+		{"cost-bad", "/cost?by=colour&f=nonsense&view=weekly", 400, h, false, false},
+		{"llm", "/llm", 200, h, false, false},
+		{"llm-by-provider", "/llm?by=provider", 200, h, false, true},
+		{"llm-bad-by", "/llm?by=team", 400, h, false, false},
+		{"drift", "/drift", 200, h, false, false},
+		{"drift-report", "/drift/prompt-tokens", 200, h, false, false},
+		{"drift-unknown", "/drift/nope", 404, h, false, false},
+		{"drift-bad-at", "/drift/prompt-tokens?at=yesterday", 400, h, false, false},
+		{"canaries", "/canaries", 200, h, false, false},
+		{"canaries-bad-range", "/canaries?from=soon", 400, h, false, false},
+		{"recommendations", "/recommendations", 200, h, false, false},
+		{"settings", "/settings", 200, h, true, false},
+		{"settings-signin-off", "/settings", 200, h, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", tc.url, nil)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"net/http"
@@ -259,14 +260,26 @@ func (v *view) Keep(except ...string) []param {
 // navEntry is one page of the navigation.
 type navEntry struct{ Key, Label, Path, Shortcut string }
 
-// Nav is the navigation. The pages of phase 2 (LLM usage, cost, drift,
-// canaries, recommendations, actions, settings) are one entry each here
-// when they exist.
+// NavEntries is the navigation: every page, with its keyboard shortcut.
 func (v *view) NavEntries() []navEntry {
 	return []navEntry{
 		{"services", "Services", "/services", "g s"},
 		{"traces", "Traces", "/traces", "g t"},
+		{"llm", "LLM usage", "/llm", "g l"},
+		{"cost", "Cost", "/cost", "g c"},
 		{"slos", "SLOs", "/slos", "g o"},
+		{"drift", "Drift", "/drift", "g d"},
+		{"canaries", "Canaries", "/canaries", "g n"},
+		{"recommendations", "Recommendations", "/recommendations", "g r"},
 		{"alerts", "Alerts", "/alerts", "g a"},
+		{"actions", "Actions", "/actions", "g i"},
+		{"settings", "Settings", "/settings", "g ,"},
 	}
 }
+
+// queryEscape escapes a URL parameter's value.
+func queryEscape(s string) string { return url.QueryEscape(s) }
+
+// slicesSortedKeys are a map's keys, sorted: a page lists them in the
+// same order every time.
+func slicesSortedKeys[K cmp.Ordered, V any](m map[K]V) []K { return slices.Sorted(maps.Keys(m)) }

@@ -122,11 +122,11 @@ func (u *UI) loadSLOCharts(r *http.Request, v *view, d *sloData, tr timeRange) {
 // cumulative answers good and total events before a time in O(log n).
 type cumulative struct {
 	minutes     []time.Time
-	good, total []uint64 // sums of the minutes before index i
+	good, total []float64 // sums of the minutes before index i
 }
 
 func newCumulative(rs []store.Rollup) cumulative {
-	c := cumulative{good: []uint64{0}, total: []uint64{0}}
+	c := cumulative{good: []float64{0}, total: []float64{0}}
 	for _, r := range rs {
 		c.minutes = append(c.minutes, r.Minute)
 		c.good = append(c.good, c.good[len(c.good)-1]+r.Good)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"embed"
+	"fmt"
 	"html/template"
 	"math"
 	"strconv"
@@ -9,6 +10,11 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/vigil-dev/vigil/actions"
+	"github.com/vigil-dev/vigil/analyzer/canary"
+	"github.com/vigil-dev/vigil/analyzer/drift"
+	"github.com/vigil-dev/vigil/analyzer/rightsize"
 )
 
 //go:embed templates/*.html
@@ -16,12 +22,13 @@ var templateFiles embed.FS
 
 // pageNames are the pages, each a template file that defines "content"
 // and its panels over the shared layout.
-var pageNames = []string{"services", "service", "traces", "trace", "slos", "slo", "alerts"}
+var pageNames = []string{"services", "service", "traces", "trace", "slos", "slo", "alerts",
+	"actions", "action", "audit", "cost", "llm", "drift", "driftreport", "canaries", "recommendations", "settings"}
 
 // parsePages parses the layout once per page, so each page defines its
 // own "content".
 func parsePages(a *assets) map[string]*template.Template {
-	base := template.Must(template.New("").Funcs(funcs(a)).ParseFS(templateFiles, "templates/layout.html"))
+	base := template.Must(template.New("").Funcs(funcs(a)).ParseFS(templateFiles, "templates/layout.html", "templates/parts.html"))
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
 		pages[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFiles, "templates/"+name+".html"))
@@ -31,13 +38,16 @@ func parsePages(a *assets) map[string]*template.Template {
 
 func funcs(a *assets) template.FuncMap {
 	return template.FuncMap{
-		"asset":     a.url,
-		"dur":       formatDuration,
-		"span":      shortDuration,
-		"num":       formatNumber,
-		"pct":       func(f float64) string { return formatNumber(f) + "%" },
-		"ratio":     func(f float64) string { return strconv.FormatFloat(math.Round(f*100*1e4)/1e4, 'f', -1, 64) + "%" },
-		"money":     formatMoney,
+		"asset": a.url,
+		"dur":   formatDuration,
+		"span":  shortDuration,
+		"num":   formatNumber,
+		"pct":   func(f float64) string { return formatNumber(f) + "%" },
+		"ratio": func(f float64) string { return strconv.FormatFloat(math.Round(f*100*1e4)/1e4, 'f', -1, 64) + "%" },
+		"money": formatMoney,
+		// events counts SLO events, which PromQL SLIs make fractional:
+		// whole counts print as integers, fractions to three places.
+		"events":    func(f float64) string { return strconv.FormatFloat(math.Round(f*1000)/1000, 'f', -1, 64) },
 		"when":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 		"unixNano":  func(ns int64) time.Time { return time.Unix(0, ns).UTC() },
 		"nanos":     func(ns int64) time.Duration { return time.Duration(ns) },
@@ -58,7 +68,79 @@ func funcs(a *assets) template.FuncMap {
 		"groupTable": func(v *view, rows []groupRow, key string) groupTable {
 			return groupTable{View: v, Rows: rows, Key: key}
 		},
+		"actionStates": func() []actions.State { return actions.States },
+		"actionTable": func(v *view, rows []actionRow, inbox bool) actionTable {
+			return actionTable{View: v, Rows: rows, Inbox: inbox}
+		},
+		"lastStep":   func(a *actions.Action) actions.Step { return a.Timeline[len(a.Timeline)-1] },
+		"finalState": func(s actions.State) bool { return s.Final() },
+		"decision":   func(v *view, verb string) decisionTemplate { return decisionTemplate{View: v, Verb: verb} },
+		"sloEvidence": func(x *actions.SLOEvidence, window time.Duration, exhausts *time.Duration) sloEvidenceView {
+			return sloEvidenceView{X: x, Window: window, Exhausts: exhausts}
+		},
+		"burnBar": burnBar,
+		"inc":     func(i int) int { return i + 1 },
+		"lasts": func(d *time.Duration) string {
+			if *d <= 0 {
+				return "exhausted"
+			}
+			return formatDuration(*d)
+		},
+		"verdictClass": func(v canary.Verdict) string {
+			return map[canary.Verdict]string{canary.VerdictPass: "ok", canary.VerdictFail: "failed", canary.VerdictMarginal: "pending", canary.VerdictInconclusive: "pending"}[v]
+		},
+		"add":     func(a, b int) int { return a + b },
+		"sub100":  func(h float64) float64 { return 100 - h },
+		"float":   func(n int64) float64 { return float64(n) },
+		"amount4": func(d decimal.Decimal) string { return d.Round(4).String() },
+		"date":    func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+		"amount":  func(d decimal.Decimal) string { return d.StringFixed(2) },
+		"fnum":    func(n drift.Number) string { return formatNumber(float64(n)) },
+		"pct100":  func(f float64) string { return formatNumber(f*100) + "%" },
+		"evidence": func(e rightsize.Evidence) string {
+			s := e.Statistic + " = " + formatNumber(e.Value)
+			if e.Samples > 0 {
+				s += fmt.Sprintf(" over %d samples of %d pods", e.Samples, e.Pods)
+			}
+			if e.OOMKills > 0 {
+				s += fmt.Sprintf(", %d OOM kills", e.OOMKills)
+			}
+			return s
+		},
 	}
+}
+
+// actionTable is a table of actions; Inbox adds the urgency.
+type actionTable struct {
+	View  *view
+	Rows  []actionRow
+	Inbox bool
+}
+
+// decisionTemplate is the approve or reject form of an action's page.
+type decisionTemplate struct {
+	View *view
+	Verb string
+}
+
+// sloEvidenceView is an SLO's evidence with its window and how long its
+// budget lasts.
+type sloEvidenceView struct {
+	X        *actions.SLOEvidence
+	Window   time.Duration
+	Exhausts *time.Duration
+}
+
+// bar is a burn rate drawn against its threshold, in a 0–100 box whose
+// right end is twice the larger of the two.
+type bar struct{ Rate, Threshold, Forecast float64 }
+
+func burnBar(rate, threshold float64) bar {
+	full := 2 * max(rate, threshold)
+	if full <= 0 {
+		return bar{}
+	}
+	return bar{Rate: math.Round(rate/full*1000) / 10, Threshold: math.Round(threshold/full*1000) / 10}
 }
 
 // alertTable is a table of alerts; Silence adds the silence forms.

@@ -1,4 +1,5 @@
-// Package ui serves Vigil's web pages: services, traces, SLOs and alerts,
+// Package ui serves Vigil's web pages: services, traces, LLM usage, cost,
+// SLOs, drift, canaries, recommendations, alerts, actions and settings,
 // server-rendered from html/template with htmx for partial updates and a
 // few plain ES-module islands (charts over uPlot, the trace waterfall, the
 // keyboard and theme helpers), all embedded, with no build step.
@@ -15,18 +16,24 @@
 // for something that does not exist), never a 500.
 //
 // Routes declare their roles (viewer for pages, editor for creating a
-// silence); the auth guard decides before any handler runs. Browser wraps
+// silence, operator for deciding on an action, as /api/v1/actions asks);
+// the auth guard decides before any handler runs. Browser wraps
 // the web port's handler so that a page's ?tenant= selects the tenant, as
 // X-Scope-OrgID does for API clients.
 package ui
 
 import (
+	"context"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/vigil-dev/vigil/actions"
+	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/auth"
+	"github.com/vigil-dev/vigil/config"
+	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 )
@@ -40,6 +47,26 @@ type Store interface {
 	store.RollupReader
 	store.EventReader
 	store.EventWriter
+	store.CostReader
+	store.SpanValueReader // the drift report's histograms
+	// Tokens lists the API tokens, for the settings page of an admin.
+	Tokens(ctx context.Context) ([]store.APIToken, error)
+}
+
+// Actions is the actions engine as the actions pages use it
+// (*actions.Engine): the pages read actions and record people's
+// decisions through it, so a decision made here is the one the API
+// makes.
+type Actions interface {
+	List(ctx context.Context, f actions.Filter) ([]*actions.Action, error)
+	Get(ctx context.Context, tenant, id string) (*actions.Action, error)
+	Approve(ctx context.Context, tenant, id string, d actions.Decision) (*actions.Action, error)
+	Reject(ctx context.Context, tenant, id string, d actions.Decision) (*actions.Action, error)
+}
+
+// Build is what the settings page says of the running binary.
+type Build struct {
+	Version, GoVersion, Platform string
 }
 
 // Options configure the pages.
@@ -47,6 +74,20 @@ type Options struct {
 	Store Store
 	// SLOs returns the SLOs the config directory defines now; nil: none.
 	SLOs func() []*slo.SLO
+	// Actions is the actions engine; nil: this process runs none, and the
+	// actions pages say so.
+	Actions Actions
+	// Budgets, Attribution and DriftMonitors are the config directory's
+	// as it is now; nil: none (the default attribution).
+	Budgets       func() []*cost.Budget
+	Attribution   func() cost.Attribution
+	DriftMonitors func() []*drift.Monitor
+	// Prices is the LLM price table the collector prices spans with;
+	// nil: the built-in table.
+	Prices *cost.PriceTable
+	// ConfigStatus reports the last reading of the config directory.
+	ConfigStatus func() config.Status
+	Build        Build
 	// SignIn says the guard checks credentials: a page without an
 	// identity then sends the browser to /login.
 	SignIn bool
@@ -106,6 +147,18 @@ func (u *UI) Routes() []auth.Route {
 		page("/slos/{name}", u.sloPage),
 		page("/alerts", u.alerts),
 		{Method: "POST", Pattern: "/alerts/silences", Role: auth.Editor, Handler: http.HandlerFunc(u.createSilence)},
+		page("/actions", u.actionsPage),
+		page("/actions/audit", u.auditPage),
+		page("/actions/{id}", u.actionPage),
+		// Deciding needs operator, as POST /api/v1/actions/{id}/approve does.
+		{Method: "POST", Pattern: "/actions/{id}/{verb}", Role: auth.Operator, Handler: http.HandlerFunc(u.decide)},
+		page("/cost", u.costPage),
+		page("/llm", u.llmPage),
+		page("/drift", u.driftPage),
+		page("/drift/{monitor}", u.driftReport),
+		page("/canaries", u.canariesPage),
+		page("/recommendations", u.recommendationsPage),
+		page("/settings", u.settingsPage),
 	}
 }
 

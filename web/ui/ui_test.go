@@ -171,7 +171,7 @@ func TestCreateSilence(t *testing.T) {
 	if w.Code != 303 || !strings.HasPrefix(w.Header().Get("Location"), "/alerts?silenced=") {
 		t.Fatalf("good: %d %v", w.Code, w.Header())
 	}
-	ss, err := slo.ActiveSilences(context.Background(), st, store.DefaultTenant, time.Now())
+	ss, err := slo.ActiveSilences(context.Background(), st, store.DefaultTenant, fixedNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,6 +83,13 @@ type Dialect interface {
 	// shard's rows, such as one that ranks and limits them: on a cluster
 	// it runs once and its result goes to every shard.
 	globalIn() string
+
+	// hasWords is true for the log rows whose tokens hold every word,
+	// using the dialect's token index, for a tenant's logs in [start, end)
+	// (zero bounds are open). prewhere, when not empty, is a condition to
+	// read first, before any other column (ClickHouse's PREWHERE), with
+	// its own arguments; where is the rest.
+	hasWords(tenant string, words []string, start, end time.Time) (prewhere Query, where Query)
 }
 
 // sqlType is a type queries cast to.
@@ -90,7 +97,6 @@ type sqlType int
 
 const (
 	typeInt64 sqlType = iota
-	typeUInt64
 	typeFloat64
 	typeString
 )
@@ -113,7 +119,7 @@ func ClickHouseCluster(cluster, database string) Dialect {
 
 type clickHouse struct{}
 
-var clickHouseTypes = [...]string{typeInt64: "Int64", typeUInt64: "UInt64", typeFloat64: "Float64", typeString: "String"}
+var clickHouseTypes = [...]string{typeInt64: "Int64", typeFloat64: "Float64", typeString: "String"}
 
 func (clickHouse) has(array, elem string) string { return "has(" + array + ", " + elem + ")" }
 
@@ -249,9 +255,28 @@ func quoteIdent(s string) string {
 	return "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(s) + "`"
 }
 
+// hasWords looks the rarest-looking word up in log_tokens, sorted by word,
+// in a PREWHERE: the logs table's id column is read first, and the rest
+// only of the granules that hold a match; then every word is checked on
+// those rows. GLOBAL IN runs the lookup once, where a cluster's
+// Distributed tables would otherwise refuse a subquery over another
+// Distributed table; on one node it is a plain IN.
+func (d clickHouse) hasWords(tenant string, words []string, start, end time.Time) (Query, Query) {
+	var sub conds
+	sub.add("tenant = ?", tenant)
+	sub.add("token = ?", longest(words))
+	d.prune(&sub, "timestamp", start, end)
+	pre := Query{SQL: "id GLOBAL IN (SELECT id FROM log_tokens WHERE " + sub.String() + ")", Args: sub.args}
+	var c conds
+	for _, w := range words {
+		c.add("has(tokens, ?)", w)
+	}
+	return pre, Query{SQL: "(" + c.String() + ")", Args: c.args}
+}
+
 type duckDB struct{}
 
-var duckDBTypes = [...]string{typeInt64: "BIGINT", typeUInt64: "UBIGINT", typeFloat64: "DOUBLE", typeString: "VARCHAR"}
+var duckDBTypes = [...]string{typeInt64: "BIGINT", typeFloat64: "DOUBLE", typeString: "VARCHAR"}
 
 func (duckDB) has(array, elem string) string { return "list_contains(" + array + ", " + elem + ")" }
 
@@ -325,3 +350,13 @@ func (duckDB) traceIndex() bool { return false }
 func (duckDB) globalIn() string { return "IN" }
 
 func (duckDB) colocated(table string) string { return table }
+
+// hasWords scans the tokens lists: DuckDB's full-text extension is not
+// built in, and the embedded store holds one machine's logs.
+func (d duckDB) hasWords(_ string, words []string, _, _ time.Time) (Query, Query) {
+	var c conds
+	for _, w := range words {
+		c.add(d.has("tokens", "?"), w)
+	}
+	return Query{}, Query{SQL: "(" + c.String() + ")", Args: c.args}
+}

@@ -29,9 +29,9 @@ func (r *Reader) Rollups(ctx context.Context, q store.RollupQuery) ([]store.Roll
 }
 
 // SumRollups adds up good and total.
-func (r *Reader) SumRollups(ctx context.Context, q store.RollupQuery) (good, total uint64, err error) {
+func (r *Reader) SumRollups(ctx context.Context, q store.RollupQuery) (good, total float64, err error) {
 	from := r.rollupsOf(q)
-	query := Query{SQL: "SELECT " + r.d.sum("good", "", typeUInt64) + ", " + r.d.sum("total", "", typeUInt64) + " FROM " + from.SQL, Args: from.Args}
+	query := Query{SQL: "SELECT " + r.d.sum("good", "", typeFloat64) + ", " + r.d.sum("total", "", typeFloat64) + " FROM " + from.SQL, Args: from.Args}
 	if err := r.one(ctx, "sum rollups of "+q.SLO, query, &good, &total); err != nil {
 		return 0, 0, err
 	}
@@ -51,7 +51,7 @@ func (r *Reader) SumRollupWindows(ctx context.Context, tenant string, slos []str
 		if st.Before(earliest) {
 			earliest = st
 		}
-		sel = append(sel, r.d.sum("good", "minute >= ?", typeUInt64), r.d.sum("total", "minute >= ?", typeUInt64))
+		sel = append(sel, r.d.sum("good", "minute >= ?", typeFloat64), r.d.sum("total", "minute >= ?", typeFloat64))
 		args = append(args, r.d.time(st), r.d.time(st))
 	}
 	// slo IN (?, ...) with one argument each: has(array, slo) would not
@@ -68,7 +68,7 @@ func (r *Reader) SumRollupWindows(ctx context.Context, tenant string, slos []str
 	query := Query{SQL: "SELECT slo, " + strings.Join(sel, ", ") + " FROM " + from + " GROUP BY slo", Args: args}
 	sums := map[string][]store.GoodTotal{}
 	var name string
-	vals := make([]uint64, 2*len(starts))
+	vals := make([]float64, 2*len(starts))
 	dest := []any{&name}
 	for i := range vals {
 		dest = append(dest, &vals[i])

@@ -18,7 +18,7 @@ const SpanColumns = `tenant, start_ns, duration_ns, trace_id, span_id, parent_sp
 	service, operation, kind, status_code, status_message, scope_name, scope_version,
 	resource_keys, resource_values, attr_keys, attr_values, events, links,
 	model, model_version, deployment, provider, operation_type,
-	input_tokens, output_tokens, cached_tokens, cost`
+	input_tokens, output_tokens, cached_tokens, cost, resource_types, attr_types`
 
 // failed is true for spans with an error status.
 var failed = "status_code = " + strconv.Itoa(int(store.StatusError))
@@ -105,20 +105,21 @@ func (r *Reader) spanRow() ([]any, func() (store.Span, error)) {
 	var traceID, spanID, parentID []byte
 	var kind, status int8
 	var rk, rv, ak, av []string
+	var rt, at []int8
 	var events, links string
 	dest := []any{&scanned.Tenant, &scanned.StartUnixNano, &scanned.DurationNano, &traceID, &spanID, &parentID, &scanned.TraceState,
 		&scanned.Service, &scanned.Operation, &kind, &status, &scanned.StatusMessage, &scanned.ScopeName, &scanned.ScopeVersion,
 		r.conn.Strings(&rk), r.conn.Strings(&rv), r.conn.Strings(&ak), r.conn.Strings(&av), &events, &links,
 		&scanned.Model, &scanned.ModelVersion, &scanned.Deployment, &scanned.Provider, &scanned.OperationType,
-		&scanned.InputTokens, &scanned.OutputTokens, &scanned.CachedTokens, r.conn.Money(&scanned.Cost)}
+		&scanned.InputTokens, &scanned.OutputTokens, &scanned.CachedTokens, r.conn.Money(&scanned.Cost), r.conn.Int8s(&rt), r.conn.Int8s(&at)}
 	return dest, func() (store.Span, error) {
 		sp := scanned
 		copy(sp.TraceID[:], traceID)
 		copy(sp.SpanID[:], spanID)
 		copy(sp.ParentSpanID[:], parentID)
 		sp.Kind, sp.StatusCode = store.SpanKind(kind), store.StatusCode(status)
-		sp.Resource = store.JoinAttributes(rk, rv)
-		sp.Attributes = store.JoinAttributes(ak, av)
+		sp.Resource = store.JoinTypedAttributes(rk, rv, rt)
+		sp.Attributes = store.JoinTypedAttributes(ak, av, at)
 		return sp, codec.DecodeEventsLinks(&sp, events, links)
 	}
 }

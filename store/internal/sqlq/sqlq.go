@@ -43,6 +43,9 @@ type Conn interface {
 	// Strings returns the scan destination that stores an Array(String)
 	// (VARCHAR[]) column's value in *p.
 	Strings(p *[]string) any
+	// Int8s returns the scan destination that stores an Array(Int8)
+	// (TINYINT[]) column's value in *p.
+	Int8s(p *[]int8) any
 	// Money returns the scan destination that stores a Decimal(38, 12)
 	// column's value in *p; a NULL (a DuckDB sum over no rows) is zero.
 	Money(p *decimal.Decimal) any

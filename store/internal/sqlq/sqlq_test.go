@@ -22,6 +22,7 @@ func (r *recorder) Query(_ context.Context, query string, args ...any) (Rows, er
 }
 
 func (*recorder) Strings(p *[]string) any      { return p }
+func (*recorder) Int8s(p *[]int8) any          { return p }
 func (*recorder) Money(p *decimal.Decimal) any { return p }
 
 type oneRow struct{ done bool }

@@ -67,8 +67,8 @@ function onKey(event) {
   const key = event.key;
   if (pending === "g") {
     pending = "";
-    const nav = { s: "/services", t: "/traces", o: "/slos", a: "/alerts" }[key];
-    const link = nav && document.querySelector(`header nav a[href^="${nav}"]`);
+    // Each page's link in the navigation names its shortcut.
+    const link = [...document.querySelectorAll("header nav a[data-shortcut]")].find((a) => a.dataset.shortcut === `g ${key}`);
     if (link) link.click();
     return;
   }

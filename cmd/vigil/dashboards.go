@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil/dashboards"
+)
+
+// inventoryFlags say what the dashboards are generated from: the SLOs of
+// the config directory (or the paths given), and services, models and
+// teams named on the command line.
+type inventoryFlags struct {
+	services, models, teams []string
+}
+
+func (o *inventoryFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringSliceVar(&o.services, "service", nil, "a service to give a dashboard (repeat or comma-separate); the SLOs' services always get one")
+	f.StringSliceVar(&o.models, "model", nil, "a model to give a dashboard (repeat or comma-separate)")
+	f.StringArrayVar(&o.teams, "team", nil, "a team's folder and the services it owns: team=service,service (repeat per team)")
+}
+
+// inventory reads the SLOs and the flags into what Generate takes.
+func (o *inventoryFlags) inventory(cmd *cobra.Command, g *globalOptions, args []string) (dashboards.Inventory, error) {
+	paths := args
+	if len(paths) == 0 {
+		paths = []string{g.configDir}
+	}
+	slos, err := readSLOs(cmd, paths)
+	if err != nil {
+		return dashboards.Inventory{}, err
+	}
+	inv := dashboards.Inventory{SLOs: slos, Services: o.services, Models: o.models, Teams: map[string][]string{}}
+	for _, t := range o.teams {
+		team, services, ok := strings.Cut(t, "=")
+		if !ok || team == "" || services == "" {
+			return inv, usage("--team %q: want team=service,service", t)
+		}
+		inv.Teams[team] = append(inv.Teams[team], strings.Split(services, ",")...)
+	}
+	return inv, nil
+}
+
+func newDashboardsCmd(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dashboards",
+		Short: "Generate Grafana dashboards from the SLOs, services, models and costs Vigil knows; push them to Grafana",
+	}
+	cmd.AddCommand(newDashboardsGenerateCmd(g), newDashboardsCheckCmd(g))
+	withEnvHelp(cmd)
+	return cmd
+}
+
+func newDashboardsGenerateCmd(g *globalOptions) *cobra.Command {
+	var inv inventoryFlags
+	var out, format, vigilURL, grafanaPath, tokenEnv, namespace, secret, secretKey string
+	var instance []string
+	cmd := &cobra.Command{
+		Use:   "generate --out DIR [paths...]",
+		Short: "Write the dashboards and Grafana's provisioning files (or grafana-operator resources) to a directory",
+		Long: `Generates a dashboard per SLO (of the config directory, or the paths
+given), per service and per model, the cost dashboard and Vigil's own, and
+writes them with what Grafana needs to load them:
+
+  --format files (default): DIR/dashboards/<folder>/<uid>.json, and
+    DIR/provisioning/dashboards/vigil.yaml (one provider per folder, UI
+    edits refused) and DIR/provisioning/datasources/vigil.yaml (the
+    vigil-prometheus and vigil-jaeger data sources at --vigil-url, with the
+    token Grafana reads from its environment variable --token-env). Copy
+    DIR/dashboards to --grafana-path and DIR/provisioning into Grafana's
+    provisioning directory, or mount them from a ConfigMap.
+  --format operator: DIR/grafana-operator.yaml, GrafanaFolder,
+    GrafanaDatasource and GrafanaDashboard resources for grafana-operator.
+
+The same inputs give the same bytes. SLOs whose SLI PromQL cannot read
+(span attributes, drift verdicts) are listed on stderr and skipped.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usage("--out: name the directory to write to")
+			}
+			i, err := inv.inventory(cmd, g, args)
+			if err != nil {
+				return err
+			}
+			set, err := dashboards.Generate(i)
+			if err != nil {
+				return err
+			}
+			var files map[string][]byte
+			switch format {
+			case "files":
+				files, err = dashboards.ProvisioningFiles(set, dashboards.ProvisionOptions{VigilURL: vigilURL, Path: grafanaPath, TokenEnv: tokenEnv})
+			case "operator":
+				labels := map[string]string{}
+				for _, kv := range instance {
+					k, v, ok := strings.Cut(kv, "=")
+					if !ok || k == "" {
+						return usage("--operator.instance %q: want label=value", kv)
+					}
+					labels[k] = v
+				}
+				files, err = dashboards.OperatorFiles(set, dashboards.OperatorOptions{VigilURL: vigilURL, Namespace: namespace, Instance: labels, Secret: secret, SecretKey: secretKey})
+			default:
+				return usage("--format: want files or operator, got %q", format)
+			}
+			if err != nil {
+				return usage("%v", err)
+			}
+			for _, s := range set.Skipped {
+				fmt.Fprintln(cmd.ErrOrStderr(), "skipped SLO "+s)
+			}
+			names := make([]string, 0, len(files))
+			for name := range files {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			for _, name := range names {
+				path := filepath.Join(out, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				if err := os.WriteFile(path, files[name], 0o644); err != nil {
+					return &exitError{code: 2, err: err}
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d dashboards in %d folders to %s\n", len(set.Dashboards), len(set.Folders), out)
+			return nil
+		},
+	}
+	inv.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "directory to write to")
+	f.StringVar(&format, "format", "files", "files (Grafana's file provisioning) or operator (grafana-operator resources)")
+	f.StringVar(&vigilURL, "vigil-url", "http://vigil:8080", "Vigil's web address as Grafana reaches it")
+	f.StringVar(&grafanaPath, "grafana-path", "/var/lib/grafana/dashboards/vigil", "where Grafana reads the dashboard folders from")
+	f.StringVar(&tokenEnv, "token-env", "VIGIL_VIEWER_TOKEN", "Grafana's environment variable holding a Vigil viewer token, for the data sources")
+	f.StringVar(&namespace, "operator.namespace", "", "namespace of the grafana-operator resources")
+	f.StringArrayVar(&instance, "operator.instance", []string{"dashboards=grafana"}, "label=value the resources' instanceSelector matches")
+	f.StringVar(&secret, "operator.secret", "vigil-grafana", "Secret holding the data sources' Authorization header value (Bearer <viewer token>)")
+	f.StringVar(&secretKey, "operator.secret-key", "authorization", "key of that Secret")
+	return cmd
+}
