@@ -71,6 +71,9 @@ var (
 	// ErrProvisioned: the dashboard comes from Grafana's file
 	// provisioning and cannot be saved through the API (400).
 	ErrProvisioned = errors.New("provisioned from files in Grafana, so not overwritten: change the files, or remove the provisioning to manage it with push")
+	// ErrRefused is Push's error when it went through every object and
+	// Grafana refused some (each Change says why).
+	ErrRefused = errors.New("Grafana refused some objects")
 )
 
 // Action is what a push does, or would do, to one object.
@@ -111,7 +114,7 @@ type PushOptions struct {
 // An object Grafana refuses (a version conflict, a provisioned dashboard)
 // is reported in its Change and the push goes on; a refused token
 // (ErrUnauthorized, ErrForbidden) or an unreachable Grafana ends it.
-// The error is non-nil when anything was refused.
+// The error wraps ErrRefused when anything was refused.
 func Push(ctx context.Context, g Grafana, set Set, o PushOptions) ([]Change, error) {
 	var changes []Change
 	refused := 0
@@ -145,7 +148,7 @@ func Push(ctx context.Context, g Grafana, set Set, o PushOptions) ([]Change, err
 		}
 	}
 	if refused > 0 {
-		return changes, fmt.Errorf("Grafana refused %d of %d objects", refused, len(changes))
+		return changes, fmt.Errorf("%w: %d of %d", ErrRefused, refused, len(changes))
 	}
 	return changes, nil
 }

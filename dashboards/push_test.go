@@ -183,8 +183,8 @@ func TestPushVersionConflict(t *testing.T) {
 	f.bumpAfterRead = true // someone saves between Push's read and its write
 
 	changes, err := pushTo(t, srv.URL, testToken, set, PushOptions{})
-	if err == nil {
-		t.Fatal("a stale version was pushed without an error")
+	if !errors.Is(err, ErrRefused) {
+		t.Fatalf("a stale version pushed: error %v, want ErrRefused", err)
 	}
 	var refused []Change
 	for _, c := range changes {
@@ -223,8 +223,8 @@ func TestPushProvisionedDashboardIsReportedNotOverwritten(t *testing.T) {
 			f.dashes[d.UID] = map[string]any{"uid": d.UID, "title": "from files", "version": int64(1)}
 			f.provisioned[d.UID] = true
 			changes, err := pushTo(t, srv.URL, testToken, set, PushOptions{Force: true})
-			if err == nil {
-				t.Fatal("no error for a provisioned dashboard")
+			if !errors.Is(err, ErrRefused) {
+				t.Fatalf("a provisioned dashboard: error %v, want ErrRefused", err)
 			}
 			found := false
 			for _, c := range changes {
@@ -257,8 +257,8 @@ func TestPushUnauthorizedAndForbidden(t *testing.T) {
 			f, srv := newFakeGrafana(t, testToken)
 			f.forbid = tc.forbid
 			changes, err := pushTo(t, srv.URL, tc.token, set, PushOptions{DataSources: sources})
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("error %v, want %v", err, tc.want)
+			if !errors.Is(err, tc.want) || errors.Is(err, ErrRefused) {
+				t.Fatalf("error %v, want only %v", err, tc.want)
 			}
 			if len(changes) != 0 {
 				t.Errorf("went on after a refused token: %v", changes)
