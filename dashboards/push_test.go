@@ -290,9 +290,11 @@ func TestNewHTTPAPIRefusesBadInput(t *testing.T) {
 // TestPushRealGrafana pushes to a real Grafana when VIGIL_GRAFANA_URL and
 // VIGIL_GRAFANA_TOKEN (an Editor service account's token; Admin to write
 // the data sources) are set: a push, then a second that must change
-// nothing. It writes the folder "Vigil · vigil-push-test" and its
-// dashboards, and Vigil's two data sources pointing at VIGIL_GRAFANA_VIGIL_URL
-// (default http://vigil:8080).
+// nothing, which is what shows that Grafana stores a dashboard as sent and
+// the comparison holds. It writes the folders "Vigil" and "Vigil ·
+// vigil-push-test", the dashboards of the service vigil-push-test, cost and
+// Vigil itself, and Vigil's two data sources pointing at
+// VIGIL_GRAFANA_VIGIL_URL (default http://vigil:8080).
 func TestPushRealGrafana(t *testing.T) {
 	url, token := os.Getenv("VIGIL_GRAFANA_URL"), os.Getenv("VIGIL_GRAFANA_TOKEN")
 	if url == "" || token == "" {
