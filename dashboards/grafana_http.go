@@ -25,8 +25,8 @@ type HTTPAPI struct {
 }
 
 // NewHTTPAPI is the Grafana at baseURL (http(s)://host[:port][/path]),
-// authenticating with a service-account token. client nil is
-// http.DefaultClient.
+// authenticating with a service-account token. A nil client is the
+// Grafana client's own (no retries: a push is re-run, not retried).
 func NewHTTPAPI(baseURL, token string, client *http.Client) (*HTTPAPI, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -37,9 +37,6 @@ func NewHTTPAPI(baseURL, token string, client *http.Client) (*HTTPAPI, error) {
 	}
 	if token == "" {
 		return nil, errors.New("no Grafana token: give a service-account token with --grafana-token-file or GRAFANA_TOKEN")
-	}
-	if client == nil {
-		client = http.DefaultClient
 	}
 	cfg := &goapi.TransportConfig{
 		Host:     u.Host,

@@ -8,31 +8,44 @@ import (
 	"reflect"
 )
 
-// Grafana is what Push needs of a Grafana: read a folder, data source or
-// dashboard by uid, and write one. It is Vigil's own so that Grafana's
-// newer /apis/dashboard.grafana.app API can stand in for the legacy /api
-// one (HTTPAPI) without Push changing.
+// Grafana is what Push needs of a Grafana: to read a folder, data source
+// or dashboard by uid, and to write one. The interfaces are Vigil's own so
+// that Grafana's newer /apis/dashboard.grafana.app API can stand in for the
+// legacy /api one (HTTPAPI) without Push changing.
 //
 // A getter returns found false and no error when the uid is unknown. A
-// writer's error is one of the Err* values below (wrapped, with Grafana's
-// message) when Grafana refused for that reason, so Push can tell the user
-// what to do; an error MUST NOT contain the token.
+// writer's error wraps one of the Err* values below (with Grafana's
+// message) when Grafana refused for that reason, or a *StatusError, so
+// Push can tell the user what to do. No error may contain the token.
 type Grafana interface {
+	FolderStore
+	DataSourceStore
+	DashboardStore
+}
+
+// FolderStore holds folders by uid.
+type FolderStore interface {
 	Folder(ctx context.Context, uid string) (f RemoteFolder, found bool, err error)
 	CreateFolder(ctx context.Context, f Folder) error
 	// UpdateFolder renames a folder; version is the one last read, and
 	// overwrite ignores it.
 	UpdateFolder(ctx context.Context, f Folder, version int64, overwrite bool) error
+}
 
+// DataSourceStore holds data sources by uid.
+type DataSourceStore interface {
 	DataSource(ctx context.Context, uid string) (d RemoteDataSource, found bool, err error)
 	CreateDataSource(ctx context.Context, d DataSource, secure map[string]string) error
-	// UpdateDataSource replaces a data source; a nil secure keeps the
-	// secrets Grafana holds.
+	// UpdateDataSource replaces a data source of the version last read;
+	// a nil secure keeps the secrets Grafana holds.
 	UpdateDataSource(ctx context.Context, d DataSource, secure map[string]string, version int64) error
+}
 
+// DashboardStore holds dashboards by uid.
+type DashboardStore interface {
 	Dashboard(ctx context.Context, uid string) (d RemoteDashboard, found bool, err error)
 	// SaveDashboard creates a dashboard (version 0) or replaces the one
-	// of that version; overwrite ignores the version.
+	// of that version, in d.Folder; overwrite ignores the version.
 	SaveDashboard(ctx context.Context, d Dashboard, version int64, overwrite bool) error
 }
 
@@ -169,7 +182,7 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("Grafana answered %d: %s", e.Code, e.Message)
 }
 
-func pushFolder(ctx context.Context, g Grafana, f Folder, o PushOptions) (Change, error) {
+func pushFolder(ctx context.Context, g FolderStore, f Folder, o PushOptions) (Change, error) {
 	c := Change{Kind: "folder", UID: f.UID, Title: f.Title}
 	have, found, err := g.Folder(ctx, f.UID)
 	switch {
@@ -191,7 +204,7 @@ func pushFolder(ctx context.Context, g Grafana, f Folder, o PushOptions) (Change
 	return c, err
 }
 
-func pushDataSource(ctx context.Context, g Grafana, d DataSource, o PushOptions) (Change, error) {
+func pushDataSource(ctx context.Context, g DataSourceStore, d DataSource, o PushOptions) (Change, error) {
 	c := Change{Kind: "datasource", UID: d.UID, Title: d.Name}
 	have, found, err := g.DataSource(ctx, d.UID)
 	if err != nil {
@@ -204,6 +217,8 @@ func pushDataSource(ctx context.Context, g Grafana, d DataSource, o PushOptions)
 		}
 		return c, err
 	}
+	// Grafana shows which secrets it holds, never their values: send
+	// ours only where it holds none, or when told to.
 	var secure map[string]string
 	for k := range o.Secure {
 		if !have.Secure[k] || o.Force {
@@ -232,7 +247,7 @@ func sameDataSource(have RemoteDataSource, want DataSource) bool {
 	return errA == nil && errB == nil && reflect.DeepEqual(a, b)
 }
 
-func pushDashboard(ctx context.Context, g Grafana, d Dashboard, o PushOptions) (Change, error) {
+func pushDashboard(ctx context.Context, g DashboardStore, d Dashboard, o PushOptions) (Change, error) {
 	c := Change{Kind: "dashboard", UID: d.UID, Title: d.Title}
 	have, found, err := g.Dashboard(ctx, d.UID)
 	if err != nil {
