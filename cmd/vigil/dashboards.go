@@ -209,6 +209,10 @@ Exit codes: 0 Grafana holds everything; 1 Grafana refused some objects
 					return usage("%w", err)
 				}
 				o.Secure = map[string]string{"httpHeaderValue1": "Bearer " + viewer}
+			} else {
+				// Not an error: Grafana may already hold the token, and a
+				// push of dashboards alone needs none.
+				fmt.Fprintln(cmd.ErrOrStderr(), "no --viewer-token-file: the data sources keep the token Grafana holds; new ones get none and cannot read Vigil until one is set")
 			}
 			i, err := inv.inventory(cmd, g, args)
 			if err != nil {
