@@ -1,11 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -52,7 +56,7 @@ func newDashboardsCmd(g *globalOptions) *cobra.Command {
 		Use:   "dashboards",
 		Short: "Generate Grafana dashboards from the SLOs, services, models and costs Vigil knows; push them to Grafana",
 	}
-	cmd.AddCommand(newDashboardsGenerateCmd(g), newDashboardsCheckCmd(g))
+	cmd.AddCommand(newDashboardsGenerateCmd(g), newDashboardsCheckCmd(g), newDashboardsPushCmd(g))
 	withEnvHelp(cmd)
 	return cmd
 }
@@ -145,4 +149,130 @@ The same inputs give the same bytes. SLOs whose SLI PromQL cannot read
 	f.StringVar(&secret, "operator.secret", "vigil-grafana", "Secret holding the data sources' Authorization header value (Bearer <viewer token>)")
 	f.StringVar(&secretKey, "operator.secret-key", "authorization", "key of that Secret")
 	return cmd
+}
+
+func newDashboardsPushCmd(g *globalOptions) *cobra.Command {
+	var inv inventoryFlags
+	var grafanaURL, tokenFile, viewerTokenFile, vigilURL string
+	var dryRun, force bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "push --grafana-url URL [paths...]",
+		Short: "Create or update the dashboards, their folders and Vigil's two data sources in a Grafana, through its HTTP API",
+		Long: `Generates the dashboards as generate does and makes a Grafana hold them,
+with their folders and the vigil-prometheus and vigil-jaeger data sources at
+--vigil-url. Each is read by uid first: created when missing, updated when
+it differs, left alone (no new version) when it is the same.
+
+The Grafana token is a service account's (Editor for folders and
+dashboards, Admin for the data sources), read from --grafana-token-file or
+else the environment variable GRAFANA_TOKEN; it is never printed. The data
+sources send Vigil a viewer's token read from --viewer-token-file; Grafana
+never shows a secret back, so it is written when a data source is created,
+when Grafana holds none, or with --force.
+
+A dashboard is saved with the version last read: if someone saved it in
+Grafana in between, Grafana refuses (412) and push says so; re-run, or use
+--force to overwrite. A dashboard Grafana provisions from files is reported
+and left alone. --dry-run reads and prints what would change.
+
+Exit codes: 0 Grafana holds everything; 1 Grafana refused some objects
+(listed); 2 a usage error, a refused token, or Grafana could not be reached.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if grafanaURL == "" {
+				return usage("--grafana-url: name the Grafana to push to")
+			}
+			// The file wins over the environment, as a flag wins over
+			// its environment twin.
+			token := strings.TrimSpace(os.Getenv("GRAFANA_TOKEN"))
+			if tokenFile != "" {
+				t, err := secretFrom("grafana-token", "", tokenFile)
+				if err != nil {
+					return usage("%w", err)
+				}
+				token = t
+			}
+			if token == "" {
+				return usage("no Grafana token: give a service account's token with --grafana-token-file or GRAFANA_TOKEN")
+			}
+			api, err := dashboards.NewHTTPAPI(grafanaURL, token, &http.Client{Timeout: timeout})
+			if err != nil {
+				return usage("--grafana-url: %w", err)
+			}
+			o := dashboards.PushOptions{DryRun: dryRun, Force: force}
+			if o.DataSources, err = dashboards.DataSources(vigilURL); err != nil {
+				return usage("--vigil-url: %w", err)
+			}
+			if viewerTokenFile != "" {
+				viewer, err := secretFrom("viewer-token", "", viewerTokenFile)
+				if err != nil {
+					return usage("%w", err)
+				}
+				o.Secure = map[string]string{"httpHeaderValue1": "Bearer " + viewer}
+			} else {
+				// Not an error: Grafana may already hold the token, and a
+				// push of dashboards alone needs none.
+				fmt.Fprintln(cmd.ErrOrStderr(), "no --viewer-token-file: the data sources keep the token Grafana holds; new ones get none and cannot read Vigil until one is set")
+			}
+			i, err := inv.inventory(cmd, g, args)
+			if err != nil {
+				return err
+			}
+			set, err := dashboards.Generate(i)
+			if err != nil {
+				return err
+			}
+			for _, s := range set.Skipped {
+				fmt.Fprintln(cmd.ErrOrStderr(), "skipped SLO "+s)
+			}
+			changes, pushErr := dashboards.Push(cmd.Context(), api, set, o)
+			if len(changes) > 0 || pushErr == nil {
+				printChanges(cmd, changes, dryRun)
+			}
+			if pushErr == nil {
+				return nil
+			}
+			// Refusals are listed above, one per object; anything else
+			// (a refused token, an unreachable Grafana) ended the push.
+			if errors.Is(pushErr, dashboards.ErrRefused) {
+				return &exitError{code: 1, err: pushErr}
+			}
+			return &exitError{code: 2, err: pushErr}
+		},
+	}
+	inv.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&grafanaURL, "grafana-url", "", "Grafana's address, e.g. https://grafana.example.com (a sub-path is kept)")
+	f.StringVar(&tokenFile, "grafana-token-file", "", "file holding a Grafana service account's token; without it, the environment variable GRAFANA_TOKEN")
+	f.StringVar(&viewerTokenFile, "viewer-token-file", "", "file holding a Vigil viewer's token for the data sources' Authorization header")
+	f.StringVar(&vigilURL, "vigil-url", "http://vigil:8080", "Vigil's web address as Grafana reaches it")
+	f.BoolVar(&dryRun, "dry-run", false, "read Grafana and print what would change, writing nothing")
+	f.BoolVar(&force, "force", false, "overwrite what was changed in Grafana since it was read, and rewrite the data sources' token")
+	f.DurationVar(&timeout, "timeout", 30*time.Second, "time limit of each request to Grafana")
+	return cmd
+}
+
+// printChanges lists what the push did, or would do, one object a line.
+func printChanges(cmd *cobra.Command, changes []dashboards.Change, dryRun bool) {
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tUID\tTITLE\tACTION")
+	count := map[dashboards.Action]int{}
+	for _, c := range changes {
+		count[c.Action]++
+		action := string(c.Action)
+		if dryRun && (c.Action == dashboards.Create || c.Action == dashboards.Update) {
+			action = "would " + action
+		}
+		if c.Err != nil {
+			action += ": " + c.Err.Error()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Kind, c.UID, c.Title, action)
+	}
+	tw.Flush()
+	verb := "pushed"
+	if dryRun {
+		verb = "dry run"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d created, %d updated, %d unchanged, %d refused\n", verb,
+		count[dashboards.Create], count[dashboards.Update], count[dashboards.Unchanged], count[dashboards.Refused])
 }
