@@ -15,8 +15,8 @@ import (
 	"github.com/vigil-dev/vigil/config"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
-	"github.com/vigil-dev/vigil/stream"
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/stream"
 	"github.com/vigil-dev/vigil/web/api"
 )
 
