@@ -140,6 +140,7 @@ spec:
 		"cost/budgets.yaml": "budgets:\n  - name: gpu\n    amount: \"5000\"\ncost_anomalies:\n  - name: daily\n    group_by: [service]\nattribution:\n  team: owner\n",
 		"monitors.yaml":     "drift:\n  - name: length\n    watch: output_tokens\n    reference: {offset: 7d}\n    current: 1h\ncanaries:\n  - name: rollout\n    service: chat\n    canary: canary\n    baseline: stable\n    window: 15m\n",
 		"rightsize.yaml":    "rightsize:\n  - namespace: llm\n    workload: chat\n    resources: {strategy: vpa, history: 7d}\n",
+		"streams.yaml":      "streams:\n  - name: bus\n    amqp: {url_file: rabbit-url, exchange: vigil.events}\n    events: [slo.alert, actions.transition, drift.verdict]\n",
 	}
 	for name, body := range files {
 		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
