@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"slices"
@@ -163,9 +162,10 @@ func (a *AMQP) channelLocked(ctx context.Context) (*amqp.Channel, error) {
 	}
 	conn, err := amqp.DialConfig(raw, amqp.Config{
 		Properties: amqp.Table{"connection_name": "vigil " + a.Name()},
-		Dial: func(network, addr string) (net.Conn, error) {
-			return net.DialTimeout(network, addr, timeout)
-		},
+		// The library's dialer bounds the AMQP handshake too: a broker
+		// that accepts but does not answer (still booting) holds up no
+		// attempt past its timeout.
+		Dial: amqp.DefaultDial(timeout),
 	})
 	if err != nil {
 		return nil, scrub(fmt.Errorf("cannot connect to %s: %w", target, explain(err)), raw)
@@ -245,5 +245,5 @@ func explain(err error) error {
 	return err
 }
 
-// validTypes is used by the section: the event types a stream may carry.
+// validType reports whether t is among the event types a stream may carry.
 func validType(known []string, t string) bool { return slices.Contains(known, t) }
