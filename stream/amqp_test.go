@@ -368,3 +368,32 @@ func TestAMQPBadPassword(t *testing.T) {
 		t.Errorf("Vigil's log: %s", logs.String())
 	}
 }
+
+// TestAMQPNackFailsTheAttempt: a queue full under reject-publish makes
+// the broker nack; the attempt fails (to be retried), and succeeds once
+// the queue has room.
+func TestAMQPNackFailsTheAttempt(t *testing.T) {
+	u := brokerURL(t)
+	exchange := fmt.Sprintf("vigil.nack.%d", time.Now().UnixNano())
+	ch := consumer(t, u, exchange, "", false)
+	q, err := ch.QueueDeclare("", false, true, true, false, amqp.Table{"x-max-length": int32(1), "x-overflow": "reject-publish"})
+	if err == nil {
+		err = ch.QueueBind(q.Name, "#", exchange, false, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := publisher(urlFile(t, u), exchange)
+	defer pub.Close()
+	events := []store.Event{noteEvent(t, "acme", 1), noteEvent(t, "acme", 2), noteEvent(t, "acme", 3)}
+	_, err = pub.Deliver(context.Background(), "acme", events)
+	if err == nil || !strings.Contains(err.Error(), "refused (nack) 2 of 3") || dispatch.IsPermanent(err) {
+		t.Fatalf("a full queue: %v, want 2 of 3 nacked, to be retried", err)
+	}
+	if _, err := ch.QueuePurge(q.Name, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.Deliver(context.Background(), "acme", events[2:]); err != nil {
+		t.Fatalf("with room again: %v", err)
+	}
+}
