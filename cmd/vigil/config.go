@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigil-dev/vigil/actions"
+	"github.com/vigil-dev/vigil/analyzer"
 	"github.com/vigil-dev/vigil/analyzer/canary"
 	"github.com/vigil-dev/vigil/analyzer/drift"
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
@@ -15,6 +16,7 @@ import (
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/stream"
 	"github.com/vigil-dev/vigil/web/api"
 )
 
@@ -30,6 +32,7 @@ type configSections struct {
 	actions  *config.Section[[]*actions.Policy]
 	auth     *config.Section[*auth.Policy]
 	advise   *config.Section[[]rightsize.Workload]
+	streams  *config.Section[[]stream.Stream]
 	registry *config.Registry
 }
 
@@ -39,12 +42,18 @@ func newConfigSections(evalStep time.Duration) (*configSections, error) {
 	if evalStep <= 0 {
 		evalStep = time.Minute
 	}
-	c := &configSections{slos: slo.Section(evalStep), cost: cost.Section(validCostDimension), drift: drift.Section, canaries: canary.Section, auth: auth.Section, advise: rightsize.Section}
+	c := &configSections{slos: slo.Section(evalStep), cost: cost.Section(validCostDimension), drift: drift.Section, canaries: canary.Section, auth: auth.Section, advise: rightsize.Section,
+		streams: stream.Section(streamedTypes)}
 	c.actions = actions.Section(c.catalog)
 	var err error
-	c.registry, err = config.NewRegistry(c.slos, c.cost, c.drift, c.canaries, c.actions, c.auth, c.advise)
+	c.registry, err = config.NewRegistry(c.slos, c.cost, c.drift, c.canaries, c.actions, c.auth, c.advise, c.streams)
 	return c, err
 }
+
+// streamedTypes are the event types a stream may carry: the findings,
+// alert transitions and action transitions, by their producers' codecs.
+var streamedTypes = []string{slo.AlertTransitions.Type, actions.Transitions.Type, canary.Analyses.Type, drift.Verdicts.Type,
+	analyzer.BudgetFindings.Type, analyzer.SpendAnomalies.Type, rightsize.Advices.Type}
 
 // catalog is what the action policies of a reading may name: its SLOs
 // (with their rules' severities), monitors and budgets, by tenant/name.
@@ -111,6 +120,10 @@ func (l liveConfig) drift() []*drift.Monitor    { return l.sections.drift.Of(l.c
 func (l liveConfig) canaries() []canary.Monitor { return l.sections.canaries.Of(l.current()) }
 func (l liveConfig) actions() []*actions.Policy { return l.sections.actions.Of(l.current()) }
 func (l liveConfig) auth() *auth.Policy         { return l.sections.auth.Of(l.current()) }
+
+// streams are the event streams of the reading in force: read once, at
+// start, as the dispatcher's subscribers are fixed then.
+func (l liveConfig) streams() []stream.Stream { return l.sections.streams.Of(l.current()) }
 
 // advise are the workloads right-sizing advises on.
 func (l liveConfig) advise() []rightsize.Workload { return l.sections.advise.Of(l.current()) }

@@ -31,7 +31,7 @@ func TestLintUnclaimed(t *testing.T) {
 		want       []string // after "<file>:"
 	}{
 		{"slo instead of slos", "# chat\nslo:\n  - name: chat-availability\n    service: chat\n    availability: true\n    objective: 99%\n",
-			[]string{"2: unknown top-level key \"slo\" (did you mean `slos`?); the keys are actions, attribution, auth, budgets, canaries, cost_anomalies, drift, rightsize, slos, and apiVersion/kind documents of openslo.com/v2alpha, openslo/v1, openslo/v1alpha"}},
+			[]string{"2: unknown top-level key \"slo\" (did you mean `slos`?); the keys are actions, attribution, auth, budgets, canaries, cost_anomalies, drift, rightsize, slos, streams, and apiVersion/kind documents of openslo.com/v2alpha, openslo/v1, openslo/v1alpha"}},
 		{"budget instead of budgets", "budget:\n  - name: gpu\n    amount: \"10\"\n",
 			[]string{"1: unknown top-level key \"budget\" (did you mean `budgets`?)"}},
 		{"apiVersion foo", "apiVersion: foo\nkind: SLO\nmetadata: {name: chat}\nspec: {}\n",
@@ -91,7 +91,7 @@ spec:
       objective: 99.9
       alerting: {pageAlert: {disable: true}, ticketAlert: {disable: true}}
 `, []string{`8: spec.slos[0].sli: is required: events (error and total queries) or raw (an error ratio query)`}},
-		{"a list", "- name: chat-availability\n  service: chat\n", []string{"1: the document is a list; want a mapping of keys (actions, attribution, auth, budgets, canaries, cost_anomalies, drift, rightsize, slos) or an apiVersion/kind object"}},
+		{"a list", "- name: chat-availability\n  service: chat\n", []string{"1: the document is a list; want a mapping of keys (actions, attribution, auth, budgets, canaries, cost_anomalies, drift, rightsize, slos, streams) or an apiVersion/kind object"}},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 			dir := t.TempDir()
@@ -140,6 +140,7 @@ spec:
 		"cost/budgets.yaml": "budgets:\n  - name: gpu\n    amount: \"5000\"\ncost_anomalies:\n  - name: daily\n    group_by: [service]\nattribution:\n  team: owner\n",
 		"monitors.yaml":     "drift:\n  - name: length\n    watch: output_tokens\n    reference: {offset: 7d}\n    current: 1h\ncanaries:\n  - name: rollout\n    service: chat\n    canary: canary\n    baseline: stable\n    window: 15m\n",
 		"rightsize.yaml":    "rightsize:\n  - namespace: llm\n    workload: chat\n    resources: {strategy: vpa, history: 7d}\n",
+		"streams.yaml":      "streams:\n  - name: bus\n    amqp: {url_file: rabbit-url, exchange: vigil.events}\n    events: [slo.alert, actions.transition, drift.verdict]\n",
 	}
 	for name, body := range files {
 		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)

@@ -29,6 +29,7 @@ import (
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
+	"github.com/vigil-dev/vigil/stream"
 	"github.com/vigil-dev/vigil/web"
 	"github.com/vigil-dev/vigil/web/keda"
 	"github.com/vigil-dev/vigil/web/ui"
@@ -319,13 +320,27 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 	// queue of its own, after they have recorded it.
 	notifiers := o.notifiers()
 	subscribers := append(o.alertReceivers(st, notifiers), engine.Triggers(), engine.Executions())
+	// Streams: findings and transitions to the brokers other services
+	// consume from, each stream a subscriber with a queue of its own.
+	var streams []*stream.AMQP
+	for _, s := range live.streams() {
+		streams = append(streams, s.Subscriber())
+		subscribers = append(subscribers, streams[len(streams)-1])
+	}
 	disp, err := dispatch.New(dispatch.Options{Store: st, Subscribers: append(subscribers, escalations(notifiers)...),
 		Logger: logger.With("component", "dispatch"), Registerer: reg})
 	if err != nil {
 		return err
 	}
 	engine.SetPublisher(disp)
-	stop.add(group, "dispatch", disp.Serve, disp.Shutdown)
+	stop.add(group, "dispatch", disp.Serve, func(ctx context.Context) error {
+		err := disp.Shutdown(ctx)
+		// The streams' connections close once no attempt can use them.
+		for _, s := range streams {
+			s.Close()
+		}
+		return err
+	})
 
 	period := map[store.Signal]time.Duration{}
 	for sig, d := range o.retention {

@@ -1,0 +1,10 @@
+// Package stream publishes Vigil's events (findings, alert transitions,
+// action transitions) to the event streams other services consume, as
+// CloudEvents 1.0 JSON: a dispatcher subscriber per stream configured in
+// the streams: section of the config directory. It owns the message
+// format (Message), the section, and the RabbitMQ publisher (AMQP).
+//
+// Delivery is at least once: the dispatcher retries an attempt the broker
+// did not confirm, so a consumer may see a message twice, always with the
+// same id (the event's, deterministic), which is how it dedupes.
+package stream

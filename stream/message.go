@@ -1,0 +1,59 @@
+package stream
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// ContentType is the content type of a message: a CloudEvent in its
+// structured JSON form, attributes and data in one document.
+const ContentType = "application/cloudevents+json"
+
+// TypePrefix starts every CloudEvent type Vigil publishes: the event
+// "slo.alert" goes out as "dev.vigil.slo.alert".
+const TypePrefix = "dev.vigil."
+
+// Message is one event as a CloudEvent 1.0 (structured JSON mode). Data
+// is the producer's versioned payload exactly as stored ({"version": N,
+// "data": {...}}), so a consumer reads it with the same schema as Vigil's
+// API serves.
+type Message struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Subject         string          `json:"subject,omitempty"`
+	Time            time.Time       `json:"time"`
+	DataContentType string          `json:"datacontenttype"`
+	Data            json.RawMessage `json:"data"`
+	// Extensions (CloudEvents allows lower-case alphanumeric names).
+	Tenant   string `json:"vigiltenant"`
+	Kind     string `json:"vigilkind"`
+	Severity string `json:"vigilseverity,omitempty"`
+	Summary  string `json:"vigilsummary,omitempty"`
+}
+
+// NewMessage is the CloudEvent of ev. The source names the tenant, so
+// (source, id) is unique as the specification asks.
+func NewMessage(ev store.Event) (Message, error) {
+	if !json.Valid([]byte(ev.Payload)) {
+		return Message{}, fmt.Errorf("event %s (%s): its payload is not JSON", ev.ID, ev.Type)
+	}
+	return Message{
+		SpecVersion: "1.0", ID: ev.ID, Source: "/vigil/tenants/" + ev.Tenant, Type: TypePrefix + ev.Type,
+		Subject: ev.Subject, Time: ev.Time.UTC(), DataContentType: "application/json", Data: json.RawMessage(ev.Payload),
+		Tenant: ev.Tenant, Kind: string(ev.Kind), Severity: ev.Severity, Summary: ev.Summary,
+	}, nil
+}
+
+// RoutingFields are what a routing key template may use.
+type RoutingFields struct {
+	Tenant, Type, Kind, Subject, Severity string
+}
+
+func routingFields(ev store.Event) RoutingFields {
+	return RoutingFields{Tenant: ev.Tenant, Type: ev.Type, Kind: string(ev.Kind), Subject: ev.Subject, Severity: ev.Severity}
+}

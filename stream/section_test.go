@@ -1,0 +1,96 @@
+package stream
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil/config"
+)
+
+func load(t *testing.T, yaml string) ([]Stream, []config.Problem, string) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "streams.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sec := Section([]string{"slo.alert", "actions.transition"})
+	reg, err := config.NewRegistry(sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, problems, err := reg.Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sec.Of(cfg), problems, dir
+}
+
+func TestSectionReads(t *testing.T) {
+	streams, problems, dir := load(t, `streams:
+  - name: ops
+    amqp: {url_file: secrets/rabbit, exchange: vigil.events, routing_key: "{{.Type}}.{{.Severity}}"}
+    events: [slo.alert, actions.transition]
+`)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	if len(streams) != 1 {
+		t.Fatalf("%d streams", len(streams))
+	}
+	s := streams[0]
+	if s.Name != "ops" || s.AMQP.Exchange != "vigil.events" || s.AMQP.URLFile != filepath.Join(dir, "secrets/rabbit") || len(s.Events) != 2 {
+		t.Errorf("%+v %+v", s, s.AMQP)
+	}
+	var key strings.Builder
+	if err := s.AMQP.RoutingKey.Execute(&key, RoutingFields{Type: "slo.alert", Severity: "page"}); err != nil || key.String() != "slo.alert.page" {
+		t.Errorf("routing key %q, %v", key.String(), err)
+	}
+	if sub := s.Subscriber(); sub.Name() != "stream:ops" || len(sub.Types()) != 2 {
+		t.Errorf("subscriber %s %v", sub.Name(), sub.Types())
+	}
+}
+
+// TestSectionProblems: each mistake at its file and line.
+func TestSectionProblems(t *testing.T) {
+	_, problems, _ := load(t, `streams:
+  - name: ops
+    amqp: {exchange: vigil.events, routing_key: "{{.Queue}}"}
+    events: [slo.alert, slo.silence]
+  - name: ops
+    amqp: {url_file: u, exchange: x}
+    events: [slo.alert]
+  - name: nowhere
+    events: [slo.alert]
+`)
+	want := []string{
+		"streams.yaml:3: streams[0].amqp: needs url_file",
+		"streams.yaml:3: streams[0].amqp.routing_key:",
+		`streams.yaml:4: streams[0].events[1]: "slo.silence" is not an event type a stream carries`,
+		"streams.yaml:8: streams[2].amqp: is required",
+	}
+	var got []string
+	for _, p := range problems {
+		got = append(got, filepath.Base(p.File)+":"+itoa(p.Line)+": "+p.Field+": "+p.Message)
+	}
+	all := strings.Join(got, "\n")
+	for _, w := range want {
+		if !strings.Contains(all, w) {
+			t.Errorf("want a problem %q; got:\n%s", w, all)
+		}
+	}
+	// The second "ops" is not reported as a duplicate: the first had
+	// errors and was not defined. A clean duplicate is:
+	_, problems, _ = load(t, `streams:
+  - {name: ops, amqp: {url_file: u, exchange: x}, events: [slo.alert]}
+  - {name: ops, amqp: {url_file: u, exchange: x}, events: [slo.alert]}
+`)
+	if len(problems) != 1 || problems[0].Line != 3 || !strings.Contains(problems[0].Message, "also defined at") {
+		t.Errorf("%v", problems)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
