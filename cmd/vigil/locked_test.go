@@ -21,7 +21,7 @@ func TestLockedDataDirectory(t *testing.T) {
 		{[]string{"import", "billing", "bill.csv"}, "give an editor's token in VIGIL_TOKEN or --token-file and this command asks it, or pass --server " + url},
 		{[]string{"cost", "reprice", "--from", "2026-01-01", "--to", "2026-01-02"}, "give an editor's token in VIGIL_TOKEN or --token-file and this command asks it, or pass --server " + url},
 		{[]string{"recommend"}, "give a viewer's token in VIGIL_TOKEN or --token-file and this command asks it, or pass --server " + url},
-		{[]string{"token", "list"}, "stop it first"},
+		{[]string{"token", "list"}, "give an admin's token in VIGIL_TOKEN or --token-file and this command asks it, or pass --server " + url},
 		{[]string{"admin", "password"}, "stop it first"},
 	} {
 		out, err := exec.Command(binary, append(c.args, "--data-dir", dir)...).CombinedOutput()

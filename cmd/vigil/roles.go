@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime"
 	"syscall"
 	"time"
@@ -194,7 +195,22 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 
 	// Signals: SIGINT or SIGTERM starts a clean shutdown. Every component
 	// drains within one --shutdown-timeout; the store closes after them.
-	group.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
+	// The signals are caught from here on, before any port listens: the
+	// group starts its actors concurrently, so run.SignalHandler's own
+	// signal.Notify could come after /readyz already answered, and a
+	// SIGTERM in between would kill the process uncleanly.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	sctx, scancel := context.WithCancel(ctx)
+	group.Add(func() error {
+		select {
+		case sig := <-signals:
+			return &run.SignalError{Signal: sig}
+		case <-sctx.Done():
+			return sctx.Err()
+		}
+	}, func(error) { scancel() })
 	stop := newShutdown(o.shutdownTimeout, logger)
 	defer stop.release()
 
