@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -138,40 +139,174 @@ func TestEqualEdgesLikeNumpy(t *testing.T) {
 	}
 }
 
-func TestSortFloats(t *testing.T) {
+// TestFiniteSortedMatchesLSD checks the MSD radix sort bit for bit against
+// a comparison sort by the same keys (so -0 before +0), and by value
+// against the LSD sort it replaced (which left -0 and +0 in input order
+// below 512 values), on randomized columns: mixed magnitudes and
+// signs, heavy duplicates, narrow and wide ranges, NaN and ±Inf to drop.
+func TestFiniteSortedMatchesLSD(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	for _, n := range []int{0, 1, 100, 511, 512, 5000, 100000} {
-		xs := make([]float64, n)
-		for i := range xs {
-			switch i % 5 {
+	gens := map[string]func() float64{
+		"mixed": func() float64 {
+			switch rng.IntN(8) {
 			case 0:
-				xs[i] = rng.NormFloat64() * 1e6
+				return rng.NormFloat64() * 1e6
 			case 1:
-				xs[i] = -rng.Float64()
+				return -rng.Float64()
 			case 2:
-				xs[i] = math.Copysign(0, -1)
+				return math.Copysign(0, -1)
 			case 3:
-				xs[i] = float64(rng.IntN(10))
-			default:
-				xs[i] = rng.ExpFloat64() * 1e-300
+				return float64(rng.IntN(10))
+			case 4:
+				return math.NaN()
+			case 5:
+				return math.Inf(1 - 2*rng.IntN(2))
+			case 6:
+				return 0
 			}
-		}
-		want := slices.Clone(xs)
-		slices.Sort(want)
-		sortFloats(xs, nil)
-		for i := range xs {
-			if xs[i] != want[i] {
-				t.Fatalf("n=%d: index %d is %v, want %v", n, i, xs[i], want[i])
+			return rng.ExpFloat64() * 1e-300
+		},
+		"normal":    func() float64 { return rng.NormFloat64()*10 + 50 },
+		"few":       func() float64 { return float64(rng.IntN(5)) - 2 },
+		"narrow":    func() float64 { return 1 + float64(rng.IntN(1000))*math.Pow(2, -52) },
+		"wide":      func() float64 { return math.Float64frombits(rng.Uint64()) },
+		"subnormal": func() float64 { return math.Float64frombits(rng.Uint64N(1 << 20)) },
+		"outlier": func() float64 {
+			if rng.IntN(100000) == 0 {
+				return 1e300
+			}
+			return rng.Float64()
+		},
+	}
+	var out, lsdTmp []float64
+	var s sorter
+	for name, gen := range gens {
+		for _, n := range []int{0, 1, 2, 24, 25, 100, 511, 512, 5000, 100000, 300000} {
+			src := make([]float64, n)
+			for i := range src {
+				src[i] = gen()
+			}
+			orig := slices.Clone(src)
+			var finite []float64
+			for _, v := range src {
+				if !math.IsNaN(v) && !math.IsInf(v, 0) {
+					finite = append(finite, v)
+				}
+			}
+			lsd := slices.Clone(finite)
+			lsdTmp = lsdSortFloats(lsd, lsdTmp)
+			byKey := slices.Clone(finite)
+			slices.SortFunc(byKey, func(a, b float64) int {
+				return cmp.Compare(sortKey(math.Float64bits(a)), sortKey(math.Float64bits(b)))
+			})
+			var sorted []float64
+			var missing int
+			sorted, missing = s.finiteSorted(src, out)
+			out = sorted
+			if missing != n-len(finite) || len(sorted) != len(finite) {
+				t.Fatalf("%s n=%d: %d sorted, %d missing; want %d and %d", name, n, len(sorted), missing, len(finite), n-len(finite))
+			}
+			for i := range sorted {
+				if math.Float64bits(sorted[i]) != math.Float64bits(byKey[i]) {
+					t.Fatalf("%s n=%d: index %d is %v, the sort by key has %v", name, n, i, sorted[i], byKey[i])
+				}
+				if sorted[i] != lsd[i] {
+					t.Fatalf("%s n=%d: index %d is %v, the LSD sort has %v", name, n, i, sorted[i], lsd[i])
+				}
+			}
+			for i := range src {
+				if math.Float64bits(src[i]) != math.Float64bits(orig[i]) {
+					t.Fatalf("%s n=%d: the source changed at %d", name, n, i)
+				}
 			}
 		}
 	}
-	// All equal: every pass skipped, the slice untouched.
-	same := []float64{}
-	for range 1000 {
-		same = append(same, 4.5)
+}
+
+// BenchmarkSort sorts one 1M-value column (normal, 0.1% NaN, as
+// BenchmarkCompare100x1M's) with the LSD sort numeric columns used before
+// issue 19 (a copy that drops NaN, then the sort) and with finiteSorted,
+// side by side so both see the same machine load.
+func BenchmarkSort(b *testing.B) {
+	col := benchColumns(1, 1_000_000, 1, 0)[0].Floats
+	b.Run("lsd", func(b *testing.B) {
+		var buf, tmp []float64
+		start := cpuTime(b)
+		for b.Loop() {
+			buf = buf[:0]
+			for _, v := range col {
+				if !math.IsNaN(v) && !math.IsInf(v, 0) {
+					buf = append(buf, v)
+				}
+			}
+			tmp = lsdSortFloats(buf, tmp)
+		}
+		reportCPU(b, start)
+	})
+	b.Run("msd", func(b *testing.B) {
+		var buf []float64
+		var s sorter
+		start := cpuTime(b)
+		for b.Loop() {
+			buf, _ = s.finiteSorted(col, buf)
+		}
+		reportCPU(b, start)
+	})
+}
+
+// TestWassersteinMatchesBefore checks the walk that moves one side at a
+// time against the walk it replaced, to the bit, on randomized sorted
+// samples: ties within and across the samples, ±0, one side entirely
+// below or above the other, single values, and ranges whose width
+// overflows to +Inf.
+func TestWassersteinMatchesBefore(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 6))
+	gens := []func() float64{
+		func() float64 { return rng.NormFloat64() },
+		func() float64 { return float64(rng.IntN(7)) },
+		func() float64 { return math.Copysign(0, float64(rng.IntN(2))-0.5) },
+		func() float64 { return rng.Float64() * 1e308 * float64(1-2*rng.IntN(2)) },
+		func() float64 { return math.Round(rng.NormFloat64()*100) / 8 },
 	}
-	sortFloats(same, nil)
-	if same[0] != 4.5 || same[999] != 4.5 {
-		t.Errorf("constant slice changed")
+	for round := range 3000 {
+		n1, n2 := 1+rng.IntN(60), 1+rng.IntN(60)
+		if round%100 == 0 {
+			n1, n2 = 1+rng.IntN(20000), 1+rng.IntN(20000)
+		}
+		g1, g2 := gens[rng.IntN(len(gens))], gens[rng.IntN(len(gens))]
+		shift := []float64{0, 0, 3, -1000}[rng.IntN(4)]
+		ref, cur := make([]float64, n1), make([]float64, n2)
+		for i := range ref {
+			ref[i] = g1()
+		}
+		for i := range cur {
+			cur[i] = g2() + shift
+		}
+		slices.Sort(ref)
+		slices.Sort(cur)
+		got, want := Wasserstein(ref, cur), wassersteinBefore(ref, cur)
+		if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Fatalf("round %d (n %d, %d): %v, before %v", round, n1, n2, got, want)
+		}
+	}
+}
+
+// BenchmarkWasserstein compares the two walks on one sorted column of 1M
+// against another (BenchmarkCompare100x1M's), side by side.
+func BenchmarkWasserstein(b *testing.B) {
+	var s sorter
+	ref, _ := s.finiteSorted(benchColumns(1, 1_000_000, 1, 0)[0].Floats, nil)
+	cur, _ := s.finiteSorted(benchColumns(1, 1_000_000, 2, 5)[0].Floats, nil)
+	for _, f := range []struct {
+		name string
+		f    func(a, b []float64) float64
+	}{{"before", wassersteinBefore}, {"now", Wasserstein}} {
+		b.Run(f.name, func(b *testing.B) {
+			start := cpuTime(b)
+			for b.Loop() {
+				f.f(ref, cur)
+			}
+			reportCPU(b, start)
+		})
 	}
 }
