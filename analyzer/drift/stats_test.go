@@ -1,7 +1,6 @@
 package drift
 
 import (
-	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -139,121 +138,6 @@ func TestEqualEdgesLikeNumpy(t *testing.T) {
 	}
 }
 
-// TestFiniteSortedMatchesLSD checks the MSD radix sort bit for bit against
-// a comparison sort by the same keys (so -0 before +0), and by value
-// against the LSD sort it replaced (which left -0 and +0 in input order
-// below 512 values), on randomized columns: mixed magnitudes and
-// signs, heavy duplicates, narrow and wide ranges, NaN and ±Inf to drop.
-func TestFiniteSortedMatchesLSD(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 7))
-	gens := map[string]func() float64{
-		"mixed": func() float64 {
-			switch rng.IntN(8) {
-			case 0:
-				return rng.NormFloat64() * 1e6
-			case 1:
-				return -rng.Float64()
-			case 2:
-				return math.Copysign(0, -1)
-			case 3:
-				return float64(rng.IntN(10))
-			case 4:
-				return math.NaN()
-			case 5:
-				return math.Inf(1 - 2*rng.IntN(2))
-			case 6:
-				return 0
-			}
-			return rng.ExpFloat64() * 1e-300
-		},
-		"normal":    func() float64 { return rng.NormFloat64()*10 + 50 },
-		"few":       func() float64 { return float64(rng.IntN(5)) - 2 },
-		"narrow":    func() float64 { return 1 + float64(rng.IntN(1000))*math.Pow(2, -52) },
-		"wide":      func() float64 { return math.Float64frombits(rng.Uint64()) },
-		"subnormal": func() float64 { return math.Float64frombits(rng.Uint64N(1 << 20)) },
-		"outlier": func() float64 {
-			if rng.IntN(100000) == 0 {
-				return 1e300
-			}
-			return rng.Float64()
-		},
-	}
-	var out, lsdTmp []float64
-	var s sorter
-	for name, gen := range gens {
-		for _, n := range []int{0, 1, 2, 24, 25, 100, 511, 512, 5000, 100000, 300000} {
-			src := make([]float64, n)
-			for i := range src {
-				src[i] = gen()
-			}
-			orig := slices.Clone(src)
-			var finite []float64
-			for _, v := range src {
-				if !math.IsNaN(v) && !math.IsInf(v, 0) {
-					finite = append(finite, v)
-				}
-			}
-			lsd := slices.Clone(finite)
-			lsdTmp = lsdSortFloats(lsd, lsdTmp)
-			byKey := slices.Clone(finite)
-			slices.SortFunc(byKey, func(a, b float64) int {
-				return cmp.Compare(sortKey(math.Float64bits(a)), sortKey(math.Float64bits(b)))
-			})
-			var sorted []float64
-			var missing int
-			sorted, missing = s.finiteSorted(src, out)
-			out = sorted
-			if missing != n-len(finite) || len(sorted) != len(finite) {
-				t.Fatalf("%s n=%d: %d sorted, %d missing; want %d and %d", name, n, len(sorted), missing, len(finite), n-len(finite))
-			}
-			for i := range sorted {
-				if math.Float64bits(sorted[i]) != math.Float64bits(byKey[i]) {
-					t.Fatalf("%s n=%d: index %d is %v, the sort by key has %v", name, n, i, sorted[i], byKey[i])
-				}
-				if sorted[i] != lsd[i] {
-					t.Fatalf("%s n=%d: index %d is %v, the LSD sort has %v", name, n, i, sorted[i], lsd[i])
-				}
-			}
-			for i := range src {
-				if math.Float64bits(src[i]) != math.Float64bits(orig[i]) {
-					t.Fatalf("%s n=%d: the source changed at %d", name, n, i)
-				}
-			}
-		}
-	}
-}
-
-// BenchmarkSort sorts one 1M-value column (normal, 0.1% NaN, as
-// BenchmarkCompare100x1M's) with the LSD sort numeric columns used before
-// issue 19 (a copy that drops NaN, then the sort) and with finiteSorted,
-// side by side so both see the same machine load.
-func BenchmarkSort(b *testing.B) {
-	col := benchColumns(1, 1_000_000, 1, 0)[0].Floats
-	b.Run("lsd", func(b *testing.B) {
-		var buf, tmp []float64
-		start := cpuTime(b)
-		for b.Loop() {
-			buf = buf[:0]
-			for _, v := range col {
-				if !math.IsNaN(v) && !math.IsInf(v, 0) {
-					buf = append(buf, v)
-				}
-			}
-			tmp = lsdSortFloats(buf, tmp)
-		}
-		reportCPU(b, start)
-	})
-	b.Run("msd", func(b *testing.B) {
-		var buf []float64
-		var s sorter
-		start := cpuTime(b)
-		for b.Loop() {
-			buf, _ = s.finiteSorted(col, buf)
-		}
-		reportCPU(b, start)
-	})
-}
-
 // TestWassersteinMatchesBefore checks the walk that moves one side at a
 // time against the walk it replaced, to the bit, on randomized sorted
 // samples: ties within and across the samples, ±0, one side entirely
@@ -294,9 +178,10 @@ func TestWassersteinMatchesBefore(t *testing.T) {
 // BenchmarkWasserstein compares the two walks on one sorted column of 1M
 // against another (BenchmarkCompare100x1M's), side by side.
 func BenchmarkWasserstein(b *testing.B) {
-	var s sorter
-	ref, _ := s.finiteSorted(benchColumns(1, 1_000_000, 1, 0)[0].Floats, nil)
-	cur, _ := s.finiteSorted(benchColumns(1, 1_000_000, 2, 5)[0].Floats, nil)
+	ref := slices.Clone(benchColumns(1, 1_000_000, 1, 0)[0].Floats)
+	cur := slices.Clone(benchColumns(1, 1_000_000, 2, 5)[0].Floats)
+	slices.Sort(ref)
+	slices.Sort(cur)
 	for _, f := range []struct {
 		name string
 		f    func(a, b []float64) float64
