@@ -105,30 +105,61 @@ func ZTest(refHits, refN, curHits, curN int) (z, p float64) {
 // Wasserstein is the first Wasserstein (earth mover's) distance between
 // two samples, ∫|F_ref − F_cur|, as scipy.stats.wasserstein_distance
 // computes it. Both slices must be sorted ascending and non-empty.
+//
+// It walks the distinct values of both samples in order; between one and
+// the next both ECDFs are flat, at i/n1 and j/n2. The walk compares the
+// two heads once per value and divides only for the side that moved (the
+// sums are the same terms in the same order as a walk that took the
+// minimum and recomputed both fractions each step, so the result is the
+// same to the bit).
 func Wasserstein(ref, cur []float64) float64 {
 	n1, n2 := len(ref), len(cur)
+	f1, f2 := float64(n1), float64(n2)
 	var i, j int
-	total := 0.0
+	var fi, fj, total float64
 	prev := min(ref[0], cur[0])
-	for i < n1 || j < n2 {
-		var v float64
+	for i < n1 && j < n2 {
+		a, c := ref[i], cur[j]
 		switch {
-		case i == n1:
-			v = cur[j]
-		case j == n2:
-			v = ref[i]
+		case a < c:
+			total += math.Abs(fi-fj) * (a - prev)
+			prev = a
+			for i++; i < n1 && ref[i] <= a; i++ {
+			}
+			fi = float64(i) / f1
+		case c < a:
+			total += math.Abs(fi-fj) * (c - prev)
+			prev = c
+			for j++; j < n2 && cur[j] <= c; j++ {
+			}
+			fj = float64(j) / f2
 		default:
-			v = min(ref[i], cur[j])
+			v := min(a, c)
+			total += math.Abs(fi-fj) * (v - prev)
+			prev = v
+			for i++; i < n1 && ref[i] <= v; i++ {
+			}
+			for j++; j < n2 && cur[j] <= v; j++ {
+			}
+			fi, fj = float64(i)/f1, float64(j)/f2
 		}
-		// Between prev and v both ECDFs are flat at i/n1 and j/n2.
-		total += math.Abs(float64(i)/float64(n1)-float64(j)/float64(n2)) * (v - prev)
-		for i < n1 && ref[i] <= v {
-			i++
+	}
+	// One side is used up: its ECDF stays at 1.
+	for i < n1 {
+		a := ref[i]
+		total += math.Abs(fi-fj) * (a - prev)
+		prev = a
+		for i++; i < n1 && ref[i] <= a; i++ {
 		}
-		for j < n2 && cur[j] <= v {
-			j++
+		fi = float64(i) / f1
+	}
+	for j < n2 {
+		c := cur[j]
+		total += math.Abs(fi-fj) * (c - prev)
+		prev = c
+		for j++; j < n2 && cur[j] <= c; j++ {
 		}
-		prev = v
+		fj = float64(j) / f2
 	}
 	return total
 }

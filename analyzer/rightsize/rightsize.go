@@ -439,7 +439,9 @@ func CounterRates(ps []Point, step time.Duration) []Point {
 	return out
 }
 
-// Strategy computes one container's recommendation.
+// Strategy computes one container's recommendation. Recommend must be
+// safe for concurrent use: the Recommender computes containers in
+// parallel.
 type Strategy interface {
 	Name() string
 	Recommend(c *Container) Recommendation

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-dev/vigil/cost"
@@ -66,16 +69,32 @@ func (r *Recommender) Recommend(ctx context.Context, q Query) ([]Recommendation,
 		return nil, err
 	}
 	cs, gpus := r.containers(in, q)
-	out := make([]Recommendation, 0, len(cs))
+	out := recommendAll(strategy, cs)
 	prices := GPUPrices(r.instances())
-	for _, c := range cs {
-		rec := strategy.Recommend(c)
+	for i, c := range cs {
 		for _, g := range gpus[workloadKey{c.Namespace, c.Kind, c.Workload, c.Name}] {
-			rec.GPUs = append(rec.GPUs, AdviseGPU(*g, prices))
+			out[i].GPUs = append(out[i].GPUs, AdviseGPU(*g, prices))
 		}
-		out = append(out, rec)
 	}
 	return out, nil
+}
+
+// recommendAll recommends for each container, in their order. Containers
+// are independent and a strategy is a function of one container, so
+// they are computed on up to GOMAXPROCS goroutines at once.
+func recommendAll(strategy Strategy, cs []*Container) []Recommendation {
+	out := make([]Recommendation, len(cs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(cs)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(cs); i = int(next.Add(1) - 1) {
+				out[i] = strategy.Recommend(cs[i])
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 func (r *Recommender) instances() cost.InstanceTable {

@@ -72,6 +72,8 @@ type decayingHistogram struct {
 	halfLifeMs int64
 	refMs      int64
 	hasRef     bool
+	// decay, when set, remembers decay factors across histograms.
+	decay *decayCache
 }
 
 func newDecayingHistogram(o *expHistogramOptions) *decayingHistogram {
@@ -101,12 +103,19 @@ func (h *decayingHistogram) decayFactor(t int64) float64 {
 		}
 		h.refMs, h.hasRef = newRef, true
 	}
+	if h.decay != nil && h.halfLifeMs == vpaHalfLife.Milliseconds() {
+		return h.decay.factor(t - h.refMs)
+	}
 	return math.Exp2(float64(t-h.refMs) / float64(h.halfLifeMs))
 }
 
 func (h *decayingHistogram) add(v, w float64, t int64) {
+	h.addToBucket(h.o.findBucket(v), w, t)
+}
+
+// addToBucket adds a sample whose bucket the caller found.
+func (h *decayingHistogram) addToBucket(b int, w float64, t int64) {
 	w *= h.decayFactor(t)
-	b := h.o.findBucket(v)
 	h.weight[b] += w
 	h.total += w
 	if b < h.minB && h.weight[b] >= h.o.epsilon {
@@ -262,6 +271,9 @@ type VPAEstimate struct {
 func (VPA) Estimate(c *Container) (e VPAEstimate, ok bool) {
 	cpu := newDecayingHistogram(vpaCPUBuckets)
 	mem := newDecayingHistogram(vpaMemoryBuckets)
+	cache := decayCaches.Get().(*decayCache)
+	defer decayCaches.Put(cache)
+	cpu.decay, mem.decay = cache, cache
 	weight := max(amount(c.Current.CPURequest*1000)/1000, vpaMinSampleWeight)
 	e.First, e.Last = math.MaxInt64, math.MinInt64
 	for _, p := range c.Pods {
@@ -271,7 +283,7 @@ func (VPA) Estimate(c *Container) (e VPAEstimate, ok bool) {
 				continue // out of order or duplicate, as the VPA discards them
 			}
 			last = s.TimestampMsec
-			cpu.add(amount(s.Value*1000)/1000, weight, s.TimestampMsec)
+			cpu.addToBucket(cpuBucket(amount(s.Value*1000)), weight, s.TimestampMsec)
 			e.Samples++
 			e.First, e.Last = min(e.First, s.TimestampMsec), max(e.Last, s.TimestampMsec)
 		}

@@ -229,4 +229,17 @@ CREATE TABLE logs (
 	tokens VARCHAR[] NOT NULL
 );
 `,
+	// 8 (the embedded store only): drop the ART index on
+	// spans (tenant, trace_id). DuckDB never used it to find a trace (it
+	// plans a sequential scan with the filter pushed down, index or not),
+	// and keeping random trace ids in it halved span writes by 1M spans
+	// (BENCHMARKS.md, "Embedded store").
+	dropSpansTraceIndex,
 }
+
+// dropSpansTraceIndex is the migration that drops the spans' ART index;
+// BenchmarkSpansAtScale puts the index back to measure what it cost.
+const (
+	dropSpansTraceIndex   = `DROP INDEX IF EXISTS spans_trace;`
+	createSpansTraceIndex = `CREATE INDEX spans_trace ON spans (tenant, trace_id);`
+)

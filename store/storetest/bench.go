@@ -265,3 +265,29 @@ func mix64(x uint64) uint64 {
 	x ^= x >> 31
 	return x
 }
+
+// SpanBatches makes BenchmarkWriteSpans' batches one after another, for
+// benchmarks that fill a store to a size before they measure it.
+type SpanBatches struct {
+	spans []store.Span
+	pools *benchPools
+	iter  uint64
+}
+
+// NewSpanBatches makes batches of the given size.
+func NewSpanBatches(batch int) *SpanBatches {
+	g := &SpanBatches{spans: make([]store.Span, batch), pools: newBenchPools()}
+	for i := range g.spans {
+		initBenchSpan(&g.spans[i], i)
+	}
+	return g
+}
+
+// Next returns the next batch: new ids (random-looking, four spans a
+// trace), times a second after the previous batch's, fresh values. It is
+// valid until the next call.
+func (g *SpanBatches) Next() []store.Span {
+	restampBenchSpans(g.spans, g.pools, g.iter)
+	g.iter++
+	return g.spans
+}
