@@ -2,12 +2,15 @@ package slo
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-dev/vigil/querier"
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/store/backend"
 	"github.com/vigil-dev/vigil/store/embedded"
 )
 
@@ -54,6 +57,35 @@ func TestMeshSLIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	testMeshSLIs(t, st)
+}
+
+// TestMeshSLIsClickHouse runs the same on ClickHouse, whose store
+// translates the selectors (the le regular expression among them) to SQL.
+func TestMeshSLIsClickHouse(t *testing.T) {
+	addr := os.Getenv("VIGIL_TEST_CLICKHOUSE")
+	if addr == "" {
+		if os.Getenv("VIGIL_TEST_STRICT") != "" {
+			t.Fatal("VIGIL_TEST_STRICT is set but VIGIL_TEST_CLICKHOUSE names no server")
+		}
+		t.Skip("VIGIL_TEST_CLICKHOUSE names no ClickHouse server")
+	}
+	ctx := context.Background()
+	st, err := backend.Open(ctx, fmt.Sprintf("clickhouse://%s/vigil_mesh_sli_%d", addr, time.Now().UnixNano()), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if d, ok := st.(interface{ DropDatabase(context.Context) error }); ok {
+			d.DropDatabase(ctx)
+		}
+		st.Close()
+	}()
+	testMeshSLIs(t, st)
+}
+
+func testMeshSLIs(t *testing.T, st store.Store) {
+	ctx := context.Background()
 	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	per := func(n float64) func(int) float64 { return func(i int) float64 { return 1e6 + n*float64(i) } }
 	// Istio, reporter destination: 12 200s and 1 503 a scrape; of the
