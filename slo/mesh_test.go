@@ -39,7 +39,7 @@ func linkerdLabels(direction, deployment, class, code string, extra ...store.Key
 	if direction == "inbound" {
 		l = append(l, store.KeyValue{Key: "deployment", Value: deployment})
 	} else {
-		l = append(l, store.KeyValue{Key: "deployment", Value: "web"}, store.KeyValue{Key: "dst_deployment", Value: deployment}, store.KeyValue{Key: "dst_service", Value: deployment})
+		l = append(l, store.KeyValue{Key: "deployment", Value: "web"}, store.KeyValue{Key: "dst_deployment", Value: deployment}, store.KeyValue{Key: "dst_namespace", Value: "prod"}, store.KeyValue{Key: "dst_service", Value: deployment})
 	}
 	return append(l, extra...)
 }
@@ -138,6 +138,16 @@ func testMeshSLIs(t *testing.T, st store.Store) {
     objective: 99%
     latency: 100ms
     mesh: {kind: linkerd, service: chat-gateway}
+  - name: chat-istio-source
+    service: chat-gateway
+    objective: 99%
+    availability: true
+    mesh: {kind: istio, reporter: source}
+  - name: chat-linkerd-outbound
+    service: chat-gateway
+    objective: 99%
+    availability: true
+    mesh: {kind: linkerd, direction: outbound, namespace: prod}
 `)
 	slos, problems, err := Load([]string{dir}, time.Minute)
 	if err != nil || len(problems) > 0 {
@@ -157,6 +167,9 @@ func testMeshSLIs(t *testing.T, st store.Store) {
 		{"chat-istio-latency", 11 * scrapes, 13 * scrapes},
 		{"chat-linkerd", 18 * scrapes, 20 * scrapes},
 		{"chat-linkerd-latency", 15 * scrapes, 20 * scrapes},
+		// The client's views: every request failed there.
+		{"chat-istio-source", 0, 100 * scrapes},
+		{"chat-linkerd-outbound", 0, 50 * scrapes},
 	} {
 		s := findSLO(t, slos, tc.slo)
 		st, err := Compute(ctx, st, s, tick.Add(-time.Second))
