@@ -181,3 +181,37 @@ spec:
 		}
 	}
 }
+
+// TestLogSLIConvert: a native log SLO written as OpenSLO reads back as the
+// same SLI; a severity inside a range has no name to write.
+func TestLogSLIConvert(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "native.yaml", `slos:
+  - name: chat-log-errors
+    service: chat
+    objective: 99%
+    logs: {severity: warning}
+  - name: chat-log-notices
+    service: chat
+    objective: 99%
+    logs: {service: chat-worker, severity: notice}
+`)
+	slos, problems, err := Load([]string{dir}, time.Minute)
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("Load: %v %v", err, problems)
+	}
+	conv, err := ConvertToOpenSLO(slos)
+	if err != nil || len(conv.Skipped) != 1 || !strings.Contains(conv.Skipped[0], "chat-log-notices") || !strings.Contains(conv.Skipped[0], "severity number 10") {
+		t.Fatalf("%v, skipped %v", err, conv.Skipped)
+	}
+	back := t.TempDir()
+	write(t, back, "openslo.yaml", string(conv.Documents))
+	got, problems, err := Load([]string{back}, time.Minute)
+	if err != nil || len(problems) > 0 || len(got) != 1 {
+		t.Fatalf("reading back: %v %v\n%s", err, problems, conv.Documents)
+	}
+	l, ok := got[0].SLI.(LogSeverity)
+	if !ok || l.service(got[0].Service) != "chat" || l.Severity != store.SeverityWarn {
+		t.Errorf("read back as %+v\n%s", got[0].SLI, conv.Documents)
+	}
+}
