@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-dev/vigil/store"
 )
 
 // OpenSLO conversion: `vigil slo convert --to openslo` writes SLOs read
@@ -99,7 +101,9 @@ type (
 		MetricSource struct {
 			Type string `yaml:"type"`
 			Spec struct {
-				Query string `yaml:"query"`
+				Query    string `yaml:"query,omitempty"`
+				Service  string `yaml:"service,omitempty"`  // a vigil-logs source's
+				Severity string `yaml:"severity,omitempty"` // a vigil-logs source's bad lines
 			} `yaml:"spec"`
 		} `yaml:"metricSource"`
 	}
@@ -152,6 +156,15 @@ func promMetric(q string) *convMetric {
 	return m
 }
 
+// logsMetric is a vigil-logs metric source of a service's lines, or of
+// those at or above severity when it is given.
+func logsMetric(service, severity string) *convMetric {
+	m := &convMetric{}
+	m.MetricSource.Type = "vigil-logs"
+	m.MetricSource.Spec.Service, m.MetricSource.Spec.Severity = service, severity
+	return m
+}
+
 // openSLODocument is one SLO as an openslo/v1 document, with notes on
 // what it does not carry.
 func openSLODocument(s *SLO) (convDoc, []string, error) {
@@ -200,6 +213,16 @@ func openSLODocument(s *SLO) (convDoc, []string, error) {
 		if templated(sli.Query) {
 			notes = append(notes, fmt.Sprintf("its query reads {{.window}}, written as %s, the range Vigil samples it over each minute", formatDuration(sampleRange)))
 		}
+	case LogSeverity:
+		// Named by its range (error, not 17), as a native file writes it;
+		// a severity inside a range, such as syslog's notice, has no name
+		// that reads back the same.
+		name := sli.Severity.String()
+		if back, _ := store.ParseSeverity(name); back != sli.Severity {
+			return d, nil, fmt.Errorf("its severity number %d is not the first of a range, which is all Vigil's OpenSLO log source names", sli.Severity)
+		}
+		service := sli.service(s.Service)
+		spec.Indicator.Spec.RatioMetric = &convRatio{Total: logsMetric(service, ""), Bad: logsMetric(service, name)}
 	case MetricThreshold:
 		spec.Indicator.Spec.ThresholdMetric = promMetric(sli.Gauge)
 		v := sli.Threshold

@@ -16,6 +16,7 @@ import (
 // RollupStore is what evaluation reads and writes.
 type RollupStore interface {
 	store.SLIReader
+	store.LogSLIReader
 	store.MetricReader
 	store.RollupWriter
 	store.RollupReader

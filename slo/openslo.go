@@ -862,6 +862,8 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 		default:
 			c.errorAt(field+"."+which, "a Vigil span ratio counts availability: good has spec.status: ok, or bad has spec.status: error")
 		}
+	case isLogs(ttyp):
+		at.logRatio(s, field, which, tspec, pspec)
 	case ttyp == "prometheus":
 		// counter: false says the queries hold rates though they read no
 		// range (recording rules); counter: true changes nothing, as a
@@ -874,7 +876,7 @@ func (at *sliSite) ratio(s *SLO, r *osRatio) {
 		}
 		s.SLI = m
 	default:
-		c.errorAt(field+".total", "data source type %q is not supported: Vigil reads Prometheus (PromQL queries over the metrics it stores) and Vigil (its spans)", ttyp)
+		c.errorAt(field+".total", "data source type %q is not supported: Vigil reads Prometheus (PromQL queries over the metrics it stores), Vigil (its spans) and vigil-logs (its log lines)", ttyp)
 	}
 }
 

@@ -60,8 +60,11 @@ func PrometheusRules(slos []*SLO) (file RuleFile, skipped []string) {
 		sli, ok := s.SLI.(promSLI)
 		if !ok {
 			source := "Vigil's spans"
-			if _, ok := s.SLI.(DriftVerdicts); ok {
+			switch s.SLI.(type) {
+			case DriftVerdicts:
 				source = "Vigil's drift findings"
+			case LogSeverity:
+				source = "Vigil's logs"
 			}
 			skipped = append(skipped, fmt.Sprintf("%s (%s): its SLI reads %s, which Prometheus does not have", s.Name, s.File, source))
 			continue

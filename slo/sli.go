@@ -25,6 +25,7 @@ type SLI interface {
 // sliReader is what counting any SLI reads from the store.
 type sliReader interface {
 	store.SLIReader
+	store.LogSLIReader
 	store.MetricReader
 	store.EventReader
 }

@@ -39,6 +39,9 @@ type SLO struct {
 	// AlertName names the burn-rate alert in exported Prometheus rules
 	// (Sloth's alerting.name, Pyrra's alerting.name); "" is AlertName.
 	AlertName string
+	// Source says where Vigil found the SLI's queries when it wrote them
+	// itself (a service mesh's metrics), for plan; "" otherwise.
+	Source string
 }
 
 func (s *SLO) policy() AlertPolicy {
@@ -77,6 +80,8 @@ type nativeYAML struct {
 	Latency      string            `yaml:"latency"`
 	Availability bool              `yaml:"availability"`
 	Drift        string            `yaml:"drift"`
+	Mesh         *meshYAML         `yaml:"mesh"`
+	Logs         *logsYAML         `yaml:"logs"`
 	Threshold    *struct {
 		Attribute string   `yaml:"attribute"`
 		Op        string   `yaml:"op"`
@@ -311,10 +316,11 @@ func (r *nativeReader) objective(s *SLO, y *nativeYAML) {
 }
 
 // goodEvents reads the SLI: exactly one of latency, availability,
-// threshold, metric or drift says what a good event is.
+// threshold, metric, drift or logs says what a good event is; mesh says
+// latency and availability are read from a mesh's metrics, not spans.
 func (r *nativeReader) goodEvents(s *SLO, y *nativeYAML) {
 	kinds := 0
-	for _, set := range []bool{y.Latency != "", y.Availability, y.Threshold != nil, y.Metric != nil, y.Drift != ""} {
+	for _, set := range []bool{y.Latency != "", y.Availability, y.Threshold != nil, y.Metric != nil, y.Drift != "", y.Logs != nil} {
 		if set {
 			kinds++
 		}
@@ -322,7 +328,11 @@ func (r *nativeReader) goodEvents(s *SLO, y *nativeYAML) {
 	spans := SpanFilter{Operation: y.Operation, Model: y.Model, Attributes: y.Attributes}
 	switch {
 	case kinds > 1:
-		r.errorAt("latency", "say what a good event is in one way: latency, availability, threshold, metric or drift")
+		r.errorAt("latency", "say what a good event is in one way: latency, availability, threshold, metric, drift or logs")
+	case y.Mesh != nil:
+		r.mesh(s, y)
+	case y.Logs != nil:
+		r.logs(s, y)
 	case y.Latency != "":
 		d, err := time.ParseDuration(y.Latency)
 		if err != nil || d <= 0 {
@@ -343,7 +353,7 @@ func (r *nativeReader) goodEvents(s *SLO, y *nativeYAML) {
 		})
 		r.problems = append(r.problems, problems...)
 	default:
-		r.errorAt("latency", "say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value}, metric: {good|bad, total} or drift: <monitor>")
+		r.errorAt("latency", "say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value}, metric: {good|bad, total}, drift: <monitor> or logs: {service, severity}")
 	}
 }
 
@@ -536,6 +546,9 @@ func (s *SLO) Plan() string {
 		fmt.Fprintf(&b, "  slices: %s, good when at least %s of their events are good; slices without events are left out\n", formatDuration(s.SliceWindow), formatPercent(s.SliceTarget))
 	case RatioTimeslices:
 		fmt.Fprintf(&b, "  slices: %s; the SLI is the mean of their ratios; slices without events are left out\n", formatDuration(s.SliceWindow))
+	}
+	if s.Source != "" {
+		fmt.Fprintf(&b, "  source: %s\n", s.Source)
 	}
 	fmt.Fprintf(&b, "  SLI: %s\n", s.SLI.Describe(s.Service))
 	fmt.Fprintf(&b, "  rollup: good and total per minute; windows are summed from the rollups\n")

@@ -118,7 +118,7 @@ func TestSpecErrors(t *testing.T) {
 		`bad.yaml:2: slos[0].name: "Chat_Latency" must be a lower-case RFC 1123 label (a-z, 0-9, '-', at most 63)`,
 		`bad.yaml:5: slos[0].objective: 1.2 is out of range [0,1) (write 1.2% for a percentage)`,
 		`bad.yaml:6: slos[1].service: is required`,
-		`bad.yaml:9: slos[2].latency: say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value}, metric: {good|bad, total} or drift: <monitor>`,
+		`bad.yaml:9: slos[2].latency: say what a good event is: latency: <threshold>, availability: true, threshold: {attribute, op, value}, metric: {good|bad, total}, drift: <monitor> or logs: {service, severity}`,
 		`bad.yaml:16: slos[3].window: duration "30 days": want a positive whole number before the unit`,
 		`bad.yaml:22: slos[4].alerts: alerts.windows[0]: the short window 1h must be shorter than the long window 5m`,
 		`bad.yaml:25: slos[5].latency: "fast" is not a positive duration such as 800ms`,

@@ -198,3 +198,21 @@ func ValidateLog(r *LogRecord) error {
 	}
 	return nil
 }
+
+// LogSLIQuery counts a service's log lines per minute for a log-based
+// SLI: every line of the service is an event, and one is bad when its
+// severity is at or above MinSeverity.
+type LogSLIQuery struct {
+	Tenant      string
+	Service     string
+	MinSeverity Severity  // lines at or above it are bad; above zero
+	Start, End  time.Time // log time in [Start, End)
+}
+
+// LogSLIReader counts the events of a log-based SLI.
+type LogSLIReader interface {
+	// LogSLICounts returns one entry per minute that has lines of the
+	// service, ascending: Good the lines below q.MinSeverity (a line
+	// without a severity is good), Total all of them.
+	LogSLICounts(ctx context.Context, q LogSLIQuery) ([]MinuteCounts, error)
+}

@@ -52,6 +52,7 @@ type Store interface {
 	SpanReader
 	LogWriter
 	LogReader
+	LogSLIReader
 	SpanExemplarReader
 	SpanRepricer
 	UsageReader

@@ -164,3 +164,11 @@ func BenchmarkTraceByID(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLogSLICounts counts a log SLI's minutes, beside the span SLI
+// it stands in for, over a day of 1,000,000 rows each.
+func BenchmarkLogSLICounts(b *testing.B) {
+	s, _ := openFresh(b, server(b))
+	b.Cleanup(func() { s.Close() })
+	storetest.BenchmarkLogSLICounts(b, s, 1_000_000)
+}

@@ -23,3 +23,14 @@ func BenchmarkWriteSpans(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLogSLICounts counts a log SLI's minutes, beside the span SLI
+// it stands in for, over a day of 1,000,000 rows each.
+func BenchmarkLogSLICounts(b *testing.B) {
+	s, err := embedded.Open(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	storetest.BenchmarkLogSLICounts(b, s, 1_000_000)
+}

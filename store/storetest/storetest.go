@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"Logs", testLogs},
 		{"LogPaging", testLogPaging},
 		{"LogsInvalid", testLogsInvalid},
+		{"LogSLICounts", testLogSLICounts},
 		{"LargeBatches", testLargeBatches},
 		{"Retention", testRetention},
 		{"Users", testUsers},
