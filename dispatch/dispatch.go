@@ -27,7 +27,8 @@ type Options struct {
 	Store       Store
 	Subscribers []Subscriber
 	// QueueSize bounds the events waiting for one subscriber; past it the
-	// oldest of the tenant's queue is dropped (and counted). Default 10,000.
+	// oldest of the tenant's queue is dropped (and counted). Default 10,000;
+	// a Bounded subscriber sets its own.
 	QueueSize int
 	// BatchSize bounds the events one attempt carries. Default 500.
 	BatchSize int
@@ -101,13 +102,21 @@ func New(opts Options) (*Dispatcher, error) {
 	queued := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "vigil_dispatch_queued", Help: "Events waiting for delivery, by subscriber.",
 	}, []string{"subscriber"})
+	limits := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "vigil_dispatch_queue_limit", Help: "The most events that may wait for a subscriber; past it the oldest are dropped.",
+	}, []string{"subscriber"})
 	seen := map[string]bool{}
 	for _, s := range opts.Subscribers {
 		if seen[s.Name()] {
 			return nil, fmt.Errorf("two subscribers are named %q", s.Name())
 		}
 		seen[s.Name()] = true
-		d.workers = append(d.workers, &worker{d: d, sub: s, types: s.Types(), queues: map[string]*queue{},
+		limit := opts.QueueSize
+		if b, ok := s.(Bounded); ok && b.QueueLimit() > 0 {
+			limit = b.QueueLimit()
+		}
+		limits.WithLabelValues(s.Name()).Set(float64(limit))
+		d.workers = append(d.workers, &worker{d: d, sub: s, types: s.Types(), queues: map[string]*queue{}, limit: limit,
 			wake: make(chan struct{}, 1), queued: queued.WithLabelValues(s.Name())})
 	}
 	if opts.Registerer != nil {
@@ -118,6 +127,9 @@ func New(opts Options) (*Dispatcher, error) {
 			return nil, err
 		}
 		if err := opts.Registerer.Register(queued); err != nil {
+			return nil, err
+		}
+		if err := opts.Registerer.Register(limits); err != nil {
 			return nil, err
 		}
 	}
@@ -187,6 +199,7 @@ type worker struct {
 	d      *Dispatcher
 	sub    Subscriber
 	types  []string
+	limit  int           // the most entries over every queue
 	wake   chan struct{} // a token when something was queued
 	queued prometheus.Gauge
 
@@ -204,7 +217,7 @@ func (w *worker) add(ev store.Event, now time.Time) {
 	}
 	if q.add(ev, now) {
 		w.size++
-		if w.size > w.d.opts.QueueSize {
+		if w.size > w.limit {
 			q.dropOldest()
 			w.size--
 			w.d.dropped.WithLabelValues(w.sub.Name()).Inc()

@@ -49,6 +49,21 @@ func NewMessage(ev store.Event) (Message, error) {
 	}, nil
 }
 
+// Encode is ev as every stream sends it, whatever the broker: the
+// CloudEvent and its JSON body. An error means the event can never be
+// sent (its payload is not JSON), so publishers give it up.
+func Encode(ev store.Event) (Message, []byte, error) {
+	m, err := NewMessage(ev)
+	if err != nil {
+		return Message{}, nil, err
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return Message{}, nil, fmt.Errorf("cannot encode event %s: %w", ev.ID, err)
+	}
+	return m, body, nil
+}
+
 // RoutingFields are what a routing key template may use.
 type RoutingFields struct {
 	Tenant, Type, Kind, Subject, Severity string

@@ -338,7 +338,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 	subscribers := append(o.alertReceivers(st, notifiers), engine.Triggers(), engine.Executions())
 	// Streams: findings and transitions to the brokers other services
 	// consume from, each stream a subscriber with a queue of its own.
-	var streams []*stream.AMQP
+	var streams []stream.Publisher
 	for _, s := range live.streams() {
 		streams = append(streams, s.Subscriber())
 		subscribers = append(subscribers, streams[len(streams)-1])
