@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	be "encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// TestKafkaBothWays runs vigil serve against a Kafka cluster that asks
+// for SASL: chat-gateway's spans come in on otlp_spans, as the
+// OpenTelemetry collector's Kafka exporter writes them; the SLO they
+// burn fires; and its alert transitions go out on a Kafka stream as
+// CloudEvents. No Kafka broker can run here: kfake, franz-go's Kafka
+// protocol implementation, is the cluster, in the test's process; vigil
+// talks to it over TCP as to a real one. The SASL password is in no log.
+func TestKafkaBothWays(t *testing.T) {
+	const user, password = "vigil", "kafka-secret-8f3e1"
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "otlp_spans", "vigil.events"), kfake.EnableSASL(),
+		kfake.Superuser("SCRAM-SHA-512", user, password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.SASL(scram.Auth{User: user, Pass: password}.AsSha512Mechanism()),
+		kgo.ConsumeTopics("vigil.events"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "slos.yaml"), []byte(`slos:
+  - name: chat-availability
+    service: chat-gateway
+    availability: true
+    objective: 99%
+`), 0o644)
+	os.WriteFile(filepath.Join(dir, "kafka-password"), []byte(password+"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "streams.yaml"), []byte(`streams:
+  - name: data-bus
+    kafka:
+      brokers: [`+c.ListenAddrs()[0]+`]
+      topic: vigil.events
+      sasl: {mechanism: SCRAM-SHA-512, user: `+user+`, password_file: kafka-password}
+    events: [slo.alert]
+`), 0o644)
+	v := startServe(t, "", "--config-dir", dir, "--analyzer.interval", "1s",
+		"--collector.kafka-brokers", c.ListenAddrs()[0], "--collector.kafka-sasl-mechanism", "SCRAM-SHA-512",
+		"--collector.kafka-sasl-user", user, "--collector.kafka-sasl-password-file", filepath.Join(dir, "kafka-password"),
+		"--collector.kafka-metrics-topic", "", "--collector.kafka-logs-topic", "")
+
+	// 100 requests, half of them failed: every burn-rate rule fires.
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "chat-gateway")
+	spans := rs.ScopeSpans().AppendEmpty().Spans()
+	now := time.Now()
+	for i := range 100 {
+		s := spans.AppendEmpty()
+		var tid pcommon.TraceID
+		var sid pcommon.SpanID
+		be.BigEndian.PutUint64(tid[8:], uint64(i+1))
+		be.BigEndian.PutUint64(sid[:], uint64(i+1))
+		s.SetTraceID(tid)
+		s.SetSpanID(sid)
+		s.SetName("POST /chat")
+		s.SetStartTimestamp(pcommon.NewTimestampFromTime(now))
+		s.SetEndTimestamp(pcommon.NewTimestampFromTime(now.Add(time.Millisecond)))
+		if i < 50 {
+			s.Status().SetCode(ptrace.StatusCodeError)
+		}
+	}
+	body, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "otlp_spans", Value: body}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if slo := waitSLO(t, v, 100); slo.Total != 100 {
+		t.Fatalf("the SLO counted %d requests, want the 100 sent through Kafka", slo.Total)
+	}
+
+	firing := ""
+	for deadline := time.Now().Add(60 * time.Second); firing == "" && time.Now().Before(deadline); {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		for _, r := range fs.Records() {
+			var ce struct {
+				ID, Type, Subject string
+				Data              struct{ Data struct{ State, SLO string } }
+			}
+			if err := json.Unmarshal(r.Value, &ce); err != nil {
+				t.Fatalf("record %q: %v", r.Value, err)
+			}
+			if ce.Type != "dev.vigil.slo.alert" || ce.Data.Data.SLO != "chat-availability" || !strings.HasPrefix(string(r.Key), "default/") {
+				t.Fatalf("record key %q: %s", r.Key, r.Value)
+			}
+			if ce.Data.Data.State == "firing" {
+				firing = ce.ID
+			}
+		}
+	}
+	if firing == "" {
+		t.Fatal("no firing alert reached the Kafka stream within 60s")
+	}
+	var log []struct{ Receiver, Outcome, URL string }
+	for deadline := time.Now().Add(10 * time.Second); len(log) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		v.getJSON(t, "/api/v1/alerts/deliveries?receiver=stream:data-bus", &log)
+	}
+	if len(log) == 0 || log[0].Outcome != "delivered" || !strings.Contains(log[0].URL, "topic vigil.events") || strings.Contains(log[0].URL, password) {
+		t.Errorf("delivery log %+v", log)
+	}
+	v.stop(t)
+	if strings.Contains(v.stderr.String(), password) {
+		t.Error("Vigil's log shows the SASL password")
+	}
+}
