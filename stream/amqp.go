@@ -38,6 +38,8 @@ type AMQP struct {
 	RoutingKey *template.Template
 	// EventTypes are the event types published, e.g. "slo.alert".
 	EventTypes []string
+	// States gives the routing key its .State.
+	States States
 	// Backlog bounds the events waiting for this stream; 0 keeps the
 	// dispatcher's default.
 	Backlog int
@@ -88,7 +90,7 @@ func (a *AMQP) Deliver(ctx context.Context, tenant string, events []store.Event)
 			return report, dispatch.Permanent(err)
 		}
 		var key bytes.Buffer
-		if err := a.RoutingKey.Execute(&key, routingFields(ev)); err != nil {
+		if err := a.RoutingKey.Execute(&key, routingFields(ev, a.States)); err != nil {
 			return report, dispatch.Permanent(fmt.Errorf("cannot make the routing key of event %s: %w", ev.ID, err))
 		}
 		out = append(out, outgoing{key.String(), amqp.Publishing{

@@ -36,6 +36,8 @@ type Kafka struct {
 	Key *template.Template
 	// EventTypes are the event types published, e.g. "slo.alert".
 	EventTypes []string
+	// States gives the key its .State.
+	States States
 	// Backlog bounds the events waiting for this stream; 0 keeps the
 	// dispatcher's default.
 	Backlog int
@@ -89,7 +91,7 @@ func (k *Kafka) Deliver(ctx context.Context, tenant string, events []store.Event
 			return report, dispatch.Permanent(err)
 		}
 		var key bytes.Buffer
-		if err := k.Key.Execute(&key, routingFields(ev)); err != nil {
+		if err := k.Key.Execute(&key, routingFields(ev, k.States)); err != nil {
 			return report, dispatch.Permanent(fmt.Errorf("cannot make the record key of event %s: %w", ev.ID, err))
 		}
 		records = append(records, &kgo.Record{Topic: k.Topic, Key: key.Bytes(), Value: body,

@@ -64,11 +64,34 @@ func Encode(ev store.Event) (Message, []byte, error) {
 	return m, body, nil
 }
 
-// RoutingFields are what a routing key template may use.
+// RoutingFields are what a routing key or record key template may use.
 type RoutingFields struct {
 	Tenant, Type, Kind, Subject, Severity string
+
+	state func() (string, error) // nil: the type has no states
 }
 
-func routingFields(ev store.Event) RoutingFields {
-	return RoutingFields{Tenant: ev.Tenant, Type: ev.Type, Kind: string(ev.Kind), Subject: ev.Subject, Severity: ev.Severity}
+// State is the state the event moved its subject to: an alert's
+// (pending, firing, resolved, inactive) or an action's (proposed,
+// approved, executing, ...); "" for a type without states, which a
+// template can replace: {{or .State "none"}}. A method, so that only a
+// template that uses it decodes the payload.
+func (f RoutingFields) State() (string, error) {
+	if f.state == nil {
+		return "", nil
+	}
+	return f.state()
+}
+
+// States reads the state out of the events of the types that have one,
+// by event type. The caller builds it from the producers' codecs, so this
+// package depends on none of them.
+type States map[string]func(store.Event) (string, error)
+
+func routingFields(ev store.Event, states States) RoutingFields {
+	f := RoutingFields{Tenant: ev.Tenant, Type: ev.Type, Kind: string(ev.Kind), Subject: ev.Subject, Severity: ev.Severity}
+	if read := states[ev.Type]; read != nil {
+		f.state = func() (string, error) { return read(ev) }
+	}
+	return f
 }

@@ -36,7 +36,7 @@ import (
 // url_file and the other files are relative to the file that names them;
 // they are read at every connection, never logged. The routing key and
 // the record key are Go templates over RoutingFields (.Tenant, .Type,
-// .Kind, .Subject, .Severity). Streams are read when Vigil starts: a
+// .Kind, .Subject, .Severity, .State). Streams are read when Vigil starts: a
 // reload that changes them is taken up at the next start.
 
 // DefaultRoutingKey is the routing key template of a stream that names none.
@@ -72,12 +72,14 @@ type Publisher interface {
 	Close() error
 }
 
-// Subscriber is the stream's publisher, for the dispatcher.
-func (s Stream) Subscriber() Publisher {
+// Subscriber is the stream's publisher, for the dispatcher; states give
+// its keys their .State.
+func (s Stream) Subscriber(states States) Publisher {
 	if s.Kafka != nil {
-		return &Kafka{StreamName: s.Name, Conn: s.Kafka.Conn, Topic: s.Kafka.Topic, Key: s.Kafka.Key, EventTypes: s.Events, Backlog: s.Backlog}
+		return &Kafka{StreamName: s.Name, Conn: s.Kafka.Conn, Topic: s.Kafka.Topic, Key: s.Kafka.Key, EventTypes: s.Events, States: states, Backlog: s.Backlog}
 	}
-	return &AMQP{StreamName: s.Name, URLFile: s.AMQP.URLFile, Exchange: s.AMQP.Exchange, RoutingKey: s.AMQP.RoutingKey, EventTypes: s.Events, Backlog: s.Backlog}
+	return &AMQP{StreamName: s.Name, URLFile: s.AMQP.URLFile, Exchange: s.AMQP.Exchange, RoutingKey: s.AMQP.RoutingKey, EventTypes: s.Events,
+		States: states, Backlog: s.Backlog}
 }
 
 type streamYAML struct {

@@ -49,7 +49,7 @@ func TestSectionReads(t *testing.T) {
 	if err := s.AMQP.RoutingKey.Execute(&key, RoutingFields{Type: "slo.alert", Severity: "page"}); err != nil || key.String() != "slo.alert.page" {
 		t.Errorf("routing key %q, %v", key.String(), err)
 	}
-	if sub := s.Subscriber(); sub.Name() != "stream:ops" || len(sub.Types()) != 2 {
+	if sub := s.Subscriber(nil); sub.Name() != "stream:ops" || len(sub.Types()) != 2 {
 		t.Errorf("subscriber %s %v", sub.Name(), sub.Types())
 	}
 }
@@ -121,7 +121,7 @@ func TestSectionReadsKafka(t *testing.T) {
 	if err := k.Key.Execute(&key, RoutingFields{Tenant: "acme", Subject: "chat-availability"}); err != nil || key.String() != "acme/chat-availability" {
 		t.Errorf("key %q, %v", key.String(), err)
 	}
-	sub := s.Subscriber()
+	sub := s.Subscriber(nil)
 	if kp, ok := sub.(*Kafka); !ok || kp.QueueLimit() != 500 || sub.Name() != "stream:data" {
 		t.Errorf("subscriber %T %s", sub, sub.Name())
 	}

@@ -55,6 +55,19 @@ func newConfigSections(evalStep time.Duration) (*configSections, error) {
 var streamedTypes = []string{slo.AlertTransitions.Type, actions.Transitions.Type, canary.Analyses.Type, drift.Verdicts.Type,
 	analyzer.BudgetFindings.Type, analyzer.SpendAnomalies.Type, rightsize.Advices.Type}
 
+// streamStates read the state of the streamed types that have one, for
+// the streams' routing and record keys ({{.State}}).
+var streamStates = stream.States{
+	slo.AlertTransitions.Type: func(ev store.Event) (string, error) {
+		t, err := slo.AlertTransitions.Decode(ev)
+		return string(t.State), err
+	},
+	actions.Transitions.Type: func(ev store.Event) (string, error) {
+		t, err := actions.Transitions.Decode(ev)
+		return string(t.State), err
+	},
+}
+
 // catalog is what the action policies of a reading may name: its SLOs
 // (with their rules' severities), monitors and budgets, by tenant/name.
 func (c *configSections) catalog(cfg *config.Config) actions.Catalog {

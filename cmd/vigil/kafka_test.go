@@ -21,7 +21,7 @@ import (
 // for SASL: chat-gateway's spans come in on otlp_spans, as the
 // OpenTelemetry collector's Kafka exporter writes them; the SLO they
 // burn fires; and its alert transitions go out on a Kafka stream as
-// CloudEvents. No Kafka broker can run here: kfake, franz-go's Kafka
+// CloudEvents, keyed with their state. No Kafka broker can run here: kfake, franz-go's Kafka
 // protocol implementation, is the cluster, in the test's process; vigil
 // talks to it over TCP as to a real one. The SASL password is in no log.
 func TestKafkaBothWays(t *testing.T) {
@@ -52,6 +52,7 @@ func TestKafkaBothWays(t *testing.T) {
     kafka:
       brokers: [`+c.ListenAddrs()[0]+`]
       topic: vigil.events
+      key: '{{.Tenant}}/{{.Subject}}/{{or .State "none"}}'
       sasl: {mechanism: SCRAM-SHA-512, user: `+user+`, password_file: kafka-password}
     events: [slo.alert]
 `), 0o644)
@@ -105,7 +106,8 @@ func TestKafkaBothWays(t *testing.T) {
 			if err := json.Unmarshal(r.Value, &ce); err != nil {
 				t.Fatalf("record %q: %v", r.Value, err)
 			}
-			if ce.Type != "dev.vigil.slo.alert" || ce.Data.Data.SLO != "chat-availability" || !strings.HasPrefix(string(r.Key), "default/") {
+			if ce.Type != "dev.vigil.slo.alert" || ce.Data.Data.SLO != "chat-availability" || !strings.HasPrefix(string(r.Key), "default/") ||
+				!strings.HasSuffix(string(r.Key), "/"+ce.Data.Data.State) {
 				t.Fatalf("record key %q: %s", r.Key, r.Value)
 			}
 			if ce.Data.Data.State == "firing" {

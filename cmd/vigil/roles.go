@@ -340,7 +340,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 	// consume from, each stream a subscriber with a queue of its own.
 	var streams []stream.Publisher
 	for _, s := range live.streams() {
-		streams = append(streams, s.Subscriber())
+		streams = append(streams, s.Subscriber(streamStates))
 		subscribers = append(subscribers, streams[len(streams)-1])
 	}
 	disp, err := dispatch.New(dispatch.Options{Store: st, Subscribers: append(subscribers, escalations(notifiers)...),
