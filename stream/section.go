@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -36,8 +37,8 @@ import (
 // url_file and the other files are relative to the file that names them;
 // they are read at every connection, never logged. The routing key and
 // the record key are Go templates over RoutingFields (.Tenant, .Type,
-// .Kind, .Subject, .Severity, .State). Streams are read when Vigil starts: a
-// reload that changes them is taken up at the next start.
+// .Kind, .Subject, .Severity, .State). A reload that changes a stream
+// replaces its publisher; its waiting events go to the new one.
 
 // DefaultRoutingKey is the routing key template of a stream that names none.
 const DefaultRoutingKey = "{{.Tenant}}.{{.Type}}"
@@ -49,7 +50,13 @@ type Stream struct {
 	Backlog int // 0: the dispatcher's default
 	AMQP    *AMQPConfig
 	Kafka   *KafkaConfig
+
+	spec string // what the stream was read from, to tell a changed stream
 }
+
+// Same reports whether two readings of a stream configure it alike, so
+// that a reload need not replace its publisher (and its connection).
+func (s Stream) Same(o Stream) bool { return s.spec != "" && s.spec == o.spec }
 
 // AMQPConfig is where a RabbitMQ stream goes.
 type AMQPConfig struct {
@@ -163,6 +170,10 @@ func (r *streamsReader) read(file string, n *yaml.Node, field string) (*Stream, 
 			Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 	}
 	s := &Stream{Name: y.Name, Events: y.Events, Backlog: y.Backlog}
+	// Relative paths depend on the file's directory; the rest is y.
+	if spec, err := json.Marshal(y); err == nil {
+		s.spec = filepath.Dir(file) + "\x00" + string(spec)
+	}
 	if y.Backlog < 0 {
 		bad("backlog", "must be positive (0 or absent keeps the default, 10000)")
 	}

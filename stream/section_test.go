@@ -166,3 +166,30 @@ func TestSectionKafkaProblems(t *testing.T) {
 		}
 	}
 }
+
+// TestSectionSame: a stream read again unchanged is the same (its
+// publisher is kept across a reload); a changed one is not.
+func TestSectionSame(t *testing.T) {
+	dir := t.TempDir()
+	read := func(topic string) Stream {
+		t.Helper()
+		body := "streams:\n  - {name: data, kafka: {brokers: [k:9092], topic: " + topic + "}, events: [slo.alert]}\n"
+		if err := os.WriteFile(filepath.Join(dir, "streams.yaml"), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sec := Section([]string{"slo.alert"})
+		reg, err := config.NewRegistry(sec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, problems, err := reg.Load([]string{dir})
+		if err != nil || len(problems) > 0 {
+			t.Fatal(err, problems)
+		}
+		return sec.Of(cfg)[0]
+	}
+	a, b, c := read("one"), read("one"), read("two")
+	if !a.Same(b) || a.Same(c) || (Stream{}).Same(Stream{}) {
+		t.Errorf("same(a, b) %v, same(a, c) %v", a.Same(b), a.Same(c))
+	}
+}

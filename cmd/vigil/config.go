@@ -134,8 +134,8 @@ func (l liveConfig) canaries() []canary.Monitor { return l.sections.canaries.Of(
 func (l liveConfig) actions() []*actions.Policy { return l.sections.actions.Of(l.current()) }
 func (l liveConfig) auth() *auth.Policy         { return l.sections.auth.Of(l.current()) }
 
-// streams are the event streams of the reading in force: read once, at
-// start, as the dispatcher's subscribers are fixed then.
+// streams are the event streams of the reading in force (streamSet
+// follows them).
 func (l liveConfig) streams() []stream.Stream { return l.sections.streams.Of(l.current()) }
 
 // advise are the workloads right-sizing advises on.

@@ -130,3 +130,76 @@ func TestKafkaBothWays(t *testing.T) {
 		t.Error("Vigil's log shows the SASL password")
 	}
 }
+
+// TestStreamsFollowReload: a stream's topic changed in the config
+// directory while vigil serve runs is taken up without a restart: the
+// alerts of an SLO added after the change go to the new topic, and none
+// to the old.
+func TestStreamsFollowReload(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "first", "second"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dir := t.TempDir()
+	slos := func(names ...string) {
+		y := "slos:\n"
+		for _, n := range names {
+			y += "  - {name: " + n + ", service: chat-gateway, availability: true, objective: 99%}\n"
+		}
+		if err := os.WriteFile(filepath.Join(dir, "slos.yaml"), []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	streamTo := func(topic string) {
+		if err := os.WriteFile(filepath.Join(dir, "streams.yaml"), []byte("streams:\n  - name: bus\n    kafka: {brokers: ["+c.ListenAddrs()[0]+"], topic: "+topic+"}\n    events: [slo.alert]\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slos("chat-availability")
+	streamTo("first")
+	v := startServe(t, "", "--config-dir", dir, "--analyzer.interval", "1s", "--config.poll-interval", "500ms")
+	sendChat(t, v, 0, 100, 50)
+
+	read := func(topic string, slo string, within time.Duration) map[string]int {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		bySLO := map[string]int{}
+		for deadline := time.Now().Add(within); time.Now().Before(deadline) && (slo == "" || bySLO[slo] == 0); {
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			fs := cl.PollFetches(ctx)
+			cancel()
+			for _, r := range fs.Records() {
+				var ce struct{ Data struct{ Data struct{ State, SLO string } } }
+				if err := json.Unmarshal(r.Value, &ce); err != nil {
+					t.Fatal(err)
+				}
+				if ce.Data.Data.State == "firing" {
+					bySLO[ce.Data.Data.SLO]++
+				}
+			}
+		}
+		return bySLO
+	}
+	if got := read("first", "chat-availability", 60*time.Second); got["chat-availability"] == 0 {
+		t.Fatalf("no firing alert on the first topic: %v", got)
+	}
+
+	streamTo("second")
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(v.stderr.String(), "streams reconfigured"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream change was not taken up; log:\n%s", v.stderr.String())
+		}
+	}
+	slos("chat-availability", "chat-availability-2")
+	if got := read("second", "chat-availability-2", 60*time.Second); got["chat-availability-2"] == 0 {
+		t.Fatalf("no firing alert of the new SLO on the second topic: %v", got)
+	}
+	if got := read("first", "", 2*time.Second); got["chat-availability-2"] != 0 {
+		t.Errorf("the new SLO's alert went to the old topic too: %v", got)
+	}
+	v.stop(t)
+}
