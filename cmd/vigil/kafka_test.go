@@ -173,7 +173,9 @@ func TestStreamsFollowReload(t *testing.T) {
 			fs := cl.PollFetches(ctx)
 			cancel()
 			for _, r := range fs.Records() {
-				var ce struct{ Data struct{ Data struct{ State, SLO string } } }
+				var ce struct {
+					Data struct{ Data struct{ State, SLO string } }
+				}
 				if err := json.Unmarshal(r.Value, &ce); err != nil {
 					t.Fatal(err)
 				}
