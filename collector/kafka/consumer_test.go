@@ -42,7 +42,7 @@ type rig struct {
 	rcv     *otlp.Receiver
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, spansTopic, logsTopic))
 	if err != nil {
