@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/vigil-dev/vigil/collector"
@@ -31,7 +32,7 @@ import (
 // speaks the same protocol to it, group membership and offset commits
 // included, through the same client code as to a real broker.
 
-const spansTopic, logsTopic = "otlp_spans", "otlp_logs"
+const spansTopic, metricsTopic, logsTopic = "otlp_spans", "otlp_metrics", "otlp_logs"
 
 // rig is a kfake cluster, and Vigil's real ingest path behind the
 // consumer: the OTLP receiver, the batching pipeline with its spool, the
@@ -44,7 +45,7 @@ type rig struct {
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, spansTopic, logsTopic))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, spansTopic, metricsTopic, logsTopic))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func newRig(t testing.TB) *rig {
 func (r *rig) consumer(t *testing.T, group string, reg prometheus.Registerer) (stop func(d time.Duration) error) {
 	t.Helper()
 	c, err := kafka.New(kafka.Options{Conn: kafkaconn.Conn{Brokers: r.cluster.ListenAddrs()}, Group: group,
-		Topics: map[string]string{spansTopic: collector.SignalSpans, logsTopic: collector.SignalLogs},
+		Topics: map[string]string{spansTopic: collector.SignalSpans, metricsTopic: collector.SignalSamples, logsTopic: collector.SignalLogs},
 		Tenant: "ops", TenantHeader: "X-Scope-OrgID", Exporter: r.rcv, RetryBackoff: 100 * time.Millisecond, Registerer: reg,
 		ClientOpts: []kgo.Opt{kgo.FetchMaxWait(200 * time.Millisecond)}})
 	if err != nil {
@@ -180,7 +181,8 @@ func (r *rig) waitAll(t *testing.T, n int) {
 
 // TestConsumeOTLP: every message's spans are stored, each once, in the
 // tenant of its header or the configured one; an undecodable record is
-// skipped and counted, its neighbours stored; logs on their topic too.
+// skipped and counted, its neighbours stored; logs and metrics on their
+// topics too.
 func TestConsumeOTLP(t *testing.T) {
 	r := newRig(t)
 	const n = 60
@@ -203,6 +205,19 @@ func TestConsumeOTLP(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs = append(recs, &kgo.Record{Topic: logsTopic, Value: lb})
+	md := pmetric.NewMetrics()
+	mr := md.ResourceMetrics().AppendEmpty()
+	mr.Resource().Attributes().PutStr("service.name", "chat-gateway")
+	g := mr.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	g.SetName("kafka_queue_depth")
+	dp := g.SetEmptyGauge().DataPoints().AppendEmpty()
+	dp.SetTimestamp(pcommon.NewTimestampFromTime(time.Now()))
+	dp.SetIntValue(42)
+	mb, err := (&pmetric.ProtoMarshaler{}).MarshalMetrics(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs = append(recs, &kgo.Record{Topic: metricsTopic, Value: mb})
 	produce(t, r.cluster, recs...)
 
 	reg := prometheus.NewRegistry()
@@ -222,6 +237,16 @@ func TestConsumeOTLP(t *testing.T) {
 	}
 	if len(logs) != 1 {
 		t.Errorf("%d log records stored, want 1", len(logs))
+	}
+	var samples []store.Sample
+	for deadline := time.Now().Add(20 * time.Second); len(samples) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		samples, err = store.SelectSamples(context.Background(), r.store, "ops", "kafka_queue_depth", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(samples) != 1 || samples[0].Value != 42 {
+		t.Errorf("samples %+v, want the gauge's 42", samples)
 	}
 	if err := stop(10 * time.Second); err != nil {
 		t.Fatal(err)
