@@ -379,3 +379,54 @@ func TestConsumerCrash(t *testing.T) {
 		t.Error("nothing was read again after the commits were refused: the crash was not exercised")
 	}
 }
+
+// busyFirst answers the first n exports with the pipeline's ErrBusy, as
+// a full pipeline does, then stores through the receiver.
+type busyFirst struct {
+	next kafka.Exporter
+	n    atomic.Int32
+}
+
+func (b *busyFirst) Export(ctx context.Context, signal, tenant string, body []byte, json bool) (int, string, error) {
+	if b.n.Add(-1) >= 0 {
+		return 0, "", collector.ErrBusy
+	}
+	return b.next.Export(ctx, signal, tenant, body, json)
+}
+
+// TestConsumerWaitsOutBusy: a pipeline that refuses for a while (429's
+// ErrBusy) delays records, never skips them: each is stored once after
+// its retries, and the retries are counted.
+func TestConsumerWaitsOutBusy(t *testing.T) {
+	r := newRig(t)
+	const n = 12
+	var recs []*kgo.Record
+	for i := range n {
+		recs = append(recs, tracesRecord(t, i, tenantOf(i)))
+	}
+	produce(t, r.cluster, recs...)
+	exp := &busyFirst{next: r.rcv}
+	exp.n.Store(20)
+	reg := prometheus.NewRegistry()
+	c, err := kafka.New(kafka.Options{Conn: kafkaconn.Conn{Brokers: r.cluster.ListenAddrs()}, Group: "vigil-busy",
+		Topics: map[string]string{spansTopic: collector.SignalSpans}, Tenant: "ops", TenantHeader: "X-Scope-OrgID", Exporter: exp,
+		RetryBackoff: 50 * time.Millisecond, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go c.Serve()
+	defer c.Shutdown(context.Background())
+	r.waitAll(t, n)
+	time.Sleep(300 * time.Millisecond)
+	for i := range n {
+		if got := r.spansOf(t, i); got != 3 {
+			t.Errorf("trace %d: %d spans stored, want 3", i, got)
+		}
+	}
+	if v := counterValue(t, reg, "vigil_kafka_store_retries_total", "topic", spansTopic); v < 20 {
+		t.Errorf("%v retries counted, want the 20 refusals at least", v)
+	}
+	if v := counterValue(t, reg, "vigil_kafka_records_total", "topic", spansTopic, "outcome", "invalid"); v != 0 {
+		t.Errorf("%v records skipped as invalid", v)
+	}
+}
