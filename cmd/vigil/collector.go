@@ -88,17 +88,17 @@ func (o *kafkaInOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.tlsKey, "collector.kafka-tls-key-file", "", "the client certificate's key (PEM)")
 }
 
-// consumer is the Kafka consumer the flags configure, nil when they name
-// no brokers.
-func (o *kafkaInOptions) consumer(exp kafka.Exporter, reg prometheus.Registerer, logger *slog.Logger) (*kafka.Consumer, error) {
+// options are the Kafka consumer's options the flags configure, checked;
+// on is false when they name no brokers.
+func (o *kafkaInOptions) options() (opts kafka.Options, on bool, err error) {
 	if len(o.brokers) == 0 {
-		return nil, nil
+		return kafka.Options{}, false, nil
 	}
 	conn := kafkaconn.Conn{Brokers: o.brokers}
 	if o.saslMechanism != "" || o.saslUser != "" || o.saslFile != "" {
 		m, err := kafkaconn.ParseMechanism(o.saslMechanism)
 		if err != nil {
-			return nil, fmt.Errorf("--collector.kafka-sasl-mechanism: %w", err)
+			return kafka.Options{}, false, fmt.Errorf("--collector.kafka-sasl-mechanism: %w", err)
 		}
 		conn.SASL = &kafkaconn.SASL{Mechanism: m, User: o.saslUser, PasswordFile: o.saslFile}
 	}
@@ -113,12 +113,26 @@ func (o *kafkaInOptions) consumer(exp kafka.Exporter, reg prometheus.Registerer,
 			continue
 		}
 		if _, dup := topics[t.topic]; dup {
-			return nil, fmt.Errorf("--collector.kafka-%s-topic: topic %q already carries another signal; each needs a topic of its own", t.flag, t.topic)
+			return kafka.Options{}, false, fmt.Errorf("--collector.kafka-%s-topic: topic %q already carries another signal; each needs a topic of its own", t.flag, t.topic)
 		}
 		topics[t.topic] = t.signal
 	}
-	return kafka.New(kafka.Options{Conn: conn, Group: o.group, Topics: topics, Encoding: kafka.Encoding(o.encoding),
-		Tenant: o.tenant, TenantHeader: o.tenantHeader, Exporter: exp, Logger: logger, Registerer: reg})
+	opts = kafka.Options{Conn: conn, Group: o.group, Topics: topics, Encoding: kafka.Encoding(o.encoding), Tenant: o.tenant, TenantHeader: o.tenantHeader}
+	if err := opts.Check(); err != nil {
+		return kafka.Options{}, false, fmt.Errorf("--collector.kafka-*: %w", err)
+	}
+	return opts, true, nil
+}
+
+// consumer is the Kafka consumer the flags configure, nil when they name
+// no brokers.
+func (o *kafkaInOptions) consumer(exp kafka.Exporter, reg prometheus.Registerer, logger *slog.Logger) (*kafka.Consumer, error) {
+	opts, on, err := o.options()
+	if !on || err != nil {
+		return nil, err
+	}
+	opts.Exporter, opts.Registerer, opts.Logger = exp, reg, logger
+	return kafka.New(opts)
 }
 
 // spanMetricsOptions are the flags of the series counted from spans.

@@ -205,3 +205,21 @@ func TestStreamsFollowReload(t *testing.T) {
 	}
 	v.stop(t)
 }
+
+// TestKafkaFlagErrors: a wrong --collector.kafka-* flag stops the start
+// with one line naming it.
+func TestKafkaFlagErrors(t *testing.T) {
+	for _, c := range []struct {
+		want  string
+		flags []string
+	}{
+		{`broker "nohost": want host:port`, []string{"--collector.kafka-brokers", "nohost"}},
+		{`--collector.kafka-sasl-mechanism: unknown SASL mechanism "GSSAPI"`, []string{"--collector.kafka-brokers", "k:9092", "--collector.kafka-sasl-mechanism", "GSSAPI"}},
+		{`--collector.kafka-logs-topic: topic "otlp" already carries another signal`, []string{"--collector.kafka-brokers", "k:9092", "--collector.kafka-traces-topic", "otlp",
+			"--collector.kafka-logs-topic", "otlp"}},
+		{`unknown encoding "avro"`, []string{"--collector.kafka-brokers", "k:9092", "--collector.kafka-encoding", "avro"}},
+	} {
+		args := append([]string{"serve", "--web.listen-address=" + freeAddr(t), "--data-dir", t.TempDir()}, collectorPorts(t)...)
+		oneLineError(t, nil, c.want, append(args, c.flags...)...)
+	}
+}

@@ -145,6 +145,12 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	if err := checkQueryOptions(o.query); err != nil {
 		return err
 	}
+	if roles&roleCollector != 0 {
+		// The Kafka flags are checked before anything starts.
+		if _, _, err := o.collector.kafka.options(); err != nil {
+			return err
+		}
+	}
 	if err := o.readSecretFiles(); err != nil {
 		return err
 	}

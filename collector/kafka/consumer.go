@@ -94,29 +94,42 @@ type Consumer struct {
 
 var _ collector.Receiver = (*Consumer)(nil)
 
-// New checks the options and makes the client; it connects once Serve
-// runs.
-func New(opts Options) (*Consumer, error) {
+// Check reports what is wrong with the options, without the network, so
+// that a bad flag stops Vigil before it starts anything.
+func (opts Options) Check() error {
 	if opts.Group == "" {
-		return nil, errors.New("kafka consumer: a group is required")
+		return errors.New("kafka consumer: a group is required")
 	}
 	if len(opts.Topics) == 0 {
-		return nil, errors.New("kafka consumer: no topic to read")
+		return errors.New("kafka consumer: no topic to read")
 	}
 	for topic, sig := range opts.Topics {
 		if sig != collector.SignalSpans && sig != collector.SignalSamples && sig != collector.SignalLogs {
-			return nil, fmt.Errorf("kafka consumer: topic %s: unknown signal %q", topic, sig)
+			return fmt.Errorf("kafka consumer: topic %s: unknown signal %q", topic, sig)
 		}
 	}
 	switch opts.Encoding {
-	case "":
-		opts.Encoding = OTLPProto
-	case OTLPProto, OTLPJSON:
+	case "", OTLPProto, OTLPJSON:
 	default:
-		return nil, fmt.Errorf("kafka consumer: unknown encoding %q: otlp_proto or otlp_json", opts.Encoding)
+		return fmt.Errorf("kafka consumer: unknown encoding %q: otlp_proto or otlp_json", opts.Encoding)
 	}
 	if err := tenant.Validate(opts.Tenant); err != nil {
-		return nil, fmt.Errorf("kafka consumer: %w", err)
+		return fmt.Errorf("kafka consumer: %w", err)
+	}
+	if err := opts.Conn.Check(); err != nil {
+		return fmt.Errorf("kafka consumer: %w", err)
+	}
+	return nil
+}
+
+// New checks the options and makes the client; it connects once Serve
+// runs.
+func New(opts Options) (*Consumer, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
+	if opts.Encoding == "" {
+		opts.Encoding = OTLPProto
 	}
 	if opts.Tenant == "" {
 		opts.Tenant = tenantOrDefault("")
