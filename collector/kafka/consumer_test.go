@@ -430,3 +430,29 @@ func TestConsumerWaitsOutBusy(t *testing.T) {
 		t.Errorf("%v records skipped as invalid", v)
 	}
 }
+
+// TestConsumeOTLPJSON: with encoding otlp_json, records are the JSON the
+// exporter writes, stored the same way.
+func TestConsumeOTLPJSON(t *testing.T) {
+	r := newRig(t)
+	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(tracesRecord(t, 0, "acme").Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := (&ptrace.JSONMarshaler{}).MarshalTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	produce(t, r.cluster, &kgo.Record{Topic: spansTopic, Value: body, Headers: []kgo.RecordHeader{{Key: "X-Scope-OrgID", Value: []byte("acme")}}})
+	c, err := kafka.New(kafka.Options{Conn: kafkaconn.Conn{Brokers: r.cluster.ListenAddrs()}, Group: "vigil-json", Encoding: kafka.OTLPJSON,
+		Topics: map[string]string{spansTopic: collector.SignalSpans}, TenantHeader: "X-Scope-OrgID", Exporter: r.rcv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go c.Serve()
+	defer c.Shutdown(context.Background())
+	r.waitAll(t, 1)
+	if got := r.spansOf(t, 0); got != 3 {
+		t.Errorf("%d spans stored, want 3", got)
+	}
+}
