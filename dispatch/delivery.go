@@ -29,6 +29,12 @@ type Subscriber interface {
 	Deliver(ctx context.Context, tenant string, events []store.Event) (Report, error)
 }
 
+// Bounded is a Subscriber with a backlog bound of its own (a stream's
+// backlog: setting), in place of Options.QueueSize; 0 keeps the default.
+type Bounded interface {
+	QueueLimit() int
+}
+
 // Report says what a subscriber did with a batch.
 type Report struct {
 	Target string   // where it went, safe to show (no credentials, no secret paths)

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,7 +29,8 @@ type Options struct {
 	Store       Store
 	Subscribers []Subscriber
 	// QueueSize bounds the events waiting for one subscriber; past it the
-	// oldest of the tenant's queue is dropped (and counted). Default 10,000.
+	// oldest of the tenant's queue is dropped (and counted). Default 10,000;
+	// a Bounded subscriber sets its own.
 	QueueSize int
 	// BatchSize bounds the events one attempt carries. Default 500.
 	BatchSize int
@@ -48,8 +51,12 @@ type Options struct {
 // them, one worker per subscriber, so a receiver that hangs holds up only
 // its own queue.
 type Dispatcher struct {
-	opts    Options
-	workers []*worker
+	opts Options
+
+	mu      sync.RWMutex
+	workers []*worker       // guarded by mu
+	running context.Context // guarded by mu: Serve's context once workers run, else nil
+	wg      sync.WaitGroup  // the workers running
 
 	stop     sync.Once
 	stopping chan struct{}      // closed by Shutdown: take no more work
@@ -59,6 +66,8 @@ type Dispatcher struct {
 
 	attempts *prometheus.CounterVec
 	dropped  *prometheus.CounterVec
+	queued   *prometheus.GaugeVec
+	limits   *prometheus.GaugeVec
 }
 
 // New returns a dispatcher; Run starts it.
@@ -98,17 +107,20 @@ func New(opts Options) (*Dispatcher, error) {
 			Name: "vigil_dispatch_dropped_total", Help: "Events dropped undelivered because a subscriber's queue was full.",
 		}, []string{"subscriber"}),
 	}
-	queued := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	d.queued = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "vigil_dispatch_queued", Help: "Events waiting for delivery, by subscriber.",
 	}, []string{"subscriber"})
+	d.limits = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "vigil_dispatch_queue_limit", Help: "The most events that may wait for a subscriber; past it the oldest are dropped.",
+	}, []string{"subscriber"})
+	queued, limits := d.queued, d.limits
 	seen := map[string]bool{}
 	for _, s := range opts.Subscribers {
 		if seen[s.Name()] {
 			return nil, fmt.Errorf("two subscribers are named %q", s.Name())
 		}
 		seen[s.Name()] = true
-		d.workers = append(d.workers, &worker{d: d, sub: s, types: s.Types(), queues: map[string]*queue{},
-			wake: make(chan struct{}, 1), queued: queued.WithLabelValues(s.Name())})
+		d.workers = append(d.workers, d.newWorker(s))
 	}
 	if opts.Registerer != nil {
 		if err := opts.Registerer.Register(d.attempts); err != nil {
@@ -120,21 +132,104 @@ func New(opts Options) (*Dispatcher, error) {
 		if err := opts.Registerer.Register(queued); err != nil {
 			return nil, err
 		}
+		if err := opts.Registerer.Register(limits); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
+}
+
+func (d *Dispatcher) newWorker(s Subscriber) *worker {
+	w := &worker{d: d, name: s.Name(), queues: map[string]*queue{}, wake: make(chan struct{}, 1), queued: d.queued.WithLabelValues(s.Name())}
+	w.set(s)
+	return w
 }
 
 // Publish queues events (already written to the store) for every
 // subscriber that accepts them. It never blocks on delivery.
 func (d *Dispatcher) Publish(events ...store.Event) {
 	now := time.Now()
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	for _, w := range d.workers {
 		for _, ev := range events {
-			if slices.Contains(w.types, ev.Type) && w.sub.Accepts(ev) {
+			if w.wants(ev) {
 				w.add(ev, now)
 			}
 		}
 	}
+}
+
+// Replace makes subs the subscribers whose names start with prefix (a
+// config section's, such as "stream:"), running or not: a subscriber
+// whose name is served already takes over its worker and queue from the
+// next attempt on; a new name gets a worker of its own, with what is
+// published from now on; a name no longer among subs has its worker
+// stopped after the attempt under way, and its queue dropped. It returns
+// the subscribers taken over (unless by themselves) or removed, for the
+// caller to close: an attempt under way keeps using its own, so a close
+// may fail it, and the retry goes to the new subscriber.
+func (d *Dispatcher) Replace(prefix string, subs []Subscriber) (retired []Subscriber, err error) {
+	seen := map[string]bool{}
+	for _, s := range subs {
+		if !strings.HasPrefix(s.Name(), prefix) {
+			return nil, fmt.Errorf("subscriber %q is not named %s...", s.Name(), prefix)
+		}
+		if seen[s.Name()] {
+			return nil, fmt.Errorf("two subscribers are named %q", s.Name())
+		}
+		seen[s.Name()] = true
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	byName := map[string]*worker{}
+	kept := d.workers[:0:0]
+	for _, w := range d.workers {
+		if !strings.HasPrefix(w.name, prefix) {
+			kept = append(kept, w)
+			continue
+		}
+		if !seen[w.name] {
+			retired = append(retired, w.stop())
+			d.queued.DeleteLabelValues(w.name)
+			d.limits.DeleteLabelValues(w.name)
+			continue
+		}
+		byName[w.name] = w
+		kept = append(kept, w)
+	}
+	for _, s := range subs {
+		if w := byName[s.Name()]; w != nil {
+			if old := w.set(s); !same(old, s) {
+				retired = append(retired, old)
+			}
+			continue
+		}
+		w := d.newWorker(s)
+		kept = append(kept, w)
+		if d.running != nil {
+			d.start(w)
+		}
+	}
+	d.workers = kept
+	return retired, nil
+}
+
+// same reports whether a and b are one subscriber (Replace given the
+// one it has): not to be closed.
+func same(a, b Subscriber) bool {
+	return reflect.TypeOf(a) == reflect.TypeOf(b) && reflect.TypeOf(a).Comparable() && a == b
+}
+
+// start runs w under Serve's context; the caller holds d.mu.
+func (d *Dispatcher) start(w *worker) {
+	ctx, cancel := context.WithCancel(d.running)
+	w.cancel = cancel
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		w.run(ctx)
+	}()
 }
 
 // Serve takes up undelivered events from the store, then delivers until
@@ -154,16 +249,17 @@ func (d *Dispatcher) Serve() error {
 		// Not fatal: what is published from now on is still delivered.
 		d.opts.Logger.Error("cannot take up undelivered events", "err", err)
 	}
-	var wg sync.WaitGroup
+	d.mu.Lock()
+	d.running = ctx
 	for _, w := range d.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.run(ctx)
-		}()
+		d.start(w)
 	}
-	wg.Wait()
+	d.mu.Unlock()
 	<-ctx.Done() // with no subscribers, too, Serve lasts until Shutdown
+	d.mu.Lock()
+	d.running = nil // a Replace from now on starts no worker
+	d.mu.Unlock()
+	d.wg.Wait()
 	return nil
 }
 
@@ -185,14 +281,54 @@ func (d *Dispatcher) Shutdown(ctx context.Context) error {
 // worker delivers one subscriber's queues.
 type worker struct {
 	d      *Dispatcher
-	sub    Subscriber
-	types  []string
+	name   string        // the subscriber's, which a replacement keeps
 	wake   chan struct{} // a token when something was queued
 	queued prometheus.Gauge
+	cancel context.CancelFunc // stops run; set when it starts
 
 	mu     sync.Mutex
+	sub    Subscriber        // guarded by mu; Replace may swap it
+	types  []string          // guarded by mu: sub's
+	limit  int               // guarded by mu: the most entries over every queue
 	queues map[string]*queue // guarded by mu: by tenant
 	size   int               // guarded by mu: entries over every queue
+}
+
+// set makes s the worker's subscriber, answering the one it replaced.
+func (w *worker) set(s Subscriber) (old Subscriber) {
+	limit := w.d.opts.QueueSize
+	if b, ok := s.(Bounded); ok && b.QueueLimit() > 0 {
+		limit = b.QueueLimit()
+	}
+	w.d.limits.WithLabelValues(w.name).Set(float64(limit))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	old, w.sub, w.types, w.limit = w.sub, s, s.Types(), limit
+	return old
+}
+
+// wants reports whether ev is work for the worker's subscriber.
+func (w *worker) wants(ev store.Event) bool {
+	w.mu.Lock()
+	sub, types := w.sub, w.types
+	w.mu.Unlock()
+	return slices.Contains(types, ev.Type) && sub.Accepts(ev)
+}
+
+// subscriber is the worker's subscriber at this moment.
+func (w *worker) subscriber() Subscriber {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.sub
+}
+
+// stop ends the worker's loop after its attempt under way, if it runs,
+// and answers its subscriber.
+func (w *worker) stop() Subscriber {
+	if w.cancel != nil {
+		w.cancel()
+	}
+	return w.subscriber()
 }
 
 func (w *worker) add(ev store.Event, now time.Time) {
@@ -204,10 +340,10 @@ func (w *worker) add(ev store.Event, now time.Time) {
 	}
 	if q.add(ev, now) {
 		w.size++
-		if w.size > w.d.opts.QueueSize {
+		if w.size > w.limit {
 			q.dropOldest()
 			w.size--
-			w.d.dropped.WithLabelValues(w.sub.Name()).Inc()
+			w.d.dropped.WithLabelValues(w.name).Inc()
 		}
 	}
 	w.queued.Set(float64(w.size))
@@ -278,7 +414,7 @@ func (w *worker) attempt(ctx context.Context, tenant string, batch []entry, try 
 	// shutdown deadline: cut off, it would be half sent and logged as failed.
 	actx, cancel := context.WithTimeout(w.d.hard, opts.Timeout)
 	start := time.Now()
-	report, err := w.sub.Deliver(actx, tenant, events)
+	report, err := w.subscriber().Deliver(actx, tenant, events)
 	cancel()
 	now := time.Now()
 
@@ -305,9 +441,9 @@ func (w *worker) attempt(ctx context.Context, tenant string, batch []entry, try 
 	}
 	w.queued.Set(float64(w.size))
 	w.mu.Unlock()
-	w.d.attempts.WithLabelValues(w.sub.Name(), string(outcome)).Inc()
+	w.d.attempts.WithLabelValues(w.name, string(outcome)).Inc()
 
-	d := Delivery{Subscriber: w.sub.Name(), Target: report.Target, Try: try, Status: report.Status,
+	d := Delivery{Subscriber: w.name, Target: report.Target, Try: try, Status: report.Status,
 		LatencyMS: float64(now.Sub(start).Microseconds()) / 1000, Outcome: outcome, Keys: report.Keys, Note: report.Note}
 	if d.Keys == nil {
 		d.Keys = []string{}

@@ -388,3 +388,73 @@ func TestServesUntilShutdownWithoutSubscribers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReplace: while the dispatcher runs, a stream's subscriber is
+// replaced (its queue, waiting on a failing receiver, goes to the new
+// one), another added and then removed; subscribers outside the prefix
+// are untouched.
+func TestReplace(t *testing.T) {
+	s := openStore(t)
+	alert := newReceiver("alert:a", nil)
+	failing := newReceiver("stream:x", func(context.Context, int) error { return errors.New("broker down") })
+	reg := prometheus.NewRegistry()
+	d, _ := start(t, Options{Store: s, Subscribers: []Subscriber{alert, failing}, Registerer: reg, Backoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	d.Publish(noteEvent(t, "acme", 1, "one"))
+	alert.wait(t, 5*time.Second)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		failing.mu.Lock()
+		tries := failing.tries
+		failing.mu.Unlock()
+		if tries > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("stream:x was never tried")
+		}
+	}
+
+	if _, err := d.Replace("stream:", []Subscriber{newReceiver("alert:b", nil)}); err == nil {
+		t.Error("a subscriber outside the prefix was taken")
+	}
+	x2, y := newReceiver("stream:x", nil), newReceiver("stream:y", nil)
+	retired, err := d.Replace("stream:", []Subscriber{x2, y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(retired) != 1 || retired[0] != failing {
+		t.Errorf("retired %v, want the failing stream:x", retired)
+	}
+	x2.wait(t, 5*time.Second) // the queued event, by the new subscriber
+	if got := x2.delivered(); len(got) != 1 || got[0] != "one" {
+		t.Errorf("stream:x's new subscriber delivered %v, want the queued [one]", got)
+	}
+	d.Publish(noteEvent(t, "acme", 2, "two"))
+	y.wait(t, 5*time.Second)
+	x2.wait(t, 5*time.Second)
+	alert.wait(t, 5*time.Second)
+
+	retired, err = d.Replace("stream:", []Subscriber{y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(retired) != 1 || retired[0] != x2 {
+		t.Errorf("retired %v, want stream:x (stream:y, given again, stays)", retired)
+	}
+	d.Publish(noteEvent(t, "acme", 3, "three"))
+	y.wait(t, 5*time.Second)
+	alert.wait(t, 5*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	if got := x2.delivered(); len(got) != 2 {
+		t.Errorf("the removed stream:x delivered %v", got)
+	}
+	if got := y.delivered(); strings.Join(got, " ") != "two three" {
+		t.Errorf("stream:y delivered %v", got)
+	}
+	if got := alert.delivered(); strings.Join(got, " ") != "one two three" {
+		t.Errorf("alert:a delivered %v", got)
+	}
+	n, err := testutil.GatherAndCount(reg, "vigil_dispatch_queue_limit")
+	if err != nil || n != 2 {
+		t.Errorf("%d vigil_dispatch_queue_limit series (%v), want alert:a's and stream:y's", n, err)
+	}
+}

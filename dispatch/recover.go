@@ -17,9 +17,15 @@ import (
 // published and never delivered (the process stopped, or its queue
 // overflowed).
 func (d *Dispatcher) recoverUndelivered(ctx context.Context, now time.Time) error {
+	d.mu.RLock()
+	workers := d.workers
+	d.mu.RUnlock()
 	var types []string
-	for _, w := range d.workers {
-		for _, t := range w.types {
+	for _, w := range workers {
+		w.mu.Lock()
+		wtypes := w.types
+		w.mu.Unlock()
+		for _, t := range wtypes {
 			if !slices.Contains(types, t) {
 				types = append(types, t)
 			}
@@ -61,19 +67,19 @@ func (d *Dispatcher) recoverUndelivered(ctx context.Context, now time.Time) erro
 			}
 		}
 	}
-	for _, w := range d.workers {
+	for _, w := range workers {
 		n := 0
 		for i := len(events) - 1; i >= 0; i-- { // oldest first
 			ev := events[i]
-			k := key{w.sub.Name(), ev.Tenant}
-			if !slices.Contains(w.types, ev.Type) || settled[k][ev.ID] || ev.Time.Before(newest[k]) || !w.sub.Accepts(ev) {
+			k := key{w.name, ev.Tenant}
+			if settled[k][ev.ID] || ev.Time.Before(newest[k]) || !w.wants(ev) {
 				continue
 			}
 			w.add(ev, now)
 			n++
 		}
 		if n > 0 {
-			d.opts.Logger.Info("taking up undelivered events", "subscriber", w.sub.Name(), "events", n)
+			d.opts.Logger.Info("taking up undelivered events", "subscriber", w.name, "events", n)
 		}
 	}
 	return nil

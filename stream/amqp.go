@@ -3,7 +3,6 @@ package stream
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -39,6 +38,11 @@ type AMQP struct {
 	RoutingKey *template.Template
 	// EventTypes are the event types published, e.g. "slo.alert".
 	EventTypes []string
+	// States gives the routing key its .State.
+	States States
+	// Backlog bounds the events waiting for this stream; 0 keeps the
+	// dispatcher's default.
+	Backlog int
 	// DialTimeout bounds connecting; default 10s.
 	DialTimeout time.Duration
 
@@ -47,7 +51,13 @@ type AMQP struct {
 	ch   *amqp.Channel    // guarded by mu; in confirm mode
 }
 
-var _ dispatch.Subscriber = (*AMQP)(nil)
+var (
+	_ dispatch.Subscriber = (*AMQP)(nil)
+	_ dispatch.Bounded    = (*AMQP)(nil)
+)
+
+// QueueLimit implements dispatch.Bounded.
+func (a *AMQP) QueueLimit() int { return a.Backlog }
 
 // Name implements dispatch.Subscriber.
 func (a *AMQP) Name() string { return "stream:" + a.StreamName }
@@ -75,16 +85,12 @@ func (a *AMQP) Deliver(ctx context.Context, tenant string, events []store.Event)
 	}
 	out := make([]outgoing, 0, len(events))
 	for _, ev := range events {
-		m, err := NewMessage(ev)
+		m, body, err := Encode(ev)
 		if err != nil {
 			return report, dispatch.Permanent(err)
 		}
-		body, err := json.Marshal(m)
-		if err != nil {
-			return report, dispatch.Permanent(fmt.Errorf("cannot encode event %s: %w", ev.ID, err))
-		}
 		var key bytes.Buffer
-		if err := a.RoutingKey.Execute(&key, routingFields(ev)); err != nil {
+		if err := a.RoutingKey.Execute(&key, routingFields(ev, a.States)); err != nil {
 			return report, dispatch.Permanent(fmt.Errorf("cannot make the routing key of event %s: %w", ev.ID, err))
 		}
 		out = append(out, outgoing{key.String(), amqp.Publishing{

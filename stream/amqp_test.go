@@ -397,3 +397,83 @@ func TestAMQPNackFailsTheAttempt(t *testing.T) {
 		t.Fatalf("with room again: %v", err)
 	}
 }
+
+type change struct {
+	State string `json:"state"`
+}
+
+var changes = store.Codec[change]{Kind: store.KindAlert, Type: "test.change", Version: 1}
+
+var changeStates = States{changes.Type: func(ev store.Event) (string, error) {
+	c, err := changes.Decode(ev)
+	return c.State, err
+}}
+
+func changeEvent(t *testing.T, n int, state string) store.Event {
+	t.Helper()
+	ev, err := changes.Event(store.Event{Tenant: "acme", ID: store.EventID(store.KindAlert, "acme", fmt.Sprint(n), state), Subject: "chat-availability",
+		Time: time.Now().Truncate(time.Millisecond).Add(time.Duration(n) * time.Millisecond)}, change{State: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// TestAMQPRoutingKeyByState: a routing key with the state lets a queue
+// bind to firing alerts only; a type without states routes as "none".
+func TestAMQPRoutingKeyByState(t *testing.T) {
+	u := brokerURL(t)
+	exchange := fmt.Sprintf("vigil.state.%d", time.Now().UnixNano())
+	ch := consumer(t, u, exchange, "", false)
+	q, err := ch.QueueDeclare("", false, true, true, false, nil)
+	if err == nil {
+		err = ch.QueueBind(q.Name, "*.test.change.firing", exchange, false, nil)
+	}
+	if err == nil {
+		err = ch.QueueBind(q.Name, "*.*.*.none", exchange, false, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := ch.Consume(q.Name, "", true, true, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := publisher(urlFile(t, u), exchange)
+	pub.RoutingKey = template.Must(template.New("").Parse(`{{.Tenant}}.{{.Type}}.{{or .State "none"}}`))
+	pub.States = changeStates
+	defer pub.Close()
+	events := []store.Event{changeEvent(t, 1, "pending"), changeEvent(t, 2, "firing"), changeEvent(t, 3, "resolved"), noteEvent(t, "acme", 4)}
+	report, err := pub.Deliver(context.Background(), "acme", events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"acme.test.change.pending", "acme.test.change.firing", "acme.test.change.resolved", "acme.test.note.none"}
+	if strings.Join(report.Keys, " ") != strings.Join(want, " ") {
+		t.Errorf("keys %v, want %v", report.Keys, want)
+	}
+	got := map[string]string{}
+	for deadline := time.After(10 * time.Second); len(got) < 2; {
+		select {
+		case m := <-msgs:
+			got[m.RoutingKey] = m.MessageId
+		case <-deadline:
+			t.Fatalf("received %v", got)
+		}
+	}
+	if got["acme.test.change.firing"] != events[1].ID || got["acme.test.note.none"] != events[3].ID {
+		t.Errorf("received %v", got)
+	}
+	select {
+	case m := <-msgs:
+		t.Errorf("unbound key %s received", m.RoutingKey)
+	case <-time.After(500 * time.Millisecond):
+	}
+
+	// A payload the state cannot be read from gives the batch up.
+	bad := changeEvent(t, 5, "firing")
+	bad.Payload = `{"version": 1, "data": {"state": 7}}`
+	if _, err := pub.Deliver(context.Background(), "acme", []store.Event{bad}); !dispatch.IsPermanent(err) {
+		t.Errorf("an unreadable state: %v, want a permanent error", err)
+	}
+}

@@ -2,7 +2,9 @@
 // action transitions) to the event streams other services consume, as
 // CloudEvents 1.0 JSON: a dispatcher subscriber per stream configured in
 // the streams: section of the config directory. It owns the message
-// format (Message), the section, and the RabbitMQ publisher (AMQP).
+// format (Message, Encode), the section, the RabbitMQ publisher (AMQP)
+// and the Kafka publisher (Kafka); kafkaconn holds the Kafka connection
+// settings it shares with the collector's Kafka consumer.
 //
 // Delivery is at least once: the dispatcher retries an attempt the broker
 // did not confirm, so a consumer may see a message twice, always with the

@@ -49,11 +49,49 @@ func NewMessage(ev store.Event) (Message, error) {
 	}, nil
 }
 
-// RoutingFields are what a routing key template may use.
-type RoutingFields struct {
-	Tenant, Type, Kind, Subject, Severity string
+// Encode is ev as every stream sends it, whatever the broker: the
+// CloudEvent and its JSON body. An error means the event can never be
+// sent (its payload is not JSON), so publishers give it up.
+func Encode(ev store.Event) (Message, []byte, error) {
+	m, err := NewMessage(ev)
+	if err != nil {
+		return Message{}, nil, err
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return Message{}, nil, fmt.Errorf("cannot encode event %s: %w", ev.ID, err)
+	}
+	return m, body, nil
 }
 
-func routingFields(ev store.Event) RoutingFields {
-	return RoutingFields{Tenant: ev.Tenant, Type: ev.Type, Kind: string(ev.Kind), Subject: ev.Subject, Severity: ev.Severity}
+// RoutingFields are what a routing key or record key template may use.
+type RoutingFields struct {
+	Tenant, Type, Kind, Subject, Severity string
+
+	state func() (string, error) // nil: the type has no states
+}
+
+// State is the state the event moved its subject to: an alert's
+// (pending, firing, resolved, inactive) or an action's (proposed,
+// approved, executing, ...); "" for a type without states, which a
+// template can replace: {{or .State "none"}}. A method, so that only a
+// template that uses it decodes the payload.
+func (f RoutingFields) State() (string, error) {
+	if f.state == nil {
+		return "", nil
+	}
+	return f.state()
+}
+
+// States reads the state out of the events of the types that have one,
+// by event type. The caller builds it from the producers' codecs, so this
+// package depends on none of them.
+type States map[string]func(store.Event) (string, error)
+
+func routingFields(ev store.Event, states States) RoutingFields {
+	f := RoutingFields{Tenant: ev.Tenant, Type: ev.Type, Kind: string(ev.Kind), Subject: ev.Subject, Severity: ev.Severity}
+	if read := states[ev.Type]; read != nil {
+		f.state = func() (string, error) { return read(ev) }
+	}
+	return f
 }

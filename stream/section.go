@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,10 +10,12 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-dev/vigil/config"
+	"github.com/vigil-dev/vigil/dispatch"
+	"github.com/vigil-dev/vigil/stream/kafkaconn"
 )
 
 // The streams live in the config directory, in any YAML file with a
-// top-level streams: list:
+// top-level streams: list, each stream going to RabbitMQ or to Kafka:
 //
 //	streams:
 //	  - name: ops-bus
@@ -21,22 +24,39 @@ import (
 //	      exchange: vigil.events             # a topic exchange, declared durable when missing
 //	      routing_key: "{{.Tenant}}.{{.Type}}"   # the default
 //	    events: [slo.alert, actions.transition, canary.analysis]
+//	  - name: data-bus
+//	    kafka:
+//	      brokers: [kafka-1:9092, kafka-2:9092]
+//	      topic: vigil.events
+//	      key: "{{.Tenant}}/{{.Subject}}"     # the default
+//	      sasl: {mechanism: SCRAM-SHA-512, user: vigil, password_file: secrets/kafka-password}
+//	      tls: {ca_file: secrets/kafka-ca.pem}   # tls: {} verifies with the system's roots
+//	    events: [slo.alert, actions.transition]
+//	    backlog: 10000                       # events that may wait; the oldest are dropped past it
 //
-// url_file is relative to the file that names it; it is read at every
-// connection, never logged. The routing key is a Go template over
-// RoutingFields (.Tenant, .Type, .Kind, .Subject, .Severity). Streams are
-// read when Vigil starts: a reload that changes them is taken up at the
-// next start.
+// url_file and the other files are relative to the file that names them;
+// they are read at every connection, never logged. The routing key and
+// the record key are Go templates over RoutingFields (.Tenant, .Type,
+// .Kind, .Subject, .Severity, .State). A reload that changes a stream
+// replaces its publisher; its waiting events go to the new one.
 
 // DefaultRoutingKey is the routing key template of a stream that names none.
 const DefaultRoutingKey = "{{.Tenant}}.{{.Type}}"
 
-// Stream is one configured stream.
+// Stream is one configured stream: exactly one of AMQP and Kafka is set.
 type Stream struct {
-	Name   string
-	Events []string
-	AMQP   *AMQPConfig
+	Name    string
+	Events  []string
+	Backlog int // 0: the dispatcher's default
+	AMQP    *AMQPConfig
+	Kafka   *KafkaConfig
+
+	spec string // what the stream was read from, to tell a changed stream
 }
+
+// Same reports whether two readings of a stream configure it alike, so
+// that a reload need not replace its publisher (and its connection).
+func (s Stream) Same(o Stream) bool { return s.spec != "" && s.spec == o.spec }
 
 // AMQPConfig is where a RabbitMQ stream goes.
 type AMQPConfig struct {
@@ -45,15 +65,53 @@ type AMQPConfig struct {
 	RoutingKey *template.Template
 }
 
-// Subscriber is the stream's publisher, for the dispatcher.
-func (s Stream) Subscriber() *AMQP {
-	return &AMQP{StreamName: s.Name, URLFile: s.AMQP.URLFile, Exchange: s.AMQP.Exchange, RoutingKey: s.AMQP.RoutingKey, EventTypes: s.Events}
+// KafkaConfig is where a Kafka stream goes.
+type KafkaConfig struct {
+	Conn  kafkaconn.Conn // its files absolute
+	Topic string
+	Key   *template.Template
+}
+
+// Publisher is a stream's publisher: a dispatcher subscriber with a
+// connection to close once the dispatcher has stopped.
+type Publisher interface {
+	dispatch.Subscriber
+	Close() error
+}
+
+// Subscriber is the stream's publisher, for the dispatcher; states give
+// its keys their .State.
+func (s Stream) Subscriber(states States) Publisher {
+	if s.Kafka != nil {
+		return &Kafka{StreamName: s.Name, Conn: s.Kafka.Conn, Topic: s.Kafka.Topic, Key: s.Kafka.Key, EventTypes: s.Events, States: states, Backlog: s.Backlog}
+	}
+	return &AMQP{StreamName: s.Name, URLFile: s.AMQP.URLFile, Exchange: s.AMQP.Exchange, RoutingKey: s.AMQP.RoutingKey, EventTypes: s.Events,
+		States: states, Backlog: s.Backlog}
 }
 
 type streamYAML struct {
-	Name   string    `yaml:"name"`
-	AMQP   *amqpYAML `yaml:"amqp"`
-	Events []string  `yaml:"events"`
+	Name    string     `yaml:"name"`
+	AMQP    *amqpYAML  `yaml:"amqp"`
+	Kafka   *kafkaYAML `yaml:"kafka"`
+	Events  []string   `yaml:"events"`
+	Backlog int        `yaml:"backlog"`
+}
+
+type kafkaYAML struct {
+	Brokers []string `yaml:"brokers"`
+	Topic   string   `yaml:"topic"`
+	Key     string   `yaml:"key"`
+	SASL    *struct {
+		Mechanism    string `yaml:"mechanism"`
+		User         string `yaml:"user"`
+		PasswordFile string `yaml:"password_file"`
+	} `yaml:"sasl"`
+	TLS *struct {
+		CAFile     string `yaml:"ca_file"`
+		CertFile   string `yaml:"cert_file"`
+		KeyFile    string `yaml:"key_file"`
+		ServerName string `yaml:"server_name"`
+	} `yaml:"tls"`
 }
 
 type amqpYAML struct {
@@ -111,7 +169,14 @@ func (r *streamsReader) read(file string, n *yaml.Node, field string) (*Stream, 
 		problems = append(problems, config.Problem{File: file, Line: config.Line(n, strings.Split(path, ".")...), Field: field + "." + path,
 			Severity: config.Error, Message: fmt.Sprintf(format, args...)})
 	}
-	s := &Stream{Name: y.Name, Events: y.Events}
+	s := &Stream{Name: y.Name, Events: y.Events, Backlog: y.Backlog}
+	// Relative paths depend on the file's directory; the rest is y.
+	if spec, err := json.Marshal(y); err == nil {
+		s.spec = filepath.Dir(file) + "\x00" + string(spec)
+	}
+	if y.Backlog < 0 {
+		bad("backlog", "must be positive (0 or absent keeps the default, 10000)")
+	}
 	if y.Name == "" {
 		bad("name", "is required")
 	}
@@ -124,9 +189,39 @@ func (r *streamsReader) read(file string, n *yaml.Node, field string) (*Stream, 
 				Severity: config.Error, Message: fmt.Sprintf("%q is not an event type a stream carries: one of %s", t, strings.Join(r.known, ", "))})
 		}
 	}
-	if y.AMQP == nil {
-		bad("amqp", "is required: where the stream goes")
-	} else {
+	relative := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(filepath.Dir(file), p)
+	}
+	switch {
+	case y.AMQP == nil && y.Kafka == nil:
+		bad("amqp", "is required, or kafka: where the stream goes")
+	case y.AMQP != nil && y.Kafka != nil:
+		bad("kafka", "and amqp are both set: a stream goes to one broker (define two streams)")
+	case y.Kafka != nil:
+		s.Kafka = &KafkaConfig{Topic: y.Kafka.Topic, Conn: kafkaconn.Conn{Brokers: y.Kafka.Brokers}}
+		if y.Kafka.Topic == "" {
+			bad("kafka", "needs topic: the topic to publish to")
+		}
+		if y.Kafka.SASL != nil {
+			s.Kafka.Conn.SASL = &kafkaconn.SASL{Mechanism: kafkaconn.Mechanism(y.Kafka.SASL.Mechanism), User: y.Kafka.SASL.User,
+				PasswordFile: relative(y.Kafka.SASL.PasswordFile)}
+			if m, err := kafkaconn.ParseMechanism(y.Kafka.SASL.Mechanism); err == nil {
+				s.Kafka.Conn.SASL.Mechanism = m
+			}
+		}
+		if t := y.Kafka.TLS; t != nil {
+			s.Kafka.Conn.TLS = &kafkaconn.TLS{CAFile: relative(t.CAFile), CertFile: relative(t.CertFile), KeyFile: relative(t.KeyFile), ServerName: t.ServerName}
+		}
+		if err := s.Kafka.Conn.Check(); err != nil {
+			for _, e := range unjoin(err) {
+				bad("kafka", "%v", e)
+			}
+		}
+		s.Kafka.Key = keyTemplate(y.Name, y.Kafka.Key, DefaultKafkaKey, func(err error) { bad("kafka.key", "%v", err) })
+	default:
 		s.AMQP = &AMQPConfig{Exchange: y.AMQP.Exchange}
 		if y.AMQP.URLFile == "" {
 			bad("amqp", "needs url_file: the file that holds the broker's URL")
@@ -140,25 +235,38 @@ func (r *streamsReader) read(file string, n *yaml.Node, field string) (*Stream, 
 			// The default exchange takes no topic routing.
 			bad("amqp", "needs exchange: the topic exchange to publish to")
 		}
-		key := y.AMQP.RoutingKey
-		if key == "" {
-			key = DefaultRoutingKey
-		}
-		t, err := template.New(y.Name).Option("missingkey=error").Parse(key)
-		if err == nil {
-			// A template that names a field RoutingFields lacks fails
-			// here, not at the first event.
-			err = t.Execute(new(strings.Builder), RoutingFields{})
-		}
-		if err != nil {
-			bad("amqp.routing_key", "%v", err)
-		}
-		s.AMQP.RoutingKey = t
+		s.AMQP.RoutingKey = keyTemplate(y.Name, y.AMQP.RoutingKey, DefaultRoutingKey, func(err error) { bad("amqp.routing_key", "%v", err) })
 	}
 	if len(problems) > 0 {
 		return nil, problems
 	}
 	return s, nil
+}
+
+// keyTemplate parses a routing or record key template, or the default
+// when key is empty.
+func keyTemplate(name, key, def string, bad func(error)) *template.Template {
+	if key == "" {
+		key = def
+	}
+	t, err := template.New(name).Option("missingkey=error").Parse(key)
+	if err == nil {
+		// A template that names a field RoutingFields lacks fails here,
+		// not at the first event.
+		err = t.Execute(new(strings.Builder), RoutingFields{})
+	}
+	if err != nil {
+		bad(err)
+	}
+	return t
+}
+
+// unjoin is the errors errors.Join joined, one problem each.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // lineOfItem is the line of the i-th item of the list under key, or of

@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-dev/vigil/collector"
 	"github.com/vigil-dev/vigil/collector/elastic"
 	"github.com/vigil-dev/vigil/collector/jaeger"
+	"github.com/vigil-dev/vigil/collector/kafka"
 	"github.com/vigil-dev/vigil/collector/otlp"
 	"github.com/vigil-dev/vigil/collector/promrw"
 	"github.com/vigil-dev/vigil/collector/scrape"
@@ -31,6 +32,7 @@ import (
 	"github.com/vigil-dev/vigil/collector/splunk"
 	"github.com/vigil-dev/vigil/cost"
 	"github.com/vigil-dev/vigil/store"
+	"github.com/vigil-dev/vigil/stream/kafkaconn"
 )
 
 // collectorOptions are the collector role's flags.
@@ -53,6 +55,84 @@ type collectorOptions struct {
 	priceFiles      []string
 	instance        string
 	spanMetrics     spanMetricsOptions
+	kafka           kafkaInOptions
+}
+
+// kafkaInOptions are the flags of the Kafka consumer of OTLP.
+type kafkaInOptions struct {
+	brokers                            []string
+	group                              string
+	tracesTopic, metricsTopic, logsTop string
+	encoding                           string
+	tenant, tenantHeader               string
+	saslMechanism, saslUser, saslFile  string
+	tls                                bool
+	tlsCA, tlsCert, tlsKey             string
+}
+
+func (o *kafkaInOptions) register(f *pflag.FlagSet) {
+	f.StringSliceVar(&o.brokers, "collector.kafka-brokers", nil, "Kafka brokers (host:port, comma-separated) to read OTLP from, as the OpenTelemetry collector's Kafka exporter writes it; empty reads none")
+	f.StringVar(&o.group, "collector.kafka-group", "vigil-collector", "the Kafka consumer group: collectors sharing it share the partitions, and its committed offsets are where a restart resumes")
+	f.StringVar(&o.tracesTopic, "collector.kafka-traces-topic", "otlp_spans", "topic of OTLP traces (the exporter's default); empty reads no traces")
+	f.StringVar(&o.metricsTopic, "collector.kafka-metrics-topic", "otlp_metrics", "topic of OTLP metrics; empty reads no metrics")
+	f.StringVar(&o.logsTop, "collector.kafka-logs-topic", "otlp_logs", "topic of OTLP logs; empty reads no logs")
+	f.StringVar(&o.encoding, "collector.kafka-encoding", string(kafka.OTLPProto), "how the records are encoded: otlp_proto or otlp_json (the exporter's encoding setting)")
+	f.StringVar(&o.tenant, "collector.kafka-tenant", "", "the tenant the records are stored in; empty is the default tenant")
+	f.StringVar(&o.tenantHeader, "collector.kafka-tenant-header", "", "a record header naming the tenant instead, e.g. X-Scope-OrgID (the exporter's include_metadata_keys); whoever writes to the topics then picks the tenant, so name one only when they are trusted to")
+	f.StringVar(&o.saslMechanism, "collector.kafka-sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty authenticates not at all")
+	f.StringVar(&o.saslUser, "collector.kafka-sasl-user", "", "SASL user")
+	f.StringVar(&o.saslFile, "collector.kafka-sasl-password-file", "", "file holding the SASL password, read at every connection")
+	f.BoolVar(&o.tls, "collector.kafka-tls", false, "connect to the brokers with TLS (verified with the system's roots, or --collector.kafka-tls-ca-file)")
+	f.StringVar(&o.tlsCA, "collector.kafka-tls-ca-file", "", "CA certificates (PEM) that verify the brokers; implies --collector.kafka-tls")
+	f.StringVar(&o.tlsCert, "collector.kafka-tls-cert-file", "", "client certificate (PEM) for brokers that ask for one; implies --collector.kafka-tls")
+	f.StringVar(&o.tlsKey, "collector.kafka-tls-key-file", "", "the client certificate's key (PEM)")
+}
+
+// options are the Kafka consumer's options the flags configure, checked;
+// on is false when they name no brokers.
+func (o *kafkaInOptions) options() (opts kafka.Options, on bool, err error) {
+	if len(o.brokers) == 0 {
+		return kafka.Options{}, false, nil
+	}
+	conn := kafkaconn.Conn{Brokers: o.brokers}
+	if o.saslMechanism != "" || o.saslUser != "" || o.saslFile != "" {
+		m, err := kafkaconn.ParseMechanism(o.saslMechanism)
+		if err != nil {
+			return kafka.Options{}, false, fmt.Errorf("--collector.kafka-sasl-mechanism: %w", err)
+		}
+		conn.SASL = &kafkaconn.SASL{Mechanism: m, User: o.saslUser, PasswordFile: o.saslFile}
+	}
+	if o.tls || o.tlsCA != "" || o.tlsCert != "" || o.tlsKey != "" {
+		conn.TLS = &kafkaconn.TLS{CAFile: o.tlsCA, CertFile: o.tlsCert, KeyFile: o.tlsKey}
+	}
+	topics := map[string]string{}
+	for _, t := range []struct{ flag, topic, signal string }{
+		{"traces", o.tracesTopic, collector.SignalSpans}, {"metrics", o.metricsTopic, collector.SignalSamples}, {"logs", o.logsTop, collector.SignalLogs},
+	} {
+		if t.topic == "" {
+			continue
+		}
+		if _, dup := topics[t.topic]; dup {
+			return kafka.Options{}, false, fmt.Errorf("--collector.kafka-%s-topic: topic %q already carries another signal; each needs a topic of its own", t.flag, t.topic)
+		}
+		topics[t.topic] = t.signal
+	}
+	opts = kafka.Options{Conn: conn, Group: o.group, Topics: topics, Encoding: kafka.Encoding(o.encoding), Tenant: o.tenant, TenantHeader: o.tenantHeader}
+	if err := opts.Check(); err != nil {
+		return kafka.Options{}, false, fmt.Errorf("--collector.kafka-*: %w", err)
+	}
+	return opts, true, nil
+}
+
+// consumer is the Kafka consumer the flags configure, nil when they name
+// no brokers.
+func (o *kafkaInOptions) consumer(exp kafka.Exporter, reg prometheus.Registerer, logger *slog.Logger) (*kafka.Consumer, error) {
+	opts, on, err := o.options()
+	if !on || err != nil {
+		return nil, err
+	}
+	opts.Exporter, opts.Registerer, opts.Logger = exp, reg, logger
+	return kafka.New(opts)
 }
 
 // spanMetricsOptions are the flags of the series counted from spans.
@@ -86,6 +166,7 @@ func (o *collectorOptions) register(f *pflag.FlagSet) {
 	f.DurationVar(&o.spanMetrics.interval, "collector.span-metrics-interval", 15*time.Second, "how often the span metrics' cumulative values are written")
 	f.IntVar(&o.spanMetrics.maxLabelSets, "collector.span-metrics-max-label-sets", 2000, "label sets (service, operation, model, deployment, status) per tenant; spans of further ones are counted in the __overflow__ series")
 	f.DurationVar(&o.spanMetrics.expiry, "collector.span-metrics-expiry", 10*time.Minute, "a label set with no span for this long is ended with a staleness marker")
+	o.kafka.register(f)
 }
 
 // addCollector adds the collector to the group: the pipeline and the
@@ -198,6 +279,17 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 		gs := grpc.NewServer(opts...)
 		rcv.RegisterGRPC(gs)
 		svc.Receivers = append(svc.Receivers, &collector.GRPCServer{Name: "OTLP gRPC", Listener: ln, Server: gs, Logger: logger})
+	}
+
+	// Kafka: OTLP that teams buffer in Kafka, through the same receiver
+	// as OTLP/HTTP, offsets committed once the rows are durable. No
+	// guard: the flags name the brokers and the tenant, not a caller.
+	kc, err := o.kafka.consumer(rcv, reg, logger.With("receiver", "kafka"))
+	if err != nil {
+		return err
+	}
+	if kc != nil {
+		svc.Receivers = append(svc.Receivers, kc)
 	}
 
 	stop.add(group, "collector", svc.Run, svc.Shutdown)

@@ -55,6 +55,19 @@ func newConfigSections(evalStep time.Duration) (*configSections, error) {
 var streamedTypes = []string{slo.AlertTransitions.Type, actions.Transitions.Type, canary.Analyses.Type, drift.Verdicts.Type,
 	analyzer.BudgetFindings.Type, analyzer.SpendAnomalies.Type, rightsize.Advices.Type}
 
+// streamStates read the state of the streamed types that have one, for
+// the streams' routing and record keys ({{.State}}).
+var streamStates = stream.States{
+	slo.AlertTransitions.Type: func(ev store.Event) (string, error) {
+		t, err := slo.AlertTransitions.Decode(ev)
+		return string(t.State), err
+	},
+	actions.Transitions.Type: func(ev store.Event) (string, error) {
+		t, err := actions.Transitions.Decode(ev)
+		return string(t.State), err
+	},
+}
+
 // catalog is what the action policies of a reading may name: its SLOs
 // (with their rules' severities), monitors and budgets, by tenant/name.
 func (c *configSections) catalog(cfg *config.Config) actions.Catalog {
@@ -121,8 +134,8 @@ func (l liveConfig) canaries() []canary.Monitor { return l.sections.canaries.Of(
 func (l liveConfig) actions() []*actions.Policy { return l.sections.actions.Of(l.current()) }
 func (l liveConfig) auth() *auth.Policy         { return l.sections.auth.Of(l.current()) }
 
-// streams are the event streams of the reading in force: read once, at
-// start, as the dispatcher's subscribers are fixed then.
+// streams are the event streams of the reading in force (streamSet
+// follows them).
 func (l liveConfig) streams() []stream.Stream { return l.sections.streams.Of(l.current()) }
 
 // advise are the workloads right-sizing advises on.

@@ -30,7 +30,6 @@ import (
 	"github.com/vigil-dev/vigil/slo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/backend"
-	"github.com/vigil-dev/vigil/stream"
 	"github.com/vigil-dev/vigil/web"
 	"github.com/vigil-dev/vigil/web/keda"
 	"github.com/vigil-dev/vigil/web/ui"
@@ -145,6 +144,12 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	}
 	if err := checkQueryOptions(o.query); err != nil {
 		return err
+	}
+	if roles&roleCollector != 0 {
+		// The Kafka flags are checked before anything starts.
+		if _, _, err := o.collector.kafka.options(); err != nil {
+			return err
+		}
 	}
 	if err := o.readSecretFiles(); err != nil {
 		return err
@@ -337,24 +342,29 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 	notifiers := o.notifiers()
 	subscribers := append(o.alertReceivers(st, notifiers), engine.Triggers(), engine.Executions())
 	// Streams: findings and transitions to the brokers other services
-	// consume from, each stream a subscriber with a queue of its own.
-	var streams []*stream.AMQP
-	for _, s := range live.streams() {
-		streams = append(streams, s.Subscriber())
-		subscribers = append(subscribers, streams[len(streams)-1])
-	}
+	// consume from, each stream a subscriber with a queue of its own,
+	// following the config directory's changes.
+	streams := newStreamSet(live, logger.With("component", "dispatch"))
+	initial, _, _ := streams.take()
+	subscribers = append(subscribers, initial...)
 	disp, err := dispatch.New(dispatch.Options{Store: st, Subscribers: append(subscribers, escalations(notifiers)...),
 		Logger: logger.With("component", "dispatch"), Registerer: reg})
 	if err != nil {
 		return err
 	}
 	engine.SetPublisher(disp)
-	stop.add(group, "dispatch", disp.Serve, func(ctx context.Context) error {
+	fctx, fcancel := context.WithCancel(context.Background())
+	followed := make(chan struct{})
+	serve := func() error {
+		go func() { streams.follow(fctx, disp, time.Second); close(followed) }()
+		return disp.Serve()
+	}
+	stop.add(group, "dispatch", serve, func(ctx context.Context) error {
+		fcancel()
+		<-followed
 		err := disp.Shutdown(ctx)
 		// The streams' connections close once no attempt can use them.
-		for _, s := range streams {
-			s.Close()
-		}
+		streams.close()
 		return err
 	})
 

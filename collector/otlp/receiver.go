@@ -2,6 +2,7 @@ package otlp
 
 import (
 	"context"
+	"fmt"
 	"mime"
 	"net/http"
 	"time"
@@ -312,4 +313,55 @@ func (l *logService) Export(ctx context.Context, req plogotlp.ExportRequest) (pl
 		resp.PartialSuccess().SetErrorMessage(msg)
 	}
 	return resp, nil
+}
+
+// Export stores one OTLP export of a signal (collector.SignalSpans,
+// SignalSamples or SignalLogs) from a source with no request of its own,
+// such as a Kafka record written by the OpenTelemetry collector's Kafka
+// exporter: its otlp_proto encoding is the protobuf TracesData,
+// MetricsData or LogsData, which is an export request on the wire, and
+// otlp_json their JSON. It goes the way of an OTLP/HTTP request after the
+// tenant is known: mapping, validation, rate limit, the pipeline; and
+// returns once the data is durable. An undecodable body is a
+// BadRequestError.
+func (r *Receiver) Export(ctx context.Context, signal, tenant string, body []byte, json bool) (rejected int, msg string, err error) {
+	bad := func(err error) (int, string, error) {
+		return 0, "", collector.BadRequest("cannot decode OTLP %s: %v", signal, err)
+	}
+	switch signal {
+	case collector.SignalSpans:
+		var td ptrace.Traces
+		if json {
+			td, err = (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(body)
+		} else {
+			td, err = (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(body)
+		}
+		if err != nil {
+			return bad(err)
+		}
+		return r.traces(ctx, tenant, td)
+	case collector.SignalSamples:
+		var md pmetric.Metrics
+		if json {
+			md, err = (&pmetric.JSONUnmarshaler{}).UnmarshalMetrics(body)
+		} else {
+			md, err = (&pmetric.ProtoUnmarshaler{}).UnmarshalMetrics(body)
+		}
+		if err != nil {
+			return bad(err)
+		}
+		return r.metrics(ctx, tenant, md)
+	case collector.SignalLogs:
+		var ld plog.Logs
+		if json {
+			ld, err = (&plog.JSONUnmarshaler{}).UnmarshalLogs(body)
+		} else {
+			ld, err = (&plog.ProtoUnmarshaler{}).UnmarshalLogs(body)
+		}
+		if err != nil {
+			return bad(err)
+		}
+		return r.logs(ctx, tenant, ld)
+	}
+	return 0, "", fmt.Errorf("unknown OTLP signal %q", signal)
 }
