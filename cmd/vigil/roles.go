@@ -371,7 +371,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		Registerer: reg,
 	},
 		&analyzer.Retention{Store: st, Period: period},
-		&analyzer.CostWatch{Store: st, Current: live.cost, Publisher: disp},
+		&analyzer.CostWatch{Store: st, Current: live.cost, Publisher: disp, Gauges: analyzer.NewBudgetGauges(reg)},
 		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns, PromQL: promql},
 		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns, Publisher: disp},
 		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns, Publisher: disp},
