@@ -64,7 +64,7 @@ func Generate(inv Inventory) (Set, error) {
 	for _, m := range inv.Models {
 		specs = append(specs, modelDashboard(m))
 	}
-	specs = append(specs, costDashboard(inv.Teams), selfDashboard())
+	specs = append(specs, costDashboard(inv.Teams, len(inv.Budgets) > 0), selfDashboard())
 
 	seen := map[string]string{}
 	folders := map[string]Folder{}
