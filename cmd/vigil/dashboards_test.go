@@ -66,6 +66,59 @@ const dashboardSLOs = `slos:
     window: 7d
 `
 
+// dashboardForeignSLOs are SLOs whose SLIs are PromQL of their own, in
+// Sloth's and OpenSLO's files, over Vigil's own metrics as Prometheus
+// remote-writes them: a Sloth events SLI with {{.window}}, with a page
+// alert (burn-rate panels), and an OpenSLO ratio of rate queries.
+var dashboardForeignSLOs = map[string]string{
+	"sloth.yaml": `version: "prometheus/v1"
+service: "vigil"
+slos:
+  - name: "ingest-refusals"
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate(vigil_collector_refused_items_total{job="vigil-self"}[{{.window}}]))
+        total_query: sum(rate(vigil_collector_received_items_total{job="vigil-self"}[{{.window}}]))
+    alerting:
+      name: VigilIngestRefusals
+      page_alert:
+        labels:
+          routing_key: vigil
+      ticket_alert:
+        disable: true
+`,
+	"openslo.yaml": `apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: ingest-accepted
+spec:
+  service: vigil
+  indicator:
+    metadata:
+      name: ingest-accepted
+    spec:
+      ratioMetric:
+        counter: false
+        good:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(vigil_collector_accepted_items_total{job="vigil-self"}[1m]))
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(vigil_collector_received_items_total{job="vigil-self"}[1m]))
+  timeWindow:
+    - duration: 7d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.99
+`,
+}
+
 // dashboardBudgets is the budget of the dashboards' end-to-end test,
 // over the bill lines focusLinesNow imports.
 const dashboardBudgets = `budgets:
@@ -113,6 +166,9 @@ func TestDashboardsAnswerEveryQuery(t *testing.T) {
 	cfgDir := t.TempDir()
 	os.WriteFile(filepath.Join(cfgDir, "slos.yaml"), []byte(dashboardSLOs), 0o644)
 	os.WriteFile(filepath.Join(cfgDir, "budgets.yaml"), []byte(dashboardBudgets), 0o644)
+	for name, content := range dashboardForeignSLOs {
+		os.WriteFile(filepath.Join(cfgDir, name), []byte(content), 0o644)
+	}
 	var delivered atomic.Int32
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { delivered.Add(1) }))
 	defer hook.Close()
@@ -192,6 +248,15 @@ remote_write:
 	lines := strings.Count(out, "\n") - 1
 	if lines < 100 {
 		t.Errorf("checked only %d queries:\n%s", lines, out)
+	}
+	// The SLOs of Sloth's and OpenSLO's files and the budgets were asked too.
+	for _, uid := range []string{"vigil-slo-vigil-ingest-refusals", "vigil-slo-ingest-accepted", "vigil-cost"} {
+		if !strings.Contains(out, uid+" ") {
+			t.Errorf("no query of %s was checked:\n%s", uid, out)
+		}
+	}
+	if !strings.Contains(out, `panel "Forecast at the period's end"`) {
+		t.Errorf("the budget panels were not checked:\n%s", out)
 	}
 	t.Logf("%d queries answered", lines)
 
