@@ -47,14 +47,24 @@ func (o *inventoryFlags) inventory(cmd *cobra.Command, g *globalOptions, args []
 			inv.Budgets = append(inv.Budgets, b.Name)
 		}
 	}
-	for _, t := range o.teams {
-		team, services, ok := strings.Cut(t, "=")
-		if !ok || team == "" || services == "" {
-			return inv, usage("--team %q: want team=service,service", t)
-		}
-		inv.Teams[team] = append(inv.Teams[team], strings.Split(services, ",")...)
+	if inv.Teams, err = parseTeams("--team", o.teams); err != nil {
+		return inv, err
 	}
 	return inv, nil
+}
+
+// parseTeams reads team=service,service flags into teams and their
+// services.
+func parseTeams(flag string, values []string) (map[string][]string, error) {
+	teams := map[string][]string{}
+	for _, t := range values {
+		team, services, ok := strings.Cut(t, "=")
+		if !ok || team == "" || services == "" {
+			return nil, usage("%s %q: want team=service,service", flag, t)
+		}
+		teams[team] = append(teams[team], strings.Split(services, ",")...)
+	}
+	return teams, nil
 }
 
 func newDashboardsCmd(g *globalOptions) *cobra.Command {
