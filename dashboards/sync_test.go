@@ -2,6 +2,8 @@ package dashboards
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -95,8 +97,18 @@ func TestSyncPushesChangedSLOs(t *testing.T) {
 		t.Fatalf("changes %+v, want chat-latency's", evs)
 	}
 	c, err := SLODashboardChanges.Decode(evs[0])
-	if err != nil || c.UID != "vigil-slo-chat-latency" || len(c.Digest) != 64 {
+	if err != nil || c.UID != "vigil-slo-chat-latency" {
 		t.Fatalf("change %+v, %v", c, err)
+	}
+	// What is pushed is what `vigil dashboards generate` and push write.
+	full, err := Generate(Inventory{SLOs: current, Teams: teams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range full.Dashboards {
+		if sum := sha256.Sum256(d.JSON); d.UID == c.UID && hex.EncodeToString(sum[:]) != c.Digest {
+			t.Errorf("the change's digest %s is not that of Generate's %s", c.Digest, d.UID)
+		}
 	}
 	log := deliveries(1)
 	if len(log) != 1 || log[0].Outcome != dispatch.Delivered || log[0].Target != srv.URL || strings.Join(log[0].Keys, ",") != "vigil-slo-chat-latency" ||
