@@ -97,7 +97,8 @@ type Sync struct {
 
 	// The scheduler runs a job's ticks one at a time, so these need no lock.
 	last map[string]string // uid → digest at the last tick; nil before the first
-	seen []*slo.SLO        // the SLOs last generated from
+	seen []*slo.SLO        // the SLOs last generated from, when read is set
+	read bool
 }
 
 // Name implements the analyzer's Job.
@@ -111,11 +112,14 @@ func (s *Sync) Run(ctx context.Context, tick time.Time) error {
 	// cannot have changed, and generating (and checking) every dashboard
 	// at every tick would cost the analyzer far more than comparing
 	// pointers (BENCHMARKS.md).
-	if s.last != nil && slices.Equal(current, s.seen) {
+	if s.read && slices.Equal(current, s.seen) {
 		return nil
 	}
 	now, err := sloDashboards(current, s.Teams)
 	if err != nil {
+		// The same SLOs give the same error: tried again after the next
+		// reload, not at every tick.
+		s.seen, s.read = current, true
 		return err
 	}
 	digests := make(map[string]string, len(now))
@@ -123,7 +127,7 @@ func (s *Sync) Run(ctx context.Context, tick time.Time) error {
 		digests[uid] = d.digest
 	}
 	if s.last == nil {
-		s.last, s.seen = digests, current
+		s.last, s.seen, s.read = digests, current, true
 		return nil
 	}
 	var events []store.Event
@@ -153,7 +157,7 @@ func (s *Sync) Run(ctx context.Context, tick time.Time) error {
 			s.Publisher.Publish(events...)
 		}
 	}
-	s.last, s.seen = digests, current
+	s.last, s.seen, s.read = digests, current, true
 	return nil
 }
 

@@ -187,3 +187,28 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels ma
 	t.Fatalf("no %s%v", name, labels)
 	return 0
 }
+
+// TestSyncFailsOncePerReading: SLOs whose dashboards cannot be generated
+// (two would share a uid) fail the tick once, not every tick until the
+// next reload; the reload that fixes them is read.
+func TestSyncFailsOncePerReading(t *testing.T) {
+	base := fixture(t).SLOs[0]
+	clash := func(tenant, name string) *slo.SLO {
+		c := *base
+		c.Tenant, c.Name = tenant, name
+		return &c
+	}
+	current := []*slo.SLO{clash("", "acme-chat"), clash("acme", "chat")}
+	s := &Sync{Current: func() []*slo.SLO { return current }}
+	ctx := context.Background()
+	if err := s.Run(ctx, time.Now()); err == nil || !strings.Contains(err.Error(), "would share the uid vigil-slo-acme-chat") {
+		t.Fatalf("first tick: %v", err)
+	}
+	if err := s.Run(ctx, time.Now()); err != nil {
+		t.Errorf("second tick with the same SLOs: %v, want it skipped", err)
+	}
+	current = []*slo.SLO{clash("", "acme-chat")}
+	if err := s.Run(ctx, time.Now()); err != nil || len(s.last) != 1 {
+		t.Errorf("after the fixing reload: %v, %d dashboards known", err, len(s.last))
+	}
+}

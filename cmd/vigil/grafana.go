@@ -19,6 +19,10 @@ type grafanaOptions struct {
 	tokenFile string
 	teams     []string
 	timeout   time.Duration
+
+	// Set by check.
+	api     *dashboards.HTTPAPI
+	teamMap map[string][]string
 }
 
 func (o *grafanaOptions) register(f *pflag.FlagSet) {
@@ -28,31 +32,45 @@ func (o *grafanaOptions) register(f *pflag.FlagSet) {
 	f.DurationVar(&o.timeout, "grafana.timeout", 30*time.Second, "time limit of each request to Grafana")
 }
 
-// pusher is the dispatcher's Grafana subscriber, nil when no Grafana is
-// configured; the token is read here, once, and never logged.
-func (o *grafanaOptions) pusher(current func() []*slo.SLO) (*dashboards.Pusher, error) {
+// check reads the token and the teams, before anything starts, so a
+// mistake stops start-up at once; the token is never logged.
+func (o *grafanaOptions) check() error {
 	if o.url == "" {
-		if o.tokenFile != "" {
-			return nil, usage("--grafana.token-file: give --grafana.url as well")
+		if o.tokenFile != "" || len(o.teams) > 0 {
+			return usage("--grafana.token-file and --grafana.team need --grafana.url")
 		}
-		return nil, nil
+		return nil
 	}
 	if o.tokenFile == "" {
-		return nil, usage("--grafana.url: give a service account's token with --grafana.token-file")
+		return usage("--grafana.url: give a service account's token with --grafana.token-file")
 	}
 	token, err := secretFrom("grafana.token", "", o.tokenFile)
 	if err != nil {
-		return nil, usage("%w", err)
+		return usage("%w", err)
 	}
 	teams, err := parseTeams("--grafana.team", o.teams)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	api, err := dashboards.NewHTTPAPI(o.url, token, &http.Client{Timeout: o.timeout})
+	// A service in two teams would fail every generation: refuse it now.
+	if _, err := dashboards.Generate(dashboards.Inventory{Teams: teams}); err != nil {
+		return usage("--grafana.team: %w", err)
+	}
+	o.api, err = dashboards.NewHTTPAPI(o.url, token, &http.Client{Timeout: o.timeout})
 	if err != nil {
-		return nil, usage("--grafana.url: %w", err)
+		return usage("--grafana.url: %w", err)
 	}
-	return &dashboards.Pusher{Grafana: api, Target: redactedURL(o.url), Current: current, Teams: teams}, nil
+	o.teamMap = teams
+	return nil
+}
+
+// pusher is the dispatcher's Grafana subscriber, nil when no Grafana is
+// configured (check has run).
+func (o *grafanaOptions) pusher(current func() []*slo.SLO) *dashboards.Pusher {
+	if o.api == nil {
+		return nil
+	}
+	return &dashboards.Pusher{Grafana: o.api, Target: redactedURL(o.url), Current: current, Teams: o.teamMap}
 }
 
 // redactedURL is a URL without user info, query or fragment, for the

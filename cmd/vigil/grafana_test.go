@@ -115,10 +115,19 @@ func TestDashboardsSyncOnReload(t *testing.T) {
 		t.Errorf("the Grafana token is in serve's log")
 	}
 
-	// Without a token file the flag is refused, naming what is missing.
+	// Without a token file the flag is refused, naming what is missing;
+	// so is a service in two teams.
 	p := start(t, nil, "serve", "--data-dir", t.TempDir(), "--grafana.url", srv.URL)
-	if code := p.wait(t); code != 2 || !strings.Contains(p.stderr.String(), "--grafana.token-file") {
+	if code := p.wait(t); code != 2 || !strings.Contains(p.stderr.String(), "--grafana.url: give a service account's token with --grafana.token-file") {
 		t.Errorf("--grafana.url without a token: exit %d, %s", code, p.stderr)
+	}
+	p = start(t, nil, "serve", "--data-dir", t.TempDir(), "--grafana.url", srv.URL, "--grafana.token-file", tokenFile,
+		"--grafana.team", "chat=chat-gateway", "--grafana.team", "search=chat-gateway")
+	if code := p.wait(t); code != 2 || !strings.Contains(p.stderr.String(), `--grafana.team: cannot generate dashboards: service "chat-gateway" belongs to two teams, "chat" and "search"`) {
+		t.Errorf("a service in two teams: exit %d, %s", code, p.stderr)
+	}
+	if strings.Contains(p.stderr.String(), grafanaToken) || strings.Contains(p.stderr.String(), "store open") {
+		t.Errorf("the token is in serve's log, or serve started before refusing its flags:\n%s", p.stderr)
 	}
 }
 

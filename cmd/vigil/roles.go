@@ -152,6 +152,9 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 	if err := o.readSecretFiles(); err != nil {
 		return err
 	}
+	if err := o.grafana.check(); err != nil {
+		return err
+	}
 	reg := newRegistry()
 
 	// The config directory: every section, read at start (errors stop
@@ -341,10 +344,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 	subscribers := append(o.alertReceivers(st, notifiers), engine.Triggers(), engine.Executions())
 	// Grafana: the SLO dashboards a reload changed, pushed by the
 	// dispatcher as recorded by the sync job below.
-	grafana, err := o.grafana.pusher(live.slos)
-	if err != nil {
-		return err
-	}
+	grafana := o.grafana.pusher(live.slos)
 	if grafana != nil {
 		subscribers = append(subscribers, grafana)
 	}
