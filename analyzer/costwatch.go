@@ -69,6 +69,9 @@ type CostWatch struct {
 	// Publisher, when set, is handed the findings once recorded: the
 	// dispatcher, which delivers them to the actions that act on them.
 	Publisher Publisher
+	// Gauges, when set, export each budget's spend, limit and forecast at
+	// every tick (NewBudgetGauges).
+	Gauges *BudgetGauges
 }
 
 // Publisher hands events that must leave a job to the dispatcher.
@@ -90,16 +93,22 @@ func (w *CostWatch) Run(ctx context.Context, tick time.Time) error {
 	}
 	var events []store.Event
 	var errs []error
+	var judged []cost.BudgetStatus
+	var unread []*cost.Budget
 	for _, b := range cfg.Budgets {
 		if !Owns(ctx, "budget/"+b.Name) {
 			continue
 		}
-		evs, err := w.budget(ctx, b, tick)
+		st, evs, err := w.budget(ctx, b, tick)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("budget %s: %w", b.Name, err))
+			unread = append(unread, b)
+		} else {
+			judged = append(judged, st)
 		}
 		events = append(events, evs...)
 	}
+	w.Gauges.update(judged, unread)
 	for _, a := range cfg.Anomalies {
 		if !Owns(ctx, "cost-anomaly/"+a.Name) {
 			continue
@@ -151,10 +160,12 @@ func BudgetSpend(ctx context.Context, r store.CostReader, b *cost.Budget, at tim
 	return spent, nil
 }
 
-func (w *CostWatch) budget(ctx context.Context, b *cost.Budget, tick time.Time) ([]store.Event, error) {
+// budget judges a budget at a tick: its standing, and the findings to
+// record.
+func (w *CostWatch) budget(ctx context.Context, b *cost.Budget, tick time.Time) (cost.BudgetStatus, []store.Event, error) {
 	spent, err := BudgetSpend(ctx, w.Store, b, tick)
 	if err != nil {
-		return nil, err
+		return cost.BudgetStatus{}, nil, err
 	}
 	st := b.Status(spent, tick)
 	org := tenantOr(b.Tenant)
@@ -177,7 +188,7 @@ func (w *CostWatch) budget(ctx context.Context, b *cost.Budget, tick time.Time) 
 		f.ThresholdPercent = t
 		if err := record(store.EventID(store.KindFinding, org, "budget", b.Name, period, strconv.Itoa(t)), sev,
 			fmt.Sprintf("budget %s reached %d%% of %s %s for the %s starting %s", b.Name, t, b.Amount, b.Currency, b.Period, period), f); err != nil {
-			return nil, err
+			return st, nil, err
 		}
 	}
 	if st.ForecastOverrun {
@@ -185,10 +196,10 @@ func (w *CostWatch) budget(ctx context.Context, b *cost.Budget, tick time.Time) 
 		f.Forecast = true
 		if err := record(store.EventID(store.KindFinding, org, "budget-forecast", b.Name, period), "warning",
 			fmt.Sprintf("budget %s is forecast to overrun %s %s in the %s starting %s", b.Name, b.Amount, b.Currency, b.Period, period), f); err != nil {
-			return nil, err
+			return st, nil, err
 		}
 	}
-	return events, nil
+	return st, events, nil
 }
 
 // anomaly scores the last complete UTC day against the window before it,

@@ -9,8 +9,10 @@ import (
 )
 
 // costDashboard is what model calls cost: spend by service, model and
-// team, and unit costs, from the cost Vigil prices each span at.
-func costDashboard(teams map[string][]string) spec {
+// team, and unit costs, from the cost Vigil prices each span at; and,
+// when the config directory has budgets, each budget's spend against its
+// limit.
+func costDashboard(teams map[string][]string, budgets bool) spec {
 	base := matchers{re("service", "service"), re("model", "model")}
 	calls := base.and(`model!=""`)
 	perHour := func(by string) string { return sumRate(by, costMetric, base, rateInterval) + " * 3600" }
@@ -40,7 +42,7 @@ func costDashboard(teams map[string][]string) spec {
 			expr: fmt.Sprintf("%s / %s * 1e3", sumRate("service", costMetric, base, rateInterval), sumRate("service", callsMetric, calls, rateInterval)), legend: legend("service")}}},
 		{title: "Tokens per second by model", unit: "short", stacked: true, targets: []target{{expr: sumRate("model, type", tokensMetric, base, rateInterval), legend: legend("model", "type")}}},
 	}
-	return spec{
+	s := spec{
 		uid: UID(KindCost, ""), kind: KindCost, folder: VigilFolder,
 		title:       "Vigil · Cost",
 		description: "What model calls cost, priced by Vigil at ingest from its price table: spend by service, model and team, and unit costs.",
@@ -52,6 +54,49 @@ func costDashboard(teams map[string][]string) spec {
 		rows: []row{{title: "Spend", panels: spend}, {title: "Unit cost", panels: unit}},
 		time: "7d",
 	}
+	if budgets {
+		s.description += " Budgets: each one's spend in its period against its limit, and its forecast."
+		s.variables = append(s.variables, variable{name: "budget", label: "Budget", query: fmt.Sprintf("label_values(%s, budget)", budgetLimit)})
+		s.rows = append(s.rows, budgetRow())
+	}
+	return s
+}
+
+// The budget gauges of Vigil's /metrics (analyzer.BudgetGauges), as a
+// Prometheus scraping Vigil writes them back into it.
+const (
+	budgetSpend    = "vigil_budget_spend"
+	budgetLimit    = "vigil_budget_limit"
+	budgetForecast = "vigil_budget_forecast"
+)
+
+// budgetRow is the budgets' spend and forecast against their limits.
+// Budgets are over the cost lines of imported bills, not the spans'
+// cost, so they stand apart from the rows above. Each gauge is taken as
+// the max per budget: while an analyzer replica hands a budget over to
+// another, both may export it for a scrape.
+func budgetRow() row {
+	by := "tenant, budget, currency"
+	sel := matchers{re("budget", "budget")}
+	gauge := func(name string) string { return fmt.Sprintf("max by (%s) (%s%s)", by, name, sel) }
+	share := func(name string) string { return gauge(name) + " / " + gauge(budgetLimit) }
+	steps := []threshold{{color: "green"}, {value: ptr(0.8), color: "orange"}, {value: ptr(1.0), color: "red"}}
+	name := legend("tenant") + "/" + legend("budget")
+	return row{title: "Budgets", panels: []panel{
+		{kind: statPanel, title: "Budget spent this period", unit: "percentunit", width: 12,
+			description: "Spend so far in each budget's current period (day, week or month, UTC) as a share of its limit, as the analyzer judged it at its last tick.",
+			targets:     []target{{expr: share(budgetSpend), legend: name, instant: true}}, thresholds: steps},
+		{kind: statPanel, title: "Forecast at the period's end", unit: "percentunit", width: 12,
+			description: "Spend extrapolated to the end of each budget's period at the run rate so far, as a share of its limit; above 100% the budget is forecast to overrun.",
+			targets:     []target{{expr: share(budgetForecast), legend: name, instant: true}}, thresholds: steps},
+		{title: "Spend, forecast and limit by budget", unit: "none", width: 24,
+			description: "In each budget's currency (in the legend). Spend falls back to 0 when a new period starts.",
+			targets: []target{
+				{expr: gauge(budgetSpend), legend: name + " spent (" + legend("currency") + ")"},
+				{expr: gauge(budgetForecast), legend: name + " forecast (" + legend("currency") + ")"},
+				{expr: gauge(budgetLimit), legend: name + " limit (" + legend("currency") + ")"},
+			}},
+	}}
 }
 
 // teamSpend is the spend per hour by team: PromQL has no team, so each

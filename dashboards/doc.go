@@ -2,8 +2,10 @@
 // what Vigil knows (the SLOs of the config directory, the services and
 // models its spans name, their costs, and Vigil's own metrics), checking
 // them as Grafana's schema would, writing them for Grafana's file
-// provisioning or grafana-operator, and pushing them through Grafana's
-// HTTP API.
+// provisioning or grafana-operator, pushing them through Grafana's HTTP
+// API, and keeping a Grafana's SLO dashboards in step with the config
+// directory from the analyzer (Sync records a reload's changed SLO
+// dashboards as events, Pusher delivers them through the dispatcher).
 //
 // Every dashboard reads Vigil through two data sources with fixed uids:
 // vigil-prometheus (Vigil's Prometheus API, /prometheus) and vigil-jaeger

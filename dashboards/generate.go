@@ -38,34 +38,53 @@ func Generate(inv Inventory) (Set, error) {
 	if err != nil {
 		return Set{}, fmt.Errorf("cannot generate dashboards: %w", err)
 	}
-	folderOf := func(service string) Folder {
-		if team, ok := teamOf[service]; ok {
-			return TeamFolder(team)
-		}
-		return VigilFolder
-	}
-	var set Set
-	var specs []spec
-	for _, s := range inv.SLOs {
-		sp, err := sloDashboard(s, folderOf(sloService(s)))
-		var skip errSkipped
-		if errors.As(err, &skip) {
-			set.Skipped = append(set.Skipped, fmt.Sprintf("%s (%s): %s", s.Name, s.File, skip.reason))
-			continue
-		}
-		if err != nil {
-			return Set{}, err
-		}
-		specs = append(specs, sp)
+	specs, skipped, err := sloSpecs(inv.SLOs, teamOf)
+	if err != nil {
+		return Set{}, err
 	}
 	for _, svc := range inv.Services {
-		specs = append(specs, serviceDashboard(svc, folderOf(svc)))
+		specs = append(specs, serviceDashboard(svc, folderOf(teamOf, svc)))
 	}
 	for _, m := range inv.Models {
 		specs = append(specs, modelDashboard(m))
 	}
-	specs = append(specs, costDashboard(inv.Teams), selfDashboard())
+	specs = append(specs, costDashboard(inv.Teams, len(inv.Budgets) > 0), selfDashboard())
+	set, err := buildSet(specs)
+	set.Skipped = skipped
+	return set, err
+}
 
+// folderOf is the folder of a service's dashboards: its team's, or Vigil's.
+func folderOf(teamOf map[string]string, service string) Folder {
+	if team, ok := teamOf[service]; ok {
+		return TeamFolder(team)
+	}
+	return VigilFolder
+}
+
+// sloSpecs are the dashboards of the SLOs whose SLI PromQL can read, and
+// why each other has none.
+func sloSpecs(slos []*slo.SLO, teamOf map[string]string) ([]spec, []string, error) {
+	var specs []spec
+	var skipped []string
+	for _, s := range slos {
+		sp, err := sloDashboard(s, folderOf(teamOf, sloService(s)))
+		var skip errSkipped
+		if errors.As(err, &skip) {
+			skipped = append(skipped, fmt.Sprintf("%s (%s): %s", s.Name, s.File, skip.reason))
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		specs = append(specs, sp)
+	}
+	return specs, skipped, nil
+}
+
+// buildSet builds and checks the dashboards, refusing two with one uid.
+func buildSet(specs []spec) (Set, error) {
+	var set Set
 	seen := map[string]string{}
 	folders := map[string]Folder{}
 	for _, sp := range specs {

@@ -15,7 +15,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // fixture is the inventory of the golden files: the SLOs of
-// testdata/config, two services beyond theirs, two models, two teams.
+// testdata/config, two services beyond theirs, two models, two teams
+// and two budgets.
 func fixture(t *testing.T) Inventory {
 	t.Helper()
 	slos, problems, err := slo.Load([]string{"testdata/config"}, time.Minute)
@@ -32,6 +33,7 @@ func fixture(t *testing.T) Inventory {
 		Services: []string{"embedder", "chat-gateway"},
 		Models:   []string{"gpt-4o", "claude-sonnet-4.5"},
 		Teams:    map[string][]string{"chat": {"chat-gateway", "ranker"}, "platform": {"api"}},
+		Budgets:  []string{"llm-monthly", "gpu-daily"},
 	}
 }
 

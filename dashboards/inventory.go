@@ -21,6 +21,9 @@ type Inventory struct {
 	// holding its services' and SLOs' dashboards, and a row in the cost
 	// dashboard. Services of no team go to the Vigil folder.
 	Teams map[string][]string
+	// Budgets are the names of the config directory's budgets: with any,
+	// the cost dashboard has a row of their spend against their limits.
+	Budgets []string
 }
 
 // Kind is a kind of dashboard; it is part of the uid.
@@ -102,6 +105,7 @@ func (inv Inventory) normalized() (Inventory, map[string]string, error) {
 	}
 	out.Services = sortedUnique(services)
 	out.Models = sortedUnique(inv.Models)
+	out.Budgets = sortedUnique(inv.Budgets)
 	teamOf := map[string]string{}
 	for team, svcs := range inv.Teams {
 		if team == "" {

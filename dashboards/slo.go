@@ -90,34 +90,29 @@ func queriesOf(s *slo.SLO) (sloQueries, error) {
 			traces:     tr,
 		}, nil
 	case slo.MetricRatio:
-		goodOrBad, sign := sli.Bad, ""
-		if sli.Bad == "" {
-			goodOrBad, sign = sli.Good, "1 - "
-		}
-		part := func(w string) string {
-			return fmt.Sprintf("sum(rate(%s[%s]) or 0 * rate(%s[%s]))", goodOrBad, w, sli.Total, w)
-		}
-		total := func(w string) string { return fmt.Sprintf("sum(rate(%s[%s]))", sli.Total, w) }
-		q := sloQueries{
-			errorRatio: func(w string) string { return fmt.Sprintf("%s%s / %s", sign, part(w), total(w)) },
-			total:      total(rateInterval),
-			describe:   "the increase of the SLO's counters",
-		}
-		if sli.Bad != "" {
-			q.bad = part(rateInterval)
-		} else {
-			q.bad = fmt.Sprintf("%s - %s", total(rateInterval), part(rateInterval))
-		}
-		return q, nil
+		// The SLO's own queries, read as Vigil evaluates them.
+		total, bad := sli.EventRateQueries(rateInterval)
+		return sloQueries{
+			errorRatio: sli.ErrorRatioQuery,
+			total:      total,
+			bad:        bad,
+			describe:   "the SLO's own queries, " + sli.Describe(""),
+		}, nil
 	case slo.MetricThreshold:
-		pass := func(w string) string {
-			return fmt.Sprintf("avg_over_time((avg(avg_over_time(%s[1m])) %s %s)[%s:1m])", sli.Gauge, sli.Op.PromQLBool(), promFloat(sli.Threshold), w)
+		return sloQueries{
+			errorRatio: sli.ErrorRatioQuery,
+			describe:   fmt.Sprintf("the share of minutes whose mean of %s is %s %s", sli.Gauge, sli.Op.Symbol(), promFloat(sli.Threshold)),
+			gauge:      sli.MeanQuery(),
+			threshold:  sli.Threshold,
+		}, nil
+	case slo.RawRatio:
+		what := "good"
+		if sli.Failure {
+			what = "bad"
 		}
 		return sloQueries{
-			errorRatio: func(w string) string { return "1 - " + pass(w) },
-			describe:   fmt.Sprintf("the share of minutes whose mean of %s is %s %s", sli.Gauge, sli.Op.Symbol(), promFloat(sli.Threshold)),
-			gauge:      fmt.Sprintf("avg(%s)", sli.Gauge),
-			threshold:  sli.Threshold,
+			errorRatio: sli.ErrorRatioQuery,
+			describe:   fmt.Sprintf("the SLO's own ratio of %s events, %s", what, strings.TrimSpace(sli.Query)),
 		}, nil
 	case slo.SpanAttribute:
 		return sloQueries{}, errSkipped{fmt.Sprintf("its SLI reads the span attribute %s, which the span metrics do not carry", sli.Attribute)}
@@ -225,7 +220,9 @@ func sloDashboard(s *slo.SLO, folder Folder) (spec, error) {
 	if q.traces != nil {
 		events.panels = append(events.panels, panel{kind: tracesTable, title: "Traces of bad events", width: 12, jaeger: q.traces})
 	}
-	rows = append(rows, events)
+	if len(events.panels) > 0 { // a raw ratio has no events to draw
+		rows = append(rows, events)
+	}
 
 	tags := []string{"slo:" + s.Name}
 	if svc := s.Service; svc != "" {

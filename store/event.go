@@ -18,6 +18,7 @@ const (
 	KindDelivery       EventKind = "delivery" // a delivery attempt of the dispatcher
 	KindSilence        EventKind = "silence"  // a mute on alerts, created by a person
 	KindAudit          EventKind = "audit"    // who logged in, made a token, was refused: package auth's
+	KindConfig         EventKind = "config"   // a change of the config directory that must reach another system (a dashboard to push)
 )
 
 // Event is an append-only record of something Vigil found, alerted on,

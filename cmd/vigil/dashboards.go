@@ -30,25 +30,41 @@ func (o *inventoryFlags) register(cmd *cobra.Command) {
 	f.StringArrayVar(&o.teams, "team", nil, "a team's folder and the services it owns: team=service,service (repeat per team)")
 }
 
-// inventory reads the SLOs and the flags into what Generate takes.
+// inventory reads the SLOs and budgets of the config directory and the
+// flags into what Generate takes.
 func (o *inventoryFlags) inventory(cmd *cobra.Command, g *globalOptions, args []string) (dashboards.Inventory, error) {
 	paths := args
 	if len(paths) == 0 {
 		paths = []string{g.configDir}
 	}
-	slos, err := readSLOs(cmd, paths)
+	sections, cfg, err := readConfig(cmd, paths)
 	if err != nil {
 		return dashboards.Inventory{}, err
 	}
-	inv := dashboards.Inventory{SLOs: slos, Services: o.services, Models: o.models, Teams: map[string][]string{}}
-	for _, t := range o.teams {
-		team, services, ok := strings.Cut(t, "=")
-		if !ok || team == "" || services == "" {
-			return inv, usage("--team %q: want team=service,service", t)
+	inv := dashboards.Inventory{SLOs: sections.slos.Of(cfg), Services: o.services, Models: o.models, Teams: map[string][]string{}}
+	if costs := sections.cost.Of(cfg); costs != nil {
+		for _, b := range costs.Budgets {
+			inv.Budgets = append(inv.Budgets, b.Name)
 		}
-		inv.Teams[team] = append(inv.Teams[team], strings.Split(services, ",")...)
+	}
+	if inv.Teams, err = parseTeams("--team", o.teams); err != nil {
+		return inv, err
 	}
 	return inv, nil
+}
+
+// parseTeams reads team=service,service flags into teams and their
+// services.
+func parseTeams(flag string, values []string) (map[string][]string, error) {
+	teams := map[string][]string{}
+	for _, t := range values {
+		team, services, ok := strings.Cut(t, "=")
+		if !ok || team == "" || services == "" {
+			return nil, usage("%s %q: want team=service,service", flag, t)
+		}
+		teams[team] = append(teams[team], strings.Split(services, ",")...)
+	}
+	return teams, nil
 }
 
 func newDashboardsCmd(g *globalOptions) *cobra.Command {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,6 +66,91 @@ const dashboardSLOs = `slos:
     window: 7d
 `
 
+// dashboardForeignSLOs are SLOs whose SLIs are PromQL of their own, in
+// Sloth's and OpenSLO's files, over Vigil's own metrics as Prometheus
+// remote-writes them: a Sloth events SLI with {{.window}}, with a page
+// alert (burn-rate panels), and an OpenSLO ratio of rate queries.
+var dashboardForeignSLOs = map[string]string{
+	"sloth.yaml": `version: "prometheus/v1"
+service: "vigil"
+slos:
+  - name: "ingest-refusals"
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate(vigil_collector_refused_items_total{job="vigil-self"}[{{.window}}]))
+        total_query: sum(rate(vigil_collector_received_items_total{job="vigil-self"}[{{.window}}]))
+    alerting:
+      name: VigilIngestRefusals
+      page_alert:
+        labels:
+          routing_key: vigil
+      ticket_alert:
+        disable: true
+`,
+	"openslo.yaml": `apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: ingest-accepted
+spec:
+  service: vigil
+  indicator:
+    metadata:
+      name: ingest-accepted
+    spec:
+      ratioMetric:
+        counter: false
+        good:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(vigil_collector_accepted_items_total{job="vigil-self"}[1m]))
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(vigil_collector_received_items_total{job="vigil-self"}[1m]))
+  timeWindow:
+    - duration: 7d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.99
+`,
+}
+
+// dashboardBudgets is the budget of the dashboards' end-to-end test,
+// over the bill lines focusLinesNow imports.
+const dashboardBudgets = `budgets:
+  - name: llm-monthly
+    amount: "50"
+    currency: USD
+    thresholds: [80]
+    forecast: true
+`
+
+// focusLinesNow is a FOCUS 1.0 export of two lines charged in the last
+// hour of the current month (7.5 and 5 USD), so a monthly budget's spend
+// is 12.5 whenever the test runs.
+func focusLinesNow(now time.Time) string {
+	now = now.UTC()
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	start := now.Truncate(time.Hour).Add(-time.Hour)
+	if start.Before(month) {
+		start = month
+	}
+	const layout = "2006-01-02 15:04:05"
+	var b strings.Builder
+	b.WriteString("BilledCost,BillingAccountId,BillingAccountName,BillingCurrency,BillingPeriodEnd,BillingPeriodStart,ChargeCategory,ChargeClass," +
+		"ChargeDescription,ChargePeriodEnd,ChargePeriodStart,ContractedCost,EffectiveCost,InvoiceIssuerName,ListCost,PricingQuantity,PricingUnit," +
+		"ProviderName,PublisherName,ServiceCategory,ServiceName\n")
+	for i, c := range []string{"7.5", "5"} {
+		fmt.Fprintf(&b, "%s,acct-1,Vigil test,USD,%s,%s,Usage,,GPU hours %d,%s,%s,%s,%s,Cloud Co,%s,1,Hours,Cloud Co,Cloud Co,Compute,GPU VMs\n",
+			c, month.AddDate(0, 1, 0).Format(layout), month.Format(layout), i, start.Add(time.Hour).Format(layout), start.Format(layout), c, c, c)
+	}
+	return b.String()
+}
+
 // dashboardFlags are the inventory flags of the test's generate and check.
 var dashboardFlags = []string{"--service", "chat-gateway,ranker", "--model", "gpt-4o", "--team", "chat=chat-gateway,ranker"}
 
@@ -78,6 +165,10 @@ func TestDashboardsAnswerEveryQuery(t *testing.T) {
 	prom := needTool(t, "prometheus")
 	cfgDir := t.TempDir()
 	os.WriteFile(filepath.Join(cfgDir, "slos.yaml"), []byte(dashboardSLOs), 0o644)
+	os.WriteFile(filepath.Join(cfgDir, "budgets.yaml"), []byte(dashboardBudgets), 0o644)
+	for name, content := range dashboardForeignSLOs {
+		os.WriteFile(filepath.Join(cfgDir, name), []byte(content), 0o644)
+	}
 	var delivered atomic.Int32
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { delivered.Add(1) }))
 	defer hook.Close()
@@ -112,6 +203,17 @@ remote_write:
 		resp.Body.Close()
 	}
 
+	// A bill for the budget: its spend reaches the budget panels through
+	// the analyzer's gauges, Prometheus's scrape and its remote write.
+	resp, err := http.Post("http://"+v.web+"/api/v1/billing/import?name=now.csv", "text/csv", strings.NewReader(focusLinesNow(time.Now())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 {
+		t.Fatalf("billing import: %d %s", resp.StatusCode, body)
+	}
+	resp.Body.Close()
+
 	sendDashboardTelemetry(t, v, 30)
 	for deadline := time.Now().Add(60 * time.Second); delivered.Load() == 0; time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -121,6 +223,24 @@ remote_write:
 	// The deliveries and refusals reach Prometheus's next scrapes.
 	sendDashboardTelemetry(t, v, 6)
 
+	// The budget panels show the bill's spend, not merely a series.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		var r struct {
+			Data struct {
+				Result []struct {
+					Value [2]any `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		v.getJSON(t, "/prometheus/api/v1/query?query="+url.QueryEscape(`max(vigil_budget_spend{budget="llm-monthly",currency="USD",job="vigil-self"})`), &r)
+		if len(r.Data.Result) == 1 && r.Data.Result[0].Value[1] == "12.5" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("budget spend through Vigil's Prometheus API: %+v, want 12.5", r.Data.Result)
+		}
+	}
+
 	out, code := dashboardsCheck(t, v)
 	if code != 0 {
 		t.Fatalf("vigil dashboards check exit %d:\n%s\nprometheus stderr:\n%s", code, out, p.stderr)
@@ -129,13 +249,22 @@ remote_write:
 	if lines < 100 {
 		t.Errorf("checked only %d queries:\n%s", lines, out)
 	}
+	// The SLOs of Sloth's and OpenSLO's files and the budgets were asked too.
+	for _, uid := range []string{"vigil-slo-vigil-ingest-refusals", "vigil-slo-ingest-accepted", "vigil-cost"} {
+		if !strings.Contains(out, uid+" ") {
+			t.Errorf("no query of %s was checked:\n%s", uid, out)
+		}
+	}
+	if !strings.Contains(out, `panel "Forecast at the period's end"`) {
+		t.Errorf("the budget panels were not checked:\n%s", out)
+	}
 	t.Logf("%d queries answered", lines)
 
 	// The check can fail: a tenant with no data has empty panels.
 	cmd := withToken(v, exec.Command(binary, append([]string{"dashboards", "check", "--server", "http://" + v.web, "--tenant", "nobody", "--config-dir", cfgDir, "--range", "10m"}, dashboardFlags...)...))
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stdout
-	err := cmd.Run()
+	err = cmd.Run()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stdout.String(), "no data") || !strings.Contains(stdout.String(), "no traces") {
 		t.Errorf("check of an empty tenant: %v\n%s", err, stdout.String())
 	}

@@ -47,23 +47,32 @@ error (warnings allowed), 1 when there is, 2 when a path cannot be read.`,
 // lint does, printing every problem to stderr; errors are exit code 1, a
 // path that cannot be read 2.
 func readSLOs(cmd *cobra.Command, paths []string) ([]*slo.SLO, error) {
+	sections, cfg, err := readConfig(cmd, paths)
+	if cfg == nil {
+		return nil, err
+	}
+	return sections.slos.Of(cfg), err
+}
+
+// readConfig reads the files under paths with every section, as readSLOs
+// does; the reading is nil only when a path cannot be read.
+func readConfig(cmd *cobra.Command, paths []string) (*configSections, *config.Config, error) {
 	sections, err := newConfigSections(time.Minute)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg, problems, err := sections.registry.Load(paths)
 	if err != nil {
-		return nil, &exitError{code: 2, err: err}
+		return nil, nil, &exitError{code: 2, err: err}
 	}
 	config.SortProblems(problems)
 	for _, p := range problems {
 		fmt.Fprintln(cmd.ErrOrStderr(), p.String())
 	}
-	slos := sections.slos.Of(cfg)
 	if config.HasErrors(problems) {
-		return slos, &exitError{code: 1, err: fmt.Errorf("the config files have errors")}
+		return sections, cfg, &exitError{code: 1, err: fmt.Errorf("the config files have errors")}
 	}
-	return slos, nil
+	return sections, cfg, nil
 }
 
 func newSLOCmd(g *globalOptions) *cobra.Command {

@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-dev/vigil/analyzer/rightsize"
 	"github.com/vigil-dev/vigil/auth"
 	"github.com/vigil-dev/vigil/config"
+	"github.com/vigil-dev/vigil/dashboards"
 	"github.com/vigil-dev/vigil/dispatch"
 	"github.com/vigil-dev/vigil/querier"
 	"github.com/vigil-dev/vigil/slo"
@@ -61,6 +62,7 @@ type roleOptions struct {
 	webhookFile      string // --alert.webhook-secret-file
 	slackFile        string // --alert.slack-url-file
 	alertTimeout     time.Duration
+	grafana          grafanaOptions
 	configPoll       time.Duration
 	query            querier.Options
 	auth             authOptions
@@ -114,6 +116,7 @@ func newRoleCmd(g *globalOptions, name, short string, roles role) *cobra.Command
 		f.StringVar(&o.webhookFile, "alert.webhook-secret-file", "", "file holding --alert.webhook-secret, kept out of the process list")
 		f.StringVar(&o.slackFile, "alert.slack-url-file", "", "file holding --alert.slack-url, whose path is its secret")
 		o.actions.register(f)
+		o.grafana.register(f)
 		f.DurationVar(&o.alertTimeout, "alert.timeout", 10*time.Second, "how long one attempt to notify a receiver may take; a receiver that does not answer in time is retried with backoff, on a queue of its own")
 		defaults := map[store.Signal]time.Duration{
 			store.SignalSpans:   7 * 24 * time.Hour,
@@ -152,6 +155,9 @@ func runRoles(ctx context.Context, g *globalOptions, o *roleOptions, roles role)
 		}
 	}
 	if err := o.readSecretFiles(); err != nil {
+		return err
+	}
+	if err := o.grafana.check(); err != nil {
 		return err
 	}
 	reg := newRegistry()
@@ -341,6 +347,12 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 	// queue of its own, after they have recorded it.
 	notifiers := o.notifiers()
 	subscribers := append(o.alertReceivers(st, notifiers), engine.Triggers(), engine.Executions())
+	// Grafana: the SLO dashboards a reload changed, pushed by the
+	// dispatcher as recorded by the sync job below.
+	grafana := o.grafana.pusher(live.slos)
+	if grafana != nil {
+		subscribers = append(subscribers, grafana)
+	}
 	// Streams: findings and transitions to the brokers other services
 	// consume from, each stream a subscriber with a queue of its own,
 	// following the config directory's changes.
@@ -373,20 +385,25 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		period[sig] = *d
 	}
 	alerter := &slo.Alerter{Events: st, Publisher: disp, Interval: o.analyzerInterval}
+	jobs := []analyzer.Job{
+		&analyzer.Retention{Store: st, Period: period},
+		&analyzer.CostWatch{Store: st, Current: live.cost, Publisher: disp, Gauges: analyzer.NewBudgetGauges(reg)},
+		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns, PromQL: promql},
+		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns, Publisher: disp},
+		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns, Publisher: disp},
+		&rightsize.Job{Store: st, Current: live.advise, Owns: analyzer.Owns, Publisher: disp},
+		engine,
+	}
+	if grafana != nil {
+		jobs = append(jobs, &dashboards.Sync{Store: st, Publisher: disp, Current: live.slos, Teams: grafana.Teams, Owns: analyzer.Owns})
+	}
 	sched := analyzer.NewScheduler(analyzer.Options{
 		Interval:   o.analyzerInterval,
 		Members:    st,
 		Replica:    o.analyzerReplica,
 		Logger:     logger.With("component", "analyzer"),
 		Registerer: reg,
-	},
-		&analyzer.Retention{Store: st, Period: period},
-		&analyzer.CostWatch{Store: st, Current: live.cost, Publisher: disp},
-		&slo.Evaluator{Store: st, Current: live.slos, Alerter: alerter, Owns: analyzer.Owns, PromQL: promql},
-		&drift.Job{Store: st, Current: live.drift, Owns: analyzer.Owns, Publisher: disp},
-		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns, Publisher: disp},
-		&rightsize.Job{Store: st, Current: live.advise, Owns: analyzer.Owns, Publisher: disp},
-		engine)
+	}, jobs...)
 	owner.sched = sched
 	actx, cancel := context.WithCancel(context.Background())
 	group.Add(func() error {

@@ -22,7 +22,7 @@ import (
 func TestNoSecretInLogsOrAnswers(t *testing.T) {
 	dir := t.TempDir()
 	planted := map[string]string{"webhook": "planted-Webhook-secret-1a2b", "slack": "planted-Slack-path-3c4d",
-		"oidc": "planted-OIDC-secret-5e6f", "clickhouse": "planted-CH-password-7a8b"}
+		"oidc": "planted-OIDC-secret-5e6f", "clickhouse": "planted-CH-password-7a8b", "grafana": "planted-Grafana-token-9c0d"}
 	file := func(name, v string) string {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, []byte(v+"\n"), 0o600)
@@ -60,7 +60,8 @@ func TestNoSecretInLogsOrAnswers(t *testing.T) {
 	v := startServeOn(t, web, "", "--alert.webhook-url", receiver.URL+"/hook", "--alert.webhook-secret-file", file("webhook", planted["webhook"]),
 		"--alert.slack-url-file", file("slack", receiver.URL+"/services/"+planted["slack"]),
 		"--auth.oidc.issuer", op.issuer, "--auth.oidc.client-id", "vigil", "--auth.oidc.client-secret-file", file("oidc", planted["oidc"]),
-		"--auth.oidc.redirect-url", "http://"+web+"/login/oidc/callback")
+		"--auth.oidc.redirect-url", "http://"+web+"/login/oidc/callback",
+		"--grafana.url", receiver.URL+"/grafana", "--grafana.token-file", file("grafana", planted["grafana"]))
 
 	// Every route of the web port, as an admin of every tenant.
 	routes := portRoutes(t, auth.New(auth.Options{Store: openStore(t), OIDC: &auth.OIDCOptions{Issuer: op.issuer, RedirectURL: "http://" + web + "/login/oidc/callback"}}), false)["web"]
