@@ -150,6 +150,8 @@ func (u *UI) Routes() []auth.Route {
 		page("/actions", u.actionsPage),
 		page("/actions/audit", u.auditPage),
 		page("/actions/{id}", u.actionPage),
+		// The live timeline needs what the page needs.
+		page("/actions/{id}/events", u.actionEvents),
 		// Deciding needs operator, as POST /api/v1/actions/{id}/approve does.
 		{Method: "POST", Pattern: "/actions/{id}/{verb}", Role: auth.Operator, Handler: http.HandlerFunc(u.decide)},
 		page("/cost", u.costPage),
