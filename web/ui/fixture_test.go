@@ -66,6 +66,9 @@ func fixtureStore(t testing.TB) *embedded.Store {
 	if err := st.WriteRollups(ctx, fixtureRollups()); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.WriteLogs(ctx, fixtureLogs()); err != nil {
+		t.Fatal(err)
+	}
 	evs, err := fixtureEvents()
 	if err == nil {
 		err = st.WriteEvents(ctx, evs)
@@ -132,6 +135,28 @@ func fixtureTraceSpans() []store.Span {
 	second.Model, second.InputTokens, second.StatusCode, second.StatusMessage = "gpt-4o", 1500, store.StatusError, "rate limited"
 	second.Events = []store.SpanEvent{{TimeUnixNano: at.Add(460 * time.Millisecond).UnixNano(), Name: "gen_ai.user.message", Attributes: store.Attributes{{Key: "content", Value: "Summarise it."}}}}
 	return []store.Span{root, retrieve, first, second}
+}
+
+// fixtureLogs: what the services of fixtureTrace logged about it (one
+// record a little before the trace starts, one with no span), and a
+// record of another trace, which its page must not show.
+func fixtureLogs() []store.LogRecord {
+	at := fixedNow.Add(-10 * time.Minute)
+	rec := func(id uint64, off time.Duration, service string, sev store.Severity, text, body string, trace store.TraceID, span byte) store.LogRecord {
+		r := store.LogRecord{Tenant: store.DefaultTenant, ID: id, TimeUnixNano: at.Add(off).UnixNano(), ObservedUnixNano: at.Add(off).UnixNano(),
+			Service: service, Severity: sev, SeverityText: text, Body: body, TraceID: trace}
+		if span != 0 {
+			r.SpanID = store.SpanID{7: span}
+		}
+		return r
+	}
+	return []store.LogRecord{
+		rec(1, -2*time.Millisecond, "chat-gateway", store.SeverityInfo, "INFO", "request queued behind 3 others", fixtureTrace, 0),
+		rec(2, 125*time.Millisecond, "retriever", store.SeverityInfo, "info", "retrieved 4 documents from index faq-v3", fixtureTrace, 2),
+		rec(3, 460*time.Millisecond, "llm-proxy", store.SeverityWarn, "WARNING", "provider answered 429: rate limited, retrying in 200ms", fixtureTrace, 4),
+		rec(4, 889*time.Millisecond, "llm-proxy", store.SeverityError, "ERROR", "giving up after 2 attempts: rate limited", fixtureTrace, 4),
+		rec(5, 889*time.Millisecond, "chat-gateway", store.SeverityInfo, "INFO", "another request's record", store.TraceID{0xaa, 15: 1}, 1),
+	}
 }
 
 // fixtureRollups: chat-availability at 99.7% for two days, then burning
