@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -101,6 +102,15 @@ func fixtureSpans() []store.Span {
 		call := span(trace, 2, 1, at.Add(5*time.Millisecond), time.Duration(root.DurationNano)-10*time.Millisecond, "llm-proxy", op, store.SpanKindClient)
 		call.Model, call.Provider, call.InputTokens, call.OutputTokens = model, "openai", int64(200+rng.IntN(800)), int64(50+rng.IntN(300))
 		call.Cost = decimal.New(call.InputTokens*25+call.OutputTokens*100, -7)
+		// The team: search's embeddings say so on the resource, the
+		// assistant's chats on the span; one call in eleven has none.
+		switch {
+		case i%11 == 0:
+		case i%3 == 0:
+			call.Resource = append(slices.Clone(call.Resource), store.KeyValue{Key: "team", Value: "search"})
+		default:
+			call.Attributes = append(call.Attributes, store.KeyValue{Key: "team", Value: "assistant"})
+		}
 		spans = append(spans, root, call)
 		if i%4 == 0 {
 			spans = append(spans, span(store.TraceID{0xbb, 15: byte(i)}, 1, 0, at, time.Duration(5+rng.IntN(20))*time.Millisecond, "ranker", "rank", store.SpanKindInternal))
