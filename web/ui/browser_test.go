@@ -390,12 +390,13 @@ func TestPagesInChromium(t *testing.T) {
 	waitForAlert(t, s)
 	waitForProposal(t, s)
 	ctx, console := browser(t, path)
-	signIn(t, ctx, s)
 	shots := screenshotDir(t)
 	axe, err := os.ReadFile("testdata/axe.min.js")
 	if err != nil {
 		t.Fatal(err)
 	}
+	signInPage(t, ctx, s, string(axe), shots)
+	signIn(t, ctx, s)
 	pages := []struct{ name, path string }{
 		{"services", "/services"},
 		{"service", "/services/chat-gateway"},
@@ -406,6 +407,7 @@ func TestPagesInChromium(t *testing.T) {
 		{"slo", "/slos/chat-availability?from=now-3h"},
 		{"alerts", "/alerts"},
 		{"llm", "/llm"},
+		{"llm-by-team", "/llm?by=team"},
 		{"cost", "/cost?" + billRange + "&view=daily"},
 		{"cost-calls", "/cost?source=calls&by=model"},
 		{"drift", "/drift"},

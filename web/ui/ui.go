@@ -165,6 +165,12 @@ func (u *UI) Routes() []auth.Route {
 	}
 }
 
+// LoginLook is the pages' look for the sign-in page: their stylesheet
+// (content-hashed, cached forever) and icon.
+func (u *UI) LoginLook() auth.LoginLook {
+	return auth.LoginLook{Stylesheet: u.assets.url("app.css"), Icon: u.assets.url("favicon.svg")}
+}
+
 // favicon answers the request browsers make on pages that name no icon,
 // such as the sign-in page, which the auth package renders without the
 // UI's assets.
