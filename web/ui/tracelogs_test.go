@@ -90,9 +90,11 @@ func traceLogs(t *testing.T, ctx context.Context, s *server, id trace.TraceID) {
 	if !strings.HasSuffix(rows[2], "giving up after 2 attempts: rate limited") {
 		t.Errorf("the last record: %q", rows[2])
 	}
-	do(t, ctx, "a record's span", chromedp.Click(chromedp.CSS("table.logs tbody tr:nth-child(3) a")),
-		void(chromedp.Poll[bool](`location.search.includes("span=") && document.querySelector("#span-detail h2")?.textContent.includes("chat gpt-4o")`,
-			chromedp.WithPollingTimeout(10*time.Second))))
+	// The link loads the page of the trace with the span selected.
+	do(t, ctx, "a record's span", chromedp.Click(chromedp.CSS("table.logs tbody tr:nth-child(3) a")))
+	waitLocation(t, ctx, "the record's span", func(loc string) bool { return strings.Contains(loc, "span=") })
+	do(t, ctx, "the span's detail", chromedp.WaitVisible(chromedp.CSS("#span-detail h3")),
+		void(chromedp.Poll[bool](`document.querySelector("#span-detail h2")?.textContent.includes("chat gpt-4o")`, chromedp.WithPollingTimeout(10*time.Second))))
 	if detail := eval[string](t, ctx, `document.querySelector("#span-detail").textContent`); !strings.Contains(detail, "Logs") ||
 		!strings.Contains(detail, "provider answered 429") || strings.Contains(detail, "routing the request") {
 		t.Errorf("the span's detail shows other logs than its own:\n%s", detail)
