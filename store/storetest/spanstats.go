@@ -84,6 +84,11 @@ func testSpanStats(t *testing.T, s store.Store) {
 			q.Filter = map[store.UsageDimension]string{"operation": "chat gpt-4o"}
 			return q
 		}, "[] 10:00 5 0 100ms 100ms 100ms; [chat] 10:00 1 0 100ms 100ms 100ms; [search] 10:00 4 0 100ms 100ms 100ms"},
+		{"operations per minute, counts only", func(q store.SpanStatsQuery) store.SpanStatsQuery {
+			q.GroupBy, q.Step, q.CountsOnly = []store.UsageDimension{"operation"}, time.Minute, true
+			q.Filter = map[store.UsageDimension]string{"service": "chat-gateway"}
+			return q
+		}, "[POST /chat] 10:00 10 2 0s 0s 0s; [POST /chat] 10:01 4 0 0s 0s 0s; [chat gpt-4o] 10:00 10 0 0s 0s 0s"},
 		{"no groups, two-minute buckets, end exclusive", func(q store.SpanStatsQuery) store.SpanStatsQuery {
 			q.Step, q.Entry, q.End = 2*time.Minute, true, base.Add(time.Minute)
 			return q

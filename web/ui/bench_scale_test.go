@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -58,6 +59,7 @@ func BenchmarkPagesAtScale(b *testing.B) {
 		b.Cleanup(func() { st.Close() })
 		fillAtScale(b, "embedded", st, size)
 		benchPages(b, st)
+		benchSparklines(b, st)
 	})
 	b.Run("clickhouse", func(b *testing.B) {
 		addr := os.Getenv("VIGIL_TEST_CLICKHOUSE")
@@ -85,7 +87,32 @@ func BenchmarkPagesAtScale(b *testing.B) {
 		}
 		fillAtScale(b, "clickhouse", st, size)
 		benchPages(b, st)
+		benchSparklines(b, st)
 	})
+}
+
+// benchSparklines measures the services page's sparkline read, the
+// default hour's entry spans per service and minute, with the
+// percentiles it used to compute and throw away, and with counts only,
+// as the page reads it now: the same data in the same run.
+func benchSparklines(b *testing.B, st Store) {
+	for _, counts := range []bool{false, true} {
+		name := map[bool]string{false: "services-sparklines/percentiles", true: "services-sparklines/counts-only"}[counts]
+		b.Run(name, func(b *testing.B) {
+			q := store.SpanStatsQuery{Tenant: store.DefaultTenant, Start: benchNow.Add(-time.Hour), End: benchNow, Step: time.Minute,
+				GroupBy: []store.UsageDimension{"service"}, Entry: true, CountsOnly: counts}
+			var took []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				if _, err := st.SpanStats(context.Background(), q); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2])/1e6, "ms-median")
+		})
+	}
 }
 
 // scaleDataVersion names the generator below: change it when the data

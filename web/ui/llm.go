@@ -114,7 +114,8 @@ func (u *UI) llmPage(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	rs.do(&d.StatsProblem, "The calls over time", func(ctx context.Context) (err error) {
-		series, err = u.opts.Store.SpanStats(ctx, store.SpanStatsQuery{Tenant: v.Tenant, Start: tr.Start, End: tr.End, Step: step, GroupBy: []store.UsageDimension{by}, ModelCalls: true})
+		// The chart is of rates: no percentiles.
+		series, err = u.opts.Store.SpanStats(ctx, store.SpanStatsQuery{Tenant: v.Tenant, Start: tr.Start, End: tr.End, Step: step, GroupBy: []store.UsageDimension{by}, ModelCalls: true, CountsOnly: true})
 		return err
 	})
 	rs.wait()

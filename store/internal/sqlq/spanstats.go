@@ -50,7 +50,10 @@ func (r *Reader) SpanStats(ctx context.Context, q store.SpanStatsQuery) ([]store
 	} else {
 		inner = append(inner, r.d.cast("0", typeInt64)+" AS bucket")
 	}
-	inner = append(inner, "count(*) AS n", r.d.countIf(failed)+" AS errs", r.d.sortedList("duration_ns")+" AS d")
+	inner = append(inner, "count(*) AS n", r.d.countIf(failed)+" AS errs")
+	if !q.CountsOnly {
+		inner = append(inner, r.d.sortedList("duration_ns")+" AS d")
+	}
 	innerSQL := "SELECT " + strings.Join(inner, ", ") + " FROM spans WHERE " + c.String()
 	if len(group) > 0 {
 		innerSQL += " GROUP BY " + strings.Join(group, ", ")
@@ -59,6 +62,10 @@ func (r *Reader) SpanStats(ctx context.Context, q store.SpanStatsQuery) ([]store
 	innerSQL += " HAVING count(*) > 0"
 	outer := append(slices.Clone(keys), "bucket", "n", "errs")
 	for _, p := range []int{50, 90, 99} {
+		if q.CountsOnly {
+			outer = append(outer, r.d.cast("0", typeInt64))
+			continue
+		}
 		outer = append(outer, r.d.element("d", r.d.intDiv(fmt.Sprintf("%d * n + 99", p), "100")))
 	}
 	order := append(slices.Clone(keys), "bucket")
