@@ -60,6 +60,7 @@ func BenchmarkPagesAtScale(b *testing.B) {
 		fillAtScale(b, "embedded", st, size)
 		benchPages(b, st)
 		benchSparklines(b, st)
+		benchPickers(b, st)
 	})
 	b.Run("clickhouse", func(b *testing.B) {
 		addr := os.Getenv("VIGIL_TEST_CLICKHOUSE")
@@ -88,6 +89,7 @@ func BenchmarkPagesAtScale(b *testing.B) {
 		fillAtScale(b, "clickhouse", st, size)
 		benchPages(b, st)
 		benchSparklines(b, st)
+		benchPickers(b, st)
 	})
 }
 
@@ -105,6 +107,40 @@ func benchSparklines(b *testing.B, st Store) {
 			for b.Loop() {
 				start := time.Now()
 				if _, err := st.SpanStats(context.Background(), q); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2])/1e6, "ms-median")
+		})
+	}
+}
+
+// benchPickers measures the traces page's pickers both ways in one run:
+// the services and operations of every span stored, as the page read
+// them before, and those with spans in the default hour, as it reads
+// them now.
+func benchPickers(b *testing.B, st Store) {
+	ctx := context.Background()
+	for _, name := range []string{"all-spans", "range"} {
+		b.Run("traces-pickers/"+name, func(b *testing.B) {
+			var took []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				var err error
+				if name == "all-spans" {
+					if _, err = st.Services(ctx, store.DefaultTenant); err == nil {
+						_, err = st.Operations(ctx, store.DefaultTenant, "chat-gateway")
+					}
+				} else {
+					q := store.SpanStatsQuery{Tenant: store.DefaultTenant, Start: benchNow.Add(-time.Hour), End: benchNow, CountsOnly: true, GroupBy: []store.UsageDimension{"service"}}
+					if _, err = st.SpanStats(ctx, q); err == nil {
+						q.GroupBy, q.Filter = []store.UsageDimension{"operation"}, map[store.UsageDimension]string{"service": "chat-gateway"}
+						_, err = st.SpanStats(ctx, q)
+					}
+				}
+				if err != nil {
 					b.Fatal(err)
 				}
 				took = append(took, time.Since(start))
