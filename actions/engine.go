@@ -60,6 +60,7 @@ type Engine struct {
 	publisher Publisher
 	metrics   *metrics
 	locks     sync.Map // tenant/target key → *sync.Mutex: one decision at a time per target
+	watch     watchers // the live timelines
 }
 
 // New returns an engine; SetPublisher connects it to the dispatcher that
@@ -171,6 +172,7 @@ func (e *Engine) record(ctx context.Context, tenant string, a *Action, ts ...Tra
 	for i, s := range a.Timeline[len(a.Timeline)-len(ts):] {
 		e.metrics.observe(a, prev[i], s.Transition, at)
 	}
+	e.watch.notify(tenant, a.ID)
 	return evs, nil
 }
 

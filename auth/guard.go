@@ -88,7 +88,8 @@ type Guard struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	lastStoreLog atomic.Int64 // when a store failure was last logged, Unix ns
+	lastStoreLog atomic.Int64              // when a store failure was last logged, Unix ns
+	look         atomic.Pointer[LoginLook] // the sign-in page's look; nil: plain
 }
 
 // New builds the guard.

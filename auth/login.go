@@ -20,6 +20,10 @@ var loginHTML string
 
 var loginPage = template.Must(template.New("login").Parse(loginHTML))
 
+// ThemeCookie holds the theme a person chose for the pages: light or
+// dark; without it, the browser's preference.
+const ThemeCookie = "vigil_theme"
+
 // csrfCookie holds the token a form must echo (double submit): a page of
 // another site can make a browser post, but cannot read the cookie to put
 // it in the form.
@@ -41,7 +45,23 @@ func (g *Guard) Routes() []Route {
 	return routes
 }
 
+// LoginLook is how the sign-in page looks: the stylesheet and the icon
+// of the pages it leads to, so that signing in looks like the rest of
+// the UI. The zero value is a plain page.
+type LoginLook struct {
+	// Stylesheet and Icon are URLs Vigil serves: the pages' policy
+	// admits no other origin.
+	Stylesheet, Icon string
+}
+
+// SetLoginLook makes the sign-in page look like the pages whose
+// stylesheet and icon look names. The UI calls it as it is built; it is
+// safe to call while the guard serves.
+func (g *Guard) SetLoginLook(look LoginLook) { g.look.Store(&look) }
+
 type loginView struct {
+	LoginLook
+	Theme    string // light, dark or system, from the pages' theme cookie
 	Off      bool
 	Local    bool   // the password form is shown
 	Provider string // the OpenID provider's name, when there is one
@@ -60,6 +80,15 @@ func (g *Guard) loginForm(w http.ResponseWriter, r *http.Request) {
 
 func (g *Guard) renderLogin(w http.ResponseWriter, r *http.Request, code int, v loginView) {
 	v.Off, v.Local = g.opts.Disabled, g.LocalLogin()
+	if look := g.look.Load(); look != nil {
+		v.LoginLook = *look
+	}
+	// The theme the pages render with (their theme switch sets the
+	// cookie), so the sign-in page never flashes the other one.
+	v.Theme = "system"
+	if c, err := r.Cookie(ThemeCookie); err == nil && (c.Value == "light" || c.Value == "dark") {
+		v.Theme = c.Value
+	}
 	if g.oidc != nil {
 		v.Provider = g.oidc.providerName()
 	}

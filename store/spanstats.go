@@ -24,6 +24,10 @@ type SpanStatsQuery struct {
 	Entry bool
 	// ModelCalls counts only spans with a model.
 	ModelCalls bool
+	// CountsOnly leaves the percentiles zero, so that a backend need not
+	// hold and sort every group's durations: what a rate chart or a
+	// sparkline needs.
+	CountsOnly bool
 }
 
 // SpanStats are the spans of one group and bucket.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -23,12 +24,49 @@ var usageColumns = map[UsageDimension]string{
 	"operation_type": "operation_type",
 }
 
-// Column returns the span column of a dimension.
+// Column returns the span column of a dimension; an attribute
+// dimension has none (see AttributeKey).
 func (d UsageDimension) Column() (string, error) {
 	if c, ok := usageColumns[d]; ok {
 		return c, nil
 	}
-	return "", fmt.Errorf("unknown usage dimension %q (want service, operation, model, model_version, provider, deployment or operation_type)", string(d))
+	if _, ok := d.AttributeKey(); ok {
+		return "", fmt.Errorf("usage dimension %q is an attribute, not a column", string(d))
+	}
+	return "", fmt.Errorf("unknown usage dimension %q (want service, operation, model, model_version, provider, deployment, operation_type or attr:KEY)", string(d))
+}
+
+// attrDimension prefixes the key of an attribute dimension.
+const attrDimension = "attr:"
+
+// AttributeDimension groups model calls by an attribute: the span's of
+// that key, or when the span has none, its resource's (where a team or
+// a customer is usually set). The key is letters, digits and . _ - /
+// only, so that a backend may write it into its SQL as a literal.
+func AttributeDimension(key string) (UsageDimension, error) {
+	if !validAttrKey(key) {
+		return "", fmt.Errorf("attribute key %q: want 1 to 128 letters, digits, '.', '_', '-' or '/'", key)
+	}
+	return UsageDimension(attrDimension + key), nil
+}
+
+// AttributeKey returns the key of an attribute dimension; ok is false for
+// a column's dimension (or a malformed one).
+func (d UsageDimension) AttributeKey() (key string, ok bool) {
+	key, ok = strings.CutPrefix(string(d), attrDimension)
+	return key, ok && validAttrKey(key)
+}
+
+func validAttrKey(key string) bool {
+	if key == "" || len(key) > 128 {
+		return false
+	}
+	for _, c := range key {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 // UsageQuery selects model calls (spans with a model) starting in

@@ -138,7 +138,10 @@ func (s *Server) Handler() *auth.Mux {
 	if s.opts.Actions != nil {
 		pages.Actions = s.opts.Actions
 	}
-	mux.Handle(ui.New(pages).Routes()...)
+	u := ui.New(pages)
+	mux.Handle(u.Routes()...)
+	// Signing in looks like the pages it leads to.
+	s.opts.Guard.SetLoginLook(u.LoginLook())
 	mux.Handle(s.opts.Guard.Routes()...)
 	(&jaeger.API{Spans: s.opts.Store}).Register(mux)
 	(&prom.API{Engine: s.opts.Engine, Store: s.opts.Store, Spans: s.opts.Store, Events: s.opts.Store, SLOs: s.slos}).Register(mux.Declaring(auth.Viewer))

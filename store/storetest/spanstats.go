@@ -34,6 +34,12 @@ func testSpanStats(t *testing.T, s store.Store) {
 		add(0, i, 100*time.Millisecond, func(sp *store.Span) {
 			sp.TraceID, sp.ParentSpanID = traceID(parent), spanID(parent)
 			sp.Kind, sp.Operation = store.SpanKindClient, "chat gpt-4o"
+			// A team on the resource of four calls, on the span of one.
+			if i <= 4 {
+				sp.Resource = append(sp.Resource, store.KeyValue{Key: "team", Value: "search"})
+			} else if i == 5 {
+				sp.Attributes = append(sp.Attributes, store.KeyValue{Key: "team", Value: "chat"})
+			}
 		})
 	}
 	// Minute 1: four requests, without models.
@@ -72,6 +78,17 @@ func testSpanStats(t *testing.T, s store.Store) {
 			q.Filter = map[store.UsageDimension]string{"operation": "chat gpt-4o"}
 			return q
 		}, "[gpt-4o] 10:00 10 0 100ms 100ms 100ms"},
+		{"model calls by team, an attribute", func(q store.SpanStatsQuery) store.SpanStatsQuery {
+			team, _ := store.AttributeDimension("team")
+			q.GroupBy, q.ModelCalls = []store.UsageDimension{team}, true
+			q.Filter = map[store.UsageDimension]string{"operation": "chat gpt-4o"}
+			return q
+		}, "[] 10:00 5 0 100ms 100ms 100ms; [chat] 10:00 1 0 100ms 100ms 100ms; [search] 10:00 4 0 100ms 100ms 100ms"},
+		{"operations per minute, counts only", func(q store.SpanStatsQuery) store.SpanStatsQuery {
+			q.GroupBy, q.Step, q.CountsOnly = []store.UsageDimension{"operation"}, time.Minute, true
+			q.Filter = map[store.UsageDimension]string{"service": "chat-gateway"}
+			return q
+		}, "[POST /chat] 10:00 10 2 0s 0s 0s; [POST /chat] 10:01 4 0 0s 0s 0s; [chat gpt-4o] 10:00 10 0 0s 0s 0s"},
 		{"no groups, two-minute buckets, end exclusive", func(q store.SpanStatsQuery) store.SpanStatsQuery {
 			q.Step, q.Entry, q.End = 2*time.Minute, true, base.Add(time.Minute)
 			return q

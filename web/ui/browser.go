@@ -63,6 +63,10 @@ func (rw *refusals) WriteHeader(code int) {
 	rw.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController flush a page's stream (the live
+// timeline's events) through to the connection.
+func (rw *refusals) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
+
 func (rw *refusals) Write(b []byte) (int, error) {
 	if rw.code != 0 {
 		return rw.body.Write(b)

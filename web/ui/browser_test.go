@@ -378,31 +378,36 @@ func waitForAlert(t *testing.T, s *server) {
 // the test prints). Then the journeys: alert → SLO → traces → trace; a
 // copied link reproduces its view; dragging on a chart zooms into the
 // URL and Back returns; the 10,000-span waterfall keeps few rows in the
-// DOM and reaches its last span; the keyboard moves between pages.
+// DOM and reaches its last span; a trace lists its logs and a record
+// leads to its span; the keyboard moves between pages.
 func TestPagesInChromium(t *testing.T) {
 	path := chromium(t)
 	hook := newReceiver(t)
 	s := startVigil(t, hook.URL)
 	big := fleet(t, s)
+	logged := loggedRequest(t, s)
 	importBills(t, s)
 	waitForAlert(t, s)
 	waitForProposal(t, s)
 	ctx, console := browser(t, path)
-	signIn(t, ctx, s)
 	shots := screenshotDir(t)
 	axe, err := os.ReadFile("testdata/axe.min.js")
 	if err != nil {
 		t.Fatal(err)
 	}
+	signInPage(t, ctx, s, string(axe), shots)
+	signIn(t, ctx, s)
 	pages := []struct{ name, path string }{
 		{"services", "/services"},
 		{"service", "/services/chat-gateway"},
 		{"traces", "/traces?service=chat-gateway&status=error"},
 		{"trace", "/traces/" + big.String()},
+		{"trace-logs", "/traces/" + logged.String()},
 		{"slos", "/slos"},
 		{"slo", "/slos/chat-availability?from=now-3h"},
 		{"alerts", "/alerts"},
 		{"llm", "/llm"},
+		{"llm-by-team", "/llm?by=team"},
 		{"cost", "/cost?" + billRange + "&view=daily"},
 		{"cost-calls", "/cost?source=calls&by=model"},
 		{"drift", "/drift"},
@@ -439,6 +444,7 @@ func TestPagesInChromium(t *testing.T) {
 	copiedLink(t, ctx, s)
 	dragZoom(t, ctx, s)
 	bigWaterfall(t, ctx, s, big)
+	traceLogs(t, ctx, s, logged)
 	keyboard(t, ctx, s)
 	costJourney(t, ctx, s)
 	actionJourney(t, ctx, s, hook)

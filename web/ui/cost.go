@@ -217,17 +217,21 @@ func (d *costData) drillURL(v *view, key string) string {
 	return url + "&f=" + queryEscape(d.By+":"+key)
 }
 
+// attribution is the config's attribution, or the default one.
+func (u *UI) attribution() cost.Attribution {
+	if u.opts.Attribution != nil {
+		if a := u.opts.Attribution(); a.Team != "" || a.Service != "" || a.Model != "" {
+			return a
+		}
+	}
+	return cost.DefaultAttribution()
+}
+
 // costDimension is a bill dimension as the store names it: team, app
 // and model through the attribution's tag keys, namespace and label:KEY
 // as tags.
 func (u *UI) costDimension(dim string) store.CostDimension {
-	attr := cost.DefaultAttribution()
-	if u.opts.Attribution != nil {
-		if a := u.opts.Attribution(); a.Team != "" || a.Service != "" || a.Model != "" {
-			attr = a
-		}
-	}
-	if key, ok := attr.TagKey(dim); ok {
+	if key, ok := u.attribution().TagKey(dim); ok {
 		return store.CostDimension(store.TagPrefix + key)
 	}
 	if dim == "namespace" {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,6 +67,9 @@ func fixtureStore(t testing.TB) *embedded.Store {
 	if err := st.WriteRollups(ctx, fixtureRollups()); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.WriteLogs(ctx, fixtureLogs()); err != nil {
+		t.Fatal(err)
+	}
 	evs, err := fixtureEvents()
 	if err == nil {
 		err = st.WriteEvents(ctx, evs)
@@ -98,6 +102,15 @@ func fixtureSpans() []store.Span {
 		call := span(trace, 2, 1, at.Add(5*time.Millisecond), time.Duration(root.DurationNano)-10*time.Millisecond, "llm-proxy", op, store.SpanKindClient)
 		call.Model, call.Provider, call.InputTokens, call.OutputTokens = model, "openai", int64(200+rng.IntN(800)), int64(50+rng.IntN(300))
 		call.Cost = decimal.New(call.InputTokens*25+call.OutputTokens*100, -7)
+		// The team: search's embeddings say so on the resource, the
+		// assistant's chats on the span; one call in eleven has none.
+		switch {
+		case i%11 == 0:
+		case i%3 == 0:
+			call.Resource = append(slices.Clone(call.Resource), store.KeyValue{Key: "team", Value: "search"})
+		default:
+			call.Attributes = append(call.Attributes, store.KeyValue{Key: "team", Value: "assistant"})
+		}
 		spans = append(spans, root, call)
 		if i%4 == 0 {
 			spans = append(spans, span(store.TraceID{0xbb, 15: byte(i)}, 1, 0, at, time.Duration(5+rng.IntN(20))*time.Millisecond, "ranker", "rank", store.SpanKindInternal))
@@ -132,6 +145,28 @@ func fixtureTraceSpans() []store.Span {
 	second.Model, second.InputTokens, second.StatusCode, second.StatusMessage = "gpt-4o", 1500, store.StatusError, "rate limited"
 	second.Events = []store.SpanEvent{{TimeUnixNano: at.Add(460 * time.Millisecond).UnixNano(), Name: "gen_ai.user.message", Attributes: store.Attributes{{Key: "content", Value: "Summarise it."}}}}
 	return []store.Span{root, retrieve, first, second}
+}
+
+// fixtureLogs: what the services of fixtureTrace logged about it (one
+// record a little before the trace starts, one with no span), and a
+// record of another trace, which its page must not show.
+func fixtureLogs() []store.LogRecord {
+	at := fixedNow.Add(-10 * time.Minute)
+	rec := func(id uint64, off time.Duration, service string, sev store.Severity, text, body string, trace store.TraceID, span byte) store.LogRecord {
+		r := store.LogRecord{Tenant: store.DefaultTenant, ID: id, TimeUnixNano: at.Add(off).UnixNano(), ObservedUnixNano: at.Add(off).UnixNano(),
+			Service: service, Severity: sev, SeverityText: text, Body: body, TraceID: trace}
+		if span != 0 {
+			r.SpanID = store.SpanID{7: span}
+		}
+		return r
+	}
+	return []store.LogRecord{
+		rec(1, -2*time.Millisecond, "chat-gateway", store.SeverityInfo, "INFO", "request queued behind 3 others", fixtureTrace, 0),
+		rec(2, 125*time.Millisecond, "retriever", store.SeverityInfo, "info", "retrieved 4 documents from index faq-v3", fixtureTrace, 2),
+		rec(3, 460*time.Millisecond, "llm-proxy", store.SeverityWarn, "WARNING", "provider answered 429: rate limited, retrying in 200ms", fixtureTrace, 4),
+		rec(4, 889*time.Millisecond, "llm-proxy", store.SeverityError, "ERROR", "giving up after 2 attempts: rate limited", fixtureTrace, 4),
+		rec(5, 889*time.Millisecond, "chat-gateway", store.SeverityInfo, "INFO", "another request's record", store.TraceID{0xaa, 15: 1}, 1),
+	}
 }
 
 // fixtureRollups: chat-availability at 99.7% for two days, then burning

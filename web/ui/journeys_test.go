@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -47,7 +48,8 @@ func importBills(t *testing.T, s *server) {
 type receiver struct {
 	*httptest.Server
 	mu    sync.Mutex
-	calls []string // the Idempotency-Key of each POST: the action's id
+	calls []string      // the Idempotency-Key of each POST: the action's id
+	hold  chan struct{} // when set, a POST is answered once it is closed
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -56,11 +58,29 @@ func newReceiver(t *testing.T) *receiver {
 		io.Copy(io.Discard, r.Body)
 		rc.mu.Lock()
 		rc.calls = append(rc.calls, r.Header.Get("Idempotency-Key"))
+		hold := rc.hold
 		rc.mu.Unlock()
+		if hold != nil {
+			// Within the executor's 30-second attempt, whatever the test does.
+			select {
+			case <-hold:
+			case <-time.After(20 * time.Second):
+			}
+		}
 		w.WriteHeader(http.StatusOK)
 	}))
 	t.Cleanup(rc.Close)
 	return rc
+}
+
+// holdCalls keeps the webhook's answers back until release is called: the
+// action stays executing meanwhile.
+func (rc *receiver) holdCalls() (release func()) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.hold = make(chan struct{})
+	ch := rc.hold
+	return sync.OnceFunc(func() { close(ch) })
 }
 
 func (rc *receiver) got() []string {
@@ -121,11 +141,34 @@ func costJourney(t *testing.T, ctx context.Context, s *server) {
 	}
 }
 
+// sseSpy wraps EventSource, before any script of a page runs, to count
+// the streams opened and the timeline events they brought.
+const sseSpy = `(() => {
+  const Real = window.EventSource;
+  if (!Real) return;
+  window.__sse = { open: 0, timeline: 0 };
+  window.EventSource = class extends Real {
+    constructor(url, init) {
+      super(url, init);
+      this.addEventListener("open", () => window.__sse.open++);
+      this.addEventListener("timeline", () => window.__sse.timeline++);
+    }
+  };
+})();`
+
 // actionJourney: the proposed action is first in the inbox; its page
 // shows the evidence and the plan; a person approves it with a reason
 // behind the confirmation; the webhook receives the call, and the
-// timeline on the page follows the action through execution.
+// timeline on the page follows the action through execution, brought
+// by the server's events without a reload. The webhook's answer is held
+// until the page's stream is open, so the execution's end can only reach
+// the page through the stream.
 func actionJourney(t *testing.T, ctx context.Context, s *server, hook *receiver) {
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: sseSpy}); err != nil {
+		t.Fatal(err)
+	}
+	release := hook.holdCalls()
+	defer release()
 	row := chromedp.CSS(`#inbox + table a[data-row]`)
 	do(t, ctx, "inbox", chromedp.Navigate(s.url+"/actions"), chromedp.WaitVisible(row))
 	if title := eval[string](t, ctx, `document.querySelector("#inbox + table a[data-row]").textContent`); !strings.HasPrefix(title, "Call the webhook at 127.0.0.1") {
@@ -137,12 +180,24 @@ func actionJourney(t *testing.T, ctx context.Context, s *server, hook *receiver)
 		chromedp.Click(chromedp.CSS("#confirm-approve")), chromedp.Click(chromedp.CSS("button.approve")),
 		chromedp.WaitVisible(chromedp.CSS("p.done")))
 	id := eval[string](t, ctx, `location.pathname.split("/").pop()`)
-	// The timeline reloads itself until the action has executed.
-	err := chromedp.Do(ctx, void(chromedp.Poll[bool](`[...document.querySelectorAll("#timeline .step")].some(li => /verifying|succeeded/.test(li.className))`,
-		chromedp.WithPollingTimeout(60*time.Second))))
+	eval[bool](t, ctx, `window.__sameDocument = true`) // a reload would lose it
+	err := chromedp.Do(ctx, void(chromedp.Poll[bool](`window.__sse?.open > 0`, chromedp.WithPollingTimeout(30*time.Second))))
+	if err != nil {
+		t.Fatalf("the timeline's stream did not open: %v", err)
+	}
+	const executed = `[...document.querySelectorAll("#timeline .step")].some(li => /verifying|succeeded/.test(li.className))`
+	if eval[bool](t, ctx, executed) {
+		t.Fatal("the action executed while the webhook's answer was held")
+	}
+	release()
+	// The stream brings the timeline as the action executes.
+	err = chromedp.Do(ctx, void(chromedp.Poll[bool](executed, chromedp.WithPollingTimeout(60*time.Second))))
 	if err != nil {
 		timeline, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#timeline").textContent`))
 		t.Fatalf("the action did not execute on the page: %v\n%s\nstderr:\n%s", err, timeline, s.stderr)
+	}
+	if !eval[bool](t, ctx, `window.__sameDocument === true && window.__sse.timeline > 0`) {
+		t.Errorf("the executed step did not come through the stream without a reload: %s", eval[string](t, ctx, `JSON.stringify([window.__sameDocument, window.__sse])`))
 	}
 	if calls := hook.got(); len(calls) != 1 || calls[0] != id {
 		t.Errorf("the webhook received %v, want one call for %s", calls, id)

@@ -15,9 +15,11 @@ import (
 	"github.com/vigil-dev/vigil/store"
 )
 
-// llmDims are what the LLM usage page groups model calls by. A team is
-// not a span's: the cost page groups bills by their team tag.
-var llmDims = []string{"model", "provider", "deployment", "service", "operation", "model_version", "operation_type"}
+// llmDims are what the LLM usage page groups model calls by. A call's
+// team is the attribute the attribution names for bills' teams (team by
+// default), on the span or else on its resource, where services usually
+// set it.
+var llmDims = []string{"model", "provider", "team", "deployment", "service", "operation", "model_version", "operation_type"}
 
 // llmRow is one group of model calls.
 type llmRow struct {
@@ -61,7 +63,8 @@ type llmData struct {
 	Chart        *chart
 	Prices       []priceRow
 	Pricing      []pricing
-	Fallback     int // models priced by a pattern or not at all
+	Fallback     int    // models priced by a pattern or not at all
+	TeamKey      string // the attribute a call's team is, when grouped by team
 	Problem      string
 	StatsProblem string
 }
@@ -85,6 +88,15 @@ func (u *UI) llmPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	by := store.UsageDimension(d.By)
+	if d.By == "team" {
+		d.TeamKey = u.attribution().Team
+		var err error
+		if by, err = store.AttributeDimension(d.TeamKey); err != nil {
+			v.problem(&fieldError{"by", "cannot group model calls by team: the attribution's team key: " + err.Error()}, http.StatusBadRequest)
+			u.render(w, r, "llm", v)
+			return
+		}
+	}
 	step := tr.step(60)
 	var usage, byModel []store.UsageGroup
 	var stats, series []store.SpanStats
@@ -102,7 +114,8 @@ func (u *UI) llmPage(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	rs.do(&d.StatsProblem, "The calls over time", func(ctx context.Context) (err error) {
-		series, err = u.opts.Store.SpanStats(ctx, store.SpanStatsQuery{Tenant: v.Tenant, Start: tr.Start, End: tr.End, Step: step, GroupBy: []store.UsageDimension{by}, ModelCalls: true})
+		// The chart is of rates: no percentiles.
+		series, err = u.opts.Store.SpanStats(ctx, store.SpanStatsQuery{Tenant: v.Tenant, Start: tr.Start, End: tr.End, Step: step, GroupBy: []store.UsageDimension{by}, ModelCalls: true, CountsOnly: true})
 		return err
 	})
 	rs.wait()
@@ -117,8 +130,13 @@ func (u *UI) llmPage(w http.ResponseWriter, r *http.Request) {
 		if s, ok := lat[row.Key]; ok {
 			row.HasLatency, row.P50, row.P90, row.P99 = true, s.P50, s.P90, s.P99
 		}
-		if traceParam != "" && row.Key != "" {
+		switch {
+		case row.Key == "":
+		case traceParam != "":
 			row.Traces = v.Link("/traces", traceParam, row.Key)
+		case d.TeamKey != "":
+			// The trace search matches a span's attribute or its resource's.
+			row.Traces = v.Link("/traces", "attr", d.TeamKey+"="+row.Key)
 		}
 		d.Rows = append(d.Rows, row)
 		t := &d.Total

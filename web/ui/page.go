@@ -171,8 +171,9 @@ func (v *view) RangeLabel() string {
 	return fmt.Sprintf("%s to %s UTC", v.Range.Start.Format("2006-01-02 15:04:05"), v.Range.End.Format("2006-01-02 15:04:05"))
 }
 
-// themeCookie remembers the theme a person chose: light, dark or system.
-const themeCookie = "vigil_theme"
+// themeCookie remembers the theme a person chose: light, dark or system;
+// the sign-in page reads it too.
+const themeCookie = auth.ThemeCookie
 
 // themeOf is the theme to render, so the page never flashes the other.
 func themeOf(r *http.Request) string {

@@ -99,7 +99,7 @@ func (u *UI) loadServices(r *http.Request, v *view, d *servicesData, tr timeRang
 	})
 	rs.do(&d.SparkProblem, "The request rate sparklines", func(ctx context.Context) (err error) {
 		sq := q
-		sq.Step = d.Step
+		sq.Step, sq.CountsOnly = d.Step, true // a sparkline is a rate
 		steps, err = u.opts.Store.SpanStats(ctx, sq)
 		return err
 	})

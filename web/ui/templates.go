@@ -47,11 +47,20 @@ func funcs(a *assets) template.FuncMap {
 		"money": formatMoney,
 		// events counts SLO events, which PromQL SLIs make fractional:
 		// whole counts print as integers, fractions to three places.
-		"events":    func(f float64) string { return strconv.FormatFloat(math.Round(f*1000)/1000, 'f', -1, 64) },
-		"when":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
-		"unixNano":  func(ns int64) time.Time { return time.Unix(0, ns).UTC() },
-		"nanos":     func(ns int64) time.Duration { return time.Duration(ns) },
-		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"events":   func(f float64) string { return strconv.FormatFloat(math.Round(f*1000)/1000, 'f', -1, 64) },
+		"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+		"unixNano": func(ns int64) time.Time { return time.Unix(0, ns).UTC() },
+		"nanos":    func(ns int64) time.Duration { return time.Duration(ns) },
+		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		// clock is a log record's time of day to the millisecond.
+		"clock": func(t time.Time) string { return t.UTC().Format("15:04:05.000") },
+		// sdur is an offset with its sign: a log may come before its span.
+		"sdur": func(d time.Duration) string {
+			if d < 0 {
+				return "−" + formatDuration(-d)
+			}
+			return "+" + formatDuration(d)
+		},
 		"hasPrefix": strings.HasPrefix,
 		"deref": func(p *float64) string {
 			if p == nil {

@@ -32,6 +32,32 @@ type traceData struct {
 	Critical []spanRow
 	Selected *spanDetail
 	Problem  string
+	// Logs are the records that name the trace, oldest first: the first
+	// traceLogLimit of them, More when there are others.
+	Logs        []logRow
+	LogsMore    bool
+	LogsProblem string
+}
+
+// traceLogLimit bounds the logs a trace page shows; the API pages through
+// the rest.
+const traceLogLimit = 500
+
+// traceLogMargin widens the trace's time range for its logs: a service
+// may log about a request a little before its span starts (a queue) or
+// after it ends (a flush), and the range lets the store skip the days
+// the trace is not in.
+const traceLogMargin = 5 * time.Minute
+
+// logRow is one log record of the trace.
+type logRow struct {
+	Time     time.Time
+	Offset   time.Duration // from the trace's start; negative before it
+	Severity string        // the range's name, for the class and the text
+	Text     string        // as the sender wrote it, when it differs
+	Service  string
+	Span     string // the span's id when the trace has the span
+	Body     string
 }
 
 // spanRow is one row of the waterfall as HTML.
@@ -82,9 +108,54 @@ func (u *UI) trace(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(spans) > 0 {
 		d.Found = true
-		d.fill(v, layout(spans))
+		wf := layout(spans)
+		d.fill(v, wf)
+		// The logs read once the trace's range is known, which lets the
+		// store prune by time; the selected span's panel shows its own.
+		rs := u.reads(r)
+		rs.do(&d.LogsProblem, "The trace's logs", func(ctx context.Context) error {
+			return d.readLogs(ctx, u.opts.Store, v.Tenant, id, wf)
+		})
+		rs.wait()
 	}
 	u.render(w, r, "trace", v)
+}
+
+// readLogs reads the records that name the trace, at most
+// traceLogLimit, and keeps them oldest first.
+func (d *traceData) readLogs(ctx context.Context, st store.LogReader, tenant string, id store.TraceID, wf waterfall) error {
+	q := store.LogQuery{Tenant: tenant, TraceID: id, Limit: traceLogLimit + 1,
+		Start: time.Unix(0, wf.Start).Add(-traceLogMargin), End: time.Unix(0, wf.Start+wf.Total).Add(traceLogMargin)}
+	recs, err := st.Logs(ctx, q)
+	if err != nil {
+		return err
+	}
+	if len(recs) > traceLogLimit {
+		recs, d.LogsMore = recs[:traceLogLimit], true
+	}
+	spans := make(map[store.SpanID]bool, len(wf.Spans))
+	for _, s := range wf.Spans {
+		spans[s.SpanID] = true
+	}
+	d.Logs = make([]logRow, 0, len(recs))
+	for i := len(recs) - 1; i >= 0; i-- {
+		rec := &recs[i]
+		row := logRow{Time: rec.Time(), Offset: time.Duration(rec.TimeUnixNano - wf.Start), Severity: rec.Severity.String(),
+			Service: rec.Service, Body: rec.Body}
+		if !strings.EqualFold(rec.SeverityText, row.Severity) {
+			row.Text = rec.SeverityText
+		}
+		if spans[rec.SpanID] {
+			row.Span = rec.SpanID.String()
+		}
+		d.Logs = append(d.Logs, row)
+		if d.Selected != nil && row.Span == d.Selected.ID {
+			own := row // in the span's detail, from the span's start, as its events
+			own.Offset = time.Duration(rec.TimeUnixNano - d.Selected.Span.StartUnixNano)
+			d.Selected.Logs = append(d.Selected.Logs, own)
+		}
+	}
+	return nil
 }
 
 func (d *traceData) fill(v *view, wf waterfall) {
@@ -144,6 +215,7 @@ type spanDetail struct {
 	Attributes         store.Attributes
 	Prompt, Completion store.Attributes
 	Events             []eventView
+	Logs               []logRow // the records that name the span
 }
 
 type eventView struct {

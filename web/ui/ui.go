@@ -49,6 +49,7 @@ type Store interface {
 	store.EventWriter
 	store.CostReader
 	store.SpanValueReader // the drift report's histograms
+	store.LogReader       // the trace page's logs
 	// Tokens lists the API tokens, for the settings page of an admin.
 	Tokens(ctx context.Context) ([]store.APIToken, error)
 }
@@ -150,6 +151,8 @@ func (u *UI) Routes() []auth.Route {
 		page("/actions", u.actionsPage),
 		page("/actions/audit", u.auditPage),
 		page("/actions/{id}", u.actionPage),
+		// The live timeline needs what the page needs.
+		page("/actions/{id}/events", u.actionEvents),
 		// Deciding needs operator, as POST /api/v1/actions/{id}/approve does.
 		{Method: "POST", Pattern: "/actions/{id}/{verb}", Role: auth.Operator, Handler: http.HandlerFunc(u.decide)},
 		page("/cost", u.costPage),
@@ -160,6 +163,12 @@ func (u *UI) Routes() []auth.Route {
 		page("/recommendations", u.recommendationsPage),
 		page("/settings", u.settingsPage),
 	}
+}
+
+// LoginLook is the pages' look for the sign-in page: their stylesheet
+// (content-hashed, cached forever) and icon.
+func (u *UI) LoginLook() auth.LoginLook {
+	return auth.LoginLook{Stylesheet: u.assets.url("app.css"), Icon: u.assets.url("favicon.svg")}
 }
 
 // favicon answers the request browsers make on pages that name no icon,

@@ -27,20 +27,21 @@ func (r *Reader) SpanStats(ctx context.Context, q store.SpanStatsQuery) ([]store
 	if !q.End.After(q.Start) {
 		return nil, fmt.Errorf("cannot read span stats: end %s is not after start %s", q.End, q.Start)
 	}
-	var keys []string
-	for _, d := range q.GroupBy {
-		col, err := d.Column()
+	// The inner query names each key (k0, k1, ...), which the outer one
+	// reads: a key may be an expression (an attribute dimension).
+	var keys, group, inner []string
+	for i, d := range q.GroupBy {
+		expr, err := usageKey(r.d, d)
 		if err != nil {
 			return nil, err
 		}
-		keys = append(keys, col)
+		name := "k" + strconv.Itoa(i)
+		keys, group, inner = append(keys, name), append(group, expr), append(inner, expr+" AS "+name)
 	}
 	c, err := r.spanStatsConds(q)
 	if err != nil {
 		return nil, err
 	}
-	group := slices.Clone(keys)
-	inner := slices.Clone(keys)
 	var args []any
 	if q.Step > 0 {
 		inner = append(inner, r.d.cast(r.d.intDiv("start_ns - ?", strconv.FormatInt(int64(q.Step), 10)), typeInt64)+" AS bucket")
@@ -49,7 +50,10 @@ func (r *Reader) SpanStats(ctx context.Context, q store.SpanStatsQuery) ([]store
 	} else {
 		inner = append(inner, r.d.cast("0", typeInt64)+" AS bucket")
 	}
-	inner = append(inner, "count(*) AS n", r.d.countIf(failed)+" AS errs", r.d.sortedList("duration_ns")+" AS d")
+	inner = append(inner, "count(*) AS n", r.d.countIf(failed)+" AS errs")
+	if !q.CountsOnly {
+		inner = append(inner, r.d.sortedList("duration_ns")+" AS d")
+	}
 	innerSQL := "SELECT " + strings.Join(inner, ", ") + " FROM spans WHERE " + c.String()
 	if len(group) > 0 {
 		innerSQL += " GROUP BY " + strings.Join(group, ", ")
@@ -58,6 +62,10 @@ func (r *Reader) SpanStats(ctx context.Context, q store.SpanStatsQuery) ([]store
 	innerSQL += " HAVING count(*) > 0"
 	outer := append(slices.Clone(keys), "bucket", "n", "errs")
 	for _, p := range []int{50, 90, 99} {
+		if q.CountsOnly {
+			outer = append(outer, r.d.cast("0", typeInt64))
+			continue
+		}
 		outer = append(outer, r.d.element("d", r.d.intDiv(fmt.Sprintf("%d * n + 99", p), "100")))
 	}
 	order := append(slices.Clone(keys), "bucket")
@@ -72,7 +80,7 @@ func (r *Reader) spanStatsConds(q store.SpanStatsQuery) (conds, error) {
 	c.add("tenant = ?", q.Tenant)
 	c.spansStarting(r.d, q.Start, q.End)
 	for _, d := range slices.Sorted(maps.Keys(q.Filter)) {
-		col, err := d.Column()
+		col, err := usageKey(r.d, d)
 		if err != nil {
 			return c, err
 		}

@@ -13,7 +13,7 @@ import (
 func (r *Reader) Usage(ctx context.Context, q store.UsageQuery) ([]store.UsageGroup, error) {
 	var groupCols []string
 	for _, d := range q.GroupBy {
-		col, err := d.Column()
+		col, err := usageKey(r.d, d)
 		if err != nil {
 			return nil, err
 		}
@@ -24,7 +24,7 @@ func (r *Reader) Usage(ctx context.Context, q store.UsageQuery) ([]store.UsageGr
 	c.spansStarting(r.d, q.Start, q.End)
 	c.add("model <> ''")
 	for _, d := range slices.Sorted(maps.Keys(q.Filter)) {
-		col, err := d.Column()
+		col, err := usageKey(r.d, d)
 		if err != nil {
 			return nil, err
 		}
@@ -54,4 +54,17 @@ func (r *Reader) Usage(ctx context.Context, q store.UsageQuery) ([]store.UsageGr
 	}
 	store.SortUsageGroups(out)
 	return out, nil
+}
+
+// usageKey is a dimension's SQL: its span column, or for an attribute
+// dimension the span's attribute of that key, else the resource's ("" when
+// neither has it).
+func usageKey(d Dialect, dim store.UsageDimension) (string, error) {
+	key, ok := dim.AttributeKey()
+	if !ok {
+		return dim.Column()
+	}
+	lit := "'" + key + "'" // AttributeKey admits no quote
+	span := d.lookup("attr_keys", "attr_values", lit)
+	return "CASE WHEN " + span + " <> '' THEN " + span + " ELSE " + d.lookup("resource_keys", "resource_values", lit) + " END", nil
 }
