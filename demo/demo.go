@@ -382,9 +382,10 @@ func story(ctx context.Context, fleet *Fleet, o Options) error {
 func watchRollback(ctx context.Context, o Options, log *slog.Logger) error {
 	tick := time.NewTicker(time.Duration(float64(2*time.Second) / math.Max(1, o.Speed/2)))
 	defer tick.Stop()
-	// Each failing verdict proposes afresh, superseding the proposal
-	// before: the first is announced, and the autopilot approves the
-	// newest once the first has waited long enough.
+	// The failing verdicts that follow keep the one open proposal (the
+	// engine supersedes it only for a different change): it is
+	// announced once, and the autopilot approves the newest open one once
+	// the first has waited long enough.
 	var first time.Time
 	for {
 		select {
