@@ -52,20 +52,27 @@ type Listeners struct {
 }
 
 // Listen binds the fleet's ports: the control endpoint at controlAddr,
-// the metrics on free loopback ports.
+// the metrics on free loopback ports (Vigil in the same process is told
+// where).
 func Listen(controlAddr string) (*Listeners, error) {
+	return ListenOn(controlAddr, "127.0.0.1:0", "127.0.0.1:0")
+}
+
+// ListenOn binds the fleet's ports at the addresses given: a Vigil of its
+// own scrapes the metrics where its scrape configuration says.
+func ListenOn(controlAddr, gatewayAddr, gpuAddr string) (*Listeners, error) {
 	var l Listeners
 	var err error
 	if l.Control, err = net.Listen("tcp", controlAddr); err != nil {
 		return nil, fmt.Errorf("the demo's control endpoint cannot listen on %s: %w", controlAddr, err)
 	}
-	if l.Gateway, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+	if l.Gateway, err = net.Listen("tcp", gatewayAddr); err != nil {
 		l.Close()
-		return nil, err
+		return nil, fmt.Errorf("the demo gateway's /metrics cannot listen on %s: %w", gatewayAddr, err)
 	}
-	if l.GPU, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+	if l.GPU, err = net.Listen("tcp", gpuAddr); err != nil {
 		l.Close()
-		return nil, err
+		return nil, fmt.Errorf("the demo GPU model server's /metrics cannot listen on %s: %w", gpuAddr, err)
 	}
 	return &l, nil
 }
