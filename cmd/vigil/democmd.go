@@ -61,8 +61,11 @@ the same VIGIL_DEMO_CONTROL_SECRET in both environments:
 
 One token with the admin role does for every call; or give each role its
 own (--ingest-token to send, --editor-token to import the bill,
---operator-token for --mode auto to approve). Start the Vigil before the
-fleet: its SLO rollups take in the week of history on their first run.`,
+--operator-token for --mode auto to approve). A Vigil already running
+rolled up its SLOs' windows before the history arrived and recomputes
+only the last ten minutes since: restart it once the fleet logs that the
+week of history is in for its SLO budgets to count the week (vigil serve
+--demo holds its analyzer back until then instead).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, g) },
 	}
