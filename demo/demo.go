@@ -197,7 +197,13 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	log.Info("the week of history is in: the analyzer starts now and rolls it up", "spans", spans, "samples", samples, "took", time.Since(began).Round(time.Millisecond))
+	msg := "the week of history is in: the analyzer starts now and rolls it up"
+	if o.HistoryDone == nil {
+		// A Vigil of its own (vigil demo --target) rolled its SLOs' windows
+		// up before the history came, and recomputes only recent minutes.
+		msg = "the week of history is in: restart the Vigil, if it ran before the history came, for its SLO budgets to count the week"
+	}
+	log.Info(msg, "spans", spans, "samples", samples, "took", time.Since(began).Round(time.Millisecond))
 	if o.HistoryDone != nil {
 		o.HistoryDone()
 	}
