@@ -43,7 +43,8 @@ func TestDemoStory(t *testing.T) {
 	args := []string{"serve", "--demo", "--speed", "10", "--data-dir", data, "--web.listen-address", web, "--demo.control-address", control,
 		"--collector.otlp-grpc-address", freeAddr(t), "--collector.http-address", freeAddr(t), "--collector.jaeger-agent-address", freeUDPAddr(t)}
 	cmd := exec.Command(binary, args...)
-	var stdout, stderr bytes.Buffer
+	// Read while the process writes them.
+	var stdout, stderr syncBuf
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
