@@ -43,6 +43,11 @@
 // # Guardrails
 //
 //   - The default mode is dry-run.
+//   - One open proposal per policy and target: a trigger that recurs (a
+//     canary failing every analysis, an alert firing every evaluation)
+//     and plans the same change leaves the open proposal as it is, so a
+//     person deciding on it is never overtaken by a new id; a trigger
+//     planning a different change supersedes it.
 //   - A policy that cannot be evaluated (an SLO it names is not defined,
 //     its executor is not configured: Status reports it) proposes and
 //     executes nothing.

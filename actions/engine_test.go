@@ -313,6 +313,43 @@ func TestAutoRespectsTheCooldown(t *testing.T) {
 	}
 }
 
+// A canary that keeps failing its analysis (a verdict every interval, each
+// a new trigger) leaves one open proposal, the first, while its change
+// is the one to make: the person deciding approves an id that stays. A
+// trigger whose change differs (the target moved) supersedes it.
+func TestOneOpenProposalWhileTheEvidenceHolds(t *testing.T) {
+	r := newRig(t, Approve)
+	if note := r.verdict(canary.VerdictFail); !strings.Contains(note, "proposed action") {
+		t.Fatalf("the first failure: %q", note)
+	}
+	first := r.only()
+	for i := range 3 {
+		r.clock.add(10 * time.Second)
+		if note := r.verdict(canary.VerdictFail); !strings.Contains(note, "already proposed as action "+first.ID) || !strings.Contains(note, "the evidence still holds") {
+			t.Fatalf("failure %d: %q", i+2, note)
+		}
+	}
+	if a := r.only(); a.ID != first.ID || a.State != Proposed || a.Version != first.Version {
+		t.Fatalf("after more failures: %s %s v%d, want %s proposed v%d", a.ID, a.State, a.Version, first.ID, first.Version)
+	}
+
+	// Someone scaled the target by hand: the change to propose is another.
+	r.exec.mu.Lock()
+	r.exec.replicas = 5
+	r.exec.mu.Unlock()
+	r.clock.add(10 * time.Second)
+	if note := r.verdict(canary.VerdictFail); !strings.Contains(note, "proposed action") {
+		t.Fatalf("a different change: %q", note)
+	}
+	open, err := r.e.List(context.Background(), Filter{States: []State{Proposed}})
+	if err != nil || len(open) != 1 || open[0].ID == first.ID || open[0].Plan.Diff() != "replicas 5 → 9" {
+		t.Fatalf("open proposals %v (%v)", open, err)
+	}
+	if old := r.e.mustGet(t, first.ID); old.State != Superseded {
+		t.Errorf("the first proposal is %s, want superseded", old.State)
+	}
+}
+
 func TestKillSwitchHoldsAnApprovedAction(t *testing.T) {
 	r := newRig(t, Approve)
 	ctx := context.Background()

@@ -22,6 +22,11 @@ type Request struct {
 // changes nothing and succeeds, and a target changed since the plan by
 // someone else is refused (ErrStale), never overwritten. Verify reports
 // whether the change holds.
+//
+// A plan's Changes describe the change to the target, the same whichever
+// action asks for it (no action id, no evidence): the engine keeps a
+// policy's open proposal when a fresher trigger plans the same Diff, and
+// supersedes it when the Diff differs.
 type Executor interface {
 	Plan(ctx context.Context, req Request) (Plan, error)
 	Apply(ctx context.Context, p Plan) (string, error)

@@ -186,15 +186,21 @@ func (e *Engine) nextProposal(p *Policy, trigger string, actions map[string]*Act
 	return ActionID(p.tenant(), p.Name, trigger+"#"+strconv.Itoa(generation)), ""
 }
 
-// recordProposal writes the proposal (superseding the policy's open
-// proposals on the target), approves it in auto mode, and hands an
-// approval to the dispatcher.
+// recordProposal writes the proposal, approves it in auto mode, and
+// hands an approval to the dispatcher. A policy has one open proposal on
+// a target: while the trigger keeps recurring with the same change to
+// make (a canary failing its analysis every interval, an alert firing
+// every evaluation), the open proposal stands, so the person deciding
+// is not chased by a new id every few seconds; its evidence is re-checked
+// from the newest finding when it is approved. As Argo Rollouts aborts a
+// rollout once however many measurements fail after. A trigger whose
+// change differs (advice now says 10 replicas, not 8) supersedes it.
 func (e *Engine) recordProposal(ctx context.Context, p *Policy, id string, x Evidence, plan Plan, actions map[string]*Action) (string, error) {
 	tenant := p.tenant()
 	for _, old := range actions {
 		if old.Policy == p.Name && old.State == Proposed {
 			if old.Plan.Diff() == plan.Diff() {
-				return fmt.Sprintf("already proposed as action %s (%s)", old.ID, plan.Diff()), nil
+				return fmt.Sprintf("already proposed as action %s (%s); the evidence still holds: %s", old.ID, plan.Diff(), x.Summary), nil
 			}
 			if _, err := e.record(ctx, tenant, old, old.transition(Superseded, "vigil", "superseded by action "+id)); err != nil {
 				return "", err

@@ -46,8 +46,9 @@ func WriteConfig(dir, controlURL string) error {
 }
 
 // ScrapeConfig is the scrape configuration that has Vigil scrape the
-// gateway's and the GPU model server's /metrics into tenant.
-func ScrapeConfig(l *Listeners, tenant string) string {
+// gateway's and the GPU model server's /metrics, at those host:ports,
+// into tenant.
+func ScrapeConfig(gateway, gpu, tenant string) string {
 	return fmt.Sprintf(`scrape_configs:
   - job_name: llm-gateway
     scrape_interval: 15s
@@ -59,5 +60,5 @@ func ScrapeConfig(l *Listeners, tenant string) string {
     tenant: %[3]s
     static_configs:
       - targets: [%[2]q]
-`, l.Gateway.Addr().String(), l.GPU.Addr().String(), tenant)
+`, gateway, gpu, tenant)
 }

@@ -52,20 +52,27 @@ type Listeners struct {
 }
 
 // Listen binds the fleet's ports: the control endpoint at controlAddr,
-// the metrics on free loopback ports.
+// the metrics on free loopback ports (Vigil in the same process is told
+// where).
 func Listen(controlAddr string) (*Listeners, error) {
+	return ListenOn(controlAddr, "127.0.0.1:0", "127.0.0.1:0")
+}
+
+// ListenOn binds the fleet's ports at the addresses given: a Vigil of its
+// own scrapes the metrics where its scrape configuration says.
+func ListenOn(controlAddr, gatewayAddr, gpuAddr string) (*Listeners, error) {
 	var l Listeners
 	var err error
 	if l.Control, err = net.Listen("tcp", controlAddr); err != nil {
 		return nil, fmt.Errorf("the demo's control endpoint cannot listen on %s: %w", controlAddr, err)
 	}
-	if l.Gateway, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+	if l.Gateway, err = net.Listen("tcp", gatewayAddr); err != nil {
 		l.Close()
-		return nil, err
+		return nil, fmt.Errorf("the demo gateway's /metrics cannot listen on %s: %w", gatewayAddr, err)
 	}
-	if l.GPU, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+	if l.GPU, err = net.Listen("tcp", gpuAddr); err != nil {
 		l.Close()
-		return nil, err
+		return nil, fmt.Errorf("the demo GPU model server's /metrics cannot listen on %s: %w", gpuAddr, err)
 	}
 	return &l, nil
 }
@@ -190,7 +197,13 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	log.Info("the week of history is in: the analyzer starts now and rolls it up", "spans", spans, "samples", samples, "took", time.Since(began).Round(time.Millisecond))
+	msg := "the week of history is in: the analyzer starts now and rolls it up"
+	if o.HistoryDone == nil {
+		// A Vigil of its own (vigil demo --target) rolled its SLOs' windows
+		// up before the history came, and recomputes only recent minutes.
+		msg = "the week of history is in: restart the Vigil, if it ran before the history came, for its SLO budgets to count the week"
+	}
+	log.Info(msg, "spans", spans, "samples", samples, "took", time.Since(began).Round(time.Millisecond))
 	if o.HistoryDone != nil {
 		o.HistoryDone()
 	}
@@ -382,9 +395,10 @@ func story(ctx context.Context, fleet *Fleet, o Options) error {
 func watchRollback(ctx context.Context, o Options, log *slog.Logger) error {
 	tick := time.NewTicker(time.Duration(float64(2*time.Second) / math.Max(1, o.Speed/2)))
 	defer tick.Stop()
-	// Each failing verdict proposes afresh, superseding the proposal
-	// before: the first is announced, and the autopilot approves the
-	// newest once the first has waited long enough.
+	// The failing verdicts that follow keep the one open proposal (the
+	// engine supersedes it only for a different change): it is
+	// announced once, and the autopilot approves the newest open one once
+	// the first has waited long enough.
 	var first time.Time
 	for {
 		select {

@@ -56,8 +56,15 @@ func (x *Executor) Plan(ctx context.Context, req actions.Request) (actions.Plan,
 	if err != nil {
 		return actions.Plan{}, err
 	}
+	// The change names what the receiver is asked, not which action asks
+	// it: the engine keeps an open proposal whose change a fresher trigger
+	// would make again, so the body's action id and evidence stay out.
+	to := "the action and its evidence as JSON, unsigned"
+	if req.Do.SecretEnv != "" {
+		to = "the action and its evidence as JSON, signed with $" + req.Do.SecretEnv
+	}
 	return actions.Plan{Executor: actions.Webhook, Operation: actions.OpPost, Target: req.Do.Target, Spec: raw,
-		Changes: []actions.Change{{Field: "POST " + redact(req.Do.Target.URL), From: "", To: fmt.Sprintf("%d bytes of JSON (action %s)", len(body), req.Action)}}}, nil
+		Changes: []actions.Change{{Field: "POST " + redact(req.Do.Target.URL), From: "", To: to}}}, nil
 }
 
 // Apply implements actions.Executor: one signed POST; a 2xx answer is

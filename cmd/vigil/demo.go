@@ -79,7 +79,7 @@ func (d *demoOptions) prepare(cmd *cobra.Command, g *globalOptions, o *roleOptio
 	}
 	if o.collector.scrapeConfig == "" {
 		o.collector.scrapeConfig = filepath.Join(g.dataDir, "demo-scrape.yaml")
-		if err := os.WriteFile(o.collector.scrapeConfig, []byte(demo.ScrapeConfig(d.listeners, store.DefaultTenant)), 0o644); err != nil {
+		if err := os.WriteFile(o.collector.scrapeConfig, []byte(demo.ScrapeConfig(d.listeners.Gateway.Addr().String(), d.listeners.GPU.Addr().String(), store.DefaultTenant)), 0o644); err != nil {
 			return err
 		}
 	}

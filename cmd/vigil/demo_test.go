@@ -10,10 +10,13 @@ import (
 	"net/url"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/vigil-dev/vigil/actions"
 	"github.com/vigil-dev/vigil/analyzer"
@@ -22,22 +25,26 @@ import (
 	"github.com/vigil-dev/vigil/demo"
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/embedded"
+	"github.com/vigil-dev/vigil/web/ui/uitest"
 )
 
 // TestDemoStory runs `vigil serve --demo --speed 10` as a user would and
 // follows its story through the API: traces of every service arrive (the
 // jaeger-client-go ranker's too), the canary fails, the SLO's page alert
-// fires, the rollback is proposed, the local admin approves it with the
-// session a browser gets from the sign-in form, the webhook executor rolls
-// the fleet's canary back, the verification sees the SLO stop burning,
-// and the drift, resize and anomaly findings are in the store.
+// fires, the rollback is proposed, the local admin approves it on the
+// Actions page in headless Chromium, the webhook executor rolls the
+// fleet's canary back, the verification sees the SLO stop burning (on
+// the action's page, through the API and on the SLO's page), and the
+// drift, resize and anomaly findings are in the store.
 func TestDemoStory(t *testing.T) {
+	chrome := uitest.Chromium(t) // before the story: without a browser there is no test
 	data := t.TempDir()
 	web, control := freeAddr(t), freeAddr(t)
 	args := []string{"serve", "--demo", "--speed", "10", "--data-dir", data, "--web.listen-address", web, "--demo.control-address", control,
 		"--collector.otlp-grpc-address", freeAddr(t), "--collector.http-address", freeAddr(t), "--collector.jaeger-agent-address", freeUDPAddr(t)}
 	cmd := exec.Command(binary, args...)
-	var stdout, stderr bytes.Buffer
+	// Read while the process writes them.
+	var stdout, stderr syncBuf
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -79,6 +86,12 @@ func TestDemoStory(t *testing.T) {
 	})
 	s := signIn(t, base, password)
 
+	// The first page with live data: the services page lists the
+	// gateway's traffic (what a newcomer opening the printed URL sees).
+	await("the first page with live data", 2*time.Minute, func() bool {
+		code, body := s.do("GET", "/services", "")
+		return code == 200 && bytes.Contains(body, []byte("data-rows")) && bytes.Contains(body, []byte("llm-gateway"))
+	})
 	// Live data: a trace of the gateway from the last minute.
 	await("the first live trace", 2*time.Minute, func() bool {
 		var got jaegerTraces
@@ -136,29 +149,67 @@ func TestDemoStory(t *testing.T) {
 		}
 		return false
 	})
-	// Approve as the Actions page of the web UI does: the signed-in
-	// admin's session, its CSRF token, the version read. (The page itself
-	// is being built in web/ui; once it lands, this step clicks its
-	// Approve button in headless Chromium instead, as the UI's browser
-	// tests do.)
-	code, body := s.post("/api/v1/actions/"+proposed.ID+"/approve", fmt.Sprintf(`{"version": %d, "reason": "the canary fails its analysis"}`, proposed.Version))
-	if code != 200 {
-		// A fresher failing verdict may have superseded it meanwhile:
-		// approve the newest proposal.
-		var page struct{ Actions []actions.Summary }
-		s.getJSON("/api/v1/actions?policy="+demo.RollbackPolicy+"&state=proposed", &page)
-		if len(page.Actions) == 0 {
-			t.Fatalf("approve: %d %s; nothing proposed any more", code, body)
-		}
-		proposed = page.Actions[0]
-		if code, body = s.post("/api/v1/actions/"+proposed.ID+"/approve", fmt.Sprintf(`{"version": %d}`, proposed.Version)); code != 200 {
-			t.Fatalf("approve: %d %s", code, body)
+	// An operator approves it in the browser: the Actions inbox, the
+	// proposal's page with its evidence and plan, Approve with a reason
+	// behind the confirmation.
+	ctx, console := uitest.Browser(t, chrome, 12*time.Minute)
+	browse := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("in the browser, %s: %v\nconsole: %v\nstderr:\n%s", what, err, console.Take(), tail(stderr.String()))
 		}
 	}
+	text := func(js string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("in the browser, %s: %v", js, err)
+		}
+		return v
+	}
+	const row = `#inbox + table a[data-row]`
+	browse("sign in", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "admin"), chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Submit(chromedp.CSS("#password")), chromedp.WaitVisible(chromedp.CSS("table.data")))
+	browse("the Actions inbox", chromedp.Navigate(base+"/actions"), chromedp.WaitVisible(chromedp.CSS(row)))
+	if href := text(`document.querySelector("` + row + `").getAttribute("href")`); !strings.Contains(href, proposed.ID) {
+		t.Fatalf("the inbox's first action links to %q, not to the proposal %s", href, proposed.ID)
+	}
+	const reason = "the canary fails its analysis and the chat SLO pages"
+	browse("approve the proposal", chromedp.Click(chromedp.CSS(row)), chromedp.WaitVisible(chromedp.CSS("#plan")),
+		chromedp.Click(chromedp.CSS("details.decision-approve summary")), chromedp.WaitVisible(chromedp.CSS("#reason-approve")),
+		chromedp.SendKeys(chromedp.CSS("#reason-approve"), reason),
+		chromedp.Click(chromedp.CSS("#confirm-approve")), chromedp.Click(chromedp.CSS("button.approve")),
+		chromedp.WaitVisible(chromedp.CSS("p.done")))
+	approved := time.Now()
+	t.Logf("approved in the browser %.1fs after the start", approved.Sub(began).Seconds())
 
-	// The webhook executor posts to the fleet's control endpoint, which
-	// stops sending traffic to the canary.
-	await("the canary rolled back", 2*time.Minute, func() bool {
+	// The page follows the action: executed (the fleet's answer in the
+	// timeline), then verified against the SLO.
+	browse("the action verified on its page", uitest.Void(chromedp.Poll[bool](`!!document.querySelector("#timeline .step-succeeded, #timeline .step-failed")`,
+		chromedp.WithPollingTimeout(6*time.Minute), chromedp.WithPollingInterval(2*time.Second))))
+	timeline := text(`document.querySelector("#timeline").textContent`)
+	if !strings.Contains(timeline, "succeeded") || !strings.Contains(timeline, "serves no traffic") || !strings.Contains(timeline, "below 1") || !strings.Contains(timeline, reason) {
+		t.Fatalf("the action's timeline on the page:\n%s", timeline)
+	}
+
+	// Through the API: the person's approval, the execution, the
+	// verification's burn rate since the rollback.
+	var done actions.Action
+	if !s.getJSON("/api/v1/actions/"+proposed.ID, &done) || done.State != actions.Succeeded {
+		t.Fatalf("the action through the API: %+v", done)
+	}
+	var byPerson, executed bool
+	for _, st := range done.Timeline {
+		byPerson = byPerson || st.State == actions.Approved && st.Actor == "person:admin" && st.Decision == actions.VerbApprove && st.Reason == reason
+		executed = executed || st.State == actions.Verifying && strings.Contains(st.Result, "serves no traffic")
+	}
+	if !byPerson || !executed {
+		t.Fatalf("the timeline through the API lacks the admin's approval or the execution: %+v", done.Timeline)
+	}
+	// The fleet: its control endpoint took the rollback from this action,
+	// and Vigil sees no canary span since.
+	await("the canary rolled back", time.Minute, func() bool {
 		resp, err := http.Get("http://" + control + "/control/state")
 		if err != nil {
 			return false
@@ -168,17 +219,51 @@ func TestDemoStory(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&st)
 		return st.Routing.CanaryWeight == 0 && len(st.Changes) == 1 && st.Changes[0].Action == proposed.ID
 	})
-	// Verification: the SLO burns below 1 since the rollback.
-	await("the rollback verified", 4*time.Minute, func() bool {
-		var a actions.Action
-		if !s.getJSON("/api/v1/actions/"+proposed.ID, &a) {
+	since := approved.Add(30 * time.Second) // past the requests already under way
+	await("stable answers since the rollback, and no canary's", 2*time.Minute, func() bool {
+		q := func(deployment string) int {
+			var got jaegerTraces
+			tags := url.QueryEscape(`{"deployment.name":"` + deployment + `"}`)
+			if !s.getJSON(fmt.Sprintf("/api/traces?service=chat-model&tags=%s&start=%d&end=%d&limit=50", tags, since.UnixMicro(), time.Now().UnixMicro()), &got) {
+				return -1
+			}
+			return len(got.Data)
+		}
+		if n := q(demo.Canary); n != 0 {
+			if n > 0 {
+				t.Fatalf("%d traces of the canary since the rollback", n)
+			}
 			return false
 		}
-		if a.State == actions.Failed {
-			t.Fatalf("the rollback failed: %+v", a.Timeline)
-		}
-		return a.State == actions.Succeeded
+		return q(demo.Stable) > 0
 	})
+	// The SLO: its fast-burn window falls below 1, through the API and on
+	// its page.
+	await("the SLO's fast burn below 1", 5*time.Minute, func() bool {
+		var st struct {
+			BurnRates []struct {
+				Severity     string   `json:"severity"`
+				LongBurnRate *float64 `json:"long_burn_rate"`
+			} `json:"burn_rates"`
+		}
+		if !s.getJSON("/api/v1/slos/chat-ttft", &st) {
+			return false
+		}
+		for _, b := range st.BurnRates {
+			if b.Severity == "page" {
+				return b.LongBurnRate != nil && *b.LongBurnRate < 1
+			}
+		}
+		return false
+	})
+	browse("the SLO's page", chromedp.Navigate(base+"/slos/chat-ttft"), chromedp.WaitVisible(chromedp.CSS("#burn + table tbody tr")))
+	if burn := text(`document.querySelector("#burn + table tbody tr td:nth-child(5)").textContent`); !burnBelow1(burn) {
+		t.Errorf("the SLO's page shows the fast burn at %q", burn)
+	}
+	if errs := console.Take(); len(errs) > 0 {
+		t.Errorf("the pages logged errors: %v", errs)
+	}
+
 	// The drift (six story-minutes in), the resize advice (every two
 	// minutes) and the anomaly (eight story-minutes in) come later: wait for
 	// the last step, then a little more for the analyzer.
@@ -314,6 +399,12 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// burnBelow1 reads a burn rate as a page shows it ("0.42×").
+func burnBelow1(shown string) bool {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(shown), "×"), 64)
+	return err == nil && v < 1
 }
 
 // tail is the end of a long log.

@@ -74,6 +74,7 @@ func newRootCmd() *cobra.Command {
 		newAdminCmd(g),
 		newActionsCmd(),
 		newDashboardsCmd(g),
+		newDemoCmd(g),
 		newVersionCmd(),
 	)
 	return root

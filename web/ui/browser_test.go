@@ -26,6 +26,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vigil-dev/vigil/web/ui/uitest"
 )
 
 // These tests drive the pages in headless Chromium (Debian's chromium)
@@ -33,24 +35,8 @@ import (
 // an instrumented AI service would fill it, signed in through the login
 // page as the local admin.
 
-// chromium finds the browser; without one the tests skip, or fail when
-// VIGIL_TEST_STRICT is set (CI installs it with scripts/deps).
-func chromium(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser tests are not short")
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("VIGIL_TEST_STRICT") != "" {
-		t.Fatal("chromium is not installed and VIGIL_TEST_STRICT is set: run scripts/deps as root")
-	}
-	t.Skip("chromium is not installed (scripts/deps installs it)")
-	return ""
-}
+// chromium finds the browser (uitest.Chromium).
+func chromium(t *testing.T) string { t.Helper(); return uitest.Chromium(t) }
 
 // server is a running `vigil serve`.
 type server struct {
@@ -260,63 +246,17 @@ func bigTrace(tracer func(string) trace.Tracer, at time.Time) trace.TraceID {
 	return root.SpanContext().TraceID()
 }
 
-// browser starts Chromium with the flags the tests need and a fresh
-// profile, at 1440×900, collecting every console error and exception.
+// browser starts Chromium (uitest.Browser) for five minutes.
 func browser(t *testing.T, path string) (context.Context, *consoleLog) {
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1440, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
-	t.Cleanup(cancelTimeout)
-	log := &consoleLog{}
+	ctx, log := uitest.Browser(t, path, 5*time.Minute)
 	consoleOf[ctx] = log
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				log.add(m.String() + " (" + m.URL + ")")
-			}
-		}
-	}()
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900)); err != nil {
-		t.Fatal(err)
-	}
 	return ctx, log
 }
 
 // consoleOf finds a browser's console log from its context.
 var consoleOf = map[context.Context]*consoleLog{}
 
-// consoleLog holds the page errors seen so far.
-type consoleLog struct {
-	mu   sync.Mutex
-	errs []string
-}
-
-func (c *consoleLog) add(s string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.errs = append(c.errs, s)
-}
-
-// take returns the errors since the last take.
-func (c *consoleLog) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.errs
-	c.errs = nil
-	return out
-}
+type consoleLog = uitest.Console
 
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -345,7 +285,7 @@ func settled(t *testing.T, ctx context.Context) {
 	if err != nil {
 		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`typeof htmx + " " + (window.htmx && htmx.version) + " " + (document.querySelector(".panel")?.outerHTML.slice(0, 300)) + location.href + " loading: " + document.querySelectorAll(".panel .loading").length +
 			" charts: " + document.querySelectorAll("figure[data-chart]").length + " drawn: " + [...document.querySelectorAll("figure[data-chart]")].filter(f => f.chart).length`))
-		t.Fatalf("the page did not settle (%v): %s\nconsole: %v", err, state, console.take())
+		t.Fatalf("the page did not settle (%v): %s\nconsole: %v", err, state, console.Take())
 	}
 }
 
@@ -433,7 +373,7 @@ func TestPagesInChromium(t *testing.T) {
 				t.Fatal(err)
 			}
 			os.WriteFile(filepath.Join(shots, p.name+"-"+theme+".png"), png, 0o644)
-			for _, e := range console.take() {
+			for _, e := range console.Take() {
 				t.Errorf("%s (%s): %s", p.name, theme, e)
 			}
 		}
@@ -448,7 +388,7 @@ func TestPagesInChromium(t *testing.T) {
 	keyboard(t, ctx, s)
 	costJourney(t, ctx, s)
 	actionJourney(t, ctx, s, hook)
-	for _, e := range console.take() {
+	for _, e := range console.Take() {
 		t.Errorf("journeys: %s", e)
 	}
 }
