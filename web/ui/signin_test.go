@@ -32,7 +32,7 @@ func signInPage(t *testing.T, ctx context.Context, s *server, axe, shots string)
 			t.Fatal(err)
 		}
 		os.WriteFile(filepath.Join(shots, "signin-"+theme+".png"), png, 0o644)
-		for _, e := range consoleOf[ctx].take() {
+		for _, e := range consoleOf[ctx].Take() {
 			t.Errorf("sign-in (%s): %s", theme, e)
 		}
 	}

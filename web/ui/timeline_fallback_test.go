@@ -41,7 +41,7 @@ func TestTimelineFallbackInChromium(t *testing.T) {
 	if !eval[bool](t, ctx, `window.__sameDocument === true`) {
 		t.Error("the page reloaded")
 	}
-	for _, e := range console.take() {
+	for _, e := range console.Take() {
 		t.Errorf("console: %s", e)
 	}
 }
