@@ -162,6 +162,8 @@ var dashboardFlags = []string{"--service", "chat-gateway,ranker", "--model", "gp
 // substitutions, Jaeger searches) as Grafana would, and every one must
 // find data labelled as its legend shows.
 func TestDashboardsAnswerEveryQuery(t *testing.T) {
+	// Parallel: mostly waits on Prometheus's scrapes and remote writes.
+	t.Parallel()
 	prom := needTool(t, "prometheus")
 	cfgDir := t.TempDir()
 	os.WriteFile(filepath.Join(cfgDir, "slos.yaml"), []byte(dashboardSLOs), 0o644)

@@ -37,6 +37,8 @@ import (
 // the action's page, through the API and on the SLO's page), and the
 // drift, resize and anomaly findings are in the store.
 func TestDemoStory(t *testing.T) {
+	// Parallel: the story mostly waits on the demo clock.
+	t.Parallel()
 	chrome := uitest.Chromium(t) // before the story: without a browser there is no test
 	data := t.TempDir()
 	web, control := freeAddr(t), freeAddr(t)

@@ -27,6 +27,8 @@ import (
 // rollback is proposed, approved and posted to the fleet, whose canary
 // stops serving.
 func TestDemoTarget(t *testing.T) {
+	// Parallel: waits on the fleet's clock, as the story does.
+	t.Parallel()
 	t.Run("clickhouse", func(t *testing.T) {
 		ch := needClickHouse(t)
 		db := fmt.Sprintf("vigil_demo_%d", time.Now().UnixNano())

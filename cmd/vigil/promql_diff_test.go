@@ -31,6 +31,8 @@ import (
 // must match: the same series, values to 1e-9 relative, and the order where
 // PromQL defines one (sort, sort_desc).
 func TestPromQLMatchesPrometheus(t *testing.T) {
+	// Parallel: mostly waits on Prometheus's scrapes and remote writes.
+	t.Parallel()
 	prom := needTool(t, "prometheus")
 	corpus := readCorpus(t)
 	vigils := map[string]*vigilServer{"embedded": startServe(t, "")}

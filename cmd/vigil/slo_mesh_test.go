@@ -216,6 +216,8 @@ func handBurn(served []int64, slo string, from, to time.Time) (burn float64, ok 
 // /api/v1/slos/{name} equals the one worked out from the counters the
 // exporter served in its windows.
 func TestMeshSLOsBurnAsComputedByHand(t *testing.T) {
+	// Parallel: mostly waits on Prometheus's scrapes and remote writes.
+	t.Parallel()
 	prom := needTool(t, "prometheus")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "mesh.yaml"), []byte(meshSLOs), 0o644); err != nil {

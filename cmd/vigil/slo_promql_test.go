@@ -142,6 +142,8 @@ func (e *requestsExporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // one lies on the start of a rate's range, a whole second here: the test
 // is skipped when a scrape does.
 func TestPromQLSLOMatchesPrometheus(t *testing.T) {
+	// Parallel: mostly waits on Prometheus's scrapes and remote writes.
+	t.Parallel()
 	prom := needTool(t, "prometheus")
 	dir := t.TempDir()
 	for name, body := range map[string]string{"http.yaml": promqlSLO, "sloth.yaml": slothSLO, "pyrra.yaml": pyrraSLO} {
