@@ -60,7 +60,8 @@ type ownerKey struct{}
 
 // Owns reports whether this replica evaluates the monitor named key (an
 // SLO, a budget, a drift or canary monitor) at this tick. Among the
-// replicas seen in the last three intervals, the one with the highest hash
+// replicas that announced themselves at this tick or the one before (see
+// liveTicks), the one with the highest hash
 // of key and its name owns it (rendezvous hashing): each monitor has one
 // owner, and a replica joining or leaving moves only its share. Outside a
 // scheduler, or without Members, everything is owned.
@@ -205,6 +206,16 @@ func (s *Scheduler) RunTick(ctx context.Context, tick time.Time) {
 	wg.Wait()
 }
 
+// liveTicks is how many ticks after its last announcement a replica still
+// counts as alive. One: a replica that announced itself at tick T and died
+// is counted at T+1 (whose announcement may not be written yet when
+// another replica reads) and not at T+2, so its monitors are taken over
+// at most two ticks after it died, as issue 17 asks. The price: a replica
+// whose tick overran a whole interval skips the next tick's announcement,
+// and for one tick the others count it gone and evaluate its monitors
+// too, which deterministic event ids make harmless.
+const liveTicks = 1
+
 // ownership announces this replica and learns who else is alive. When the
 // store cannot say, the replica owns everything: work done twice is
 // correct, work left undone is not.
@@ -219,7 +230,7 @@ func (s *Scheduler) ownership(ctx context.Context, tick time.Time) ownership {
 		s.opts.Logger.Warn("cannot announce this analyzer; evaluating everything this tick", "err", err)
 		return ownership{}
 	}
-	members, err := s.opts.Members.LiveMembers(ctx, membersGroup, tick.Add(-3*s.opts.Interval))
+	members, err := s.opts.Members.LiveMembers(ctx, membersGroup, tick.Add(-liveTicks*s.opts.Interval))
 	if err != nil {
 		s.opts.Logger.Warn("cannot list analyzers; evaluating everything this tick", "err", err)
 		return ownership{}

@@ -76,13 +76,14 @@ func TestReplicasShareMonitors(t *testing.T) {
 			t.Errorf("%s outside the tick: a %v, b %v", k, a.Owns(k), b.Owns(k))
 		}
 	}
-	// b stops after t1: at t4 it is still counted (seen within three
-	// intervals), at t5 a owns everything again.
-	t4, t5 := t0.Add(4*time.Minute), t0.Add(5*time.Minute)
-	a.RunTick(ctx, t4)
-	a.RunTick(ctx, t5)
-	if len(ja.owned[t4]) == 100 || len(ja.owned[t5]) != 100 {
-		t.Errorf("after b stopped a owns %d, then %d of 100", len(ja.owned[t4]), len(ja.owned[t5]))
+	// b stops after t1: at t2 it is still counted (it announced itself
+	// at the tick before), at t3 a owns everything again: two ticks
+	// after b's last.
+	t2, t3 := t0.Add(2*time.Minute), t0.Add(3*time.Minute)
+	a.RunTick(ctx, t2)
+	a.RunTick(ctx, t3)
+	if len(ja.owned[t2]) == 100 || len(ja.owned[t3]) != 100 {
+		t.Errorf("after b stopped a owns %d, then %d of 100", len(ja.owned[t2]), len(ja.owned[t3]))
 	}
 }
 
