@@ -96,11 +96,19 @@ func (o ownership) owns(key string) bool {
 }
 
 // Owns is Owns outside a tick: whether this replica owned key at the last
-// tick (everything before the first). For work a tick does not start,
-// such as the dispatcher delivering an action to execute.
+// tick. For work a tick does not start, such as the dispatcher delivering
+// an action to execute. Before the first tick a replica sharing the work
+// (with Members) owns nothing: every replica's dispatcher takes up the
+// undelivered approvals when it starts, before any of them has learnt who
+// else is alive, and owning everything then would let each of them
+// execute the same action. The owner's first tick hands its approvals to
+// the dispatcher again. Alone (without Members) it owns everything.
 func (s *Scheduler) Owns(key string) bool {
 	o := s.last.Load()
-	return o == nil || o.owns(key)
+	if o == nil {
+		return s.opts.Members == nil
+	}
+	return o.owns(key)
 }
 
 // TimeoutJob is a job with a timeout of its own.

@@ -48,6 +48,14 @@ func TestReplicasShareMonitors(t *testing.T) {
 	}
 	a, ja := newReplica("analyzer-a")
 	b, jb := newReplica("analyzer-b")
+	// Before its first tick a replica knows no one else: it owns nothing
+	// outside a tick, so two replicas starting together do not both act.
+	if a.Owns("slo/default/x") || b.Owns("slo/default/x") {
+		t.Error("a replica sharing the work owns a key before its first tick")
+	}
+	if !NewScheduler(Options{Interval: time.Minute}).Owns("slo/default/x") {
+		t.Error("a scheduler without replicas does not own everything before its first tick")
+	}
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	ctx := context.Background()
 	a.RunTick(ctx, t0) // a alone so far: it owns all
