@@ -202,6 +202,37 @@ func actionsOf(t *testing.T, web *roleProc) []actions.Summary {
 	return page.Actions
 }
 
+// postAPI posts a JSON body to the web role's API in tenant acme with a
+// token, and fails the test on any answer but 200.
+func postAPI(t *testing.T, web *roleProc, token, path, body string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+web.web+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("X-Scope-OrgID", "acme")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST %s: %s %s", path, resp.Status, answer)
+	}
+}
+
+// stateOf is the state of one of tenant acme's actions.
+func stateOf(t *testing.T, web *roleProc, id string) actions.State {
+	t.Helper()
+	for _, a := range actionsOf(t, web) {
+		if a.ID == id {
+			return a.State
+		}
+	}
+	t.Fatalf("no action %s", id)
+	return ""
+}
+
 // ticksBetween is how many ticks of the interval fall in (from, to].
 func ticksBetween(from, to time.Time, interval time.Duration) int {
 	return int(to.Truncate(interval).Sub(from.Truncate(interval)) / interval)
@@ -218,10 +249,10 @@ func ticksBetween(from, to time.Time, interval time.Duration) int {
 //     analyzers, and no action executes twice.
 //   - restart: everything (both collectors, both analyzers, the web role,
 //     the four ClickHouse servers and ZooKeeper) is killed at once and
-//     started again: the alert stays firing with its start, the proposal
-//     awaiting approval is still there and, approved, executes once, the
-//     automatic action does not execute again, and every span
-//     acknowledged before the kill is stored once.
+//     started again: the alert stays firing with its start, the action
+//     approved under the kill switch is still approved and, the switch
+//     turned off, executes once, the automatic action does not execute
+//     again, and every span acknowledged before the kill is stored once.
 func TestClusterAnalyzerFaults(t *testing.T) {
 	c := newCluster(t)
 	db := fmt.Sprintf("vigil_analyzers_%d", time.Now().UnixNano())
@@ -342,6 +373,13 @@ func TestClusterAnalyzerFaults(t *testing.T) {
 				t.Fatalf("no proposal awaits approval: %+v", actionsOf(t, web))
 			}
 		}
+		// The proposal is approved with the kill switch on: approved and
+		// not executed when everything dies.
+		postAPI(t, web, token, "/api/v1/actions/pause", `{"reason": "hold the approval over the restart"}`)
+		postAPI(t, web, operator, "/api/v1/actions/"+pending.ID+"/approve", fmt.Sprintf(`{"reason": "before the restart", "version": %d}`, pending.Version))
+		if s := stateOf(t, web, pending.ID); s != actions.Approved {
+			t.Fatalf("action %s is %s after its approval", pending.ID, s)
+		}
 		startsBefore := checkTransitions(t, hooks.notifications())
 		autoBefore := hooks.executions("/act/auto")
 		loads := []*spanLoad{startLoad(collectors[0].http, 0), startLoad(collectors[1].http, 1<<32)}
@@ -395,24 +433,19 @@ func TestClusterAnalyzerFaults(t *testing.T) {
 			t.Errorf("the automatic action's executions went from %v to %v across the restart", autoBefore, got)
 		}
 
-		// The proposal resumes: an operator approves it, and it executes
-		// once.
-		req, _ := http.NewRequest("POST", "http://"+web.web+"/api/v1/actions/"+pending.ID+"/approve", strings.NewReader(fmt.Sprintf(`{"reason": "after the restart", "version": %d}`, pending.Version)))
-		req.Header.Set("Authorization", "Bearer "+operator)
-		req.Header.Set("X-Scope-OrgID", "acme")
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		// The approval survived, still held; once the switch is off it
+		// executes, once, though both analyzers' dispatchers took it up
+		// from the store when they started.
+		if s := stateOf(t, web, pending.ID); s != actions.Approved {
+			t.Fatalf("action %s is %s after the restart, want still approved", pending.ID, s)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("approving %s after the restart: %s %s", pending.ID, resp.Status, body)
+		if n := hooks.executions("/act/approve"); len(n) != 0 {
+			t.Fatalf("the approved action executed with the kill switch on: %v", n)
 		}
+		postAPI(t, web, token, "/api/v1/actions/resume", `{"reason": "restarted"}`)
 		for deadline := time.Now().Add(time.Minute); hooks.executions("/act/approve")[pending.ID] == 0; time.Sleep(200 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("the approved action did not execute within a minute: %+v", actionsOf(t, web))
+				t.Fatalf("the approved action did not execute within a minute of the resume: %+v", actionsOf(t, web))
 			}
 		}
 		time.Sleep(3 * interval) // time for a second execution to show
