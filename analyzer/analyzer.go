@@ -6,6 +6,7 @@ package analyzer
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,7 +80,10 @@ func Owns(ctx context.Context, key string) bool {
 
 type ownership struct {
 	self    string
-	members []string
+	members []string // sorted
+	// settled: the members are those this replica saw at the tick before
+	// too (see Scheduler.Owns).
+	settled bool
 }
 
 func (o ownership) owns(key string) bool {
@@ -95,20 +99,29 @@ func (o ownership) owns(key string) bool {
 	return best == o.self
 }
 
-// Owns is Owns outside a tick: whether this replica owned key at the last
-// tick. For work a tick does not start, such as the dispatcher delivering
-// an action to execute. Before the first tick a replica sharing the work
-// (with Members) owns nothing: every replica's dispatcher takes up the
-// undelivered approvals when it starts, before any of them has learnt who
-// else is alive, and owning everything then would let each of them
-// execute the same action. The owner's first tick hands its approvals to
-// the dispatcher again. Alone (without Members) it owns everything.
+// Owns is Owns outside a tick, and for acting rather than evaluating:
+// whether this replica owned key at the last tick, with the replicas it
+// saw then the same as at the tick before. The actions engine asks it
+// before it executes, from its tick or from the dispatcher.
+//
+// Replicas that start together disagree at their first tick: each may
+// read the members before the other has announced itself, count itself
+// alone and own everything. Evaluating twice is harmless; executing an
+// action twice is not (TestClusterAnalyzerFaults restarts two analyzers
+// with an approved action waiting, and both executed it). So a replica
+// acts only on a view it has held for two ticks: a replica that joins is
+// seen by the others at its first tick's announcement, and acts from its
+// second, after they have moved their share of the keys away. Before the
+// first tick (the dispatcher takes up undelivered approvals as it starts)
+// and after any change of members it owns nothing for one tick; the
+// owner's next tick hands its approvals to the dispatcher again. Alone
+// (without Members) it owns everything.
 func (s *Scheduler) Owns(key string) bool {
 	o := s.last.Load()
-	if o == nil {
-		return s.opts.Members == nil
+	if s.opts.Members == nil {
+		return o == nil || o.owns(key)
 	}
-	return o.owns(key)
+	return o != nil && o.settled && o.owns(key)
 }
 
 // TimeoutJob is a job with a timeout of its own.
@@ -199,6 +212,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // time.
 func (s *Scheduler) RunTick(ctx context.Context, tick time.Time) {
 	o := s.ownership(ctx, tick)
+	if prev := s.last.Load(); prev != nil && slices.Equal(prev.members, o.members) {
+		o.settled = true
+	}
 	s.last.Store(&o)
 	ctx = context.WithValue(ctx, ownerKey{}, o)
 	sem := make(chan struct{}, s.opts.MaxConcurrent)
@@ -244,7 +260,7 @@ func (s *Scheduler) ownership(ctx context.Context, tick time.Time) ownership {
 		return ownership{}
 	}
 	s.replicas.Set(float64(len(members)))
-	return ownership{self: s.opts.Replica, members: members}
+	return ownership{self: s.opts.Replica, members: slices.Sorted(slices.Values(members))}
 }
 
 func (s *Scheduler) runJob(ctx context.Context, j Job, tick time.Time) {
