@@ -148,7 +148,16 @@ func startRole(t *testing.T, name, storeURL, token string, extra ...string) *rol
 // is ready.
 func (r *roleProc) restart(t *testing.T) {
 	t.Helper()
-	r.proc = start(t, nil, r.args...)
+	r.launch(t)
+	r.awaitReady(t)
+}
+
+// launch starts the role with its arguments, without waiting for it.
+func (r *roleProc) launch(t *testing.T) { r.proc = start(t, nil, r.args...) }
+
+// awaitReady waits until the role answers /readyz.
+func (r *roleProc) awaitReady(t *testing.T) {
+	t.Helper()
 	if code, _ := get(t, r.proc, "http://"+r.web+"/readyz"); code != 200 {
 		t.Fatalf("vigil %s is not ready; stderr:\n%s", r.name, r.stderr)
 	}
