@@ -62,10 +62,10 @@ type ownerKey struct{}
 // Owns reports whether this replica evaluates the monitor named key (an
 // SLO, a budget, a drift or canary monitor) at this tick. Among the
 // replicas that announced themselves at this tick or the one before (see
-// liveTicks), the one with the highest hash
-// of key and its name owns it (rendezvous hashing): each monitor has one
-// owner, and a replica joining or leaving moves only its share. Outside a
-// scheduler, or without Members, everything is owned.
+// liveTicks), the one with the highest hash of key and its name owns it
+// (rendezvous hashing): each monitor has one owner, and a replica joining
+// or leaving moves only its share. Outside a scheduler, or without
+// Members, everything is owned.
 //
 // It is not a lock: for the moment replicas disagree on who is alive, a
 // monitor may be evaluated twice. That is harmless — findings, alerts and
