@@ -91,7 +91,7 @@
 //     executes, verifies or reverts on the target (another one's delivery
 //     notes that and leaves it to the owner's tick); inside a replica a
 //     mutex per target serializes decisions. Two replicas act on one
-//     target only while they disagree about who is alive (at most three
+//     target only while they disagree about who is alive (at most two
 //     analyzer intervals).
 //  2. Deterministic events. The same action is the same events: two
 //     replicas executing one approval write one executing event and apply

@@ -6,6 +6,7 @@ package analyzer
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,10 +61,11 @@ type ownerKey struct{}
 
 // Owns reports whether this replica evaluates the monitor named key (an
 // SLO, a budget, a drift or canary monitor) at this tick. Among the
-// replicas seen in the last three intervals, the one with the highest hash
-// of key and its name owns it (rendezvous hashing): each monitor has one
-// owner, and a replica joining or leaving moves only its share. Outside a
-// scheduler, or without Members, everything is owned.
+// replicas that announced themselves at this tick or the one before (see
+// liveTicks), the one with the highest hash of key and its name owns it
+// (rendezvous hashing): each monitor has one owner, and a replica joining
+// or leaving moves only its share. Outside a scheduler, or without
+// Members, everything is owned.
 //
 // It is not a lock: for the moment replicas disagree on who is alive, a
 // monitor may be evaluated twice. That is harmless — findings, alerts and
@@ -78,7 +80,10 @@ func Owns(ctx context.Context, key string) bool {
 
 type ownership struct {
 	self    string
-	members []string
+	members []string // sorted
+	// settled: the members are those this replica saw at the tick before
+	// too (see Scheduler.Owns).
+	settled bool
 }
 
 func (o ownership) owns(key string) bool {
@@ -94,12 +99,29 @@ func (o ownership) owns(key string) bool {
 	return best == o.self
 }
 
-// Owns is Owns outside a tick: whether this replica owned key at the last
-// tick (everything before the first). For work a tick does not start,
-// such as the dispatcher delivering an action to execute.
+// Owns is Owns outside a tick, and for acting rather than evaluating:
+// whether this replica owned key at the last tick, with the replicas it
+// saw then the same as at the tick before. The actions engine asks it
+// before it executes, from its tick or from the dispatcher.
+//
+// Replicas that start together disagree at their first tick: each may
+// read the members before the other has announced itself, count itself
+// alone and own everything. Evaluating twice is harmless; executing an
+// action twice is not (TestClusterAnalyzerFaults restarts two analyzers
+// with an approved action waiting, and both executed it). So a replica
+// acts only on a view it has held for two ticks: a replica that joins is
+// seen by the others at its first tick's announcement, and acts from its
+// second, after they have moved their share of the keys away. Before the
+// first tick (the dispatcher takes up undelivered approvals as it starts)
+// and after any change of members it owns nothing for one tick; the
+// owner's next tick hands its approvals to the dispatcher again. Alone
+// (without Members) it owns everything.
 func (s *Scheduler) Owns(key string) bool {
 	o := s.last.Load()
-	return o == nil || o.owns(key)
+	if s.opts.Members == nil {
+		return o == nil || o.owns(key)
+	}
+	return o != nil && o.settled && o.owns(key)
 }
 
 // TimeoutJob is a job with a timeout of its own.
@@ -190,6 +212,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // time.
 func (s *Scheduler) RunTick(ctx context.Context, tick time.Time) {
 	o := s.ownership(ctx, tick)
+	if prev := s.last.Load(); prev != nil && slices.Equal(prev.members, o.members) {
+		o.settled = true
+	}
 	s.last.Store(&o)
 	ctx = context.WithValue(ctx, ownerKey{}, o)
 	sem := make(chan struct{}, s.opts.MaxConcurrent)
@@ -205,6 +230,16 @@ func (s *Scheduler) RunTick(ctx context.Context, tick time.Time) {
 	wg.Wait()
 }
 
+// liveTicks is how many ticks after its last announcement a replica still
+// counts as alive. One: a replica that announced itself at tick T and died
+// is counted at T+1 (whose announcement may not be written yet when
+// another replica reads) and not at T+2, so its monitors are taken over
+// at most two ticks after it died, as issue 17 asks. The price: a replica
+// whose tick overran a whole interval skips the next tick's announcement,
+// and for one tick the others count it gone and evaluate its monitors
+// too, which deterministic event ids make harmless.
+const liveTicks = 1
+
 // ownership announces this replica and learns who else is alive. When the
 // store cannot say, the replica owns everything: work done twice is
 // correct, work left undone is not.
@@ -219,13 +254,13 @@ func (s *Scheduler) ownership(ctx context.Context, tick time.Time) ownership {
 		s.opts.Logger.Warn("cannot announce this analyzer; evaluating everything this tick", "err", err)
 		return ownership{}
 	}
-	members, err := s.opts.Members.LiveMembers(ctx, membersGroup, tick.Add(-3*s.opts.Interval))
+	members, err := s.opts.Members.LiveMembers(ctx, membersGroup, tick.Add(-liveTicks*s.opts.Interval))
 	if err != nil {
 		s.opts.Logger.Warn("cannot list analyzers; evaluating everything this tick", "err", err)
 		return ownership{}
 	}
 	s.replicas.Set(float64(len(members)))
-	return ownership{self: s.opts.Replica, members: members}
+	return ownership{self: s.opts.Replica, members: slices.Sorted(slices.Values(members))}
 }
 
 func (s *Scheduler) runJob(ctx context.Context, j Job, tick time.Time) {

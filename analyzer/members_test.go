@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -48,6 +49,14 @@ func TestReplicasShareMonitors(t *testing.T) {
 	}
 	a, ja := newReplica("analyzer-a")
 	b, jb := newReplica("analyzer-b")
+	// Before its first tick a replica knows no one else: it owns nothing
+	// outside a tick, so two replicas starting together do not both act.
+	if a.Owns("slo/default/x") || b.Owns("slo/default/x") {
+		t.Error("a replica sharing the work owns a key before its first tick")
+	}
+	if !NewScheduler(Options{Interval: time.Minute}).Owns("slo/default/x") {
+		t.Error("a scheduler without replicas does not own everything before its first tick")
+	}
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	ctx := context.Background()
 	a.RunTick(ctx, t0) // a alone so far: it owns all
@@ -70,19 +79,37 @@ func TestReplicasShareMonitors(t *testing.T) {
 			t.Errorf("%s is evaluated by %d replicas", k, n)
 		}
 	}
-	// Outside a tick, each answers as it did at its last.
-	for _, k := range ja.owned[t1] {
-		if !a.Owns(k) || b.Owns(k) {
-			t.Errorf("%s outside the tick: a %v, b %v", k, a.Owns(k), b.Owns(k))
+	// Outside a tick a replica acts only on a view it has held for two
+	// ticks: after t1, b (which saw a at t0 already) owns its share, a
+	// (alone at t0) nothing yet; after t2 each its own share.
+	for _, k := range append(ja.owned[t1], jb.owned[t1]...) {
+		if a.Owns(k) || b.Owns(k) != slices.Contains(jb.owned[t1], k) {
+			t.Errorf("%s outside the tick after t1: a %v, b %v", k, a.Owns(k), b.Owns(k))
 		}
 	}
-	// b stops after t1: at t4 it is still counted (seen within three
-	// intervals), at t5 a owns everything again.
-	t4, t5 := t0.Add(4*time.Minute), t0.Add(5*time.Minute)
+	t2 := t0.Add(2 * time.Minute)
+	a.RunTick(ctx, t2)
+	b.RunTick(ctx, t2)
+	for _, k := range ja.owned[t2] {
+		if !a.Owns(k) || b.Owns(k) {
+			t.Errorf("%s outside the tick after t2: a %v, b %v", k, a.Owns(k), b.Owns(k))
+		}
+	}
+	// b stops after t2: at t3 it is still counted (it announced itself
+	// at the tick before), at t4 a owns everything again: two ticks
+	// after b's last. a acts on them from t5, its view held two ticks.
+	t3, t4, t5 := t0.Add(3*time.Minute), t0.Add(4*time.Minute), t0.Add(5*time.Minute)
+	a.RunTick(ctx, t3)
 	a.RunTick(ctx, t4)
+	if len(ja.owned[t3]) == 100 || len(ja.owned[t4]) != 100 {
+		t.Errorf("after b stopped a owns %d, then %d of 100", len(ja.owned[t3]), len(ja.owned[t4]))
+	}
+	if k := jb.owned[t2][0]; a.Owns(k) {
+		t.Errorf("a acts on %s the tick it counts b gone", k)
+	}
 	a.RunTick(ctx, t5)
-	if len(ja.owned[t4]) == 100 || len(ja.owned[t5]) != 100 {
-		t.Errorf("after b stopped a owns %d, then %d of 100", len(ja.owned[t4]), len(ja.owned[t5]))
+	if k := jb.owned[t2][0]; !a.Owns(k) {
+		t.Errorf("a does not act on %s two ticks after it counted b gone", k)
 	}
 }
 

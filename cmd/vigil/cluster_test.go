@@ -116,17 +116,21 @@ func (c *chCluster) storeURL(db string) string {
 	return hosts + "/" + db + "?" + query
 }
 
-// roleProc is one running vigil role with its web port.
+// roleProc is one running vigil role with its web port, and the
+// arguments it was started with, so that it can be started again on the
+// same ports and data directory (whose spool it then replays).
 type roleProc struct {
 	*proc
+	name      string
 	web, http string
+	args      []string
 }
 
 // startRole runs `vigil <name>` against storeURL with a data directory
 // and ports of its own.
 func startRole(t *testing.T, name, storeURL, token string, extra ...string) *roleProc {
 	t.Helper()
-	r := &roleProc{web: freeAddr(t)}
+	r := &roleProc{name: name, web: freeAddr(t)}
 	args := []string{name, "--store", storeURL, "--data-dir", t.TempDir(), "--web.listen-address", r.web}
 	if name == "collector" {
 		r.http = freeAddr(t)
@@ -135,11 +139,35 @@ func startRole(t *testing.T, name, storeURL, token string, extra ...string) *rol
 		tokens.Store(r.http, token)
 	}
 	tokens.Store(r.web, token)
-	r.proc = start(t, nil, append(args, extra...)...)
-	if code, _ := get(t, r.proc, "http://"+r.web+"/readyz"); code != 200 {
-		t.Fatalf("vigil %s is not ready; stderr:\n%s", name, r.stderr)
-	}
+	r.args = append(args, extra...)
+	r.restart(t)
 	return r
+}
+
+// restart starts the role (again) with its arguments and waits until it
+// is ready.
+func (r *roleProc) restart(t *testing.T) {
+	t.Helper()
+	r.launch(t)
+	r.awaitReady(t)
+}
+
+// launch starts the role with its arguments, without waiting for it.
+func (r *roleProc) launch(t *testing.T) { r.proc = start(t, nil, r.args...) }
+
+// awaitReady waits until the role answers /readyz.
+func (r *roleProc) awaitReady(t *testing.T) {
+	t.Helper()
+	if code, _ := get(t, r.proc, "http://"+r.web+"/readyz"); code != 200 {
+		t.Fatalf("vigil %s is not ready; stderr:\n%s", r.name, r.stderr)
+	}
+}
+
+// kill ends the role with SIGKILL, as a crash would, and waits until it
+// has exited.
+func (r *roleProc) kill() {
+	r.cmd.Process.Kill()
+	<-r.done
 }
 
 // metric is the value of a sample of the role's /metrics, 0 when absent.
@@ -368,8 +396,9 @@ func TestClusterFaults(t *testing.T) {
 	t.Run("analyzer", func(t *testing.T) {
 		// Two analyzers find each other through the members table on the
 		// cluster; when one dies the other counts itself alone within
-		// the three intervals a heartbeat stays live, and so owns every
-		// monitor.
+		// two ticks (a heartbeat stays live for one interval), and so
+		// owns every monitor. TestClusterAnalyzerFaults checks the
+		// takeover with alerts and actions.
 		a := startRole(t, "analyzer", storeURL, token, "--analyzer.interval", "1s", "--analyzer.replica", "a")
 		b := startRole(t, "analyzer", storeURL, token, "--analyzer.interval", "1s", "--analyzer.replica", "b")
 		waitMetric := func(r *roleProc, want float64, within time.Duration) time.Duration {

@@ -119,38 +119,13 @@ func BenchmarkClusterWriteSpans(b *testing.B) {
 // cluster: on the cluster every shard is asked, each looks its trace
 // index up, and one of them has the spans.
 func BenchmarkTraceByID(b *testing.B) {
-	targets := map[string]func(testing.TB) store.Store{
-		"server": func(tb testing.TB) store.Store { s, _ := openFresh(tb, server(tb)); return s },
-		"cluster": func(tb testing.TB) store.Store {
-			s, _ := openFreshURL(tb, cluster(tb))
-			return s
-		},
-	}
 	for _, name := range []string{"server", "cluster"} {
 		b.Run(name, func(b *testing.B) {
-			s := targets[name](b)
+			s := traceTargets[name](b)
 			b.Cleanup(func() { s.Close() })
+			writeBenchTraces(b, s)
 			ctx := context.Background()
-			start := time.Now().Add(-48 * time.Hour)
-			const traces, perTrace = 20000, 10
-			spans := make([]store.Span, 0, 10000)
-			for t := range traces {
-				for i := range perTrace {
-					var sp store.Span
-					sp.Tenant, sp.Service, sp.Operation = "acme", fmt.Sprintf("svc-%d", t%5), "op"
-					binary.BigEndian.PutUint64(sp.TraceID[8:], uint64(t+1))
-					binary.BigEndian.PutUint64(sp.SpanID[:], uint64(t*perTrace+i+1))
-					sp.StartUnixNano = start.Add(time.Duration(t) * 8 * time.Second).UnixNano()
-					sp.DurationNano = int64(time.Millisecond)
-					spans = append(spans, sp)
-				}
-				if len(spans) == cap(spans) {
-					if err := s.WriteSpans(ctx, spans); err != nil {
-						b.Fatal(err)
-					}
-					spans = spans[:0]
-				}
-			}
+			const traces, perTrace = benchTraces, benchPerTrace
 			i := 0
 			for b.Loop() {
 				var id store.TraceID

@@ -335,7 +335,13 @@ func (s *Store) insert(ctx context.Context, table, columns string, n int, row fu
 // insertColumns sends one batch given as whole columns, in the order of
 // the column list.
 func (s *Store) insertColumns(ctx context.Context, table, columns string, cols []any) error {
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns+")")
+	return insertColumns(ctx, s.conn, table, columns, cols)
+}
+
+// insertColumns is Store.insertColumns on any connection: the store's,
+// or one to a single server of a cluster.
+func insertColumns(ctx context.Context, conn driver.Conn, table, columns string, cols []any) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns+")")
 	if err != nil {
 		return fmt.Errorf("cannot insert into %s: %w", table, err)
 	}

@@ -19,10 +19,19 @@ const spanColumns = "timestamp, " + sqlq.SpanColumns
 // WriteSpans inserts spans in one batch, column by column: the driver's
 // row-at-a-time path boxes every value and was half of the collector's CPU.
 func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
-	n := len(spans)
-	if n == 0 {
+	if len(spans) == 0 {
 		return nil
 	}
+	cols, err := spanBlock(spans)
+	if err != nil {
+		return err
+	}
+	return s.insertColumns(ctx, "spans", spanColumns, cols)
+}
+
+// spanBlock is the spans as whole columns, in the order of spanColumns.
+func spanBlock(spans []store.Span) ([]any, error) {
+	n := len(spans)
 	var (
 		tenant, traceID, spanID, parentID, traceState  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		service, operation, statusMsg, scope, scopeVer = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -39,10 +48,10 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 		sp := &spans[i]
 		c, err := store.Money(sp.Cost)
 		if err != nil {
-			return fmt.Errorf("span %s: %w", sp.SpanID, err)
+			return nil, fmt.Errorf("span %s: %w", sp.SpanID, err)
 		}
 		if events[i], links[i], err = codec.EncodeEventsLinks(sp); err != nil {
-			return err
+			return nil, err
 		}
 		tenant[i], traceID[i], spanID[i], parentID[i], traceState[i] = sp.Tenant, string(sp.TraceID[:]), string(sp.SpanID[:]), string(sp.ParentSpanID[:]), sp.TraceState
 		service[i], operation[i], statusMsg[i], scope[i], scopeVer[i] = sp.Service, sp.Operation, sp.StatusMessage, sp.ScopeName, sp.ScopeVersion
@@ -53,12 +62,11 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 		resKeys[i], resVals[i], resTypes[i] = sp.Resource.SplitTyped()
 		attrKeys[i], attrVals[i], attrTypes[i] = sp.Attributes.SplitTyped()
 	}
-	// In the order of spanColumns.
-	return s.insertColumns(ctx, "spans", spanColumns, []any{
+	return []any{
 		timestamp, tenant, start, duration, traceID, spanID, parentID, traceState,
 		service, operation, kind, status, statusMsg, scope, scopeVer,
 		resKeys, resVals, attrKeys, attrVals, events, links,
 		model, modelVer, deployment, provider, opType,
 		inTok, outTok, cachedTok, cost, resTypes, attrTypes,
-	})
+	}, nil
 }
