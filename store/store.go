@@ -68,6 +68,7 @@ type Store interface {
 	CostReader
 	RollupWriter
 	RollupReader
+	TenantRollupReader
 	EventWriter
 	EventReader
 	Members
