@@ -2,12 +2,16 @@ package slo
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	_ "github.com/duckdb/duckdb-go/v2" // the DuckDB benchmark fills its file directly
 
 	"github.com/vigil-dev/vigil/querier"
 	"github.com/vigil-dev/vigil/store"
@@ -118,4 +122,159 @@ func BenchmarkSelectorSLI(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkRunningSums measures issue 19's incremental evaluation against
+// the full recomputation, in one run on the same rollups: SLOs (default
+// 1,000; VIGIL_BENCH_SLOS) with every minute of VIGIL_BENCH_DAYS (default
+// 30) of rollups, 100 events a minute, one bad, generated inside the store
+// on DuckDB and, when VIGIL_TEST_CLICKHOUSE names a server, on ClickHouse.
+// It reports a full recomputation round (ComputeAll, what every tick did),
+// the start-up rebuild of the running sums, and then VIGIL_BENCH_TICKS
+// (default 90) ticks a minute apart, each moving every SLO's sums by its
+// last 11 recomputed minutes (what the rollup step hands over): the mean
+// and the slowest tick, which is the one reading the hour blocks of the
+// long windows' edges. Run it with -benchtime=1x. The rollup step itself
+// (counting each SLO's spans and writing its minutes) is not measured.
+func BenchmarkRunningSums(b *testing.B) {
+	slos, days, ticks := envInt(b, "VIGIL_BENCH_SLOS", 1000), envInt(b, "VIGIL_BENCH_DAYS", 30), envInt(b, "VIGIL_BENCH_TICKS", 90)
+	minutes := days * 24 * 60
+	end := time.Date(2026, 11, 26, 0, 30, 0, 0, time.UTC)
+	first := end.Add(-time.Duration(minutes) * time.Minute)
+	b.Run("DuckDB", func(b *testing.B) {
+		ctx := context.Background()
+		dir := b.TempDir()
+		st, err := embedded.Open(ctx, dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st.Close() // the schema is made; the rows go in through a connection of its own
+		db, err := sql.Open("duckdb", filepath.Join(dir, embedded.FileName))
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		_, err = db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO sli_rollups
+			SELECT 'default', 'slo-' || (i %% %d)::VARCHAR, to_timestamp(%d + (i // %d) * 60)::TIMESTAMP, 99, 100 FROM range(%d) t(i)`,
+			slos, first.Unix(), slos, slos*minutes))
+		db.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("generated %d rollup rows in %s", slos*minutes, time.Since(start).Round(time.Millisecond))
+		if st, err = embedded.Open(ctx, dir); err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchRunningSums(b, st, slos, minutes, end, ticks)
+	})
+	b.Run("ClickHouse", func(b *testing.B) {
+		addr := os.Getenv("VIGIL_TEST_CLICKHOUSE")
+		if addr == "" {
+			b.Skip("VIGIL_TEST_CLICKHOUSE is not set")
+		}
+		ctx := context.Background()
+		cfg, err := clickhouse.ParseURL(fmt.Sprintf("clickhouse://%s/vigil_slo_running_%d", addr, time.Now().UnixNano()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := clickhouse.Open(ctx, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer func() { st.DropDatabase(ctx); st.Close() }()
+		opts := *cfg.Options
+		opts.Auth.Database = cfg.Database
+		conn, err := ch.Open(&opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		err = conn.Exec(ctx, fmt.Sprintf(`INSERT INTO sli_rollups (tenant, slo, minute, good, total, version)
+			SELECT 'default', concat('slo-', toString(number %% %d)), toDateTime(%d + intDiv(number, %d) * 60), 99, 100, 1
+			FROM system.numbers LIMIT %d`, slos, first.Unix(), slos, slos*minutes))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("generated %d rollup rows in %s", slos*minutes, time.Since(start).Round(time.Millisecond))
+		benchRunningSums(b, st, slos, minutes, end, ticks)
+	})
+}
+
+func benchRunningSums(b *testing.B, st RollupStore, slos, minutes int, end time.Time, ticks int) {
+	ctx := context.Background()
+	var all []*SLO
+	for i := 0; i < slos; i++ {
+		all = append(all, &SLO{Name: fmt.Sprintf("slo-%d", i), Service: "svc", Objective: 0.99, Window: TimeWindow{Duration: 30 * day, Rolling: true},
+			SLI: SpanAvailability{}, Alerts: DefaultAlertWindows(30 * day)})
+	}
+	at := end.Add(-time.Second)
+	check := func(statuses []Status, err error) {
+		b.Helper()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, st := range statuses {
+			if want := float64(min(minutes, 30*24*60) * 100); st.Counts.Total != want || st.Counts.Good != want*0.99 {
+				b.Fatalf("%s: %+v, want %g events", st.SLO.Name, st.Counts, want)
+			}
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		check(ComputeAll(ctx, st, all, at))
+		full := time.Since(start)
+
+		e := &Evaluator{Store: st}
+		e.runMu.Lock()
+		start = time.Now()
+		check(e.judgeAll(ctx, all, nil, at))
+		startup := time.Since(start)
+
+		// Each tick a new minute enters; the rollup step hands over the
+		// 11 minutes it recomputed, unchanged but for the new one.
+		var total, slowest time.Duration
+		for i := 1; i <= ticks; i++ {
+			tick := at.Add(time.Duration(i) * time.Minute)
+			now := unixMinute(tick.Truncate(time.Minute).Add(time.Minute))
+			fresh := make(map[string]recomputed, len(all))
+			for _, s := range all {
+				r := recomputed{from: now - 11}
+				for m := now - 11; m < now; m++ {
+					r.minutes = append(r.minutes, minute{at: time.Unix(m*60, 0).UTC(), good: 99, total: 100})
+				}
+				fresh[sloKey(s)] = r
+			}
+			start = time.Now()
+			statuses, err := e.judgeAll(ctx, all, fresh, tick)
+			d := time.Since(start)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if minutes >= 30*24*60 {
+				check(statuses, nil) // a full month: the windows keep 100 events a minute
+			}
+			total += d
+			slowest = max(slowest, d)
+		}
+		e.runMu.Unlock()
+		b.ReportMetric(float64(full.Milliseconds()), "ms/full-round")
+		b.ReportMetric(float64(startup.Milliseconds()), "ms/startup")
+		b.ReportMetric(float64(total.Microseconds())/1000/float64(ticks), "ms/tick")
+		b.ReportMetric(float64(slowest.Microseconds())/1000, "ms/slowest-tick")
+	}
+}
+
+func envInt(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("%s=%q: want a positive whole number", name, v)
+	}
+	return n
 }

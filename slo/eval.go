@@ -20,7 +20,8 @@ type RollupStore interface {
 	store.MetricReader
 	store.RollupWriter
 	store.RollupReader
-	store.EventReader // alerts to take up when the evaluator gains an SLO
+	store.TenantRollupReader // running sums' start and long windows' edges
+	store.EventReader        // alerts to take up when the evaluator gains an SLO
 }
 
 // WindowBurn is one alert rule's state at an evaluation.
@@ -73,30 +74,41 @@ func ComputeAll(ctx context.Context, r store.RollupReader, slos []*SLO, now time
 	}
 	out := make([]Status, 0, len(slos))
 	for _, s := range slos {
-		counts := sums.of(s, now)
-		st := Status{SLO: s, At: now, State: "ok", Counts: counts(0)}
-		st.Budget = OccurrencesBudget(st.Counts, s.Objective)
-		if s.Method.sliced() {
-			from, _ := s.Window.Bounds(now)
-			b, err := slicesBudget(ctx, r, s, from, now)
-			if err != nil {
-				return nil, err
-			}
-			st.Budget = b
-		}
-		if st.Budget.NoData {
-			st.State = "no data"
-		}
-		for i, w := range s.Alerts {
-			b := burn(s, w, counts(1+2*i), counts(2+2*i))
-			if b.Firing && (st.State == "ok" || st.State == "no data" || w.Severity == "page") {
-				st.State = w.Severity
-			}
-			st.Burns = append(st.Burns, b)
+		st, err := judge(ctx, r, s, now, sums.of(s, now))
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// judge builds an SLO's status at now (the end of its windows) from the
+// counts of its windows, in windowStarts' order.
+func judge(ctx context.Context, r store.RollupReader, s *SLO, now time.Time, counts func(i int) Counts) (Status, error) {
+	st := Status{SLO: s, At: now, State: "ok", Counts: counts(0)}
+	st.Budget = OccurrencesBudget(st.Counts, s.Objective)
+	if s.Method.sliced() {
+		// Slices are judged from the window's minutes, read each time: the
+		// running sums keep windows' totals, not their slices.
+		from, _ := s.Window.Bounds(now)
+		b, err := slicesBudget(ctx, r, s, from, now)
+		if err != nil {
+			return Status{}, err
+		}
+		st.Budget = b
+	}
+	if st.Budget.NoData {
+		st.State = "no data"
+	}
+	for i, w := range s.Alerts {
+		b := burn(s, w, counts(1+2*i), counts(2+2*i))
+		if b.Firing && (st.State == "ok" || st.State == "no data" || w.Severity == "page") {
+			st.State = w.Severity
+		}
+		st.Burns = append(st.Burns, b)
+	}
+	return st, nil
 }
 
 // burn judges one alert rule from the counts of its two windows.
@@ -222,6 +234,10 @@ func slicesBudget(ctx context.Context, r store.RollupReader, s *SLO, from, to ti
 // window, then each tick recomputes the last Recompute minutes and the
 // minute in progress, so spans and samples that arrive late still count. A rollup replaces the stored minute, so ticks
 // and replicas agree.
+//
+// With an Alerter it judges the SLOs each tick: SLOs of whole events from
+// running sums of their windows (see incremental.go), the others from
+// their rollups (ComputeAll).
 type Evaluator struct {
 	Store     RollupStore
 	SLOs      []*SLO
@@ -241,6 +257,18 @@ type Evaluator struct {
 	mu    sync.Mutex
 	done  map[string]time.Time // guarded by mu: rollups are complete before this minute
 	owned map[string]bool      // guarded by mu: the SLOs evaluated at the last tick
+
+	// runMu is held through a Run: the running sums move once per tick,
+	// in tick order.
+	runMu   sync.Mutex
+	running runningState // guarded by runMu
+}
+
+func (e *Evaluator) recompute() time.Duration {
+	if e.Recompute == 0 {
+		return 10 * time.Minute
+	}
+	return e.Recompute
 }
 
 // Name implements the analyzer's Job.
@@ -264,10 +292,9 @@ func sloKey(s *SLO) string { return "slo/" + s.tenant() + "/" + s.Name }
 
 // Run implements the analyzer's Job.
 func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
-	recompute := e.Recompute
-	if recompute == 0 {
-		recompute = 10 * time.Minute
-	}
+	e.runMu.Lock()
+	defer e.runMu.Unlock()
+	recompute := e.recompute()
 	now := tick.Truncate(time.Minute).Add(time.Minute) // through the minute in progress
 	var mine, gained []*SLO
 	owned := map[string]bool{}
@@ -286,6 +313,8 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	e.mu.Unlock()
 	var errs []error
 	var judged, unjudged []*SLO
+	// The minutes this tick recomputed, of the SLOs with running sums.
+	fresh := map[string]recomputed{}
 	for _, s := range mine {
 		e.mu.Lock()
 		if e.done == nil {
@@ -299,15 +328,28 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 		if late := now.Add(-recompute); late.Before(from) {
 			from = late
 		}
-		if err := e.rollup(ctx, s, from, now); err != nil {
+		_, running := e.running.slos[sloKey(s)]
+		minutes, err := e.rollup(ctx, s, from, now, running)
+		if err != nil {
+			// Its rollups may be half written: its sums are rebuilt
+			// when it is judged again.
+			delete(e.running.slos, sloKey(s))
 			errs = append(errs, fmt.Errorf("slo %s: %w", s.Name, err))
 			unjudged = append(unjudged, s)
 			continue
 		}
+		fresh[sloKey(s)] = recomputed{from: unixMinute(from), minutes: minutes}
 		judged = append(judged, s)
 		e.mu.Lock()
 		e.done[sloKey(s)] = now
 		e.mu.Unlock()
+	}
+	// An SLO another replica evaluates is written by it meanwhile: its
+	// sums are rebuilt from the rollups if this replica takes it back.
+	for key := range e.running.slos {
+		if !owned[key] {
+			delete(e.running.slos, key)
+		}
 	}
 	if e.Alerter == nil {
 		return errors.Join(errs...)
@@ -332,7 +374,7 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	// not read as their rules having stopped firing, so the alerts of the
 	// others are held as they stand, and one SLO's failure does not hold
 	// up the rest.
-	statuses, err := ComputeAll(ctx, e.Store, judged, tick)
+	statuses, err := e.judgeAll(ctx, judged, fresh, tick)
 	if err != nil {
 		return errors.Join(append(errs, fmt.Errorf("slo statuses: %w", err))...)
 	}
@@ -342,8 +384,10 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	return errors.Join(errs...)
 }
 
-// rollup writes the SLO's minutes in [from, to), a day at a time.
-func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) error {
+// rollup writes the SLO's minutes in [from, to), a day at a time, and
+// returns them when keep is set.
+func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time, keep bool) ([]minute, error) {
+	var kept []minute
 	for start := from; start.Before(to); start = start.Add(24 * time.Hour) {
 		end := start.Add(24 * time.Hour)
 		if end.After(to) {
@@ -351,7 +395,7 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 		}
 		counts, err := s.SLI.minutes(ctx, sources{store: e.Store, promql: e.PromQL}, s.tenant(), s.Service, start, end)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(counts) == 0 {
 			continue
@@ -361,10 +405,13 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time) erro
 			rollups[i] = store.Rollup{Tenant: s.tenant(), SLO: s.Name, Minute: c.at, Good: c.good, Total: c.total}
 		}
 		if err := e.Store.WriteRollups(ctx, rollups); err != nil {
-			return err
+			return nil, err
+		}
+		if keep {
+			kept = append(kept, counts...)
 		}
 	}
-	return nil
+	return kept, nil
 }
 
 // minutes counts the monitor's verdicts per minute: each that says

@@ -47,3 +47,13 @@ type RollupReader interface {
 	// what an evaluation round needs. SLOs without rollups are absent.
 	SumRollupWindows(ctx context.Context, tenant string, slos []string, starts []time.Time, end time.Time) (map[string][]GoodTotal, error)
 }
+
+// TenantRollupReader reads the minutes of all of a tenant's SLOs in one
+// read: what an analyzer that keeps its SLOs' window sums in memory needs
+// to start, and to learn the minutes that leave its longest windows.
+type TenantRollupReader interface {
+	// TenantRollups calls fn with the stored minutes of every SLO of the
+	// tenant in [start, end), in no particular order. fn must not keep
+	// the pointer: the next row overwrites it.
+	TenantRollups(ctx context.Context, tenant string, start, end time.Time, fn func(*Rollup) error) error
+}

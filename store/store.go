@@ -69,6 +69,7 @@ type Store interface {
 	CostReader
 	RollupWriter
 	RollupReader
+	TenantRollupReader
 	EventWriter
 	EventReader
 	Members

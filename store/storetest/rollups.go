@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -82,5 +83,16 @@ func testRollups(t *testing.T, s store.Store) {
 	sums, err = s.SumRollupWindows(c, "acme", []string{"api-rate"}, []time.Time{base.Add(time.Minute)}, end)
 	if got := fmt.Sprint(sums["api-rate"], err); got != "[{40.25 43}] <nil>" {
 		t.Errorf("SumRollupWindows of fractional events = %s, want [{40.25 43}]", got)
+	}
+	// Every SLO of a tenant over minutes 2 to 3, the recomputed minute 3
+	// once, at its latest value; the other tenant's minutes stay out.
+	var tenant []string
+	err = s.TenantRollups(c, "acme", base.Add(2*time.Minute), base.Add(4*time.Minute), func(r *store.Rollup) error {
+		tenant = append(tenant, fmt.Sprintf("%s %s %g/%g", r.SLO, r.Minute.Sub(base), r.Good, r.Total))
+		return nil
+	})
+	sort.Strings(tenant)
+	if got := fmt.Sprint(tenant, err); got != "[api-rate 2m0s 20.125/21.5 chat-latency 2m0s 92/100 chat-latency 3m0s 150/160] <nil>" {
+		t.Errorf("TenantRollups = %s", got)
 	}
 }

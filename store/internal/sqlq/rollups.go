@@ -86,3 +86,17 @@ func (r *Reader) SumRollupWindows(ctx context.Context, tenant string, slos []str
 	}
 	return sums, nil
 }
+
+// TenantRollups reads every SLO's minutes of the tenant in [start, end):
+// on ClickHouse the sort key is (tenant, slo, minute), so this reads the
+// day partitions the range touches, rather than one key range per SLO.
+func (r *Reader) TenantRollups(ctx context.Context, tenant string, start, end time.Time, fn func(*store.Rollup) error) error {
+	from := r.d.latest("sli_rollups", []string{"slo", "minute"}, []string{"good", "total"}, "tenant = ? AND minute >= ? AND minute < ?")
+	query := Query{SQL: "SELECT slo, minute, good, total FROM " + from, Args: []any{tenant, r.d.time(start), r.d.time(end)}}
+	ru := store.Rollup{Tenant: tenant}
+	var minute time.Time
+	return r.each(ctx, "read the rollups of tenant "+tenant, query, []any{&ru.SLO, &minute, &ru.Good, &ru.Total}, func() error {
+		ru.Minute = minute.UTC()
+		return fn(&ru)
+	})
+}

@@ -80,6 +80,7 @@ func TestPlaceholders(t *testing.T) {
 		r.Rollups(c, rq)
 		r.SumRollups(c, rq)
 		r.SumRollupWindows(c, "acme", []string{"a", "b"}, []time.Time{start, day}, end)
+		r.TenantRollups(c, "acme", start, end, func(*store.Rollup) error { return nil })
 		r.LiveMembers(c, "analyzers", start)
 		r.Events(c, store.EventQuery{Tenant: "acme", Kinds: []store.EventKind{store.KindAlert}, Types: []string{"a", "b"}, Subjects: []string{"s"}, Start: start, End: end, Limit: 5})
 		r.Events(c, store.EventQuery{AllTenants: true, Start: start, End: end})

@@ -1,0 +1,435 @@
+package slo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/vigil-dev/vigil/store"
+)
+
+// Incremental evaluation (issue 19). Between two ticks an SLO's windows
+// move by a minute or so, and only the last Recompute minutes can change,
+// so the evaluator keeps every window's good and total in memory instead of
+// re-adding a month of rollups each tick: it is built once from the rollups
+// (at start, or when the evaluator takes an SLO over from another
+// replica), and each tick adds the minutes that entered every window,
+// subtracts those that left it, and adds the difference between each
+// recomputed minute's new value and the one it had counted (late data).
+//
+// To subtract a minute that leaves a window its value must be known. The
+// last ringMinutes of each SLO are kept in a ring; minutes older than that
+// can no longer change (a tick rewrites only its last Recompute minutes),
+// so the hour holding a long window's leaving edge is read from the store
+// once, for every SLO of the tenant, and kept until the edge moves past
+// it. A month of minutes in memory would be 700 kB an SLO.
+//
+// Only SLIs of whole events are summed this way: spans and drift verdicts.
+// Whole numbers below 2^53 add and subtract exactly in a float64, so the
+// running sums equal a fresh sum of the rollups to the event; the
+// fractional events of PromQL SLIs (ratios, rates, raw ratios, gauge
+// thresholds) would carry rounding error from tick to tick, so those SLOs
+// keep being judged by ComputeAll, which re-adds their rollups.
+
+// ringBeyondRecompute is how many minutes older than the recompute span the
+// ring keeps. It must be at least an hour and a minute: an hour block of
+// a long window's edge is read when the edge enters it, and its last
+// minute must by then be older than anything a tick rewrites. Two hours
+// also serve the workbook's windows up to 2h from the ring alone.
+const ringBeyondRecompute = 2 * time.Hour
+
+// maxLeaving bounds the minutes a window may shed in one tick before its
+// sums are rebuilt from the store instead (after a long stall).
+const maxLeaving = 6 * 60
+
+// summedIncrementally reports whether an SLO's windows are kept as running
+// sums: its events are whole numbers (see above).
+func summedIncrementally(s *SLO) bool {
+	switch s.SLI.(type) {
+	case SpanLatency, SpanAvailability, SpanAttribute, DriftVerdicts:
+		return true
+	}
+	return false
+}
+
+// unixMinute is t's minute since the Unix epoch, rounded up: a window
+// starting inside a minute counts the minutes from the next one, as the
+// rollup reads' "minute >= start" do.
+func unixMinute(t time.Time) int64 {
+	s := t.Unix()
+	m := s / 60
+	if s%60 != 0 || t.Nanosecond() != 0 {
+		if s >= 0 {
+			m++
+		}
+	}
+	return m
+}
+
+// windowSignature says what an SLO's running sums depend on: its windows.
+// A config reload that changes them rebuilds the sums.
+func windowSignature(s *SLO) string {
+	sig := fmt.Sprintf("%s|%d|%s", s.Window, s.Window.Duration, s.tenant())
+	for _, w := range s.Alerts {
+		sig += fmt.Sprintf("|%d/%d", w.Long, w.Short)
+	}
+	return sig
+}
+
+// runningSums are one SLO's windows (as windowStarts orders them), all
+// ending before minute at.
+type runningSums struct {
+	sig    string
+	at     int64    // the windows end before this Unix minute
+	starts []int64  // each window's first minute
+	sums   []Counts // each window's good and total
+	// ring holds minute m at ring[m % len(ring)] for m in [at-len(ring), at).
+	ring []Counts
+}
+
+func (r *runningSums) span() int64          { return int64(len(r.ring)) }
+func (r *runningSums) slot(m int64) *Counts { return &r.ring[m%r.span()] }
+
+// slide is how one window moves to its new start: either the minutes
+// [from, to) leave it, or (reset) it is summed anew from the ring and the
+// entering minutes, when that is fewer minutes to add (a calendar window
+// starting a new period).
+type slide struct {
+	reset    bool
+	from, to int64
+}
+
+// plan decides each window's slide to the new starts; ok is false when
+// the sums must be rebuilt from the store instead.
+func (r *runningSums) plan(starts []int64) ([]slide, bool) {
+	out := make([]slide, len(starts))
+	for i, s1 := range starts {
+		s0 := r.starts[i]
+		switch {
+		case s1 < s0: // a start never moves back; a redefined window is caught by its signature
+			return nil, false
+		case s1 == s0:
+		case s1 >= r.at-r.span() && s1-s0 > r.at-s1:
+			out[i] = slide{reset: true}
+		case s1-s0 > maxLeaving:
+			return nil, false
+		default:
+			out[i] = slide{from: s0, to: min(s1, r.at)}
+		}
+	}
+	return out, true
+}
+
+// edgeHours lists the hours (as their first Unix minute) older than the
+// ring that the slides need.
+func (r *runningSums) edgeHours(slides []slide) []int64 {
+	var hours []int64
+	for _, sl := range slides {
+		if sl.reset {
+			continue
+		}
+		for h := sl.from - sl.from%60; h < min(sl.to, r.at-r.span()); h += 60 {
+			hours = append(hours, h)
+		}
+	}
+	return hours
+}
+
+// recomputed are the minutes a tick rolled up and wrote, from the Unix
+// minute from to the tick's end: a minute in that range that is not among
+// them has no events (and its stored value, if any, was left as it was).
+type recomputed struct {
+	from    int64
+	minutes []minute // ascending
+}
+
+// advance moves the windows to end before now with the given starts.
+// fresh's minutes before at are corrections, the rest entered. older
+// returns the stored value of a minute before the ring. It reports false
+// when the sums cannot be moved and must be rebuilt; they are then left
+// inconsistent.
+func (r *runningSums) advance(now int64, starts []int64, fresh recomputed, older func(m int64) (Counts, bool)) bool {
+	// Every minute that enters must have been recomputed this tick.
+	if now < r.at || fresh.from > r.at || len(starts) != len(r.starts) {
+		return false
+	}
+	slides, ok := r.plan(starts)
+	if !ok {
+		return false
+	}
+	entering := make([]Counts, now-r.at)
+	for _, f := range fresh.minutes {
+		m := f.at.Unix() / 60
+		c := Counts{Good: f.good, Total: f.total}
+		switch {
+		case m >= now:
+			return false
+		case m >= r.at:
+			entering[m-r.at] = c
+		case m < r.at-r.span():
+			return false // a tick rewrote a minute the ring no longer holds
+		default:
+			// Late data: the minute's new value replaced the one counted.
+			old := r.slot(m)
+			d := Counts{Good: c.Good - old.Good, Total: c.Total - old.Total}
+			*old = c
+			for i, s := range r.starts {
+				if m >= s {
+					r.sums[i].Good += d.Good
+					r.sums[i].Total += d.Total
+				}
+			}
+		}
+	}
+	for i, sl := range slides {
+		sum := &r.sums[i]
+		if sl.reset {
+			*sum = Counts{}
+			for m := starts[i]; m < r.at; m++ {
+				sum.add(*r.slot(m))
+			}
+		}
+		for m := sl.from; m < sl.to; m++ {
+			v, ok := Counts{}, true
+			if m >= r.at-r.span() {
+				v = *r.slot(m)
+			} else if v, ok = older(m); !ok {
+				return false
+			}
+			sum.Good -= v.Good
+			sum.Total -= v.Total
+		}
+		for m := max(starts[i], r.at); m < now; m++ {
+			sum.add(entering[m-r.at])
+		}
+	}
+	// The ring's slots of minutes leaving it take the entering minutes,
+	// after the slides have read them.
+	for m := max(r.at, now-r.span()); m < now; m++ {
+		*r.slot(m) = entering[m-r.at]
+	}
+	r.at, r.starts = now, starts
+	return true
+}
+
+func (c *Counts) add(d Counts) {
+	c.Good += d.Good
+	c.Total += d.Total
+}
+
+// windowMinutes are windowStarts as Unix minutes.
+func windowMinutes(s *SLO, now time.Time) []int64 {
+	starts := windowStarts(s, now)
+	out := make([]int64, len(starts))
+	for i, t := range starts {
+		out[i] = unixMinute(t)
+	}
+	return out
+}
+
+// edgeBlock is one hour of every SLO of a tenant, read from the store for
+// the windows whose start is in it.
+type edgeBlock struct {
+	minutes map[string]*[60]Counts // by SLO name; absent means no events
+	used    bool                   // needed at the last tick
+}
+
+type blockKey struct {
+	tenant string
+	hour   int64 // first Unix minute
+}
+
+// runningState is every running sum an evaluator keeps.
+type runningState struct {
+	slos   map[string]*runningSums // by sloKey
+	blocks map[blockKey]*edgeBlock
+}
+
+// tenantScanMin is how many SLOs of a tenant being rebuilt at once make one
+// read of all the tenant's recent minutes cheaper than a read per SLO.
+const tenantScanMin = 20
+
+// rebuild builds the running sums of the SLOs at now from the store.
+func rebuild(ctx context.Context, st RollupStore, slos []*SLO, now time.Time, span int64) (map[string]*runningSums, error) {
+	sums, err := readWindowSums(ctx, st, slos, now)
+	if err != nil {
+		return nil, err
+	}
+	end := unixMinute(now)
+	out := make(map[string]*runningSums, len(slos))
+	byTenant := map[string]map[string]*runningSums{}
+	for _, s := range slos {
+		counts := sums.of(s, now)
+		r := &runningSums{sig: windowSignature(s), at: end, starts: windowMinutes(s, now), ring: make([]Counts, span)}
+		for i := range r.starts {
+			r.sums = append(r.sums, counts(i))
+		}
+		out[sloKey(s)] = r
+		if byTenant[s.tenant()] == nil {
+			byTenant[s.tenant()] = map[string]*runningSums{}
+		}
+		byTenant[s.tenant()][s.Name] = r
+	}
+	from := now.Truncate(time.Minute).Add(-time.Duration(span) * time.Minute)
+	put := func(r *runningSums, ru *store.Rollup) {
+		if m := ru.Minute.Unix() / 60; m >= end-span && m < end {
+			*r.slot(m) = Counts{Good: ru.Good, Total: ru.Total}
+		}
+	}
+	for tenant, ofTenant := range byTenant {
+		if len(ofTenant) >= tenantScanMin {
+			err := st.TenantRollups(ctx, tenant, from, now, func(ru *store.Rollup) error {
+				if r := ofTenant[ru.SLO]; r != nil {
+					put(r, ru)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		for name, r := range ofTenant {
+			minutes, err := st.Rollups(ctx, store.RollupQuery{Tenant: tenant, SLO: name, Start: from, End: now})
+			if err != nil {
+				return nil, err
+			}
+			for i := range minutes {
+				put(r, &minutes[i])
+			}
+		}
+	}
+	return out, nil
+}
+
+// loadBlock reads one hour of a tenant's rollups.
+func loadBlock(ctx context.Context, st store.TenantRollupReader, k blockKey) (*edgeBlock, error) {
+	b := &edgeBlock{minutes: map[string]*[60]Counts{}}
+	from := time.Unix(k.hour*60, 0).UTC()
+	err := st.TenantRollups(ctx, k.tenant, from, from.Add(time.Hour), func(ru *store.Rollup) error {
+		hour := b.minutes[ru.SLO]
+		if hour == nil {
+			hour = new([60]Counts)
+			b.minutes[ru.SLO] = hour
+		}
+		hour[ru.Minute.Unix()/60-k.hour] = Counts{Good: ru.Good, Total: ru.Total}
+		return nil
+	})
+	return b, err
+}
+
+// judgeAll judges the SLOs at tick after their rollups were written: those
+// of whole events from their running sums, moved by this tick's fresh
+// minutes (or rebuilt from the rollups when they have none yet, their
+// windows changed, or they cannot be moved), the rest by ComputeAll.
+func (e *Evaluator) judgeAll(ctx context.Context, slos []*SLO, fresh map[string]recomputed, tick time.Time) ([]Status, error) {
+	now := tick.Truncate(time.Minute).Add(time.Minute)
+	end := unixMinute(now)
+	span := int64((e.recompute() + ringBeyondRecompute) / time.Minute)
+	if e.running.slos == nil {
+		e.running = runningState{slos: map[string]*runningSums{}, blocks: map[blockKey]*edgeBlock{}}
+	}
+	type move struct {
+		r      *runningSums
+		starts []int64
+	}
+	moves := map[*SLO]move{}
+	var full, stale []*SLO
+	for _, s := range slos {
+		if !summedIncrementally(s) {
+			full = append(full, s)
+			continue
+		}
+		r := e.running.slos[sloKey(s)]
+		if r == nil || r.sig != windowSignature(s) || r.span() != span {
+			stale = append(stale, s)
+			continue
+		}
+		moves[s] = move{r: r, starts: windowMinutes(s, now)}
+	}
+	// A tenant with SLOs to rebuild may have had their month of rollups
+	// filled this tick, which hour blocks read before lack.
+	for _, s := range stale {
+		for k := range e.running.blocks {
+			if k.tenant == s.tenant() {
+				delete(e.running.blocks, k)
+			}
+		}
+	}
+	for _, b := range e.running.blocks {
+		b.used = false
+	}
+	for s, mv := range moves {
+		slides, ok := mv.r.plan(mv.starts)
+		if !ok {
+			continue // advance fails the same way and rebuilds it
+		}
+		for _, h := range mv.r.edgeHours(slides) {
+			k := blockKey{tenant: s.tenant(), hour: h}
+			if b := e.running.blocks[k]; b != nil {
+				b.used = true
+				continue
+			}
+			b, err := loadBlock(ctx, e.Store, k)
+			if err != nil {
+				return nil, fmt.Errorf("running sums: %w", err)
+			}
+			b.used = true
+			e.running.blocks[k] = b
+		}
+	}
+	for k, b := range e.running.blocks {
+		if !b.used {
+			delete(e.running.blocks, k)
+		}
+	}
+	for s, mv := range moves {
+		tenant, name := s.tenant(), s.Name
+		older := func(m int64) (Counts, bool) {
+			b := e.running.blocks[blockKey{tenant: tenant, hour: m - m%60}]
+			if b == nil {
+				return Counts{}, false
+			}
+			if hour := b.minutes[name]; hour != nil {
+				return hour[m%60], true
+			}
+			return Counts{}, true
+		}
+		if !mv.r.advance(end, mv.starts, fresh[sloKey(s)], older) {
+			delete(e.running.slos, sloKey(s))
+			stale = append(stale, s)
+		}
+	}
+	if len(stale) > 0 {
+		built, err := rebuild(ctx, e.Store, stale, now, span)
+		if err != nil {
+			return nil, fmt.Errorf("running sums: %w", err)
+		}
+		for k, r := range built {
+			e.running.slos[k] = r
+		}
+	}
+	byKey := map[string]Status{}
+	if len(full) > 0 {
+		sts, err := ComputeAll(ctx, e.Store, full, tick)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range sts {
+			byKey[sloKey(st.SLO)] = st
+		}
+	}
+	out := make([]Status, 0, len(slos))
+	for _, s := range slos {
+		st, ok := byKey[sloKey(s)]
+		if !ok {
+			r := e.running.slos[sloKey(s)]
+			var err error
+			if st, err = judge(ctx, e.Store, s, now, func(i int) Counts { return r.sums[i] }); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
