@@ -383,7 +383,7 @@ func TestClusterAnalyzerFaults(t *testing.T) {
 		}
 		startsBefore := checkTransitions(t, hooks.notifications())
 		autoBefore := hooks.executions("/act/auto")
-		loads := []*spanLoad{startLoad(collectors[0].http, 0), startLoad(collectors[1].http, 1<<32)}
+		loads := []*spanLoad{startLoad(t, collectors[0], true, 0), startLoad(t, collectors[1], false, 1<<32)}
 		time.Sleep(3 * time.Second)
 
 		// Everything dies at once, as a power cut would have it.

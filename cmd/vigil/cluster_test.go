@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	be "encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -16,6 +18,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // chCluster is a ClickHouse cluster of the test's own: two shards of two
@@ -121,9 +131,9 @@ func (c *chCluster) storeURL(db string) string {
 // same ports and data directory (whose spool it then replays).
 type roleProc struct {
 	*proc
-	name      string
-	web, http string
-	args      []string
+	name            string
+	web, http, grpc string
+	args            []string
 }
 
 // startRole runs `vigil <name>` against storeURL with a data directory
@@ -133,10 +143,11 @@ func startRole(t *testing.T, name, storeURL, token string, extra ...string) *rol
 	r := &roleProc{name: name, web: freeAddr(t)}
 	args := []string{name, "--store", storeURL, "--data-dir", t.TempDir(), "--web.listen-address", r.web}
 	if name == "collector" {
-		r.http = freeAddr(t)
-		args = append(args, "--collector.otlp-grpc-address", freeAddr(t), "--collector.http-address", r.http,
+		r.http, r.grpc = freeAddr(t), freeAddr(t)
+		args = append(args, "--collector.otlp-grpc-address", r.grpc, "--collector.http-address", r.http,
 			"--collector.jaeger-agent-address", freeUDPAddr(t))
 		tokens.Store(r.http, token)
+		tokens.Store(r.grpc, token)
 	}
 	tokens.Store(r.web, token)
 	r.args = append(args, extra...)
@@ -182,16 +193,17 @@ func (r *roleProc) metric(t *testing.T, sample string) float64 {
 	return v
 }
 
-// spanLoad sends OTLP/HTTP requests of spans with ids of its own to a
-// collector until stopped, and remembers which ones were acknowledged.
+// spanLoad sends spans with ids of its own to a collector through the
+// OpenTelemetry SDK's OTLP exporter until stopped, and remembers which ones
+// were acknowledged.
 type spanLoad struct {
-	target  string
-	mu      sync.Mutex
-	next    int             // guarded by mu
-	acked   map[uint64]bool // guarded by mu
-	refused int             // guarded by mu
-	stop    chan struct{}
-	done    chan struct{}
+	exporter sdktrace.SpanExporter
+	mu       sync.Mutex
+	next     int             // guarded by mu
+	acked    map[uint64]bool // guarded by mu
+	refused  int             // guarded by mu
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // spansPerRequest is large and the collectors batch for a second (their
@@ -200,26 +212,65 @@ type spanLoad struct {
 // on a busy machine.
 const spansPerRequest = 200
 
-// loadClient gives up on a request the collector holds too long, so a
-// load always stops.
-var loadClient = &http.Client{Transport: bearerClient{next: http.DefaultTransport}, Timeout: 30 * time.Second}
-
-func startLoad(target string, first int) *spanLoad {
-	l := &spanLoad{target: target, next: first, acked: map[uint64]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
-	// A collector answers once a batch is durable (100 ms of batching and
-	// the insert), so several senders keep it busy.
+// startLoad exports to the collector's OTLP/gRPC port when grpc is set and
+// to its OTLP/HTTP port otherwise, with the SDK's own retries off: a
+// refused export is counted, and the next one carries new spans.
+func startLoad(t *testing.T, collector *roleProc, grpc bool, first int) *spanLoad {
+	t.Helper()
+	ctx := context.Background()
+	var exp sdktrace.SpanExporter
+	var err error
+	if grpc {
+		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(collector.grpc), otlptracegrpc.WithInsecure(),
+			otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}), otlptracegrpc.WithTimeout(30*time.Second),
+			otlptracegrpc.WithHeaders(headers(collector.grpc, "X-Scope-OrgID", "acme")))
+	} else {
+		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(collector.http), otlptracehttp.WithInsecure(),
+			otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}), otlptracehttp.WithTimeout(30*time.Second),
+			otlptracehttp.WithHeaders(headers(collector.http, "X-Scope-OrgID", "acme")))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &spanLoad{exporter: exp, next: first, acked: map[uint64]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
+	// A collector answers once a batch is durable (its batching and the
+	// insert), so several senders keep it busy.
 	var senders sync.WaitGroup
 	for range 4 {
 		senders.Go(l.send)
 	}
 	go func() {
 		senders.Wait()
+		exp.Shutdown(ctx)
 		close(l.done)
 	}()
 	return l
 }
 
-// send posts requests until the load stops.
+// loadResource names the load's service, as an SDK user's resource does.
+var loadResource = resource.NewSchemaless(attribute.String("service.name", "fault-test"))
+
+// loadSpans are n finished spans with ids from first on, ten to a trace.
+func loadSpans(first, n int) []sdktrace.ReadOnlySpan {
+	now := time.Now()
+	stubs := make(tracetest.SpanStubs, 0, n)
+	for i := first; i < first+n; i++ {
+		var tid trace.TraceID
+		var sid trace.SpanID
+		be.BigEndian.PutUint64(tid[8:], uint64(i/10+1))
+		be.BigEndian.PutUint64(sid[:], uint64(i+1))
+		stubs = append(stubs, tracetest.SpanStub{
+			Name:        "op",
+			SpanContext: trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}),
+			StartTime:   now,
+			EndTime:     now.Add(time.Millisecond),
+			Resource:    loadResource,
+		})
+	}
+	return stubs.Snapshots()
+}
+
+// send exports batches until the load stops.
 func (l *spanLoad) send() {
 	for {
 		select {
@@ -231,16 +282,9 @@ func (l *spanLoad) send() {
 		first := l.next
 		l.next += spansPerRequest
 		l.mu.Unlock()
-		req, _ := http.NewRequest("POST", "http://"+l.target+"/v1/traces", bytes.NewReader(otlpRequest(first, spansPerRequest)))
-		req.Header.Set("Content-Type", "application/x-protobuf")
-		req.Header.Set("X-Scope-OrgID", "acme")
-		resp, err := http.DefaultClient.Do(req)
-		ok := err == nil && resp.StatusCode == 200
-		if err == nil {
-			resp.Body.Close()
-		}
+		err := l.exporter.ExportSpans(context.Background(), loadSpans(first, spansPerRequest))
 		l.mu.Lock()
-		if ok {
+		if err == nil {
 			for i := first; i < first+spansPerRequest; i++ {
 				l.acked[uint64(i+1)] = true
 			}
@@ -363,7 +407,7 @@ func TestClusterFaults(t *testing.T) {
 	token := createToken(t, t.TempDir(), storeURL, "*", "admin")
 	collectors := []*roleProc{startRole(t, "collector", storeURL, token), startRole(t, "collector", storeURL, token)}
 	web := startRole(t, "web", storeURL, token)
-	loads := []*spanLoad{startLoad(collectors[0].http, 0), startLoad(collectors[1].http, 1<<32)}
+	loads := []*spanLoad{startLoad(t, collectors[0], true, 0), startLoad(t, collectors[1], false, 1<<32)}
 	defer func() {
 		for _, l := range loads {
 			l.finish()
