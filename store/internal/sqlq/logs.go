@@ -47,8 +47,14 @@ func (r *Reader) Logs(ctx context.Context, q store.LogQuery) ([]store.LogRecord,
 		if len(words) == 0 {
 			return nil, fmt.Errorf("cannot search logs for %q: it has no word (letters or digits) to look up", q.Text)
 		}
-		pre, where := r.d.hasWords(q.Tenant, words, q.Start, end)
-		c.add(where.SQL, where.Args...)
+		via, err := r.indexWord(ctx, q.Tenant, words, q.Start, end)
+		if err != nil {
+			return nil, err
+		}
+		pre, where := r.d.hasWords(q.Tenant, words, via, q.Start, end)
+		if where.SQL != "" {
+			c.add(where.SQL, where.Args...)
+		}
 		if pre.SQL != "" {
 			prewhere = " PREWHERE " + pre.SQL
 			preArgs = pre.Args
@@ -77,14 +83,33 @@ func (r *Reader) Logs(ctx context.Context, q store.LogQuery) ([]store.LogRecord,
 	})
 }
 
-// longest is the longest of words: the likeliest to be rare, so the one
-// whose index entries are fewest to read.
-func longest(words []string) string {
-	w := words[0]
-	for _, o := range words[1:] {
-		if len(o) > len(w) {
-			w = o
+// IndexedRowsLimit is the most index rows a search's word may have in
+// its range for the search to go through the token index: the index
+// plan hands the logs table every id the word has (an IN set), which
+// costs more than reading the tokens column once the word is common.
+// BENCHMARKS.md ("Logs: bulk parsing, writing and full-text search")
+// has the measurements this number comes from.
+const IndexedRowsLimit = 100_000
+
+// indexWord picks the word whose token index rows a search reads: the
+// one of words with the fewest rows in [start, end), or "" when even that
+// one has more than IndexedRowsLimit (or the dialect has no index), and
+// the search reads every row's tokens instead. Each count stops past the
+// limit, a primary-key range of the index.
+func (r *Reader) indexWord(ctx context.Context, tenant string, words []string, start, end time.Time) (string, error) {
+	via, fewest := "", uint64(IndexedRowsLimit)
+	for _, w := range words {
+		q := r.d.tokenRows(tenant, w, start, end, IndexedRowsLimit)
+		if q.SQL == "" {
+			return "", nil
+		}
+		var n uint64
+		if err := r.one(ctx, "count the index rows of a log search's word", q, &n); err != nil {
+			return "", err
+		}
+		if n <= fewest {
+			via, fewest = w, n
 		}
 	}
-	return w
+	return via, nil
 }
