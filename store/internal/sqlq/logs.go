@@ -88,8 +88,9 @@ func (r *Reader) Logs(ctx context.Context, q store.LogQuery) ([]store.LogRecord,
 // plan hands the logs table every id the word has (an IN set), which
 // costs more than reading the tokens column once the word is common.
 // BENCHMARKS.md ("Logs: bulk parsing, writing and full-text search")
-// has the measurements this number comes from.
-const IndexedRowsLimit = 100_000
+// has the measurements this number comes from. It is a variable so that
+// tests can lower it and run the same searches through the other plan.
+var IndexedRowsLimit = 100_000
 
 // indexWord picks the word whose token index rows a search reads: the
 // one of words with the fewest rows in [start, end), or "" when even that
@@ -97,9 +98,10 @@ const IndexedRowsLimit = 100_000
 // the search reads every row's tokens instead. Each count stops past the
 // limit, a primary-key range of the index.
 func (r *Reader) indexWord(ctx context.Context, tenant string, words []string, start, end time.Time) (string, error) {
-	via, fewest := "", uint64(IndexedRowsLimit)
+	limit := IndexedRowsLimit
+	via, fewest := "", uint64(limit)
 	for _, w := range words {
-		q := r.d.tokenRows(tenant, w, start, end, IndexedRowsLimit)
+		q := r.d.tokenRows(tenant, w, start, end, limit)
 		if q.SQL == "" {
 			return "", nil
 		}
