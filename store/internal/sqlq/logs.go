@@ -84,13 +84,20 @@ func (r *Reader) Logs(ctx context.Context, q store.LogQuery) ([]store.LogRecord,
 }
 
 // IndexedRowsLimit is the most index rows a search's word may have in
-// its range for the search to go through the token index: the index
-// plan hands the logs table every id the word has (an IN set), which
-// costs more than reading the tokens column once the word is common.
-// BENCHMARKS.md ("Logs: bulk parsing, writing and full-text search")
-// has the measurements this number comes from. It is a variable so that
-// tests can lower it and run the same searches through the other plan.
-var IndexedRowsLimit = 100_000
+// its range for the search to go through the token index. The index plan
+// reads the logs table's id column, hands it every id the word has (an
+// IN set), and then reads the other columns of every granule (8,192
+// rows) that holds one of them; a word spread over the range touches
+// about as many granules as it has rows until it touches them all, and
+// then the index plan reads everything the tokens-column plan does and
+// more. Measured over 10,000,000 lines (1,221 granules; BENCHMARKS.md,
+// "Logs: bulk parsing, writing and full-text search"): a word in 100
+// lines took 0.43 s through the index and 1.44 s through the tokens
+// column, one in 10,000 lines 3.50 s and 2.70 s; the line between them
+// crosses where the word touches a little over half the granules, about
+// 1,000 rows at that size. The crossing grows with the range's granules,
+// so on more lines the limit errs towards the scan.
+var IndexedRowsLimit = 1000
 
 // indexWord picks the word whose token index rows a search reads: the
 // one of words with the fewest rows in [start, end), or "" when even that
