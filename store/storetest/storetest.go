@@ -16,10 +16,7 @@ type Opener func(t *testing.T) store.Store
 
 // Run runs every conformance case against the backend.
 func Run(t *testing.T, open Opener) {
-	cases := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
+	cases := []conformanceCase{
 		{"SpansRoundTrip", testSpansRoundTrip},
 		{"TypedAttributes", testTypedAttributes},
 		{"TraceNotFound", testTraceNotFound},
@@ -41,9 +38,6 @@ func Run(t *testing.T, open Opener) {
 		{"TraceSummaries", testTraceSummaries},
 		{"Members", testMembers},
 		{"SpanValues", testSpanValues},
-		{"Logs", testLogs},
-		{"LogPaging", testLogPaging},
-		{"LogsInvalid", testLogsInvalid},
 		{"LogSLICounts", testLogSLICounts},
 		{"LargeBatches", testLargeBatches},
 		{"Retention", testRetention},
@@ -51,6 +45,26 @@ func Run(t *testing.T, open Opener) {
 		{"Tokens", testTokens},
 		{"Sessions", testSessions},
 	}
+	run(t, open, append(cases, logCases...))
+}
+
+// logCases are the cases of log search.
+var logCases = []conformanceCase{
+	{"Logs", testLogs},
+	{"LogPaging", testLogPaging},
+	{"LogsInvalid", testLogsInvalid},
+}
+
+// RunLogs runs the log search cases alone: a backend with more than one
+// way to search runs them again with its other plan.
+func RunLogs(t *testing.T, open Opener) { run(t, open, logCases) }
+
+type conformanceCase struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
+}
+
+func run(t *testing.T, open Opener, cases []conformanceCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := open(t)

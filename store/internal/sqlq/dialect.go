@@ -84,12 +84,18 @@ type Dialect interface {
 	// it runs once and its result goes to every shard.
 	globalIn() string
 
-	// hasWords is true for the log rows whose tokens hold every word,
-	// using the dialect's token index, for a tenant's logs in [start, end)
-	// (zero bounds are open). prewhere, when not empty, is a condition to
-	// read first, before any other column (ClickHouse's PREWHERE), with
-	// its own arguments; where is the rest.
-	hasWords(tenant string, words []string, start, end time.Time) (prewhere Query, where Query)
+	// tokenRows counts the rows of word in the dialect's token index for a
+	// tenant's logs in [start, end), reading no more than limit+1 of
+	// them: a result above limit means "more than limit". It is empty
+	// when the dialect has no token index.
+	tokenRows(tenant, word string, start, end time.Time, limit int) Query
+	// hasWords is true for the log rows whose tokens hold every word, for
+	// a tenant's logs in [start, end) (zero bounds are open), found
+	// through the token index's rows of via when via is not empty, and by
+	// reading every row's tokens when it is. prewhere, when not empty, is
+	// a condition to read first, before any other column (ClickHouse's
+	// PREWHERE), with its own arguments; where is the rest.
+	hasWords(tenant string, words []string, via string, start, end time.Time) (prewhere Query, where Query)
 }
 
 // sqlType is a type queries cast to.
@@ -255,23 +261,41 @@ func quoteIdent(s string) string {
 	return "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(s) + "`"
 }
 
-// hasWords looks the rarest-looking word up in log_tokens, sorted by word,
-// in a PREWHERE: the logs table's id column is read first, and the rest
-// only of the granules that hold a match; then every word is checked on
-// those rows. GLOBAL IN runs the lookup once, where a cluster's
-// Distributed tables would otherwise refuse a subquery over another
-// Distributed table; on one node it is a plain IN.
-func (d clickHouse) hasWords(tenant string, words []string, start, end time.Time) (Query, Query) {
-	var sub conds
-	sub.add("tenant = ?", tenant)
-	sub.add("token = ?", longest(words))
-	d.prune(&sub, "timestamp", start, end)
-	pre := Query{SQL: "id GLOBAL IN (SELECT id FROM log_tokens WHERE " + sub.String() + ")", Args: sub.args}
+// tokenRows reads log_tokens, sorted by word, in a primary-key range,
+// and the LIMIT stops the read past limit rows: a common word costs a
+// few granules, not its millions of index rows.
+func (d clickHouse) tokenRows(tenant, word string, start, end time.Time, limit int) Query {
+	var c conds
+	c.add("tenant = ?", tenant)
+	c.add("token = ?", word)
+	d.prune(&c, "timestamp", start, end)
+	return Query{SQL: "SELECT count() FROM (SELECT 1 FROM log_tokens WHERE " + c.String() +
+		" LIMIT " + strconv.Itoa(limit+1) + ")", Args: c.args}
+}
+
+// hasWords, given via, looks via up in log_tokens in a PREWHERE: the
+// logs table's id column is read first, and the rest only of the
+// granules that hold a match; then every word is checked on those rows.
+// GLOBAL IN runs the lookup once, where a cluster's Distributed tables
+// would otherwise refuse a subquery over another Distributed table; on
+// one node it is a plain IN. Without via (a word too common for the
+// index to pay), the tokens column is read first, in the PREWHERE, and
+// the other columns only of the granules that match.
+func (d clickHouse) hasWords(tenant string, words []string, via string, start, end time.Time) (Query, Query) {
 	var c conds
 	for _, w := range words {
 		c.add("has(tokens, ?)", w)
 	}
-	return pre, Query{SQL: "(" + c.String() + ")", Args: c.args}
+	where := Query{SQL: "(" + c.String() + ")", Args: c.args}
+	if via == "" {
+		return where, Query{}
+	}
+	var sub conds
+	sub.add("tenant = ?", tenant)
+	sub.add("token = ?", via)
+	d.prune(&sub, "timestamp", start, end)
+	pre := Query{SQL: "id GLOBAL IN (SELECT id FROM log_tokens WHERE " + sub.String() + ")", Args: sub.args}
+	return pre, where
 }
 
 type duckDB struct{}
@@ -351,9 +375,12 @@ func (duckDB) globalIn() string { return "IN" }
 
 func (duckDB) colocated(table string) string { return table }
 
-// hasWords scans the tokens lists: DuckDB's full-text extension is not
-// built in, and the embedded store holds one machine's logs.
-func (d duckDB) hasWords(_ string, words []string, _, _ time.Time) (Query, Query) {
+// tokenRows: the embedded store has no token index (DuckDB's full-text
+// extension is not built in, and it holds one machine's logs).
+func (duckDB) tokenRows(string, string, time.Time, time.Time, int) Query { return Query{} }
+
+// hasWords scans the tokens lists.
+func (d duckDB) hasWords(_ string, words []string, _ string, _, _ time.Time) (Query, Query) {
 	var c conds
 	for _, w := range words {
 		c.add(d.has("tokens", "?"), w)

@@ -47,8 +47,14 @@ func (r *Reader) Logs(ctx context.Context, q store.LogQuery) ([]store.LogRecord,
 		if len(words) == 0 {
 			return nil, fmt.Errorf("cannot search logs for %q: it has no word (letters or digits) to look up", q.Text)
 		}
-		pre, where := r.d.hasWords(q.Tenant, words, q.Start, end)
-		c.add(where.SQL, where.Args...)
+		via, err := r.indexWord(ctx, q.Tenant, words, q.Start, end)
+		if err != nil {
+			return nil, err
+		}
+		pre, where := r.d.hasWords(q.Tenant, words, via, q.Start, end)
+		if where.SQL != "" {
+			c.add(where.SQL, where.Args...)
+		}
 		if pre.SQL != "" {
 			prewhere = " PREWHERE " + pre.SQL
 			preArgs = pre.Args
@@ -77,14 +83,42 @@ func (r *Reader) Logs(ctx context.Context, q store.LogQuery) ([]store.LogRecord,
 	})
 }
 
-// longest is the longest of words: the likeliest to be rare, so the one
-// whose index entries are fewest to read.
-func longest(words []string) string {
-	w := words[0]
-	for _, o := range words[1:] {
-		if len(o) > len(w) {
-			w = o
+// IndexedRowsLimit is the most index rows a search's word may have in
+// its range for the search to go through the token index. The index plan
+// reads the logs table's id column, hands it every id the word has (an
+// IN set), and then reads the other columns of every granule (8,192
+// rows) that holds one of them; a word spread over the range touches
+// about as many granules as it has rows until it touches them all, and
+// then the index plan reads everything the tokens-column plan does and
+// more. Measured over 10,000,000 lines (1,221 granules; BENCHMARKS.md,
+// "Logs: bulk parsing, writing and full-text search"): a word in 100
+// lines took 0.43 s through the index and 1.44 s through the tokens
+// column, one in 10,000 lines 3.50 s and 2.70 s; the line between them
+// crosses where the word touches a little over half the granules, about
+// 1,000 rows at that size. The crossing grows with the range's granules,
+// so on more lines the limit errs towards the scan.
+var IndexedRowsLimit = 1000
+
+// indexWord picks the word whose token index rows a search reads: the
+// one of words with the fewest rows in [start, end), or "" when even that
+// one has more than IndexedRowsLimit (or the dialect has no index), and
+// the search reads every row's tokens instead. Each count stops past the
+// limit, a primary-key range of the index.
+func (r *Reader) indexWord(ctx context.Context, tenant string, words []string, start, end time.Time) (string, error) {
+	limit := IndexedRowsLimit
+	via, fewest := "", uint64(limit)
+	for _, w := range words {
+		q := r.d.tokenRows(tenant, w, start, end, limit)
+		if q.SQL == "" {
+			return "", nil
+		}
+		var n uint64
+		if err := r.one(ctx, "count the index rows of a log search's word", q, &n); err != nil {
+			return "", err
+		}
+		if n <= fewest {
+			via, fewest = w, n
 		}
 	}
-	return w
+	return via, nil
 }
