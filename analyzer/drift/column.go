@@ -34,6 +34,28 @@ type Column struct {
 	Levels []string  // Categorical
 }
 
+// Values are the column's values as text, missing ones left out: numbers
+// as the shortest text that reads back the same, labels as they are.
+func (c *Column) Values() []string {
+	var out []string
+	if c.Kind == Numeric {
+		out = make([]string, 0, len(c.Floats))
+		for _, f := range c.Floats {
+			if !math.IsNaN(f) {
+				out = append(out, strconv.FormatFloat(f, 'g', -1, 64))
+			}
+		}
+		return out
+	}
+	out = make([]string, 0, len(c.Codes))
+	for _, code := range c.Codes {
+		if code >= 0 {
+			out = append(out, c.Levels[code])
+		}
+	}
+	return out
+}
+
 // Len is the number of rows.
 func (c *Column) Len() int {
 	if c.Kind == Numeric {

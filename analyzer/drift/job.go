@@ -116,15 +116,7 @@ func tenantOr(t string) string {
 // now, or its baseline file) with its current window.
 func Evaluate(ctx context.Context, r Reader, m *Monitor, now time.Time, limit int) (ColumnResult, error) {
 	refFrom, refTo, curFrom, curTo := m.Windows(now)
-	read := func(from, to time.Time) ([]string, error) {
-		if m.Watch.Kind == WatchMetric {
-			return metricValues(ctx, r, tenantOr(m.Tenant), m.Watch.Query, from, to, limit)
-		}
-		q := store.ValueQuery{Tenant: tenantOr(m.Tenant), Service: m.Filter.Service, Operation: m.Filter.Operation, Model: m.Filter.Model,
-			ModelVersion: m.Filter.ModelVersion, Field: string(m.Watch.Kind), Attribute: m.Watch.Attribute, Start: from, End: to, Limit: limit}
-		v, err := r.SpanValues(ctx, q)
-		return v.Values, err
-	}
+	read := func(from, to time.Time) ([]string, error) { return Values(ctx, r, m, from, to, limit) }
 	cur, err := read(curFrom, curTo)
 	if err != nil {
 		return ColumnResult{}, err
@@ -138,6 +130,18 @@ func Evaluate(ctx context.Context, r Reader, m *Monitor, now time.Time, limit in
 	}
 	refCol, curCol := columnsOf(m.Watch.String(), ref, cur, m.Kind)
 	return CompareColumn(refCol, curCol, m.Options), nil
+}
+
+// Values are the values the monitor watches in [from, to): its spans'
+// field or attribute, or its metric selector's samples; at most limit.
+func Values(ctx context.Context, r Reader, m *Monitor, from, to time.Time, limit int) ([]string, error) {
+	if m.Watch.Kind == WatchMetric {
+		return metricValues(ctx, r, tenantOr(m.Tenant), m.Watch.Query, from, to, limit)
+	}
+	q := store.ValueQuery{Tenant: tenantOr(m.Tenant), Service: m.Filter.Service, Operation: m.Filter.Operation, Model: m.Filter.Model,
+		ModelVersion: m.Filter.ModelVersion, Field: string(m.Watch.Kind), Attribute: m.Watch.Attribute, Start: from, End: to, Limit: limit}
+	v, err := r.SpanValues(ctx, q)
+	return v.Values, err
 }
 
 // metricValues are the values of the samples a selector matches in

@@ -123,7 +123,7 @@ type histogram struct {
 	CurTo      time.Time
 	Width      int // the SVG's width
 	Max        float64
-	Note       string
+	Baseline   string // the CSV file and column the reference is, if one is
 }
 
 type histBin struct {
@@ -248,24 +248,24 @@ func finite(f float64) *float64 {
 	return &f
 }
 
-// histogramOf reads the judgement's two windows of span values again
-// and bins them: equal-width bins over both sides' range for numbers,
-// the most frequent labels for categories. A baseline from a CSV file or
-// a metric watch is not read here.
+// histogramOf reads the judgement's two windows again, as the drift job
+// read them (span values or a metric watch's samples), and bins them:
+// equal-width bins over both sides' range for numbers, the most frequent
+// labels for categories. A baseline from a CSV file is its reference.
 func (u *UI) histogramOf(ctx context.Context, m *drift.Monitor, j *judgement) (*histogram, error) {
-	if m.Watch.Kind == drift.WatchMetric || m.Reference.Baseline != nil {
-		return &histogram{Note: "The reference of this monitor is a metric or a CSV baseline: its histograms are not drawn here."}, nil
-	}
 	h := &histogram{Kind: j.Kind}
 	h.RefFrom, h.RefTo, h.CurFrom, h.CurTo = m.Windows(j.At)
 	read := func(from, to time.Time) ([]string, error) {
-		vs, err := u.opts.Store.SpanValues(ctx, store.ValueQuery{Tenant: tenantOrDefault(m.Tenant), Service: m.Filter.Service, Operation: m.Filter.Operation,
-			Model: m.Filter.Model, ModelVersion: m.Filter.ModelVersion, Field: string(m.Watch.Kind), Attribute: m.Watch.Attribute, Start: from, End: to})
-		return vs.Values, err
+		return drift.Values(ctx, u.opts.Store, m, from, to, 0)
 	}
-	ref, err := read(h.RefFrom, h.RefTo)
-	if err != nil {
-		return nil, err
+	var ref []string
+	if base := m.Reference.Baseline; base != nil {
+		ref, h.Baseline = base.Values(), m.Reference.File+", column "+m.Reference.Column
+	} else {
+		var err error
+		if ref, err = read(h.RefFrom, h.RefTo); err != nil {
+			return nil, err
+		}
 	}
 	cur, err := read(h.CurFrom, h.CurTo)
 	if err != nil {

@@ -49,6 +49,7 @@ type Store interface {
 	store.EventWriter
 	store.CostReader
 	store.SpanValueReader // the drift report's histograms
+	store.MetricReader    // the same for a metric watch
 	store.LogReader       // the trace page's logs
 	// Tokens lists the API tokens, for the settings page of an admin.
 	Tokens(ctx context.Context) ([]store.APIToken, error)
