@@ -34,6 +34,10 @@ func (c Counts) Ratio() (float64, bool) {
 	return c.Good / c.Total, true
 }
 
+// HasEvents reports whether the window saw any event: a burn rate or
+// ratio of a window without one is unknown, not 0.
+func (c Counts) HasEvents() bool { return c.Total != 0 }
+
 // ErrorRatio is bad over total.
 func (c Counts) ErrorRatio() (float64, bool) {
 	r, ok := c.Ratio()

@@ -59,8 +59,7 @@ func toJSON(st slo.Status) sloJSON {
 	data := !st.Budget.NoData
 	j.SLI, j.BudgetRemaining, j.BudgetConsumed = opt(st.Budget.SLI, data), opt(st.Budget.Remaining, data), opt(st.Budget.Consumed, data)
 	for _, b := range st.Burns {
-		_, lok := b.Long.Ratio()
-		_, sok := b.Short.Ratio()
+		lok, sok := b.Long.HasEvents(), b.Short.HasEvents()
 		j.BurnRates = append(j.BurnRates, burnJSON{Severity: b.Rule.Severity, LongWindow: b.Rule.Long.String(), ShortWindow: b.Rule.Short.String(),
 			Factor: b.Rule.Factor, LongBurnRate: opt(b.LongRate, lok), ShortBurnRate: opt(b.ShortRate, sok), LongEvents: b.Long.Total,
 			Firing: b.Firing, CanFire: b.Rule.CanFire(s.Objective)})
