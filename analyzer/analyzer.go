@@ -114,14 +114,17 @@ func (o ownership) owns(key string) bool {
 // second, after they have moved their share of the keys away. Before the
 // first tick (the dispatcher takes up undelivered approvals as it starts)
 // and after any change of members it owns nothing for one tick; the
-// owner's next tick hands its approvals to the dispatcher again. Alone
-// (without Members) it owns everything.
+// owner's next tick hands its approvals to the dispatcher again. A tick
+// whose members could not be read evaluates everything but acts on
+// nothing: every replica that cannot read them would act. Alone (without
+// Members) it owns everything.
 func (s *Scheduler) Owns(key string) bool {
 	o := s.last.Load()
 	if s.opts.Members == nil {
 		return o == nil || o.owns(key)
 	}
-	return o != nil && o.settled && o.owns(key)
+	// A replica that read the members is among them: none means unread.
+	return o != nil && o.settled && len(o.members) > 0 && o.owns(key)
 }
 
 // TimeoutJob is a job with a timeout of its own.

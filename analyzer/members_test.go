@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -162,5 +163,32 @@ func TestBoundedConcurrencyAndJobTimeouts(t *testing.T) {
 	}
 	if d := counting[1].deadline; d > time.Minute || d <= 0 {
 		t.Errorf("job without its own timeout had %s, want the 1m interval", d)
+	}
+}
+
+// unreadMembers is a members table the store cannot read.
+type unreadMembers struct{}
+
+func (unreadMembers) Heartbeat(context.Context, string, string, time.Time) error { return nil }
+func (unreadMembers) LiveMembers(context.Context, string, time.Time) ([]string, error) {
+	return nil, errors.New("store down")
+}
+
+// A replica that cannot read who else is alive evaluates every monitor
+// (work done twice is correct) but acts on none, however many ticks
+// agree: every replica in the same state would act too.
+func TestUnreadMembersEvaluateButDoNotAct(t *testing.T) {
+	j := &ownerJob{}
+	s := NewScheduler(Options{Interval: time.Minute, Logger: slog.New(slog.DiscardHandler), Members: unreadMembers{}, Replica: "a"}, j)
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		tick := t0.Add(time.Duration(i) * time.Minute)
+		s.RunTick(context.Background(), tick)
+		if len(j.owned[tick]) != 100 {
+			t.Errorf("tick %d evaluated %d of 100 monitors", i, len(j.owned[tick]))
+		}
+	}
+	if s.Owns("slo/1") {
+		t.Error("a replica that cannot read the members acts on a monitor")
 	}
 }
