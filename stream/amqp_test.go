@@ -89,28 +89,39 @@ func consumer(t *testing.T, u, exchange, queue string, durable bool) *amqp.Chann
 
 func newDispatcher(t *testing.T, sub dispatch.Subscriber, logs *bytes.Buffer) (*dispatch.Dispatcher, *embedded.Store, *prometheus.Registry) {
 	t.Helper()
+	d, st, reg, serve := newIdleDispatcher(t, sub, logs)
+	serve()
+	return d, st, reg
+}
+
+// newIdleDispatcher is newDispatcher before it serves: events published
+// before serve is called wait in their queues, taken by no attempt yet.
+func newIdleDispatcher(t *testing.T, sub dispatch.Subscriber, logs *bytes.Buffer) (d *dispatch.Dispatcher, st *embedded.Store, reg *prometheus.Registry, serve func()) {
+	t.Helper()
 	st, err := embedded.Open(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	reg := prometheus.NewRegistry()
+	reg = prometheus.NewRegistry()
 	logger := slog.New(slog.DiscardHandler)
 	if logs != nil {
 		logger = slog.New(slog.NewTextHandler(logs, nil))
 	}
-	d, err := dispatch.New(dispatch.Options{Store: st, Subscribers: []dispatch.Subscriber{sub}, Backoff: 200 * time.Millisecond, MaxBackoff: time.Second,
+	d, err = dispatch.New(dispatch.Options{Store: st, Subscribers: []dispatch.Subscriber{sub}, Backoff: 200 * time.Millisecond, MaxBackoff: time.Second,
 		Timeout: 5 * time.Second, Logger: logger, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	go d.Serve()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		d.Shutdown(ctx)
-	})
-	return d, st, reg
+	serve = func() {
+		go d.Serve()
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			d.Shutdown(ctx)
+		})
+	}
+	return d, st, reg, serve
 }
 
 func publisher(file, exchange string) *AMQP {

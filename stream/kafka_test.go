@@ -234,13 +234,18 @@ func TestKafkaBacklogBound(t *testing.T) {
 	const bound, n = 5, 12
 	pub := kafkaPublisher(c, topic, bound)
 	defer pub.Close()
-	d, _, reg := newDispatcher(t, pub, nil)
+	// All n wait before the dispatcher serves: an attempt that took the
+	// first events while the rest were published would deliver them
+	// once the broker is back, though the bound dropped them from the
+	// queue meanwhile.
+	d, _, reg, serve := newIdleDispatcher(t, pub, nil)
 	var events []store.Event
 	for i := range n {
 		ev := noteEvent(t, "acme", i)
 		events = append(events, ev)
 		d.Publish(ev)
 	}
+	serve()
 	if q := gauge(t, reg, "vigil_dispatch_queued", pub.Name()); q != bound {
 		t.Errorf("vigil_dispatch_queued = %v, want the bound %d", q, bound)
 	}
