@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -42,24 +43,44 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// freeAddr and freeUDPAddr hand out loopback ports above the kernel's
+// ephemeral range (ip_local_port_range, 32768-60999 by default). A port
+// taken with ":0" and closed again comes from that range, where any
+// outgoing connection of a parallel test (to ClickHouse, the API server,
+// Vigil itself) may take it as its source port before vigil binds it:
+// CI saw "bind: address already in use" that way. Above the range only
+// an explicit bind can collide, and the counter keeps this process from
+// handing out a port twice.
+var nextPort atomic.Int32
+
+func init() { nextPort.Store(61000 + int32(os.Getpid()%2000)) }
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return freePort(t, func(addr string) (io.Closer, error) { return net.Listen("tcp", addr) })
 }
 
 func freeUDPAddr(t *testing.T) string {
 	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return freePort(t, func(addr string) (io.Closer, error) { return net.ListenPacket("udp", addr) })
+}
+
+func freePort(t *testing.T, listen func(string) (io.Closer, error)) string {
+	t.Helper()
+	for range 1000 {
+		port := nextPort.Add(1)
+		if port > 65535 {
+			nextPort.CompareAndSwap(port, 61000)
+			continue
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		if l, err := listen(addr); err == nil {
+			l.Close()
+			return addr
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().String()
+	t.Fatal("no free port above the ephemeral range")
+	return ""
 }
 
 // collectorPorts are flags that put the collector's listeners on free ports.
