@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,12 +28,15 @@ type clickhouseServer struct {
 
 func newClickHouse(t *testing.T) *clickhouseServer {
 	needTool(t, "clickhouse-server")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// The server takes port and port+1 (HTTP): two free ports in a row.
+	var port int
+	for port == 0 {
+		a, b := freeAddr(t), freeAddr(t)
+		pa, _ := strconv.Atoi(a[strings.LastIndex(a, ":")+1:])
+		if pb, _ := strconv.Atoi(b[strings.LastIndex(b, ":")+1:]); pb == pa+1 {
+			port = pa
+		}
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 	c := &clickhouseServer{env: []string{"VIGIL_CLICKHOUSE_DIR=" + t.TempDir(), fmt.Sprintf("VIGIL_CLICKHOUSE_PORT=%d", port)}}
 	c.addr = c.run(t, "start")
 	t.Cleanup(func() { c.run(t, "stop") })
