@@ -84,6 +84,17 @@ type ownership struct {
 	// settled: the members are those this replica saw at the tick before
 	// too (see Scheduler.Owns).
 	settled bool
+	// shared: replicas share the work (Options.Members is set).
+	shared bool
+}
+
+// acts reports whether this replica may act on key (see Scheduler.Owns).
+func (o ownership) acts(key string) bool {
+	if !o.shared {
+		return true
+	}
+	// A replica that read the members is among them: none means unread.
+	return o.settled && len(o.members) > 0 && o.owns(key)
 }
 
 func (o ownership) owns(key string) bool {
@@ -120,11 +131,10 @@ func (o ownership) owns(key string) bool {
 // Members) it owns everything.
 func (s *Scheduler) Owns(key string) bool {
 	o := s.last.Load()
-	if s.opts.Members == nil {
-		return o == nil || o.owns(key)
+	if o == nil {
+		return s.opts.Members == nil
 	}
-	// A replica that read the members is among them: none means unread.
-	return o != nil && o.settled && len(o.members) > 0 && o.owns(key)
+	return o.acts(key)
 }
 
 // TimeoutJob is a job with a timeout of its own.
@@ -255,15 +265,15 @@ func (s *Scheduler) ownership(ctx context.Context, tick time.Time) ownership {
 	defer cancel()
 	if err := s.opts.Members.Heartbeat(ctx, membersGroup, s.opts.Replica, tick); err != nil {
 		s.opts.Logger.Warn("cannot announce this analyzer; evaluating everything this tick", "err", err)
-		return ownership{}
+		return ownership{shared: true}
 	}
 	members, err := s.opts.Members.LiveMembers(ctx, membersGroup, tick.Add(-liveTicks*s.opts.Interval))
 	if err != nil {
 		s.opts.Logger.Warn("cannot list analyzers; evaluating everything this tick", "err", err)
-		return ownership{}
+		return ownership{shared: true}
 	}
 	s.replicas.Set(float64(len(members)))
-	return ownership{self: s.opts.Replica, members: slices.Sorted(slices.Values(members))}
+	return ownership{self: s.opts.Replica, members: slices.Sorted(slices.Values(members)), shared: true}
 }
 
 func (s *Scheduler) runJob(ctx context.Context, j Job, tick time.Time) {

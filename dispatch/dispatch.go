@@ -42,9 +42,13 @@ type Options struct {
 	// Default 24h.
 	MaxAge time.Duration
 	// Timeout bounds one attempt. Default 30s.
-	Timeout    time.Duration
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
+	Timeout time.Duration
+	// RecoverWhenAsked leaves taking up undelivered events to the caller
+	// (Recover), for replicas that share a store and must not each take
+	// up the same events; otherwise Serve takes them up as it starts.
+	RecoverWhenAsked bool
+	Logger           *slog.Logger
+	Registerer       prometheus.Registerer
 }
 
 // Dispatcher queues published events for their subscribers and delivers
@@ -245,9 +249,11 @@ func (d *Dispatcher) Serve() error {
 		case <-ctx.Done():
 		}
 	}()
-	if err := d.recoverUndelivered(ctx, time.Now()); err != nil {
-		// Not fatal: what is published from now on is still delivered.
-		d.opts.Logger.Error("cannot take up undelivered events", "err", err)
+	if !d.opts.RecoverWhenAsked {
+		if err := d.Recover(ctx); err != nil {
+			// Not fatal: what is published from now on is still delivered.
+			d.opts.Logger.Error("cannot take up undelivered events", "err", err)
+		}
 	}
 	d.mu.Lock()
 	d.running = ctx
@@ -261,6 +267,14 @@ func (d *Dispatcher) Serve() error {
 	d.mu.Unlock()
 	d.wg.Wait()
 	return nil
+}
+
+// Recover queues again the events of the last MaxAge that no attempt
+// settled (see recoverUndelivered). It may run beside the workers: an
+// event being delivered is still queued until its attempt is logged, and
+// queued once whatever recovery adds.
+func (d *Dispatcher) Recover(ctx context.Context) error {
+	return d.recoverUndelivered(ctx, time.Now())
 }
 
 // Shutdown stops taking work and waits for the attempts under way to
@@ -430,17 +444,6 @@ func (w *worker) attempt(ctx context.Context, tenant string, batch []entry, try 
 	default:
 		outcome = Retrying
 	}
-	w.mu.Lock()
-	q := w.queues[tenant]
-	if outcome.final() {
-		w.size -= q.remove(batch)
-		q.tries, q.next = 0, time.Time{}
-	} else {
-		q.tries++
-		q.next = now.Add(w.backoff(q.tries))
-	}
-	w.queued.Set(float64(w.size))
-	w.mu.Unlock()
 	w.d.attempts.WithLabelValues(w.name, string(outcome)).Inc()
 
 	d := Delivery{Subscriber: w.name, Target: report.Target, Try: try, Status: report.Status,
@@ -455,7 +458,22 @@ func (w *worker) attempt(ctx context.Context, tenant string, batch []entry, try 
 		d.Error = err.Error()
 		w.d.opts.Logger.Warn("delivery failed", "subscriber", d.Subscriber, "tenant", tenant, "try", try, "outcome", outcome, "err", err)
 	}
+	// Logged before the batch leaves the queue: a Recover running beside
+	// this worker finds each event queued or settled in the log, never
+	// neither.
 	w.log(tenant, start, d)
+
+	w.mu.Lock()
+	q := w.queues[tenant]
+	if outcome.final() {
+		w.size -= q.remove(batch)
+		q.tries, q.next = 0, time.Time{}
+	} else {
+		q.tries++
+		q.next = now.Add(w.backoff(q.tries))
+	}
+	w.queued.Set(float64(w.size))
+	w.mu.Unlock()
 }
 
 // backoff is the delay before retry number tries: Backoff doubled per

@@ -359,8 +359,10 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 	streams := newStreamSet(live, logger.With("component", "dispatch"))
 	initial, _, _ := streams.take()
 	subscribers = append(subscribers, initial...)
+	// Undelivered events are taken up by one replica (analyzer.Recovery),
+	// not by every dispatcher as it starts.
 	disp, err := dispatch.New(dispatch.Options{Store: st, Subscribers: append(subscribers, escalations(notifiers)...),
-		Logger: logger.With("component", "dispatch"), Registerer: reg})
+		RecoverWhenAsked: true, Logger: logger.With("component", "dispatch"), Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -393,6 +395,7 @@ func addAnalyzer(group *run.Group, stop *shutdown, o *roleOptions, st store.Stor
 		&canary.Job{Store: st, Current: live.canaries, Owns: analyzer.Owns, Publisher: disp},
 		&rightsize.Job{Store: st, Current: live.advise, Owns: analyzer.Owns, Publisher: disp},
 		engine,
+		&analyzer.Recovery{Recover: disp.Recover},
 	}
 	if grafana != nil {
 		jobs = append(jobs, &dashboards.Sync{Store: st, Publisher: disp, Current: live.slos, Teams: grafana.Teams, Owns: analyzer.Owns})
