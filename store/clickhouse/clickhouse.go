@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +74,7 @@ func redact(u *url.URL) string { return u.Redacted() }
 type Store struct {
 	*reads  // every read but events'
 	conn    driver.Conn
+	opts    ch.Options // conn's options: onShards connects to replicas with them
 	ddl     ddl
 	dialect sqlq.Dialect
 	addr    string
@@ -121,7 +124,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Cluster != "" {
 		dialect = sqlq.ClickHouseCluster(cfg.Cluster, cfg.Database)
 	}
-	s := &Store{reads: sqlq.NewReader(dialect, sqlConn{conn}), conn: conn, ddl: d, dialect: dialect, addr: addr}
+	s := &Store{reads: sqlq.NewReader(dialect, sqlConn{conn}), conn: conn, opts: opts, ddl: d, dialect: dialect, addr: addr}
 	if err := s.migrate(ctx); err != nil {
 		conn.Close()
 		return nil, err
@@ -245,17 +248,20 @@ func (s *Store) execAll(ctx context.Context, stmts []string) error {
 // as added. In a cluster the Distributed table is then made again over
 // the altered local tables.
 func (s *Store) alter(ctx context.Context, a alter) error {
-	stmt := s.ddl.alterTable(a.table, a.actions...)
-	err := s.conn.Exec(ctx, stmt)
-	if columnExists(stmt, err) {
+	err := s.onShards(ctx, func(conn driver.Conn) error {
+		stmt := s.ddl.alterTable(a.table, a.actions...)
+		err := conn.Exec(ctx, stmt)
+		if !columnExists(stmt, err) {
+			return err
+		}
 		for _, action := range a.actions {
 			stmt := s.ddl.alterTable(a.table, action)
-			if err := s.conn.Exec(ctx, stmt); err != nil && !columnExists(stmt, err) {
+			if err := conn.Exec(ctx, stmt); err != nil && !columnExists(stmt, err) {
 				return err
 			}
 		}
-		err = nil
-	}
+		return nil
+	})
 	if err != nil || s.ddl.cluster == "" {
 		return err
 	}
@@ -265,6 +271,83 @@ func (s *Store) alter(ctx context.Context, a alter) error {
 		}
 	}
 	return nil
+}
+
+// onShards runs an ALTER of local tables (columns, partitions, mutations)
+// so that every replica takes it: do gets the one server; in a cluster it
+// gets one replica of each shard in turn, the first in remote_servers
+// order that answers (the one reads go to), whose replicated table hands
+// the change to the others through ZooKeeper. Not ON CLUSTER: 18.16's DDL
+// queue runs an ALTER ON CLUSTER of a replicated table on one replica of
+// each shard through a lock in ZooKeeper, and when two replicas raced for
+// it one failed with "Node exists" and its queue stopped, so every later
+// ON CLUSTER statement of the cluster timed out after 180 s (CI met it
+// while two conformance runs altered tables at once).
+func (s *Store) onShards(ctx context.Context, do func(driver.Conn) error) error {
+	if s.ddl.cluster == "" {
+		return do(s.conn)
+	}
+	shards, err := s.shardReplicas(ctx)
+	if err != nil {
+		return err
+	}
+	for i, addrs := range shards {
+		conn, err := s.dialFirst(ctx, addrs)
+		if err == nil {
+			err = do(conn)
+			conn.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("shard %d of cluster %s: %w", i+1, s.ddl.cluster, err)
+		}
+	}
+	return nil
+}
+
+// shardReplicas lists each shard's replicas (host:port of their native
+// protocol) in remote_servers order.
+func (s *Store) shardReplicas(ctx context.Context) ([][]string, error) {
+	rows, err := s.conn.Query(ctx, `SELECT shard_num, host_address, port FROM system.clusters
+		WHERE cluster = ? ORDER BY shard_num, replica_num`, s.ddl.cluster)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the replicas of cluster %s: %w", s.ddl.cluster, err)
+	}
+	defer rows.Close()
+	var shards [][]string
+	last := uint32(0)
+	for rows.Next() {
+		var (
+			shard uint32
+			host  string
+			port  uint16
+		)
+		if err := rows.Scan(&shard, &host, &port); err != nil {
+			return nil, err
+		}
+		if shard != last {
+			shards, last = append(shards, nil), shard
+		}
+		shards[len(shards)-1] = append(shards[len(shards)-1], net.JoinHostPort(host, strconv.Itoa(int(port))))
+	}
+	return shards, rows.Err()
+}
+
+// dialFirst connects to the first of addrs that answers.
+func (s *Store) dialFirst(ctx context.Context, addrs []string) (driver.Conn, error) {
+	var errs []error
+	for _, addr := range addrs {
+		opts := s.opts
+		opts.Addr = []string{addr}
+		conn, err := ch.Open(&opts)
+		if err == nil {
+			if err = conn.Ping(ctx); err == nil {
+				return conn, nil
+			}
+			conn.Close()
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", addr, firstLine(err)))
+	}
+	return nil, fmt.Errorf("no replica answers: %w", errors.Join(errs...))
 }
 
 // columnExists reports whether err is an ADD COLUMN's for a column the

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/store/internal/sqlq"
 )
@@ -14,8 +16,8 @@ import (
 // mutation (see store/reprice.go for why the column is rewritten in place).
 // Mutations run in the background: Reprice waits until system.mutations
 // says the table has none left to do, so that when it returns the new costs
-// are what readers see. In a cluster the mutation runs ON CLUSTER on the
-// local tables, and Reprice waits for it on the replica of each shard that
+// are what readers see. In a cluster the mutation goes to the local table
+// of one replica of each shard (see onShards), and Reprice waits for it on the replica of each shard that
 // reads go to (the first one alive, as load_balancing in_order picks).
 
 // repriceBatch is how many rules go into one mutation: every mutation
@@ -45,10 +47,7 @@ func (s *Store) Reprice(ctx context.Context, rules []store.RepriceRule, dryRun b
 			continue
 		}
 		update := sqlq.RepriceUpdate(s.dialect, batch)
-		if err := s.conn.Exec(ctx, update.SQL, update.Args...); err != nil {
-			return nil, fmt.Errorf("cannot start repricing mutation on spans: %w", err)
-		}
-		if err := s.waitMutations(ctx); err != nil {
+		if err := s.onShards(ctx, func(conn driver.Conn) error { return s.mutate(ctx, conn, update) }); err != nil {
 			return nil, err
 		}
 	}
@@ -64,36 +63,65 @@ func anyPriced(rules []store.RepriceRule) bool {
 	return false
 }
 
-// waitMutations waits until the spans table has no unfinished mutation.
-// ClickHouse 18.16 keeps retrying a mutation that fails and has no column
-// saying why, so a stuck one shows as parts left to do when ctx ends.
-func (s *Store) waitMutations(ctx context.Context) error {
-	mutations := "system.mutations"
-	if s.ddl.cluster != "" {
-		mutations = "cluster(" + quoteString(s.ddl.cluster) + ", system, mutations)"
+// mutations lists the spans table's mutations on one server: their ids,
+// and those not done yet.
+func (s *Store) mutations(ctx context.Context, conn driver.Conn) (ids map[string]bool, pending []string, err error) {
+	rows, err := conn.Query(ctx, `SELECT mutation_id, is_done, parts_to_do FROM system.mutations
+		WHERE database = ? AND table = ?`, s.ddl.database, s.ddl.local("spans"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read system.mutations: %w", err)
 	}
-	for {
-		rows, err := s.conn.Query(ctx, `SELECT mutation_id, parts_to_do FROM `+mutations+`
-			WHERE database = ? AND table = ? AND is_done = 0`, s.ddl.database, s.ddl.local("spans"))
-		if err != nil {
-			return fmt.Errorf("cannot read system.mutations: %w", err)
+	defer rows.Close()
+	ids = map[string]bool{}
+	for rows.Next() {
+		var (
+			id    string
+			done  uint8
+			parts int64
+		)
+		if err := rows.Scan(&id, &done, &parts); err != nil {
+			return nil, nil, fmt.Errorf("cannot read system.mutations: %w", err)
 		}
-		var pending []string
-		for rows.Next() {
-			var id string
-			var parts int64
-			if err := rows.Scan(&id, &parts); err != nil {
-				rows.Close()
-				return fmt.Errorf("cannot read system.mutations: %w", err)
-			}
+		ids[id] = true
+		if done == 0 {
 			pending = append(pending, fmt.Sprintf("%s (%d parts to do)", id, parts))
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("cannot read system.mutations: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("cannot read system.mutations: %w", err)
+	}
+	return ids, pending, nil
+}
+
+// mutate starts a mutation of the spans table on one server and waits
+// until the server lists a mutation it did not list before and none
+// unfinished. A replicated table lists a mutation only once the replica
+// has taken it from ZooKeeper, which may be after the ALTER returned, so
+// waiting for none unfinished alone returned before the mutation began.
+// ClickHouse 18.16 keeps retrying a mutation that fails and has no column
+// saying why, so a stuck one shows as parts left to do when ctx ends.
+func (s *Store) mutate(ctx context.Context, conn driver.Conn, q sqlq.Query) error {
+	before, _, err := s.mutations(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if err := conn.Exec(ctx, q.SQL, q.Args...); err != nil {
+		return fmt.Errorf("cannot start repricing mutation on spans: %w", err)
+	}
+	for {
+		ids, pending, err := s.mutations(ctx, conn)
+		if err != nil {
+			return err
 		}
-		if len(pending) == 0 {
+		started := false
+		for id := range ids {
+			started = started || !before[id]
+		}
+		if started && len(pending) == 0 {
 			return nil
+		}
+		if !started {
+			pending = append(pending, "not listed yet")
 		}
 		select {
 		case <-ctx.Done():

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/vigil-dev/vigil/store"
 )
 
@@ -46,8 +48,8 @@ func (s *Store) DropBefore(ctx context.Context, sig store.Signal, cutoff time.Ti
 			return err
 		}
 		for _, p := range parts {
-			stmt := fmt.Sprintf("ALTER TABLE %s%s DROP PARTITION %d", quoteIdent(s.ddl.local(t.table)), s.ddl.onCluster(), p)
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			stmt := fmt.Sprintf("ALTER TABLE %s.%s DROP PARTITION %d", quoteIdent(s.ddl.database), quoteIdent(s.ddl.local(t.table)), p)
+			if err := s.onShards(ctx, func(conn driver.Conn) error { return conn.Exec(ctx, stmt) }); err != nil {
 				return fmt.Errorf("cannot drop partition %d of %s: %w", p, t.table, err)
 			}
 		}

@@ -453,9 +453,9 @@ func (d ddl) createSteps(m migration) [][]string {
 }
 
 // alterTable changes the table that holds a table's rows (the local
-// tables, in a cluster) with the actions in one statement.
+// tables, in a cluster) with the actions in one statement, for onShards.
 func (d ddl) alterTable(name string, actions ...string) string {
-	return fmt.Sprintf("ALTER TABLE %s.%s%s %s", quoteIdent(d.database), quoteIdent(d.local(name)), d.onCluster(), strings.Join(actions, ", "))
+	return fmt.Sprintf("ALTER TABLE %s.%s %s", quoteIdent(d.database), quoteIdent(d.local(name)), strings.Join(actions, ", "))
 }
 
 // redistribute makes a Distributed table again over its altered local

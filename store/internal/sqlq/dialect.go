@@ -253,8 +253,10 @@ func (d clickHouseCluster) colocated(table string) string { return d.local(table
 
 func (clickHouseCluster) globalIn() string { return "GLOBAL IN" }
 
+// update changes a shard's local table, to be run on one replica of each
+// shard (the ClickHouse store's onShards), not ON CLUSTER.
 func (d clickHouseCluster) update(table, set, where string) string {
-	return "ALTER TABLE " + d.local(table) + " ON CLUSTER " + quoteIdent(d.cluster) + " UPDATE " + set + " WHERE " + where
+	return "ALTER TABLE " + d.local(table) + " UPDATE " + set + " WHERE " + where
 }
 
 func quoteIdent(s string) string {
