@@ -20,8 +20,9 @@
 // event (Deliveries).
 //
 // The contract with the store: the delivery log is how a restart knows
-// what was delivered. On start the dispatcher reads the events of its
-// subscribers' types over MaxAge and the delivery log, and queues again
-// every event that no final attempt covers and that is newer than the last
-// one that did.
+// what was delivered. Recover (on start, or when the caller asks: analyzer
+// replicas leave it to the one that owns it, see analyzer.Recovery) reads
+// the events of its subscribers' types over MaxAge and the delivery log,
+// and queues again every event that no final attempt covers and that is
+// newer than the last one that did.
 package dispatch
