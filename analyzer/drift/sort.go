@@ -1,21 +1,22 @@
 package drift
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"slices"
 )
 
 // Sorting is most of a numeric column's cost, and on a million values it
-// is bound by memory, not arithmetic: each pass over a column costs about
-// what the arithmetic of the whole sort does. So sortedFinite touches the
-// column's memory as few times as it can. It reads the column three times
-// (the range of its keys, a histogram, the scatter) and writes each value
-// once, into one of up to 2048 key ranges: the leading bits below those
-// every value shares, an MSD radix pass. Each range, a few kilobytes, is
-// then sorted while it is in cache, by the same step on its next bits,
-// down to runs short enough for insertion. The LSD radix sort this
-// replaced made six scatter passes and two copies over the whole column.
+// is bound by memory, not arithmetic. So sortedFinite touches the column's
+// memory as few times as it can: it reads the column twice to count its
+// keys (by their first 16 bits: sign, exponent, 4 bits of mantissa; then
+// by the ranges those counts call for) and a third time to write each
+// finite value once, into a range of about rangeLen values (an MSD radix
+// pass whose digit follows where the values are). Each range is then
+// sorted while it is in cache, by radix digits sized to it, down to runs
+// short enough for insertion. The LSD radix sort this replaced made six
+// scatter passes and two copies over the whole column.
 //
 // The order is that of sortKey (−0 before +0), as the LSD sort's was, so
 // the sorted column, and every statistic computed from it, is the same to
@@ -26,8 +27,8 @@ const (
 	radixMinLen = 512
 	// coarseBits is the first digit: sign, exponent, 4 bits of mantissa.
 	coarseBits = 16
-	// rangeLen is how many values the first pass aims to put in a range,
-	// which is then sorted in the L1 cache.
+	// rangeLen is how many values (32 KB) the first pass aims to put in a
+	// range, which is then sorted in cache.
 	rangeLen = 4096
 	// maxSubBits bounds how many ranges (2^maxSubBits) one prefix is split
 	// into.
@@ -62,7 +63,9 @@ func (s *sorter) sortedFinite(xs, dst []float64) (sorted []float64, missing int)
 		dst = make([]float64, n)
 	}
 	dst = dst[:n]
-	if n < radixMinLen {
+	if n < radixMinLen || n > math.MaxInt32 {
+		// Short, or too long for the int32 counters: a comparison sort,
+		// in sortKey's order all the same.
 		j := 0
 		for _, x := range xs {
 			if finite(x) {
@@ -70,7 +73,11 @@ func (s *sorter) sortedFinite(xs, dst []float64) (sorted []float64, missing int)
 				j++
 			}
 		}
-		slices.Sort(dst)
+		if n < radixMinLen {
+			slices.Sort(dst) // as before: ±0 in any order
+		} else {
+			slices.SortFunc(dst, func(a, b float64) int { return cmp.Compare(sortKey(a), sortKey(b)) })
+		}
 		return dst, missing
 	}
 	// Each 16-bit prefix gets 2^sub ranges on its next sub bits, so that a

@@ -8,8 +8,10 @@ import (
 )
 
 // numericSampleBefore is numericSample as it was before issue 19: the
-// finite values copied out, then sorted by sortFloatsBefore.
-func numericSampleBefore(xs []float64) (sorted []float64, missing int) {
+// finite values copied out to buf, then sorted by sortFloatsBefore with
+// tmp (both reused, as a worker's scratch was).
+func numericSampleBefore(xs, buf, tmp []float64) (sorted, tmp2 []float64, missing int) {
+	sorted = buf[:0]
 	for _, v := range xs {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			missing++
@@ -17,8 +19,8 @@ func numericSampleBefore(xs []float64) (sorted []float64, missing int) {
 		}
 		sorted = append(sorted, v)
 	}
-	sortFloatsBefore(sorted, nil)
-	return sorted, missing
+	tmp = sortFloatsBefore(sorted, tmp)
+	return sorted, tmp, missing
 }
 
 // sortFloatsBefore is sortFloats as it was before issue 19, the baseline
@@ -126,7 +128,7 @@ func TestSortedFiniteMatchesBefore(t *testing.T) {
 		}
 		xs := randomColumn(rng, n, true)
 		in := slices.Clone(xs)
-		want, wantMissing := numericSampleBefore(xs)
+		want, _, wantMissing := numericSampleBefore(xs, nil, nil)
 		var got []float64
 		var missing int
 		got, missing = srt.sortedFinite(xs, buf)
@@ -218,7 +220,7 @@ func compareColumnBefore(ref, cur *Column, opts Options) ColumnResult {
 }
 
 func preparedBefore(c *Column) prepared {
-	sorted, missing := numericSampleBefore(c.Floats)
+	sorted, _, missing := numericSampleBefore(c.Floats, nil, nil)
 	return prepared{sorted: sorted, n: len(sorted), counts0: Counts{Rows: c.Len(), Values: len(sorted), Missing: missing}}
 }
 
@@ -241,9 +243,10 @@ func sameResult(a, b ColumnResult) bool {
 func BenchmarkSort(b *testing.B) {
 	xs := benchColumns(1, 1_000_000, 1, 0)[0].Floats
 	b.Run("before", func(b *testing.B) {
+		var buf, tmp []float64
 		start := cpuTime(b)
 		for b.Loop() {
-			numericSampleBefore(xs)
+			buf, tmp, _ = numericSampleBefore(xs, buf, tmp)
 		}
 		reportCPU(b, start)
 	})
