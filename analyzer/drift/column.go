@@ -92,25 +92,14 @@ func CategoricalColumn(name string, labels []string, missing func(row int) bool)
 
 // scratch is memory one goroutine reuses from column to column.
 type scratch struct {
-	ref, cur, tmp []float64
+	ref, cur []float64
+	sort     sorter
 }
 
 // numericSample is the finite values of a numeric column, sorted, in buf
 // (grown as needed), and how many rows were missing or not finite.
 func numericSample(c *Column, buf []float64, s *scratch) (sorted []float64, missing int) {
-	sorted = buf[:0]
-	if cap(sorted) < len(c.Floats) {
-		sorted = make([]float64, 0, len(c.Floats))
-	}
-	for _, v := range c.Floats {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			missing++
-			continue
-		}
-		sorted = append(sorted, v)
-	}
-	s.tmp = sortFloats(sorted, s.tmp)
-	return sorted, missing
+	return s.sort.sortedFinite(c.Floats, buf)
 }
 
 // categoryCounts counts each label of a column; a numeric column's values

@@ -163,3 +163,36 @@ func TestRecommendAllKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestDecayFactorIsExp2 checks the remembered decay factor against
+// math.Exp2 itself, to the bit, one cache shared by all the distances as
+// across containers: random distances within ±1100 half-lives (past
+// where the factor is computed directly), whole and half half-lives and
+// their neighbours (where t is 0 or ±1/2), and runs at a fixed step.
+func TestDecayFactorIsExp2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 3))
+	const h = int64(24 * time.Hour / time.Millisecond)
+	c := decayCaches.Get().(*decayCache)
+	defer decayCaches.Put(c)
+	check := func(d int64) {
+		got, want := c.factor(d), math.Exp2(float64(d)/float64(h))
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("d %d (x %v): %v, Exp2 %v", d, float64(d)/float64(h), got, want)
+		}
+	}
+	for range 1_000_000 {
+		check(rng.Int64N(2200*h) - 1100*h)
+	}
+	for m := int64(-2200); m <= 2200; m++ {
+		for e := int64(-3); e <= 3; e++ {
+			check(m*h/2 + e)
+		}
+	}
+	for range 200 {
+		d, step := rng.Int64N(40*h)-20*h, 1+rng.Int64N(600_000)
+		for range 5000 {
+			check(d)
+			d += step
+		}
+	}
+}

@@ -36,49 +36,81 @@ func cpuBucket(millicores float64) int {
 	return vpaCPUBuckets.findBucket(millicores / 1000)
 }
 
-// decayCache remembers 2^(d/halfLife) by d, the sample's distance in
-// milliseconds from the histogram's reference time. The reference is a
-// whole number of half-lives, so wherever samples share timestamps —
-// pods scraped together, series read at a query's step, the containers
-// of one run — the same distances recur and each factor is computed once.
-// Where every series has timestamps of its own, nothing repeats and each
-// sample costs a look-up more than before (measured in BENCHMARKS.md).
+// decayCache remembers the decay factor 2^x, x = d/halfLife, by the part
+// of x that repeats. math.Exp2 (the pure-Go one of amd64 and most ports)
+// splits x into k + t, k = x rounded half away from zero and |t| ≤ 1/2,
+// evaluates a polynomial in t and scales it by 2^k. So 2^x is 2^t × 2^k to
+// the bit whenever t is well inside ±1/2 (where Exp2(t) splits t into
+// 0 + t itself) and 2^x is a normal float (where scaling by 2^k is
+// exact). t recurs where x does not: a series sampled at a fixed step
+// repeats its times of day, and within a binade of x (days 4 to 8, 8 to
+// 16, ...) each recurs with the same t. Samples of series that share
+// timestamps (pods scraped together, series read at a query's step, the
+// containers of one run) share their t as well.
 //
-// It is direct-mapped by d/1024 (about a second), so a series' samples,
-// seconds apart, walk the slots in order instead of jumping around 1 MB;
-// a collision costs only a recomputation.
-//
-// The half-life is the VPA's fixed 24 hours, which a factor's key leaves
-// out; decayFactor uses the cache only for that half-life.
+// It is direct-mapped by x's binade and t, in that binade's eighth of the
+// slots, in order of t: a series' samples walk the slots in order, and
+// the binades of one series (and the next, sharing its ticks) keep their
+// own slots. A collision costs only a recomputation. The half-life is the
+// VPA's fixed 24 hours, which a key leaves out; decayFactor uses the
+// cache only for that half-life.
 type decayCache struct {
-	dist  [decayCacheSize]int64
-	value [decayCacheSize]float64
+	slots [decayCacheSize]decaySlot
+}
+
+type decaySlot struct {
+	t   uint64 // the bits of t
+	pow float64
 }
 
 const (
-	decayCacheBits = 16
-	decayCacheSize = 1 << decayCacheBits // 1 MB
+	decayCacheBits  = 16
+	decayCacheSize  = 1 << decayCacheBits // 1 MB
+	decayBinadeBits = 3                   // eight binades of x
+	decayTBits      = decayCacheBits - decayBinadeBits
 )
 
-// noDist marks an empty slot: no sample lies 2^63 ms from its reference.
-const noDist = math.MinInt64
+// noT marks an empty slot: t is never NaN.
+var noT = math.Float64bits(math.NaN())
 
 // decayCaches keeps caches between Estimate calls, so consecutive
 // containers reuse their ticks' factors.
 var decayCaches = sync.Pool{New: func() any {
 	c := new(decayCache)
-	for i := range c.dist {
-		c.dist[i] = noDist
+	for i := range c.slots {
+		c.slots[i].t = noT
 	}
 	return c
 }}
 
+// factor is math.Exp2(float64(d) / halfLife), to the bit.
 func (c *decayCache) factor(d int64) float64 {
-	i := (d >> 10) & (decayCacheSize - 1)
-	if c.dist[i] == d {
-		return c.value[i]
+	x := float64(d) / float64(vpaHalfLife.Milliseconds())
+	if !exp2IsReduced || !(x > -1000 && x < 1000) {
+		return math.Exp2(x)
 	}
-	f := math.Exp2(float64(d) / float64(vpaHalfLife.Milliseconds()))
-	c.dist[i], c.value[i] = d, f
-	return f
+	// math.Exp2's own reduction.
+	var k int
+	switch {
+	case x > 0:
+		k = int(x + 0.5)
+	case x < 0:
+		k = int(x - 0.5)
+	}
+	t := x - float64(k)
+	if !(t > -0.49 && t < 0.49) {
+		// Within an ulp of ±1/2, Exp2(t) would round t ± 1/2 to ±1 and
+		// split t as 1 + (t − 1); keep well away (2% of all t).
+		return math.Exp2(x)
+	}
+	// |x|'s binade: 0 below 1/2, 1 for [1/2, 1), ..., 7 from 32 up.
+	binade := min(max(int(math.Float64bits(x)>>52&0x7ff)-1023+2, 0), 1<<decayBinadeBits-1)
+	slot := binade<<decayTBits | int((t+0.5)*(1<<decayTBits))
+	b := math.Float64bits(t)
+	s := &c.slots[slot]
+	if s.t != b {
+		s.t, s.pow = b, math.Exp2(t)
+	}
+	// 2^k, exactly: |k| < 1000 is a normal float's exponent.
+	return s.pow * math.Float64frombits(uint64(k+1023)<<52)
 }
