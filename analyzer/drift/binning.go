@@ -38,8 +38,19 @@ func numericBins(ref, cur []float64, bins int) (rc, cc []float64, b binning) {
 // equalEdges is numpy.histogram_bin_edges over the concatenation of ref and
 // cur with n bins, or bins='sturges' when n is 0, reproduced operation by
 // operation so that values on an edge fall in the same bin as in numpy.
+//
+// A range wider than the largest float64 (values near -1.8e308 and
+// +1.8e308 together) is computed at half scale, where numpy gives up:
+// hi - lo is +Inf there, Sturges' count Inf/Inf a NaN, and make panicked
+// on it. Halving and doubling are exact, so every other range keeps
+// numpy's bits.
 func equalEdges(ref, cur []float64, n int) []float64 {
 	lo, hi := min(ref[0], cur[0]), max(ref[len(ref)-1], cur[len(cur)-1])
+	scale := 1.0
+	if math.IsInf(hi-lo, 0) {
+		scale = 0.5
+		lo, hi = lo*scale, hi*scale
+	}
 	first, last := lo, hi
 	if first == last {
 		first, last = first-0.5, last+0.5
@@ -55,9 +66,9 @@ func equalEdges(ref, cur []float64, n int) []float64 {
 	edges := make([]float64, n+1)
 	step := (last - first) / float64(n)
 	for i := range edges {
-		edges[i] = float64(i)*step + first
+		edges[i] = (float64(i)*step + first) / scale
 	}
-	edges[n] = last
+	edges[n] = last / scale
 	return edges
 }
 
