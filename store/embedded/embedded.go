@@ -64,6 +64,17 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		s.db.Close()
 		return nil, err
 	}
+	// DuckDB checkpoints when its WAL reaches checkpoint_threshold (16MB
+	// by default): about every 30,000 spans, each time rewriting the
+	// row group still filling (122,880 rows) from the start. At 256MB a
+	// million spans took a quarter less CPU to write, checkpoints
+	// included (BENCHMARKS.md, issue 19); a crash replays at most that
+	// much WAL on the next Open. Larger (1GB) left so much to one
+	// checkpoint that the total was slower again.
+	if _, err := s.db.ExecContext(ctx, `SET GLOBAL checkpoint_threshold = '256MB'`); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("cannot configure %s: %w", path, err)
+	}
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM trace_pending`).Scan(&s.pendingTraces); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("cannot read the trace index of %s: %w", path, err)
