@@ -172,8 +172,9 @@ func appendTo(dc driver.Conn, table, query string, n int, row func(i int) []driv
 }
 
 // inTxLocked runs write in one transaction on one connection and commits
-// it if write returns nil. The caller holds writeMu. write may append (appendTo) and run
-// statements (execOn) on the connection; both belong to the transaction.
+// it if write returns nil. The caller holds writeMu. write may append
+// (appendTo) and run statements (execOn) on the connection; both belong
+// to the transaction.
 func (s *Store) inTxLocked(ctx context.Context, write func(dc driver.Conn) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -186,15 +187,17 @@ func (s *Store) inTxLocked(ctx context.Context, write func(dc driver.Conn) error
 	return conn.Raw(func(raw any) error {
 		dc := raw.(driver.Conn)
 		if err := execOn(ctx, dc, `BEGIN TRANSACTION`); err != nil {
-			return err
+			return fmt.Errorf("cannot begin a transaction: %w", err)
 		}
 		err := write(dc)
 		if err == nil {
-			err = execOn(ctx, dc, `COMMIT`)
+			if err = execOn(ctx, dc, `COMMIT`); err != nil {
+				err = fmt.Errorf("cannot commit: %w", err)
+			}
 		}
 		if err != nil {
-			// After a failed COMMIT DuckDB has rolled back already, and
-			// this ROLLBACK fails harmlessly.
+			// If COMMIT failed, DuckDB may have rolled back already, and
+			// then this ROLLBACK fails, harmlessly.
 			execOn(context.WithoutCancel(ctx), dc, `ROLLBACK`)
 			return err
 		}

@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"testing"
 	"time"
@@ -66,5 +67,38 @@ func TestTraceRuns(t *testing.T) {
 	}
 	if _, err := s.Trace(ctx, written[0].Tenant, written[0].TraceID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Trace after retention: %v, want ErrNotFound", err)
+	}
+}
+
+// TestInTxRollsBack checks that rows appended in a transaction that fails
+// are not kept: WriteSpans relies on it to keep spans and their trace
+// index together.
+func TestInTxRollsBack(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	failed := errors.New("the write failed")
+	s.writeMu.Lock()
+	err = s.inTxLocked(ctx, func(dc driver.Conn) error {
+		if err := appendTo(dc, "trace_pending", "", 1, func(int) []driver.Value {
+			return []driver.Value{uint64(1), "acme", int64(1), int64(2)}
+		}); err != nil {
+			return err
+		}
+		return failed
+	})
+	s.writeMu.Unlock()
+	if !errors.Is(err, failed) {
+		t.Fatalf("inTxLocked = %v, want %v", err, failed)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM trace_pending`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d rows appended in a failed transaction were kept", n)
 	}
 }
