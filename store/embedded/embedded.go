@@ -36,6 +36,10 @@ type Store struct {
 	// otherwise turn two batches touching the same keys into a conflict
 	// error, and batches are large enough that one at a time is no loss.
 	writeMu sync.Mutex
+	// pendingTraces is the number of rows in trace_pending (traces.go),
+	// guarded by writeMu.
+	pendingTraces int
+	runRows       int // runRows, but for tests
 }
 
 var _ store.Store = (*Store)(nil)
@@ -54,11 +58,26 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open %s: %w", path, err)
 	}
-	s := &Store{db: sql.OpenDB(connector), path: path}
+	s := &Store{db: sql.OpenDB(connector), path: path, runRows: runRows}
 	s.reads = sqlq.NewReader(sqlq.DuckDB, sqlConn{s.db})
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()
 		return nil, err
+	}
+	// DuckDB checkpoints when its WAL reaches checkpoint_threshold (16MB
+	// by default): about every 30,000 spans, each time rewriting the
+	// row group still filling (122,880 rows) from the start. At 256MB a
+	// million spans took a quarter less CPU to write, checkpoints
+	// included (BENCHMARKS.md, issue 19); a crash replays at most that
+	// much WAL on the next Open. Larger (1GB) left so much to one
+	// checkpoint that the total was slower again.
+	if _, err := s.db.ExecContext(ctx, `SET GLOBAL checkpoint_threshold = '256MB'`); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("cannot configure %s: %w", path, err)
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM trace_pending`).Scan(&s.pendingTraces); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("cannot read the trace index of %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -123,29 +142,73 @@ func (s *Store) appendRows(ctx context.Context, table, query string, n int, row 
 		return err
 	}
 	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		var a *duckdb.Appender
-		var err error
-		if query == "" {
-			a, err = duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
-		} else {
-			a, err = duckdb.NewTableAppender(dc.(driver.Conn), query, "", "", table, nil)
+	return conn.Raw(func(dc any) error { return appendTo(dc.(driver.Conn), table, query, n, row) })
+}
+
+// appendTo appends n rows to table on the connection dc: in its
+// transaction when one is open, else in one of their own.
+func appendTo(dc driver.Conn, table, query string, n int, row func(i int) []driver.Value) error {
+	var a *duckdb.Appender
+	var err error
+	if query == "" {
+		a, err = duckdb.NewAppenderFromConn(dc, "", table)
+	} else {
+		a, err = duckdb.NewTableAppender(dc, query, "", "", table, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot append to %s: %w", table, err)
+	}
+	for i := 0; i < n; i++ {
+		if err := a.AppendRow(row(i)...); err != nil {
+			a.Clear()
+			a.Close()
+			return fmt.Errorf("cannot append row %d to %s: %w", i, table, err)
 		}
-		if err != nil {
-			return fmt.Errorf("cannot append to %s: %w", table, err)
+	}
+	if err := a.Close(); err != nil {
+		return fmt.Errorf("cannot write %d rows to %s: %w", n, table, err)
+	}
+	return nil
+}
+
+// inTxLocked runs write in one transaction on one connection and commits
+// it if write returns nil. The caller holds writeMu. write may append
+// (appendTo) and run statements (execOn) on the connection; both belong
+// to the transaction.
+func (s *Store) inTxLocked(ctx context.Context, write func(dc driver.Conn) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	// BEGIN as a statement on the driver's connection rather than
+	// conn.BeginTx: the appender needs that connection (conn.Raw), which
+	// database/sql does not hand out of a *sql.Tx.
+	return conn.Raw(func(raw any) error {
+		dc := raw.(driver.Conn)
+		if err := execOn(ctx, dc, `BEGIN TRANSACTION`); err != nil {
+			return fmt.Errorf("cannot begin a transaction: %w", err)
 		}
-		for i := 0; i < n; i++ {
-			if err := a.AppendRow(row(i)...); err != nil {
-				a.Clear()
-				a.Close()
-				return fmt.Errorf("cannot append row %d to %s: %w", i, table, err)
+		err := write(dc)
+		if err == nil {
+			if err = execOn(ctx, dc, `COMMIT`); err != nil {
+				err = fmt.Errorf("cannot commit: %w", err)
 			}
 		}
-		if err := a.Close(); err != nil {
-			return fmt.Errorf("cannot write %d rows to %s: %w", n, table, err)
+		if err != nil {
+			// If COMMIT failed, DuckDB may have rolled back already, and
+			// then this ROLLBACK fails, harmlessly.
+			execOn(context.WithoutCancel(ctx), dc, `ROLLBACK`)
+			return err
 		}
 		return nil
 	})
+}
+
+// execOn runs a statement without arguments on the driver's connection.
+func execOn(ctx context.Context, dc driver.Conn, query string) error {
+	_, err := dc.(driver.ExecerContext).ExecContext(ctx, query, nil)
+	return err
 }
 
 // moneyValue converts an amount to DECIMAL(38,12)'s unscaled integer.

@@ -32,5 +32,21 @@ func (s *Store) DropBefore(ctx context.Context, sig store.Signal, cutoff time.Ti
 	if _, err := s.db.ExecContext(ctx, query, arg); err != nil {
 		return fmt.Errorf("cannot drop %s before %s: %w", sig, day.Format(time.DateOnly), err)
 	}
+	if sig == store.SignalSpans {
+		// The trace index's rows of traces whose spans all started
+		// before the cutoff's day: those DELETE FROM spans has dropped.
+		// After the spans, so that a crash between the two leaves index
+		// rows without spans (a look-up finds nothing) and never spans
+		// without index rows (a look-up would miss them).
+		for _, table := range []string{"trace_runs", "trace_pending"} {
+			res, err := s.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE last_ns < ?`, day.UnixNano())
+			if err != nil {
+				return fmt.Errorf("cannot drop the trace index before %s: %w", day.Format(time.DateOnly), err)
+			}
+			if n, err := res.RowsAffected(); err == nil && table == "trace_pending" {
+				s.pendingTraces -= int(n)
+			}
+		}
+	}
 	return nil
 }

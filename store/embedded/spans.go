@@ -9,7 +9,8 @@ import (
 	"github.com/vigil-dev/vigil/store/internal/codec"
 )
 
-// WriteSpans appends spans.
+// WriteSpans appends spans, and their traces to the trace index, in one
+// transaction.
 func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 	rows := make([][]driver.Value, len(spans))
 	for i := range spans {
@@ -33,5 +34,24 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 			sp.InputTokens, sp.OutputTokens, sp.CachedTokens, cost, rt, at,
 		}
 	}
-	return s.appendRows(ctx, "spans", "", len(rows), func(i int) []driver.Value { return rows[i] })
+	if len(rows) == 0 {
+		return nil
+	}
+	traces := traceSpans(spans)
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	var pending int
+	err := s.inTxLocked(ctx, func(dc driver.Conn) error {
+		if err := appendTo(dc, "spans", "", len(rows), func(i int) []driver.Value { return rows[i] }); err != nil {
+			return err
+		}
+		var err error
+		pending, err = s.writeTraceIndexLocked(ctx, dc, traces)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.pendingTraces = pending
+	return nil
 }
