@@ -235,8 +235,7 @@ CREATE TABLE logs (
 	// and keeping random trace ids in it halved span writes by 1M spans
 	// (BENCHMARKS.md, "Embedded store").
 	dropSpansTraceIndex,
-	// 10 (the embedded store only; 9 is another change's, and this entry
-	// moves after it when both are in): the trace index, traces.go.
+	// 9 (the embedded store only): the trace index, traces.go.
 	traceIndexSchema,
 }
 
@@ -247,7 +246,7 @@ const (
 	createSpansTraceIndex = `CREATE INDEX spans_trace ON spans (tenant, trace_id);`
 )
 
-// traceIndexSchema is migration 10 (9 is another change's): the trace
+// traceIndexSchema is migration 9: the trace
 // index of traces.go, filled from the spans already written as one run,
 // in key order. The key is trace_id's first 8 bytes read big-endian, as
 // traceKey computes it.
