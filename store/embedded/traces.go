@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/vigil-dev/vigil/store"
-	"github.com/vigil-dev/vigil/store/internal/codec"
 	"github.com/vigil-dev/vigil/store/internal/sqlq"
 )
 
@@ -108,23 +107,11 @@ func (s *Store) Trace(ctx context.Context, tenant string, id store.TraceID) ([]s
 	if first == nil {
 		return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sqlq.SpanColumns+` FROM spans
-WHERE start_ns BETWEEN `+strconv.FormatInt(*first, 10)+` AND `+strconv.FormatInt(*last, 10)+`
-	AND tenant = ? AND trace_id = ? ORDER BY start_ns, span_id`, tenant, id[:])
+	out, err := s.Spans(ctx, "read trace "+id.String(), sqlq.Query{SQL: `SELECT ` + sqlq.SpanColumns + ` FROM spans
+WHERE start_ns BETWEEN ` + strconv.FormatInt(*first, 10) + ` AND ` + strconv.FormatInt(*last, 10) + `
+	AND tenant = ? AND trace_id = ? ORDER BY start_ns, span_id`, Args: []any{tenant, id[:]}})
 	if err != nil {
-		return nil, fmt.Errorf("cannot read trace %s: %w", id, err)
-	}
-	defer rows.Close()
-	var out []store.Span
-	for rows.Next() {
-		sp, err := scanSpan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read trace %s: %w", id, err)
-		}
-		out = append(out, sp)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read trace %s: %w", id, err)
+		return nil, err
 	}
 	if len(out) == 0 {
 		// Only a key shared with another trace, or index rows that
@@ -132,31 +119,4 @@ WHERE start_ns BETWEEN `+strconv.FormatInt(*first, 10)+` AND `+strconv.FormatInt
 		return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
 	}
 	return out, nil
-}
-
-// scanSpan reads a row of sqlq.SpanColumns, as sqlq's own trace read
-// does (the shared reads cannot bound a trace's start, which is all this
-// look-up does differently).
-func scanSpan(rows interface{ Scan(...any) error }) (store.Span, error) {
-	var sp store.Span
-	var traceID, spanID, parentID []byte
-	var kind, status int8
-	var rk, rv, ak, av stringList
-	var rt, at int8List
-	var events, links string
-	err := rows.Scan(&sp.Tenant, &sp.StartUnixNano, &sp.DurationNano, &traceID, &spanID, &parentID, &sp.TraceState,
-		&sp.Service, &sp.Operation, &kind, &status, &sp.StatusMessage, &sp.ScopeName, &sp.ScopeVersion,
-		&rk, &rv, &ak, &av, &events, &links,
-		&sp.Model, &sp.ModelVersion, &sp.Deployment, &sp.Provider, &sp.OperationType,
-		&sp.InputTokens, &sp.OutputTokens, &sp.CachedTokens, (*money)(&sp.Cost), &rt, &at)
-	if err != nil {
-		return sp, err
-	}
-	copy(sp.TraceID[:], traceID)
-	copy(sp.SpanID[:], spanID)
-	copy(sp.ParentSpanID[:], parentID)
-	sp.Kind, sp.StatusCode = store.SpanKind(kind), store.StatusCode(status)
-	sp.Resource = store.JoinTypedAttributes(rk, rv, rt)
-	sp.Attributes = store.JoinTypedAttributes(ak, av, at)
-	return sp, codec.DecodeEventsLinks(&sp, events, links)
 }
