@@ -32,5 +32,11 @@ func (s *Store) DropBefore(ctx context.Context, sig store.Signal, cutoff time.Ti
 	if _, err := s.db.ExecContext(ctx, query, arg); err != nil {
 		return fmt.Errorf("cannot drop %s before %s: %w", sig, day.Format(time.DateOnly), err)
 	}
+	if sig == store.SignalRollups {
+		// The hourly level goes with the minutes it sums.
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM sli_rollups_hourly WHERE hour < ?`, day); err != nil {
+			return fmt.Errorf("cannot drop hourly rollups before %s: %w", day.Format(time.DateOnly), err)
+		}
+	}
 	return nil
 }

@@ -235,6 +235,18 @@ CREATE TABLE logs (
 	// and keeping random trace ids in it halved span writes by 1M spans
 	// (BENCHMARKS.md, "Embedded store").
 	dropSpansTraceIndex,
+	// 9: the hourly level over the SLI rollups (store.HourlyRollups): an
+	// hour replaces the stored one, as a minute does.
+	`
+CREATE TABLE sli_rollups_hourly (
+	tenant VARCHAR NOT NULL,
+	slo VARCHAR NOT NULL,
+	hour TIMESTAMP NOT NULL,
+	good DOUBLE NOT NULL,
+	total DOUBLE NOT NULL,
+	PRIMARY KEY (tenant, slo, hour)
+);
+`,
 }
 
 // dropSpansTraceIndex is the migration that drops the spans' ART index;
