@@ -3,6 +3,7 @@ package slo
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/vigil-dev/vigil/store"
@@ -79,12 +80,16 @@ func windowSignature(s *SLO) string {
 // runningSums are one SLO's windows (as windowStarts orders them), all
 // ending before minute at.
 type runningSums struct {
-	sig    string
-	at     int64    // the windows end before this Unix minute
-	starts []int64  // each window's first minute
-	sums   []Counts // each window's good and total
+	sig          string
+	tenant, name string
+	at           int64    // the windows end before this Unix minute
+	starts       []int64  // each window's first minute
+	sums         []Counts // each window's good and total
 	// ring holds minute m at ring[m % len(ring)] for m in [at-len(ring), at).
 	ring []Counts
+	// hoursTo is the first hour (as its first Unix minute) whose hourly
+	// rollup is still to be written from the ring.
+	hoursTo int64
 }
 
 func (r *runningSums) span() int64          { return int64(len(r.ring)) }
@@ -249,57 +254,244 @@ type runningState struct {
 // read of all the tenant's recent minutes cheaper than a read per SLO.
 const tenantScanMin = 20
 
-// rebuild builds the running sums of the SLOs at now from the store.
-func rebuild(ctx context.Context, st RollupStore, slos []*SLO, now time.Time, span int64) (map[string]*runningSums, error) {
-	sums, err := readWindowSums(ctx, st, slos, now)
-	if err != nil {
-		return nil, err
-	}
-	end := unixMinute(now)
-	out := make(map[string]*runningSums, len(slos))
-	byTenant := map[string]map[string]*runningSums{}
+// floorHour is the first Unix minute of the hour holding minute m.
+func floorHour(m int64) int64 { return m - m%60 }
+
+// ceilHour is the first Unix minute of the first hour starting at or
+// after minute m.
+func ceilHour(m int64) int64 { return floorHour(m + 59) }
+
+func minuteTime(m int64) time.Time { return time.Unix(m*60, 0).UTC() }
+
+// rebuild builds the running sums of the SLOs at now from the store (see
+// rebuildTenant).
+func rebuild(ctx context.Context, st RollupStore, slos []*SLO, now time.Time, span, recompute int64) (map[string]*runningSums, error) {
+	byTenant := map[string][]*SLO{}
 	for _, s := range slos {
-		counts := sums.of(s, now)
-		r := &runningSums{sig: windowSignature(s), at: end, starts: windowMinutes(s, now), ring: make([]Counts, span)}
-		for i := range r.starts {
-			r.sums = append(r.sums, counts(i))
+		byTenant[s.tenant()] = append(byTenant[s.tenant()], s)
+	}
+	out := make(map[string]*runningSums, len(slos))
+	for tenant, group := range byTenant {
+		if err := rebuildTenant(ctx, st, tenant, group, now, span, recompute, out); err != nil {
+			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// rebuilding is one SLO's sums while rebuildTenant builds them.
+type rebuilding struct {
+	r     *runningSums
+	first int64    // the first whole hour any of its windows needs
+	hours []Counts // the hourly level, by hour from the tenant's first
+	have  []bool   // whether hours[k] is known
+	tail  []Counts // the final hours from the ring's first hour, from minutes
+}
+
+// rebuildTenant builds the running sums of a tenant's SLOs. The whole
+// hours before the ring's first hour come from the hourly level: about
+// 720 rows a 30-day window instead of 43,200 minutes. The minutes are read
+// only from the ring's first hour on and for the hour each window starts
+// inside. An hour without an hourly row (before the level existed, or
+// filled while no analyzer ran) is summed from its minutes in the store,
+// and written back so the next rebuild finds it; so are the final hours
+// read as minutes, which the ticks would otherwise write only from the
+// next hour on.
+func rebuildTenant(ctx context.Context, st RollupStore, tenant string, slos []*SLO, now time.Time, span, recompute int64, out map[string]*runningSums) error {
+	end := unixMinute(now)
+	hoursTo := floorHour(end - span)    // whole hours before it come from the hourly level
+	final := floorHour(end - recompute) // no tick rewrites the hours before it
+	from := hoursTo                     // the tenant's first whole hour
+	byName := make(map[string]*rebuilding, len(slos))
+	for _, s := range slos {
+		r := &runningSums{sig: windowSignature(s), tenant: tenant, name: s.Name, at: end, starts: windowMinutes(s, now),
+			ring: make([]Counts, span), hoursTo: final}
+		r.sums = make([]Counts, len(r.starts))
+		b := &rebuilding{r: r, first: hoursTo}
+		for _, m := range r.starts {
+			b.first = min(b.first, ceilHour(m))
+		}
+		from = min(from, b.first)
 		out[sloKey(s)] = r
-		if byTenant[s.tenant()] == nil {
-			byTenant[s.tenant()] = map[string]*runningSums{}
-		}
-		byTenant[s.tenant()][s.Name] = r
+		byName[s.Name] = b
 	}
-	from := now.Truncate(time.Minute).Add(-time.Duration(span) * time.Minute)
-	put := func(r *runningSums, ru *store.Rollup) {
-		if m := ru.Minute.Unix() / 60; m >= end-span && m < end {
-			*r.slot(m) = Counts{Good: ru.Good, Total: ru.Total}
+	n := (hoursTo - from) / 60
+	for _, b := range byName {
+		b.hours, b.have = make([]Counts, n), make([]bool, n)
+		b.tail = make([]Counts, (final-hoursTo)/60)
+	}
+	if n > 0 {
+		err := st.TenantHourlyRollups(ctx, tenant, minuteTime(from), minuteTime(hoursTo), func(h *store.HourlyRollup) error {
+			if b := byName[h.SLO]; b != nil {
+				k := (h.Hour.Unix()/60 - from) / 60
+				b.hours[k], b.have[k] = Counts{Good: h.Good, Total: h.Total}, true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
-	for tenant, ofTenant := range byTenant {
-		if len(ofTenant) >= tenantScanMin {
-			err := st.TenantRollups(ctx, tenant, from, now, func(ru *store.Rollup) error {
-				if r := ofTenant[ru.SLO]; r != nil {
-					put(r, ru)
+	// Hours without a row, summed from their minutes: the SLOs missing
+	// the same span of hours are read together, sumChunk at a time.
+	type hourSpan struct{ lo, hi int64 }
+	missing := map[hourSpan][]string{}
+	for name, b := range byName {
+		lo, hi := int64(-1), int64(-1)
+		for k := (b.first - from) / 60; k < n; k++ {
+			if !b.have[k] {
+				if lo < 0 {
+					lo = k
+				}
+				hi = k + 1
+			}
+		}
+		if lo >= 0 {
+			missing[hourSpan{lo, hi}] = append(missing[hourSpan{lo, hi}], name)
+		}
+	}
+	var written []store.HourlyRollup
+	for sp, names := range missing {
+		sort.Strings(names)
+		for i := 0; i < len(names); i += sumChunk {
+			chunk := names[i:min(i+sumChunk, len(names))]
+			err := st.SumRollupHours(ctx, tenant, chunk, minuteTime(from+60*sp.lo), minuteTime(from+60*sp.hi), func(h *store.HourlyRollup) error {
+				if b := byName[h.SLO]; b != nil {
+					if k := (h.Hour.Unix()/60 - from) / 60; !b.have[k] {
+						b.hours[k] = Counts{Good: h.Good, Total: h.Total}
+					}
 				}
 				return nil
 			})
 			if err != nil {
-				return nil, err
+				return err
 			}
-			continue
-		}
-		for name, r := range ofTenant {
-			minutes, err := st.Rollups(ctx, store.RollupQuery{Tenant: tenant, SLO: name, Start: from, End: now})
-			if err != nil {
-				return nil, err
-			}
-			for i := range minutes {
-				put(r, &minutes[i])
+			for _, name := range chunk {
+				b := byName[name]
+				for k := sp.lo; k < sp.hi; k++ {
+					if !b.have[k] {
+						written = append(written, store.HourlyRollup{Tenant: tenant, SLO: name, Hour: minuteTime(from + 60*k), Good: b.hours[k].Good, Total: b.hours[k].Total})
+						b.have[k] = true
+					}
+				}
 			}
 		}
 	}
-	return out, nil
+	// Each window's whole hours before hoursTo, as suffix sums.
+	for _, b := range byName {
+		suffix := make([]Counts, n+1)
+		for k := n - 1; k >= 0; k-- {
+			suffix[k] = Counts{Good: suffix[k+1].Good + b.hours[k].Good, Total: suffix[k+1].Total + b.hours[k].Total}
+		}
+		for i, m := range b.r.starts {
+			if m < hoursTo {
+				b.r.sums[i] = suffix[(ceilHour(m)-from)/60]
+			}
+		}
+	}
+	// The minutes: from hoursTo on, and the hours the windows start inside.
+	ranges := [][2]int64{{hoursTo, end}}
+	for _, b := range byName {
+		for _, m := range b.r.starts {
+			if m < hoursTo && m%60 != 0 {
+				ranges = append(ranges, [2]int64{m, ceilHour(m)})
+			}
+		}
+	}
+	add := func(b *rebuilding, ru *store.Rollup) {
+		m, c := ru.Minute.Unix()/60, Counts{Good: ru.Good, Total: ru.Total}
+		for i, s := range b.r.starts {
+			if m >= s && (m >= hoursTo || m < ceilHour(s)) {
+				b.r.sums[i].add(c)
+			}
+		}
+		if m >= end-span && m < end {
+			*b.r.slot(m) = c
+		}
+		if m >= hoursTo && m < final {
+			b.tail[(m-hoursTo)/60].add(c)
+		}
+	}
+	for _, rg := range mergeRanges(ranges) {
+		if len(byName) >= tenantScanMin {
+			err := st.TenantRollups(ctx, tenant, minuteTime(rg[0]), minuteTime(rg[1]), func(ru *store.Rollup) error {
+				if b := byName[ru.SLO]; b != nil {
+					add(b, ru)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		for _, b := range byName {
+			minutes, err := st.Rollups(ctx, store.RollupQuery{Tenant: tenant, SLO: b.r.name, Start: minuteTime(rg[0]), End: minuteTime(rg[1])})
+			if err != nil {
+				return err
+			}
+			for i := range minutes {
+				add(b, &minutes[i])
+			}
+		}
+	}
+	for name, b := range byName {
+		for k, c := range b.tail {
+			written = append(written, store.HourlyRollup{Tenant: tenant, SLO: name, Hour: minuteTime(hoursTo + 60*int64(k)), Good: c.Good, Total: c.Total})
+		}
+	}
+	if err := st.WriteHourlyRollups(ctx, written); err != nil {
+		return fmt.Errorf("write the hourly rollups of tenant %s: %w", tenant, err)
+	}
+	return nil
+}
+
+// mergeRanges sorts ranges of minutes and joins those that overlap or
+// touch, so no minute is read twice.
+func mergeRanges(ranges [][2]int64) [][2]int64 {
+	sort.Slice(ranges, func(i, j int) bool { return ranges[i][0] < ranges[j][0] })
+	var out [][2]int64
+	for _, rg := range ranges {
+		if l := len(out) - 1; l >= 0 && rg[0] <= out[l][1] {
+			out[l][1] = max(out[l][1], rg[1])
+			continue
+		}
+		out = append(out, rg)
+	}
+	return out
+}
+
+// hourlyRows are the hours of the running sums that left the recompute
+// span since they were last written: their minutes are final and all in
+// the ring. An hour that left the ring before it was written (after a
+// stall) is left to the next rebuild, which sums it from the minutes.
+func (st *runningState) hourlyRows(recompute int64) []store.HourlyRollup {
+	var out []store.HourlyRollup
+	for _, r := range st.slos {
+		for h := max(r.hoursTo, ceilHour(r.at-r.span())); h+60 <= floorHour(r.at-recompute); h += 60 {
+			var c Counts
+			for m := h; m < h+60; m++ {
+				c.add(*r.slot(m))
+			}
+			out = append(out, store.HourlyRollup{Tenant: r.tenant, SLO: r.name, Hour: minuteTime(h), Good: c.Good, Total: c.Total})
+		}
+	}
+	return out
+}
+
+// writeHours writes the hours that left the recompute span at this tick,
+// for every SLO in one insert; hours not written are tried again at the
+// next tick.
+func (e *Evaluator) writeHours(ctx context.Context) error {
+	recompute := int64(e.recompute() / time.Minute)
+	rows := e.running.hourlyRows(recompute)
+	if err := e.Store.WriteHourlyRollups(ctx, rows); err != nil {
+		return fmt.Errorf("hourly rollups: %w", err)
+	}
+	for _, r := range e.running.slos {
+		r.hoursTo = max(r.hoursTo, floorHour(r.at-recompute))
+	}
+	return nil
 }
 
 // loadBlock reads one hour of a tenant's rollups.
@@ -401,7 +593,7 @@ func (e *Evaluator) judgeAll(ctx context.Context, slos []*SLO, fresh map[string]
 		}
 	}
 	if len(stale) > 0 {
-		built, err := rebuild(ctx, e.Store, stale, now, span)
+		built, err := rebuild(ctx, e.Store, stale, now, span, int64(e.recompute()/time.Minute))
 		if err != nil {
 			return nil, fmt.Errorf("running sums: %w", err)
 		}
