@@ -22,6 +22,7 @@ type RollupStore interface {
 	store.RollupReader
 	store.TenantRollupReader // running sums' start and long windows' edges
 	store.HourlyRollups      // running sums' start
+	store.SLOsRollupReader   // long windows' edges, read ahead
 	store.EventReader        // alerts to take up when the evaluator gains an SLO
 }
 

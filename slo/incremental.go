@@ -3,6 +3,7 @@ package slo
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -232,11 +233,12 @@ func windowMinutes(s *SLO, now time.Time) []int64 {
 	return out
 }
 
-// edgeBlock is one hour of every SLO of a tenant, read from the store for
-// the windows whose start is in it.
+// edgeBlock is one hour of a tenant's SLOs, read from the store for the
+// windows whose start is in it, some SLOs at a time (see prefetch).
 type edgeBlock struct {
 	minutes map[string]*[60]Counts // by SLO name; absent means no events
-	used    bool                   // needed at the last tick
+	loaded  map[string]bool        // the SLOs read so far
+	used    bool                   // needed at the last tick, or read ahead for the next
 }
 
 type blockKey struct {
@@ -265,14 +267,14 @@ func minuteTime(m int64) time.Time { return time.Unix(m*60, 0).UTC() }
 
 // rebuild builds the running sums of the SLOs at now from the store (see
 // rebuildTenant).
-func rebuild(ctx context.Context, st RollupStore, slos []*SLO, now time.Time, span, recompute int64) (map[string]*runningSums, error) {
+func rebuild(ctx context.Context, st RollupStore, slos []*SLO, now time.Time, span, recompute int64, blocks *runningState) (map[string]*runningSums, error) {
 	byTenant := map[string][]*SLO{}
 	for _, s := range slos {
 		byTenant[s.tenant()] = append(byTenant[s.tenant()], s)
 	}
 	out := make(map[string]*runningSums, len(slos))
 	for tenant, group := range byTenant {
-		if err := rebuildTenant(ctx, st, tenant, group, now, span, recompute, out); err != nil {
+		if err := rebuildTenant(ctx, st, tenant, group, now, span, recompute, out, blocks); err != nil {
 			return nil, err
 		}
 	}
@@ -296,8 +298,9 @@ type rebuilding struct {
 // filled while no analyzer ran) is summed from its minutes in the store,
 // and written back so the next rebuild finds it; so are the final hours
 // read as minutes, which the ticks would otherwise write only from the
-// next hour on.
-func rebuildTenant(ctx context.Context, st RollupStore, tenant string, slos []*SLO, now time.Time, span, recompute int64, out map[string]*runningSums) error {
+// next hour on. The hours the windows start inside are read whole and
+// kept as the hour blocks their next slides need.
+func rebuildTenant(ctx context.Context, st RollupStore, tenant string, slos []*SLO, now time.Time, span, recompute int64, out map[string]*runningSums, blocks *runningState) error {
 	end := unixMinute(now)
 	hoursTo := floorHour(end - span)    // whole hours before it come from the hourly level
 	final := floorHour(end - recompute) // no tick rewrites the hours before it
@@ -393,8 +396,8 @@ func rebuildTenant(ctx context.Context, st RollupStore, tenant string, slos []*S
 	ranges := [][2]int64{{hoursTo, end}}
 	for _, b := range byName {
 		for _, m := range b.r.starts {
-			if m < hoursTo && m%60 != 0 {
-				ranges = append(ranges, [2]int64{m, ceilHour(m)})
+			if m < hoursTo {
+				ranges = append(ranges, [2]int64{floorHour(m), floorHour(m) + 60})
 			}
 		}
 	}
@@ -411,8 +414,21 @@ func rebuildTenant(ctx context.Context, st RollupStore, tenant string, slos []*S
 		if m >= hoursTo && m < final {
 			b.tail[(m-hoursTo)/60].add(c)
 		}
+		if h := floorHour(m); h < end-span {
+			blk := blocks.block(blockKey{tenant: tenant, hour: h})
+			if blk.minutes[b.r.name] == nil {
+				blk.minutes[b.r.name] = new([60]Counts)
+			}
+			blk.minutes[b.r.name][m-h] = c
+		}
 	}
 	for _, rg := range mergeRanges(ranges) {
+		for h := rg[0]; h < min(rg[1], end-span); h += 60 {
+			blk := blocks.block(blockKey{tenant: tenant, hour: h})
+			for name := range byName {
+				blk.loaded[name] = true
+			}
+		}
 		if len(byName) >= tenantScanMin {
 			err := st.TenantRollups(ctx, tenant, minuteTime(rg[0]), minuteTime(rg[1]), func(ru *store.Rollup) error {
 				if b := byName[ru.SLO]; b != nil {
@@ -494,20 +510,88 @@ func (e *Evaluator) writeHours(ctx context.Context) error {
 	return nil
 }
 
-// loadBlock reads one hour of a tenant's rollups.
-func loadBlock(ctx context.Context, st store.TenantRollupReader, k blockKey) (*edgeBlock, error) {
-	b := &edgeBlock{minutes: map[string]*[60]Counts{}}
-	from := time.Unix(k.hour*60, 0).UTC()
-	err := st.TenantRollups(ctx, k.tenant, from, from.Add(time.Hour), func(ru *store.Rollup) error {
-		hour := b.minutes[ru.SLO]
-		if hour == nil {
-			hour = new([60]Counts)
-			b.minutes[ru.SLO] = hour
+// blockReadMax is how many SLOs one read of an hour block names.
+const blockReadMax = 500
+
+// block returns the tenant's block of an hour, made empty if absent.
+func (st *runningState) block(k blockKey) *edgeBlock {
+	b := st.blocks[k]
+	if b == nil {
+		b = &edgeBlock{minutes: map[string]*[60]Counts{}, loaded: map[string]bool{}}
+		st.blocks[k] = b
+	}
+	return b
+}
+
+// load reads the named SLOs' minutes of the block's hour.
+func (b *edgeBlock) load(ctx context.Context, st store.SLOsRollupReader, k blockKey, names []string) error {
+	from := minuteTime(k.hour)
+	for i := 0; i < len(names); i += blockReadMax {
+		chunk := names[i:min(i+blockReadMax, len(names))]
+		err := st.SLOsRollups(ctx, k.tenant, chunk, from, from.Add(time.Hour), func(ru *store.Rollup) error {
+			hour := b.minutes[ru.SLO]
+			if hour == nil {
+				hour = new([60]Counts)
+				b.minutes[ru.SLO] = hour
+			}
+			hour[ru.Minute.Unix()/60-k.hour] = Counts{Good: ru.Good, Total: ru.Total}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		hour[ru.Minute.Unix()/60-k.hour] = Counts{Good: ru.Good, Total: ru.Total}
-		return nil
-	})
-	return b, err
+		for _, name := range chunk {
+			b.loaded[name] = true
+		}
+	}
+	return nil
+}
+
+// forget drops an SLO from every block of its tenant: its minutes were
+// filled anew.
+func (st *runningState) forget(tenant, name string) {
+	for k, b := range st.blocks {
+		if k.tenant == tenant {
+			delete(b.minutes, name)
+			delete(b.loaded, name)
+		}
+	}
+}
+
+// ahead is an hour block that moving windows will reach: the SLOs whose
+// windows will, and in how many ticks the first of them does at the
+// pace of this tick.
+type ahead struct {
+	names []string
+	ticks int64
+}
+
+// prefetch reads a share of the SLOs of each block the moving windows will
+// reach next, so that each tick reads about as much and none reads every
+// SLO's hour at once: the block of the hour after each window's start is
+// read over the ticks until the start reaches it, the remaining SLOs
+// divided by the ticks left. Windows that do not move at the pace
+// guessed are read when they reach the hour, as at start.
+func (e *Evaluator) prefetch(ctx context.Context, next map[blockKey]*ahead) error {
+	for k, a := range next {
+		b := e.running.block(k)
+		b.used = true
+		var todo []string
+		for _, name := range a.names {
+			if !b.loaded[name] {
+				todo = append(todo, name)
+			}
+		}
+		if len(todo) == 0 {
+			continue
+		}
+		sort.Strings(todo) // the same share whichever order the map gave
+		share := (int64(len(todo)) + a.ticks - 1) / a.ticks
+		if err := b.load(ctx, e.Store, k, todo[:share]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // judgeAll judges the SLOs at tick after their rollups were written: those
@@ -539,18 +623,18 @@ func (e *Evaluator) judgeAll(ctx context.Context, slos []*SLO, fresh map[string]
 		}
 		moves[s] = move{r: r, starts: windowMinutes(s, now)}
 	}
-	// A tenant with SLOs to rebuild may have had their month of rollups
-	// filled this tick, which hour blocks read before lack.
+	// An SLO to rebuild may have had its month of rollups filled this
+	// tick, which hour blocks read before lack.
 	for _, s := range stale {
-		for k := range e.running.blocks {
-			if k.tenant == s.tenant() {
-				delete(e.running.blocks, k)
-			}
-		}
+		e.running.forget(s.tenant(), s.Name)
 	}
 	for _, b := range e.running.blocks {
 		b.used = false
 	}
+	// The blocks the slides need now: each read once, for the SLOs not
+	// read ahead.
+	need := map[blockKey][]string{}
+	next := map[blockKey]*ahead{}
 	for s, mv := range moves {
 		slides, ok := mv.r.plan(mv.starts)
 		if !ok {
@@ -558,17 +642,42 @@ func (e *Evaluator) judgeAll(ctx context.Context, slos []*SLO, fresh map[string]
 		}
 		for _, h := range mv.r.edgeHours(slides) {
 			k := blockKey{tenant: s.tenant(), hour: h}
-			if b := e.running.blocks[k]; b != nil {
-				b.used = true
+			b := e.running.block(k)
+			b.used = true
+			if !b.loaded[s.Name] {
+				need[k] = append(need[k], s.Name)
+			}
+		}
+		for i, sl := range slides {
+			// A window whose start moved next needs its start's hour
+			// (now, if the start is on the hour) and then the one after,
+			// while they are older than the ring.
+			step, at := mv.starts[i]-mv.r.starts[i], mv.starts[i]
+			if sl.reset || step <= 0 {
 				continue
 			}
-			b, err := loadBlock(ctx, e.Store, k)
-			if err != nil {
-				return nil, fmt.Errorf("running sums: %w", err)
+			for _, h := range []int64{floorHour(at), floorHour(at) + 60} {
+				if h >= end-span {
+					break
+				}
+				k := blockKey{tenant: s.tenant(), hour: h}
+				a := next[k]
+				if a == nil {
+					a = &ahead{ticks: math.MaxInt64}
+					next[k] = a
+				}
+				a.names = append(a.names, s.Name)
+				a.ticks = min(a.ticks, max((h-at)/step, 1))
 			}
-			b.used = true
-			e.running.blocks[k] = b
 		}
+	}
+	for k, names := range need {
+		if err := e.running.blocks[k].load(ctx, e.Store, k, names); err != nil {
+			return nil, fmt.Errorf("running sums: %w", err)
+		}
+	}
+	if err := e.prefetch(ctx, next); err != nil {
+		return nil, fmt.Errorf("running sums: %w", err)
 	}
 	for k, b := range e.running.blocks {
 		if !b.used {
@@ -579,7 +688,7 @@ func (e *Evaluator) judgeAll(ctx context.Context, slos []*SLO, fresh map[string]
 		tenant, name := s.tenant(), s.Name
 		older := func(m int64) (Counts, bool) {
 			b := e.running.blocks[blockKey{tenant: tenant, hour: m - m%60}]
-			if b == nil {
+			if b == nil || !b.loaded[name] {
 				return Counts{}, false
 			}
 			if hour := b.minutes[name]; hour != nil {
@@ -593,7 +702,7 @@ func (e *Evaluator) judgeAll(ctx context.Context, slos []*SLO, fresh map[string]
 		}
 	}
 	if len(stale) > 0 {
-		built, err := rebuild(ctx, e.Store, stale, now, span, int64(e.recompute()/time.Minute))
+		built, err := rebuild(ctx, e.Store, stale, now, span, int64(e.recompute()/time.Minute), &e.running)
 		if err != nil {
 			return nil, fmt.Errorf("running sums: %w", err)
 		}

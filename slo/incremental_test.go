@@ -284,3 +284,90 @@ func testRunningSums(t *testing.T, st *hourGaps, seed uint64) {
 		t.Errorf("only %d hourly rows were written", rows)
 	}
 }
+
+// TestHourBlocksReadAhead checks that the hours leaving the long windows
+// are read a share of the SLOs per tick, ahead of the tick the windows
+// reach them, rather than every SLO's hour at that tick, and that the sums
+// still equal ComputeAll's.
+func TestHourBlocksReadAhead(t *testing.T) {
+	ctx := context.Background()
+	db, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const n = 30
+	var slos []*SLO
+	for i := 0; i < n; i++ {
+		slos = append(slos, &SLO{Name: fmt.Sprintf("slo-%d", i), Service: "svc", Objective: 0.99, Window: TimeWindow{Duration: 8 * time.Hour, Rolling: true},
+			SLI: SpanAvailability{}, Alerts: []AlertWindow{{Severity: "page", Long: 6 * time.Hour, Short: 30 * time.Minute, Factor: 6}}})
+	}
+	first := time.Date(2026, 11, 26, 12, 17, 30, 0, time.UTC)
+	var rollups []store.Rollup
+	for m := first.Add(-10 * time.Hour).Truncate(time.Minute); m.Before(first.Add(3 * time.Hour)); m = m.Add(time.Minute) {
+		for i, s := range slos {
+			rollups = append(rollups, store.Rollup{Tenant: store.DefaultTenant, SLO: s.Name, Minute: m, Good: float64(90 + (m.Minute()+i)%10), Total: 100})
+		}
+	}
+	if err := db.WriteRollups(ctx, rollups); err != nil {
+		t.Fatal(err)
+	}
+	st := &namesRead{RollupStore: db}
+	e := &Evaluator{Store: st}
+	e.runMu.Lock()
+	defer e.runMu.Unlock()
+	most, total := 0, 0
+	for i := 0; i <= 150; i++ {
+		tick := first.Add(time.Duration(i) * time.Minute)
+		now := unixMinute(tick.Truncate(time.Minute).Add(time.Minute))
+		// The rollup step hands over the minutes it recomputed, as stored.
+		fresh := map[string]recomputed{}
+		for i, s := range slos {
+			r := recomputed{from: now - 11}
+			for m := now - 11; m < now; m++ {
+				at := minuteTime(m)
+				r.minutes = append(r.minutes, minute{at: at, good: float64(90 + (at.Minute()+i)%10), total: 100})
+			}
+			fresh[sloKey(s)] = r
+		}
+		st.names = 0
+		got, err := e.judgeAll(ctx, slos, fresh, tick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			most, total = max(most, st.names), total+st.names
+		}
+		want, err := ComputeAll(ctx, db, slos, tick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range want {
+			if g, w := fmt.Sprint(got[j].Counts, got[j].Burns[0].Long, got[j].Burns[0].Short), fmt.Sprint(want[j].Counts, want[j].Burns[0].Long, want[j].Burns[0].Short); g != w {
+				t.Fatalf("tick %d: %s running %s, recomputed %s", i, want[j].SLO.Name, g, w)
+			}
+		}
+	}
+	// 150 ticks take the 8h window's edge from hour 4 into 5 and 6 and the
+	// 6h window's from hour 6 into 7, 8 and 9. Hours 4 and 6 come with the
+	// rebuild, and hour 7 serves both windows: each SLO's hours 5, 7, 8
+	// and 9 are read once each, a share a tick.
+	t.Logf("%d SLO hours read, at most %d at a tick", total, most)
+	if total < 4*n {
+		t.Errorf("%d SLO hours read over 150 ticks, want at least %d", total, 4*n)
+	}
+	if most > 4 {
+		t.Errorf("a tick read %d SLOs' hours: the reads were not spread (at most 2 edges a tick, one SLO each, expected)", most)
+	}
+}
+
+// namesRead counts the SLOs whose minutes SLOsRollups is asked for.
+type namesRead struct {
+	RollupStore
+	names int
+}
+
+func (r *namesRead) SLOsRollups(ctx context.Context, tenant string, slos []string, start, end time.Time, fn func(*store.Rollup) error) error {
+	r.names += len(slos)
+	return r.RollupStore.SLOsRollups(ctx, tenant, slos, start, end, fn)
+}

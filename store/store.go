@@ -71,6 +71,7 @@ type Store interface {
 	RollupReader
 	TenantRollupReader
 	HourlyRollups
+	SLOsRollupReader
 	EventWriter
 	EventReader
 	Members
@@ -111,6 +112,17 @@ type HourlyRollups interface {
 	// every hour of [start, end) that has any, in no particular order:
 	// what an hourly row of those minutes holds.
 	SumRollupHours(ctx context.Context, tenant string, slos []string, start, end time.Time, fn func(*HourlyRollup) error) error
+}
+
+// SLOsRollupReader reads the minutes of some of a tenant's SLOs in one
+// read: an analyzer keeping running window sums reads the hour that will
+// next leave its long windows a share of SLOs per tick, rather than the
+// whole tenant's hour at the tick the windows reach it.
+type SLOsRollupReader interface {
+	// SLOsRollups calls fn with the stored minutes of the named SLOs of
+	// the tenant in [start, end), in no particular order. fn must not keep
+	// the pointer: the next row overwrites it.
+	SLOsRollups(ctx context.Context, tenant string, slos []string, start, end time.Time, fn func(*Rollup) error) error
 }
 
 // CheckHours returns an error naming the first hour that is not on the

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/vigil-dev/vigil/store"
 )
 
@@ -86,3 +88,44 @@ func (s *Store) eachHour(ctx context.Context, what, tenant, query string, args [
 // seconds binds a time as a DateTime: the driver binds one with a
 // fraction as DateTime64, which 18.16 does not have.
 func seconds(t time.Time) time.Time { return time.Unix(max(t.Unix(), 0), 0).UTC() }
+
+// SLOsRollups reads the named SLOs' latest minutes. slo IN (?, ...) keeps
+// the read to those SLOs' key ranges, where TenantRollups reads the
+// tenant's whole day partitions.
+func (s *Store) SLOsRollups(ctx context.Context, tenant string, slos []string, start, end time.Time, fn func(*store.Rollup) error) error {
+	if len(slos) == 0 {
+		return nil
+	}
+	args := []any{tenant}
+	for _, name := range slos {
+		args = append(args, name)
+	}
+	args = append(args, seconds(start), seconds(end))
+	query := `SELECT slo, minute, argMax(good, version) AS good, argMax(total, version) AS total FROM sli_rollups
+WHERE tenant = ? AND slo IN (?` + strings.Repeat(", ?", len(slos)-1) + `) AND minute >= ? AND minute < ?
+GROUP BY slo, minute`
+	rows, err := s.conn.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("cannot read the rollups of %d SLOs of tenant %s: %w", len(slos), tenant, err)
+	}
+	defer rows.Close()
+	return eachRollup(rows, tenant, fn)
+}
+
+// eachRollup scans (slo, minute, good, total) rows.
+func eachRollup(rows driver.Rows, tenant string, fn func(*store.Rollup) error) error {
+	ru := store.Rollup{Tenant: tenant}
+	for rows.Next() {
+		if err := rows.Scan(&ru.SLO, &ru.Minute, &ru.Good, &ru.Total); err != nil {
+			return fmt.Errorf("cannot read the rollups of tenant %s: %w", tenant, err)
+		}
+		ru.Minute = ru.Minute.UTC()
+		if err := fn(&ru); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("cannot read the rollups of tenant %s: %w", tenant, err)
+	}
+	return nil
+}

@@ -83,3 +83,36 @@ func (s *Store) eachHour(ctx context.Context, what, tenant, query string, args [
 	}
 	return nil
 }
+
+// SLOsRollups reads the named SLOs' minutes.
+func (s *Store) SLOsRollups(ctx context.Context, tenant string, slos []string, start, end time.Time, fn func(*store.Rollup) error) error {
+	if len(slos) == 0 {
+		return nil
+	}
+	args := []any{tenant}
+	for _, name := range slos {
+		args = append(args, name)
+	}
+	args = append(args, start.UTC(), end.UTC())
+	query := `SELECT slo, minute, good, total FROM sli_rollups
+WHERE tenant = ? AND slo IN (?` + strings.Repeat(", ?", len(slos)-1) + `) AND minute >= ? AND minute < ?`
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("cannot read the rollups of %d SLOs of tenant %s: %w", len(slos), tenant, err)
+	}
+	defer rows.Close()
+	ru := store.Rollup{Tenant: tenant}
+	for rows.Next() {
+		if err := rows.Scan(&ru.SLO, &ru.Minute, &ru.Good, &ru.Total); err != nil {
+			return fmt.Errorf("cannot read the rollups of tenant %s: %w", tenant, err)
+		}
+		ru.Minute = ru.Minute.UTC()
+		if err := fn(&ru); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("cannot read the rollups of tenant %s: %w", tenant, err)
+	}
+	return nil
+}

@@ -96,6 +96,16 @@ func testRollups(t *testing.T, s store.Store) {
 	if got := fmt.Sprint(tenant, err); got != "[api-rate 2m0s 20.125/21.5 chat-latency 2m0s 92/100 chat-latency 3m0s 150/160] <nil>" {
 		t.Errorf("TenantRollups = %s", got)
 	}
+	// The same minutes of the named SLOs only.
+	var named []string
+	err = s.SLOsRollups(c, "acme", []string{"chat-latency", "missing"}, base.Add(2*time.Minute), base.Add(4*time.Minute), func(r *store.Rollup) error {
+		named = append(named, fmt.Sprintf("%s %s %s %g/%g", r.Tenant, r.SLO, r.Minute.Sub(base), r.Good, r.Total))
+		return nil
+	})
+	sort.Strings(named)
+	if got := fmt.Sprint(named, err); got != "[acme chat-latency 2m0s 92/100 acme chat-latency 3m0s 150/160] <nil>" {
+		t.Errorf("SLOsRollups = %s", got)
+	}
 }
 
 func testHourlyRollups(t *testing.T, s store.Store) {
