@@ -423,9 +423,12 @@ func rebuildTenant(ctx context.Context, st RollupStore, tenant string, slos []*S
 		}
 	}
 	for _, rg := range mergeRanges(ranges) {
+		// The whole hours older than the ring become blocks, of these
+		// SLOs' minutes as read now.
 		for h := rg[0]; h < min(rg[1], end-span); h += 60 {
 			blk := blocks.block(blockKey{tenant: tenant, hour: h})
 			for name := range byName {
+				delete(blk.minutes, name)
 				blk.loaded[name] = true
 			}
 		}
