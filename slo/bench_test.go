@@ -253,6 +253,7 @@ func benchRunningSums(b *testing.B, st RollupStore, slos, minutes int, end time.
 		// Each tick a new minute enters; the rollup step hands over the
 		// 11 minutes it recomputed, unchanged but for the new one.
 		var total, slowest time.Duration
+		slowestAt := 0
 		for i := 1; i <= ticks; i++ {
 			tick := at.Add(time.Duration(i) * time.Minute)
 			now := unixMinute(tick.Truncate(time.Minute).Add(time.Minute))
@@ -277,7 +278,9 @@ func benchRunningSums(b *testing.B, st RollupStore, slos, minutes int, end time.
 				check(statuses, nil) // a full month: the windows keep 100 events a minute
 			}
 			total += d
-			slowest = max(slowest, d)
+			if d > slowest {
+				slowest, slowestAt = d, i
+			}
 		}
 		e.runMu.Unlock()
 		if fullRound {
@@ -290,6 +293,7 @@ func benchRunningSums(b *testing.B, st RollupStore, slos, minutes int, end time.
 		b.ReportMetric(float64(startupCPU.Milliseconds()), "cpu-ms/startup-hourly")
 		b.ReportMetric(float64(total.Microseconds())/1000/float64(ticks), "ms/tick")
 		b.ReportMetric(float64(slowest.Microseconds())/1000, "ms/slowest-tick")
+		b.ReportMetric(float64(slowestAt), "slowest-tick-no")
 	}
 }
 

@@ -513,6 +513,12 @@ func (e *Evaluator) writeHours(ctx context.Context) error {
 	return nil
 }
 
+// readAheadSteps is the most shares an hour block is read ahead in. Each
+// read costs a query whatever its size (and on DuckDB a scan of the
+// rollups' row groups): a sliver every tick made the mean tick half as
+// dear again for 1,000 SLOs (BENCHMARKS.md).
+const readAheadSteps = 10
+
 // blockReadMax is how many SLOs one read of an hour block names.
 const blockReadMax = 500
 
@@ -570,11 +576,11 @@ type ahead struct {
 }
 
 // prefetch reads a share of the SLOs of each block the moving windows will
-// reach next, so that each tick reads about as much and none reads every
-// SLO's hour at once: the block of the hour after each window's start is
-// read over the ticks until the start reaches it, the remaining SLOs
-// divided by the ticks left. Windows that do not move at the pace
-// guessed are read when they reach the hour, as at start.
+// reach next, so that no tick reads every SLO's hour at once: the block of
+// the hour after each window's start is read over the ticks until the
+// start reaches it, the remaining SLOs divided by the ticks left, but at
+// least a readAheadSteps-th of them. Windows that do not move at the
+// pace guessed are read when they reach the hour, as at start.
 func (e *Evaluator) prefetch(ctx context.Context, next map[blockKey]*ahead) error {
 	for k, a := range next {
 		b := e.running.block(k)
@@ -589,7 +595,8 @@ func (e *Evaluator) prefetch(ctx context.Context, next map[blockKey]*ahead) erro
 			continue
 		}
 		sort.Strings(todo) // the same share whichever order the map gave
-		share := (int64(len(todo)) + a.ticks - 1) / a.ticks
+		share := max((int64(len(todo))+a.ticks-1)/a.ticks, (int64(len(a.names))+readAheadSteps-1)/readAheadSteps)
+		share = min(share, int64(len(todo)))
 		if err := b.load(ctx, e.Store, k, todo[:share]); err != nil {
 			return err
 		}
