@@ -135,9 +135,10 @@ func BenchmarkSelectorSLI(b *testing.B) {
 // empty, then with the hours that rebuild wrote back; the full round is
 // left out with VIGIL_BENCH_FULL_ROUND=0), and then VIGIL_BENCH_TICKS
 // (default 90) ticks a minute apart, each moving every SLO's sums by its
-// last 11 recomputed minutes (what the rollup step hands over): the mean
-// and the slowest tick, which is the one reading the hour blocks of the
-// long windows' edges. Run it with -benchtime=1x. The rollup step itself
+// last 11 recomputed minutes (what the rollup step hands over) and writing
+// the hours that left the recompute span: the mean and the slowest tick,
+// and which tick that was. Run it with -benchtime=1x: a second iteration
+// would find the hourly level filled by the first. The rollup step itself
 // (counting each SLO's spans and writing its minutes) is not measured.
 func BenchmarkRunningSums(b *testing.B) {
 	slos, days, ticks := envInt(b, "VIGIL_BENCH_SLOS", 1000), envInt(b, "VIGIL_BENCH_DAYS", 30), envInt(b, "VIGIL_BENCH_TICKS", 90)
