@@ -579,9 +579,18 @@ type ahead struct {
 // reach next, so that no tick reads every SLO's hour at once: the block of
 // the hour after each window's start is read over the ticks until the
 // start reaches it, the remaining SLOs divided by the ticks left, but at
-// least a readAheadSteps-th of them. Windows that do not move at the
-// pace guessed are read when they reach the hour, as at start.
+// least a readAheadSteps-th of them. A tenant's long windows reach their
+// next hours on the same tick, so its blocks take turns: the most urgent
+// reads a share each tick, the others wait while there are ticks enough
+// for every block's shares. Windows that do not move at the pace guessed
+// are read when they reach the hour, as at start.
 func (e *Evaluator) prefetch(ctx context.Context, next map[blockKey]*ahead) error {
+	type pending struct {
+		k    blockKey
+		a    *ahead
+		todo []string
+	}
+	byTenant := map[string][]pending{}
 	for k, a := range next {
 		b := e.running.block(k)
 		b.used = true
@@ -591,14 +600,28 @@ func (e *Evaluator) prefetch(ctx context.Context, next map[blockKey]*ahead) erro
 				todo = append(todo, name)
 			}
 		}
-		if len(todo) == 0 {
-			continue
+		if len(todo) > 0 {
+			sort.Strings(todo) // the same share whichever order the map gave
+			byTenant[k.tenant] = append(byTenant[k.tenant], pending{k: k, a: a, todo: todo})
 		}
-		sort.Strings(todo) // the same share whichever order the map gave
-		share := max((int64(len(todo))+a.ticks-1)/a.ticks, (int64(len(a.names))+readAheadSteps-1)/readAheadSteps)
-		share = min(share, int64(len(todo)))
-		if err := b.load(ctx, e.Store, k, todo[:share]); err != nil {
-			return err
+	}
+	for _, ps := range byTenant {
+		sort.Slice(ps, func(i, j int) bool {
+			if ps[i].a.ticks != ps[j].a.ticks {
+				return ps[i].a.ticks < ps[j].a.ticks
+			}
+			return ps[i].k.hour < ps[j].k.hour
+		})
+		for i, p := range ps {
+			left := int64(len(p.todo))
+			least := (int64(len(p.a.names)) + readAheadSteps - 1) / readAheadSteps
+			if i > 0 && (left+least-1)/least*int64(len(ps)) < p.a.ticks {
+				continue
+			}
+			share := min(max((left+p.a.ticks-1)/p.a.ticks, least), left)
+			if err := e.running.blocks[p.k].load(ctx, e.Store, p.k, p.todo[:share]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
