@@ -21,6 +21,8 @@ type RollupStore interface {
 	store.RollupWriter
 	store.RollupReader
 	store.TenantRollupReader // running sums' start and long windows' edges
+	store.HourlyRollups      // running sums' start
+	store.SLOsRollupReader   // long windows' edges, read ahead
 	store.EventReader        // alerts to take up when the evaluator gains an SLO
 }
 
@@ -325,11 +327,19 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 		if !ok {
 			from, _ = s.Window.Bounds(now)
 		}
-		if late := now.Add(-recompute); late.Before(from) {
+		late := now.Add(-recompute)
+		var final time.Time
+		if late.Before(from) {
 			from = late
+		} else if from.Before(late) {
+			// A fill reaching past the recompute span (at start, after a
+			// stall, or taking the SLO over) may change minutes of hours
+			// that have an hourly rollup: it starts on the hour and
+			// rewrites the rollup of each final hour it finds events in.
+			from, final = from.Truncate(time.Hour), late.Truncate(time.Hour)
 		}
 		_, running := e.running.slos[sloKey(s)]
-		minutes, err := e.rollup(ctx, s, from, now, running)
+		minutes, err := e.rollup(ctx, s, from, now, final, running)
 		if err != nil {
 			// Its rollups may be half written: its sums are rebuilt
 			// when it is judged again.
@@ -381,13 +391,19 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	if err := e.Alerter.Update(ctx, Evaluation{Statuses: statuses, Unjudged: unjudged, Defined: defined}, tick); err != nil {
 		errs = append(errs, fmt.Errorf("slo alerts: %w", err))
 	}
+	if err := e.writeHours(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
 // rollup writes the SLO's minutes in [from, to), a day at a time, and
-// returns them when keep is set.
-func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time, keep bool) ([]minute, error) {
+// returns them when keep is set. The hours before final that it found
+// events in get their hourly rollup rewritten as the sum of its minutes
+// (from must then be on the hour).
+func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to, final time.Time, keep bool) ([]minute, error) {
 	var kept []minute
+	hours := map[time.Time]*Counts{}
 	for start := from; start.Before(to); start = start.Add(24 * time.Hour) {
 		end := start.Add(24 * time.Hour)
 		if end.After(to) {
@@ -410,6 +426,22 @@ func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to time.Time, keep
 		if keep {
 			kept = append(kept, counts...)
 		}
+		for _, c := range counts {
+			if c.at.Before(final) {
+				h := c.at.Truncate(time.Hour)
+				if hours[h] == nil {
+					hours[h] = &Counts{}
+				}
+				hours[h].add(Counts{Good: c.good, Total: c.total})
+			}
+		}
+	}
+	rows := make([]store.HourlyRollup, 0, len(hours))
+	for h, c := range hours {
+		rows = append(rows, store.HourlyRollup{Tenant: s.tenant(), SLO: s.Name, Hour: h, Good: c.Good, Total: c.Total})
+	}
+	if err := e.Store.WriteHourlyRollups(ctx, rows); err != nil {
+		return nil, err
 	}
 	return kept, nil
 }

@@ -70,6 +70,8 @@ type Store interface {
 	RollupWriter
 	RollupReader
 	TenantRollupReader
+	HourlyRollups
+	SLOsRollupReader
 	EventWriter
 	EventReader
 	Members
@@ -79,6 +81,59 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases connections; the store must not be used afterwards.
 	Close() error
+}
+
+// HourlyRollup is an SLO's good and total over one UTC hour: the sum of its
+// stored minutes, kept once they can no longer change, so a month's window
+// is read as 720 rows instead of 43,200 (issue 19).
+type HourlyRollup struct {
+	Tenant string
+	SLO    string
+	Hour   time.Time // UTC, on the hour
+	Good   float64
+	Total  float64
+}
+
+// HourlyRollups is the hourly level over the per-minute rollups. The store
+// does not derive it: its writer (the SLO evaluator) keeps each row equal
+// to the sum of the hour's stored minutes, and a reader takes an hour
+// without a row from its minutes. Retention drops it with the minutes
+// (SignalRollups).
+type HourlyRollups interface {
+	// WriteHourlyRollups writes hours; a row replaces the one stored for
+	// the same tenant, SLO and hour, as minutes do. An hour that is not
+	// on the hour is an error.
+	WriteHourlyRollups(ctx context.Context, hours []HourlyRollup) error
+	// TenantHourlyRollups calls fn with the stored hours of every SLO of
+	// the tenant in [start, end), in no particular order. fn must not keep
+	// the pointer: the next row overwrites it.
+	TenantHourlyRollups(ctx context.Context, tenant string, start, end time.Time, fn func(*HourlyRollup) error) error
+	// SumRollupHours calls fn with the sum of each SLO's stored minutes in
+	// every hour of [start, end) that has any, in no particular order:
+	// what an hourly row of those minutes holds.
+	SumRollupHours(ctx context.Context, tenant string, slos []string, start, end time.Time, fn func(*HourlyRollup) error) error
+}
+
+// SLOsRollupReader reads the minutes of some of a tenant's SLOs in one
+// read: an analyzer keeping running window sums reads the hour that will
+// next leave its long windows a share of SLOs per tick, rather than the
+// whole tenant's hour at the tick the windows reach it.
+type SLOsRollupReader interface {
+	// SLOsRollups calls fn with the stored minutes of the named SLOs of
+	// the tenant in [start, end), in no particular order. fn must not keep
+	// the pointer: the next row overwrites it.
+	SLOsRollups(ctx context.Context, tenant string, slos []string, start, end time.Time, fn func(*Rollup) error) error
+}
+
+// CheckHours returns an error naming the first hour that is not on the
+// hour: backends refuse such a batch whole.
+func CheckHours(hours []HourlyRollup) error {
+	for i, h := range hours {
+		if !h.Hour.Equal(h.Hour.Truncate(time.Hour)) {
+			return fmt.Errorf("hourly rollup %d (%s/%s): %s is not on the hour", i, h.Tenant, h.SLO, h.Hour.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	return nil
 }
 
 // Signal names a time-partitioned kind of data for retention.

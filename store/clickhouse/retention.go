@@ -15,7 +15,7 @@ import (
 var retained = map[store.Signal][]struct{ table, column string }{
 	store.SignalSpans:   {{"spans", "timestamp"}, {"trace_index", "day"}},
 	store.SignalSamples: {{"metric_samples", "timestamp"}},
-	store.SignalRollups: {{"sli_rollups", "minute"}},
+	store.SignalRollups: {{"sli_rollups", "minute"}, {"sli_rollups_hourly", "hour"}},
 	store.SignalEvents:  {{"events", "time"}},
 	store.SignalLogs:    {{"logs", "timestamp"}, {"log_tokens", "timestamp"}},
 }

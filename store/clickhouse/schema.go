@@ -361,6 +361,23 @@ var migrations = []migration{
 			query: "SELECT tenant, arrayJoin(tokens) AS token, timestamp, id FROM %s",
 		}},
 	},
+	{ // 8: the hourly level over the SLI rollups (store.HourlyRollups),
+		// declared as sli_rollups is, so an hour is replaced as a minute is
+		// (readers take argMax by version) and lands on its SLO's shard.
+		tables: []table{{
+			name: "sli_rollups_hourly",
+			columns: `tenant String,
+	slo String,
+	hour DateTime,
+	good Float64,
+	total Float64,
+	version Int64`,
+			engine:    "ReplacingMergeTree(version)",
+			partition: "toYYYYMMDD(hour)",
+			order:     "(tenant, slo, hour)",
+			shard:     "cityHash64(tenant, slo)",
+		}},
+	},
 }
 
 // schemaTable records applied migrations.

@@ -32,7 +32,8 @@ func (s *Store) DropBefore(ctx context.Context, sig store.Signal, cutoff time.Ti
 	if _, err := s.db.ExecContext(ctx, query, arg); err != nil {
 		return fmt.Errorf("cannot drop %s before %s: %w", sig, day.Format(time.DateOnly), err)
 	}
-	if sig == store.SignalSpans {
+	switch sig {
+	case store.SignalSpans:
 		// The trace index's rows of traces whose spans all started
 		// before the cutoff's day: those DELETE FROM spans has dropped.
 		// After the spans, so that a crash between the two leaves index
@@ -46,6 +47,11 @@ func (s *Store) DropBefore(ctx context.Context, sig store.Signal, cutoff time.Ti
 			if n, err := res.RowsAffected(); err == nil && table == "trace_pending" {
 				s.pendingTraces -= int(n)
 			}
+		}
+	case store.SignalRollups:
+		// The hourly level goes with the minutes it sums.
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM sli_rollups_hourly WHERE hour < ?`, day); err != nil {
+			return fmt.Errorf("cannot drop hourly rollups before %s: %w", day.Format(time.DateOnly), err)
 		}
 	}
 	return nil

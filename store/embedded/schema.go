@@ -237,6 +237,18 @@ CREATE TABLE logs (
 	dropSpansTraceIndex,
 	// 9 (the embedded store only): the trace index, traces.go.
 	traceIndexSchema,
+	// 10: the hourly level over the SLI rollups (store.HourlyRollups): an
+	// hour replaces the stored one, as a minute does.
+	`
+CREATE TABLE sli_rollups_hourly (
+	tenant VARCHAR NOT NULL,
+	slo VARCHAR NOT NULL,
+	hour TIMESTAMP NOT NULL,
+	good DOUBLE NOT NULL,
+	total DOUBLE NOT NULL,
+	PRIMARY KEY (tenant, slo, hour)
+);
+`,
 }
 
 // dropSpansTraceIndex is the migration that drops the spans' ART index;

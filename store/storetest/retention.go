@@ -21,6 +21,9 @@ func testRetention(t *testing.T, s store.Store) {
 		if err := s.WriteRollups(c, []store.Rollup{{Tenant: "acme", SLO: "x", Minute: day(n), Good: 1, Total: 1}}); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.WriteHourlyRollups(c, []store.HourlyRollup{{Tenant: "acme", SLO: "x", Hour: day(n), Good: 1, Total: 1}}); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.WriteEvents(c, []store.Event{event("acme", store.KindFinding, "x", n*24*60)}); err != nil {
 			t.Fatal(err)
 		}
@@ -55,6 +58,11 @@ func testRetention(t *testing.T, s store.Store) {
 	_, total, err := s.SumRollups(c, store.RollupQuery{Tenant: "acme", SLO: "x", Start: from, End: to})
 	if err != nil || total != 2 {
 		t.Errorf("rollups after retention = %g, %v; want 2", total, err)
+	}
+	hours := 0
+	err = s.TenantHourlyRollups(c, "acme", from, to, func(*store.HourlyRollup) error { hours++; return nil })
+	if err != nil || hours != 2 {
+		t.Errorf("hourly rollups after retention = %d, %v; want 2", hours, err)
 	}
 	evs, err := s.Events(c, store.EventQuery{Tenant: "acme", Start: from, End: to})
 	if err != nil || len(evs) != 2 {

@@ -28,6 +28,7 @@ func Run(t *testing.T, open Opener) {
 		{"CostLines", testCostLines},
 		{"CostIdempotent", testCostIdempotent},
 		{"Rollups", testRollups},
+		{"HourlyRollups", testHourlyRollups},
 		{"Events", testEvents},
 		{"Usage", testUsage},
 		{"Reprice", testReprice},
