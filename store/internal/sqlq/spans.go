@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-dev/vigil/store"
@@ -53,22 +54,31 @@ func attrEquals(d Dialect, k, v string) (string, []any) {
 	return "(" + is("attr_keys", "attr_values") + " OR " + is("resource_keys", "resource_values") + ")", []any{k, k, v, k, k, v}
 }
 
-// Trace returns a trace's spans. With a trace index it reads only the days
-// the index names.
+// Trace returns a trace's spans. With a trace index it reads only where
+// the index says the trace is: each of its services' spans over the
+// seconds they cover (trace_locations), which spans' sort key (tenant,
+// service, operation, timestamp) finds in a few granules; for traces
+// written before that table existed, whole days (trace_index).
 func (r *Reader) Trace(ctx context.Context, tenant string, id store.TraceID) ([]store.Span, error) {
 	var c conds
 	c.add("tenant = ?", tenant)
+	expr, arg := r.d.traceID(id)
 	if r.d.traceIndex() {
-		first, last, err := r.traceDays(ctx, tenant, id)
+		found, err := r.traceLocations(ctx, &c, tenant, id)
 		if err != nil {
 			return nil, err
 		}
-		if first.IsZero() {
-			return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
+		if !found {
+			first, last, err := r.traceDays(ctx, tenant, id)
+			if err != nil {
+				return nil, err
+			}
+			if first.IsZero() {
+				return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
+			}
+			r.d.prune(&c, "timestamp", first, last.AddDate(0, 0, 1))
 		}
-		r.d.prune(&c, "timestamp", first, last.AddDate(0, 0, 1))
 	}
-	expr, arg := r.d.traceID(id)
 	c.add("trace_id = "+expr, arg)
 	q := Query{SQL: "SELECT " + SpanColumns + " FROM spans WHERE " + c.String() + " ORDER BY start_ns, span_id", Args: c.args}
 	dest, row := r.spanRow()
@@ -82,6 +92,26 @@ func (r *Reader) Trace(ctx context.Context, tenant string, id store.TraceID) ([]
 		return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
 	}
 	return out, nil
+}
+
+// traceLocations adds to c the services and seconds trace_locations has
+// the trace's spans in; false when it has none.
+func (r *Reader) traceLocations(ctx context.Context, c *conds, tenant string, id store.TraceID) (bool, error) {
+	expr, arg := r.d.traceID(id)
+	q := Query{SQL: "SELECT service, min(first), max(last) FROM trace_locations WHERE tenant = ? AND trace_id = " + expr +
+		" GROUP BY service ORDER BY service", Args: []any{tenant, arg}}
+	var service string
+	var first, last time.Time
+	var where conds
+	err := r.each(ctx, "look up trace "+id.String(), q, []any{&service, &first, &last}, func() error {
+		where.add("(service = ? AND timestamp >= ? AND timestamp <= ?)", service, r.d.time(first), r.d.time(last))
+		return nil
+	})
+	if err != nil || len(where.sql) == 0 {
+		return false, err
+	}
+	c.add("("+strings.Join(where.sql, " OR ")+")", where.args...)
+	return true, nil
 }
 
 // traceDays returns the first and last day the trace index has the trace
