@@ -29,11 +29,15 @@ type view struct {
 }
 
 // migration is one schema version: tables, then views, then changes to
-// existing tables.
+// existing tables, then fills.
 type migration struct {
 	tables []table
 	views  []view
 	alters []alter
+	// fills copy rows written before the migration into a new table its
+	// view feeds from then on. Each must be harmless to run twice (into a
+	// Replacing table), as a migration cut short runs again.
+	fills []string
 }
 
 // alter changes a table's columns (ADD COLUMN, MODIFY COLUMN actions).
@@ -382,13 +386,35 @@ var migrations = []migration{
 			partition: "toYYYYMMDD(day)",
 			order:     "(tenant, trace_id)",
 			shard:     "cityHash64(tenant, trace_id)",
+		}, {
+			// The services and operations that have spans, by day: listing
+			// them from spans reads every span's service.
+			name: "span_names",
+			columns: `tenant String,
+	day Date,
+	service String,
+	operation String,
+	kind Int8`,
+			engine:    "ReplacingMergeTree()",
+			partition: "toYYYYMMDD(day)",
+			order:     "(tenant, service, operation, kind, day)",
+			shard:     "cityHash64(tenant, service)",
 		}},
 		views: []view{{
 			name: "trace_locations_mv", from: "spans", to: "trace_locations",
 			query: "SELECT tenant, trace_id, toDate(timestamp) AS day, service, min(timestamp) AS first, max(timestamp) AS last FROM %s GROUP BY tenant, trace_id, day, service",
+		}, {
+			name: "span_names_mv", from: "spans", to: "span_names",
+			query: spanNamesQuery,
 		}},
+		// Older traces are found by trace_index's days, but a service must
+		// be listed whenever it has spans: one read of the spans there are.
+		fills: []string{"INSERT INTO span_names (tenant, day, service, operation, kind) " + fmt.Sprintf(spanNamesQuery, "spans")},
 	},
 }
+
+// spanNamesQuery groups spans (the table %s) into span_names' rows.
+const spanNamesQuery = "SELECT tenant, toDate(timestamp) AS day, service, operation, kind FROM %s GROUP BY tenant, day, service, operation, kind"
 
 // schemaTable records applied migrations.
 var schemaTable = table{
