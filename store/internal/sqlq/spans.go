@@ -199,16 +199,25 @@ func (r *Reader) traceMatch(q store.TraceQuery) conds {
 	return c
 }
 
+// names is the table that lists services and operations: span_names
+// where the dialect has it, holding a row per day rather than per span.
+func (r *Reader) names() string {
+	if r.d.spanNames() {
+		return "span_names"
+	}
+	return "spans"
+}
+
 // Services lists a tenant's services.
 func (r *Reader) Services(ctx context.Context, tenant string) ([]string, error) {
-	q := Query{SQL: "SELECT DISTINCT service FROM spans WHERE tenant = ? ORDER BY service", Args: []any{tenant}}
+	q := Query{SQL: "SELECT DISTINCT service FROM " + r.names() + " WHERE tenant = ? ORDER BY service", Args: []any{tenant}}
 	var s string
 	return collect(ctx, r, "list services", q, []any{&s}, func() (string, error) { return s, nil })
 }
 
 // Operations lists a service's operations.
 func (r *Reader) Operations(ctx context.Context, tenant, service string) ([]store.Operation, error) {
-	q := Query{SQL: "SELECT DISTINCT operation, kind FROM spans WHERE tenant = ? AND service = ? ORDER BY operation, kind", Args: []any{tenant, service}}
+	q := Query{SQL: "SELECT DISTINCT operation, kind FROM " + r.names() + " WHERE tenant = ? AND service = ? ORDER BY operation, kind", Args: []any{tenant, service}}
 	var name string
 	var kind int8
 	return collect(ctx, r, "list operations", q, []any{&name, &kind}, func() (store.Operation, error) {
