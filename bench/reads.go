@@ -228,6 +228,8 @@ func readsFillSQL(t0, count, total uint64, end time.Time) (string, error) {
 	}
 	names := make([]string, len(readsServiceNames))
 	copy(names, readsServiceNames)
+	// Traces start evenly over the day (t·day/total would overflow an
+	// UInt64 past 200,000 traces), each up to a millisecond late.
 	dayStart := end.Add(-24 * time.Hour).UnixNano()
 	// Layers, innermost first: the span's numbers; the trace's draws; the
 	// span's own values; the row in the column order of the INSERT.
@@ -279,7 +281,7 @@ FROM (
 			(h3 + k) % ` + strconv.Itoa(len(readsModels)) + ` AS m,
 			h4 % 50 = 0 AS failed,
 			` + sqlStrings(readsTiers) + `[h5 % 4 + 1] AS tier,
-			toInt64(` + strconv.FormatInt(dayStart, 10) + ` + intDiv(t * 86400000000000, ` + strconv.FormatUint(total, 10) + `) + h1 % 1000000) AS trace_start,
+			toInt64(` + strconv.FormatInt(dayStart, 10) + ` + t * ` + strconv.FormatUint(uint64(24*time.Hour)/total, 10) + ` + h1 % 1000000) AS trace_start,
 			toInt64(150000000 * exp(3 * ((h2 % 10000) / 10000))) AS d1,
 			toInt64(150000000 * exp(3 * ((h3 % 10000) / 10000))) AS d2,
 			toInt64(5000000 * exp(3 * ((h4 % 10000) / 10000))) AS d3

@@ -46,6 +46,9 @@ func TestFillReads(t *testing.T) {
 			t.Fatalf("trace %d: %v", tr, err)
 		}
 		checkReadsTrace(t, tr, spans, services)
+		if start := spans[0].Start(); start.Before(f.End.Add(-24*time.Hour)) || !start.Before(f.End) {
+			t.Errorf("trace %d starts at %s, outside the day before %s", tr, start, f.End)
+		}
 	}
 	if _, err := st.Trace(ctx, ReadsTenant, ReadsTraceID(f.Traces)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a trace beyond the fill: err %v, want ErrNotFound", err)
