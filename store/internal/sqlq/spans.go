@@ -60,9 +60,18 @@ func attrEquals(d Dialect, k, v string) (string, []any) {
 // service, operation, timestamp) finds in a few granules; for traces
 // written before that table existed, whole days (trace_index).
 func (r *Reader) Trace(ctx context.Context, tenant string, id store.TraceID) ([]store.Span, error) {
-	var c conds
-	c.add("tenant = ?", tenant)
 	expr, arg := r.d.traceID(id)
+	var c conds
+	from := "spans WHERE "
+	if r.d.traceIndex() {
+		// The id first (PREWHERE, whose argument binds first): the other
+		// columns are read only of the granules that hold the trace, where
+		// 18.16 would pick the tenant's or service's condition to read
+		// first.
+		from = "spans PREWHERE trace_id = " + expr + " WHERE "
+		c.args = []any{arg}
+	}
+	c.add("tenant = ?", tenant)
 	if r.d.traceIndex() {
 		found, err := r.traceLocations(ctx, &c, tenant, id)
 		if err != nil {
@@ -78,9 +87,10 @@ func (r *Reader) Trace(ctx context.Context, tenant string, id store.TraceID) ([]
 			}
 			r.d.prune(&c, "timestamp", first, last.AddDate(0, 0, 1))
 		}
+	} else {
+		c.add("trace_id = "+expr, arg)
 	}
-	c.add("trace_id = "+expr, arg)
-	q := Query{SQL: "SELECT " + SpanColumns + " FROM spans WHERE " + c.String() + " ORDER BY start_ns, span_id", Args: c.args}
+	q := Query{SQL: "SELECT " + SpanColumns + " FROM " + from + c.String() + " ORDER BY start_ns, span_id", Args: c.args}
 	dest, row := r.spanRow()
 	out, err := collect(ctx, r, "read trace "+id.String(), q, dest, row)
 	if err != nil {
