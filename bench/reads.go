@@ -136,11 +136,14 @@ type attrShape struct {
 	values []string
 }
 
-func newAttrShape(attrs ...struct {
+// kv is one attribute of a shape: its key, type and SQL value.
+type kv struct {
 	k string
 	t store.AttrType
 	v string
-}) attrShape {
+}
+
+func newAttrShape(attrs ...kv) attrShape {
 	a := make(store.Attributes, len(attrs))
 	vals := make([]string, len(attrs))
 	for i, x := range attrs {
@@ -149,12 +152,6 @@ func newAttrShape(attrs ...struct {
 	}
 	keys, _, types := a.SplitTyped()
 	return attrShape{keys: keys, types: types, values: vals}
-}
-
-type kv = struct {
-	k string
-	t store.AttrType
-	v string
 }
 
 // readsFillSQL is the INSERT of traces [t0, t0+count) of a fill of total
@@ -220,14 +217,11 @@ func readsFillSQL(t0, count, total uint64, end time.Time) (string, error) {
 		kv{"k8s.pod.name", store.AttrString, "concat(service, '-7d4f8-', toString(h4 % 5))"},
 	)
 
-	models := make([]string, len(readsModels))
-	versions, providers, inCents, outCents := slices.Clone(models), slices.Clone(models), slices.Clone(models), slices.Clone(models)
-	for i, m := range readsModels {
-		models[i], versions[i], providers[i] = m.name, m.version, m.provider
-		inCents[i], outCents[i] = strconv.FormatInt(m.inCents, 10), strconv.FormatInt(m.outCents, 10)
+	var models, versions, providers, inCents, outCents []string
+	for _, m := range readsModels {
+		models, versions, providers = append(models, m.name), append(versions, m.version), append(providers, m.provider)
+		inCents, outCents = append(inCents, strconv.FormatInt(m.inCents, 10)), append(outCents, strconv.FormatInt(m.outCents, 10))
 	}
-	names := make([]string, len(readsServiceNames))
-	copy(names, readsServiceNames)
 	// Traces start evenly over the day (t·day/total would overflow an
 	// UInt64 past 200,000 traces), each up to a millisecond late.
 	dayStart := end.Add(-24 * time.Hour).UnixNano()
@@ -249,12 +243,12 @@ SELECT toDateTime(intDiv(start_ns, 1000000000)) AS timestamp, ` + quoteSQL(Reads
 	if(k IN (1, 2) AND NOT (failed AND k = 2), ` + eventSQL + `, ''), '',
 	model, model_version, deployment, provider, if(k IN (1, 2), 'chat', ''),
 	input_tokens, output_tokens, cached_tokens,
-	toDecimal128(input_tokens * ` + sqlInt64s(inCents) + `[m + 1] + output_tokens * ` + sqlInt64s(outCents) + `[m + 1], 12) / 100000000,
+	toDecimal128(input_tokens * [` + strings.Join(inCents, ", ") + `][m + 1] + output_tokens * [` + strings.Join(outCents, ", ") + `][m + 1], 12) / 100000000,
 	` + sqlInt8s(res.types) + `, ` + attrTypes + `
 FROM (
 	SELECT *,
 		if(k = 4, ds, svc) AS s,
-		concat(` + sqlStrings(names) + `[s % ` + strconv.Itoa(len(names)) + ` + 1], '-', leftPad4(s)) AS service,
+		concat(` + sqlStrings(readsServiceNames) + `[s % ` + strconv.Itoa(len(readsServiceNames)) + ` + 1], '-', leftPad4(s)) AS service,
 		multiIf(k = 0, ` + sqlStrings(readsRoutes) + `[(svc + route) % ` + strconv.Itoa(len(readsRoutes)) + ` + 1],
 			k IN (1, 2), concat('chat ', ` + sqlStrings(models) + `[m + 1]),
 			k = 3, 'retrieve documents', 'POST /v1/retrieve') AS operation,
@@ -292,8 +286,6 @@ FROM (
 	q = strings.ReplaceAll(q, "leftPad4(s)", "substring(concat('000', toString(s)), length(toString(s)), 4)")
 	return q, nil
 }
-
-func sqlInt64s(v []string) string { return "[" + strings.Join(v, ", ") + "]" }
 
 func quoteSQL(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
