@@ -65,7 +65,7 @@ fresh database, since every span in it is counted.`,
 	f.IntVar(&o.SpansPerRequest, "spans-per-request", 500, "spans in each export request")
 	f.StringVar(&storeURL, "clickhouse", "", "store URL the collector writes to, to report bytes per span on disk")
 	withEnvHelp(ingest)
-	cmd.AddCommand(ingest, newBenchBillingCmd(g))
+	cmd.AddCommand(ingest, newBenchBillingCmd(g), newBenchReadsCmd())
 	return cmd
 }
 

@@ -217,6 +217,11 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 			return err
 		}
 	}
+	for _, stmt := range m.fills {
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

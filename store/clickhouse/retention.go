@@ -13,7 +13,7 @@ import (
 // retained lists, per signal, the tables and the DateTime or Date column
 // their daily partition key (toYYYYMMDD) is computed from.
 var retained = map[store.Signal][]struct{ table, column string }{
-	store.SignalSpans:   {{"spans", "timestamp"}, {"trace_index", "day"}},
+	store.SignalSpans:   {{"spans", "timestamp"}, {"trace_index", "day"}, {"trace_locations", "day"}, {"span_names", "day"}},
 	store.SignalSamples: {{"metric_samples", "timestamp"}},
 	store.SignalRollups: {{"sli_rollups", "minute"}, {"sli_rollups_hourly", "hour"}},
 	store.SignalEvents:  {{"events", "time"}},

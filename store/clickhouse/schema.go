@@ -29,11 +29,15 @@ type view struct {
 }
 
 // migration is one schema version: tables, then views, then changes to
-// existing tables.
+// existing tables, then fills.
 type migration struct {
 	tables []table
 	views  []view
 	alters []alter
+	// fills copy rows written before the migration into a new table its
+	// view feeds from then on. Each must be harmless to run twice (into a
+	// Replacing table), as a migration cut short runs again.
+	fills []string
 }
 
 // alter changes a table's columns (ADD COLUMN, MODIFY COLUMN actions).
@@ -378,7 +382,56 @@ var migrations = []migration{
 			shard:     "cityHash64(tenant, slo)",
 		}},
 	},
+	{ // 9: where a
+		// trace's spans are. trace_index names a trace's days, and a day of
+		// spans is read whole for the id, which spans' sort key (service,
+		// operation, time) cannot find: at 100M spans a day, seconds.
+		// Each row is one service's spans of a trace in one insert, with
+		// their first and last second, so Trace reads only those
+		// services' granules of those seconds. Rows of one trace from
+		// several inserts are all kept (plain MergeTree) and the reader
+		// takes their union.
+		tables: []table{{
+			name: "trace_locations",
+			columns: `tenant String,
+	trace_id FixedString(16),
+	day Date,
+	service String,
+	first DateTime,
+	last DateTime`,
+			engine:    "MergeTree()",
+			partition: "toYYYYMMDD(day)",
+			order:     "(tenant, trace_id)",
+			shard:     "cityHash64(tenant, trace_id)",
+		}, {
+			// The services and operations that have spans, by day: listing
+			// them from spans reads every span's service.
+			name: "span_names",
+			columns: `tenant String,
+	day Date,
+	service String,
+	operation String,
+	kind Int8`,
+			engine:    "ReplacingMergeTree()",
+			partition: "toYYYYMMDD(day)",
+			order:     "(tenant, service, operation, kind, day)",
+			shard:     "cityHash64(tenant, service)",
+		}},
+		views: []view{{
+			name: "trace_locations_mv", from: "spans", to: "trace_locations",
+			query: "SELECT tenant, trace_id, toDate(timestamp) AS day, service, min(timestamp) AS first, max(timestamp) AS last FROM %s GROUP BY tenant, trace_id, day, service",
+		}, {
+			name: "span_names_mv", from: "spans", to: "span_names",
+			query: spanNamesQuery,
+		}},
+		// Older traces are found by trace_index's days, but a service must
+		// be listed whenever it has spans: one read of the spans there are.
+		fills: []string{"INSERT INTO span_names (tenant, day, service, operation, kind) " + fmt.Sprintf(spanNamesQuery, "spans")},
+	},
 }
+
+// spanNamesQuery groups spans (the table %s) into span_names' rows.
+const spanNamesQuery = "SELECT tenant, toDate(timestamp) AS day, service, operation, kind FROM %s GROUP BY tenant, day, service, operation, kind"
 
 // schemaTable records applied migrations.
 var schemaTable = table{

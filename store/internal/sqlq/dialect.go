@@ -72,6 +72,9 @@ type Dialect interface {
 	// traceIndex is whether the trace_index table names the days a trace
 	// has spans on.
 	traceIndex() bool
+	// spanNames is whether the span_names table holds the services and
+	// operations that have spans.
+	spanNames() bool
 	// colocated is the table to read in an IN subquery over table whose
 	// rows live on the same shard as the outer query's rows they match
 	// (the two tables share their sharding key): on a cluster each shard
@@ -233,6 +236,8 @@ func (d clickHouse) prune(c *conds, column string, start, end time.Time) {
 
 func (clickHouse) traceIndex() bool { return true }
 
+func (clickHouse) spanNames() bool { return true }
+
 func (clickHouse) colocated(table string) string { return table }
 
 func (clickHouse) globalIn() string { return "IN" }
@@ -372,6 +377,9 @@ func (duckDB) time(t time.Time) any { return t.UTC() }
 func (duckDB) prune(*conds, string, time.Time, time.Time) {}
 
 func (duckDB) traceIndex() bool { return false }
+
+// spanNames: the embedded store reads its spans' services directly.
+func (duckDB) spanNames() bool { return false }
 
 func (duckDB) globalIn() string { return "IN" }
 

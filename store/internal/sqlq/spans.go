@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-dev/vigil/store"
@@ -53,24 +54,43 @@ func attrEquals(d Dialect, k, v string) (string, []any) {
 	return "(" + is("attr_keys", "attr_values") + " OR " + is("resource_keys", "resource_values") + ")", []any{k, k, v, k, k, v}
 }
 
-// Trace returns a trace's spans. With a trace index it reads only the days
-// the index names.
+// Trace returns a trace's spans. With a trace index it reads only where
+// the index says the trace is: each of its services' spans over the
+// seconds they cover (trace_locations), which spans' sort key (tenant,
+// service, operation, timestamp) finds in a few granules; for traces
+// written before that table existed, whole days (trace_index).
 func (r *Reader) Trace(ctx context.Context, tenant string, id store.TraceID) ([]store.Span, error) {
+	expr, arg := r.d.traceID(id)
 	var c conds
+	from := "spans WHERE "
+	if r.d.traceIndex() {
+		// The id first (PREWHERE, whose argument binds first): the other
+		// columns are read only of the granules that hold the trace, where
+		// 18.16 would pick the tenant's or service's condition to read
+		// first.
+		from = "spans PREWHERE trace_id = " + expr + " WHERE "
+		c.args = []any{arg}
+	}
 	c.add("tenant = ?", tenant)
 	if r.d.traceIndex() {
-		first, last, err := r.traceDays(ctx, tenant, id)
+		found, err := r.traceLocations(ctx, &c, tenant, id)
 		if err != nil {
 			return nil, err
 		}
-		if first.IsZero() {
-			return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
+		if !found {
+			first, last, err := r.traceDays(ctx, tenant, id)
+			if err != nil {
+				return nil, err
+			}
+			if first.IsZero() {
+				return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
+			}
+			r.d.prune(&c, "timestamp", first, last.AddDate(0, 0, 1))
 		}
-		r.d.prune(&c, "timestamp", first, last.AddDate(0, 0, 1))
+	} else {
+		c.add("trace_id = "+expr, arg)
 	}
-	expr, arg := r.d.traceID(id)
-	c.add("trace_id = "+expr, arg)
-	q := Query{SQL: "SELECT " + SpanColumns + " FROM spans WHERE " + c.String() + " ORDER BY start_ns, span_id", Args: c.args}
+	q := Query{SQL: "SELECT " + SpanColumns + " FROM " + from + c.String() + " ORDER BY start_ns, span_id", Args: c.args}
 	out, err := r.Spans(ctx, "read trace "+id.String(), q)
 	if err != nil {
 		return nil, err
@@ -81,6 +101,26 @@ func (r *Reader) Trace(ctx context.Context, tenant string, id store.TraceID) ([]
 		return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
 	}
 	return out, nil
+}
+
+// traceLocations adds to c the services and seconds trace_locations has
+// the trace's spans in; false when it has none.
+func (r *Reader) traceLocations(ctx context.Context, c *conds, tenant string, id store.TraceID) (bool, error) {
+	expr, arg := r.d.traceID(id)
+	q := Query{SQL: "SELECT service, min(first), max(last) FROM trace_locations WHERE tenant = ? AND trace_id = " + expr +
+		" GROUP BY service ORDER BY service", Args: []any{tenant, arg}}
+	var service string
+	var first, last time.Time
+	var where conds
+	err := r.each(ctx, "look up trace "+id.String(), q, []any{&service, &first, &last}, func() error {
+		where.add("(service = ? AND timestamp >= ? AND timestamp <= ?)", service, r.d.time(first), r.d.time(last))
+		return nil
+	})
+	if err != nil || len(where.sql) == 0 {
+		return false, err
+	}
+	c.add("("+strings.Join(where.sql, " OR ")+")", where.args...)
+	return true, nil
 }
 
 // traceDays returns the first and last day the trace index has the trace
@@ -176,16 +216,25 @@ func (r *Reader) traceMatch(q store.TraceQuery) conds {
 	return c
 }
 
+// names is the table that lists services and operations: span_names
+// where the dialect has it, holding a row per day rather than per span.
+func (r *Reader) names() string {
+	if r.d.spanNames() {
+		return "span_names"
+	}
+	return "spans"
+}
+
 // Services lists a tenant's services.
 func (r *Reader) Services(ctx context.Context, tenant string) ([]string, error) {
-	q := Query{SQL: "SELECT DISTINCT service FROM spans WHERE tenant = ? ORDER BY service", Args: []any{tenant}}
+	q := Query{SQL: "SELECT DISTINCT service FROM " + r.names() + " WHERE tenant = ? ORDER BY service", Args: []any{tenant}}
 	var s string
 	return collect(ctx, r, "list services", q, []any{&s}, func() (string, error) { return s, nil })
 }
 
 // Operations lists a service's operations.
 func (r *Reader) Operations(ctx context.Context, tenant, service string) ([]store.Operation, error) {
-	q := Query{SQL: "SELECT DISTINCT operation, kind FROM spans WHERE tenant = ? AND service = ? ORDER BY operation, kind", Args: []any{tenant, service}}
+	q := Query{SQL: "SELECT DISTINCT operation, kind FROM " + r.names() + " WHERE tenant = ? AND service = ? ORDER BY operation, kind", Args: []any{tenant, service}}
 	var name string
 	var kind int8
 	return collect(ctx, r, "list operations", q, []any{&name, &kind}, func() (store.Operation, error) {

@@ -8,7 +8,8 @@
 //   - The backend owns its schema, and both schemas name the columns the
 //     queries read alike. Beyond them the queries use only what Dialect
 //     describes: ClickHouse's DateTime partition columns (timestamp on spans
-//     and samples) and its trace_index table.
+//     and samples) and the tables its views fill from spans (trace_index,
+//     trace_locations, span_names).
 //   - The backend owns its write path (batches, appenders, upserts), its
 //     transactions and its mutations. sqlq only builds the statements whose
 //     SQL is shared (Tally, RepriceUpdate), and lists the columns reads
