@@ -1,11 +1,14 @@
 package otlp
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/VictoriaMetrics/easyproto"
@@ -691,13 +694,13 @@ func (d *tracesDecoder) keyValue(src []byte) error {
 		}
 		kv.Value, kv.Type = s, store.AttrDouble
 	case 5, 6:
-		// Arrays and maps are rare: build pdata's value and let it write
-		// the JSON, so that it is the same to the byte.
-		val := pcommon.NewValueEmpty()
-		if err := fillValue(val, v, 1); err != nil {
+		// Arrays and maps are rare: written through encoding/json from
+		// the values AsRaw would make, as AsString writes them.
+		x, err := rawValue(v, 1)
+		if err != nil {
 			return err
 		}
-		kv.Value, kv.Type = val.AsString(), store.AttrArray
+		kv.Value, kv.Type = jsonString(x), store.AttrArray
 		if v.field == 6 {
 			kv.Type = store.AttrMap
 		}
@@ -820,48 +823,66 @@ func readKeyValue(src []byte, depth int) (key []byte, values [][]byte, err error
 	return key, values, nil
 }
 
-// fillValue sets a pdata value from an AnyValue already checked by
-// readAnyValue.
-func fillValue(dst pcommon.Value, v anyValue, depth int) error {
+// rawValue is an AnyValue already checked by readAnyValue as pdata's
+// Value.AsRaw makes it: nil, string, bool, int64, float64, []byte (nil
+// when empty, as pdata keeps it), []any or map[string]any.
+func rawValue(v anyValue, depth int) (any, error) {
 	switch v.field {
-	case 0, 8:
-		// Empty: dst was made empty.
 	case 1:
-		dst.SetStr(string(v.data))
+		return string(v.data), nil
 	case 2:
-		dst.SetBool(v.num != 0)
+		return v.num != 0, nil
 	case 3:
-		dst.SetInt(int64(v.num))
+		return int64(v.num), nil
 	case 4:
-		dst.SetDouble(math.Float64frombits(v.num))
+		return math.Float64frombits(v.num), nil
 	case 7:
-		dst.SetEmptyBytes().FromRaw(v.data)
+		if len(v.data) == 0 {
+			return []byte(nil), nil
+		}
+		return v.data, nil
 	case 5:
-		s := dst.SetEmptySlice()
-		return eachElement(v.data, func(data []byte) error {
+		list := []any{}
+		err := eachElement(v.data, func(data []byte) error {
 			var e anyValue
 			if err := readAnyValue(data, &e, depth+1); err != nil {
 				return err
 			}
-			return fillValue(s.AppendEmpty(), e, depth+1)
+			x, err := rawValue(e, depth+1)
+			list = append(list, x)
+			return err
 		})
+		return list, err
 	case 6:
-		m := dst.SetEmptyMap()
-		return eachElement(v.data, func(data []byte) error {
+		// A repeated key keeps the last value, as in AsRaw's map.
+		m := map[string]any{}
+		err := eachElement(v.data, func(data []byte) error {
 			key, values, err := readKeyValue(data, depth+1)
 			if err != nil {
 				return err
 			}
-			// PutEmpty keeps one entry a key, the last one's value, as
-			// AsString's JSON object does with repeated keys.
 			var e anyValue
 			for _, data := range values {
 				if err := readAnyValue(data, &e, depth+2); err != nil {
 					return err
 				}
 			}
-			return fillValue(m.PutEmpty(string(key)), e, depth+2)
+			m[string(key)], err = rawValue(e, depth+2)
+			return err
 		})
+		return m, err
 	}
-	return nil
+	return nil, nil // empty, or string_value_strindex
+}
+
+// jsonString writes a raw array or map as pdata's AsString does: JSON
+// without HTML escaping, and empty when it cannot be written (a NaN).
+func jsonString(x any) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(x); err != nil {
+		return ""
+	}
+	return strings.TrimRight(buf.String(), "\n")
 }

@@ -3,6 +3,7 @@ package otlp
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"testing"
 
@@ -99,6 +100,14 @@ func edgeTraces() ptrace.Traces {
 	nested := a.PutEmptyMap("nested")
 	nested.PutEmptySlice("list").AppendEmpty().SetEmptyMap().PutDouble("x", 0.25)
 	nested.PutEmptyBytes("raw").FromRaw([]byte("<&>"))
+	nested.PutEmptyBytes("none")
+	odd := a.PutEmptySlice("odd")
+	odd.AppendEmpty().SetStr("\xff\u2028\t\"")
+	odd.AppendEmpty()
+	odd.AppendEmpty().SetDouble(-0.0)
+	odd.AppendEmpty().SetEmptyBytes()
+	a.PutEmptySlice("nan").AppendEmpty().SetDouble(math.NaN())
+	a.PutDouble("inf", math.Inf(-1))
 	sp.Attributes().CopyTo(sp.Events().AppendEmpty().Attributes())
 	sp.TraceState().FromRaw("vendor=1")
 	ss := td.ResourceSpans().At(0).ScopeSpans()
@@ -167,6 +176,15 @@ func seeds(t testing.TB) [][]byte {
 	kv.AppendMessage(2).AppendString(1, "first")
 	kv.AppendMessage(2).AppendInt64(3, 7)
 	kv.AppendMessage(2)
+	list := span.AppendMessage(9)
+	list.AppendString(1, "map with a repeated key")
+	kvs := list.AppendMessage(2).AppendMessage(6)
+	first := kvs.AppendMessage(1)
+	first.AppendString(1, "a")
+	first.AppendMessage(2).AppendInt64(3, 1)
+	second := kvs.AppendMessage(1)
+	second.AppendString(1, "a")
+	second.AppendMessage(2).AppendString(1, "x")
 	rs.AppendMessage(1).AppendMessage(1).AppendString(1, "service.name")
 	out = append(out, m.Marshal(nil))
 	return out
