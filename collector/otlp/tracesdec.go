@@ -665,7 +665,7 @@ func (d *tracesDecoder) keyValue(src []byte) error {
 			if !ok {
 				return wrongType("attribute value")
 			}
-			if err := readAnyValue(data, &v, 1); err != nil {
+			if err := readAnyValue(data, &v, 1, true); err != nil {
 				return err
 			}
 		case 3:
@@ -713,9 +713,11 @@ func (d *tracesDecoder) keyValue(src []byte) error {
 	return nil
 }
 
-// readAnyValue reads an AnyValue message into v, checking nested arrays
-// and maps as pdata would parse them.
-func readAnyValue(src []byte, v *anyValue, depth int) error {
+// readAnyValue reads an AnyValue message into v; with check, it checks
+// nested arrays and maps as pdata would parse them. Each value is checked
+// once: reading it again for rawValue does not check, which would take
+// time exponential in the depth.
+func readAnyValue(src []byte, v *anyValue, depth int, check bool) error {
 	if depth > maxDepth {
 		return errUnsupported
 	}
@@ -734,7 +736,7 @@ func readAnyValue(src []byte, v *anyValue, depth int) error {
 		case 4:
 			v.num, ok = fc.Fixed64()
 		case 5, 6:
-			if v.data, ok = fc.MessageData(); ok {
+			if v.data, ok = fc.MessageData(); ok && check {
 				err = checkList(v.data, fc.FieldNum == 6, depth)
 			}
 		default:
@@ -757,9 +759,9 @@ func checkList(src []byte, kv bool, depth int) error {
 	return eachElement(src, func(data []byte) error {
 		if !kv {
 			var v anyValue
-			return readAnyValue(data, &v, depth+1)
+			return readAnyValue(data, &v, depth+1, true)
 		}
-		_, _, err := readKeyValue(data, depth+1)
+		_, _, err := readKeyValue(data, depth+1, true)
 		return err
 	})
 }
@@ -787,8 +789,8 @@ func eachElement(src []byte, f func([]byte) error) error {
 }
 
 // readKeyValue reads a KeyValue of a map value: its key and the
-// occurrences of its value field, in order.
-func readKeyValue(src []byte, depth int) (key []byte, values [][]byte, err error) {
+// occurrences of its value field, in order; check is readAnyValue's.
+func readKeyValue(src []byte, depth int, check bool) (key []byte, values [][]byte, err error) {
 	if depth > maxDepth {
 		return nil, nil, errUnsupported
 	}
@@ -810,7 +812,7 @@ func readKeyValue(src []byte, depth int) (key []byte, values [][]byte, err error
 				return nil, nil, wrongType("attribute value")
 			}
 			var v anyValue
-			if err := readAnyValue(data, &v, depth+1); err != nil {
+			if err := readAnyValue(data, &v, depth+1, check); err != nil {
 				return nil, nil, err
 			}
 			values = append(values, data)
@@ -823,7 +825,7 @@ func readKeyValue(src []byte, depth int) (key []byte, values [][]byte, err error
 	return key, values, nil
 }
 
-// rawValue is an AnyValue already checked by readAnyValue as pdata's
+// rawValue is an AnyValue already checked by readAnyValue, as pdata's
 // Value.AsRaw makes it: nil, string, bool, int64, float64, []byte (nil
 // when empty, as pdata keeps it), []any or map[string]any.
 func rawValue(v anyValue, depth int) (any, error) {
@@ -845,7 +847,7 @@ func rawValue(v anyValue, depth int) (any, error) {
 		list := []any{}
 		err := eachElement(v.data, func(data []byte) error {
 			var e anyValue
-			if err := readAnyValue(data, &e, depth+1); err != nil {
+			if err := readAnyValue(data, &e, depth+1, false); err != nil {
 				return err
 			}
 			x, err := rawValue(e, depth+1)
@@ -857,13 +859,13 @@ func rawValue(v anyValue, depth int) (any, error) {
 		// A repeated key keeps the last value, as in AsRaw's map.
 		m := map[string]any{}
 		err := eachElement(v.data, func(data []byte) error {
-			key, values, err := readKeyValue(data, depth+1)
+			key, values, err := readKeyValue(data, depth+1, false)
 			if err != nil {
 				return err
 			}
 			var e anyValue
 			for _, data := range values {
-				if err := readAnyValue(data, &e, depth+2); err != nil {
+				if err := readAnyValue(data, &e, depth+2, false); err != nil {
 					return err
 				}
 			}

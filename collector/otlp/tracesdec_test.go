@@ -187,6 +187,17 @@ func seeds(t testing.TB) [][]byte {
 	second.AppendMessage(2).AppendString(1, "x")
 	rs.AppendMessage(1).AppendMessage(1).AppendString(1, "service.name")
 	out = append(out, m.Marshal(nil))
+	// Maps in arrays 30 and 120 deep: the first the fast decoder takes, the
+	// second pdata refuses (over its 100).
+	for _, depth := range []int{30, 120} {
+		td := genAITraces()
+		v := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().PutEmptySlice("deep").AppendEmpty()
+		for range depth / 2 {
+			v = v.SetEmptyMap().PutEmptySlice("x").AppendEmpty()
+		}
+		v.SetStr("bottom")
+		out = append(out, marshalTraces(t, td))
+	}
 	return out
 }
 
