@@ -72,10 +72,12 @@ var errUnsupported = errors.New("left to pdata")
 const maxDepth = 32
 
 // Interning: repeated keys and values (attribute names, models, tiers,
-// span names) share one string instead of allocating one a span.
+// span names) share one string instead of allocating one a span. Every
+// pooled decoder has its own table, so it is kept small; numbers are not
+// interned, they would fill it.
 const (
-	maxInterned    = 1 << 14 // entries; the table is cleared when full
-	maxInternedLen = 128     // longer strings are rarely repeated
+	maxInterned    = 4096 // entries; the table is cleared when full
+	maxInternedLen = 64   // longer strings are rarely repeated
 )
 
 // rawField is a field kept for a second pass.
@@ -94,7 +96,6 @@ type tracesDecoder struct {
 	raw      []rawField // fields kept for a second pass, a stack
 	strs     map[string]string
 	doubles  map[uint64]string
-	num      []byte
 	rejected int
 	msg      string
 }
@@ -139,6 +140,20 @@ func (d *tracesDecoder) intern(b []byte) string {
 	}
 	s := string(b)
 	d.strs[s] = s
+	return s
+}
+
+// double writes a double as pdata's AsString does, remembering the
+// doubles it wrote: attributes such as a temperature repeat.
+func (d *tracesDecoder) double(bits uint64) string {
+	if s, ok := d.doubles[bits]; ok {
+		return s
+	}
+	s := pcommon.NewValueDouble(math.Float64frombits(bits)).AsString()
+	if len(d.doubles) >= maxInterned {
+		clear(d.doubles)
+	}
+	d.doubles[bits] = s
 	return s
 }
 
@@ -681,18 +696,9 @@ func (d *tracesDecoder) keyValue(src []byte) error {
 	case 2:
 		kv.Value, kv.Type = strconv.FormatBool(v.num != 0), store.AttrBool
 	case 3:
-		d.num = strconv.AppendInt(d.num[:0], int64(v.num), 10)
-		kv.Value, kv.Type = d.intern(d.num), store.AttrInt
+		kv.Value, kv.Type = strconv.FormatInt(int64(v.num), 10), store.AttrInt
 	case 4:
-		s, ok := d.doubles[v.num]
-		if !ok {
-			s = pcommon.NewValueDouble(math.Float64frombits(v.num)).AsString()
-			if len(d.doubles) >= maxInterned {
-				clear(d.doubles)
-			}
-			d.doubles[v.num] = s
-		}
-		kv.Value, kv.Type = s, store.AttrDouble
+		kv.Value, kv.Type = d.double(v.num), store.AttrDouble
 	case 5, 6:
 		// Arrays and maps are rare: written through encoding/json from
 		// the values AsRaw would make, as AsString writes them.
