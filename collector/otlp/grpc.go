@@ -86,12 +86,15 @@ var traceServiceDesc = grpc.ServiceDesc{
 type traceService struct{ r *Receiver }
 
 func (t *traceService) exportRaw(ctx context.Context, req *rawMessage) (*rawMessage, error) {
-	defer bodies.Put(req.b)
+	// The body goes back to the pool once decoded, not after the write,
+	// which waits for the batch.
+	release := sync.OnceFunc(func() { bodies.Put(req.b) })
+	defer release()
 	org, err := tenant.FromGRPC(ctx)
 	if err != nil {
 		return nil, collector.GRPCError(err)
 	}
-	rejected, msg, err := t.r.protoTraces(ctx, org, *req.b, "traces")
+	rejected, msg, err := t.r.protoTraces(ctx, org, *req.b, "traces", release)
 	if err != nil {
 		return nil, collector.GRPCError(err)
 	}

@@ -44,9 +44,12 @@ func (r *Receiver) traces(ctx context.Context, tenant string, td ptrace.Traces) 
 
 // protoTraces decodes and writes one protobuf export with DecodeTraces.
 // An undecodable body is a BadRequestError saying it could not decode
-// what.
-func (r *Receiver) protoTraces(ctx context.Context, tenant string, body []byte, what string) (rejected int, msg string, err error) {
+// what. decoded, when set, is called once body is no longer needed.
+func (r *Receiver) protoTraces(ctx context.Context, tenant string, body []byte, what string, decoded func()) (rejected int, msg string, err error) {
 	rows, err := DecodeTraces(tenant, body, r.Mapping)
+	if decoded != nil {
+		decoded()
+	}
 	if err != nil {
 		return 0, "", collector.BadRequest("cannot decode OTLP %s: %v", what, err)
 	}
@@ -175,7 +178,7 @@ func (r *Receiver) HandleTraces(w http.ResponseWriter, req *http.Request) {
 		}
 		rejected, msg, err = r.traces(req.Context(), tenant, ex.Traces())
 	} else {
-		rejected, msg, err = r.protoTraces(req.Context(), tenant, body, "traces ("+typeProto+")")
+		rejected, msg, err = r.protoTraces(req.Context(), tenant, body, "traces ("+typeProto+")", nil)
 	}
 	if err != nil {
 		collector.WriteHTTPError(w, err)
@@ -344,7 +347,7 @@ func (r *Receiver) Export(ctx context.Context, signal, tenant string, body []byt
 	switch signal {
 	case collector.SignalSpans:
 		if !json {
-			return r.protoTraces(ctx, tenant, body, signal)
+			return r.protoTraces(ctx, tenant, body, signal, nil)
 		}
 		td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(body)
 		if err != nil {

@@ -1,15 +1,25 @@
 package otlp
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"testing"
 
 	"github.com/VictoriaMetrics/easyproto"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigil-dev/vigil/collector"
 	"github.com/vigil-dev/vigil/store"
@@ -144,6 +154,7 @@ func seeds(t testing.TB) [][]byte {
 		genAI,
 		edge,
 		benchTraces(3),
+		sdkExport(t),
 		genAI[:len(genAI)/2], // truncated
 		append(append([]byte{}, genAI...), 0xf8, 0x07, 0x01), // unknown varint field 127
 		append(append([]byte{}, genAI...), 0x0b, 0x0c),       // a group, which pdata skips
@@ -199,6 +210,49 @@ func seeds(t testing.TB) [][]byte {
 		out = append(out, marshalTraces(t, td))
 	}
 	return out
+}
+
+// sdkExport is what the OpenTelemetry Go SDK's OTLP/HTTP exporter sends
+// for a few GenAI spans with events, links, errors and every attribute
+// type.
+func sdkExport(t testing.TB) []byte {
+	bodies := make(chan []byte, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(srv.URL), otlptracehttp.WithRetry(otlptracehttp.RetryConfig{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "chat-gateway"), attribute.Int("host.cpu.count", 8))))
+	tr := tp.Tracer("openai", trace.WithInstrumentationVersion("1.2.3"))
+	ctx, parent := tr.Start(ctx, "agent run")
+	_, sp := tr.Start(ctx, "chat gpt-4o", trace.WithSpanKind(trace.SpanKindClient), trace.WithLinks(trace.Link{SpanContext: parent.SpanContext()}))
+	sp.SetAttributes(attribute.String("gen_ai.request.model", "gpt-4o"), attribute.Int("gen_ai.usage.input_tokens", 1200),
+		attribute.Float64("gen_ai.request.temperature", 0.2), attribute.Bool("stream", true),
+		attribute.StringSlice("gen_ai.response.finish_reasons", []string{"stop"}), attribute.Int64Slice("ids", []int64{1, 2}))
+	sp.AddEvent("first_token", trace.WithAttributes(attribute.Int("index", 0)))
+	sp.SetStatus(codes.Error, "rate limited")
+	sp.End()
+	parent.End()
+	if err := tp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	for {
+		select {
+		case b := <-bodies:
+			// Two exports, one a span: concatenated they are one export
+			// of both, as protobuf merges repeated fields.
+			all = append(all, b...)
+		default:
+			return all
+		}
+	}
 }
 
 func make16(b byte) []byte {
