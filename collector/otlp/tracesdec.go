@@ -1,14 +1,9 @@
 package otlp
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/VictoriaMetrics/easyproto"
@@ -94,6 +89,8 @@ type tracesDecoder struct {
 	events   []store.SpanEvent
 	links    []store.SpanLink
 	raw      []rawField // fields kept for a second pass, a stack
+	entries  []mapEntry // the entries of the map values being written, a stack
+	json     []byte
 	strs     map[string]string
 	doubles  map[uint64]string
 	rejected int
@@ -113,7 +110,8 @@ func (d *tracesDecoder) reset() {
 	clear(d.events)
 	clear(d.links)
 	clear(d.raw)
-	d.spans, d.kvs, d.events, d.links, d.raw = d.spans[:0], d.kvs[:0], d.events[:0], d.links[:0], d.raw[:0]
+	clear(d.entries)
+	d.spans, d.kvs, d.events, d.links, d.raw, d.entries = d.spans[:0], d.kvs[:0], d.events[:0], d.links[:0], d.raw[:0], d.entries[:0]
 	d.rejected, d.msg = 0, ""
 }
 
@@ -645,252 +643,4 @@ func (d *tracesDecoder) link(src []byte) error {
 	l.Attributes = d.window(start)
 	d.links = append(d.links, l)
 	return nil
-}
-
-// anyValue is an AnyValue as read: which of its oneof fields came last
-// (0 for none) and that field's bytes or number.
-type anyValue struct {
-	field uint32
-	data  []byte
-	num   uint64
-}
-
-// keyValue appends one attribute to kvs, its value written as pdata's
-// AsString writes it.
-func (d *tracesDecoder) keyValue(src []byte) error {
-	var fc easyproto.FieldContext
-	var key []byte
-	var v anyValue
-	for len(src) > 0 {
-		var err error
-		if src, err = next(&fc, src); err != nil {
-			return err
-		}
-		switch fc.FieldNum {
-		case 1:
-			b, ok := fc.Bytes()
-			if !ok {
-				return wrongType("attribute key")
-			}
-			key = b
-		case 2:
-			// A repeated value field merges into one value, as protobuf
-			// merges messages: the last oneof field set wins.
-			data, ok := fc.MessageData()
-			if !ok {
-				return wrongType("attribute value")
-			}
-			if err := readAnyValue(data, &v, 1, true); err != nil {
-				return err
-			}
-		case 3:
-			if _, ok := fc.Uint64(); !ok {
-				return wrongType("key_strindex")
-			}
-		}
-	}
-	kv := store.KeyValue{Key: d.intern(key)}
-	switch v.field {
-	case 1:
-		kv.Value = d.intern(v.data)
-	case 2:
-		kv.Value, kv.Type = strconv.FormatBool(v.num != 0), store.AttrBool
-	case 3:
-		kv.Value, kv.Type = strconv.FormatInt(int64(v.num), 10), store.AttrInt
-	case 4:
-		kv.Value, kv.Type = d.double(v.num), store.AttrDouble
-	case 5, 6:
-		// Arrays and maps are rare: written through encoding/json from
-		// the values AsRaw would make, as AsString writes them.
-		x, err := rawValue(v, 1)
-		if err != nil {
-			return err
-		}
-		kv.Value, kv.Type = jsonString(x), store.AttrArray
-		if v.field == 6 {
-			kv.Type = store.AttrMap
-		}
-	case 7:
-		kv.Value, kv.Type = base64.StdEncoding.EncodeToString(v.data), store.AttrBytes
-	}
-	// Field 8 (string_value_strindex, for profiles) and no value at all
-	// are an empty value: an empty string.
-	d.kvs = append(d.kvs, kv)
-	return nil
-}
-
-// readAnyValue reads an AnyValue message into v; with check, it checks
-// nested arrays and maps as pdata would parse them. Each value is checked
-// once: reading it again for rawValue does not check, which would take
-// time exponential in the depth.
-func readAnyValue(src []byte, v *anyValue, depth int, check bool) error {
-	if depth > maxDepth {
-		return errUnsupported
-	}
-	var fc easyproto.FieldContext
-	for len(src) > 0 {
-		var err error
-		if src, err = next(&fc, src); err != nil {
-			return err
-		}
-		var ok bool
-		switch fc.FieldNum {
-		case 1, 7:
-			v.data, ok = fc.Bytes()
-		case 2, 3, 8:
-			v.num, ok = fc.Uint64()
-		case 4:
-			v.num, ok = fc.Fixed64()
-		case 5, 6:
-			if v.data, ok = fc.MessageData(); ok && check {
-				err = checkList(v.data, fc.FieldNum == 6, depth)
-			}
-		default:
-			continue
-		}
-		if !ok {
-			return wrongType("attribute value")
-		}
-		if err != nil {
-			return err
-		}
-		v.field = fc.FieldNum
-	}
-	return nil
-}
-
-// checkList checks an ArrayValue (or, with kv, a KeyValueList): each of
-// its field 1 is an AnyValue (or a KeyValue).
-func checkList(src []byte, kv bool, depth int) error {
-	return eachElement(src, func(data []byte) error {
-		if !kv {
-			var v anyValue
-			return readAnyValue(data, &v, depth+1, true)
-		}
-		_, _, err := readKeyValue(data, depth+1, true)
-		return err
-	})
-}
-
-// eachElement calls f with each field 1 of an ArrayValue or KeyValueList.
-func eachElement(src []byte, f func([]byte) error) error {
-	var fc easyproto.FieldContext
-	for len(src) > 0 {
-		var err error
-		if src, err = next(&fc, src); err != nil {
-			return err
-		}
-		if fc.FieldNum != 1 {
-			continue
-		}
-		data, ok := fc.MessageData()
-		if !ok {
-			return wrongType("values")
-		}
-		if err := f(data); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// readKeyValue reads a KeyValue of a map value: its key and the
-// occurrences of its value field, in order; check is readAnyValue's.
-func readKeyValue(src []byte, depth int, check bool) (key []byte, values [][]byte, err error) {
-	if depth > maxDepth {
-		return nil, nil, errUnsupported
-	}
-	var fc easyproto.FieldContext
-	for len(src) > 0 {
-		if src, err = next(&fc, src); err != nil {
-			return nil, nil, err
-		}
-		switch fc.FieldNum {
-		case 1:
-			b, ok := fc.Bytes()
-			if !ok {
-				return nil, nil, wrongType("attribute key")
-			}
-			key = b
-		case 2:
-			data, ok := fc.MessageData()
-			if !ok {
-				return nil, nil, wrongType("attribute value")
-			}
-			var v anyValue
-			if err := readAnyValue(data, &v, depth+1, check); err != nil {
-				return nil, nil, err
-			}
-			values = append(values, data)
-		case 3:
-			if _, ok := fc.Uint64(); !ok {
-				return nil, nil, wrongType("key_strindex")
-			}
-		}
-	}
-	return key, values, nil
-}
-
-// rawValue is an AnyValue already checked by readAnyValue, as pdata's
-// Value.AsRaw makes it: nil, string, bool, int64, float64, []byte (nil
-// when empty, as pdata keeps it), []any or map[string]any.
-func rawValue(v anyValue, depth int) (any, error) {
-	switch v.field {
-	case 1:
-		return string(v.data), nil
-	case 2:
-		return v.num != 0, nil
-	case 3:
-		return int64(v.num), nil
-	case 4:
-		return math.Float64frombits(v.num), nil
-	case 7:
-		if len(v.data) == 0 {
-			return []byte(nil), nil
-		}
-		return v.data, nil
-	case 5:
-		list := []any{}
-		err := eachElement(v.data, func(data []byte) error {
-			var e anyValue
-			if err := readAnyValue(data, &e, depth+1, false); err != nil {
-				return err
-			}
-			x, err := rawValue(e, depth+1)
-			list = append(list, x)
-			return err
-		})
-		return list, err
-	case 6:
-		// A repeated key keeps the last value, as in AsRaw's map.
-		m := map[string]any{}
-		err := eachElement(v.data, func(data []byte) error {
-			key, values, err := readKeyValue(data, depth+1, false)
-			if err != nil {
-				return err
-			}
-			var e anyValue
-			for _, data := range values {
-				if err := readAnyValue(data, &e, depth+2, false); err != nil {
-					return err
-				}
-			}
-			m[string(key)], err = rawValue(e, depth+2)
-			return err
-		})
-		return m, err
-	}
-	return nil, nil // empty, or string_value_strindex
-}
-
-// jsonString writes a raw array or map as pdata's AsString does: JSON
-// without HTML escaping, and empty when it cannot be written (a NaN).
-func jsonString(x any) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(x); err != nil {
-		return ""
-	}
-	return strings.TrimRight(buf.String(), "\n")
 }
