@@ -23,6 +23,11 @@ import (
 
 // Receiver accepts OTLP over HTTP and gRPC and writes through the writers
 // (the collector's pipeline), answering only once the data is durable.
+//
+// Spans must not keep the slices of the spans it is given (attributes,
+// events, links) once WriteSpans has returned: protobuf exports are
+// decoded into pooled buffers that serve the next export then. The
+// pipeline and the stores copy what they keep; strings may be kept.
 type Receiver struct {
 	Spans   store.SpanWriter
 	Metrics store.MetricWriter
