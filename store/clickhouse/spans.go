@@ -81,12 +81,13 @@ func spanBlock(spans []store.Span) ([]any, error) {
 		kind, status                                   = make([]int8, n), make([]int8, n)
 		resKeys, resVals, attrKeys, attrVals           = make([][]*string, n), make([][]*string, n), make([][]*string, n), make([][]*string, n)
 		resTypes, attrTypes                            = make([][]int8, n), make([][]int8, n)
-		attrs                                          attrArrays
 		cost                                           = make([]decimal.Decimal, n)
 	)
+	var nAttrs int
 	for i := range spans {
-		attrs.grow(len(spans[i].Resource) + len(spans[i].Attributes))
+		nAttrs += len(spans[i].Resource) + len(spans[i].Attributes)
 	}
+	attrs := attrArrays{strs: make([]*string, 0, 2*nAttrs), types: make([]int8, 0, nAttrs)}
 	for i := range spans {
 		sp := &spans[i]
 		c, err := store.Money(sp.Cost)
@@ -123,12 +124,6 @@ type attrArrays struct {
 	types []int8
 }
 
-// grow makes room for n more attributes.
-func (a *attrArrays) grow(n int) {
-	a.strs = slices.Grow(a.strs, 2*n)
-	a.types = slices.Grow(a.types, n)
-}
-
 // split is Attributes.SplitTyped into the backing arrays: keys, values,
 // and types, empty when every value is a string.
 func (a *attrArrays) split(attrs store.Attributes) (keys, values []*string, types []int8) {
@@ -139,7 +134,8 @@ func (a *attrArrays) split(attrs store.Attributes) (keys, values []*string, type
 	for i := range attrs {
 		a.strs = append(a.strs, &attrs[i].Value)
 	}
-	keys, values = a.strs[start:start+len(attrs)], a.strs[start+len(attrs):]
+	mid, end := start+len(attrs), len(a.strs)
+	keys, values = a.strs[start:mid:mid], a.strs[mid:end:end]
 	if !slices.ContainsFunc(attrs, func(kv store.KeyValue) bool { return kv.Type != store.AttrString }) {
 		return keys, values, []int8{}
 	}
