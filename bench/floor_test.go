@@ -26,8 +26,14 @@ func TestRawInsertFloor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	t.Cleanup(func() { conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db) })
+	// Cleanups run last first: the database is dropped, then the
+	// connection closed.
+	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() {
+		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+			t.Errorf("cannot drop %s: %v", db, err)
+		}
+	})
 
 	res, err := RawInsertFloor(ctx, "clickhouse://"+addr+"/"+db, 2000, 1000)
 	if err != nil {
