@@ -14,7 +14,8 @@ import (
 func newBenchCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure a running Vigil under load"}
 	o := bench.IngestOptions{}
-	var storeURL string
+	var storeURL, floorURL string
+	var floorSpans int
 	ingest := &cobra.Command{
 		Use:   "ingest",
 		Short: "Send OTLP/gRPC spans to a collector and report spans/s, its CPU per million spans, its peak RSS and bytes per span on disk",
@@ -24,12 +25,23 @@ collector's CPU and peak memory come from its own /metrics (--metrics-url:
 process_cpu_seconds_total and process_resident_memory_bytes). With
 --clickhouse naming the store URL the collector writes to, it then merges the
 spans tables and reports bytes per span on disk from system.parts; use a
-fresh database, since every span in it is counted.`,
+fresh database, since every span in it is counted. With --floor-clickhouse
+naming another fresh database, it first inserts --floor-spans of the same
+spans straight through clickhouse-go (no Vigil code between) and reports the
+driver's CPU per span, the floor the collector's CPU per span is compared
+with.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			o.Progress = func(sent uint64, elapsed time.Duration) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "\r%8.0f spans/s  %d spans", float64(sent)/elapsed.Seconds(), sent)
+			}
+			var floor bench.FloorResult
+			if floorURL != "" {
+				var err error
+				if floor, err = bench.RawInsertFloor(cmd.Context(), floorURL, floorSpans, 10000); err != nil {
+					return fmt.Errorf("raw insert floor: %w", err)
+				}
 			}
 			res, err := bench.Ingest(cmd.Context(), o)
 			fmt.Fprintln(cmd.ErrOrStderr())
@@ -42,6 +54,14 @@ fresh database, since every span in it is counted.`,
 				fmt.Fprintf(out, "collector CPU           %.2f s (%.2f cores), %.2f CPU-s per million spans, %.0f spans/s per core\n",
 					res.CPUSeconds, res.CollectorCores, res.CPUSecondsPerMillion(), float64(res.Spans)/res.CPUSeconds)
 				fmt.Fprintf(out, "collector peak RSS      %.1f MiB\n", res.PeakRSSBytes/(1<<20))
+			}
+			if floorURL != "" {
+				perRow := floor.CPUPerRow()
+				fmt.Fprintf(out, "raw insert floor        %d spans in batches of 10000, %.2f µs driver CPU per span (%.0f spans per CPU-second)\n",
+					floor.Rows, perRow.Seconds()*1e6, 1/perRow.Seconds())
+				if o.MetricsURL != "" {
+					fmt.Fprintf(out, "collector / floor       %.2f× the floor's CPU per span\n", res.CPUSeconds/float64(res.Spans)/perRow.Seconds())
+				}
 			}
 			if storeURL != "" {
 				// Let the last batches reach the store before measuring it.
@@ -64,6 +84,8 @@ fresh database, since every span in it is counted.`,
 	f.IntVar(&o.Concurrency, "concurrency", 8, "requests in flight")
 	f.IntVar(&o.SpansPerRequest, "spans-per-request", 500, "spans in each export request")
 	f.StringVar(&storeURL, "clickhouse", "", "store URL the collector writes to, to report bytes per span on disk")
+	f.StringVar(&floorURL, "floor-clickhouse", "", "a fresh ClickHouse store URL to insert the same spans into straight through the driver first, for the floor of CPU per span; empty skips it")
+	f.IntVar(&floorSpans, "floor-spans", 200000, "spans to insert for the floor")
 	withEnvHelp(ingest)
 	cmd.AddCommand(ingest, newBenchBillingCmd(g), newBenchReadsCmd())
 	return cmd

@@ -273,6 +273,7 @@ func addCollector(group *run.Group, stop *shutdown, o *collectorOptions, dataDir
 			return fmt.Errorf("cannot listen on %s: %w", o.otlpGRPC, err)
 		}
 		opts := append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(o.maxDecodedBytes)), grpc.ChainUnaryInterceptor(recoverPanics(logger))}, guard.GRPC(otlp.GRPCMethods())...)
+		opts = append(opts, otlp.GRPCServerOptions()...)
 		if tlsConfig != nil {
 			opts = append(opts, grpc.Creds(credentials.NewTLS(tlsConfig)))
 		}

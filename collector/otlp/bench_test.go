@@ -28,24 +28,42 @@ func benchTraces(n int) []byte {
 	return b
 }
 
-// BenchmarkDecodeTraces measures the receiver's work per span: protobuf
-// decoding and mapping to store rows.
+// BenchmarkDecodeTraces measures the receiver's work per span, protobuf
+// decoding and mapping to store rows: through pdata and Spans, and
+// through DecodeTraces, side by side in one run.
 func BenchmarkDecodeTraces(b *testing.B) {
 	const n = 1000
 	body := benchTraces(n)
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		req := ptraceotlp.NewExportRequest()
-		if err := req.UnmarshalProto(body); err != nil {
-			b.Fatal(err)
+	b.Run("pdata", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			req := ptraceotlp.NewExportRequest()
+			if err := req.UnmarshalProto(body); err != nil {
+				b.Fatal(err)
+			}
+			spans, _, _ := Spans("acme", req.Traces(), collector.Mapping{})
+			if len(spans) != n {
+				b.Fatal(len(spans))
+			}
 		}
-		spans, _, _ := Spans("acme", req.Traces(), collector.Mapping{})
-		if len(spans) != n {
-			b.Fatal(len(spans))
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/span")
+	})
+	b.Run("easyproto", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			rows, err := DecodeTraces("acme", body, collector.Mapping{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(rows.Spans) != n {
+				b.Fatal(len(rows.Spans))
+			}
+			rows.Release()
 		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/span")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/span")
+	})
 }
 
 // BenchmarkDecodeMetrics measures decoding and mapping per sample of a

@@ -23,6 +23,11 @@ import (
 
 // Receiver accepts OTLP over HTTP and gRPC and writes through the writers
 // (the collector's pipeline), answering only once the data is durable.
+//
+// Spans must not keep the slices of the spans it is given (attributes,
+// events, links) once WriteSpans has returned: protobuf exports are
+// decoded into pooled buffers that serve the next export then. The
+// pipeline and the stores copy what they keep; strings may be kept.
 type Receiver struct {
 	Spans   store.SpanWriter
 	Metrics store.MetricWriter
@@ -39,6 +44,31 @@ type Receiver struct {
 // a partial success, not as an error.
 func (r *Receiver) traces(ctx context.Context, tenant string, td ptrace.Traces) (rejected int, msg string, err error) {
 	spans, rejected, msg := Spans(tenant, td, r.Mapping)
+	return r.writeSpans(ctx, tenant, spans, rejected, msg)
+}
+
+// protoTraces decodes and writes one protobuf export with DecodeTraces.
+// An undecodable body is a BadRequestError saying it could not decode
+// what. decoded, when set, is called once body is no longer needed.
+func (r *Receiver) protoTraces(ctx context.Context, tenant string, body []byte, what string, decoded func()) (rejected int, msg string, err error) {
+	rows, err := DecodeTraces(tenant, body, r.Mapping)
+	if decoded != nil {
+		decoded()
+	}
+	if err != nil {
+		return 0, "", collector.BadRequest("cannot decode OTLP %s: %v", what, err)
+	}
+	rejected, msg, err = r.writeSpans(ctx, tenant, rows.Spans, rows.Rejected, rows.Msg)
+	// The pipeline holds a batch's rows until the batch is durable, which
+	// is when WriteSpans returns unless the caller gave up first: only
+	// then may the buffers serve another export.
+	if ctx.Err() == nil {
+		rows.Release()
+	}
+	return rejected, msg, err
+}
+
+func (r *Receiver) writeSpans(ctx context.Context, tenant string, spans []store.Span, rejected int, msg string) (int, string, error) {
 	r.Stats.Received.WithLabelValues(collector.SignalSpans, tenant).Add(float64(len(spans) + rejected))
 	if rejected > 0 {
 		r.Stats.Refused.WithLabelValues(collector.SignalSpans, tenant, "invalid").Add(float64(rejected))
@@ -135,24 +165,36 @@ func decodeWith(body []byte, json bool, unmarshalJSON, unmarshalProto func([]byt
 	return unmarshalProto(body)
 }
 
-// HandleTraces serves POST /v1/traces.
+// HandleTraces serves POST /v1/traces: protobuf through DecodeTraces,
+// JSON through pdata.
 func (r *Receiver) HandleTraces(w http.ResponseWriter, req *http.Request) {
-	ex := ptraceotlp.NewExportRequest()
-	r.serve(w, req, export{
-		signal: "traces",
-		decode: func(b []byte, json bool) error { return decodeWith(b, json, ex.UnmarshalJSON, ex.UnmarshalProto) },
-		handle: func(ctx context.Context, tenant string) (int, string, error) {
-			return r.traces(ctx, tenant, ex.Traces())
-		},
-		answer: func(rejected int, msg string) (func() ([]byte, error), func() ([]byte, error)) {
-			resp := ptraceotlp.NewExportResponse()
-			if rejected > 0 {
-				resp.PartialSuccess().SetRejectedSpans(int64(rejected))
-				resp.PartialSuccess().SetErrorMessage(msg)
-			}
-			return resp.MarshalProto, resp.MarshalJSON
-		},
-	})
+	tenant, body, ct, ok := r.read(w, req)
+	if !ok {
+		return
+	}
+	var rejected int
+	var msg string
+	var err error
+	if ct == typeJSON {
+		ex := ptraceotlp.NewExportRequest()
+		if err := ex.UnmarshalJSON(body); err != nil {
+			collector.WriteHTTPError(w, collector.BadRequest("cannot decode OTLP traces (%s): %v", ct, err))
+			return
+		}
+		rejected, msg, err = r.traces(req.Context(), tenant, ex.Traces())
+	} else {
+		rejected, msg, err = r.protoTraces(req.Context(), tenant, body, "traces ("+typeProto+")", nil)
+	}
+	if err != nil {
+		collector.WriteHTTPError(w, err)
+		return
+	}
+	resp := ptraceotlp.NewExportResponse()
+	if rejected > 0 {
+		resp.PartialSuccess().SetRejectedSpans(int64(rejected))
+		resp.PartialSuccess().SetErrorMessage(msg)
+	}
+	writeResponse(w, ct, resp.MarshalProto, resp.MarshalJSON)
 }
 
 // HandleMetrics serves POST /v1/metrics.
@@ -242,33 +284,12 @@ func GRPCMethods() auth.Methods {
 	}
 }
 
-// RegisterGRPC adds the OTLP trace and metric services to a gRPC server.
+// RegisterGRPC adds the OTLP trace, metric and log services to a gRPC
+// server made with GRPCServerOptions.
 func (r *Receiver) RegisterGRPC(s *grpc.Server) {
-	ptraceotlp.RegisterGRPCServer(s, &traceService{r: r})
+	s.RegisterService(&traceServiceDesc, &traceService{r: r})
 	pmetricotlp.RegisterGRPCServer(s, &metricService{r: r})
 	plogotlp.RegisterGRPCServer(s, &logService{r: r})
-}
-
-type traceService struct {
-	ptraceotlp.UnimplementedGRPCServer
-	r *Receiver
-}
-
-func (t *traceService) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
-	resp := ptraceotlp.NewExportResponse()
-	org, err := tenant.FromGRPC(ctx)
-	if err != nil {
-		return resp, collector.GRPCError(err)
-	}
-	rejected, msg, err := t.r.traces(ctx, org, req.Traces())
-	if err != nil {
-		return resp, collector.GRPCError(err)
-	}
-	if rejected > 0 {
-		resp.PartialSuccess().SetRejectedSpans(int64(rejected))
-		resp.PartialSuccess().SetErrorMessage(msg)
-	}
-	return resp, nil
 }
 
 type metricService struct {
@@ -330,12 +351,10 @@ func (r *Receiver) Export(ctx context.Context, signal, tenant string, body []byt
 	}
 	switch signal {
 	case collector.SignalSpans:
-		var td ptrace.Traces
-		if json {
-			td, err = (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(body)
-		} else {
-			td, err = (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(body)
+		if !json {
+			return r.protoTraces(ctx, tenant, body, signal, nil)
 		}
+		td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(body)
 		if err != nil {
 			return bad(err)
 		}

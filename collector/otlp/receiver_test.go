@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +32,18 @@ func (m *memWriter) WriteSpans(_ context.Context, s []store.Span) error {
 	if m.err != nil {
 		return m.err
 	}
-	m.spans = append(m.spans, s...)
+	// A copy: the receiver reuses the rows' buffers after WriteSpans.
+	for _, sp := range s {
+		sp.Resource, sp.Attributes = slices.Clone(sp.Resource), slices.Clone(sp.Attributes)
+		sp.Events, sp.Links = slices.Clone(sp.Events), slices.Clone(sp.Links)
+		for i := range sp.Events {
+			sp.Events[i].Attributes = slices.Clone(sp.Events[i].Attributes)
+		}
+		for i := range sp.Links {
+			sp.Links[i].Attributes = slices.Clone(sp.Links[i].Attributes)
+		}
+		m.spans = append(m.spans, sp)
+	}
 	return nil
 }
 

@@ -21,5 +21,5 @@ func WriteSpansLocal(ctx context.Context, conn driver.Conn, db string, spans []s
 		return err
 	}
 	d := ddl{database: db, cluster: "routed"}
-	return insertColumns(ctx, conn, quoteIdent(db)+"."+quoteIdent(d.local("spans")), spanColumns, cols)
+	return insertSpans(ctx, conn, quoteIdent(db)+"."+quoteIdent(d.local("spans")), cols)
 }

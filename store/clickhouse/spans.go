@@ -3,8 +3,10 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/shopspring/decimal"
 
 	"github.com/vigil-dev/vigil/store"
@@ -26,7 +28,44 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 	if err != nil {
 		return err
 	}
-	return s.insertColumns(ctx, "spans", spanColumns, cols)
+	return insertSpans(ctx, s.conn, "spans", cols)
+}
+
+// insertSpans sends spanBlock's columns. The array columns go a row at a
+// time, the driver's typed path: a whole array column it appends through
+// reflection, element by element.
+func insertSpans(ctx context.Context, conn driver.Conn, table string, cols []any) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+spanColumns+")")
+	if err != nil {
+		return fmt.Errorf("cannot insert into %s: %w", table, err)
+	}
+	defer b.Abort()
+	for i, c := range cols {
+		col := b.Column(i)
+		switch c := c.(type) {
+		case [][]*string:
+			for _, row := range c {
+				if err = col.AppendRow(row); err != nil {
+					break
+				}
+			}
+		case [][]int8:
+			for _, row := range c {
+				if err = col.AppendRow(row); err != nil {
+					break
+				}
+			}
+		default:
+			err = col.Append(c)
+		}
+		if err != nil {
+			return fmt.Errorf("cannot insert into %s: column %d: %w", table, i, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("cannot insert %d rows into %s: %w", b.Rows(), table, err)
+	}
+	return nil
 }
 
 // spanBlock is the spans as whole columns, in the order of spanColumns.
@@ -40,10 +79,15 @@ func spanBlock(spans []store.Span) ([]any, error) {
 		timestamp                                      = make([]time.Time, n)
 		start, duration, inTok, outTok, cachedTok      = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		kind, status                                   = make([]int8, n), make([]int8, n)
-		resKeys, resVals, attrKeys, attrVals           = make([][]string, n), make([][]string, n), make([][]string, n), make([][]string, n)
+		resKeys, resVals, attrKeys, attrVals           = make([][]*string, n), make([][]*string, n), make([][]*string, n), make([][]*string, n)
 		resTypes, attrTypes                            = make([][]int8, n), make([][]int8, n)
 		cost                                           = make([]decimal.Decimal, n)
 	)
+	var nAttrs int
+	for i := range spans {
+		nAttrs += len(spans[i].Resource) + len(spans[i].Attributes)
+	}
+	attrs := attrArrays{strs: make([]*string, 0, 2*nAttrs), types: make([]int8, 0, nAttrs)}
 	for i := range spans {
 		sp := &spans[i]
 		c, err := store.Money(sp.Cost)
@@ -59,8 +103,8 @@ func spanBlock(spans []store.Span) ([]any, error) {
 		timestamp[i], start[i], duration[i] = dateTime(sp.Start()), sp.StartUnixNano, sp.DurationNano
 		inTok[i], outTok[i], cachedTok[i] = sp.InputTokens, sp.OutputTokens, sp.CachedTokens
 		kind[i], status[i], cost[i] = int8(sp.Kind), int8(sp.StatusCode), c
-		resKeys[i], resVals[i], resTypes[i] = sp.Resource.SplitTyped()
-		attrKeys[i], attrVals[i], attrTypes[i] = sp.Attributes.SplitTyped()
+		resKeys[i], resVals[i], resTypes[i] = attrs.split(sp.Resource)
+		attrKeys[i], attrVals[i], attrTypes[i] = attrs.split(sp.Attributes)
 	}
 	return []any{
 		timestamp, tenant, start, duration, traceID, spanID, parentID, traceState,
@@ -69,4 +113,35 @@ func spanBlock(spans []store.Span) ([]any, error) {
 		model, modelVer, deployment, provider, opType,
 		inTok, outTok, cachedTok, cost, resTypes, attrTypes,
 	}, nil
+}
+
+// attrArrays holds the attribute array columns of a batch of spans, in
+// one backing array each: keys and values as pointers to the spans' own
+// strings, which the driver appends without boxing (a []string row costs
+// an allocation an element), and the types.
+type attrArrays struct {
+	strs  []*string
+	types []int8
+}
+
+// split is Attributes.SplitTyped into the backing arrays: keys, values,
+// and types, empty when every value is a string.
+func (a *attrArrays) split(attrs store.Attributes) (keys, values []*string, types []int8) {
+	start := len(a.strs)
+	for i := range attrs {
+		a.strs = append(a.strs, &attrs[i].Key)
+	}
+	for i := range attrs {
+		a.strs = append(a.strs, &attrs[i].Value)
+	}
+	mid, end := start+len(attrs), len(a.strs)
+	keys, values = a.strs[start:mid:mid], a.strs[mid:end:end]
+	if !slices.ContainsFunc(attrs, func(kv store.KeyValue) bool { return kv.Type != store.AttrString }) {
+		return keys, values, []int8{}
+	}
+	start = len(a.types)
+	for _, kv := range attrs {
+		a.types = append(a.types, int8(kv.Type))
+	}
+	return keys, values, a.types[start:]
 }
