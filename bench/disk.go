@@ -12,12 +12,15 @@ import (
 
 // DiskUsage is what spans take on disk in ClickHouse.
 type DiskUsage struct {
-	Spans           uint64 // rows in spans
-	SpanBytes       uint64 // bytes on disk of spans
-	TraceIndexBytes uint64 // bytes on disk of trace_index
+	Spans     uint64 // rows in spans
+	SpanBytes uint64 // bytes on disk of spans
+	// IndexBytes is the bytes on disk of the tables the spans' views fill
+	// (trace_index, trace_locations, span_names): what a span costs
+	// beyond its own row.
+	IndexBytes uint64
 }
 
-// SpanDiskUsage merges the spans and trace_index tables of the store URL's
+// SpanDiskUsage merges the spans table and those its views fill in the store URL's
 // database (OPTIMIZE ... FINAL, repeated until each partition is one part,
 // since ClickHouse skips it while background merges run) and reads their
 // size from system.parts.
@@ -34,7 +37,7 @@ func SpanDiskUsage(ctx context.Context, storeURL string) (DiskUsage, error) {
 	}
 	defer conn.Close()
 	var u DiskUsage
-	for _, table := range []string{"spans", "trace_index"} {
+	for _, table := range []string{"spans", "trace_index", "trace_locations", "span_names"} {
 		optimize := ch.Context(ctx, ch.WithSettings(ch.Settings{"optimize_throw_if_noop": 1}))
 		for deadline := time.Now().Add(5 * time.Minute); ; {
 			var parts, partitions uint64
@@ -58,7 +61,7 @@ func SpanDiskUsage(ctx context.Context, storeURL string) (DiskUsage, error) {
 		if table == "spans" {
 			u.Spans, u.SpanBytes = rows, bytes
 		} else {
-			u.TraceIndexBytes = bytes
+			u.IndexBytes += bytes
 		}
 	}
 	return u, nil

@@ -70,8 +70,8 @@ with.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(out, "on disk (ClickHouse)    %d spans, %.1f B/span in spans, %.1f B/span with trace_index\n",
-					u.Spans, float64(u.SpanBytes)/float64(u.Spans), float64(u.SpanBytes+u.TraceIndexBytes)/float64(u.Spans))
+				fmt.Fprintf(out, "on disk (ClickHouse)    %d spans, %.1f B/span in spans, %.1f B/span with the index tables (trace_index, trace_locations, span_names)\n",
+					u.Spans, float64(u.SpanBytes)/float64(u.Spans), float64(u.SpanBytes+u.IndexBytes)/float64(u.Spans))
 			}
 			return nil
 		},
