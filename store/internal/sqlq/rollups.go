@@ -2,6 +2,7 @@ package sqlq
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -98,5 +99,67 @@ func (r *Reader) TenantRollups(ctx context.Context, tenant string, start, end ti
 	return r.each(ctx, "read the rollups of tenant "+tenant, query, []any{&ru.SLO, &minute, &ru.Good, &ru.Total}, func() error {
 		ru.Minute = minute.UTC()
 		return fn(&ru)
+	})
+}
+
+// sloMinutes are the conditions on the named SLOs' rows of a tenant in
+// [start, end) of a rollup table's time column.
+func (r *Reader) sloMinutes(tenant string, slos []string, column string, start, end time.Time) conds {
+	var c conds
+	c.add("tenant = ?", tenant)
+	c.in("slo", slos)
+	c.add(column+" >= ?", r.d.time(start))
+	c.add(column+" < ?", r.d.time(end))
+	return c
+}
+
+// SLOsRollups reads the named SLOs' minutes: slo IN (?, ...) keeps the
+// read to those SLOs' key ranges, where TenantRollups reads the tenant's
+// whole day partitions.
+func (r *Reader) SLOsRollups(ctx context.Context, tenant string, slos []string, start, end time.Time, fn func(*store.Rollup) error) error {
+	if len(slos) == 0 {
+		return nil
+	}
+	c := r.sloMinutes(tenant, slos, "minute", start, end)
+	from := r.d.latest("sli_rollups", []string{"slo", "minute"}, []string{"good", "total"}, c.String())
+	query := Query{SQL: "SELECT slo, minute, good, total FROM " + from, Args: c.args}
+	ru := store.Rollup{Tenant: tenant}
+	var minute time.Time
+	return r.each(ctx, fmt.Sprintf("read the rollups of %d SLOs of tenant %s", len(slos), tenant), query,
+		[]any{&ru.SLO, &minute, &ru.Good, &ru.Total}, func() error {
+			ru.Minute = minute.UTC()
+			return fn(&ru)
+		})
+}
+
+// TenantHourlyRollups reads every SLO's hours of the tenant in
+// [start, end), each at its latest write.
+func (r *Reader) TenantHourlyRollups(ctx context.Context, tenant string, start, end time.Time, fn func(*store.HourlyRollup) error) error {
+	from := r.d.latest("sli_rollups_hourly", []string{"slo", "hour"}, []string{"good", "total"}, "tenant = ? AND hour >= ? AND hour < ?")
+	query := Query{SQL: "SELECT slo, hour, good, total FROM " + from, Args: []any{tenant, r.d.time(start), r.d.time(end)}}
+	h := store.HourlyRollup{Tenant: tenant}
+	var hour time.Time
+	return r.each(ctx, "read the hourly rollups of tenant "+tenant, query, []any{&h.SLO, &hour, &h.Good, &h.Total}, func() error {
+		h.Hour = hour.UTC()
+		return fn(&h)
+	})
+}
+
+// SumRollupHours sums each named SLO's latest minutes by hour: what the
+// hourly rows of those minutes hold.
+func (r *Reader) SumRollupHours(ctx context.Context, tenant string, slos []string, start, end time.Time, fn func(*store.HourlyRollup) error) error {
+	if len(slos) == 0 {
+		return nil
+	}
+	c := r.sloMinutes(tenant, slos, "minute", start, end)
+	from := r.d.latest("sli_rollups", []string{"slo", "minute"}, []string{"good", "total"}, c.String())
+	hour := r.d.intDiv(r.d.unixSeconds("minute"), "3600")
+	query := Query{SQL: "SELECT slo, " + hour + " AS h, " + r.d.sum("good", "", typeFloat64) + ", " + r.d.sum("total", "", typeFloat64) +
+		" FROM " + from + " GROUP BY slo, h", Args: c.args}
+	h := store.HourlyRollup{Tenant: tenant}
+	var hours int64
+	return r.each(ctx, "sum the rollups of tenant "+tenant+" by hour", query, []any{&h.SLO, &hours, &h.Good, &h.Total}, func() error {
+		h.Hour = time.Unix(hours*3600, 0).UTC()
+		return fn(&h)
 	})
 }
