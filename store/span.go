@@ -190,6 +190,11 @@ type SpanReader interface {
 	// Trace returns every span of the trace ordered by start time, then span
 	// id; ErrNotFound when the tenant has no span of it.
 	Trace(ctx context.Context, tenant string, id TraceID) ([]Span, error)
+	// Traces returns the spans of each of ids the tenant has, in the order
+	// of ids, each ordered as Trace orders it; an id with no span is left
+	// out. It is what a search loads: one read for the page of traces
+	// where a Trace each costs a round of look-ups per trace.
+	Traces(ctx context.Context, tenant string, ids []TraceID) ([][]Span, error)
 	// FindTraceIDs returns the ids of matching traces, the trace with the
 	// latest matching span first (ties by id).
 	FindTraceIDs(ctx context.Context, q TraceQuery) ([]TraceID, error)

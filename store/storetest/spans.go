@@ -132,6 +132,41 @@ func testTraceNotFound(t *testing.T, s store.Store) {
 	}
 }
 
+// testTraces loads several traces at once, as a search does: each as
+// Trace reads it, in the order asked, a missing or foreign one left out.
+func testTraces(t *testing.T, s store.Store) {
+	c := ctx(t)
+	var spans []store.Span
+	for n := 1; n <= 4; n++ {
+		spans = append(spans, chatSpan("acme", n, 10*n, -1, base.Add(time.Duration(n)*time.Minute), time.Second),
+			chatSpan("acme", n, 10*n+1, 10*n, base.Add(time.Duration(n)*time.Minute+time.Millisecond), 500*time.Millisecond))
+	}
+	spans[3].Service = "rag" // trace 2 spans two services
+	spans = append(spans, chatSpan("globex", 5, 50, -1, base, time.Second))
+	if err := s.WriteSpans(c, spans); err != nil {
+		t.Fatal(err)
+	}
+	ids := []store.TraceID{traceID(3), traceID(9), traceID(1), traceID(5), traceID(2)}
+	got, err := s.Traces(c, "acme", ids)
+	if err != nil {
+		t.Fatalf("Traces: %v", err)
+	}
+	want := []store.TraceID{traceID(3), traceID(1), traceID(2)}
+	if len(got) != len(want) {
+		t.Fatalf("Traces returned %d traces, want %d (3, 1, 2)", len(got), len(want))
+	}
+	for i, id := range want {
+		one, err := s.Trace(c, "acme", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameSpans(t, got[i], one)
+	}
+	if got, err := s.Traces(c, "acme", nil); err != nil || len(got) != 0 {
+		t.Errorf("Traces of no ids = %d traces, %v", len(got), err)
+	}
+}
+
 func testFindTraces(t *testing.T, s store.Store) {
 	c := ctx(t)
 	var spans []store.Span

@@ -20,6 +20,7 @@ func Run(t *testing.T, open Opener) {
 		{"SpansRoundTrip", testSpansRoundTrip},
 		{"TypedAttributes", testTypedAttributes},
 		{"TraceNotFound", testTraceNotFound},
+		{"Traces", testTraces},
 		{"FindTraces", testFindTraces},
 		{"ServicesAndOperations", testServicesAndOperations},
 		{"SpanExemplars", testSpanExemplars},

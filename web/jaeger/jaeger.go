@@ -156,16 +156,15 @@ func (a *API) findTraces(r *http.Request, tenant string) (any, int, error) {
 	return traces, len(traces), err
 }
 
+// load reads the traces of ids in one store call; one dropped by retention
+// since it was found is left out.
 func (a *API) load(ctx context.Context, tenant string, ids []store.TraceID) ([]trace, error) {
-	out := []trace{}
-	for _, id := range ids {
-		spans, err := a.Spans.Trace(ctx, tenant, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // dropped by retention since it was found
-		}
-		if err != nil {
-			return nil, err
-		}
+	traces, err := a.Spans.Traces(ctx, tenant, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]trace, 0, len(traces))
+	for _, spans := range traces {
 		out = append(out, toTrace(spans))
 	}
 	return out, nil

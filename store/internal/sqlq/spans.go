@@ -2,6 +2,7 @@ package sqlq
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -101,6 +102,76 @@ func (r *Reader) Trace(ctx context.Context, tenant string, id store.TraceID) ([]
 		return nil, fmt.Errorf("trace %s: %w", id, store.ErrNotFound)
 	}
 	return out, nil
+}
+
+// Traces returns the traces of ids the tenant has. With trace_locations
+// it reads them in two reads (their locations, then their spans over
+// those services and seconds); a trace without locations (written before
+// the table existed), or a dialect without the index, is read by Trace.
+func (r *Reader) Traces(ctx context.Context, tenant string, ids []store.TraceID) ([][]store.Span, error) {
+	found := map[store.TraceID][]store.Span{}
+	if r.d.traceIndex() && len(ids) > 1 {
+		var err error
+		if found, err = r.locatedTraces(ctx, tenant, ids); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]store.Span, 0, len(ids))
+	for _, id := range ids {
+		spans, ok := found[id]
+		if !ok {
+			var err error
+			spans, err = r.Trace(ctx, tenant, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, spans)
+	}
+	return out, nil
+}
+
+// locatedTraces reads the traces of ids that trace_locations has, by id.
+func (r *Reader) locatedTraces(ctx context.Context, tenant string, ids []store.TraceID) (map[store.TraceID][]store.Span, error) {
+	marks := make([]string, len(ids))
+	idArgs := make([]any, len(ids))
+	for i, id := range ids {
+		marks[i], idArgs[i] = r.d.traceID(id)
+	}
+	in := "trace_id IN (" + strings.Join(marks, ", ") + ")"
+	q := Query{SQL: "SELECT service, min(first), max(last) FROM trace_locations WHERE tenant = ? AND " + in +
+		" GROUP BY trace_id, service", Args: append([]any{tenant}, idArgs...)}
+	var service string
+	var first, last time.Time
+	var where conds
+	err := r.each(ctx, fmt.Sprintf("look up %d traces", len(ids)), q, []any{&service, &first, &last}, func() error {
+		where.add("(service = ? AND timestamp >= ? AND timestamp <= ?)", service, r.d.time(first), r.d.time(last))
+		return nil
+	})
+	if err != nil || len(where.sql) == 0 {
+		return nil, err
+	}
+	// As in Trace: the ids first (PREWHERE), then the services and
+	// seconds, which the sort key finds.
+	c := conds{args: idArgs}
+	c.add("tenant = ?", tenant)
+	c.add("("+strings.Join(where.sql, " OR ")+")", where.args...)
+	spans, err := r.Spans(ctx, fmt.Sprintf("read %d traces", len(ids)), Query{
+		SQL:  "SELECT " + SpanColumns + " FROM spans PREWHERE " + in + " WHERE " + c.String() + " ORDER BY trace_id, start_ns, span_id",
+		Args: c.args,
+	})
+	if err != nil {
+		return nil, err
+	}
+	found := map[store.TraceID][]store.Span{}
+	for i := range spans {
+		id := spans[i].TraceID
+		found[id] = append(found[id], spans[i])
+	}
+	return found, nil
 }
 
 // traceLocations adds to c the services and seconds trace_locations has
