@@ -260,8 +260,9 @@ func TestServeClickHouse(t *testing.T) {
 	v.stop(t)
 	out, err := exec.Command("clickhouse-client", "--host", strings.Split(ch, ":")[0], "--port", strings.Split(ch, ":")[1],
 		"--query", "SELECT max(version) FROM "+db+".vigil_schema").CombinedOutput()
-	// 7: typed attributes (5), fractional SLO rollups (6), logs (7).
-	if err != nil || strings.TrimSpace(string(out)) != "7" {
+	// 9: typed attributes (5), fractional SLO rollups (6), logs (7),
+	// hourly SLO rollups (8), trace_locations and span_names (9).
+	if err != nil || strings.TrimSpace(string(out)) != "9" {
 		t.Errorf("schema version on ClickHouse: %q, %v", out, err)
 	}
 	exec.Command("clickhouse-client", "--host", strings.Split(ch, ":")[0], "--port", strings.Split(ch, ":")[1], "--query", "DROP DATABASE "+db).Run()
