@@ -123,7 +123,7 @@ func (o ownership) owns(key string) bool {
 // acts only on a view it has held for two ticks: a replica that joins is
 // seen by the others at its first tick's announcement, and acts from its
 // second, after they have moved their share of the keys away. Before the
-// first tick (the dispatcher takes up undelivered approvals as it starts)
+// first tick (an approval may reach the engine from the dispatcher then)
 // and after any change of members it owns nothing for one tick; the
 // owner's next tick hands its approvals to the dispatcher again. A tick
 // whose members could not be read evaluates everything but acts on
