@@ -136,7 +136,7 @@ func readAnyValue(src []byte, v *anyValue, depth int, check bool) error {
 // checkList checks an ArrayValue (or, with kv, a KeyValueList): each of
 // its field 1 is an AnyValue (or a KeyValue).
 func checkList(src []byte, kv bool, depth int) error {
-	return eachElement(src, func(data []byte) error {
+	return eachElement(src, "values", func(data []byte) error {
 		if !kv {
 			var v anyValue
 			return readAnyValue(data, &v, depth+1, true)
@@ -146,8 +146,10 @@ func checkList(src []byte, kv bool, depth int) error {
 	})
 }
 
-// eachElement calls f with each field 1 of an ArrayValue or KeyValueList.
-func eachElement(src []byte, f func([]byte) error) error {
+// eachElement calls f with each message of field 1 (the elements of an
+// ArrayValue or KeyValueList, the resource_spans of an export); field names
+// it in the error of a wrong wire type.
+func eachElement(src []byte, field string, f func([]byte) error) error {
 	var fc easyproto.FieldContext
 	for len(src) > 0 {
 		var err error
@@ -159,7 +161,7 @@ func eachElement(src []byte, f func([]byte) error) error {
 		}
 		data, ok := fc.MessageData()
 		if !ok {
-			return wrongType("values")
+			return wrongType(field)
 		}
 		if err := f(data); err != nil {
 			return err

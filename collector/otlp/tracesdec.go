@@ -179,24 +179,7 @@ func wrongType(field string) error { return &wireError{"wrong wire type for " + 
 func badID(field string) error { return &wireError{"wrong wire type or length for " + field} }
 
 func (d *tracesDecoder) decode(tenant string, body []byte, m collector.Mapping) error {
-	var fc easyproto.FieldContext
-	for src := body; len(src) > 0; {
-		var err error
-		if src, err = next(&fc, src); err != nil {
-			return err
-		}
-		if fc.FieldNum != 1 {
-			continue
-		}
-		data, ok := fc.MessageData()
-		if !ok {
-			return wrongType("resource_spans")
-		}
-		if err := d.resourceSpans(tenant, data, m); err != nil {
-			return err
-		}
-	}
-	return nil
+	return eachElement(body, "resource_spans", func(data []byte) error { return d.resourceSpans(tenant, data, m) })
 }
 
 func (d *tracesDecoder) resourceSpans(tenant string, src []byte, m collector.Mapping) error {
