@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -126,16 +125,5 @@ WHERE start_ns BETWEEN ` + strconv.FormatInt(*first, 10) + ` AND ` + strconv.For
 // look-up: DuckDB finds several ids at once no cheaper than by one scan of
 // every span's trace_id.
 func (s *Store) Traces(ctx context.Context, tenant string, ids []store.TraceID) ([][]store.Span, error) {
-	out := make([][]store.Span, 0, len(ids))
-	for _, id := range ids {
-		spans, err := s.Trace(ctx, tenant, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, spans)
-	}
-	return out, nil
+	return sqlq.EachTrace(ctx, tenant, ids, s.Trace)
 }

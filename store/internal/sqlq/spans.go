@@ -116,18 +116,26 @@ func (r *Reader) Traces(ctx context.Context, tenant string, ids []store.TraceID)
 			return nil, err
 		}
 	}
+	return EachTrace(ctx, tenant, ids, func(ctx context.Context, tenant string, id store.TraceID) ([]store.Span, error) {
+		if spans, ok := found[id]; ok {
+			return spans, nil
+		}
+		return r.Trace(ctx, tenant, id)
+	})
+}
+
+// EachTrace is Traces made of one trace read per id: in the order of ids,
+// those the read does not find left out.
+func EachTrace(ctx context.Context, tenant string, ids []store.TraceID,
+	trace func(context.Context, string, store.TraceID) ([]store.Span, error)) ([][]store.Span, error) {
 	out := make([][]store.Span, 0, len(ids))
 	for _, id := range ids {
-		spans, ok := found[id]
-		if !ok {
-			var err error
-			spans, err = r.Trace(ctx, tenant, id)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+		spans, err := trace(ctx, tenant, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, spans)
 	}
