@@ -319,3 +319,144 @@ func envInt(b *testing.B, name string, def int) int {
 	}
 	return n
 }
+
+// BenchmarkTick measures the evaluator's whole tick after start-up (Run:
+// counting each SLO's recent spans and writing its minutes, the running
+// sums and the alerts) on spans written through the store:
+// VIGIL_BENCH_SLOS span SLOs (default 1,000), four to a service (a
+// latency, an availability, an operation's latency and an availability of
+// spans with an attribute), over one-day windows with the workbook's
+// rules. Each service has four spans a minute, one slow and, every fifth
+// minute, one failed. Run it with -benchtime=1x.
+func BenchmarkTick(b *testing.B) {
+	slos, ticks := envInt(b, "VIGIL_BENCH_SLOS", 1000), envInt(b, "VIGIL_BENCH_TICKS", 30)
+	b.Run("DuckDB", func(b *testing.B) {
+		st, err := embedded.Open(context.Background(), b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchTick(b, st, slos, ticks)
+	})
+	b.Run("ClickHouse", func(b *testing.B) {
+		addr := os.Getenv("VIGIL_TEST_CLICKHOUSE")
+		if addr == "" {
+			b.Skip("VIGIL_TEST_CLICKHOUSE is not set")
+		}
+		ctx := context.Background()
+		cfg, err := clickhouse.ParseURL(fmt.Sprintf("clickhouse://%s/vigil_slo_tick_%d", addr, time.Now().UnixNano()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := clickhouse.Open(ctx, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer func() { st.DropDatabase(ctx); st.Close() }()
+		benchTick(b, st, slos, ticks)
+	})
+}
+
+func benchTick(b *testing.B, st RollupStoreWithSpans, slos, ticks int) {
+	ctx := context.Background()
+	services := (slos + 3) / 4
+	var all []*SLO
+	for i := 0; i < slos; i++ {
+		svc := fmt.Sprintf("svc-%d", i/4)
+		s := &SLO{Name: fmt.Sprintf("slo-%d", i), Service: svc, Objective: 0.9, Window: TimeWindow{Duration: day, Rolling: true},
+			Alerts: DefaultAlertWindows(day)}
+		switch i % 4 {
+		case 0:
+			s.SLI = SpanLatency{Latency: 500 * time.Millisecond}
+		case 1:
+			s.SLI = SpanAvailability{}
+		case 2:
+			s.SLI = SpanLatency{SpanFilter: SpanFilter{Operation: "chat"}, Latency: time.Second}
+		case 3:
+			s.SLI = SpanAvailability{SpanFilter: SpanFilter{Attributes: map[string]string{"route": "/v1/chat"}}}
+		}
+		all = append(all, s)
+	}
+	// Spans from 40 minutes before the first tick to the last one, so
+	// every tick's recompute span has them.
+	end := time.Date(2026, 11, 26, 12, 0, 30, 0, time.UTC)
+	first := end.Add(-40 * time.Minute)
+	last := end.Add(time.Duration(ticks+1) * time.Minute)
+	start := time.Now()
+	var batch []store.Span
+	n := 0
+	for m := first.Truncate(time.Minute); m.Before(last); m = m.Add(time.Minute) {
+		for svc := 0; svc < services; svc++ {
+			for k := 0; k < 4; k++ {
+				n++
+				sp := store.Span{Tenant: "default", Service: fmt.Sprintf("svc-%d", svc), Operation: "chat",
+					TraceID: store.TraceID{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n), 7}, SpanID: store.SpanID{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n), 7},
+					StartUnixNano: m.Add(time.Duration(k*15) * time.Second).UnixNano(), DurationNano: int64(100 * time.Millisecond),
+					Attributes: store.Attributes{{Key: "route", Value: "/v1/chat"}}}
+				if k == 3 {
+					sp.DurationNano = int64(2 * time.Second)
+				}
+				if k == 0 && m.Minute()%5 == 0 {
+					sp.StatusCode = store.StatusError
+				}
+				batch = append(batch, sp)
+			}
+		}
+		if len(batch) >= 20000 {
+			if err := st.WriteSpans(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := st.WriteSpans(ctx, batch); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("wrote %d spans of %d services in %s", n, services, time.Since(start).Round(time.Millisecond))
+
+	b.ResetTimer()
+	for b.Loop() {
+		e := &Evaluator{Store: st, SLOs: all, Alerter: &Alerter{Events: st, Interval: time.Minute}}
+		start, cpu := time.Now(), cpuTime(b)
+		if err := e.Run(ctx, end); err != nil {
+			b.Fatal(err)
+		}
+		startup, startupCPU := time.Since(start), cpuTime(b)-cpu
+		var total, totalCPU, slowest time.Duration
+		for i := 1; i <= ticks; i++ {
+			start, cpu := time.Now(), cpuTime(b)
+			if err := e.Run(ctx, end.Add(time.Duration(i)*time.Minute)); err != nil {
+				b.Fatal(err)
+			}
+			d := time.Since(start)
+			total, totalCPU, slowest = total+d, totalCPU+cpuTime(b)-cpu, max(slowest, d)
+		}
+		// Every SLO wrote its minutes: a day's window holds the 40
+		// minutes before the first tick and those since.
+		statuses, err := ComputeAll(ctx, st, all, end.Add(time.Duration(ticks)*time.Minute))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var minutes, failed float64
+		for m := first.Truncate(time.Minute); m.Before(end.Add(time.Duration(ticks+1) * time.Minute).Truncate(time.Minute)); m = m.Add(time.Minute) {
+			minutes++
+			if m.Minute()%5 == 0 {
+				failed++
+			}
+		}
+		for i, s := range statuses {
+			want := Counts{Good: 3 * minutes, Total: 4 * minutes}
+			if i%4 == 1 || i%4 == 3 {
+				want.Good = want.Total - failed
+			}
+			if s.Counts != want {
+				b.Fatalf("%s: %+v, want %+v", s.SLO.Name, s.Counts, want)
+			}
+		}
+		b.ReportMetric(float64(startup.Milliseconds()), "ms/startup")
+		b.ReportMetric(float64(startupCPU.Milliseconds()), "cpu-ms/startup")
+		b.ReportMetric(float64(total.Microseconds())/1000/float64(ticks), "ms/tick")
+		b.ReportMetric(float64(totalCPU.Microseconds())/1000/float64(ticks), "cpu-ms/tick")
+		b.ReportMetric(float64(slowest.Microseconds())/1000, "ms/slowest-tick")
+	}
+}
