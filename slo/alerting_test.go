@@ -248,6 +248,17 @@ func (f *flakyStore) SLICounts(ctx context.Context, q store.SLIQuery) ([]store.M
 	return f.RollupStore.SLICounts(ctx, q)
 }
 
+// SLICountsEach fails a read that counts the service with the others, as
+// a store does when one of a read's queries cannot run.
+func (f *flakyStore) SLICountsEach(ctx context.Context, qs []store.SLIQuery) ([][]store.MinuteCounts, error) {
+	for _, q := range qs {
+		if q.Service == f.fail {
+			return nil, errors.New("injected: the store refused")
+		}
+	}
+	return f.RollupStore.SLICountsEach(ctx, qs)
+}
+
 // An SLO whose rollups fail is not judged: its firing alert is held and
 // re-sent, never resolved, and the other SLOs are judged as usual.
 func TestFailedSLOHoldsItsAlerts(t *testing.T) {
@@ -271,6 +282,9 @@ func TestFailedSLOHoldsItsAlerts(t *testing.T) {
 	flaky.fail = "chat"
 	if err := e.Run(ctx, tick.Add(59*time.Second)); err == nil || !strings.Contains(err.Error(), "injected") {
 		t.Fatalf("the failure is not reported: %v", err)
+	} else if strings.Contains(err.Error(), "slo other") || !e.done[sloKey(other)].Equal(tick.Add(time.Minute)) {
+		// Its read failed with chat's, and it was counted on its own.
+		t.Errorf("the other SLO failed with it: %v", err)
 	}
 	a := e.Alerter.Active()
 	if len(a) != 1 || a[0].State != "firing" || len(rec.sent) != 2 || !rec.sent[1][0].EndsAt.After(tick.Add(59*time.Second)) {

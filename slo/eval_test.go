@@ -159,3 +159,78 @@ func TestAlertLifecycle(t *testing.T) {
 		t.Errorf("events: %v", states)
 	}
 }
+
+// calls counts the store calls a tick makes.
+type calls struct {
+	RollupStore
+	counts, countsEach, writes int
+}
+
+func (c *calls) SLICounts(ctx context.Context, q store.SLIQuery) ([]store.MinuteCounts, error) {
+	c.counts++
+	return c.RollupStore.SLICounts(ctx, q)
+}
+
+func (c *calls) SLICountsEach(ctx context.Context, qs []store.SLIQuery) ([][]store.MinuteCounts, error) {
+	c.countsEach++
+	return c.RollupStore.SLICountsEach(ctx, qs)
+}
+
+func (c *calls) WriteRollups(ctx context.Context, rollups []store.Rollup) error {
+	c.writes++
+	return c.RollupStore.WriteRollups(ctx, rollups)
+}
+
+// Once an SLO's rollups are complete, a tick counts every span SLO's
+// recent minutes in one call to the store and writes all their minutes in
+// one insert, where it made a read and an insert an SLO; each SLO's
+// minutes are those it counts on its own.
+func TestTickCountsTogether(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tick := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	spansPerMinute(t, st, tick.Add(5*time.Minute), 0, func(m int) int { return m % 3 })
+	var slos []*SLO
+	for i := range 100 {
+		s := &SLO{Name: fmt.Sprintf("latency-%d", i), Service: "chat", Objective: 0.9, Window: TimeWindow{Duration: time.Hour, Rolling: true},
+			SLI: SpanLatency{Latency: time.Duration(i) * time.Millisecond / 50}}
+		if i%2 == 1 {
+			s.SLI = SpanAvailability{SpanFilter: SpanFilter{Operation: "chat"}}
+		}
+		slos = append(slos, s)
+	}
+	c := &calls{RollupStore: st}
+	e := &Evaluator{Store: c, SLOs: slos}
+	if err := e.Run(ctx, tick); err != nil {
+		t.Fatal(err)
+	}
+	*c = calls{RollupStore: st}
+	if err := e.Run(ctx, tick.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if c.countsEach != 1 || c.counts != 0 || c.writes != 1 {
+		t.Errorf("a tick of 100 SLOs made %d reads of many, %d of one and %d writes; want 1, 0 and 1", c.countsEach, c.counts, c.writes)
+	}
+	got, err := ComputeAll(ctx, st, slos, tick.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := tick.Add(2 * time.Minute)
+	for i, s := range slos {
+		minutes, err := s.SLI.minutes(ctx, sources{store: st}, s.tenant(), s.Service, now.Add(-time.Hour), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var alone Counts
+		for _, m := range minutes {
+			alone.add(Counts{Good: m.good, Total: m.total})
+		}
+		if got[i].Counts != alone || alone.Total != 570 {
+			t.Errorf("%s: %+v, counted alone %+v of 570 events", s.Name, got[i].Counts, alone)
+		}
+	}
+}

@@ -93,6 +93,18 @@ func (f SpanFilter) query(tenant, service string, from, to time.Time) store.SLIQ
 	return store.SLIQuery{Tenant: tenant, Service: f.service(service), Operation: f.Operation, Model: f.Model, Attributes: f.Attributes, Start: from, End: to}
 }
 
+// spanSLI is an SLI the store counts from spans: many of them can be
+// counted in one read.
+type spanSLI interface {
+	// sliQuery counts the SLI's spans that started in [from, to).
+	sliQuery(tenant, service string, from, to time.Time) store.SLIQuery
+}
+
+// spanMinutesOf counts a span SLI's minutes on its own.
+func spanMinutesOf(ctx context.Context, src sources, sli spanSLI, tenant, service string, from, to time.Time) ([]minute, error) {
+	return spanMinutes(src.store.SLICounts(ctx, sli.sliQuery(tenant, service, from, to)))
+}
+
 // TelemetryService is the service.name of the spans the SLO counts: its
 // SLI's source's service, else the SLO's; "" when the SLI counts no spans
 // (metrics, drift verdicts).
@@ -122,10 +134,14 @@ func (s SpanLatency) Describe(service string) string {
 	return fmt.Sprintf("good: %s faster than %s; total: all of them", s.scope(service), s.Latency)
 }
 
-func (s SpanLatency) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
+func (s SpanLatency) sliQuery(tenant, service string, from, to time.Time) store.SLIQuery {
 	q := s.query(tenant, service, from, to)
 	q.Good, q.Latency = "latency", s.Latency
-	return spanMinutes(src.store.SLICounts(ctx, q))
+	return q
+}
+
+func (s SpanLatency) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
+	return spanMinutesOf(ctx, src, s, tenant, service, from, to)
 }
 
 // SpanAvailability counts the filtered spans; a span is good when its
@@ -138,10 +154,14 @@ func (s SpanAvailability) Describe(service string) string {
 	return fmt.Sprintf("good: %s without an error status; total: all of them", s.scope(service))
 }
 
-func (s SpanAvailability) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
+func (s SpanAvailability) sliQuery(tenant, service string, from, to time.Time) store.SLIQuery {
 	q := s.query(tenant, service, from, to)
 	q.Good = "availability"
-	return spanMinutes(src.store.SLICounts(ctx, q))
+	return q
+}
+
+func (s SpanAvailability) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
+	return spanMinutesOf(ctx, src, s, tenant, service, from, to)
 }
 
 // SpanAttribute counts the filtered spans that have a number in the span
@@ -158,10 +178,14 @@ func (s SpanAttribute) Describe(service string) string {
 	return fmt.Sprintf("good: %s with %s %s %g; total: those with a number in %s", s.scope(service), s.Attribute, s.Op.Symbol(), s.Threshold, s.Attribute)
 }
 
-func (s SpanAttribute) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
+func (s SpanAttribute) sliQuery(tenant, service string, from, to time.Time) store.SLIQuery {
 	q := s.query(tenant, service, from, to)
 	q.Good, q.Attribute, q.Op, q.Threshold = "attribute", s.Attribute, string(s.Op), s.Threshold
-	return spanMinutes(src.store.SLICounts(ctx, q))
+	return q
+}
+
+func (s SpanAttribute) minutes(ctx context.Context, src sources, tenant, service string, from, to time.Time) ([]minute, error) {
+	return spanMinutesOf(ctx, src, s, tenant, service, from, to)
 }
 
 // MetricRatio counts events per minute from PromQL queries (see

@@ -43,6 +43,9 @@ type MinuteCounts struct {
 type SLIReader interface {
 	// SLICounts returns one entry per minute that has events, ascending.
 	SLICounts(ctx context.Context, q SLIQuery) ([]MinuteCounts, error)
+	// SLICountsEach counts several indicators in as few reads as the
+	// backend can: out[i] is SLICounts of qs[i].
+	SLICountsEach(ctx context.Context, qs []SLIQuery) ([][]MinuteCounts, error)
 }
 
 // SortedAttributeKeys returns the query's attribute keys in order, so both

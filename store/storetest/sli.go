@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,18 +36,21 @@ func testSLICounts(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	q := store.SLIQuery{Tenant: "acme", Service: "chat-gateway", Good: "latency", Latency: 250 * time.Millisecond, Start: base, End: base.Add(time.Hour)}
-	render := func(q store.SLIQuery) string {
-		got, err := s.SLICounts(c, q)
-		if err != nil {
-			t.Fatalf("SLICounts: %v", err)
-		}
+	format := func(got []store.MinuteCounts) string {
 		out := ""
 		for _, m := range got {
 			out += fmt.Sprintf("%s %d/%d; ", m.Minute.Format("15:04"), m.Good, m.Total)
 		}
 		return out
 	}
-	for _, tc := range []struct {
+	render := func(q store.SLIQuery) string {
+		got, err := s.SLICounts(c, q)
+		if err != nil {
+			t.Fatalf("SLICounts: %v", err)
+		}
+		return format(got)
+	}
+	cases := []struct {
 		name string
 		q    func(store.SLIQuery) store.SLIQuery
 		want string
@@ -69,9 +73,40 @@ func testSLICounts(t *testing.T, s store.Store) {
 		}, "10:00 2/3; "},
 		{"attribute absent", func(q store.SLIQuery) store.SLIQuery { q.Attributes = map[string]string{"user.tier": "free"}; return q }, ""},
 		{"range", func(q store.SLIQuery) store.SLIQuery { q.Start = base.Add(time.Minute); return q }, "10:02 2/2; "},
-	} {
+		{"tenant", func(q store.SLIQuery) store.SLIQuery { q.Tenant = "globex"; return q }, "10:00 0/1; "},
+	}
+	for _, tc := range cases {
 		if got := render(tc.q(q)); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
 		}
+	}
+
+	// Counted together, more of them than one read takes, each answers
+	// as it does alone.
+	var qs []store.SLIQuery
+	for range 10 {
+		for _, tc := range cases {
+			qs = append(qs, tc.q(q))
+		}
+	}
+	got, err := s.SLICountsEach(c, qs)
+	if err != nil {
+		t.Fatalf("SLICountsEach: %v", err)
+	}
+	if len(got) != len(qs) {
+		t.Fatalf("SLICountsEach: %d answers to %d queries", len(got), len(qs))
+	}
+	for i := range qs {
+		if tc := cases[i%len(cases)]; format(got[i]) != tc.want {
+			t.Errorf("SLICountsEach, query %d (%s): got %q, want %q", i, tc.name, format(got[i]), tc.want)
+		}
+	}
+	bad := q
+	bad.Good = "speed"
+	if _, err := s.SLICountsEach(c, append(qs[:3:3], bad)); err == nil || !strings.Contains(err.Error(), `"speed"`) {
+		t.Errorf("SLICountsEach with an unknown kind of good event: %v", err)
+	}
+	if got, err := s.SLICountsEach(c, nil); err != nil || len(got) != 0 {
+		t.Errorf("SLICountsEach of nothing: %v, %v", got, err)
 	}
 }

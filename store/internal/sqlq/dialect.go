@@ -138,7 +138,9 @@ func (clickHouse) lookup(keys, values, elem string) string {
 	return values + "[indexOf(" + keys + ", " + elem + ")]"
 }
 
-func (clickHouse) countIf(cond string) string { return "countIf(" + cond + ")" }
+// countIf: a NULL condition does not hold, as in DuckDB's FILTER; 18.16's
+// countIf of a Nullable condition is itself NULL over rows where it is.
+func (clickHouse) countIf(cond string) string { return "countIf(ifNull(" + cond + ", 0))" }
 
 func (d clickHouse) sum(expr, cond string, t sqlType) string {
 	if cond == "" {

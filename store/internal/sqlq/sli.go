@@ -1,9 +1,12 @@
 package sqlq
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-dev/vigil/store"
@@ -11,40 +14,124 @@ import (
 
 // SLICounts counts an indicator's good and total spans per minute.
 func (r *Reader) SLICounts(ctx context.Context, q store.SLIQuery) ([]store.MinuteCounts, error) {
+	out, err := r.SLICountsEach(ctx, []store.SLIQuery{q})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// sliBatch is how many indicators one read counts, each with two
+// aggregates of the read's rows.
+const sliBatch = 64
+
+// SLICountsEach counts several indicators: those of one tenant and span
+// of time, sliBatch at a time, in one read of the spans of their
+// services, each indicator's conditions inside its aggregates. An
+// evaluator tick counts every SLO's last minutes; a read an SLO cost
+// it a round trip and a query plan each, and a UNION ALL of their reads
+// read each SLO's granules on its own.
+func (r *Reader) SLICountsEach(ctx context.Context, qs []store.SLIQuery) ([][]store.MinuteCounts, error) {
+	// Counted together: the queries of one tenant and span, by service,
+	// so that a read's services are few.
+	order := make([]int, len(qs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		qa, qb := &qs[a], &qs[b]
+		return cmp.Or(strings.Compare(qa.Tenant, qb.Tenant), qa.Start.Compare(qb.Start), qa.End.Compare(qb.End), strings.Compare(qa.Service, qb.Service))
+	})
+	out := make([][]store.MinuteCounts, len(qs))
+	for len(order) > 0 {
+		first := &qs[order[0]]
+		n := 1
+		for n < len(order) && n < sliBatch {
+			q := &qs[order[n]]
+			if q.Tenant != first.Tenant || !q.Start.Equal(first.Start) || !q.End.Equal(first.End) {
+				break
+			}
+			n++
+		}
+		if err := r.countTogether(ctx, qs, order[:n], out); err != nil {
+			return nil, err
+		}
+		order = order[n:]
+	}
+	return out, nil
+}
+
+// countTogether counts the queries of which (one tenant and span) in one
+// read, into out.
+func (r *Reader) countTogether(ctx context.Context, qs []store.SLIQuery, which []int, out [][]store.MinuteCounts) error {
+	first := qs[which[0]]
+	var where conds
+	where.add("tenant = ?", first.Tenant)
+	where.spansStarting(r.d, first.Start, first.End)
+	var services []string
+	var selects []string
+	var args []any // the SELECT list binds before the WHERE clause
+	for _, i := range which {
+		cond, good, err := r.sliEvent(qs[i])
+		if err != nil {
+			return err
+		}
+		selects = append(selects, r.d.countIf("("+cond.String()+") AND "+good.SQL), r.d.countIf(cond.String()))
+		args = append(append(append(args, cond.args...), good.Args...), cond.args...)
+		if !slices.Contains(services, qs[i].Service) {
+			services = append(services, qs[i].Service)
+		}
+	}
+	in := make([]any, len(services))
+	for i, s := range services {
+		in[i] = s
+	}
+	where.add("service IN (?"+strings.Repeat(", ?", len(services)-1)+")", in...)
+	query := Query{SQL: "SELECT " + r.d.intDiv("start_ns", nanosPerMinute) + " AS minute, " + strings.Join(selects, ", ") +
+		" FROM spans WHERE " + where.String() + " GROUP BY minute ORDER BY minute", Args: append(args, where.args...)}
+	var minute int64
+	counts := make([]uint64, 2*len(which))
+	dest := []any{&minute}
+	for i := range counts {
+		dest = append(dest, &counts[i])
+	}
+	return r.each(ctx, "count SLI events", query, dest, func() error {
+		at := time.Unix(minute*60, 0).UTC()
+		for j, i := range which {
+			// A minute of the read that has none of this indicator's
+			// events is not one of its minutes.
+			if good, total := counts[2*j], counts[2*j+1]; total > 0 {
+				out[i] = append(out[i], store.MinuteCounts{Minute: at, Good: good, Total: total})
+			}
+		}
+		return nil
+	})
+}
+
+// sliEvent is the condition that makes a span one of q's events, and the
+// one that makes an event good.
+func (r *Reader) sliEvent(q store.SLIQuery) (conds, Query, error) {
 	var c conds
-	c.add("tenant = ?", q.Tenant)
 	c.add("service = ?", q.Service)
-	c.spansStarting(r.d, q.Start, q.End)
 	c.equal("operation", q.Operation, "model", q.Model)
 	for _, k := range q.SortedAttributeKeys() {
 		cond, args := attrEquals(r.d, k, q.Attributes[k])
 		c.add(cond, args...)
 	}
-	var good string
-	var goodArgs []any // the SELECT list binds before the WHERE clause
 	switch q.Good {
 	case "latency":
-		good = fmt.Sprintf("duration_ns <= %d", int64(q.Latency))
+		return c, Query{SQL: fmt.Sprintf("duration_ns <= %d", int64(q.Latency))}, nil
 	case "availability":
-		good = "NOT (" + failed + ")"
+		return c, Query{SQL: "NOT (" + failed + ")"}, nil
 	case "attribute":
 		op := store.SQLOp(q.Op)
 		if op == "" {
-			return nil, fmt.Errorf("cannot count SLI events: unknown comparison %q", q.Op)
+			return c, Query{}, fmt.Errorf("cannot count SLI events: unknown comparison %q", q.Op)
 		}
 		// Spans without a number there are not events at all.
 		value := r.d.tryCast(r.d.lookup("attr_keys", "attr_values", "?"), typeFloat64)
 		c.add(value+" IS NOT NULL", q.Attribute)
-		good, goodArgs = value+" "+op+" "+strconv.FormatFloat(q.Threshold, 'g', -1, 64), []any{q.Attribute}
-	default:
-		return nil, fmt.Errorf("cannot count SLI events: unknown kind of good event %q", q.Good)
+		return c, Query{SQL: value + " " + op + " " + strconv.FormatFloat(q.Threshold, 'g', -1, 64), Args: []any{q.Attribute}}, nil
 	}
-	query := Query{SQL: "SELECT " + r.d.intDiv("start_ns", nanosPerMinute) + " AS minute, " + r.d.countIf(good) + ", count(*)" +
-		" FROM spans WHERE " + c.String() + " GROUP BY minute ORDER BY minute", Args: append(goodArgs, c.args...)}
-	var minute int64
-	var m store.MinuteCounts
-	return collect(ctx, r, "count SLI events", query, []any{&minute, &m.Good, &m.Total}, func() (store.MinuteCounts, error) {
-		m.Minute = time.Unix(minute*60, 0).UTC()
-		return m, nil
-	})
+	return c, Query{}, fmt.Errorf("cannot count SLI events: unknown kind of good event %q", q.Good)
 }
