@@ -71,13 +71,28 @@ func (r *Reader) countTogether(ctx context.Context, qs []store.SLIQuery, which [
 	var services []string
 	var selects []string
 	var args []any // the SELECT list binds before the WHERE clause
+	// column[j] is the result column of the j-th count: SLOs of a service
+	// often share their events (its latency and its availability) or
+	// their good ones, and an aggregate is computed once.
+	column := make([]int, 0, 2*len(which))
+	seen := map[string]int{}
+	count := func(cond string, condArgs ...any) {
+		key := fmt.Sprintf("%s %#v", cond, condArgs)
+		j, ok := seen[key]
+		if !ok {
+			j = len(selects)
+			seen[key] = j
+			selects, args = append(selects, r.d.countIf(cond)), append(args, condArgs...)
+		}
+		column = append(column, j)
+	}
 	for _, i := range which {
 		cond, good, err := r.sliEvent(qs[i])
 		if err != nil {
 			return err
 		}
-		selects = append(selects, r.d.countIf("("+cond.String()+") AND "+good.SQL), r.d.countIf(cond.String()))
-		args = append(append(append(args, cond.args...), good.Args...), cond.args...)
+		count("("+cond.String()+") AND "+good.SQL, append(slices.Clip(cond.args), good.Args...)...)
+		count(cond.String(), cond.args...)
 		if !slices.Contains(services, qs[i].Service) {
 			services = append(services, qs[i].Service)
 		}
@@ -90,7 +105,7 @@ func (r *Reader) countTogether(ctx context.Context, qs []store.SLIQuery, which [
 	query := Query{SQL: "SELECT " + r.d.intDiv("start_ns", nanosPerMinute) + " AS minute, " + strings.Join(selects, ", ") +
 		" FROM spans WHERE " + where.String() + " GROUP BY minute ORDER BY minute", Args: append(args, where.args...)}
 	var minute int64
-	counts := make([]uint64, 2*len(which))
+	counts := make([]uint64, len(selects))
 	dest := []any{&minute}
 	for i := range counts {
 		dest = append(dest, &counts[i])
@@ -100,7 +115,7 @@ func (r *Reader) countTogether(ctx context.Context, qs []store.SLIQuery, which [
 		for j, i := range which {
 			// A minute of the read that has none of this indicator's
 			// events is not one of its minutes.
-			if good, total := counts[2*j], counts[2*j+1]; total > 0 {
+			if good, total := counts[column[2*j]], counts[column[2*j+1]]; total > 0 {
 				out[i] = append(out[i], store.MinuteCounts{Minute: at, Good: good, Total: total})
 			}
 		}
