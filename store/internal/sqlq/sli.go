@@ -21,115 +21,132 @@ func (r *Reader) SLICounts(ctx context.Context, q store.SLIQuery) ([]store.Minut
 	return out[0], nil
 }
 
-// sliBatch is how many indicators with conditions of their own one read
-// counts: each aggregate of a read goes over all of the read's rows, so
-// a read costs its indicators times its services' spans (BENCHMARKS.md:
-// 16 a read took a third less than 64 on DuckDB, the same on ClickHouse;
-// 256 twice as long).
-const sliBatch = 16
-
-// sliServices is how many services one read of plain indicators groups.
+// sliServices is how many services one read groups.
 const sliServices = 1000
 
 // SLICountsEach counts several indicators. An evaluator tick counts every
 // SLO's last minutes, and a read an SLO cost it a round trip and a query
-// plan each. Those of one tenant and span of time are counted together:
-// the plain ones (a service's spans, maybe of one operation or model,
-// good by latency or status) from one read of their services' spans
-// grouped by service, operation, model and minute, with a count per
-// latency bound; the others (attribute filters or a numeric attribute),
-// sliBatch at a time, each with aggregates of its own over one read.
+// plan each. Indicators of one tenant, span of time and attribute filter
+// are counted from one read of their services' spans grouped by service,
+// operation, model and minute, with a count for each kind of good event
+// among them (failed, each latency bound, each attribute comparison).
+// Each aggregate of a read goes over all its rows, so a count of its own
+// for each indicator made a read cost its indicators times its spans: 1,000
+// SLOs took 0.9 s a tick on ClickHouse that way, 64 a read (BENCHMARKS.md).
 func (r *Reader) SLICountsEach(ctx context.Context, qs []store.SLIQuery) ([][]store.MinuteCounts, error) {
+	filters := make([]string, len(qs))
 	order := make([]int, len(qs))
-	for i := range order {
-		order[i] = i
+	for i := range qs {
+		filters[i], order[i] = attrFilter(qs[i]), i
 	}
-	// By service, so that a read of the others has few services.
 	slices.SortStableFunc(order, func(a, b int) int {
 		qa, qb := &qs[a], &qs[b]
-		return cmp.Or(strings.Compare(qa.Tenant, qb.Tenant), qa.Start.Compare(qb.Start), qa.End.Compare(qb.End), strings.Compare(qa.Service, qb.Service))
+		return cmp.Or(strings.Compare(qa.Tenant, qb.Tenant), qa.Start.Compare(qb.Start), qa.End.Compare(qb.End),
+			strings.Compare(filters[a], filters[b]), strings.Compare(qa.Service, qb.Service))
 	})
 	out := make([][]store.MinuteCounts, len(qs))
 	for len(order) > 0 {
-		first := &qs[order[0]]
-		n := 1
-		for n < len(order) {
-			q := &qs[order[n]]
-			if q.Tenant != first.Tenant || !q.Start.Equal(first.Start) || !q.End.Equal(first.End) {
+		first, n, services := order[0], 0, 0
+		for ; n < len(order); n++ {
+			i := order[n]
+			if qs[i].Tenant != qs[first].Tenant || !qs[i].Start.Equal(qs[first].Start) || !qs[i].End.Equal(qs[first].End) || filters[i] != filters[first] {
 				break
 			}
-			n++
-		}
-		var plain, others []int
-		for _, i := range order[:n] {
-			if q := &qs[i]; len(q.Attributes) == 0 && (q.Good == "latency" || q.Good == "availability") {
-				plain = append(plain, i)
-			} else {
-				others = append(others, i)
-			}
-		}
-		for len(plain) > 0 {
-			// Whole services a read: the queries are in service order.
-			k, services := 0, 0
-			for ; k < len(plain) && (services < sliServices || qs[plain[k]].Service == qs[plain[k-1]].Service); k++ {
-				if k == 0 || qs[plain[k]].Service != qs[plain[k-1]].Service {
-					services++
+			if n == 0 || qs[i].Service != qs[order[n-1]].Service {
+				if services == sliServices {
+					break
 				}
+				services++
 			}
-			if err := r.countGrouped(ctx, qs, plain[:k], out); err != nil {
-				return nil, err
-			}
-			plain = plain[k:]
 		}
-		for len(others) > 0 {
-			k := min(len(others), sliBatch)
-			if err := r.countTogether(ctx, qs, others[:k], out); err != nil {
-				return nil, err
-			}
-			others = others[k:]
+		if err := r.countGrouped(ctx, qs, order[:n], out); err != nil {
+			return nil, err
 		}
 		order = order[n:]
 	}
 	return out, nil
 }
 
-// countGrouped counts plain queries of one tenant and span (which) from
-// one read of their services' spans, grouped, into out.
+// attrFilter names a query's attribute filter unambiguously.
+func attrFilter(q store.SLIQuery) string {
+	var b strings.Builder
+	for _, k := range q.SortedAttributeKeys() {
+		fmt.Fprintf(&b, "%q=%q ", k, q.Attributes[k])
+	}
+	return b.String()
+}
+
+// countGrouped counts queries of one tenant, span and attribute filter
+// (which) from one read of their services' spans, into out.
 func (r *Reader) countGrouped(ctx context.Context, qs []store.SLIQuery, which []int, out [][]store.MinuteCounts) error {
 	first := qs[which[0]]
-	var services []any
-	var bounds []int64 // the latency bounds, each counted once
-	byModel := false
-	for _, i := range which {
-		q := &qs[i]
-		if !slices.Contains(services, any(q.Service)) {
-			services = append(services, q.Service)
-		}
-		if q.Good == "latency" && !slices.Contains(bounds, int64(q.Latency)) {
-			bounds = append(bounds, int64(q.Latency))
-		}
-		byModel = byModel || q.Model != ""
-	}
 	var where conds
 	where.add("tenant = ?", first.Tenant)
 	where.spansStarting(r.d, first.Start, first.End)
+	for _, k := range first.SortedAttributeKeys() {
+		cond, args := attrEquals(r.d, k, first.Attributes[k])
+		where.add(cond, args...)
+	}
+	const all = 0 // the column of every span of the group
+	selects := []string{"count(*)"}
+	var args []any // the SELECT list binds before the WHERE clause
+	column := map[string]int{}
+	count := func(cond string, condArgs ...any) int {
+		key := fmt.Sprintf("%s %#v", cond, condArgs)
+		j, ok := column[key]
+		if !ok {
+			j = len(selects)
+			column[key] = j
+			selects, args = append(selects, r.d.countIf(cond)), append(args, condArgs...)
+		}
+		return j
+	}
+	// For each query, the columns of its events and of its good ones, or
+	// of its bad ones when bad.
+	type columns struct {
+		events, good int
+		bad          bool
+	}
+	cols := make([]columns, len(which))
+	var services []any
+	byModel := false
+	for j, i := range which {
+		q := &qs[i]
+		switch q.Good {
+		case "latency":
+			cols[j] = columns{events: all, good: count(fmt.Sprintf("duration_ns <= %d", int64(q.Latency)))}
+		case "availability":
+			cols[j] = columns{events: all, good: count(failed), bad: true}
+		case "attribute":
+			op := store.SQLOp(q.Op)
+			if op == "" {
+				return fmt.Errorf("cannot count SLI events: unknown comparison %q", q.Op)
+			}
+			// Spans without a number there are not events at all.
+			value := r.d.tryCast(r.d.lookup("attr_keys", "attr_values", "?"), typeFloat64)
+			cols[j] = columns{events: count(value+" IS NOT NULL", q.Attribute),
+				good: count(value+" "+op+" "+strconv.FormatFloat(q.Threshold, 'g', -1, 64), q.Attribute)}
+		default:
+			return fmt.Errorf("cannot count SLI events: unknown kind of good event %q", q.Good)
+		}
+		if !slices.Contains(services, any(q.Service)) {
+			services = append(services, q.Service)
+		}
+		byModel = byModel || q.Model != ""
+	}
 	where.add("service IN (?"+strings.Repeat(", ?", len(services)-1)+")", services...)
 	keys := "service, operation, "
 	if byModel {
 		keys += "model, "
 	}
-	selects := []string{"count(*)", r.d.countIf(failed)}
-	for _, b := range bounds {
-		selects = append(selects, r.d.countIf(fmt.Sprintf("duration_ns <= %d", b)))
-	}
 	query := Query{SQL: "SELECT " + keys + r.d.intDiv("start_ns", nanosPerMinute) + " AS minute, " + strings.Join(selects, ", ") +
-		" FROM spans WHERE " + where.String() + " GROUP BY " + keys + "minute", Args: where.args}
+		" FROM spans WHERE " + where.String() + " GROUP BY " + keys + "minute", Args: append(args, where.args...)}
 
 	// A group: a service's spans of one operation (and model) in a minute.
 	type group struct {
 		operation, model string
 		minute           int64
-		counts           []uint64 // all, failed, then at most each bound
+		counts           []uint64
 	}
 	groups := map[string][]group{} // by service
 	var g group
@@ -151,15 +168,12 @@ func (r *Reader) countGrouped(ctx context.Context, qs []store.SLIQuery, which []
 	if err != nil {
 		return err
 	}
-	for _, i := range which {
-		q := &qs[i]
-		good := 1 // the column of good events, or of failed ones
-		if q.Good == "latency" {
-			good = 2 + slices.Index(bounds, int64(q.Latency))
-		}
+	for j, i := range which {
+		q, c := &qs[i], cols[j]
 		byMinute := map[int64]*store.MinuteCounts{}
 		for _, g := range groups[q.Service] {
-			if q.Operation != "" && g.operation != q.Operation || q.Model != "" && g.model != q.Model {
+			events := g.counts[c.events]
+			if events == 0 || q.Operation != "" && g.operation != q.Operation || q.Model != "" && g.model != q.Model {
 				continue
 			}
 			m := byMinute[g.minute]
@@ -167,11 +181,11 @@ func (r *Reader) countGrouped(ctx context.Context, qs []store.SLIQuery, which []
 				m = &store.MinuteCounts{Minute: time.Unix(g.minute*60, 0).UTC()}
 				byMinute[g.minute] = m
 			}
-			m.Total += g.counts[0]
-			if q.Good == "latency" {
-				m.Good += g.counts[good]
+			m.Total += events
+			if c.bad {
+				m.Good += events - g.counts[c.good]
 			} else {
-				m.Good += g.counts[0] - g.counts[good]
+				m.Good += g.counts[c.good]
 			}
 		}
 		for _, m := range byMinute {
@@ -180,94 +194,4 @@ func (r *Reader) countGrouped(ctx context.Context, qs []store.SLIQuery, which []
 		slices.SortFunc(out[i], func(a, b store.MinuteCounts) int { return a.Minute.Compare(b.Minute) })
 	}
 	return nil
-}
-
-// countTogether counts the queries of which (one tenant and span) in one
-// read, into out.
-func (r *Reader) countTogether(ctx context.Context, qs []store.SLIQuery, which []int, out [][]store.MinuteCounts) error {
-	first := qs[which[0]]
-	var where conds
-	where.add("tenant = ?", first.Tenant)
-	where.spansStarting(r.d, first.Start, first.End)
-	var services []string
-	var selects []string
-	var args []any // the SELECT list binds before the WHERE clause
-	// column[j] is the result column of the j-th count: SLOs of a service
-	// often share their events (its latency and its availability) or
-	// their good ones, and an aggregate is computed once.
-	column := make([]int, 0, 2*len(which))
-	seen := map[string]int{}
-	count := func(cond string, condArgs ...any) {
-		key := fmt.Sprintf("%s %#v", cond, condArgs)
-		j, ok := seen[key]
-		if !ok {
-			j = len(selects)
-			seen[key] = j
-			selects, args = append(selects, r.d.countIf(cond)), append(args, condArgs...)
-		}
-		column = append(column, j)
-	}
-	for _, i := range which {
-		cond, good, err := r.sliEvent(qs[i])
-		if err != nil {
-			return err
-		}
-		count("("+cond.String()+") AND "+good.SQL, append(slices.Clip(cond.args), good.Args...)...)
-		count(cond.String(), cond.args...)
-		if !slices.Contains(services, qs[i].Service) {
-			services = append(services, qs[i].Service)
-		}
-	}
-	in := make([]any, len(services))
-	for i, s := range services {
-		in[i] = s
-	}
-	where.add("service IN (?"+strings.Repeat(", ?", len(services)-1)+")", in...)
-	query := Query{SQL: "SELECT " + r.d.intDiv("start_ns", nanosPerMinute) + " AS minute, " + strings.Join(selects, ", ") +
-		" FROM spans WHERE " + where.String() + " GROUP BY minute ORDER BY minute", Args: append(args, where.args...)}
-	var minute int64
-	counts := make([]uint64, len(selects))
-	dest := []any{&minute}
-	for i := range counts {
-		dest = append(dest, &counts[i])
-	}
-	return r.each(ctx, "count SLI events", query, dest, func() error {
-		at := time.Unix(minute*60, 0).UTC()
-		for j, i := range which {
-			// A minute of the read that has none of this indicator's
-			// events is not one of its minutes.
-			if good, total := counts[column[2*j]], counts[column[2*j+1]]; total > 0 {
-				out[i] = append(out[i], store.MinuteCounts{Minute: at, Good: good, Total: total})
-			}
-		}
-		return nil
-	})
-}
-
-// sliEvent is the condition that makes a span one of q's events, and the
-// one that makes an event good.
-func (r *Reader) sliEvent(q store.SLIQuery) (conds, Query, error) {
-	var c conds
-	c.add("service = ?", q.Service)
-	c.equal("operation", q.Operation, "model", q.Model)
-	for _, k := range q.SortedAttributeKeys() {
-		cond, args := attrEquals(r.d, k, q.Attributes[k])
-		c.add(cond, args...)
-	}
-	switch q.Good {
-	case "latency":
-		return c, Query{SQL: fmt.Sprintf("duration_ns <= %d", int64(q.Latency))}, nil
-	case "availability":
-		return c, Query{SQL: "NOT (" + failed + ")"}, nil
-	case "attribute":
-		op := store.SQLOp(q.Op)
-		if op == "" {
-			return c, Query{}, fmt.Errorf("cannot count SLI events: unknown comparison %q", q.Op)
-		}
-		// Spans without a number there are not events at all.
-		value := r.d.tryCast(r.d.lookup("attr_keys", "attr_values", "?"), typeFloat64)
-		c.add(value+" IS NOT NULL", q.Attribute)
-		return c, Query{SQL: value + " " + op + " " + strconv.FormatFloat(q.Threshold, 'g', -1, 64), Args: []any{q.Attribute}}, nil
-	}
-	return c, Query{}, fmt.Errorf("cannot count SLI events: unknown kind of good event %q", q.Good)
 }
