@@ -333,9 +333,15 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 		e.mu.Unlock()
 	}
 	late := now.Add(-recompute)
-	// SLOs whose rollups are complete up to the recompute span: all of
-	// them but at start, after a stall or on taking an SLO over.
-	var steady []*SLO
+	// The SLOs whose rollups are written from the same minute on, counted
+	// together: all of them from the recompute span once their rollups
+	// are complete; at start, after a stall or on taking an SLO over, a
+	// fill from further back. A fill may change minutes of hours that have
+	// an hourly rollup: it starts on the hour and rewrites the rollup of
+	// each final hour (before final) it finds events in.
+	type fill struct{ from, final time.Time }
+	var fills []fill
+	together := map[fill][]*SLO{}
 	for _, s := range mine {
 		e.mu.Lock()
 		if e.done == nil {
@@ -346,21 +352,33 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 		if !ok {
 			from, _ = s.Window.Bounds(now)
 		}
-		if !from.Before(late) {
-			steady = append(steady, s)
-			continue
+		f := fill{from: late}
+		if from.Before(late) {
+			f = fill{from: from.Truncate(time.Hour), final: late.Truncate(time.Hour)}
 		}
-		// A fill reaching past the recompute span may change minutes of
-		// hours that have an hourly rollup: it starts on the hour and
-		// rewrites the rollup of each final hour it finds events in.
-		from, final := from.Truncate(time.Hour), late.Truncate(time.Hour)
-		_, running := e.running.slos[sloKey(s)]
-		minutes, err := e.rollup(ctx, s, from, now, final, running)
-		settle(s, from, minutes, err)
+		if together[f] == nil {
+			fills = append(fills, f)
+		}
+		together[f] = append(together[f], s)
 	}
-	minutes, failed := e.rollupSteady(ctx, steady, late, now)
-	for i, s := range steady {
-		settle(s, late, minutes[i], failed[i])
+	for _, f := range fills {
+		slos := together[f]
+		// At most rollupRows minutes in memory at once.
+		step := max(1, rollupRows/max(1, int(min(now.Sub(f.from), 24*time.Hour)/time.Minute)))
+		for len(slos) > 0 {
+			part := slos[:min(step, len(slos))]
+			slos = slos[len(part):]
+			// A fill's minutes are handed to running sums only, which
+			// have them after a stall; the recompute span's to all.
+			keep := func(s *SLO) bool {
+				_, running := e.running.slos[sloKey(s)]
+				return running || f.final.IsZero()
+			}
+			minutes, failed := e.rollup(ctx, part, f.from, now, f.final, keep)
+			for i, s := range part {
+				settle(s, f.from, minutes[i], failed[i])
+			}
+		}
 	}
 	// An SLO another replica evaluates is written by it meanwhile: its
 	// sums are rebuilt from the rollups if this replica takes it back.
@@ -405,99 +423,91 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	return errors.Join(errs...)
 }
 
-// rollup writes the SLO's minutes in [from, to), a day at a time, and
-// returns them when keep is set. The hours before final that it found
-// events in get their hourly rollup rewritten as the sum of its minutes
-// (from must then be on the hour).
-func (e *Evaluator) rollup(ctx context.Context, s *SLO, from, to, final time.Time, keep bool) ([]minute, error) {
-	var kept []minute
-	hours := map[time.Time]*Counts{}
-	for start := from; start.Before(to); start = start.Add(24 * time.Hour) {
-		end := start.Add(24 * time.Hour)
-		if end.After(to) {
-			end = to
-		}
-		counts, err := s.SLI.minutes(ctx, sources{store: e.Store, promql: e.PromQL}, s.tenant(), s.Service, start, end)
-		if err != nil {
-			return nil, err
-		}
-		if len(counts) == 0 {
-			continue
-		}
-		rollups := make([]store.Rollup, len(counts))
-		for i, c := range counts {
-			rollups[i] = store.Rollup{Tenant: s.tenant(), SLO: s.Name, Minute: c.at, Good: c.good, Total: c.total}
-		}
-		if err := e.Store.WriteRollups(ctx, rollups); err != nil {
-			return nil, err
-		}
-		if keep {
-			kept = append(kept, counts...)
-		}
-		for _, c := range counts {
-			if c.at.Before(final) {
-				h := c.at.Truncate(time.Hour)
-				if hours[h] == nil {
-					hours[h] = &Counts{}
-				}
-				hours[h].add(Counts{Good: c.good, Total: c.total})
-			}
-		}
-	}
-	rows := make([]store.HourlyRollup, 0, len(hours))
-	for h, c := range hours {
-		rows = append(rows, store.HourlyRollup{Tenant: s.tenant(), SLO: s.Name, Hour: h, Good: c.Good, Total: c.Total})
-	}
-	if err := e.Store.WriteHourlyRollups(ctx, rows); err != nil {
-		return nil, err
-	}
-	return kept, nil
-}
+// rollupRows is how many minutes of rollups a fill holds at once.
+const rollupRows = 500_000
 
-// rollupSteady writes the minutes of slos in [from, to), the recompute
-// span, and returns them: the span SLIs' counted in as few reads as the
-// store makes them, and every SLO's minutes written in one insert, where
-// a read and an insert an SLO made a tick of 1,000 SLOs take seconds.
-// failed[i] is why slos[i] has none.
-func (e *Evaluator) rollupSteady(ctx context.Context, slos []*SLO, from, to time.Time) (minutes [][]minute, failed []error) {
+// rollup writes the minutes of slos in [from, to), a day at a time, and
+// returns those of the SLOs keep says. The span SLIs are counted in as
+// few reads as the store makes them, and a day's minutes of every SLO are
+// written in one insert: a read and an insert an SLO made a tick of 1,000
+// SLOs take 6 s. The hours before final that an SLO has events in get
+// their hourly rollup rewritten as the sum of its minutes (from must then
+// be on the hour). failed[i] is why slos[i] has none.
+func (e *Evaluator) rollup(ctx context.Context, slos []*SLO, from, to, final time.Time, keep func(*SLO) bool) (minutes [][]minute, failed []error) {
 	minutes, failed = make([][]minute, len(slos)), make([]error, len(slos))
-	src := sources{store: e.Store, promql: e.PromQL}
-	var queries []store.SLIQuery
-	var asked []int // the index in slos of each query
-	for i, s := range slos {
-		if sli, ok := s.SLI.(spanSLI); ok {
-			queries = append(queries, sli.sliQuery(s.tenant(), s.Service, from, to))
-			asked = append(asked, i)
-		}
-	}
-	counts, err := e.Store.SLICountsEach(ctx, queries)
-	for j, i := range asked {
-		if err != nil {
-			// Counted on its own, an SLO the store cannot count fails
-			// alone.
-			minutes[i], failed[i] = slos[i].SLI.minutes(ctx, src, slos[i].tenant(), slos[i].Service, from, to)
-			continue
-		}
-		minutes[i], _ = spanMinutes(counts[j], nil)
-	}
-	var rollups []store.Rollup
-	for i, s := range slos {
-		if _, ok := s.SLI.(spanSLI); !ok {
-			minutes[i], failed[i] = s.SLI.minutes(ctx, src, s.tenant(), s.Service, from, to)
-		}
-		if failed[i] != nil {
-			continue
-		}
-		for _, c := range minutes[i] {
-			rollups = append(rollups, store.Rollup{Tenant: s.tenant(), SLO: s.Name, Minute: c.at, Good: c.good, Total: c.total})
-		}
-	}
-	if err := e.Store.WriteRollups(ctx, rollups); err != nil {
+	fail := func(err error) {
 		for i := range failed {
 			if failed[i] == nil {
 				failed[i] = err
 			}
 		}
+	}
+	src := sources{store: e.Store, promql: e.PromQL}
+	hours := make([]map[time.Time]*Counts, len(slos))
+	for start := from; start.Before(to); start = start.Add(24 * time.Hour) {
+		end := start.Add(24 * time.Hour)
+		if end.After(to) {
+			end = to
+		}
+		var queries []store.SLIQuery
+		var asked []int // the index in slos of each query
+		for i, s := range slos {
+			if sli, ok := s.SLI.(spanSLI); ok && failed[i] == nil {
+				queries = append(queries, sli.sliQuery(s.tenant(), s.Service, start, end))
+				asked = append(asked, i)
+			}
+		}
+		day := make([][]minute, len(slos))
+		counts, err := e.Store.SLICountsEach(ctx, queries)
+		for j, i := range asked {
+			if err != nil {
+				// Counted on its own, an SLO the store cannot count
+				// fails alone.
+				day[i], failed[i] = slos[i].SLI.minutes(ctx, src, slos[i].tenant(), slos[i].Service, start, end)
+				continue
+			}
+			day[i], _ = spanMinutes(counts[j], nil)
+		}
+		var rollups []store.Rollup
+		for i, s := range slos {
+			if _, ok := s.SLI.(spanSLI); !ok && failed[i] == nil {
+				day[i], failed[i] = s.SLI.minutes(ctx, src, s.tenant(), s.Service, start, end)
+			}
+			if failed[i] != nil {
+				continue
+			}
+			for _, c := range day[i] {
+				rollups = append(rollups, store.Rollup{Tenant: s.tenant(), SLO: s.Name, Minute: c.at, Good: c.good, Total: c.total})
+				if c.at.Before(final) {
+					h := c.at.Truncate(time.Hour)
+					if hours[i] == nil {
+						hours[i] = map[time.Time]*Counts{}
+					}
+					if hours[i][h] == nil {
+						hours[i][h] = &Counts{}
+					}
+					hours[i][h].add(Counts{Good: c.good, Total: c.total})
+				}
+			}
+			if keep(s) {
+				minutes[i] = append(minutes[i], day[i]...)
+			}
+		}
+		if err := e.Store.WriteRollups(ctx, rollups); err != nil {
+			fail(err)
+			return minutes, failed
+		}
+	}
+	var rows []store.HourlyRollup
+	for i, s := range slos {
+		for h, c := range hours[i] {
+			if failed[i] == nil {
+				rows = append(rows, store.HourlyRollup{Tenant: s.tenant(), SLO: s.Name, Hour: h, Good: c.Good, Total: c.Total})
+			}
+		}
+	}
+	if err := e.Store.WriteHourlyRollups(ctx, rows); err != nil {
+		fail(err)
 	}
 	return minutes, failed
 }

@@ -181,10 +181,11 @@ func (c *calls) WriteRollups(ctx context.Context, rollups []store.Rollup) error 
 	return c.RollupStore.WriteRollups(ctx, rollups)
 }
 
-// Once an SLO's rollups are complete, a tick counts every span SLO's
-// recent minutes in one call to the store and writes all their minutes in
-// one insert, where it made a read and an insert an SLO; each SLO's
-// minutes are those it counts on its own.
+// A tick counts every span SLO's minutes in one call to the store and
+// writes all their minutes in one insert, where it made a read and an
+// insert an SLO: the first tick's fill of their windows, and the recompute
+// span of the ticks after it. Each SLO's minutes are those it counts on
+// its own.
 func TestTickCountsTogether(t *testing.T) {
 	ctx := context.Background()
 	st, err := embedded.Open(ctx, t.TempDir())
@@ -207,6 +208,10 @@ func TestTickCountsTogether(t *testing.T) {
 	e := &Evaluator{Store: c, SLOs: slos}
 	if err := e.Run(ctx, tick); err != nil {
 		t.Fatal(err)
+	}
+	// The first tick fills their windows from the same hour: together too.
+	if c.countsEach != 1 || c.counts != 0 || c.writes != 1 {
+		t.Errorf("the fill of 100 SLOs made %d reads of many, %d of one and %d writes; want 1, 0 and 1", c.countsEach, c.counts, c.writes)
 	}
 	*c = calls{RollupStore: st}
 	if err := e.Run(ctx, tick.Add(time.Minute)); err != nil {
