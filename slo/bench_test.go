@@ -139,7 +139,8 @@ func BenchmarkSelectorSLI(b *testing.B) {
 // the hours that left the recompute span: the mean and the slowest tick,
 // and which tick that was. Run it with -benchtime=1x: a second iteration
 // would find the hourly level filled by the first. The rollup step itself
-// (counting each SLO's spans and writing its minutes) is not measured.
+// (counting the SLOs' spans and writing their minutes) is not measured:
+// BenchmarkTick times whole ticks.
 func BenchmarkRunningSums(b *testing.B) {
 	slos, days, ticks := envInt(b, "VIGIL_BENCH_SLOS", 1000), envInt(b, "VIGIL_BENCH_DAYS", 30), envInt(b, "VIGIL_BENCH_TICKS", 90)
 	minutes := days * 24 * 60
