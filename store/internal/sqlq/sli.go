@@ -129,7 +129,7 @@ func (r *Reader) countGrouped(ctx context.Context, qs []store.SLIQuery, which []
 		default:
 			return fmt.Errorf("cannot count SLI events: unknown kind of good event %q", q.Good)
 		}
-		if !slices.Contains(services, any(q.Service)) {
+		if len(services) == 0 || services[len(services)-1] != any(q.Service) { // which is in service order
 			services = append(services, q.Service)
 		}
 		byModel = byModel || q.Model != ""
