@@ -174,20 +174,8 @@ func BenchmarkRunningSums(b *testing.B) {
 		benchRunningSums(b, st, slos, minutes, end, ticks)
 	})
 	b.Run("ClickHouse", func(b *testing.B) {
-		addr := os.Getenv("VIGIL_TEST_CLICKHOUSE")
-		if addr == "" {
-			b.Skip("VIGIL_TEST_CLICKHOUSE is not set")
-		}
 		ctx := context.Background()
-		cfg, err := clickhouse.ParseURL(fmt.Sprintf("clickhouse://%s/vigil_slo_running_%d", addr, time.Now().UnixNano()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		st, err := clickhouse.Open(ctx, cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer func() { st.DropDatabase(ctx); st.Close() }()
+		st, cfg := benchClickHouse(b, "vigil_slo_running")
 		opts := *cfg.Options
 		opts.Auth.Database = cfg.Database
 		conn, err := ch.Open(&opts)
@@ -299,6 +287,27 @@ func benchRunningSums(b *testing.B, st RollupStore, slos, minutes int, end time.
 	}
 }
 
+// benchClickHouse opens a new database named from prefix on the server
+// in VIGIL_TEST_CLICKHOUSE, dropped when the benchmark ends; it skips the
+// benchmark without one.
+func benchClickHouse(b *testing.B, prefix string) (*clickhouse.Store, clickhouse.Config) {
+	addr := os.Getenv("VIGIL_TEST_CLICKHOUSE")
+	if addr == "" {
+		b.Skip("VIGIL_TEST_CLICKHOUSE is not set")
+	}
+	ctx := context.Background()
+	cfg, err := clickhouse.ParseURL(fmt.Sprintf("clickhouse://%s/%s_%d", addr, prefix, time.Now().UnixNano()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := clickhouse.Open(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.DropDatabase(ctx); st.Close() })
+	return st, cfg
+}
+
 // cpuTime is the CPU time this process has used (a ClickHouse server's is
 // not in it).
 func cpuTime(b *testing.B) time.Duration {
@@ -342,20 +351,7 @@ func BenchmarkTick(b *testing.B) {
 		benchTick(b, st, slos, ticks)
 	})
 	b.Run("ClickHouse", func(b *testing.B) {
-		addr := os.Getenv("VIGIL_TEST_CLICKHOUSE")
-		if addr == "" {
-			b.Skip("VIGIL_TEST_CLICKHOUSE is not set")
-		}
-		ctx := context.Background()
-		cfg, err := clickhouse.ParseURL(fmt.Sprintf("clickhouse://%s/vigil_slo_tick_%d", addr, time.Now().UnixNano()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		st, err := clickhouse.Open(ctx, cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer func() { st.DropDatabase(ctx); st.Close() }()
+		st, _ := benchClickHouse(b, "vigil_slo_tick")
 		benchTick(b, st, slos, ticks)
 	})
 }
