@@ -363,17 +363,17 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 	}
 	for _, f := range fills {
 		slos := together[f]
+		// A fill's minutes are handed to running sums only, which have
+		// them after a stall; the recompute span's to all.
+		keep := func(s *SLO) bool {
+			_, running := e.running.slos[sloKey(s)]
+			return running || f.final.IsZero()
+		}
 		// At most rollupRows minutes in memory at once.
 		step := max(1, rollupRows/max(1, int(min(now.Sub(f.from), 24*time.Hour)/time.Minute)))
 		for len(slos) > 0 {
 			part := slos[:min(step, len(slos))]
 			slos = slos[len(part):]
-			// A fill's minutes are handed to running sums only, which
-			// have them after a stall; the recompute span's to all.
-			keep := func(s *SLO) bool {
-				_, running := e.running.slos[sloKey(s)]
-				return running || f.final.IsZero()
-			}
 			minutes, failed := e.rollup(ctx, part, f.from, now, f.final, keep)
 			for i, s := range part {
 				settle(s, f.from, minutes[i], failed[i])
@@ -427,12 +427,12 @@ func (e *Evaluator) Run(ctx context.Context, tick time.Time) error {
 const rollupRows = 500_000
 
 // rollup writes the minutes of slos in [from, to), a day at a time, and
-// returns those of the SLOs keep says. The span SLIs are counted in as
-// few reads as the store makes them, and a day's minutes of every SLO are
-// written in one insert: a read and an insert an SLO made a tick of 1,000
-// SLOs take 6 to 11 s (BENCHMARKS.md). The hours before final that an SLO has events in get
-// their hourly rollup rewritten as the sum of its minutes (from must then
-// be on the hour). failed[i] is why slos[i] has none.
+// returns those of the SLOs keep says. A day's minutes of every SLO are
+// counted together (countDay) and written in one insert: a read and an
+// insert an SLO made a tick of 1,000 SLOs take 6 to 11 s (BENCHMARKS.md).
+// The hours before final that an SLO has events in get their hourly
+// rollup rewritten as the sum of its minutes (from must then be on the
+// hour). failed[i] is why slos[i] has none.
 func (e *Evaluator) rollup(ctx context.Context, slos []*SLO, from, to, final time.Time, keep func(*SLO) bool) (minutes [][]minute, failed []error) {
 	minutes, failed = make([][]minute, len(slos)), make([]error, len(slos))
 	fail := func(err error) {
@@ -442,51 +442,28 @@ func (e *Evaluator) rollup(ctx context.Context, slos []*SLO, from, to, final tim
 			}
 		}
 	}
-	src := sources{store: e.Store, promql: e.PromQL}
-	hours := make([]map[time.Time]*Counts, len(slos))
+	hours := make([]map[time.Time]Counts, len(slos))
 	for start := from; start.Before(to); start = start.Add(24 * time.Hour) {
 		end := start.Add(24 * time.Hour)
 		if end.After(to) {
 			end = to
 		}
-		var queries []store.SLIQuery
-		var asked []int // the index in slos of each query
-		for i, s := range slos {
-			if sli, ok := s.SLI.(spanSLI); ok && failed[i] == nil {
-				queries = append(queries, sli.sliQuery(s.tenant(), s.Service, start, end))
-				asked = append(asked, i)
-			}
-		}
-		day := make([][]minute, len(slos))
-		counts, err := e.Store.SLICountsEach(ctx, queries)
-		for j, i := range asked {
-			if err != nil {
-				// Counted on its own, an SLO the store cannot count
-				// fails alone.
-				day[i], failed[i] = slos[i].SLI.minutes(ctx, src, slos[i].tenant(), slos[i].Service, start, end)
-				continue
-			}
-			day[i], _ = spanMinutes(counts[j], nil)
-		}
+		day := e.countDay(ctx, slos, failed, start, end)
 		var rollups []store.Rollup
 		for i, s := range slos {
-			if _, ok := s.SLI.(spanSLI); !ok && failed[i] == nil {
-				day[i], failed[i] = s.SLI.minutes(ctx, src, s.tenant(), s.Service, start, end)
-			}
 			if failed[i] != nil {
 				continue
 			}
 			for _, c := range day[i] {
 				rollups = append(rollups, store.Rollup{Tenant: s.tenant(), SLO: s.Name, Minute: c.at, Good: c.good, Total: c.total})
 				if c.at.Before(final) {
-					h := c.at.Truncate(time.Hour)
 					if hours[i] == nil {
-						hours[i] = map[time.Time]*Counts{}
+						hours[i] = map[time.Time]Counts{}
 					}
-					if hours[i][h] == nil {
-						hours[i][h] = &Counts{}
-					}
-					hours[i][h].add(Counts{Good: c.good, Total: c.total})
+					hour := c.at.Truncate(time.Hour)
+					h := hours[i][hour]
+					h.add(Counts{Good: c.good, Total: c.total})
+					hours[i][hour] = h
 				}
 			}
 			if keep(s) {
@@ -510,6 +487,37 @@ func (e *Evaluator) rollup(ctx context.Context, slos []*SLO, from, to, final tim
 		fail(err)
 	}
 	return minutes, failed
+}
+
+// countDay counts the minutes in [start, end) of the SLOs that have not
+// failed: the span SLIs together, the others one by one. An SLO the
+// shared read cannot count is counted on its own, so that it fails
+// alone; failed[i] says why slos[i] has no minutes.
+func (e *Evaluator) countDay(ctx context.Context, slos []*SLO, failed []error, start, end time.Time) [][]minute {
+	src := sources{store: e.Store, promql: e.PromQL}
+	day := make([][]minute, len(slos))
+	var queries []store.SLIQuery
+	var asked []int // the index in slos of each query
+	for i, s := range slos {
+		if failed[i] != nil {
+			continue
+		}
+		if sli, ok := s.SLI.(spanSLI); ok {
+			queries = append(queries, sli.sliQuery(s.tenant(), s.Service, start, end))
+			asked = append(asked, i)
+			continue
+		}
+		day[i], failed[i] = s.SLI.minutes(ctx, src, s.tenant(), s.Service, start, end)
+	}
+	counts, err := e.Store.SLICountsEach(ctx, queries)
+	for j, i := range asked {
+		if err != nil {
+			day[i], failed[i] = slos[i].SLI.minutes(ctx, src, slos[i].tenant(), slos[i].Service, start, end)
+			continue
+		}
+		day[i], _ = spanMinutes(counts[j], nil)
+	}
+	return day
 }
 
 // minutes counts the monitor's verdicts per minute: each that says

@@ -81,8 +81,8 @@ func testSLICounts(t *testing.T, s store.Store) {
 		}
 	}
 
-	// Counted together, more of them than one read takes, each answers
-	// as it does alone.
+	// Counted together, repeated and mixed across tenants, spans and
+	// filters, each answers as it does alone.
 	var qs []store.SLIQuery
 	for range 10 {
 		for _, tc := range cases {

@@ -142,13 +142,16 @@ func (r *Reader) countGrouped(ctx context.Context, qs []store.SLIQuery, which []
 	query := Query{SQL: "SELECT " + keys + r.d.intDiv("start_ns", nanosPerMinute) + " AS minute, " + strings.Join(selects, ", ") +
 		" FROM spans WHERE " + where.String() + " GROUP BY " + keys + "minute", Args: append(args, where.args...)}
 
-	// A group: a service's spans of one operation (and model) in a minute.
+	// A group: a service's spans of one operation (and model) in a minute,
+	// its counts at flat[at:at+len(selects)] (one slice for the read's
+	// rows, not one a row).
 	type group struct {
 		operation, model string
 		minute           int64
-		counts           []uint64
+		at               int
 	}
 	groups := map[string][]group{} // by service
+	var flat []uint64
 	var g group
 	var service string
 	dest := []any{&service, &g.operation}
@@ -161,7 +164,7 @@ func (r *Reader) countGrouped(ctx context.Context, qs []store.SLIQuery, which []
 		dest = append(dest, &counts[i])
 	}
 	err := r.each(ctx, "count SLI events", query, dest, func() error {
-		g.counts = slices.Clone(counts)
+		g.at, flat = len(flat), append(flat, counts...)
 		groups[service] = append(groups[service], g)
 		return nil
 	})
@@ -172,7 +175,8 @@ func (r *Reader) countGrouped(ctx context.Context, qs []store.SLIQuery, which []
 		q, c := &qs[i], cols[j]
 		byMinute := map[int64]*store.MinuteCounts{}
 		for _, g := range groups[q.Service] {
-			events := g.counts[c.events]
+			counts := flat[g.at : g.at+len(selects)]
+			events := counts[c.events]
 			if events == 0 || q.Operation != "" && g.operation != q.Operation || q.Model != "" && g.model != q.Model {
 				continue
 			}
@@ -183,9 +187,9 @@ func (r *Reader) countGrouped(ctx context.Context, qs []store.SLIQuery, which []
 			}
 			m.Total += events
 			if c.bad {
-				m.Good += events - g.counts[c.good]
+				m.Good += events - counts[c.good]
 			} else {
-				m.Good += g.counts[c.good]
+				m.Good += counts[c.good]
 			}
 		}
 		for _, m := range byMinute {
